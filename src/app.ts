@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from './clock';
+import { checkJobsAgainstTargets } from './config/check-targets';
+import { loadAll, type LoadedConfig } from './config/load';
+import type { ConnectionConfig, JobDefinition } from './config/schema';
+import { ConfigError } from './errors';
+import { Store } from './store/store';
+import { Targets } from './targets/registry';
+
+/** What every command works with: the loaded config and jobs, the state store and the targets. */
+export interface App {
+  config: LoadedConfig;
+  jobs: JobDefinition[];
+  store: Store;
+  targets: Targets;
+  clock: Clock;
+  logger: Logger;
+  /** This process as the owner of the runs it executes. */
+  owner: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  configFile: string;
+  env: Record<string, string | undefined>;
+  clock: Clock;
+  logger: Logger;
+  /** Check jobs against the targets' real schemas (start, run); listings skip it. */
+  checkTargets: boolean;
+}
+
+export function newOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/** An owner on this host whose process is gone is dead: its runs can be resumed at once. */
+export function isDeadOwner(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function ensureSqliteDir(c: ConnectionConfig): void {
+  const conn = c.connection;
+  if (typeof conn === 'object' && typeof conn.filename === 'string' && conn.filename !== ':memory:') {
+    mkdirSync(path.dirname(conn.filename), { recursive: true });
+  }
+}
+
+export async function openApp(o: OpenOptions): Promise<App> {
+  const { config, jobs } = loadAll(o.configFile, o.env);
+  ensureSqliteDir(config.state);
+  const store = Store.open(config.state);
+  const targets = new Targets(config.targets);
+  const close = async () => {
+    await targets.close();
+    await store.close();
+  };
+  try {
+    await store.migrate();
+    if (o.checkTargets) {
+      const problems = await checkJobsAgainstTargets(jobs, targets, config.displayFile);
+      if (problems.length > 0) throw new ConfigError(problems);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { config, jobs, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), close };
+}

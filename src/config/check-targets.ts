@@ -1,0 +1,30 @@
+import type { Problem } from '../errors';
+import { checkQuery } from '../query/check';
+import type { Targets } from '../targets/registry';
+import type { TargetSchema } from '../targets/schema';
+import type { JobDefinition } from './schema';
+
+/**
+ * Checks every job's entities and fields against its target's real schema. A target that cannot be
+ * reached is one problem naming it; its jobs are not checked further.
+ */
+export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Targets, configFile: string): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const schemas = new Map<string, TargetSchema | null>();
+  for (const name of new Set(jobs.map((j) => j.target))) {
+    try {
+      schemas.set(name, await targets.schema(name));
+    } catch (error) {
+      schemas.set(name, null);
+      problems.push({ file: configFile, path: `targets.${name}`, message: `${(error as Error).message}: check the connection settings and that the database is up` });
+    }
+  }
+  for (const job of jobs) {
+    const schema = schemas.get(job.target);
+    if (!schema) continue;
+    job.queries.forEach((q, i) => {
+      for (const p of checkQuery(q, schema)) problems.push({ file: job.file, path: `queries[${i}].${p.path}`, message: p.message });
+    });
+  }
+  return problems;
+}

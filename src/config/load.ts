@@ -1,0 +1,112 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, type Problem } from '../errors';
+import { checkScheduleSpec } from '../recurrence';
+import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
+import { readYamlFile } from './yaml-file';
+
+export const DEFAULT_CONFIG = 'config/sweeper.yaml';
+
+/** The config with every relative path resolved from the folder that holds the config file. */
+export interface LoadedConfig extends Config {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Path as the user gave it, for messages and for commands we print. */
+  displayFile: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function configPath(option: string | undefined, env: Env): string {
+  return option ?? env.SWEEPER_CONFIG ?? DEFAULT_CONFIG;
+}
+
+export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
+  const absolute = path.resolve(file);
+  const { value, problems } = readYamlFile(absolute, file, configSchema, env);
+  if (!value) throw new ConfigError(problems);
+  const dir = path.dirname(absolute);
+  const resolve = (p: string) => path.resolve(dir, p);
+  const config: LoadedConfig = {
+    ...value,
+    file: absolute,
+    displayFile: file,
+    state: resolveConnection(value.state, resolve),
+    targets: Object.fromEntries(Object.entries(value.targets).map(([n, t]) => [n, resolveConnection(t, resolve)])),
+    jobs: resolve(value.jobs),
+    mail: { ...value.mail, smtp: value.mail.smtp || undefined, outboxDir: resolve(value.mail.outboxDir) },
+  };
+  const zoneProblems = checkScheduleSpec({ timezone: config.timezone }).filter((p) => p.field === 'timezone');
+  if (zoneProblems.length > 0) {
+    throw new ConfigError(zoneProblems.map((p) => ({ file, path: 'timezone', message: p.message })));
+  }
+  return config;
+}
+
+/** SQLite filenames are relative to the config file's folder (`:memory:` stays as it is). */
+function resolveConnection(c: ConnectionConfig, resolve: (p: string) => string): ConnectionConfig {
+  const conn = c.connection;
+  if (typeof conn === 'object' && typeof conn.filename === 'string' && conn.filename !== ':memory:' && !conn.filename.startsWith('file:')) {
+    return { ...c, connection: { ...conn, filename: resolve(conn.filename) } };
+  }
+  return c;
+}
+
+export interface JobFileResult {
+  file: string;
+  job: JobDefinition | null;
+  problems: Problem[];
+}
+
+/** Reads every `*.yaml` / `*.yml` in the jobs folder; each file's problems are reported with its path. */
+export function loadJobFiles(config: LoadedConfig, env: Env = process.env): JobFileResult[] {
+  const dir = config.jobs;
+  const display = (f: string) => path.relative(process.cwd(), path.join(dir, f)) || f;
+  if (!existsSync(dir)) {
+    return [{ file: dir, job: null, problems: [{ file: config.displayFile, path: 'jobs', message: `folder ${dir} does not exist: create it or point "jobs" at the folder of job files` }] }];
+  }
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const results = files.map((f) => loadJobFile(path.join(dir, f), display(f), config, env));
+  const seen = new Map<string, string>();
+  for (const r of results) {
+    if (!r.job) continue;
+    const first = seen.get(r.job.name);
+    if (first) {
+      r.problems.push({ file: r.file, path: 'name', message: `job "${r.job.name}" is already defined in ${first}: job names must be unique` });
+      r.job = null;
+    } else seen.set(r.job.name, r.file);
+  }
+  return results;
+}
+
+export function loadJobFile(file: string, displayName: string, config: Config, env: Env = process.env): JobFileResult {
+  const { value, problems } = readYamlFile(file, displayName, jobSchema, env);
+  if (!value) return { file: displayName, job: null, problems };
+  const job: JobDefinition = { ...value, timezone: value.timezone ?? config.timezone, file: displayName };
+  if (!config.targets[job.target]) {
+    const names = Object.keys(config.targets).join(', ') || 'none';
+    problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config (targets: ${names})` });
+  }
+  for (const p of checkScheduleSpec({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron })) {
+    problems.push({ file: displayName, path: p.field, message: p.message });
+  }
+  job.queries.forEach((q, i) => {
+    if (!q.where && q.allRecords !== true) {
+      problems.push({
+        file: displayName,
+        path: `queries[${i}]`,
+        message: `has no "where": add a condition, or "allRecords: true" to delete every record of "${q.entity}"`,
+      });
+    }
+  });
+  return { file: displayName, job: problems.length === 0 ? job : null, problems };
+}
+
+/** Config and all jobs, or a ConfigError with every problem of every file. */
+export function loadAll(file: string, env: Env = process.env): { config: LoadedConfig; jobs: JobDefinition[] } {
+  const config = loadConfig(file, env);
+  const results = loadJobFiles(config, env);
+  const problems = results.flatMap((r) => r.problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, jobs: results.map((r) => r.job!) };
+}

@@ -1,0 +1,80 @@
+import type { DateTime } from 'luxon';
+import type { Column, Dialect } from '../targets/schema';
+import { defaultTimeFormat, type TimeFormat } from './time-format';
+
+export type TimeOperator = '<' | '<=' | '>' | '>=';
+
+/** A where fragment for `whereRaw`: `??` are identifiers, `?` bound values. */
+export interface RawFragment {
+  sql: string;
+  bindings: unknown[];
+}
+
+/** Offset-less ISO text is read as UTC on both dialects (SQLite's julianday does the same). */
+const PG_ISO_GUARD = '^\\d{4}-\\d{2}-\\d{2}';
+const PG_ISO_OFFSET = '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$';
+
+/**
+ * Compares a column (`ref` is `alias.column`) with an instant, however the column stores time.
+ * The instant is always bound: as an ISO string, a calendar date (for date columns: the date in
+ * the job's zone), or epoch seconds / milliseconds. Constants of the conversion are SQL literals.
+ */
+export function timeComparison(
+  dialect: Dialect,
+  column: Column,
+  format: TimeFormat | undefined,
+  ref: string,
+  op: TimeOperator,
+  instant: DateTime,
+  timezone: string,
+): RawFragment {
+  let effective = format ?? defaultTimeFormat(dialect, column);
+  if (effective === 'native' && (dialect !== 'pg' || (column.kind !== 'timestamp' && column.kind !== 'date'))) {
+    // Only Postgres has native time types; anything else said to be native is read from its values' kind.
+    effective = column.kind === 'integer' || column.kind === 'number' ? 'epoch-mixed' : 'iso-text';
+  }
+  const utcIso = instant.toUTC().toISO() as string;
+  const zonedDate = instant.setZone(timezone).toISODate() as string;
+  const seconds = instant.toMillis() / 1000;
+
+  switch (effective) {
+    case 'native':
+      if (column.kind === 'date') return { sql: `?? ${op} ?`, bindings: [ref, zonedDate] };
+      if (/with time zone|timestamptz/i.test(column.type)) return { sql: `?? ${op} ?`, bindings: [ref, utcIso] };
+      // timestamp without time zone holds UTC wall-clock time: bind it without an offset, since
+      // Postgres ignores an offset given for a timestamp parameter.
+      return { sql: `?? ${op} ?`, bindings: [ref, instant.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS")] };
+    case 'iso-text':
+      if (dialect === 'sqlite') {
+        return { sql: `julianday(??) ${op} julianday(?)`, bindings: [ref, column.kind === 'date' ? zonedDate : utcIso] };
+      }
+      return {
+        sql:
+          `(CASE WHEN ?? ~ ? THEN (CASE WHEN ?? ~* ? THEN CAST(?? AS timestamptz) ` +
+          `ELSE CAST(?? AS timestamp) AT TIME ZONE 'UTC' END) END) ${op} CAST(? AS timestamptz)`,
+        bindings: [ref, PG_ISO_GUARD, ref, PG_ISO_OFFSET, ref, ref, utcIso],
+      };
+    case 'epoch-s':
+      return { sql: `?? ${op} ?`, bindings: [ref, column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds] };
+    case 'epoch-ms':
+      return { sql: `?? ${op} ?`, bindings: [ref, instant.toMillis()] };
+    case 'epoch-mixed':
+      if (dialect === 'sqlite') {
+        return {
+          sql:
+            `(CASE WHEN typeof(??) = 'text' THEN (julianday(??) - 2440587.5) * 86400.0 ` +
+            `WHEN abs(??) >= 100000000000 THEN ?? / 1000.0 ELSE ?? END) ${op} ?`,
+          bindings: [ref, ref, ref, ref, ref, seconds],
+        };
+      }
+      return {
+        sql: `(CASE WHEN abs(??) >= 100000000000 THEN ?? / 1000.0 ELSE ?? END) ${op} ?`,
+        bindings: [ref, ref, ref, seconds],
+      };
+  }
+}
+
+/** For an integer column, `col < 10.5` is `col < 11` and `col <= 10.5` is `col <= 10`. */
+function wholeSeconds(seconds: number, op: TimeOperator): number {
+  return op === '<' || op === '>=' ? Math.ceil(seconds) : Math.floor(seconds);
+}

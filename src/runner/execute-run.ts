@@ -1,0 +1,199 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import type { JobDefinition } from '../config/schema';
+import { durationMs } from '../duration';
+import { SweeperError, toError } from '../errors';
+import { countMatching, deleteMatching, countCascaded, keyColumns, selectMatchingKeys, countExistingKeys } from '../query/compile';
+import type { Store } from '../store/store';
+import type { Key, RunRecord, RunQueryRecord } from '../store/runs-repository';
+import type { Targets } from '../targets/registry';
+import { deleteBatch } from './batch';
+import { finishRun } from './finish-run';
+import { prepareQueries, type PreparedQuery } from './prepare';
+import { ProgressReporter, type Progress } from './progress';
+import { isRetryable } from './record-errors';
+
+export interface RunnerDeps {
+  store: Store;
+  targets: Targets;
+  clock: Clock;
+  logger: Logger;
+  /** This process, as run owner: `host:pid:random`. */
+  owner: string;
+  leaseMs: number;
+  failuresCommand(runId: number): string;
+  nextRunAt(job: string): Promise<Date | null>;
+  onProgress?(progress: Progress): void;
+}
+
+/** Why a run stops before its end: the signal's reason. */
+export type StopReason = 'shutdown' | 'cancel' | 'pause';
+
+export function jobOfDefinition(definition: string): JobDefinition {
+  return JSON.parse(definition) as JobDefinition;
+}
+
+/**
+ * Executes one run from its checkpoint to its end: count and guard, then each query in order, batch
+ * by batch, with a checkpoint after every batch. Returns the run as stored at the end.
+ */
+export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortSignal): Promise<RunRecord> {
+  const { store, clock } = deps;
+  const initial = await store.runs.get(runId);
+  if (!initial) throw new SweeperError('NOT_FOUND', `run ${runId} does not exist`);
+  const job = jobOfDefinition(await store.jobs.definitionAt(initial.job, initial.jobVersion));
+  const log = deps.logger.child({ job: job.name, run: runId });
+  const from = initial.status;
+  if (!(await store.runs.take(runId, from, deps.owner, new Date(clock.now().getTime() + deps.leaseMs), clock.now(), clock.now()))) {
+    throw new SweeperError('CONFLICT', `run ${runId} of job "${job.name}" was taken by another process`);
+  }
+  const heartbeat = setInterval(() => {
+    store.runs.renewLease(runId, deps.owner, new Date(clock.now().getTime() + deps.leaseMs)).catch((e: unknown) => log.warn({ err: toError(e) }, 'lease renewal failed'));
+  }, Math.max(1000, deps.leaseMs / 3));
+  heartbeat.unref();
+  const finish = async (status: Parameters<typeof finishRun>[0]['status'], reason: string) => {
+    await finishRun({
+      store,
+      job,
+      runId,
+      status,
+      reason,
+      actor: deps.owner,
+      now: clock.now(),
+      nextRunAt: await deps.nextRunAt(job.name),
+      failuresCommand: deps.failuresCommand(runId),
+    });
+    const run = (await store.runs.get(runId))!;
+    log.info({ status: run.status, deleted: run.deleted, failed: run.failed, reason }, `run ${run.status}`);
+    return run;
+  };
+  try {
+    const run = (await store.runs.get(runId))!;
+    log.info({ from, asOf: run.asOf?.toISOString(), queryIndex: run.queryIndex }, from === 'queued' ? 'run started' : 'run resumed');
+    const target = deps.targets.get(job.target);
+    const schema = await deps.targets.schema(job.target);
+    const prepared = await prepareQueries(job, target, schema, run.asOf!);
+    let progressRows = await store.runs.queries(runId);
+    const fresh = progressRows.every((q) => q.matched === null) && run.deleted === 0 && !run.inflight;
+    if (fresh) {
+      const guard = await countAndGuard(deps, job, runId, prepared, target.knex);
+      if (guard) return await finish('failed', guard);
+      progressRows = await store.runs.queries(runId);
+    }
+    const deadline = job.limits.maxRuntime ? run.startedAt!.getTime() + durationMs(job.limits.maxRuntime) : Infinity;
+    const reporter = new ProgressReporter(clock, progressRows, (p) => {
+      log.info(p, `progress: ${p.deleted} deleted, ${p.rate}/s${p.etaSeconds !== null ? `, ETA ${p.etaSeconds}s` : ''}`);
+      deps.onProgress?.(p);
+    });
+    for (const query of prepared.slice(run.queryIndex)) {
+      const state = progressRows[query.index]!;
+      if (state.done) continue;
+      if (query.index > run.queryIndex || (query.index > 0 && state.matched === null)) {
+        // Earlier queries have run: count what this one matches now.
+        const matched = await countMatching(target.knex, query.definition, query.context);
+        await store.runs.setMatched(runId, query.index, matched);
+        reporter.setMatched(query.index, matched);
+      }
+      const outcome = await runQuery(deps, job, runId, query, state, run.queryIndex === query.index ? run.inflight : null, target.knex, signal, deadline, reporter);
+      if (outcome === 'stopped') {
+        const reason = signal.reason as StopReason;
+        if (reason === 'cancel') return await finish('canceled', 'canceled at a batch boundary; what was deleted stays deleted');
+        return await finish('interrupted', reason === 'pause' ? 'paused at a batch boundary' : 'daemon shutting down: resumes from its checkpoint on the next start');
+      }
+      if (outcome === 'timeout') {
+        const done = (await store.runs.get(runId))!;
+        return await finish('failed', `maxRuntime ${job.limits.maxRuntime} reached at a batch boundary after ${done.deleted} deleted; the rest waits for the next run`);
+      }
+    }
+    const done = (await store.runs.get(runId))!;
+    return done.failed > 0
+      ? await finish('completed_with_failures', `${done.deleted} deleted, ${done.failed} could not be deleted`)
+      : await finish('succeeded', `${done.deleted} deleted`);
+  } catch (error) {
+    const e = toError(error);
+    log.error({ err: e }, 'run failed');
+    return await finish('failed', e.message);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** Counts every query before anything is deleted; returns a reason when maxDeletes would be exceeded. */
+async function countAndGuard(deps: RunnerDeps, job: JobDefinition, runId: number, prepared: PreparedQuery[], knex: import('knex').Knex): Promise<string | null> {
+  const counts: number[] = [];
+  for (const q of prepared) {
+    const n = await countMatching(knex, q.definition, q.context);
+    counts.push(n);
+    await deps.store.runs.setMatched(runId, q.index, n);
+  }
+  const total = counts.reduce((a, b) => a + b, 0);
+  const max = job.limits.maxDeletes;
+  if (max !== undefined && total > max) {
+    const detail = prepared.map((q, i) => `${q.definition.entity}: ${counts[i]}`).join(', ');
+    return `maxDeletes ${max} exceeded: the queries match ${total} records (${detail}); nothing was deleted. Narrow the queries or raise limits.maxDeletes in ${job.file}`;
+  }
+  return null;
+}
+
+async function runQuery(
+  deps: RunnerDeps,
+  job: JobDefinition,
+  runId: number,
+  query: PreparedQuery,
+  state: RunQueryRecord,
+  inflight: Key[] | null,
+  knex: import('knex').Knex,
+  signal: AbortSignal,
+  deadline: number,
+  reporter: ProgressReporter,
+): Promise<'done' | 'stopped' | 'timeout'> {
+  const { store, clock } = deps;
+  const keyCols = keyColumns(query.definition, query.entity);
+  const ops = {
+    queryIndex: query.index,
+    entity: query.entity.name,
+    delete: (db: import('knex').Knex, keys: Key[]) => deleteMatching(db, query.definition, query.context, keys),
+    cascaded: (db: import('knex').Knex, keys: Key[]) => (query.cascades ? countCascaded(db, query.context.schema, query.entity, keys) : Promise.resolve(0)),
+  };
+  if (inflight && inflight.length > 0) {
+    // The process died after deleting this batch but before its checkpoint: what is gone was ours.
+    const still = await countExistingKeys(knex, query.entity, keyCols, inflight);
+    await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey: null, done: false, deleted: inflight.length - still, cascaded: 0, failures: [] }, clock.now());
+    reporter.add(query.index, inflight.length - still, 0);
+  }
+  let lastKey = state.lastKey;
+  for (;;) {
+    if (signal.aborted) return 'stopped';
+    if (clock.now().getTime() >= deadline) return 'timeout';
+    const rows = await selectMatchingKeys(knex, query.definition, query.context, lastKey, job.limits.batchSize);
+    const keys: Key[] = rows.map((r) => keyCols.map((c) => (r as Record<string, unknown>)[c]));
+    if (keys.length === 0) {
+      await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey, done: true, deleted: 0, cascaded: 0, failures: [] }, clock.now());
+      return 'done';
+    }
+    await store.runs.setInflight(runId, query.index, keys, clock.now());
+    const result = await withRetry(() => deleteBatch(knex, keys, ops), signal);
+    lastKey = keys[keys.length - 1]!;
+    await store.runs.checkpoint(
+      { runId, job: job.name, index: query.index, lastKey, done: false, deleted: result.deleted, cascaded: result.cascaded, failures: result.failures },
+      clock.now(),
+    );
+    reporter.add(query.index, result.deleted, result.failures.length);
+    await yieldToEventLoop();
+    const pause = durationMs(job.limits.pauseBetweenBatches);
+    if (pause > 0) await clock.sleep(pause, signal);
+  }
+}
+
+/** Lock conflicts (SQLITE_BUSY, deadlock, serialization) are retried a few times with backoff. */
+async function withRetry<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= 5 || signal.aborted) throw error;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}

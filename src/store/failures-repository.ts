@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+import { toDate, toMs, toNumber } from './values';
+
+export interface FailureRecord {
+  id: number;
+  runId: number;
+  job: string;
+  queryIndex: number;
+  entity: string;
+  key: string;
+  code: string;
+  message: string;
+  at: Date;
+}
+
+export interface FailureFilter {
+  job?: string;
+  run?: number;
+  entity?: string;
+  code?: string;
+  since?: Date;
+  limit?: number;
+  /** Keyset pagination: only failures with an id below this one. */
+  before?: number;
+}
+
+function fromRow(r: Record<string, unknown>): FailureRecord {
+  return {
+    id: toNumber(r.id),
+    runId: toNumber(r.run_id),
+    job: String(r.job),
+    queryIndex: toNumber(r.query_index),
+    entity: String(r.entity),
+    key: String(r.key),
+    code: String(r.code),
+    message: String(r.message),
+    at: toDate(r.at)!,
+  };
+}
+
+export class FailuresRepository {
+  constructor(private readonly db: Knex) {}
+
+  async list(filter: FailureFilter): Promise<FailureRecord[]> {
+    const q = this.db('failures').orderBy('id', 'desc');
+    if (filter.limit !== undefined) q.limit(filter.limit);
+    if (filter.job) q.where({ job: filter.job });
+    if (filter.run !== undefined) q.where({ run_id: filter.run });
+    if (filter.entity) q.where({ entity: filter.entity });
+    if (filter.code) q.where({ code: filter.code });
+    if (filter.since) q.where('at', '>=', toMs(filter.since));
+    if (filter.before !== undefined) q.where('id', '<', filter.before);
+    return ((await q) as Record<string, unknown>[]).map(fromRow);
+  }
+
+  /** Failures of one run grouped by error code, with a few examples each. */
+  async byCode(runId: number, examples = 5): Promise<{ code: string; count: number; examples: FailureRecord[] }[]> {
+    const counts = (await this.db('failures').where({ run_id: runId }).groupBy('code').select('code').count({ n: '*' }).orderBy('code')) as {
+      code: string;
+      n: unknown;
+    }[];
+    const groups = [];
+    for (const c of counts) {
+      const rows = (await this.db('failures').where({ run_id: runId, code: c.code }).orderBy('id').limit(examples)) as Record<string, unknown>[];
+      groups.push({ code: c.code, count: toNumber(c.n), examples: rows.map(fromRow) });
+    }
+    return groups;
+  }
+}

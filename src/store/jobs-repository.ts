@@ -1,0 +1,147 @@
+import type { Knex } from 'knex';
+import { toBool, toDate, toMs, toNumber } from './values';
+
+export interface JobRecord {
+  name: string;
+  version: number;
+  definition: string;
+  hash: string;
+  target: string;
+  schedule: string;
+  timezone: string;
+  startAt: Date;
+  nextRunAt: Date | null;
+  paused: boolean;
+  pausedReason: string | null;
+  removedAt: Date | null;
+}
+
+export interface JobSync {
+  name: string;
+  definition: string;
+  hash: string;
+  target: string;
+  schedule: string;
+  timezone: string;
+  /** The resolved start: kept from the first registration when the file gives none. */
+  startAt: Date;
+}
+
+function fromRow(r: Record<string, unknown>): JobRecord {
+  return {
+    name: String(r.name),
+    version: toNumber(r.version),
+    definition: String(r.definition),
+    hash: String(r.hash),
+    target: String(r.target),
+    schedule: String(r.schedule),
+    timezone: String(r.timezone),
+    startAt: toDate(r.start_at)!,
+    nextRunAt: toDate(r.next_run_at),
+    paused: toBool(r.paused),
+    pausedReason: (r.paused_reason as string | null) ?? null,
+    removedAt: toDate(r.removed_at),
+  };
+}
+
+export class JobsRepository {
+  constructor(private readonly db: Knex) {}
+
+  async get(name: string, trx: Knex = this.db): Promise<JobRecord | null> {
+    const row = (await trx('jobs').where({ name }).first()) as Record<string, unknown> | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async list(options: { includeRemoved?: boolean } = {}): Promise<JobRecord[]> {
+    const q = this.db('jobs').orderBy('name');
+    if (!options.includeRemoved) q.whereNull('removed_at');
+    return ((await q) as Record<string, unknown>[]).map(fromRow);
+  }
+
+  /**
+   * Records a job's definition. A changed definition becomes a new version; runs keep the version
+   * they started with. `nextRunAt` is set by the caller from the schedule when it changed.
+   */
+  async upsert(job: JobSync, nextRunAt: (existing: JobRecord | null, changed: boolean) => Date | null, now: Date) {
+    return this.db.transaction(async (trx) => {
+      const existing = await this.get(job.name, trx);
+      const changed = !existing || existing.hash !== job.hash || existing.removedAt !== null;
+      const version = existing ? (existing.hash === job.hash ? existing.version : existing.version + 1) : 1;
+      const next = nextRunAt(existing, changed);
+      const row = {
+        version,
+        definition: job.definition,
+        hash: job.hash,
+        target: job.target,
+        schedule: job.schedule,
+        timezone: job.timezone,
+        start_at: toMs(job.startAt),
+        next_run_at: toMs(next),
+        removed_at: null,
+        updated_at: toMs(now),
+      };
+      if (!existing) {
+        await trx('jobs').insert({ name: job.name, ...row, paused: false, created_at: toMs(now) });
+      } else if (changed) {
+        await trx('jobs').where({ name: job.name }).update(row);
+      }
+      if (!existing || existing.version !== version) {
+        await trx('job_versions')
+          .insert({ job: job.name, version, definition: job.definition, hash: job.hash, created_at: toMs(now) })
+          .onConflict(['job', 'version'])
+          .ignore();
+      }
+      return { version, changed, nextRunAt: changed ? next : existing.nextRunAt };
+    });
+  }
+
+  async definitionAt(name: string, version: number): Promise<string> {
+    const row = (await this.db('job_versions').where({ job: name, version }).first('definition')) as
+      | { definition: string }
+      | undefined;
+    if (!row) throw new Error(`job "${name}" has no stored version ${version}`);
+    return row.definition;
+  }
+
+  /** Jobs whose files are gone stop being scheduled and keep their history. */
+  async markRemovedExcept(names: string[], now: Date): Promise<string[]> {
+    const gone = (await this.db('jobs').whereNull('removed_at').whereNotIn('name', names).pluck('name')) as string[];
+    if (gone.length > 0) {
+      await this.db('jobs').whereIn('name', gone).update({ removed_at: toMs(now), next_run_at: null, updated_at: toMs(now) });
+    }
+    return gone;
+  }
+
+  /** Moves a job's next occurrence only if nobody else moved it first (compare-and-set). */
+  async advance(trx: Knex, name: string, expected: Date, next: Date | null, now: Date): Promise<boolean> {
+    const n = await trx('jobs')
+      .where({ name, next_run_at: toMs(expected) })
+      .update({ next_run_at: toMs(next), updated_at: toMs(now) });
+    return n === 1;
+  }
+
+  async setPaused(name: string, paused: boolean, reason: string | null, now: Date): Promise<void> {
+    await this.db('jobs').where({ name }).update({ paused, paused_reason: reason, updated_at: toMs(now) });
+  }
+
+  async setNextRunAt(name: string, next: Date | null, now: Date): Promise<void> {
+    await this.db('jobs').where({ name }).update({ next_run_at: toMs(next), updated_at: toMs(now) });
+  }
+
+  /** The earliest next occurrence of any scheduled job: how long the scheduler may sleep. */
+  async earliestNextRun(): Promise<Date | null> {
+    const row = (await this.db('jobs').whereNull('removed_at').whereNotNull('next_run_at').min({ m: 'next_run_at' }).first()) as
+      | { m: unknown }
+      | undefined;
+    return toDate(row?.m ?? null);
+  }
+
+  async due(now: Date): Promise<JobRecord[]> {
+    const rows = (await this.db('jobs')
+      .whereNull('removed_at')
+      .whereNotNull('next_run_at')
+      .where('next_run_at', '<=', toMs(now))
+      .orderBy('next_run_at')) as Record<string, unknown>[];
+    return rows.map(fromRow);
+  }
+}

@@ -1,0 +1,110 @@
+import type { Knex } from 'knex';
+import { parseJson, toDate, toMs, toNumber } from './values';
+
+export type OutboxStatus = 'pending' | 'sent' | 'dead';
+
+export interface OutboxMessage {
+  id: number;
+  runId: number | null;
+  status: OutboxStatus;
+  to: string[];
+  cc: string[];
+  subject: string;
+  text: string;
+  html: string;
+  fileName: string;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  location: string | null;
+  sentAt: Date | null;
+}
+
+export interface NewOutboxMessage {
+  runId: number | null;
+  to: string[];
+  cc: string[];
+  subject: string;
+  text: string;
+  html: string;
+  fileName: string;
+}
+
+function fromRow(r: Record<string, unknown>): OutboxMessage {
+  const recipients = parseJson<{ to: string[]; cc: string[] }>(r.recipients) ?? { to: [], cc: [] };
+  return {
+    id: toNumber(r.id),
+    runId: r.run_id === null || r.run_id === undefined ? null : toNumber(r.run_id),
+    status: r.status as OutboxStatus,
+    to: recipients.to,
+    cc: recipients.cc,
+    subject: String(r.subject),
+    text: String(r.text),
+    html: String(r.html),
+    fileName: String(r.file_name),
+    attempts: toNumber(r.attempts),
+    nextAttemptAt: toDate(r.next_attempt_at)!,
+    lastError: (r.last_error as string | null) ?? null,
+    location: (r.location as string | null) ?? null,
+    sentAt: toDate(r.sent_at),
+  };
+}
+
+export class OutboxRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** Stores a notification; called inside the transaction that finishes its run. */
+  async enqueue(trx: Knex, m: NewOutboxMessage, now: Date): Promise<void> {
+    await trx('outbox').insert({
+      run_id: m.runId,
+      status: 'pending',
+      recipients: JSON.stringify({ to: m.to, cc: m.cc }),
+      subject: m.subject,
+      text: m.text,
+      html: m.html,
+      file_name: m.fileName,
+      attempts: 0,
+      next_attempt_at: toMs(now),
+      created_at: toMs(now),
+    });
+  }
+
+  async due(now: Date, limit = 20): Promise<OutboxMessage[]> {
+    const rows = (await this.db('outbox')
+      .where({ status: 'pending' })
+      .where('next_attempt_at', '<=', toMs(now))
+      .orderBy('id')
+      .limit(limit)) as Record<string, unknown>[];
+    return rows.map(fromRow);
+  }
+
+  async nextAttemptAt(): Promise<Date | null> {
+    const row = (await this.db('outbox').where({ status: 'pending' }).min({ m: 'next_attempt_at' }).first()) as { m: unknown } | undefined;
+    return toDate(row?.m ?? null);
+  }
+
+  async pendingCount(): Promise<number> {
+    const row = (await this.db('outbox').where({ status: 'pending' }).count({ n: '*' }).first()) as { n: unknown } | undefined;
+    return toNumber(row?.n);
+  }
+
+  async markSent(id: number, location: string, now: Date): Promise<void> {
+    await this.db('outbox').where({ id }).update({ status: 'sent', location, sent_at: toMs(now), attempts: this.db.raw('attempts + 1'), last_error: null });
+  }
+
+  async markFailed(id: number, error: string, nextAttemptAt: Date | null): Promise<void> {
+    await this.db('outbox')
+      .where({ id })
+      .update({
+        status: nextAttemptAt ? 'pending' : 'dead',
+        attempts: this.db.raw('attempts + 1'),
+        last_error: error,
+        next_attempt_at: toMs(nextAttemptAt ?? new Date(0)),
+      });
+  }
+
+  async forRun(runId: number): Promise<OutboxMessage | null> {
+    const row = (await this.db('outbox').where({ run_id: runId }).orderBy('id', 'desc').first()) as Record<string, unknown> | undefined;
+    return row ? fromRow(row) : null;
+  }
+}

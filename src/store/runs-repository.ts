@@ -1,0 +1,275 @@
+import type { Knex } from 'knex';
+import { parseJson, toBool, toDate, toMs, toNumber } from './values';
+
+export const RUN_STATUSES = [
+  'queued', 'running', 'paused', 'interrupted', 'succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running', 'interrupted', 'paused'];
+export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped'];
+export type RunTrigger = 'scheduled' | 'manual';
+export type Key = unknown[];
+
+export interface RunRecord {
+  id: number;
+  job: string;
+  jobVersion: number;
+  status: RunStatus;
+  reason: string | null;
+  trigger: RunTrigger;
+  scheduledFor: Date | null;
+  asOf: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  deleted: number;
+  failed: number;
+  queryIndex: number;
+  /** Keys of the batch being deleted when the last checkpoint was written. */
+  inflight: Key[] | null;
+  owner: string | null;
+  leaseUntil: Date | null;
+  requestedBy: string;
+}
+
+export interface RunQueryRecord {
+  runId: number;
+  index: number;
+  entity: string;
+  matched: number | null;
+  deleted: number;
+  failed: number;
+  cascaded: number;
+  lastKey: Key | null;
+  done: boolean;
+}
+
+export interface FailureInput {
+  queryIndex: number;
+  entity: string;
+  key: string;
+  code: string;
+  message: string;
+}
+
+function runFromRow(r: Record<string, unknown>): RunRecord {
+  return {
+    id: toNumber(r.id),
+    job: String(r.job),
+    jobVersion: toNumber(r.job_version),
+    status: r.status as RunStatus,
+    reason: (r.reason as string | null) ?? null,
+    trigger: r.trigger as RunTrigger,
+    scheduledFor: toDate(r.scheduled_for),
+    asOf: toDate(r.as_of),
+    startedAt: toDate(r.started_at),
+    finishedAt: toDate(r.finished_at),
+    deleted: toNumber(r.deleted),
+    failed: toNumber(r.failed),
+    queryIndex: toNumber(r.query_index),
+    inflight: parseJson<Key[]>(r.inflight),
+    owner: (r.owner as string | null) ?? null,
+    leaseUntil: toDate(r.lease_until),
+    requestedBy: String(r.requested_by),
+  };
+}
+
+function queryFromRow(r: Record<string, unknown>): RunQueryRecord {
+  return {
+    runId: toNumber(r.run_id),
+    index: toNumber(r.query_index),
+    entity: String(r.entity),
+    matched: r.matched === null || r.matched === undefined ? null : toNumber(r.matched),
+    deleted: toNumber(r.deleted),
+    failed: toNumber(r.failed),
+    cascaded: toNumber(r.cascaded),
+    lastKey: parseJson<Key>(r.last_key),
+    done: toBool(r.done),
+  };
+}
+
+export interface NewRun {
+  job: string;
+  jobVersion: number;
+  status: RunStatus;
+  reason: string;
+  trigger: RunTrigger;
+  scheduledFor: Date | null;
+  requestedBy: string;
+  entities: string[];
+}
+
+export interface RunFilter {
+  job?: string;
+  status?: RunStatus;
+  limit?: number;
+}
+
+export class RunsRepository {
+  constructor(private readonly db: Knex) {}
+
+  async create(trx: Knex, run: NewRun, now: Date): Promise<number> {
+    const [row] = (await trx('runs')
+      .insert({
+        job: run.job,
+        job_version: run.jobVersion,
+        status: run.status,
+        reason: run.reason,
+        trigger: run.trigger,
+        scheduled_for: toMs(run.scheduledFor),
+        requested_by: run.requestedBy,
+        started_at: null,
+        finished_at: run.status === 'skipped' ? toMs(now) : null,
+        created_at: toMs(now),
+        updated_at: toMs(now),
+      })
+      .returning('id')) as ({ id: number } | number)[];
+    const id = typeof row === 'object' ? Number(row.id) : Number(row);
+    if (run.status !== 'skipped') {
+      await trx('run_queries').insert(run.entities.map((entity, index) => ({ run_id: id, query_index: index, entity })));
+    }
+    await trx('run_events').insert({ run_id: id, at: toMs(now), status: run.status, reason: run.reason, actor: run.requestedBy });
+    return id;
+  }
+
+  async get(id: number, trx: Knex = this.db): Promise<RunRecord | null> {
+    const row = (await trx('runs').where({ id }).first()) as Record<string, unknown> | undefined;
+    return row ? runFromRow(row) : null;
+  }
+
+  async queries(runId: number): Promise<RunQueryRecord[]> {
+    const rows = (await this.db('run_queries').where({ run_id: runId }).orderBy('query_index')) as Record<string, unknown>[];
+    return rows.map(queryFromRow);
+  }
+
+  async list(filter: RunFilter): Promise<RunRecord[]> {
+    const q = this.db('runs').orderBy('id', 'desc').limit(filter.limit ?? 50);
+    if (filter.job) q.where({ job: filter.job });
+    if (filter.status) q.where({ status: filter.status });
+    return ((await q) as Record<string, unknown>[]).map(runFromRow);
+  }
+
+  async active(job?: string, trx: Knex = this.db): Promise<RunRecord[]> {
+    const q = trx('runs').whereIn('status', ACTIVE_STATUSES).orderBy('id');
+    if (job) q.where({ job });
+    return ((await q) as Record<string, unknown>[]).map(runFromRow);
+  }
+
+  async lastFinished(job: string): Promise<RunRecord | null> {
+    const row = (await this.db('runs').where({ job }).whereIn('status', FINISHED_STATUSES).whereNot({ status: 'skipped' }).orderBy('id', 'desc').first()) as
+      | Record<string, unknown>
+      | undefined;
+    return row ? runFromRow(row) : null;
+  }
+
+  /** Changes a run's status, recording the reason and who asked. */
+  async setStatus(
+    id: number,
+    status: RunStatus,
+    reason: string,
+    actor: string,
+    now: Date,
+    extra: Record<string, unknown> = {},
+    trx: Knex = this.db,
+  ): Promise<void> {
+    await trx('runs').where({ id }).update({ status, reason, updated_at: toMs(now), ...extra });
+    await trx('run_events').insert({ run_id: id, at: toMs(now), status, reason, actor });
+  }
+
+  /** Takes a run for this process: only from the status the caller saw (compare-and-set). */
+  async take(id: number, from: RunStatus, owner: string, leaseUntil: Date, now: Date, asOf: Date): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const n = await trx('runs')
+        .where({ id, status: from })
+        .update({
+          status: 'running',
+          owner,
+          lease_until: toMs(leaseUntil),
+          started_at: trx.raw('coalesce(started_at, ?)', [toMs(now)]),
+          as_of: trx.raw('coalesce(as_of, ?)', [toMs(asOf)]),
+          updated_at: toMs(now),
+        });
+      if (n !== 1) return false;
+      await trx('run_events').insert({
+        run_id: id,
+        at: toMs(now),
+        status: 'running',
+        reason: from === 'queued' ? 'started' : `resumed from checkpoint (was ${from})`,
+        actor: owner,
+      });
+      return true;
+    });
+  }
+
+  async renewLease(id: number, owner: string, leaseUntil: Date): Promise<boolean> {
+    const n = await this.db('runs').where({ id, owner, status: 'running' }).update({ lease_until: toMs(leaseUntil) });
+    return n === 1;
+  }
+
+  async setMatched(runId: number, index: number, matched: number): Promise<void> {
+    await this.db('run_queries').where({ run_id: runId, query_index: index }).update({ matched });
+  }
+
+  /** Records the keys of the batch about to be deleted, so a crash mid-batch can be accounted for. */
+  async setInflight(runId: number, index: number, keys: Key[] | null, now: Date): Promise<void> {
+    await this.db('runs')
+      .where({ id: runId })
+      .update({ inflight: keys ? JSON.stringify(keys) : null, query_index: index, updated_at: toMs(now) });
+  }
+
+  /**
+   * The checkpoint after a batch: counts, the last key reached, the failure records, all in one
+   * transaction of the state store.
+   */
+  async checkpoint(
+    c: {
+      runId: number;
+      job: string;
+      index: number;
+      lastKey: Key | null;
+      done: boolean;
+      deleted: number;
+      cascaded: number;
+      failures: FailureInput[];
+    },
+    now: Date,
+  ): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      let failed = 0;
+      if (c.failures.length > 0) {
+        const rows = c.failures.map((f) => ({ run_id: c.runId, job: c.job, query_index: f.queryIndex, entity: f.entity, key: f.key, code: f.code, message: f.message, at: toMs(now) }));
+        for (let i = 0; i < rows.length; i += 200) {
+          const inserted = (await trx('failures').insert(rows.slice(i, i + 200)).onConflict(['run_id', 'query_index', 'key']).ignore().returning('id')) as unknown[];
+          failed += inserted.length;
+        }
+      }
+      const q = trx('run_queries').where({ run_id: c.runId, query_index: c.index });
+      await q.update({
+        deleted: trx.raw('deleted + ?', [c.deleted]),
+        failed: trx.raw('failed + ?', [failed]),
+        cascaded: trx.raw('cascaded + ?', [c.cascaded]),
+        last_key: c.lastKey ? JSON.stringify(c.lastKey) : trx.raw('last_key'),
+        done: c.done,
+      });
+      await trx('runs')
+        .where({ id: c.runId })
+        .update({
+          deleted: trx.raw('deleted + ?', [c.deleted]),
+          failed: trx.raw('failed + ?', [failed]),
+          inflight: null,
+          query_index: c.done ? c.index + 1 : c.index,
+          updated_at: toMs(now),
+        });
+    });
+  }
+
+  async events(runId: number): Promise<{ at: Date; status: string; reason: string | null; actor: string }[]> {
+    const rows = (await this.db('run_events').where({ run_id: runId }).orderBy('id')) as Record<string, unknown>[];
+    return rows.map((r) => ({ at: toDate(r.at)!, status: String(r.status), reason: (r.reason as string | null) ?? null, actor: String(r.actor) }));
+  }
+
+  /** Runs left `running` by an owner whose lease ran out (or that is known dead). */
+  async orphaned(now: Date, isDead: (owner: string) => boolean): Promise<RunRecord[]> {
+    const rows = (await this.db('runs').where({ status: 'running' })) as Record<string, unknown>[];
+    return rows.map(runFromRow).filter((r) => !r.owner || (r.leaseUntil?.getTime() ?? 0) < now.getTime() || isDead(r.owner));
+  }
+}

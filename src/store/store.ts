@@ -1,0 +1,45 @@
+import type { Knex } from 'knex';
+import type { ConnectionConfig } from '../config/schema';
+import { openStore, storeDialect, type StoreDialect } from './connect';
+import { FailuresRepository } from './failures-repository';
+import { JobsRepository } from './jobs-repository';
+import { assertSchemaNotNewer, migrateStore } from './migrations';
+import { OutboxRepository } from './outbox-repository';
+import { RunsRepository } from './runs-repository';
+
+/** Sweeper's own database: jobs, runs, failure records, outbox. */
+export class Store {
+  readonly jobs: JobsRepository;
+  readonly runs: RunsRepository;
+  readonly failures: FailuresRepository;
+  readonly outbox: OutboxRepository;
+  readonly dialect: StoreDialect;
+
+  constructor(readonly db: Knex, client: string) {
+    this.dialect = storeDialect(client);
+    this.jobs = new JobsRepository(db);
+    this.runs = new RunsRepository(db);
+    this.failures = new FailuresRepository(db);
+    this.outbox = new OutboxRepository(db);
+  }
+
+  static open(config: ConnectionConfig): Store {
+    return new Store(openStore(config), config.client);
+  }
+
+  migrate(): Promise<string[]> {
+    return migrateStore(this.db);
+  }
+
+  assertSchemaNotNewer(): Promise<void> {
+    return assertSchemaNotNewer(this.db);
+  }
+
+  transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+}

@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+import type { ConnectionConfig } from '../config/schema';
+import { NotFoundError, SweeperError } from '../errors';
+import { dialectOf, openTarget } from './connect';
+import { introspectTarget } from './introspect';
+import type { Dialect, TargetSchema } from './schema';
+
+export interface Target {
+  name: string;
+  knex: Knex;
+  dialect: Dialect;
+}
+
+/** One knex pool per target, opened on first use and destroyed on close. */
+export class Targets {
+  private readonly open = new Map<string, Target>();
+
+  constructor(private readonly configs: Record<string, ConnectionConfig>) {}
+
+  names(): string[] {
+    return Object.keys(this.configs);
+  }
+
+  get(name: string): Target {
+    const existing = this.open.get(name);
+    if (existing) return existing;
+    const config = this.configs[name];
+    if (!config) throw new NotFoundError(`target "${name}" is not defined in the config (targets: ${this.names().join(', ')})`);
+    const target = { name, knex: openTarget(name, config), dialect: dialectOf(config.client) };
+    this.open.set(name, target);
+    return target;
+  }
+
+  /** Reads the target's real schema; a target that cannot be reached is a clear error naming it. */
+  async schema(name: string): Promise<TargetSchema> {
+    const target = this.get(name);
+    try {
+      return await introspectTarget(target.knex, target.dialect);
+    } catch (error) {
+      throw new SweeperError('TARGET_UNAVAILABLE', `target "${name}": cannot read its schema: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    for (const t of all) {
+      try {
+        await t.knex.destroy();
+      } catch {
+        // Closing is best effort: a pool that cannot close has nothing left to lose.
+        continue;
+      }
+    }
+  }
+}
