@@ -58,7 +58,11 @@ export class NotFoundError extends SweeperError {
 
 /** Turns any thrown value into an Error, keeping the original as `cause`. */
 export function toError(value: unknown): Error {
+  // Duck-typed too: errors from another realm (Node internals under jest's VM) fail `instanceof Error`.
   if (value instanceof Error) return value;
+  if (value && typeof value === 'object' && typeof (value as Error).message === 'string' && typeof (value as Error).name === 'string') {
+    return value as Error;
+  }
   return new Error(typeof value === 'string' ? value : `non-error thrown: ${safeString(value)}`, { cause: value });
 }
 

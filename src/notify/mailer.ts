@@ -101,7 +101,7 @@ function smtpMailer(url: string, clock: Clock): Mailer {
       }
       try {
         const info = await transport.sendMail(mailOptions(message, to, cc, clock.now()));
-        const rejected = (info.rejected ?? []).map(String);
+        const rejected: string[] = info.rejected ?? [];
         return {
           location: `${server}: ${info.response}${rejected.length ? ` (rejected: ${rejected.join(', ')})` : ''}`,
         };

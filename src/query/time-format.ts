@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { DURATION_HINT, parseDuration } from '../duration';
 import type { Column, Dialect, Entity, TargetSchema } from '../targets/schema';
+import type { Condition } from './condition';
 
 /**
  * What a column used in a time comparison holds:
@@ -60,6 +61,45 @@ async function detectColumn(knex: Knex, dialect: Dialect, table: Entity, column:
   const hiMs = Math.abs(hiNumber) >= EPOCH_MS_THRESHOLD;
   if (loMs !== hiMs) return 'epoch-mixed';
   return loMs ? 'epoch-ms' : 'epoch-s';
+}
+
+/**
+ * The fields each query compares in time, by entity: relative conditions, and lt/lte/gt/gte/between
+ * with ISO-8601 date values (also inside exists/notExists, against the related entity).
+ */
+export function timeFieldsOf(queries: { entity: string; where?: Condition }[]): Map<string, Set<string>> {
+  const fields = new Map<string, Set<string>>();
+  const add = (entity: string, field: string): void => {
+    fields.set(entity, (fields.get(entity) ?? new Set<string>()).add(field));
+  };
+  const visit = (c: Condition | undefined, entity: string): void => {
+    if (!c) return;
+    if ('all' in c) c.all.forEach((x) => visit(x, entity));
+    else if ('any' in c) c.any.forEach((x) => visit(x, entity));
+    else if ('not' in c) visit(c.not, entity);
+    else if ('exists' in c) visit(c.exists.where, c.exists.entity);
+    else if ('notExists' in c) visit(c.notExists.where, c.notExists.entity);
+    else if (!('op' in c)) add(entity, c.field);
+    else if (['lt', 'lte', 'gt', 'gte', 'between'].includes(c.op)) {
+      const values = Array.isArray(c.value) ? c.value : [c.value];
+      if (values.some((v) => typeof v === 'string' && isIsoDateTime(v))) add(entity, c.field);
+    }
+  };
+  for (const q of queries) visit(q.where, q.entity);
+  return fields;
+}
+
+/** detectTimeFormats for every field `timeFieldsOf` finds, keyed `entity.field` as CompileContext wants. */
+export async function detectQueryTimeFormats(
+  knex: Knex,
+  schema: TargetSchema,
+  queries: { entity: string; where?: Condition }[],
+): Promise<Map<string, TimeFormat>> {
+  const formats = new Map<string, TimeFormat>();
+  for (const [entity, fields] of timeFieldsOf(queries)) {
+    for (const [field, format] of await detectTimeFormats(knex, schema, entity, [...fields])) formats.set(`${entity}.${field}`, format);
+  }
+  return formats;
 }
 
 function asNumber(value: unknown): number | null {

@@ -185,7 +185,8 @@ async function introspectPostgres(knex: Knex): Promise<Map<string, Entity>> {
       select t.relname as "table", c.conname, c.contype, c.confdeltype, k.ord,
              a.attname as "column", pc.relname as parent, pa.attname as parent_column
       from tables t
-      join pg_constraint c on c.conrelid = t.oid and c.contype in ('p', 'f')
+      -- conparentid <> 0: copies of a foreign key made for each partition of a partitioned parent.
+      join pg_constraint c on c.conrelid = t.oid and c.contype in ('p', 'f') and c.conparentid = 0
       cross join lateral unnest(c.conkey, coalesce(c.confkey, c.conkey)) with ordinality as k(attnum, fattnum, ord)
       join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
       left join pg_class pc on pc.oid = c.confrelid

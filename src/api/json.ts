@@ -1,0 +1,87 @@
+/**
+ * The objects `--json` prints and the HTTP API returns: camelCase, times as ISO-8601 UTC strings.
+ */
+import type { JobRecord } from '../store/jobs-repository';
+import type { FailureRecord } from '../store/failures-repository';
+import type { OutboxMessage } from '../store/outbox-repository';
+import type { RunQueryRecord, RunRecord } from '../store/runs-repository';
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+export interface JobJson {
+  name: string;
+  target: string;
+  schedule: string;
+  timezone: string;
+  nextRunAt: string | null;
+  paused: boolean;
+  lastRun: { id: number; status: string; finishedAt: string | null } | null;
+}
+
+export function jobJson(job: JobRecord, lastRun: RunRecord | null): JobJson {
+  return {
+    name: job.name,
+    target: job.target,
+    schedule: job.schedule,
+    timezone: job.timezone,
+    nextRunAt: iso(job.nextRunAt),
+    paused: job.paused,
+    lastRun: lastRun ? { id: lastRun.id, status: lastRun.status, finishedAt: iso(lastRun.finishedAt) } : null,
+  };
+}
+
+export interface RunJson {
+  id: number;
+  job: string;
+  status: string;
+  reason: string | null;
+  trigger: string;
+  scheduledFor: string | null;
+  asOf: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  deleted: number;
+  failed: number;
+  queries: { index: number; entity: string; matched: number | null; deleted: number; failed: number; cascaded: number }[];
+  notification: { status: string; attempts: number } | null;
+}
+
+export function runJson(run: RunRecord, queries: RunQueryRecord[], notification: OutboxMessage | null): RunJson {
+  return {
+    id: run.id,
+    job: run.job,
+    status: run.status,
+    reason: run.reason,
+    trigger: run.trigger,
+    scheduledFor: iso(run.scheduledFor),
+    asOf: iso(run.asOf),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    deleted: run.deleted,
+    failed: run.failed,
+    queries: queries.map((q) => ({ index: q.index, entity: q.entity, matched: q.matched, deleted: q.deleted, failed: q.failed, cascaded: q.cascaded })),
+    notification: notification ? { status: notification.status, attempts: notification.attempts } : null,
+  };
+}
+
+export interface FailureJson {
+  id: number;
+  runId: number;
+  job: string;
+  queryIndex: number;
+  entity: string;
+  key: string;
+  code: string;
+  message: string;
+  at: string;
+}
+
+export function failureJson(f: FailureRecord): FailureJson {
+  return { id: f.id, runId: f.runId, job: f.job, queryIndex: f.queryIndex, entity: f.entity, key: f.key, code: f.code, message: f.message, at: f.at.toISOString() };
+}
+
+export interface PreviewJson {
+  job: string;
+  asOf: string;
+  queries: { index: number; entity: string; matched: number; sample: unknown[]; cascaded: number; predictedFailures: number }[];
+}

@@ -1,0 +1,113 @@
+import type { PreviewJson } from '../api/json';
+import type { App } from '../app';
+import { EXIT, NotFoundError, UsageError } from '../errors';
+import { createMailer } from '../notify/mailer';
+import { OutboxSender } from '../notify/outbox-sender';
+import { executeRun } from '../runner/execute-run';
+import { previewJob } from '../runner/preview';
+import { runnerDeps } from '../runner/runner-deps';
+import { createManualRun } from '../runner/manual-run';
+import type { RunStatus } from '../store/runs-repository';
+import { printJson, withApp, type CommandContext } from './context';
+import { runDetail } from './runs-command';
+import { formatCount, renderTable } from './table';
+
+function findJob(app: App, name: string) {
+  const job = app.jobs.find((j) => j.name === name);
+  if (!job) throw new NotFoundError(`no job named "${name}" in ${app.config.jobs} (jobs: ${app.jobs.map((j) => j.name).join(', ') || 'none'})`);
+  return job;
+}
+
+export function renderPreview(p: PreviewJson): string {
+  return [
+    `preview of ${p.job} as of ${p.asOf} (nothing deleted)`,
+    renderTable(
+      ['#', 'ENTITY', 'MATCHED', 'CASCADED', 'PREDICTED FAILURES', 'SAMPLE KEYS'],
+      p.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.cascaded), formatCount(q.predictedFailures), q.sample.map((s) => JSON.stringify(s)).join(' ')]),
+    ),
+    p.queries.length > 1 ? 'each query is counted as the data is now: later queries may match more once earlier ones have deleted' : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** `sweeper preview <job>`. */
+export async function previewCommand(ctx: CommandContext, name: string, opts: { json?: boolean }): Promise<number> {
+  return withApp(
+    ctx,
+    async (app) => {
+      const preview = await previewJob(findJob(app, name), app.targets, ctx.clock.now());
+      if (opts.json) printJson(ctx, preview);
+      else ctx.out(renderPreview(preview));
+      return EXIT.ok;
+    },
+    true,
+  );
+}
+
+const exitForStatus: Partial<Record<RunStatus, number>> = { succeeded: EXIT.ok, completed_with_failures: EXIT.completedWithFailures };
+
+/** `sweeper run <job>`: preview, confirm, run now, deliver the notification, print the summary. */
+export async function runCommand(ctx: CommandContext, name: string, opts: { dryRun?: boolean; yes?: boolean; json?: boolean }): Promise<number> {
+  return withApp(
+    ctx,
+    async (app) => {
+      const job = findJob(app, name);
+      const preview = await previewJob(job, app.targets, ctx.clock.now());
+      if (!opts.json || opts.dryRun) {
+        if (opts.json) printJson(ctx, preview);
+        else ctx.out(renderPreview(preview));
+      }
+      if (opts.dryRun) return EXIT.ok;
+      if (!opts.yes) {
+        if (!ctx.interactive) throw new UsageError('not a terminal, so there is no one to confirm: add --yes to run without asking, or --dry-run to only preview');
+        const answer = await ctx.ask(`Delete these records from target "${job.target}"? Type the job name to confirm: `);
+        if (answer.trim() !== job.name) {
+          ctx.err('not confirmed: nothing deleted');
+          return EXIT.failed;
+        }
+      }
+      const runId = await createManualRun(app, job.name, `cli:${ctx.env.USER ?? 'unknown'}`);
+      const controller = new AbortController();
+      void ctx.stopRequested.then(() => controller.abort('shutdown'));
+      const deps = runnerDeps(app, ctx.interactive ? (p) => ctx.err(`… ${formatCount(p.deleted)} deleted, ${formatCount(p.failed)} failed, ${formatCount(p.rate)}/s${p.etaSeconds !== null ? `, about ${p.etaSeconds}s left` : ''}`) : undefined);
+      await executeRun(runId, deps, controller.signal);
+      await deliverNotification(app, ctx, runId);
+      const run = await runDetail(app, runId);
+      if (opts.json) printJson(ctx, run);
+      else ctx.out(renderSummary(run));
+      return exitForStatus[run.status as RunStatus] ?? EXIT.failed;
+    },
+    true,
+  );
+}
+
+/** The run's notification is delivered before the command exits; while SMTP is down it stays in the outbox. */
+async function deliverNotification(app: App, ctx: CommandContext, runId: number): Promise<void> {
+  const mailer = createMailer({ smtp: app.config.mail.smtp, outboxDir: app.config.mail.outboxDir });
+  try {
+    const sender = new OutboxSender(app.store, mailer, app.config.mail.from, app.clock, app.logger);
+    await sender.deliverDue();
+    const message = await app.store.outbox.forRun(runId);
+    if (message?.status === 'pending') {
+      ctx.err(`notification not delivered yet (${message.lastError ?? 'unknown error'}); it stays in the outbox and the daemon retries it`);
+    } else if (message?.location) {
+      ctx.err(`notification: ${message.location}`);
+    }
+  } finally {
+    mailer.close();
+  }
+}
+
+function renderSummary(run: Awaited<ReturnType<typeof runDetail>>): string {
+  return [
+    `run ${run.id} of ${run.job}: ${run.status} (${run.reason ?? ''})`,
+    renderTable(
+      ['#', 'ENTITY', 'MATCHED', 'DELETED', 'FAILED', 'CASCADED'],
+      run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded)]),
+    ),
+    run.failed > 0 ? `failure records: sweeper failures --run ${run.id}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

@@ -1,0 +1,155 @@
+import type { Knex } from 'knex';
+import type { QueryDefinition } from '../config/schema';
+import type { Entity, ForeignKey, TargetSchema } from '../targets/schema';
+import { applyCondition, type CompileContext } from './where';
+
+/** How deep ON DELETE CASCADE chains are followed (a self-referencing tree stops here). */
+export const MAX_CASCADE_DEPTH = 5;
+const KEYS_PER_STATEMENT = 1000;
+
+interface Reference {
+  child: Entity;
+  fk: ForeignKey;
+}
+
+/** Foreign keys (of any entity) that point at `parent`. */
+function referencesTo(schema: TargetSchema, parent: string): Reference[] {
+  const refs: Reference[] = [];
+  for (const child of schema.entities.values()) {
+    for (const fk of child.foreignKeys) if (fk.parent === parent) refs.push({ child, fk });
+  }
+  return refs;
+}
+
+/** A set of rows of one entity, as a subquery selecting some of its columns. */
+type RowSet = (columns: string[]) => Knex.QueryBuilder;
+
+function whereTupleIn(qb: Knex.QueryBuilder, refs: string[], source: Knex.QueryBuilder): void {
+  if (refs.length === 1) qb.whereIn(refs[0]!, source);
+  else qb.whereIn(refs, source);
+}
+
+/** Counts the rows ON DELETE CASCADE would remove below `rows` of `entity`, level by level. */
+async function countBelow(knex: Knex, schema: TargetSchema, entity: Entity, rows: RowSet, depth: number, counter: { n: number }): Promise<number> {
+  if (depth > MAX_CASCADE_DEPTH) return 0;
+  let total = 0;
+  for (const { child, fk } of referencesTo(schema, entity.name)) {
+    if (fk.onDelete !== 'CASCADE') continue;
+    counter.n += 1;
+    const alias = `c${counter.n}`;
+    const refs = fk.columns.map((c) => `${alias}.${c}`);
+    const countQuery = knex.from({ [alias]: child.name }).count({ n: '*' });
+    whereTupleIn(countQuery, refs, rows(fk.parentColumns));
+    const counted = (await countQuery) as { n: number | string }[];
+    const here = Number(counted[0]?.n ?? 0);
+    total += here;
+    if (here === 0) continue;
+    const childRows: RowSet = (columns) => {
+      const qb = knex.select(columns.map((c) => `${alias}.${c}`)).from({ [alias]: child.name });
+      whereTupleIn(qb, refs, rows(fk.parentColumns));
+      return qb;
+    };
+    total += await countBelow(knex, schema, child, childRows, depth + 1, counter);
+  }
+  return total;
+}
+
+/**
+ * How many child rows ON DELETE CASCADE foreign keys would delete with the records `keys` of
+ * `entity` (identified by `keyCols`, default its primary key), following cascades through the
+ * foreign-key graph to MAX_CASCADE_DEPTH levels. A row reachable by two paths counts twice.
+ */
+export async function countCascaded(
+  knex: Knex,
+  schema: TargetSchema,
+  entity: Entity,
+  keys: unknown[][],
+  keyCols: string[] = entity.primaryKey,
+): Promise<number> {
+  if (keys.length === 0 || keyCols.length === 0) return 0;
+  if (!referencesTo(schema, entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
+  let total = 0;
+  for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
+    const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
+    const rows: RowSet = (columns) => {
+      const qb = knex.select(columns.map((c) => `r0.${c}`)).from({ r0: entity.name });
+      if (keyCols.length === 1) qb.whereIn(`r0.${keyCols[0]!}`, chunk.map((k) => k[0]) as Knex.Value[]);
+      else qb.whereIn(keyCols.map((c) => `r0.${c}`), chunk as Knex.Value[][]);
+      return qb;
+    };
+    total += await countBelow(knex, schema, entity, rows, 1, { n: 0 });
+  }
+  return total;
+}
+
+/** Like countCascaded, for every record the query matches now (for previews). */
+export async function countCascadedMatching(knex: Knex, query: QueryDefinition, ctx: CompileContext): Promise<number> {
+  if (!referencesTo(ctx.schema, ctx.entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
+  const rows: RowSet = (columns) => {
+    const qb = knex.select(columns.map((c) => `${ctx.alias}.${c}`)).from({ [ctx.alias]: ctx.entity.name });
+    if (query.where) applyCondition(qb, query.where, { ...ctx, aliasCounter: { n: 0 } });
+    return qb;
+  };
+  return countBelow(knex, ctx.schema, ctx.entity, rows, 1, { n: 0 });
+}
+
+/** A reason a delete of a row of some entity fails: a referencing child, directly or below a cascade. */
+interface Blocker {
+  child: Entity;
+  fk: ForeignKey;
+  /** Set for a CASCADE reference: the child rows are deleted too, so their own blockers count. */
+  below?: Blocker[];
+}
+
+function blockersOf(schema: TargetSchema, entity: Entity, depth: number): Blocker[] {
+  const blockers: Blocker[] = [];
+  for (const { child, fk } of referencesTo(schema, entity.name)) {
+    const restricts = fk.onDelete === 'RESTRICT' || fk.onDelete === 'NO ACTION';
+    // SET NULL on a NOT NULL column fails too.
+    const nullsNotNull = fk.onDelete === 'SET NULL' && fk.columns.some((c) => child.columns.get(c)?.nullable === false);
+    if (restricts || nullsNotNull) blockers.push({ child, fk });
+    else if (fk.onDelete === 'CASCADE' && depth < MAX_CASCADE_DEPTH) {
+      const below = blockersOf(schema, child, depth + 1);
+      if (below.length > 0) blockers.push({ child, fk, below });
+    }
+  }
+  return blockers;
+}
+
+function whereBlocked(qb: Knex.QueryBuilder, blockers: Blocker[], alias: string, counter: { n: number }): void {
+  qb.where((any) => {
+    for (const blocker of blockers) {
+      counter.n += 1;
+      const childAlias = `f${counter.n}`;
+      any.orWhereExists(function (this: Knex.QueryBuilder) {
+        this.select(this.client.raw('1')).from({ [childAlias]: blocker.child.name });
+        blocker.fk.columns.forEach((column, i) => {
+          this.whereRaw('?? = ??', [`${childAlias}.${column}`, `${alias}.${blocker.fk.parentColumns[i]!}`]);
+        });
+        if (blocker.below) whereBlocked(this, blocker.below, childAlias, counter);
+      });
+    }
+  });
+}
+
+/**
+ * Best effort: how many records the query matches that rows of other entities still reference
+ * through a RESTRICT / NO ACTION foreign key (or SET NULL on a NOT NULL column), directly or below
+ * a cascade. Deleting those fails. Rows the same run deletes first (earlier queries) are still
+ * counted, and so are references between records deleted together.
+ */
+export async function countPredictedFailures(
+  knex: Knex,
+  schema: TargetSchema,
+  entity: Entity,
+  query: QueryDefinition,
+  ctx: CompileContext,
+): Promise<number> {
+  const blockers = blockersOf(schema, entity, 1);
+  if (blockers.length === 0) return 0;
+  const qb = knex.from({ [ctx.alias]: entity.name }).count({ n: '*' });
+  if (query.where) applyCondition(qb, query.where, { ...ctx, schema, entity, aliasCounter: { n: 0 } });
+  whereBlocked(qb, blockers, ctx.alias, { n: 0 });
+  const rows = (await qb) as { n: number | string }[];
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,224 @@
+import type { QueryDefinition } from '../config/schema';
+import { DURATION_HINT, parseDuration } from '../duration';
+import type { Column, Entity, TargetSchema } from '../targets/schema';
+import { isLeaf, isRelativeTime, type Condition, type LeafCondition, type Scalar } from './condition';
+import { isIsoDateTime } from './time-format';
+
+/** One problem of a query; `path` is relative to the query, e.g. `where.all[1].field`. */
+export interface QueryProblem {
+  path: string;
+  message: string;
+}
+
+const TIME_KINDS = new Set(['timestamp', 'date', 'text', 'integer', 'number']);
+const MAX_LISTED = 40;
+
+/**
+ * Checks a query against the target's real schema: the entity, every field (also of related
+ * entities), value shapes, relative-time columns and durations, `where`/`allRecords`, and the key.
+ * Returns every problem found; an empty list means the query compiles.
+ */
+export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?: string): QueryProblem[] {
+  const problems: QueryProblem[] = [];
+  const of = target ? `target "${target}"` : 'the target';
+  const entity = schema.entities.get(query.entity);
+  if (!entity) {
+    problems.push({ path: 'entity', message: unknownEntity(query.entity, schema, of) });
+  }
+  if (query.where === undefined && query.allRecords !== true) {
+    problems.push({
+      path: 'where',
+      message: `has no \`where\`: add a condition, or \`allRecords: true\` to delete every record of "${query.entity}"`,
+    });
+  }
+  if (query.where !== undefined && query.allRecords === true) {
+    problems.push({
+      path: 'allRecords',
+      message: 'is true but the query also has a `where`: remove `allRecords` to delete only the matching records, or the `where` to delete them all',
+    });
+  }
+  if (!entity) return problems;
+
+  if (query.key) {
+    query.key.forEach((column, i) => {
+      if (!entity.columns.has(column)) problems.push({ path: `key[${i}]`, message: `key column ${unknownColumn(column, entity)}` });
+    });
+  } else if (entity.primaryKey.length === 0) {
+    problems.push({
+      path: 'key',
+      message: `table "${entity.name}" has no primary key: add \`key: [col, ...]\` naming columns that are unique together (columns: ${columnList(entity)})`,
+    });
+  }
+  if (query.where !== undefined) checkCondition(query.where, entity, schema, 'where', problems, of);
+  return problems;
+}
+
+function checkCondition(condition: Condition, entity: Entity, schema: TargetSchema, path: string, problems: QueryProblem[], of: string): void {
+  if ('all' in condition || 'any' in condition) {
+    const [word, children] = 'all' in condition ? ['all', condition.all] : ['any', condition.any];
+    if (children.length === 0) problems.push({ path: `${path}.${word}`, message: `is empty: give at least one condition` });
+    children.forEach((child, i) => checkCondition(child, entity, schema, `${path}.${word}[${i}]`, problems, of));
+  } else if ('not' in condition) {
+    checkCondition(condition.not, entity, schema, `${path}.not`, problems, of);
+  } else if ('exists' in condition || 'notExists' in condition) {
+    const word = 'exists' in condition ? 'exists' : 'notExists';
+    const related = 'exists' in condition ? condition.exists : condition.notExists;
+    const here = `${path}.${word}`;
+    const relatedEntity = schema.entities.get(related.entity);
+    if (!relatedEntity) problems.push({ path: `${here}.entity`, message: unknownEntity(related.entity, schema, of) });
+    if (Object.keys(related.on).length === 0) {
+      problems.push({ path: `${here}.on`, message: `maps no fields: map a field of "${related.entity}" to a field of "${entity.name}", e.g. on: { session_id: id }` });
+    }
+    for (const [relatedField, thisField] of Object.entries(related.on)) {
+      if (relatedEntity && !relatedEntity.columns.has(relatedField)) {
+        problems.push({ path: `${here}.on.${relatedField}`, message: unknownColumn(relatedField, relatedEntity) });
+      }
+      if (!entity.columns.has(thisField)) problems.push({ path: `${here}.on.${relatedField}`, message: unknownColumn(thisField, entity) });
+    }
+    if (relatedEntity && related.where) checkCondition(related.where, relatedEntity, schema, `${here}.where`, problems, of);
+  } else if (isLeaf(condition)) {
+    const column = fieldColumn(condition.field, entity, path, problems);
+    checkLeafValue(condition, column, schema.dialect, path, problems);
+  } else if (isRelativeTime(condition)) {
+    const column = fieldColumn(condition.field, entity, path, problems);
+    const given = (['olderThan', 'newerThan'] as const).filter((k) => condition[k] !== undefined);
+    if (given.length !== 1) {
+      problems.push({ path, message: 'give exactly one of `olderThan` or `newerThan`' });
+    }
+    for (const key of given) {
+      const text = condition[key]!;
+      if (parseDuration(text) === null) problems.push({ path: `${path}.${key}`, message: `"${text}" is not a duration: ${DURATION_HINT}` });
+    }
+    if (column && !TIME_KINDS.has(column.kind)) {
+      problems.push({
+        path: `${path}.field`,
+        message:
+          `"${column.name}" of "${entity.name}" is ${describeColumn(column)}: ` +
+          `${given[0] ?? 'olderThan'} needs a timestamp or date column, ISO-8601 text, or epoch seconds or milliseconds`,
+      });
+    }
+  } else {
+    problems.push({ path, message: `is not a condition: use all, any, not, exists, notExists, { field, op, value } or { field, olderThan }` });
+  }
+}
+
+function fieldColumn(field: string, entity: Entity, path: string, problems: QueryProblem[]): Column | undefined {
+  const column = entity.columns.get(field);
+  if (!column) problems.push({ path: `${path}.field`, message: unknownColumn(field, entity) });
+  else if (field.includes('.')) {
+    problems.push({ path: `${path}.field`, message: `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address: rename the column` });
+  }
+  return column;
+}
+
+function checkLeafValue(leaf: LeafCondition, column: Column | undefined, dialect: TargetSchema['dialect'], path: string, problems: QueryProblem[]): void {
+  const at = `${path}.value`;
+  const op = `op "${leaf.op}"`;
+  const value = leaf.value;
+  const shown = JSON.stringify(value);
+  const add = (message: string): void => {
+    problems.push({ path: at, message });
+  };
+  switch (leaf.op) {
+    case 'isNull':
+    case 'notNull':
+      if (value !== undefined) add(`${op} takes no value (got ${shown}): remove \`value\``);
+      return;
+    case 'in':
+    case 'notIn':
+      if (!Array.isArray(value) || value.length === 0) add(`${op} needs a non-empty list of values, e.g. value: [1, 2] (got ${shown ?? 'nothing'})`);
+      else value.forEach((v) => checkKind(v, leaf, column, dialect, add));
+      return;
+    case 'between':
+      if (!Array.isArray(value) || value.length !== 2 || value.some((v) => v === null)) {
+        add(`${op} needs value: [low, high], two values that are not null (got ${shown ?? 'nothing'})`);
+      } else value.forEach((v) => checkKind(v, leaf, column, dialect, add));
+      return;
+    default:
+      if (value === undefined) return add(`${op} needs a value`);
+      if (Array.isArray(value)) return add(`${op} needs a single value, not a list (got ${shown}); use op "in" for a list`);
+      if (value === null && leaf.op !== 'eq' && leaf.op !== 'ne') return add(`${op} cannot compare with null: use op "isNull" or "notNull"`);
+      if ((leaf.op === 'like' || leaf.op === 'notLike') && typeof value !== 'string') {
+        return add(`${op} needs a text pattern like "tmp-%" (got ${shown})`);
+      }
+      if (leaf.op !== 'like' && leaf.op !== 'notLike') checkKind(value, leaf, column, dialect, add);
+  }
+}
+
+/** Values that cannot compare with the column's kind (Postgres would refuse them at run time). */
+function checkKind(value: Scalar, leaf: LeafCondition, column: Column | undefined, dialect: string, add: (m: string) => void): void {
+  if (!column || value === null) return;
+  const shown = JSON.stringify(value);
+  const what = `"${column.name}", ${describeColumn(column)}`;
+  const ordering = ['lt', 'lte', 'gt', 'gte', 'between'].includes(leaf.op);
+  const isoText = typeof value === 'string' && isIsoDateTime(value);
+  switch (column.kind) {
+    case 'boolean':
+      if (typeof value !== 'boolean' && value !== 0 && value !== 1) add(`${shown} cannot be compared with ${what}: use true or false`);
+      return;
+    case 'integer':
+    case 'number':
+      if (typeof value === 'number' || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()))) return;
+      // SQLite has no boolean type: flags live in integer columns as 0/1, and true/false bind as 1/0.
+      if (typeof value === 'boolean' && dialect === 'sqlite' && column.kind === 'integer' && (leaf.op === 'eq' || leaf.op === 'ne' || leaf.op === 'in' || leaf.op === 'notIn')) return;
+      if (ordering && isoText) return;
+      add(`${shown} cannot be compared with ${what}: use a number${ordering ? ', or an ISO-8601 date if it holds epoch time' : ''}`);
+      return;
+    case 'timestamp':
+    case 'date':
+      if (isoText || (dialect === 'sqlite' && typeof value === 'number')) return;
+      add(`${shown} cannot be compared with ${what}: use an ISO-8601 date or date-time like "2026-01-31" or "2026-01-31T12:00:00Z"`);
+      return;
+    default:
+      return;
+  }
+}
+
+/** `a boolean column (boolean)`, `an integer column (INTEGER)`, `a column of type jsonb`. */
+function describeColumn(column: Column): string {
+  if (column.kind === 'other') return `a column of type ${column.type || '(none declared)'}`;
+  return `${column.kind === 'integer' ? 'an' : 'a'} ${column.kind} column (${column.type})`;
+}
+
+function unknownEntity(name: string, schema: TargetSchema, of: string): string {
+  const names = [...schema.entities.keys()].sort();
+  return `entity "${name}" is not a table of ${of} (tables: ${listed(names)})${suggestion(name, names)}`;
+}
+
+function unknownColumn(name: string, entity: Entity): string {
+  return `"${name}" is not a column of "${entity.name}" (columns: ${columnList(entity)})${suggestion(name, [...entity.columns.keys()])}`;
+}
+
+function columnList(entity: Entity): string {
+  return listed([...entity.columns.keys()]);
+}
+
+function listed(names: string[]): string {
+  if (names.length === 0) return 'none';
+  if (names.length <= MAX_LISTED) return names.join(', ');
+  return `${names.slice(0, MAX_LISTED).join(', ')}, ... ${names.length - MAX_LISTED} more`;
+}
+
+/** `; did you mean "x"?` for the closest name within a third of its length in edits. */
+function suggestion(name: string, candidates: string[]): string {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  const allowed = Math.max(1, Math.floor(name.length / 3));
+  return best !== null && bestDistance <= allowed && best !== name ? `; did you mean "${best}"?` : '';
+}
+
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

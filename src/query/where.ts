@@ -1,0 +1,231 @@
+import type { Knex } from 'knex';
+import { SweeperError } from '../errors';
+import type { Column, Dialect, Entity, TargetSchema } from '../targets/schema';
+import { isLeaf, isRelativeTime, type Condition, type LeafCondition, type RelatedCondition, type RelativeTimeCondition, type Scalar } from './condition';
+import { timeComparison, type TimeOperator } from './time-compare';
+import { isIsoDateTime, parseIsoInstant, relativeCutoff, type TimeFormat } from './time-format';
+
+/** What compiling a condition needs to know. */
+export interface CompileContext {
+  dialect: Dialect;
+  schema: TargetSchema;
+  /** The entity the condition's fields belong to, and the alias it has in the query. */
+  entity: Entity;
+  alias: string;
+  /** The run's as-of instant: relative conditions are measured from it. */
+  asOf: Date;
+  /** The job's IANA time zone: calendar units and offset-less date values are read in it. */
+  timezone: string;
+  /** From `detectTimeFormats`, keyed `entity.field`; a missing entry falls back to the declared kind. */
+  timeFormats: Map<string, TimeFormat>;
+  /** Numbers the aliases of correlated subqueries (t1, t2, ...); shared by one compilation. */
+  aliasCounter?: { n: number };
+}
+
+/**
+ * Adds a condition's where clauses to `qb` (ANDed with what is there). Every column is passed to
+ * knex as an identifier `alias.column`, every value is bound. Fields must have passed `checkQuery`;
+ * an unknown one throws rather than compiling.
+ */
+export function applyCondition(qb: Knex.QueryBuilder, condition: Condition, ctx: CompileContext): void {
+  const c: CompileContext = ctx.aliasCounter ? ctx : { ...ctx, aliasCounter: { n: 0 } };
+  if ('all' in condition) {
+    qb.where((group) => {
+      for (const child of condition.all) applyCondition(group, child, c);
+    });
+  } else if ('any' in condition) {
+    qb.where((group) => {
+      for (const child of condition.any) group.orWhere((branch) => applyCondition(branch, child, c));
+    });
+  } else if ('not' in condition) {
+    qb.whereNot((group) => applyCondition(group, condition.not, c));
+  } else if ('exists' in condition) {
+    applyRelated(qb, condition.exists, false, c);
+  } else if ('notExists' in condition) {
+    applyRelated(qb, condition.notExists, true, c);
+  } else if (isLeaf(condition)) {
+    applyLeaf(qb, condition, c);
+  } else if (isRelativeTime(condition)) {
+    applyRelativeTime(qb, condition, c);
+  } else {
+    throw new SweeperError('INTERNAL', `unknown condition shape: ${JSON.stringify(condition)}`);
+  }
+}
+
+/** The column `field` of the context's entity, or an error (checkQuery reports these first). */
+export function requireColumn(entity: Entity, field: string): Column {
+  const column = entity.columns.get(field);
+  if (!column) {
+    throw new SweeperError('INVALID_CONFIG', `field "${field}" is not a column of "${entity.name}" (columns: ${[...entity.columns.keys()].join(', ')})`);
+  }
+  if (field.includes('.')) {
+    throw new SweeperError('INVALID_CONFIG', `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address`);
+  }
+  return column;
+}
+
+export function requireEntity(schema: TargetSchema, name: string): Entity {
+  const entity = schema.entities.get(name);
+  if (!entity) {
+    throw new SweeperError('INVALID_CONFIG', `entity "${name}" is not a table of the target (tables: ${[...schema.entities.keys()].join(', ')})`);
+  }
+  return entity;
+}
+
+function applyRelated(qb: Knex.QueryBuilder, related: RelatedCondition, negate: boolean, ctx: CompileContext): void {
+  const entity = requireEntity(ctx.schema, related.entity);
+  const counter = ctx.aliasCounter!;
+  counter.n += 1;
+  const alias = `t${counter.n}`;
+  const pairs = Object.entries(related.on).map(([relatedField, thisField]) => {
+    requireColumn(entity, relatedField);
+    requireColumn(ctx.entity, thisField);
+    return [`${alias}.${relatedField}`, `${ctx.alias}.${thisField}`] as const;
+  });
+  const subquery = (sub: Knex.QueryBuilder): void => {
+    sub.select(sub.client.raw('1')).from({ [alias]: entity.name });
+    for (const [relatedRef, thisRef] of pairs) sub.whereRaw('?? = ??', [relatedRef, thisRef]);
+    if (related.where) applyCondition(sub, related.where, { ...ctx, entity, alias });
+  };
+  if (negate) qb.whereNotExists(function (this: Knex.QueryBuilder) {
+    subquery(this);
+  });
+  else qb.whereExists(function (this: Knex.QueryBuilder) {
+    subquery(this);
+  });
+}
+
+const comparisons = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+
+function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileContext): void {
+  const column = requireColumn(ctx.entity, leaf.field);
+  const ref = `${ctx.alias}.${column.name}`;
+  const bind = (v: Scalar): Scalar => bindValue(v, column, ctx.dialect);
+  const value = leaf.value;
+  switch (leaf.op) {
+    case 'isNull':
+      qb.whereNull(ref);
+      return;
+    case 'notNull':
+      qb.whereNotNull(ref);
+      return;
+    case 'eq':
+    case 'ne': {
+      const v = scalarOf(leaf, true);
+      if (v === null) {
+        if (leaf.op === 'eq') qb.whereNull(ref);
+        else qb.whereNotNull(ref);
+      } else {
+        qb.where(ref, leaf.op === 'eq' ? '=' : '<>', bind(v));
+      }
+      return;
+    }
+    case 'lt':
+    case 'lte':
+    case 'gt':
+    case 'gte': {
+      const v = scalarOf(leaf, false);
+      const instant = timeValue(v, column, ctx);
+      if (instant) whereTime(qb, column, ref, comparisons[leaf.op], instant, ctx);
+      else qb.where(ref, comparisons[leaf.op], bind(v));
+      return;
+    }
+    case 'between': {
+      const [low, high] = listOf(leaf);
+      if (low === undefined || high === undefined || low === null || high === null || (Array.isArray(value) && value.length !== 2)) {
+        throw invalidValue(leaf, 'needs value: [low, high]');
+      }
+      const lowInstant = timeValue(low, column, ctx);
+      const highInstant = timeValue(high, column, ctx);
+      if (lowInstant && highInstant) {
+        whereTime(qb, column, ref, '>=', lowInstant, ctx);
+        whereTime(qb, column, ref, '<=', highInstant, ctx);
+      } else {
+        qb.whereBetween(ref, [bind(low), bind(high)] as [Knex.Value, Knex.Value]);
+      }
+      return;
+    }
+    case 'in':
+    case 'notIn': {
+      const values = listOf(leaf);
+      if (values.length === 0) throw invalidValue(leaf, 'needs a non-empty list of values');
+      const nonNull = values.filter((v) => v !== null).map(bind) as Knex.Value[];
+      const hasNull = nonNull.length < values.length;
+      // SQL's `x in (1, null)` never matches null and `x not in (1, null)` matches nothing:
+      // a null in the list means what the operator would expect.
+      if (leaf.op === 'in') {
+        if (!hasNull) qb.whereIn(ref, nonNull);
+        else if (nonNull.length === 0) qb.whereNull(ref);
+        else qb.where((group) => group.whereIn(ref, nonNull).orWhereNull(ref));
+      } else {
+        if (nonNull.length > 0) qb.whereNotIn(ref, nonNull);
+        if (hasNull) qb.whereNotNull(ref);
+      }
+      return;
+    }
+    case 'like':
+    case 'notLike': {
+      const v = scalarOf(leaf, false);
+      if (typeof v !== 'string') throw invalidValue(leaf, 'needs a text pattern, e.g. "tmp-%"');
+      const operator = leaf.op === 'like' ? 'LIKE' : 'NOT LIKE';
+      // Postgres has no LIKE for numbers or dates: compare their text form.
+      if (ctx.dialect === 'pg' && column.kind !== 'text') qb.whereRaw(`CAST(?? AS TEXT) ${operator} ?`, [ref, v]);
+      else qb.whereRaw(`?? ${operator} ?`, [ref, v]);
+      return;
+    }
+  }
+}
+
+function applyRelativeTime(qb: Knex.QueryBuilder, condition: RelativeTimeCondition, ctx: CompileContext): void {
+  const column = requireColumn(ctx.entity, condition.field);
+  const ref = `${ctx.alias}.${column.name}`;
+  const older = condition.olderThan !== undefined;
+  const duration = (older ? condition.olderThan : condition.newerThan) as string;
+  const cutoff = relativeCutoff(ctx.asOf, duration, ctx.timezone);
+  // Complementary: every non-null value is either older than the cutoff or not.
+  whereTime(qb, column, ref, older ? '<' : '>=', cutoff, ctx);
+}
+
+function whereTime(
+  qb: Knex.QueryBuilder,
+  column: Column,
+  ref: string,
+  op: TimeOperator,
+  instant: NonNullable<ReturnType<typeof parseIsoInstant>>,
+  ctx: CompileContext,
+): void {
+  const format = ctx.timeFormats.get(`${ctx.entity.name}.${column.name}`);
+  const fragment = timeComparison(ctx.dialect, column, format, ref, op, instant, ctx.timezone);
+  qb.whereRaw(fragment.sql, fragment.bindings as Knex.RawBinding[]);
+}
+
+/** A date value compared with a column that holds time is compared as an instant, whatever the storage. */
+function timeValue(value: Scalar, column: Column, ctx: CompileContext): ReturnType<typeof parseIsoInstant> {
+  if (typeof value !== 'string' || !isIsoDateTime(value)) return null;
+  if (!['timestamp', 'date', 'integer', 'number'].includes(column.kind)) return null;
+  return parseIsoInstant(value, ctx.timezone);
+}
+
+/** SQLite stores booleans as 0/1; Postgres binds them as booleans to boolean columns only. */
+export function bindValue(value: Scalar, column: Column, dialect: Dialect): Scalar {
+  if (typeof value !== 'boolean') return value;
+  if (dialect === 'pg' && column.kind === 'boolean') return value;
+  if (dialect === 'pg' && column.kind === 'text') return String(value);
+  return value ? 1 : 0;
+}
+
+function scalarOf(leaf: LeafCondition, allowNull: boolean): Scalar {
+  if (leaf.value === undefined) throw invalidValue(leaf, 'needs a value');
+  if (Array.isArray(leaf.value)) throw invalidValue(leaf, 'needs a single value, not a list');
+  if (leaf.value === null && !allowNull) throw invalidValue(leaf, 'cannot compare with null: use isNull or notNull');
+  return leaf.value;
+}
+
+function listOf(leaf: LeafCondition): Scalar[] {
+  if (!Array.isArray(leaf.value)) throw invalidValue(leaf, 'needs a list of values');
+  return leaf.value;
+}
+
+function invalidValue(leaf: LeafCondition, what: string): SweeperError {
+  return new SweeperError('INVALID_CONFIG', `field "${leaf.field}": op "${leaf.op}" ${what} (got ${JSON.stringify(leaf.value)})`);
+}

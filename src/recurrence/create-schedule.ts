@@ -1,0 +1,88 @@
+/**
+ * From a job's schedule spec to a Schedule: every problem is collected (checkScheduleSpec), and
+ * createSchedule refuses to build a schedule that has any.
+ */
+import { toError } from '../errors';
+import { parseCronPattern } from './cron-pattern';
+import { CronSchedule } from './cron-schedule';
+import { OnceSchedule } from './once-schedule';
+import { RecurrenceError } from './recurrence-error';
+import { neverOccursReason } from './rrule-feasibility';
+import { RRuleSchedule } from './rrule-schedule';
+import { parseRecurrence } from './rrule-text';
+import type { Schedule, ScheduleProblem, ScheduleSpec } from './schedule';
+import { parseStartText, startInstant } from './start-text';
+import { instantToWall, openTimeZone, unknownZoneMessage, type TimeZone } from './zone-time';
+
+interface Analysis {
+  schedule: Schedule | null;
+  problems: ScheduleProblem[];
+}
+
+/**
+ * Problems of a schedule spec as {field, message}; empty when valid. Never throws. Rules whose
+ * occurrences depend on the start (e.g. FREQ=YEARLY takes its month and day from it) are checked
+ * from `defaultStart` when the spec has no start, as the daemon would use "now".
+ */
+export function checkScheduleSpec(spec: ScheduleSpec, defaultStart: Date = new Date()): ScheduleProblem[] {
+  try {
+    return analyse(spec, defaultStart).problems;
+  } catch (error) {
+    const field = spec.cron !== undefined ? 'cron' : spec.recurrence !== undefined ? 'recurrence' : 'start';
+    return [{ field, message: `could not be checked: ${toError(error).message}` }];
+  }
+}
+
+/** The schedule of a spec; throws RecurrenceError (code INVALID_CONFIG) listing every problem. */
+export function createSchedule(spec: ScheduleSpec, defaultStart: Date): Schedule {
+  const { schedule, problems } = analyse(spec, defaultStart);
+  if (problems.length || !schedule) throw new RecurrenceError(problems);
+  return schedule;
+}
+
+function analyse(spec: ScheduleSpec, defaultStart: Date): Analysis {
+  if (Number.isNaN(defaultStart.getTime())) throw new TypeError('createSchedule: defaultStart is an invalid Date');
+  const problems: ScheduleProblem[] = [];
+  const zone = openTimeZone(spec.timezone);
+  if (!zone) problems.push({ field: 'timezone', message: unknownZoneMessage(spec.timezone) });
+  const parsedStart = spec.start === undefined ? null : parseStartText(spec.start);
+  if (parsedStart && 'problem' in parsedStart) problems.push({ field: 'start', message: parsedStart.problem });
+  if (spec.recurrence !== undefined && spec.cron !== undefined) {
+    problems.push({ field: 'cron', message: 'give either recurrence (RRULE) or cron, not both' });
+    return { schedule: null, problems };
+  }
+  const rule = spec.recurrence === undefined ? null : parseRecurrence(spec.recurrence);
+  for (const message of rule?.problems ?? []) problems.push({ field: 'recurrence', message });
+  const cron = spec.cron === undefined ? null : parseCronPattern(spec.cron);
+  for (const message of cron?.problems ?? []) problems.push({ field: 'cron', message });
+  if (problems.length || !zone || (parsedStart && 'problem' in parsedStart)) return { schedule: null, problems };
+  const start = parsedStart ? startInstant(parsedStart, zone) : defaultStart.getTime();
+  // DTSTART keeps the local time as written, even one in a DST gap (its first run moves, later ones don't).
+  const startWall = parsedStart?.kind === 'wall' ? parsedStart.wall : instantToWall(zone, start);
+  const schedule = build(zone, { instant: start, wall: startWall }, parsedStart !== null, rule?.rule ?? null, cron?.plan ?? null);
+  const never = schedule.never;
+  if (never) problems.push({ field: schedule.schedule.kind === 'cron' ? 'cron' : 'recurrence', message: never });
+  return { schedule: schedule.schedule, problems };
+}
+
+function build(
+  zone: TimeZone,
+  start: { instant: number; wall: number },
+  explicitStart: boolean,
+  rule: ReturnType<typeof parseRecurrence>['rule'],
+  plan: ReturnType<typeof parseCronPattern>['plan'],
+): { schedule: Schedule; never: string | null } {
+  if (rule) {
+    const schedule = new RRuleSchedule(rule, zone, start.wall);
+    return { schedule, never: neverOccursReason(schedule) };
+  }
+  if (plan) {
+    const schedule = new CronSchedule(plan, zone, start.instant, explicitStart);
+    const never =
+      schedule.firstAfter(start.instant - 1) === null
+        ? `cron "${plan.pattern}" never fires: no date matches ${plan.dayFieldsText} (checked 400 years, a full calendar cycle); fix those fields`
+        : null;
+    return { schedule, never };
+  }
+  return { schedule: new OnceSchedule(zone, start.instant), never: null };
+}

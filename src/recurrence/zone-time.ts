@@ -1,0 +1,83 @@
+/**
+ * Wall-clock time <-> instant in an IANA zone, with the DST rule of the product made explicit:
+ *
+ * - A wall time in a spring-forward gap (02:30 on the last Sunday of March in Europe/Berlin) does not
+ *   exist. It is read with the offset in force before the gap, which lands after the gap, moved forward
+ *   by the gap's length: 02:30 -> 03:30 CEST (01:30Z). This is what RFC 5545 (3.3.5) prescribes, and
+ *   what luxon does for such times.
+ * - A wall time in a fall-back overlap (02:30 on the last Sunday of October in Berlin) happens twice. It
+ *   means the FIRST, earlier instant, still in daylight time: 02:30 CEST (00:30Z), never 02:30 CET.
+ *   luxon's `DateTime.fromObject` does not guarantee this: it picks the offset in force "now" (its
+ *   provisional guess), so the answer would change with the season the daemon runs in. We therefore
+ *   resolve the offsets ourselves (the algorithm of Temporal's `disambiguation: 'compatible'`), using
+ *   luxon's zone data only for "what is the offset at this instant".
+ *
+ * Offsets are in milliseconds, east of UTC positive: instant = wall - offset.
+ */
+import { IANAZone } from 'luxon';
+import { DAY_MS, MINUTE_MS, type WallTime } from './civil-calendar';
+
+/** Larger than any UTC offset that exists (+14:00) or ever existed. */
+export const MAX_ZONE_OFFSET_MS = 15 * 60 * MINUTE_MS;
+
+export interface TimeZone {
+  readonly name: string;
+  /** The zone's offset from UTC at `instant`, in ms. */
+  offsetAt(instant: number): number;
+}
+
+export function isKnownZone(name: string): boolean {
+  return name.trim() !== '' && IANAZone.isValidZone(name);
+}
+
+export function unknownZoneMessage(name: string): string {
+  return `unknown time zone "${name}": use an IANA name such as Europe/Berlin or UTC`;
+}
+
+/** The zone, or null when `name` is not an IANA zone this runtime knows. */
+export function openTimeZone(name: string): TimeZone | null {
+  if (!isKnownZone(name)) return null;
+  const zone = IANAZone.create(name);
+  return {
+    name,
+    offsetAt: (instant) => Math.round(zone.offset(instant) * MINUTE_MS),
+  };
+}
+
+export function instantToWall(zone: TimeZone, instant: number): WallTime {
+  return instant + zone.offsetAt(instant);
+}
+
+export interface ResolvedWall {
+  instant: number;
+  /** The larger of the offsets in force around this wall time: instant >= wall - maxOffset. */
+  maxOffset: number;
+}
+
+/** The instant of a wall time, per the DST rule above. */
+export function resolveWall(zone: TimeZone, wall: WallTime): ResolvedWall {
+  // Around a transition, the offsets a day before and a day after differ; each is a candidate.
+  const before = zone.offsetAt(wall - DAY_MS);
+  const after = zone.offsetAt(wall + DAY_MS);
+  const maxOffset = Math.max(before, after);
+  let earliest: number | null = null;
+  for (const offset of before === after ? [before] : [before, after]) {
+    const instant = wall - offset;
+    if (zone.offsetAt(instant) === offset && (earliest === null || instant < earliest)) earliest = instant;
+  }
+  // No candidate reads back as this wall time: it is in a gap; use the offset before the gap.
+  return { instant: earliest ?? wall - before, maxOffset };
+}
+
+export function wallToInstant(zone: TimeZone, wall: WallTime): number {
+  return resolveWall(zone, wall).instant;
+}
+
+/**
+ * The smallest and largest offsets in force within a day of `instant`. A wall time whose instant is
+ * later than `instant` is later than `instant + min` (used to start searches without a blind margin).
+ */
+export function offsetBoundsNear(zone: TimeZone, instant: number): { min: number; max: number } {
+  const offsets = [zone.offsetAt(instant - DAY_MS), zone.offsetAt(instant), zone.offsetAt(instant + DAY_MS)];
+  return { min: Math.min(...offsets), max: Math.max(...offsets) };
+}

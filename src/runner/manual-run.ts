@@ -1,0 +1,26 @@
+import type { App } from '../app';
+import { NotFoundError, SweeperError } from '../errors';
+import { JobRegistry } from '../scheduler/job-registry';
+
+/**
+ * Creates a run of a job outside its schedule (`run <job>`, or an operator's POST). Refused while the
+ * job has a run that has not finished: one run of a job at a time.
+ */
+export async function createManualRun(app: App, jobName: string, actor: string): Promise<number> {
+  const job = app.jobs.find((j) => j.name === jobName);
+  if (!job) throw new NotFoundError(`no job named "${jobName}" in ${app.config.jobs} (jobs: ${app.jobs.map((j) => j.name).join(', ') || 'none'})`);
+  const registry = new JobRegistry(app.store, app.clock);
+  await registry.sync(app.jobs);
+  const version = registry.get(job.name)!.version;
+  return app.store.transaction(async (trx) => {
+    const active = await app.store.runs.active(job.name, trx);
+    if (active.length > 0) {
+      throw new SweeperError('CONFLICT', `job "${job.name}" already has run ${active[0]!.id} ${active[0]!.status}: wait for it to finish, or cancel it`);
+    }
+    return app.store.runs.create(
+      trx,
+      { job: job.name, jobVersion: version, status: 'queued', reason: `run now, asked by ${actor}`, trigger: 'manual', scheduledFor: null, requestedBy: actor, entities: job.queries.map((q) => q.entity) },
+      app.clock.now(),
+    );
+  });
+}
