@@ -1,3 +1,6 @@
+// Sweeper must not depend on the host's time zone: unless TZ is given, the tests run in one with DST.
+process.env.TZ ??= 'America/New_York';
+
 /** @type {import('jest').Config} */
 module.exports = {
   preset: 'ts-jest',
@@ -5,5 +8,5 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testTimeout: 60000,
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 };

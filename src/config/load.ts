@@ -52,6 +52,12 @@ function resolveConnection(c: ConnectionConfig, resolve: (p: string) => string):
   return c;
 }
 
+/** Paths under the working directory print relative to it, others absolute. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
 export interface JobFileResult {
   file: string;
   job: JobDefinition | null;
@@ -61,7 +67,7 @@ export interface JobFileResult {
 /** Reads every `*.yaml` / `*.yml` in the jobs folder; each file's problems are reported with its path. */
 export function loadJobFiles(config: LoadedConfig, env: Env = process.env): JobFileResult[] {
   const dir = config.jobs;
-  const display = (f: string) => path.relative(process.cwd(), path.join(dir, f)) || f;
+  const display = (f: string) => displayPath(path.join(dir, f));
   if (!existsSync(dir)) {
     return [{ file: dir, job: null, problems: [{ file: config.displayFile, path: 'jobs', message: `folder ${dir} does not exist: create it or point "jobs" at the folder of job files` }] }];
   }

@@ -18,14 +18,15 @@ export function readYamlFile<T>(
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
     return { value: null, problems: [{ file: displayName, path: '', message: `cannot read: ${reason}` }] };
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
       value: null,
       problems: doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-        return { file: displayName, path: '', message: `malformed YAML: ${where}${e.message.split('\n')[0]}` };
+        const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        return { file: displayName, path: '', message: `malformed YAML: ${where}${what}` };
       }),
     };
   }

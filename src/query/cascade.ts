@@ -30,7 +30,14 @@ function whereTupleIn(qb: Knex.QueryBuilder, refs: string[], source: Knex.QueryB
 }
 
 /** Counts the rows ON DELETE CASCADE would remove below `rows` of `entity`, level by level. */
-async function countBelow(knex: Knex, schema: TargetSchema, entity: Entity, rows: RowSet, depth: number, counter: { n: number }): Promise<number> {
+async function countBelow(
+  knex: Knex,
+  schema: TargetSchema,
+  entity: Entity,
+  rows: RowSet,
+  depth: number,
+  counter: { n: number },
+): Promise<number> {
   if (depth > MAX_CASCADE_DEPTH) return 0;
   let total = 0;
   for (const { child, fk } of referencesTo(schema, entity.name)) {
@@ -74,7 +81,11 @@ export async function countCascaded(
     const rows: RowSet = (columns) => {
       const qb = knex.select(columns.map((c) => `r0.${c}`)).from({ r0: entity.name });
       if (keyCols.length === 1) qb.whereIn(`r0.${keyCols[0]!}`, chunk.map((k) => k[0]) as Knex.Value[]);
-      else qb.whereIn(keyCols.map((c) => `r0.${c}`), chunk as Knex.Value[][]);
+      else
+        qb.whereIn(
+          keyCols.map((c) => `r0.${c}`),
+          chunk as Knex.Value[][],
+        );
       return qb;
     };
     total += await countBelow(knex, schema, entity, rows, 1, { n: 0 });
@@ -83,7 +94,11 @@ export async function countCascaded(
 }
 
 /** Like countCascaded, for every record the query matches now (for previews). */
-export async function countCascadedMatching(knex: Knex, query: QueryDefinition, ctx: CompileContext): Promise<number> {
+export async function countCascadedMatching(
+  knex: Knex,
+  query: QueryDefinition,
+  ctx: CompileContext,
+): Promise<number> {
   if (!referencesTo(ctx.schema, ctx.entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
   const rows: RowSet = (columns) => {
     const qb = knex.select(columns.map((c) => `${ctx.alias}.${c}`)).from({ [ctx.alias]: ctx.entity.name });
@@ -106,7 +121,8 @@ function blockersOf(schema: TargetSchema, entity: Entity, depth: number): Blocke
   for (const { child, fk } of referencesTo(schema, entity.name)) {
     const restricts = fk.onDelete === 'RESTRICT' || fk.onDelete === 'NO ACTION';
     // SET NULL on a NOT NULL column fails too.
-    const nullsNotNull = fk.onDelete === 'SET NULL' && fk.columns.some((c) => child.columns.get(c)?.nullable === false);
+    const nullsNotNull =
+      fk.onDelete === 'SET NULL' && fk.columns.some((c) => child.columns.get(c)?.nullable === false);
     if (restricts || nullsNotNull) blockers.push({ child, fk });
     else if (fk.onDelete === 'CASCADE' && depth < MAX_CASCADE_DEPTH) {
       const below = blockersOf(schema, child, depth + 1);
@@ -116,7 +132,12 @@ function blockersOf(schema: TargetSchema, entity: Entity, depth: number): Blocke
   return blockers;
 }
 
-function whereBlocked(qb: Knex.QueryBuilder, blockers: Blocker[], alias: string, counter: { n: number }): void {
+function whereBlocked(
+  qb: Knex.QueryBuilder,
+  blockers: Blocker[],
+  alias: string,
+  counter: { n: number },
+): void {
   qb.where((any) => {
     for (const blocker of blockers) {
       counter.n += 1;

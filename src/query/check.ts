@@ -34,14 +34,16 @@ export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?
   if (query.where !== undefined && query.allRecords === true) {
     problems.push({
       path: 'allRecords',
-      message: 'is true but the query also has a `where`: remove `allRecords` to delete only the matching records, or the `where` to delete them all',
+      message:
+        'is true but the query also has a `where`: remove `allRecords` to delete only the matching records, or the `where` to delete them all',
     });
   }
   if (!entity) return problems;
 
   if (query.key) {
     query.key.forEach((column, i) => {
-      if (!entity.columns.has(column)) problems.push({ path: `key[${i}]`, message: `key column ${unknownColumn(column, entity)}` });
+      if (!entity.columns.has(column))
+        problems.push({ path: `key[${i}]`, message: `key column ${unknownColumn(column, entity)}` });
     });
   } else if (entity.primaryKey.length === 0) {
     problems.push({
@@ -53,11 +55,21 @@ export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?
   return problems;
 }
 
-function checkCondition(condition: Condition, entity: Entity, schema: TargetSchema, path: string, problems: QueryProblem[], of: string): void {
+function checkCondition(
+  condition: Condition,
+  entity: Entity,
+  schema: TargetSchema,
+  path: string,
+  problems: QueryProblem[],
+  of: string,
+): void {
   if ('all' in condition || 'any' in condition) {
     const [word, children] = 'all' in condition ? ['all', condition.all] : ['any', condition.any];
-    if (children.length === 0) problems.push({ path: `${path}.${word}`, message: `is empty: give at least one condition` });
-    children.forEach((child, i) => checkCondition(child, entity, schema, `${path}.${word}[${i}]`, problems, of));
+    if (children.length === 0)
+      problems.push({ path: `${path}.${word}`, message: `is empty: give at least one condition` });
+    children.forEach((child, i) =>
+      checkCondition(child, entity, schema, `${path}.${word}[${i}]`, problems, of),
+    );
   } else if ('not' in condition) {
     checkCondition(condition.not, entity, schema, `${path}.not`, problems, of);
   } else if ('exists' in condition || 'notExists' in condition) {
@@ -65,17 +77,26 @@ function checkCondition(condition: Condition, entity: Entity, schema: TargetSche
     const related = 'exists' in condition ? condition.exists : condition.notExists;
     const here = `${path}.${word}`;
     const relatedEntity = schema.entities.get(related.entity);
-    if (!relatedEntity) problems.push({ path: `${here}.entity`, message: unknownEntity(related.entity, schema, of) });
+    if (!relatedEntity)
+      problems.push({ path: `${here}.entity`, message: unknownEntity(related.entity, schema, of) });
     if (Object.keys(related.on).length === 0) {
-      problems.push({ path: `${here}.on`, message: `maps no fields: map a field of "${related.entity}" to a field of "${entity.name}", e.g. on: { session_id: id }` });
+      problems.push({
+        path: `${here}.on`,
+        message: `maps no fields: map a field of "${related.entity}" to a field of "${entity.name}", e.g. on: { session_id: id }`,
+      });
     }
     for (const [relatedField, thisField] of Object.entries(related.on)) {
       if (relatedEntity && !relatedEntity.columns.has(relatedField)) {
-        problems.push({ path: `${here}.on.${relatedField}`, message: unknownColumn(relatedField, relatedEntity) });
+        problems.push({
+          path: `${here}.on.${relatedField}`,
+          message: unknownColumn(relatedField, relatedEntity),
+        });
       }
-      if (!entity.columns.has(thisField)) problems.push({ path: `${here}.on.${relatedField}`, message: unknownColumn(thisField, entity) });
+      if (!entity.columns.has(thisField))
+        problems.push({ path: `${here}.on.${relatedField}`, message: unknownColumn(thisField, entity) });
     }
-    if (relatedEntity && related.where) checkCondition(related.where, relatedEntity, schema, `${here}.where`, problems, of);
+    if (relatedEntity && related.where)
+      checkCondition(related.where, relatedEntity, schema, `${here}.where`, problems, of);
   } else if (isLeaf(condition)) {
     const column = fieldColumn(condition.field, entity, path, problems);
     checkLeafValue(condition, column, schema.dialect, path, problems);
@@ -87,7 +108,8 @@ function checkCondition(condition: Condition, entity: Entity, schema: TargetSche
     }
     for (const key of given) {
       const text = condition[key]!;
-      if (parseDuration(text) === null) problems.push({ path: `${path}.${key}`, message: `"${text}" is not a duration: ${DURATION_HINT}` });
+      if (parseDuration(text) === null)
+        problems.push({ path: `${path}.${key}`, message: `"${text}" is not a duration: ${DURATION_HINT}` });
     }
     if (column && !TIME_KINDS.has(column.kind)) {
       problems.push({
@@ -98,20 +120,37 @@ function checkCondition(condition: Condition, entity: Entity, schema: TargetSche
       });
     }
   } else {
-    problems.push({ path, message: `is not a condition: use all, any, not, exists, notExists, { field, op, value } or { field, olderThan }` });
+    problems.push({
+      path,
+      message: `is not a condition: use all, any, not, exists, notExists, { field, op, value } or { field, olderThan }`,
+    });
   }
 }
 
-function fieldColumn(field: string, entity: Entity, path: string, problems: QueryProblem[]): Column | undefined {
+function fieldColumn(
+  field: string,
+  entity: Entity,
+  path: string,
+  problems: QueryProblem[],
+): Column | undefined {
   const column = entity.columns.get(field);
   if (!column) problems.push({ path: `${path}.field`, message: unknownColumn(field, entity) });
   else if (field.includes('.')) {
-    problems.push({ path: `${path}.field`, message: `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address: rename the column` });
+    problems.push({
+      path: `${path}.field`,
+      message: `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address: rename the column`,
+    });
   }
   return column;
 }
 
-function checkLeafValue(leaf: LeafCondition, column: Column | undefined, dialect: TargetSchema['dialect'], path: string, problems: QueryProblem[]): void {
+function checkLeafValue(
+  leaf: LeafCondition,
+  column: Column | undefined,
+  dialect: TargetSchema['dialect'],
+  path: string,
+  problems: QueryProblem[],
+): void {
   const at = `${path}.value`;
   const op = `op "${leaf.op}"`;
   const value = leaf.value;
@@ -126,7 +165,8 @@ function checkLeafValue(leaf: LeafCondition, column: Column | undefined, dialect
       return;
     case 'in':
     case 'notIn':
-      if (!Array.isArray(value) || value.length === 0) add(`${op} needs a non-empty list of values, e.g. value: [1, 2] (got ${shown ?? 'nothing'})`);
+      if (!Array.isArray(value) || value.length === 0)
+        add(`${op} needs a non-empty list of values, e.g. value: [1, 2] (got ${shown ?? 'nothing'})`);
       else value.forEach((v) => checkKind(v, leaf, column, dialect, add));
       return;
     case 'between':
@@ -136,8 +176,10 @@ function checkLeafValue(leaf: LeafCondition, column: Column | undefined, dialect
       return;
     default:
       if (value === undefined) return add(`${op} needs a value`);
-      if (Array.isArray(value)) return add(`${op} needs a single value, not a list (got ${shown}); use op "in" for a list`);
-      if (value === null && leaf.op !== 'eq' && leaf.op !== 'ne') return add(`${op} cannot compare with null: use op "isNull" or "notNull"`);
+      if (Array.isArray(value))
+        return add(`${op} needs a single value, not a list (got ${shown}); use op "in" for a list`);
+      if (value === null && leaf.op !== 'eq' && leaf.op !== 'ne')
+        return add(`${op} cannot compare with null: use op "isNull" or "notNull"`);
       if ((leaf.op === 'like' || leaf.op === 'notLike') && typeof value !== 'string') {
         return add(`${op} needs a text pattern like "tmp-%" (got ${shown})`);
       }
@@ -146,7 +188,13 @@ function checkLeafValue(leaf: LeafCondition, column: Column | undefined, dialect
 }
 
 /** Values that cannot compare with the column's kind (Postgres would refuse them at run time). */
-function checkKind(value: Scalar, leaf: LeafCondition, column: Column | undefined, dialect: string, add: (m: string) => void): void {
+function checkKind(
+  value: Scalar,
+  leaf: LeafCondition,
+  column: Column | undefined,
+  dialect: string,
+  add: (m: string) => void,
+): void {
   if (!column || value === null) return;
   const shown = JSON.stringify(value);
   const what = `"${column.name}", ${describeColumn(column)}`;
@@ -154,20 +202,32 @@ function checkKind(value: Scalar, leaf: LeafCondition, column: Column | undefine
   const isoText = typeof value === 'string' && isIsoDateTime(value);
   switch (column.kind) {
     case 'boolean':
-      if (typeof value !== 'boolean' && value !== 0 && value !== 1) add(`${shown} cannot be compared with ${what}: use true or false`);
+      if (typeof value !== 'boolean' && value !== 0 && value !== 1)
+        add(`${shown} cannot be compared with ${what}: use true or false`);
       return;
     case 'integer':
     case 'number':
-      if (typeof value === 'number' || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()))) return;
+      if (typeof value === 'number' || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())))
+        return;
       // SQLite has no boolean type: flags live in integer columns as 0/1, and true/false bind as 1/0.
-      if (typeof value === 'boolean' && dialect === 'sqlite' && column.kind === 'integer' && (leaf.op === 'eq' || leaf.op === 'ne' || leaf.op === 'in' || leaf.op === 'notIn')) return;
+      if (
+        typeof value === 'boolean' &&
+        dialect === 'sqlite' &&
+        column.kind === 'integer' &&
+        (leaf.op === 'eq' || leaf.op === 'ne' || leaf.op === 'in' || leaf.op === 'notIn')
+      )
+        return;
       if (ordering && isoText) return;
-      add(`${shown} cannot be compared with ${what}: use a number${ordering ? ', or an ISO-8601 date if it holds epoch time' : ''}`);
+      add(
+        `${shown} cannot be compared with ${what}: use a number${ordering ? ', or an ISO-8601 date if it holds epoch time' : ''}`,
+      );
       return;
     case 'timestamp':
     case 'date':
       if (isoText || (dialect === 'sqlite' && typeof value === 'number')) return;
-      add(`${shown} cannot be compared with ${what}: use an ISO-8601 date or date-time like "2026-01-31" or "2026-01-31T12:00:00Z"`);
+      add(
+        `${shown} cannot be compared with ${what}: use an ISO-8601 date or date-time like "2026-01-31" or "2026-01-31T12:00:00Z"`,
+      );
       return;
     default:
       return;
@@ -216,7 +276,11 @@ export function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }

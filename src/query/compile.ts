@@ -50,7 +50,11 @@ export function selectMatchingKeys(
   const qb = knex.select(refs).from({ [ctx.alias]: ctx.entity.name });
   if (afterKey) {
     if (refs.length === 1) qb.where(refs[0]!, '>', afterKey[0] as Knex.Value);
-    else qb.whereRaw(`(${placeholders('??', refs.length)}) > (${placeholders('?', refs.length)})`, [...refs, ...afterKey] as Knex.RawBinding[]);
+    else
+      qb.whereRaw(`(${placeholders('??', refs.length)}) > (${placeholders('?', refs.length)})`, [
+        ...refs,
+        ...afterKey,
+      ] as Knex.RawBinding[]);
   }
   if (query.where) applyCondition(qb, query.where, ctx);
   qb.orderBy(refs.map((column) => ({ column, order: 'asc' as const }))).limit(limit);
@@ -91,7 +95,10 @@ export async function deleteMatching(
   ctx: CompileContext,
   keys: unknown[][],
 ): Promise<number> {
-  const chunkSize = Math.max(1, Math.floor(MAX_KEY_VALUES / Math.max(1, keyColumns(query, ctx.entity).length)));
+  const chunkSize = Math.max(
+    1,
+    Math.floor(MAX_KEY_VALUES / Math.max(1, keyColumns(query, ctx.entity).length)),
+  );
   let deleted = 0;
   for (let i = 0; i < keys.length; i += chunkSize) {
     // knex resolves .del() to the affected row count on both dialects (better-sqlite3 `changes`,
@@ -103,7 +110,11 @@ export async function deleteMatching(
 }
 
 /** How many records match the query now. */
-export async function countMatching(knex: Knex, query: QueryDefinition, ctx: CompileContext): Promise<number> {
+export async function countMatching(
+  knex: Knex,
+  query: QueryDefinition,
+  ctx: CompileContext,
+): Promise<number> {
   const qb = knex.from({ [ctx.alias]: ctx.entity.name }).count({ n: '*' });
   if (query.where) applyCondition(qb, query.where, ctx);
   const rows = (await qb) as { n: number | string }[];
@@ -114,14 +125,23 @@ export async function countMatching(knex: Knex, query: QueryDefinition, ctx: Com
  * How many of `keys` (tuples of `keyCols`) still exist in `entity`, whatever the condition: used
  * after a crash to learn what a batch in flight had deleted.
  */
-export async function countExistingKeys(knex: Knex, entity: Entity, keyCols: string[], keys: unknown[][]): Promise<number> {
+export async function countExistingKeys(
+  knex: Knex,
+  entity: Entity,
+  keyCols: string[],
+  keys: unknown[][],
+): Promise<number> {
   const chunkSize = Math.max(1, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCols.length)));
   let existing = 0;
   for (let i = 0; i < keys.length; i += chunkSize) {
     const chunk = keys.slice(i, i + chunkSize);
     const qb = knex.from({ t0: entity.name }).count({ n: '*' });
     if (keyCols.length === 1) qb.whereIn(`t0.${keyCols[0]!}`, chunk.map((k) => k[0]) as Knex.Value[]);
-    else qb.whereIn(keyCols.map((c) => `t0.${c}`), chunk as Knex.Value[][]);
+    else
+      qb.whereIn(
+        keyCols.map((c) => `t0.${c}`),
+        chunk as Knex.Value[][],
+      );
     const rows = (await qb) as { n: number | string }[];
     existing += Number(rows[0]?.n ?? 0);
   }

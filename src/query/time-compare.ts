@@ -29,7 +29,10 @@ export function timeComparison(
   timezone: string,
 ): RawFragment {
   let effective = format ?? defaultTimeFormat(dialect, column);
-  if (effective === 'native' && (dialect !== 'pg' || (column.kind !== 'timestamp' && column.kind !== 'date'))) {
+  if (
+    effective === 'native' &&
+    (dialect !== 'pg' || (column.kind !== 'timestamp' && column.kind !== 'date'))
+  ) {
     // Only Postgres has native time types; anything else said to be native is read from its values' kind.
     effective = column.kind === 'integer' || column.kind === 'number' ? 'epoch-mixed' : 'iso-text';
   }
@@ -40,13 +43,17 @@ export function timeComparison(
   switch (effective) {
     case 'native':
       if (column.kind === 'date') return { sql: `?? ${op} ?`, bindings: [ref, zonedDate] };
-      if (/with time zone|timestamptz/i.test(column.type)) return { sql: `?? ${op} ?`, bindings: [ref, utcIso] };
+      if (/with time zone|timestamptz/i.test(column.type))
+        return { sql: `?? ${op} ?`, bindings: [ref, utcIso] };
       // timestamp without time zone holds UTC wall-clock time: bind it without an offset, since
       // Postgres ignores an offset given for a timestamp parameter.
       return { sql: `?? ${op} ?`, bindings: [ref, instant.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS")] };
     case 'iso-text':
       if (dialect === 'sqlite') {
-        return { sql: `julianday(??) ${op} julianday(?)`, bindings: [ref, column.kind === 'date' ? zonedDate : utcIso] };
+        return {
+          sql: `julianday(??) ${op} julianday(?)`,
+          bindings: [ref, column.kind === 'date' ? zonedDate : utcIso],
+        };
       }
       return {
         sql:
@@ -55,7 +62,10 @@ export function timeComparison(
         bindings: [ref, PG_ISO_GUARD, ref, PG_ISO_OFFSET, ref, ref, utcIso],
       };
     case 'epoch-s':
-      return { sql: `?? ${op} ?`, bindings: [ref, column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds] };
+      return {
+        sql: `?? ${op} ?`,
+        bindings: [ref, column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds],
+      };
     case 'epoch-ms':
       return { sql: `?? ${op} ?`, bindings: [ref, instant.toMillis()] };
     case 'epoch-mixed':

@@ -46,12 +46,19 @@ export async function detectTimeFormats(
   return formats;
 }
 
-async function detectColumn(knex: Knex, dialect: Dialect, table: Entity, column: Column): Promise<TimeFormat> {
-  if (dialect === 'pg' && column.kind !== 'integer' && column.kind !== 'number') return defaultTimeFormat(dialect, column);
+async function detectColumn(
+  knex: Knex,
+  dialect: Dialect,
+  table: Entity,
+  column: Column,
+): Promise<TimeFormat> {
+  if (dialect === 'pg' && column.kind !== 'integer' && column.kind !== 'number')
+    return defaultTimeFormat(dialect, column);
   // Separate single-aggregate queries so each can be answered from an index.
   const lo = ((await knex(table.name).min({ v: column.name })) as { v: unknown }[])[0]?.v;
   const hi = ((await knex(table.name).max({ v: column.name })) as { v: unknown }[])[0]?.v;
-  if (lo === null || lo === undefined || hi === null || hi === undefined) return defaultTimeFormat(dialect, column);
+  if (lo === null || lo === undefined || hi === null || hi === undefined)
+    return defaultTimeFormat(dialect, column);
   const loNumber = asNumber(lo);
   const hiNumber = asNumber(hi);
   // SQLite sorts numbers before text, so a numeric minimum and a text maximum mean both are present.
@@ -97,7 +104,8 @@ export async function detectQueryTimeFormats(
 ): Promise<Map<string, TimeFormat>> {
   const formats = new Map<string, TimeFormat>();
   for (const [entity, fields] of timeFieldsOf(queries)) {
-    for (const [field, format] of await detectTimeFormats(knex, schema, entity, [...fields])) formats.set(`${entity}.${field}`, format);
+    for (const [field, format] of await detectTimeFormats(knex, schema, entity, [...fields]))
+      formats.set(`${entity}.${field}`, format);
   }
   return formats;
 }
@@ -118,11 +126,13 @@ export function relativeCutoff(asOf: Date, duration: string, timezone: string): 
   const parsed = parseDuration(duration);
   if (!parsed) throw new Error(`invalid duration "${duration}": ${DURATION_HINT}`);
   const start = DateTime.fromJSDate(asOf, { zone: timezone });
-  if (!start.isValid) throw new Error(`invalid time zone "${timezone}": use an IANA name like "Europe/Berlin" or "UTC"`);
+  if (!start.isValid)
+    throw new Error(`invalid time zone "${timezone}": use an IANA name like "Europe/Berlin" or "UTC"`);
   return start.minus(parsed);
 }
 
-const isoPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const isoPattern =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /** True when `text` is an ISO-8601 date or date-time (what time comparisons accept as a value). */
 export function isIsoDateTime(text: string): boolean {
@@ -134,9 +144,10 @@ export function isIsoDateTime(text: string): boolean {
  * `timezone`, like the job's `start`. Returns null when the text is not one.
  */
 export function parseIsoInstant(text: string, timezone: string): DateTime | null {
-  const trimmed = text.trim();
-  if (!isoPattern.test(trimmed)) return null;
-  const normalized = trimmed.replace(' ', 'T').replace(/\s+(?=[Z+-][^T]*$)/i, '');
-  const parsed = DateTime.fromISO(normalized, { zone: timezone, setZone: false });
+  const m = isoPattern.exec(text.trim());
+  if (!m) return null;
+  const [, year, month, day, hour, minute, second, fraction, offset] = m;
+  const time = hour === undefined ? '' : `T${hour}:${minute}:${second ?? '00'}${fraction ? `.${fraction}` : ''}`;
+  const parsed = DateTime.fromISO(`${year}-${month}-${day}${time}${offset?.toUpperCase() ?? ''}`, { zone: timezone });
   return parsed.isValid ? parsed : null;
 }

@@ -1,7 +1,15 @@
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
 import type { Column, Dialect, Entity, TargetSchema } from '../targets/schema';
-import { isLeaf, isRelativeTime, type Condition, type LeafCondition, type RelatedCondition, type RelativeTimeCondition, type Scalar } from './condition';
+import {
+  isLeaf,
+  isRelativeTime,
+  type Condition,
+  type LeafCondition,
+  type RelatedCondition,
+  type RelativeTimeCondition,
+  type Scalar,
+} from './condition';
 import { timeComparison, type TimeOperator } from './time-compare';
 import { isIsoDateTime, parseIsoInstant, relativeCutoff, type TimeFormat } from './time-format';
 
@@ -56,10 +64,16 @@ export function applyCondition(qb: Knex.QueryBuilder, condition: Condition, ctx:
 export function requireColumn(entity: Entity, field: string): Column {
   const column = entity.columns.get(field);
   if (!column) {
-    throw new SweeperError('INVALID_CONFIG', `field "${field}" is not a column of "${entity.name}" (columns: ${[...entity.columns.keys()].join(', ')})`);
+    throw new SweeperError(
+      'INVALID_CONFIG',
+      `field "${field}" is not a column of "${entity.name}" (columns: ${[...entity.columns.keys()].join(', ')})`,
+    );
   }
   if (field.includes('.')) {
-    throw new SweeperError('INVALID_CONFIG', `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address`);
+    throw new SweeperError(
+      'INVALID_CONFIG',
+      `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address`,
+    );
   }
   return column;
 }
@@ -67,12 +81,20 @@ export function requireColumn(entity: Entity, field: string): Column {
 export function requireEntity(schema: TargetSchema, name: string): Entity {
   const entity = schema.entities.get(name);
   if (!entity) {
-    throw new SweeperError('INVALID_CONFIG', `entity "${name}" is not a table of the target (tables: ${[...schema.entities.keys()].join(', ')})`);
+    throw new SweeperError(
+      'INVALID_CONFIG',
+      `entity "${name}" is not a table of the target (tables: ${[...schema.entities.keys()].join(', ')})`,
+    );
   }
   return entity;
 }
 
-function applyRelated(qb: Knex.QueryBuilder, related: RelatedCondition, negate: boolean, ctx: CompileContext): void {
+function applyRelated(
+  qb: Knex.QueryBuilder,
+  related: RelatedCondition,
+  negate: boolean,
+  ctx: CompileContext,
+): void {
   const entity = requireEntity(ctx.schema, related.entity);
   const counter = ctx.aliasCounter!;
   counter.n += 1;
@@ -87,12 +109,14 @@ function applyRelated(qb: Knex.QueryBuilder, related: RelatedCondition, negate: 
     for (const [relatedRef, thisRef] of pairs) sub.whereRaw('?? = ??', [relatedRef, thisRef]);
     if (related.where) applyCondition(sub, related.where, { ...ctx, entity, alias });
   };
-  if (negate) qb.whereNotExists(function (this: Knex.QueryBuilder) {
-    subquery(this);
-  });
-  else qb.whereExists(function (this: Knex.QueryBuilder) {
-    subquery(this);
-  });
+  if (negate)
+    qb.whereNotExists(function (this: Knex.QueryBuilder) {
+      subquery(this);
+    });
+  else
+    qb.whereExists(function (this: Knex.QueryBuilder) {
+      subquery(this);
+    });
 }
 
 const comparisons = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
@@ -132,7 +156,13 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
     }
     case 'between': {
       const [low, high] = listOf(leaf);
-      if (low === undefined || high === undefined || low === null || high === null || (Array.isArray(value) && value.length !== 2)) {
+      if (
+        low === undefined ||
+        high === undefined ||
+        low === null ||
+        high === null ||
+        (Array.isArray(value) && value.length !== 2)
+      ) {
         throw invalidValue(leaf, 'needs value: [low, high]');
       }
       const lowInstant = timeValue(low, column, ctx);
@@ -156,7 +186,11 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
       if (leaf.op === 'in') {
         if (!hasNull) qb.whereIn(ref, nonNull);
         else if (nonNull.length === 0) qb.whereNull(ref);
-        else qb.where((group) => group.whereIn(ref, nonNull).orWhereNull(ref));
+        else {
+          qb.where((group) => {
+            group.whereIn(ref, nonNull).orWhereNull(ref);
+          });
+        }
       } else {
         if (nonNull.length > 0) qb.whereNotIn(ref, nonNull);
         if (hasNull) qb.whereNotNull(ref);
@@ -169,14 +203,19 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
       if (typeof v !== 'string') throw invalidValue(leaf, 'needs a text pattern, e.g. "tmp-%"');
       const operator = leaf.op === 'like' ? 'LIKE' : 'NOT LIKE';
       // Postgres has no LIKE for numbers or dates: compare their text form.
-      if (ctx.dialect === 'pg' && column.kind !== 'text') qb.whereRaw(`CAST(?? AS TEXT) ${operator} ?`, [ref, v]);
+      if (ctx.dialect === 'pg' && column.kind !== 'text')
+        qb.whereRaw(`CAST(?? AS TEXT) ${operator} ?`, [ref, v]);
       else qb.whereRaw(`?? ${operator} ?`, [ref, v]);
       return;
     }
   }
 }
 
-function applyRelativeTime(qb: Knex.QueryBuilder, condition: RelativeTimeCondition, ctx: CompileContext): void {
+function applyRelativeTime(
+  qb: Knex.QueryBuilder,
+  condition: RelativeTimeCondition,
+  ctx: CompileContext,
+): void {
   const column = requireColumn(ctx.entity, condition.field);
   const ref = `${ctx.alias}.${column.name}`;
   const older = condition.olderThan !== undefined;
@@ -217,7 +256,8 @@ export function bindValue(value: Scalar, column: Column, dialect: Dialect): Scal
 function scalarOf(leaf: LeafCondition, allowNull: boolean): Scalar {
   if (leaf.value === undefined) throw invalidValue(leaf, 'needs a value');
   if (Array.isArray(leaf.value)) throw invalidValue(leaf, 'needs a single value, not a list');
-  if (leaf.value === null && !allowNull) throw invalidValue(leaf, 'cannot compare with null: use isNull or notNull');
+  if (leaf.value === null && !allowNull)
+    throw invalidValue(leaf, 'cannot compare with null: use isNull or notNull');
   return leaf.value;
 }
 
@@ -227,5 +267,8 @@ function listOf(leaf: LeafCondition): Scalar[] {
 }
 
 function invalidValue(leaf: LeafCondition, what: string): SweeperError {
-  return new SweeperError('INVALID_CONFIG', `field "${leaf.field}": op "${leaf.op}" ${what} (got ${JSON.stringify(leaf.value)})`);
+  return new SweeperError(
+    'INVALID_CONFIG',
+    `field "${leaf.field}": op "${leaf.op}" ${what} (got ${JSON.stringify(leaf.value)})`,
+  );
 }

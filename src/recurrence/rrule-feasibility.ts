@@ -63,7 +63,7 @@ function fixedPeriodReason(schedule: RRuleSchedule): string | null {
     return `its INTERVAL is whole weeks, so it stays on the weekday of start ${formatWall(schedule.startWall)}, which BYDAY excludes; change BYDAY or start`;
   }
   if (!rule.bysetpos) return null;
-  const size = (values: Options['byhour']): number => (Array.isArray(values) ? new Set(values).size : 1);
+  const size = (values: Options['byhour'] | undefined): number => (Array.isArray(values) ? new Set(values).size : 1);
   const perPeriod =
     rule.freq === Frequency.DAILY
       ? size(options.byhour) * size(options.byminute) * size(options.bysecond)

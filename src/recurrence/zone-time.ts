@@ -34,14 +34,58 @@ export function unknownZoneMessage(name: string): string {
   return `unknown time zone "${name}": use an IANA name such as Europe/Berlin or UTC`;
 }
 
+const zones = new Map<string, TimeZone>();
+
 /** The zone, or null when `name` is not an IANA zone this runtime knows. */
 export function openTimeZone(name: string): TimeZone | null {
+  const known = zones.get(name);
+  if (known) return known;
   if (!isKnownZone(name)) return null;
   const zone = IANAZone.create(name);
-  return {
-    name,
-    offsetAt: (instant) => Math.round(zone.offset(instant) * MINUTE_MS),
+  const opened: TimeZone = { name, offsetAt: cachedOffsets((instant) => Math.round(zone.offset(instant) * MINUTE_MS)) };
+  zones.set(name, opened);
+  return opened;
+}
+
+/** What one UTC day of a zone looks like: one offset, or one change at `at`; null: ask every time. */
+type DayOffsets = { at: number; before: number; after: number } | null;
+const CACHED_DAYS = 4096;
+
+/**
+ * Offsets memoised per UTC day (asking Intl costs microseconds, and a search asks often). A day whose
+ * offset differs between its start and end is bisected once to find the change; a day with two changes
+ * (none exist in current rules) is never cached.
+ */
+function cachedOffsets(offsetOf: (instant: number) => number): (instant: number) => number {
+  const days = new Map<number, DayOffsets>();
+  return (instant) => {
+    const key = Math.floor(instant / DAY_MS);
+    let day = days.get(key);
+    if (day === undefined) {
+      day = describeDay(offsetOf, key * DAY_MS);
+      if (days.size >= CACHED_DAYS) days.clear();
+      days.set(key, day);
+    }
+    if (day === null) return offsetOf(instant);
+    return instant < day.at ? day.before : day.after;
   };
+}
+
+function describeDay(offsetOf: (instant: number) => number, start: number): DayOffsets {
+  const end = start + DAY_MS - 1;
+  const before = offsetOf(start);
+  const middle = offsetOf(start + DAY_MS / 2);
+  const after = offsetOf(end);
+  if (before === after) return middle === before ? { at: Infinity, before, after } : null;
+  // Bisect for the first millisecond with the new offset.
+  let low = start;
+  let high = end;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (offsetOf(mid) === before) low = mid;
+    else high = mid;
+  }
+  return offsetOf(high) === after ? { at: high, before, after } : null;
 }
 
 export function instantToWall(zone: TimeZone, instant: number): WallTime {

@@ -25,6 +25,8 @@ export interface RunnerDeps {
   failuresCommand(runId: number): string;
   nextRunAt(job: string): Promise<Date | null>;
   onProgress?(progress: Progress): void;
+  /** Called after each batch with how long its target transaction took (benchmarks, metrics). */
+  onBatch?(batch: { queryIndex: number; keys: number; deleted: number; failed: number; transactionMs: number }): void;
 }
 
 /** Why a run stops before its end: the signal's reason. */
@@ -173,7 +175,9 @@ async function runQuery(
       return 'done';
     }
     await store.runs.setInflight(runId, query.index, keys, clock.now());
+    const started = performance.now();
     const result = await withRetry(() => deleteBatch(knex, keys, ops), signal);
+    deps.onBatch?.({ queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs: performance.now() - started });
     lastKey = keys[keys.length - 1]!;
     await store.runs.checkpoint(
       { runId, job: job.name, index: query.index, lastKey, done: false, deleted: result.deleted, cascaded: result.cascaded, failures: result.failures },

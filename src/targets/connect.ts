@@ -43,7 +43,10 @@ export function openTarget(name: string, config: TargetConnectionConfig): Knex {
   try {
     dialect = dialectOf(config.client);
   } catch (error) {
-    throw new SweeperError('INVALID_CONFIG', `target "${name}": ${(error as Error).message}`, { cause: error, context: { target: name } });
+    throw new SweeperError('INVALID_CONFIG', `target "${name}": ${(error as Error).message}`, {
+      cause: error,
+      context: { target: name },
+    });
   }
   const { client: _client, connection, pool, ...rest } = config;
   const userPool = (pool ?? {}) as Record<string, unknown>;
@@ -56,7 +59,14 @@ export function openTarget(name: string, config: TargetConnectionConfig): Knex {
         db.pragma('foreign_keys = ON');
         db.pragma('busy_timeout = 5000');
       } catch (error) {
-        done(new SweeperError('TARGET_UNAVAILABLE', `target "${name}": could not configure the SQLite connection: ${(error as Error).message}`, { cause: error }), conn);
+        done(
+          new SweeperError(
+            'TARGET_UNAVAILABLE',
+            `target "${name}": could not configure the SQLite connection: ${(error as Error).message}`,
+            { cause: error },
+          ),
+          conn,
+        );
         return;
       }
       if (userAfterCreate) userAfterCreate(conn, done);
@@ -66,7 +76,9 @@ export function openTarget(name: string, config: TargetConnectionConfig): Knex {
       ...rest,
       client: 'better-sqlite3',
       // A bare string is a file name.
-      connection: (typeof connection === 'string' ? { filename: connection } : connection) as Knex.Config['connection'],
+      connection: (typeof connection === 'string'
+        ? { filename: connection }
+        : connection) as Knex.Config['connection'],
       useNullAsDefault: true,
       pool: { ...userPool, afterCreate },
     });

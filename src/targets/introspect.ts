@@ -54,10 +54,18 @@ async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>> {
   const entities = new Map<string, Entity>();
   const pendingForeignKeys: { entity: Entity; rows: SqliteForeignKeyRow[] }[] = [];
   for (const { name } of tables) {
-    const columnRows = (await knex.raw('select name, type, "notnull", pk from pragma_table_info(?) order by cid', [name])) as SqliteColumnRow[];
+    const columnRows = (await knex.raw(
+      'select name, type, "notnull", pk from pragma_table_info(?) order by cid',
+      [name],
+    )) as SqliteColumnRow[];
     const columns = new Map<string, Column>();
     for (const row of columnRows) {
-      columns.set(row.name, { name: row.name, type: row.type, kind: sqliteKind(row.type), nullable: row.notnull === 0 && row.pk === 0 });
+      columns.set(row.name, {
+        name: row.name,
+        type: row.type,
+        kind: sqliteKind(row.type),
+        nullable: row.notnull === 0 && row.pk === 0,
+      });
     }
     const primaryKey = columnRows
       .filter((r) => r.pk > 0)
@@ -65,9 +73,10 @@ async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>> {
       .map((r) => r.name);
     const entity: Entity = { name, columns, primaryKey, foreignKeys: [] };
     entities.set(name, entity);
-    const fkRows = (await knex.raw('select id, seq, "table", "from", "to", on_delete from pragma_foreign_key_list(?) order by id, seq', [
-      name,
-    ])) as SqliteForeignKeyRow[];
+    const fkRows = (await knex.raw(
+      'select id, seq, "table", "from", "to", on_delete from pragma_foreign_key_list(?) order by id, seq',
+      [name],
+    )) as SqliteForeignKeyRow[];
     pendingForeignKeys.push({ entity, rows: fkRows });
   }
 
@@ -124,7 +133,13 @@ export function postgresKind(typname: string): ColumnKind {
   }
 }
 
-const onDeleteActions: Record<string, string> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+const onDeleteActions: Record<string, string> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+};
 
 /**
  * The tables a query can name unqualified: ordinary and partitioned tables (not partitions) of the
@@ -162,9 +177,11 @@ interface PgKeyRow {
 }
 
 async function introspectPostgres(knex: Knex): Promise<Map<string, Entity>> {
-  const tables = (await knex.raw(`${TABLES_CTE} select relname as name from tables order by relname`)).rows as { name: string }[];
+  const tables = (await knex.raw(`${TABLES_CTE} select relname as name from tables order by relname`))
+    .rows as { name: string }[];
   const entities = new Map<string, Entity>();
-  for (const { name } of tables) entities.set(name, { name, columns: new Map(), primaryKey: [], foreignKeys: [] });
+  for (const { name } of tables)
+    entities.set(name, { name, columns: new Map(), primaryKey: [], foreignKeys: [] });
 
   const columnRows = (
     await knex.raw(`${TABLES_CTE}
@@ -177,7 +194,14 @@ async function introspectPostgres(knex: Knex): Promise<Map<string, Entity>> {
       order by t.relname, a.attnum`)
   ).rows as PgColumnRow[];
   for (const row of columnRows) {
-    entities.get(row.table)?.columns.set(row.name, { name: row.name, type: row.type, kind: postgresKind(row.typname), nullable: !row.notnull });
+    entities
+      .get(row.table)
+      ?.columns.set(row.name, {
+        name: row.name,
+        type: row.type,
+        kind: postgresKind(row.typname),
+        nullable: !row.notnull,
+      });
   }
 
   const keyRows = (
@@ -204,7 +228,12 @@ async function introspectPostgres(knex: Knex): Promise<Map<string, Entity>> {
     const id = `${row.table}\u0000${row.conname}`;
     let fk = foreignKeys.get(id);
     if (!fk) {
-      fk = { columns: [], parent: row.parent, parentColumns: [], onDelete: onDeleteActions[row.confdeltype] ?? 'NO ACTION' };
+      fk = {
+        columns: [],
+        parent: row.parent,
+        parentColumns: [],
+        onDelete: onDeleteActions[row.confdeltype] ?? 'NO ACTION',
+      };
       foreignKeys.set(id, fk);
       entity.foreignKeys.push(fk);
     }

@@ -25,7 +25,11 @@ export interface FixtureTarget {
   close(): Promise<void>;
 }
 
-export async function contextOf(target: FixtureTarget, query: QueryDefinition, timezone = 'UTC'): Promise<CompileContext> {
+export async function contextOf(
+  target: FixtureTarget,
+  query: QueryDefinition,
+  timezone = 'UTC',
+): Promise<CompileContext> {
   const entity = target.schema.entities.get(query.entity);
   if (!entity) throw new Error(`no entity ${query.entity}`);
   return {
@@ -40,7 +44,13 @@ export async function contextOf(target: FixtureTarget, query: QueryDefinition, t
 }
 
 /** Keys matching `where`, in key order; checks the query is valid and countMatching agrees. */
-export async function matching(target: FixtureTarget, entity: string, where: Condition | undefined, extra: Partial<QueryDefinition> = {}, timezone = 'UTC'): Promise<unknown[]> {
+export async function matching(
+  target: FixtureTarget,
+  entity: string,
+  where: Condition | undefined,
+  extra: Partial<QueryDefinition> = {},
+  timezone = 'UTC',
+): Promise<unknown[]> {
   const query: QueryDefinition = { entity, ...(where ? { where } : { allRecords: true }), ...extra };
   expect(checkQuery(query, target.schema)).toEqual([]);
   const ctx = await contextOf(target, query, timezone);
@@ -90,13 +100,23 @@ export function describeConditionChecks(dialect: Dialect, open: () => Promise<Fi
       expect(await matching(target, 'users', { field: 'active', op: 'eq', value: true })).toEqual([1, 3]);
       expect(await matching(target, 'users', { field: 'active', op: 'eq', value: false })).toEqual([2, 4]);
       expect(await matching(target, 'users', { field: 'active', op: 'in', value: [true] })).toEqual([1, 3]);
-      expect(await matching(target, 'sessions', { field: 'pinned', op: 'ne', value: true })).toEqual(['s1', 's2', 's4', 's5']);
+      expect(await matching(target, 'sessions', { field: 'pinned', op: 'ne', value: true })).toEqual([
+        's1',
+        's2',
+        's4',
+        's5',
+      ]);
     });
 
     test('all, any and not nest', async () => {
       const where: Condition = {
         any: [
-          { all: [{ field: 'active', op: 'eq', value: true }, { not: { field: 'tags', op: 'eq', value: 'vip' } }] },
+          {
+            all: [
+              { field: 'active', op: 'eq', value: true },
+              { not: { field: 'tags', op: 'eq', value: 'vip' } },
+            ],
+          },
           { field: 'id', op: 'eq', value: 4 },
         ],
       };
@@ -110,26 +130,79 @@ export function describeConditionChecks(dialect: Dialect, open: () => Promise<Fi
       expect(await matching(target, 'users', { field: 'created_at', newerThan: '30d' })).toEqual([2]);
       expect(await matching(target, 'users', { field: 'created_at', olderThan: 'P6M' })).toEqual([4]);
       // timestamp without time zone / epoch seconds
-      expect(await matching(target, 'sessions', { field: 'last_seen_at', olderThan: '30d' })).toEqual(['s1', 's3', 's4', 's5']);
-      expect(await matching(target, 'sessions', { field: 'last_seen_at', olderThan: '60d' })).toEqual(['s1', 's3', 's4']);
+      expect(await matching(target, 'sessions', { field: 'last_seen_at', olderThan: '30d' })).toEqual([
+        's1',
+        's3',
+        's4',
+        's5',
+      ]);
+      expect(await matching(target, 'sessions', { field: 'last_seen_at', olderThan: '60d' })).toEqual([
+        's1',
+        's3',
+        's4',
+      ]);
       // epoch milliseconds in an integer column
-      expect(await matching(target, 'session_events', { field: 'created_at_ms', olderThan: '7d' })).toEqual([2]);
-      expect(await matching(target, 'session_events', { field: 'created_at_ms', newerThan: '36h' })).toEqual([1]);
+      expect(await matching(target, 'session_events', { field: 'created_at_ms', olderThan: '7d' })).toEqual([
+        2,
+      ]);
+      expect(await matching(target, 'session_events', { field: 'created_at_ms', newerThan: '36h' })).toEqual([
+        1,
+      ]);
       // ISO text in a text column, one with an offset
-      expect(await matching(target, 'audit_log', { field: 'at', olderThan: '30d' }, { key: ['at', 'message'] })).toHaveLength(2);
+      expect(
+        await matching(target, 'audit_log', { field: 'at', olderThan: '30d' }, { key: ['at', 'message'] }),
+      ).toHaveLength(2);
       // Dates as values compare as instants too (offset-less: the job's zone).
-      expect(await matching(target, 'users', { field: 'created_at', op: 'lt', value: '2026-01-01T01:00:01' }, {}, 'Europe/Berlin')).toEqual([1, 4]);
-      expect(await matching(target, 'users', { field: 'created_at', op: 'lt', value: '2026-01-01T00:30:00' }, {}, 'Europe/Berlin')).toEqual([4]);
-      expect(await matching(target, 'session_events', { field: 'created_at_ms', op: 'between', value: ['2026-03-01', '2026-03-29'] })).toEqual([3]);
+      expect(
+        await matching(
+          target,
+          'users',
+          { field: 'created_at', op: 'lt', value: '2026-01-01T01:00:01' },
+          {},
+          'Europe/Berlin',
+        ),
+      ).toEqual([1, 4]);
+      expect(
+        await matching(
+          target,
+          'users',
+          { field: 'created_at', op: 'lt', value: '2026-01-01T00:30:00' },
+          {},
+          'Europe/Berlin',
+        ),
+      ).toEqual([4]);
+      expect(
+        await matching(target, 'session_events', {
+          field: 'created_at_ms',
+          op: 'between',
+          value: ['2026-03-01', '2026-03-29'],
+        }),
+      ).toEqual([3]);
     });
 
     test('exists / notExists correlate on the mapped fields', async () => {
-      expect(await matching(target, 'sessions', { notExists: { entity: 'session_events', on: { session_id: 'id' } } })).toEqual(['s3', 's4', 's5']);
       expect(
-        await matching(target, 'sessions', { exists: { entity: 'session_events', on: { session_id: 'id' }, where: { field: 'created_at_ms', newerThan: '7d' } } }),
+        await matching(target, 'sessions', {
+          notExists: { entity: 'session_events', on: { session_id: 'id' } },
+        }),
+      ).toEqual(['s3', 's4', 's5']);
+      expect(
+        await matching(target, 'sessions', {
+          exists: {
+            entity: 'session_events',
+            on: { session_id: 'id' },
+            where: { field: 'created_at_ms', newerThan: '7d' },
+          },
+        }),
       ).toEqual(['s1', 's2']);
       expect(
-        await matching(target, 'users', { exists: { entity: 'sessions', on: { user_id: 'id' }, where: { exists: { entity: 'notes', on: { session_id: 'id' } } } } }),
+        await matching(target, 'users', {
+          exists: {
+            entity: 'sessions',
+            on: { user_id: 'id' },
+            where: { exists: { entity: 'notes', on: { session_id: 'id' } } },
+          },
+        }),
       ).toEqual([1, 4]);
       // The SPEC's example.
       const spec: Condition = {
@@ -154,35 +227,71 @@ export function describeConditionChecks(dialect: Dialect, open: () => Promise<Fi
         pages.push(keys);
         after = keys[keys.length - 1]!;
       }
-      expect(pages).toEqual([[[1, 1], [1, 2]], [[2, 1], [2, 4]], [[3, 4]]]);
+      expect(pages).toEqual([
+        [
+          [1, 1],
+          [1, 2],
+        ],
+        [
+          [2, 1],
+          [2, 4],
+        ],
+        [[3, 4]],
+      ]);
     });
 
     test('deleteMatching deletes only keys that still match, and counts', async () => {
       const query: QueryDefinition = {
         entity: 'sessions',
-        where: { all: [{ field: 'last_seen_at', olderThan: '30d' }, { notExists: { entity: 'session_events', on: { session_id: 'id' } } }] },
+        where: {
+          all: [
+            { field: 'last_seen_at', olderThan: '30d' },
+            { notExists: { entity: 'session_events', on: { session_id: 'id' } } },
+          ],
+        },
       };
       const ctx = await contextOf(target, query);
       expect(await countCascadedMatching(target.knex, query, ctx)).toBe(2);
       expect(await countCascaded(target.knex, target.schema, ctx.entity, [['s4'], ['s5']])).toBe(2);
       // s2 is not matched (recent) and s1 has events: both are left alone though their keys are given.
-      const deleted = await target.knex.transaction((trx) => deleteMatching(trx, query, ctx, [['s1'], ['s2'], ['s4'], ['s5']]));
+      const deleted = await target.knex.transaction((trx) =>
+        deleteMatching(trx, query, ctx, [['s1'], ['s2'], ['s4'], ['s5']]),
+      );
       expect(deleted).toBe(2);
-      expect((await target.knex('sessions').select('id').orderBy('id')).map((r: { id: string }) => r.id)).toEqual(['s1', 's2', 's3']);
-      expect((await target.knex('notes').select('id').orderBy('id')).map((r: { id: number }) => r.id)).toEqual([3]);
+      expect(
+        (await target.knex('sessions').select('id').orderBy('id')).map((r: { id: string }) => r.id),
+      ).toEqual(['s1', 's2', 's3']);
+      expect(
+        (await target.knex('notes').select('id').orderBy('id')).map((r: { id: number }) => r.id),
+      ).toEqual([3]);
     });
 
     test('composite keys and tables without a primary key delete by key', async () => {
-      const members: QueryDefinition = { entity: 'memberships', where: { field: 'role', op: 'eq', value: 'member' } };
+      const members: QueryDefinition = {
+        entity: 'memberships',
+        where: { field: 'role', op: 'eq', value: 'member' },
+      };
       const mctx = await contextOf(target, members);
-      const keys = (await selectMatchingKeys(target.knex, members, mctx, null, 100)).map((r) => rowKey(r, ['org_id', 'user_id']));
-      expect(keys).toEqual([[1, 2], [2, 1], [3, 4]]);
+      const keys = (await selectMatchingKeys(target.knex, members, mctx, null, 100)).map((r) =>
+        rowKey(r, ['org_id', 'user_id']),
+      );
+      expect(keys).toEqual([
+        [1, 2],
+        [2, 1],
+        [3, 4],
+      ]);
       expect(await deleteMatching(target.knex, members, mctx, [...keys, [1, 1]])).toBe(3);
       expect(await target.knex('memberships').count({ n: '*' })).toEqual([{ n: dialect === 'pg' ? '2' : 2 }]);
 
-      const audit: QueryDefinition = { entity: 'audit_log', where: { field: 'at', olderThan: '30d' }, key: ['at', 'message'] };
+      const audit: QueryDefinition = {
+        entity: 'audit_log',
+        where: { field: 'at', olderThan: '30d' },
+        key: ['at', 'message'],
+      };
       const actx = await contextOf(target, audit);
-      const auditKeys = (await selectMatchingKeys(target.knex, audit, actx, null, 100)).map((r) => rowKey(r, ['at', 'message']));
+      const auditKeys = (await selectMatchingKeys(target.knex, audit, actx, null, 100)).map((r) =>
+        rowKey(r, ['at', 'message']),
+      );
       // Keyset order is the text order of `at`.
       expect(auditKeys.map((k) => k[1])).toEqual(['old with offset', 'old']);
       expect(await deleteMatching(target.knex, audit, actx, auditKeys)).toBe(2);
@@ -218,7 +327,9 @@ export function describeConditionChecks(dialect: Dialect, open: () => Promise<Fi
         (e: unknown) => e,
       );
       expect(driverErrorCode(error)).toBe(dialect === 'pg' ? '23503' : 'SQLITE_CONSTRAINT_FOREIGNKEY');
-      expect(await target.knex('sessions').where('id', 's1').count({ n: '*' })).toEqual([{ n: dialect === 'pg' ? '1' : 1 }]);
+      expect(await target.knex('sessions').where('id', 's1').count({ n: '*' })).toEqual([
+        { n: dialect === 'pg' ? '1' : 1 },
+      ]);
     });
   });
 }

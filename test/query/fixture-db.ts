@@ -45,7 +45,12 @@ export async function createFixture(knex: Knex, dialect: Dialect): Promise<void>
     4: '2025-06-01T12:00:00Z',
   };
   // SQLite: three spellings of ISO text for the same kind of instant.
-  const sqliteUserTime: Record<number, string | null> = { 1: '2026-01-01T00:00:00Z', 2: '2026-03-30 00:00:00', 3: null, 4: '2025-06-01T14:00:00+02:00' };
+  const sqliteUserTime: Record<number, string | null> = {
+    1: '2026-01-01T00:00:00Z',
+    2: '2026-03-30 00:00:00',
+    3: null,
+    4: '2025-06-01T14:00:00+02:00',
+  };
   await knex('users').insert(
     [
       { id: 1, email: 'a@example.com', active: true, tags: 'vip' },
@@ -55,19 +60,27 @@ export async function createFixture(knex: Knex, dialect: Dialect): Promise<void>
     ].map((u) => ({
       ...u,
       active: dialect === 'sqlite' ? Number(u.active) : u.active,
-      created_at: dialect === 'sqlite' ? sqliteUserTime[u.id] : userTime[u.id] === null ? null : new Date(userTime[u.id]!),
+      created_at:
+        dialect === 'sqlite'
+          ? sqliteUserTime[u.id]
+          : userTime[u.id] === null
+            ? null
+            : new Date(userTime[u.id]!),
     })),
   );
 
   // SQLite: epoch seconds; Postgres: timestamp without time zone holding UTC wall time.
-  const lastSeen = (iso: string): string | number => (dialect === 'sqlite' ? ms(iso) / 1000 : iso.replace('T', ' ').replace('Z', ''));
-  await knex('sessions').insert([
-    { id: 's1', user_id: 1, last_seen_at: lastSeen('2026-01-10T00:00:00Z'), pinned: false },
-    { id: 's2', user_id: 1, last_seen_at: lastSeen('2026-03-30T00:00:00Z'), pinned: false },
-    { id: 's3', user_id: 2, last_seen_at: lastSeen('2025-12-01T00:00:00Z'), pinned: true },
-    { id: 's4', user_id: 4, last_seen_at: lastSeen('2025-11-01T00:00:00Z'), pinned: false },
-    { id: 's5', user_id: null, last_seen_at: lastSeen('2026-02-01T00:00:00Z'), pinned: false },
-  ].map((s) => ({ ...s, pinned: dialect === 'sqlite' ? Number(s.pinned) : s.pinned })));
+  const lastSeen = (iso: string): string | number =>
+    dialect === 'sqlite' ? ms(iso) / 1000 : iso.replace('T', ' ').replace('Z', '');
+  await knex('sessions').insert(
+    [
+      { id: 's1', user_id: 1, last_seen_at: lastSeen('2026-01-10T00:00:00Z'), pinned: false },
+      { id: 's2', user_id: 1, last_seen_at: lastSeen('2026-03-30T00:00:00Z'), pinned: false },
+      { id: 's3', user_id: 2, last_seen_at: lastSeen('2025-12-01T00:00:00Z'), pinned: true },
+      { id: 's4', user_id: 4, last_seen_at: lastSeen('2025-11-01T00:00:00Z'), pinned: false },
+      { id: 's5', user_id: null, last_seen_at: lastSeen('2026-02-01T00:00:00Z'), pinned: false },
+    ].map((s) => ({ ...s, pinned: dialect === 'sqlite' ? Number(s.pinned) : s.pinned })),
+  );
 
   await knex('session_events').insert([
     { id: 1, session_id: 's1', created_at_ms: ms('2026-03-30T00:00:00Z') },
@@ -100,7 +113,11 @@ export function tempDir(): { dir: string; remove(): void } {
 }
 
 /** Opens a target through openTarget, loads the fixture and reads its schema. */
-export async function openFixture(dialect: Dialect, connection: unknown, onClose: () => Promise<void> | void = () => undefined) {
+export async function openFixture(
+  dialect: Dialect,
+  connection: unknown,
+  onClose: () => Promise<void> | void = () => undefined,
+) {
   const knex = openTarget('fixture', { client: dialect === 'pg' ? 'pg' : 'better-sqlite3', connection });
   await createFixture(knex, dialect);
   const schema = await introspectTarget(knex, dialect);

@@ -5,7 +5,12 @@ function column(name: string, kind: ColumnKind, type: string, nullable = true): 
   return { name, kind, type, nullable };
 }
 
-function entity(name: string, columns: Column[], primaryKey: string[], foreignKeys: ForeignKey[] = []): Entity {
+function entity(
+  name: string,
+  columns: Column[],
+  primaryKey: string[],
+  foreignKeys: ForeignKey[] = [],
+): Entity {
   return { name, columns: new Map(columns.map((c) => [c.name, c])), primaryKey, foreignKeys };
 }
 
@@ -31,23 +36,45 @@ export function fixtureSchema(dialect: Dialect): TargetSchema {
     ),
     entity(
       'sessions',
-      [column('id', 'text', text, false), column('user_id', 'integer', int), column('last_seen_at', 'timestamp', ts), column('pinned', 'boolean', bool)],
+      [
+        column('id', 'text', text, false),
+        column('user_id', 'integer', int),
+        column('last_seen_at', 'timestamp', ts),
+        column('pinned', 'boolean', bool),
+      ],
       ['id'],
       [{ columns: ['user_id'], parent: 'users', parentColumns: ['id'], onDelete: 'CASCADE' }],
     ),
     entity(
       'session_events',
-      [column('id', 'integer', int, false), column('session_id', 'text', text), column('kind', 'text', text), column('created_at', 'integer', int)],
+      [
+        column('id', 'integer', int, false),
+        column('session_id', 'text', text),
+        column('kind', 'text', text),
+        column('created_at', 'integer', int),
+      ],
       ['id'],
       [{ columns: ['session_id'], parent: 'sessions', parentColumns: ['id'], onDelete: 'NO ACTION' }],
     ),
-    entity('memberships', [column('org_id', 'integer', int, false), column('user_id', 'integer', int, false), column('role', 'text', text)], ['org_id', 'user_id']),
+    entity(
+      'memberships',
+      [
+        column('org_id', 'integer', int, false),
+        column('user_id', 'integer', int, false),
+        column('role', 'text', text),
+      ],
+      ['org_id', 'user_id'],
+    ),
     entity('audit_log', [column('at', 'text', text), column('message', 'text', text)], []),
   ];
   return { dialect, entities: new Map(entities.map((e) => [e.name, e])) };
 }
 
-export function contextFor(schema: TargetSchema, entityName: string, overrides: Partial<CompileContext> = {}): CompileContext {
+export function contextFor(
+  schema: TargetSchema,
+  entityName: string,
+  overrides: Partial<CompileContext> = {},
+): CompileContext {
   return {
     dialect: schema.dialect,
     schema,

@@ -18,18 +18,71 @@ describe('Postgres time storage', () => {
   beforeEach(async () => {
     pg = await startPostgres();
     // A session time zone far from UTC: results must not depend on it.
-    const knex = openTarget('pg', { client: 'pg', connection: { connectionString: pg.url, options: '-c TimeZone=Pacific/Kiritimati' } });
+    const knex = openTarget('pg', {
+      client: 'pg',
+      connection: { connectionString: pg.url, options: '-c TimeZone=Pacific/Kiritimati' },
+    });
     await knex.raw(`create table readings (
       id integer primary key, ts timestamptz, wall timestamp, d date, iso text, ms bigint, secs integer, mixed bigint, fl double precision)`);
     const s = (iso: string) => Date.parse(iso) / 1000;
     const m = (iso: string) => Date.parse(iso);
     // The 30-day cutoff from AS_OF is 2026-03-01T10:00:00Z: rows 1 and 4 are older.
     await knex('readings').insert([
-      { id: 1, ts: new Date('2026-03-01T09:59:59Z'), wall: '2026-03-01 09:59:59', d: '2026-02-28', iso: '2026-03-01 09:59:59', ms: m('2026-03-01T09:59:59.999Z'), secs: s('2026-03-01T09:59:59Z'), mixed: s('2026-03-01T09:59:59Z'), fl: s('2026-03-01T09:59:59.5Z') },
-      { id: 2, ts: new Date('2026-03-01T10:00:00Z'), wall: '2026-03-01 10:00:00', d: '2026-03-01', iso: '2026-03-01T12:00:00+02:00', ms: m('2026-03-01T10:00:00Z'), secs: s('2026-03-01T10:00:00Z'), mixed: m('2026-03-01T10:00:00Z'), fl: s('2026-03-01T10:00:00Z') },
-      { id: 3, ts: new Date('2026-03-01T10:00:00.5Z'), wall: '2026-03-01 10:00:00.5', d: '2026-03-02', iso: '2026-03-01T10:00:00.500Z', ms: m('2026-03-01T10:00:00.500Z'), secs: s('2026-03-01T10:00:01Z'), mixed: m('2026-03-01T10:00:00.500Z'), fl: s('2026-03-01T10:00:00.5Z') },
-      { id: 4, ts: new Date('2025-01-01T00:00:00Z'), wall: '2025-01-01 00:00:00', d: '2025-01-01', iso: '2025-01-01', ms: m('2025-01-01T00:00:00Z'), secs: s('2025-01-01T00:00:00Z'), mixed: s('2025-01-01T00:00:00Z'), fl: s('2025-01-01T00:00:00Z') },
-      { id: 5, ts: new Date('2026-03-31T09:00:00Z'), wall: '2026-03-31 09:00:00', d: '2026-03-31', iso: '2026-03-31T04:00:00-05:00', ms: m('2026-03-31T09:00:00Z'), secs: s('2026-03-31T09:00:00Z'), mixed: m('2026-03-31T09:00:00Z'), fl: s('2026-03-31T09:00:00Z') },
+      {
+        id: 1,
+        ts: new Date('2026-03-01T09:59:59Z'),
+        wall: '2026-03-01 09:59:59',
+        d: '2026-02-28',
+        iso: '2026-03-01 09:59:59',
+        ms: m('2026-03-01T09:59:59.999Z'),
+        secs: s('2026-03-01T09:59:59Z'),
+        mixed: s('2026-03-01T09:59:59Z'),
+        fl: s('2026-03-01T09:59:59.5Z'),
+      },
+      {
+        id: 2,
+        ts: new Date('2026-03-01T10:00:00Z'),
+        wall: '2026-03-01 10:00:00',
+        d: '2026-03-01',
+        iso: '2026-03-01T12:00:00+02:00',
+        ms: m('2026-03-01T10:00:00Z'),
+        secs: s('2026-03-01T10:00:00Z'),
+        mixed: m('2026-03-01T10:00:00Z'),
+        fl: s('2026-03-01T10:00:00Z'),
+      },
+      {
+        id: 3,
+        ts: new Date('2026-03-01T10:00:00.5Z'),
+        wall: '2026-03-01 10:00:00.5',
+        d: '2026-03-02',
+        iso: '2026-03-01T10:00:00.500Z',
+        ms: m('2026-03-01T10:00:00.500Z'),
+        secs: s('2026-03-01T10:00:01Z'),
+        mixed: m('2026-03-01T10:00:00.500Z'),
+        fl: s('2026-03-01T10:00:00.5Z'),
+      },
+      {
+        id: 4,
+        ts: new Date('2025-01-01T00:00:00Z'),
+        wall: '2025-01-01 00:00:00',
+        d: '2025-01-01',
+        iso: '2025-01-01',
+        ms: m('2025-01-01T00:00:00Z'),
+        secs: s('2025-01-01T00:00:00Z'),
+        mixed: s('2025-01-01T00:00:00Z'),
+        fl: s('2025-01-01T00:00:00Z'),
+      },
+      {
+        id: 5,
+        ts: new Date('2026-03-31T09:00:00Z'),
+        wall: '2026-03-31 09:00:00',
+        d: '2026-03-31',
+        iso: '2026-03-31T04:00:00-05:00',
+        ms: m('2026-03-31T09:00:00Z'),
+        secs: s('2026-03-31T09:00:00Z'),
+        mixed: m('2026-03-31T09:00:00Z'),
+        fl: s('2026-03-31T09:00:00Z'),
+      },
     ]);
     target = {
       knex,
@@ -45,7 +98,16 @@ describe('Postgres time storage', () => {
   });
 
   test('the declared type decides, except for numbers', async () => {
-    const formats = await detectTimeFormats(target.knex, target.schema, 'readings', ['ts', 'wall', 'd', 'iso', 'ms', 'secs', 'mixed', 'fl']);
+    const formats = await detectTimeFormats(target.knex, target.schema, 'readings', [
+      'ts',
+      'wall',
+      'd',
+      'iso',
+      'ms',
+      'secs',
+      'mixed',
+      'fl',
+    ]);
     expect(Object.fromEntries(formats)).toEqual({
       ts: 'native',
       wall: 'native',
@@ -58,16 +120,23 @@ describe('Postgres time storage', () => {
     });
   });
 
-  test.each(['ts', 'wall', 'iso', 'ms', 'secs', 'mixed', 'fl'])('olderThan / newerThan on %s split exactly at the cutoff', async (field) => {
-    expect(await matching(target, 'readings', { field, olderThan: '30d' })).toEqual([1, 4]);
-    expect(await matching(target, 'readings', { field, newerThan: '30d' })).toEqual([2, 3, 5]);
-  });
+  test.each(['ts', 'wall', 'iso', 'ms', 'secs', 'mixed', 'fl'])(
+    'olderThan / newerThan on %s split exactly at the cutoff',
+    async (field) => {
+      expect(await matching(target, 'readings', { field, olderThan: '30d' })).toEqual([1, 4]);
+      expect(await matching(target, 'readings', { field, newerThan: '30d' })).toEqual([2, 3, 5]);
+    },
+  );
 
   test('a date column compares with the cutoff date in the job time zone', async () => {
     // Cutoff 2026-03-01 11:00 in Berlin: dates before 2026-03-01 are older.
-    expect(await matching(target, 'readings', { field: 'd', olderThan: '30d' }, {}, 'Europe/Berlin')).toEqual([1, 4]);
+    expect(await matching(target, 'readings', { field: 'd', olderThan: '30d' }, {}, 'Europe/Berlin')).toEqual(
+      [1, 4],
+    );
     // In Kiritimati (UTC+14) the cutoff instant is already 2026-03-02.
-    expect(await matching(target, 'readings', { field: 'd', olderThan: '30d' }, {}, 'Pacific/Kiritimati')).toEqual([1, 2, 4]);
+    expect(
+      await matching(target, 'readings', { field: 'd', olderThan: '30d' }, {}, 'Pacific/Kiritimati'),
+    ).toEqual([1, 2, 4]);
   });
 
   test('an integer epoch column accepts a cutoff with a fraction of a second', async () => {

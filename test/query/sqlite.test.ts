@@ -18,16 +18,48 @@ describe('SQLite time storage', () => {
   let target: FixtureTarget;
   beforeEach(async () => {
     target = await openSqlite();
-    await target.knex.raw('create table readings (id integer primary key, iso datetime, secs integer, millis integer, mixed datetime, unset_num integer)');
+    await target.knex.raw(
+      'create table readings (id integer primary key, iso datetime, secs integer, millis integer, mixed datetime, unset_num integer)',
+    );
     const s = (iso: string) => Date.parse(iso) / 1000;
     const m = (iso: string) => Date.parse(iso);
     // The 30-day cutoff from AS_OF is 2026-03-01T10:00:00Z: rows 1 and 4 are older.
     await target.knex('readings').insert([
-      { id: 1, iso: '2026-03-01 09:59:59', secs: s('2026-03-01T09:59:59Z'), millis: m('2026-03-01T09:59:59.999Z'), mixed: s('2026-03-01T09:59:59Z') },
-      { id: 2, iso: '2026-03-01T12:00:00+02:00', secs: s('2026-03-01T10:00:00Z'), millis: m('2026-03-01T10:00:00Z'), mixed: m('2026-03-01T10:00:00Z') },
-      { id: 3, iso: '2026-03-01T10:00:00.500Z', secs: s('2026-03-01T10:00:01Z'), millis: m('2026-03-01T10:00:00.500Z'), mixed: '2026-03-01T10:00:00.500Z' },
-      { id: 4, iso: '2025-01-01', secs: s('2025-01-01T00:00:00Z'), millis: m('2025-01-01T00:00:00Z'), mixed: s('2025-01-01T00:00:00Z') },
-      { id: 5, iso: '2026-03-31T04:00:00-05:00', secs: s('2026-03-31T09:00:00Z'), millis: m('2026-03-31T09:00:00Z'), mixed: m('2026-03-31T09:00:00Z') },
+      {
+        id: 1,
+        iso: '2026-03-01 09:59:59',
+        secs: s('2026-03-01T09:59:59Z'),
+        millis: m('2026-03-01T09:59:59.999Z'),
+        mixed: s('2026-03-01T09:59:59Z'),
+      },
+      {
+        id: 2,
+        iso: '2026-03-01T12:00:00+02:00',
+        secs: s('2026-03-01T10:00:00Z'),
+        millis: m('2026-03-01T10:00:00Z'),
+        mixed: m('2026-03-01T10:00:00Z'),
+      },
+      {
+        id: 3,
+        iso: '2026-03-01T10:00:00.500Z',
+        secs: s('2026-03-01T10:00:01Z'),
+        millis: m('2026-03-01T10:00:00.500Z'),
+        mixed: '2026-03-01T10:00:00.500Z',
+      },
+      {
+        id: 4,
+        iso: '2025-01-01',
+        secs: s('2025-01-01T00:00:00Z'),
+        millis: m('2025-01-01T00:00:00Z'),
+        mixed: s('2025-01-01T00:00:00Z'),
+      },
+      {
+        id: 5,
+        iso: '2026-03-31T04:00:00-05:00',
+        secs: s('2026-03-31T09:00:00Z'),
+        millis: m('2026-03-31T09:00:00Z'),
+        mixed: m('2026-03-31T09:00:00Z'),
+      },
     ]);
     target.schema = await introspectTarget(target.knex, 'sqlite');
   });
@@ -36,16 +68,33 @@ describe('SQLite time storage', () => {
   });
 
   test('detects what each column holds from its values', async () => {
-    const formats = await detectTimeFormats(target.knex, target.schema, 'readings', ['iso', 'secs', 'millis', 'mixed', 'unset_num']);
-    expect(Object.fromEntries(formats)).toEqual({ iso: 'iso-text', secs: 'epoch-s', millis: 'epoch-ms', mixed: 'epoch-mixed', unset_num: 'epoch-mixed' });
+    const formats = await detectTimeFormats(target.knex, target.schema, 'readings', [
+      'iso',
+      'secs',
+      'millis',
+      'mixed',
+      'unset_num',
+    ]);
+    expect(Object.fromEntries(formats)).toEqual({
+      iso: 'iso-text',
+      secs: 'epoch-s',
+      millis: 'epoch-ms',
+      mixed: 'epoch-mixed',
+      unset_num: 'epoch-mixed',
+    });
     // A DATETIME column holding numbers is epoch time, not text.
-    expect((await detectTimeFormats(target.knex, target.schema, 'sessions', ['last_seen_at'])).get('last_seen_at')).toBe('epoch-s');
+    expect(
+      (await detectTimeFormats(target.knex, target.schema, 'sessions', ['last_seen_at'])).get('last_seen_at'),
+    ).toBe('epoch-s');
   });
 
-  test.each(['iso', 'secs', 'millis', 'mixed'])('olderThan / newerThan on %s split exactly at the cutoff', async (field) => {
-    expect(await matching(target, 'readings', { field, olderThan: '30d' })).toEqual([1, 4]);
-    expect(await matching(target, 'readings', { field, newerThan: '30d' })).toEqual([2, 3, 5]);
-  });
+  test.each(['iso', 'secs', 'millis', 'mixed'])(
+    'olderThan / newerThan on %s split exactly at the cutoff',
+    async (field) => {
+      expect(await matching(target, 'readings', { field, olderThan: '30d' })).toEqual([1, 4]);
+      expect(await matching(target, 'readings', { field, newerThan: '30d' })).toEqual([2, 3, 5]);
+    },
+  );
 
   test('P1M is a calendar month in the job time zone', async () => {
     // AS_OF is 2026-03-31 12:00 in Berlin; a month earlier is 2026-02-28 12:00 CET = 11:00Z.
@@ -53,7 +102,18 @@ describe('SQLite time storage', () => {
       { id: 10, iso: '2026-02-28T10:59:59Z' },
       { id: 11, iso: '2026-02-28T11:00:00Z' },
     ]);
-    const older = await matching(target, 'readings', { all: [{ field: 'iso', olderThan: 'P1M' }, { field: 'id', op: 'gte', value: 10 }] }, {}, 'Europe/Berlin');
+    const older = await matching(
+      target,
+      'readings',
+      {
+        all: [
+          { field: 'iso', olderThan: 'P1M' },
+          { field: 'id', op: 'gte', value: 10 },
+        ],
+      },
+      {},
+      'Europe/Berlin',
+    );
     expect(older).toEqual([10]);
   });
 
@@ -64,7 +124,9 @@ describe('SQLite time storage', () => {
     target.schema = await introspectTarget(target.knex, 'sqlite');
     const query: QueryDefinition = { entity: 'pairs', where: { field: 'b', op: 'like', value: 'k%' } };
     const ctx = await contextOf(target, query);
-    const keys = (await selectMatchingKeys(target.knex, query, ctx, null, 20_000)).map((r) => rowKey(r, ['a', 'b']));
+    const keys = (await selectMatchingKeys(target.knex, query, ctx, null, 20_000)).map((r) =>
+      rowKey(r, ['a', 'b']),
+    );
     expect(keys).toHaveLength(12_000);
     expect(await target.knex.transaction((trx) => deleteMatching(trx, query, ctx, keys))).toBe(12_000);
   });
@@ -84,7 +146,8 @@ describe('checkQuery on a real SQLite schema', () => {
     expect(check({ entity: 'sesions', allRecords: true })).toEqual([
       {
         path: 'entity',
-        message: 'entity "sesions" is not a table of the target (tables: audit_log, memberships, notes, session_events, sessions, users); did you mean "sessions"?',
+        message:
+          'entity "sesions" is not a table of the target (tables: audit_log, memberships, notes, session_events, sessions, users); did you mean "sessions"?',
       },
     ]);
     expect(checkQuery({ entity: 'zzz', allRecords: true }, target.schema, 'app')[0]!.message).toBe(
@@ -96,62 +159,119 @@ describe('checkQuery on a real SQLite schema', () => {
     expect(
       check({
         entity: 'sessions',
-        where: { all: [{ field: 'last_seen_at', olderThan: '30d' }, { field: 'pinnned', op: 'eq', value: false }, { notExists: { entity: 'session_events', on: { sesion_id: 'idd' } } }] },
+        where: {
+          all: [
+            { field: 'last_seen_at', olderThan: '30d' },
+            { field: 'pinnned', op: 'eq', value: false },
+            { notExists: { entity: 'session_events', on: { sesion_id: 'idd' } } },
+          ],
+        },
       }),
     ).toEqual([
-      { path: 'where.all[1].field', message: '"pinnned" is not a column of "sessions" (columns: id, user_id, last_seen_at, pinned); did you mean "pinned"?' },
+      {
+        path: 'where.all[1].field',
+        message:
+          '"pinnned" is not a column of "sessions" (columns: id, user_id, last_seen_at, pinned); did you mean "pinned"?',
+      },
       {
         path: 'where.all[2].notExists.on.sesion_id',
-        message: '"sesion_id" is not a column of "session_events" (columns: id, session_id, created_at_ms); did you mean "session_id"?',
+        message:
+          '"sesion_id" is not a column of "session_events" (columns: id, session_id, created_at_ms); did you mean "session_id"?',
       },
-      { path: 'where.all[2].notExists.on.sesion_id', message: '"idd" is not a column of "sessions" (columns: id, user_id, last_seen_at, pinned); did you mean "id"?' },
+      {
+        path: 'where.all[2].notExists.on.sesion_id',
+        message:
+          '"idd" is not a column of "sessions" (columns: id, user_id, last_seen_at, pinned); did you mean "id"?',
+      },
     ]);
   });
 
   test('a field name that tries to inject SQL is just an unknown column', () => {
-    expect(check({ entity: 'users', where: { field: 'id"; DROP TABLE users; --', op: 'eq', value: 1 } })).toEqual([
-      { path: 'where.field', message: '"id\\"; DROP TABLE users; --" is not a column of "users" (columns: id, email, active, created_at, tags)'.replace('\\"', '"') },
+    expect(
+      check({ entity: 'users', where: { field: 'id"; DROP TABLE users; --', op: 'eq', value: 1 } }),
+    ).toEqual([
+      {
+        path: 'where.field',
+        message:
+          '"id\\"; DROP TABLE users; --" is not a column of "users" (columns: id, email, active, created_at, tags)'.replace(
+            '\\"',
+            '"',
+          ),
+      },
     ]);
   });
 
   test('missing where, missing key, unknown key column', () => {
     expect(check({ entity: 'sessions' })).toEqual([
-      { path: 'where', message: 'has no `where`: add a condition, or `allRecords: true` to delete every record of "sessions"' },
+      {
+        path: 'where',
+        message:
+          'has no `where`: add a condition, or `allRecords: true` to delete every record of "sessions"',
+      },
     ]);
     expect(check({ entity: 'audit_log', allRecords: true })).toEqual([
-      { path: 'key', message: 'table "audit_log" has no primary key: add `key: [col, ...]` naming columns that are unique together (columns: at, message)' },
+      {
+        path: 'key',
+        message:
+          'table "audit_log" has no primary key: add `key: [col, ...]` naming columns that are unique together (columns: at, message)',
+      },
     ]);
     expect(check({ entity: 'audit_log', allRecords: true, key: ['at', 'msg'] })).toEqual([
       { path: 'key[1]', message: 'key column "msg" is not a column of "audit_log" (columns: at, message)' },
     ]);
-    expect(check({ entity: 'sessions', allRecords: true, where: { field: 'pinned', op: 'eq', value: true } })).toEqual([
+    expect(
+      check({ entity: 'sessions', allRecords: true, where: { field: 'pinned', op: 'eq', value: true } }),
+    ).toEqual([
       {
         path: 'allRecords',
-        message: 'is true but the query also has a `where`: remove `allRecords` to delete only the matching records, or the `where` to delete them all',
+        message:
+          'is true but the query also has a `where`: remove `allRecords` to delete only the matching records, or the `where` to delete them all',
       },
     ]);
   });
 
   test('op value shapes', () => {
-    const problem = (where: QueryDefinition['where']) => check({ entity: 'users', where }).map((p) => `${p.path}: ${p.message}`);
-    expect(problem({ field: 'id', op: 'in', value: [] })).toEqual(['where.value: op "in" needs a non-empty list of values, e.g. value: [1, 2] (got [])']);
-    expect(problem({ field: 'id', op: 'notIn', value: 3 })).toEqual(['where.value: op "notIn" needs a non-empty list of values, e.g. value: [1, 2] (got 3)']);
-    expect(problem({ field: 'id', op: 'between', value: [1] })).toEqual(['where.value: op "between" needs value: [low, high], two values that are not null (got [1])']);
-    expect(problem({ field: 'id', op: 'isNull', value: 1 })).toEqual(['where.value: op "isNull" takes no value (got 1): remove `value`']);
+    const problem = (where: QueryDefinition['where']) =>
+      check({ entity: 'users', where }).map((p) => `${p.path}: ${p.message}`);
+    expect(problem({ field: 'id', op: 'in', value: [] })).toEqual([
+      'where.value: op "in" needs a non-empty list of values, e.g. value: [1, 2] (got [])',
+    ]);
+    expect(problem({ field: 'id', op: 'notIn', value: 3 })).toEqual([
+      'where.value: op "notIn" needs a non-empty list of values, e.g. value: [1, 2] (got 3)',
+    ]);
+    expect(problem({ field: 'id', op: 'between', value: [1] })).toEqual([
+      'where.value: op "between" needs value: [low, high], two values that are not null (got [1])',
+    ]);
+    expect(problem({ field: 'id', op: 'isNull', value: 1 })).toEqual([
+      'where.value: op "isNull" takes no value (got 1): remove `value`',
+    ]);
     expect(problem({ field: 'id', op: 'lt' })).toEqual(['where.value: op "lt" needs a value']);
-    expect(problem({ field: 'id', op: 'lt', value: [1, 2] })).toEqual(['where.value: op "lt" needs a single value, not a list (got [1,2]); use op "in" for a list']);
-    expect(problem({ field: 'id', op: 'gt', value: null })).toEqual(['where.value: op "gt" cannot compare with null: use op "isNull" or "notNull"']);
-    expect(problem({ field: 'email', op: 'like', value: 3 })).toEqual(['where.value: op "like" needs a text pattern like "tmp-%" (got 3)']);
-    expect(problem({ field: 'active', op: 'eq', value: 'yes' })).toEqual(['where.value: "yes" cannot be compared with "active", a boolean column (boolean): use true or false']);
-    expect(problem({ field: 'id', op: 'eq', value: 'one' })).toEqual(['where.value: "one" cannot be compared with "id", an integer column (INTEGER): use a number']);
+    expect(problem({ field: 'id', op: 'lt', value: [1, 2] })).toEqual([
+      'where.value: op "lt" needs a single value, not a list (got [1,2]); use op "in" for a list',
+    ]);
+    expect(problem({ field: 'id', op: 'gt', value: null })).toEqual([
+      'where.value: op "gt" cannot compare with null: use op "isNull" or "notNull"',
+    ]);
+    expect(problem({ field: 'email', op: 'like', value: 3 })).toEqual([
+      'where.value: op "like" needs a text pattern like "tmp-%" (got 3)',
+    ]);
+    expect(problem({ field: 'active', op: 'eq', value: 'yes' })).toEqual([
+      'where.value: "yes" cannot be compared with "active", a boolean column (boolean): use true or false',
+    ]);
+    expect(problem({ field: 'id', op: 'eq', value: 'one' })).toEqual([
+      'where.value: "one" cannot be compared with "id", an integer column (INTEGER): use a number',
+    ]);
     // Fine: like on a number, eq null, dates against a time column.
     expect(problem({ field: 'id', op: 'like', value: '1%' })).toEqual([]);
     expect(problem({ field: 'tags', op: 'eq', value: null })).toEqual([]);
-    expect(problem({ field: 'created_at', op: 'between', value: ['2026-01-01', '2026-02-01T00:00:00Z'] })).toEqual([]);
+    expect(
+      problem({ field: 'created_at', op: 'between', value: ['2026-01-01', '2026-02-01T00:00:00Z'] }),
+    ).toEqual([]);
   });
 
   test('relative time needs a time-like column and a duration', () => {
-    const problem = (where: QueryDefinition['where']) => check({ entity: 'users', where }).map((p) => `${p.path}: ${p.message}`);
+    const problem = (where: QueryDefinition['where']) =>
+      check({ entity: 'users', where }).map((p) => `${p.path}: ${p.message}`);
     expect(problem({ field: 'active', olderThan: '30d' })).toEqual([
       'where.field: "active" of "users" is a boolean column (boolean): olderThan needs a timestamp or date column, ISO-8601 text, or epoch seconds or milliseconds',
     ]);

@@ -54,7 +54,9 @@ export async function startPostgres(): Promise<TestPostgres> {
       if (stopped) return;
       stopped = true;
       try {
-        await admin(server, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(database)} WITH (FORCE)`));
+        await admin(server, (client) =>
+          client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(database)} WITH (FORCE)`),
+        );
       } finally {
         users -= 1;
         if (users === 0) {
@@ -68,7 +70,13 @@ export async function startPostgres(): Promise<TestPostgres> {
 }
 
 async function admin(server: Cluster, work: (client: Client) => Promise<unknown>): Promise<void> {
-  const client = new Client({ host: '127.0.0.1', port: server.port, user: server.user, password: server.password, database: 'postgres' });
+  const client = new Client({
+    host: '127.0.0.1',
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     await work(client);
@@ -86,7 +94,10 @@ function launch(): Promise<Cluster> {
   return new Promise<Cluster>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => fail(new Error(`embedded postgres not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`embedded postgres not ready after ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
     function fail(error: Error): void {
       clearTimeout(timer);
       child.kill('SIGTERM');
@@ -95,8 +106,12 @@ function launch(): Promise<Cluster> {
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
     });
-    child.once('error', (error) => fail(new Error(`could not run the embedded postgres launcher: ${error.message}`, { cause: error })));
-    child.once('exit', (code) => fail(new Error(`embedded postgres launcher exited with code ${String(code)}:\n${stderr}`)));
+    child.once('error', (error) =>
+      fail(new Error(`could not run the embedded postgres launcher: ${error.message}`, { cause: error })),
+    );
+    child.once('exit', (code) =>
+      fail(new Error(`embedded postgres launcher exited with code ${String(code)}:\n${stderr}`)),
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
       const newline = stdout.indexOf('\n');
@@ -106,7 +121,8 @@ function launch(): Promise<Cluster> {
       const ready = JSON.parse(stdout.slice(0, newline)) as { port: number; user: string; password: string };
       // Do not keep jest alive: the launcher stops the server when our end of stdin closes.
       child.unref();
-      for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+      for (const stream of [child.stdin, child.stdout, child.stderr])
+        (stream as unknown as { unref?: () => void } | null)?.unref?.();
       resolve({ child, ...ready });
     });
   });

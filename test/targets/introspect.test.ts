@@ -24,7 +24,13 @@ describe('openTarget (SQLite)', () => {
   });
 
   test('dialects of client names', () => {
-    expect(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'].map(dialectOf)).toEqual(['sqlite', 'sqlite', 'pg', 'pg', 'pg']);
+    expect(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'].map(dialectOf)).toEqual([
+      'sqlite',
+      'sqlite',
+      'pg',
+      'pg',
+      'pg',
+    ]);
     expect(() => openTarget('crm', { client: 'mysql2', connection: {} })).toThrow(
       'target "crm": client "mysql2" is not supported: use "better-sqlite3" (SQLite) or "pg" (Postgres)',
     );
@@ -66,23 +72,54 @@ describe('openTarget (SQLite)', () => {
     expect(schema.entities.get('events')!.primaryKey).toEqual([]);
 
     // `references orgs` without columns means the parent's primary key.
-    expect(schema.entities.get('teams')!.foreignKeys).toEqual([{ columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' }]);
+    expect(schema.entities.get('teams')!.foreignKeys).toEqual([
+      { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' },
+    ]);
     expect(schema.entities.get('people')!.foreignKeys).toEqual(
       expect.arrayContaining([
         { columns: ['boss_id'], parent: 'people', parentColumns: ['id'], onDelete: 'SET NULL' },
         // `TEAMS` is resolved to the table's own spelling.
-        { columns: ['team_code', 'org_id'], parent: 'teams', parentColumns: ['code', 'org_id'], onDelete: 'RESTRICT' },
+        {
+          columns: ['team_code', 'org_id'],
+          parent: 'teams',
+          parentColumns: ['code', 'org_id'],
+          onDelete: 'RESTRICT',
+        },
         { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'SET DEFAULT' },
       ]),
     );
     expect(schema.entities.get('people')!.foreignKeys).toHaveLength(3);
-    expect(schema.entities.get('events')!.foreignKeys).toEqual([{ columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' }]);
+    expect(schema.entities.get('events')!.foreignKeys).toEqual([
+      { columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' },
+    ]);
   });
 });
 
 test('SQLite declared types map by affinity rules', () => {
   const kinds = Object.fromEntries(
-    ['INT', 'BIGINT', 'UNSIGNED BIG INT', 'TINYINT', 'BOOL', 'BOOLEAN', 'DATETIME', 'TIMESTAMP', 'DATE', 'TIME', 'VARCHAR(10)', 'NCHAR', 'CLOB', 'TEXT', 'REAL', 'DOUBLE PRECISION', 'FLOAT', 'DECIMAL(5,2)', 'NUMERIC', 'BLOB', ''].map((t) => [t, sqliteKind(t)]),
+    [
+      'INT',
+      'BIGINT',
+      'UNSIGNED BIG INT',
+      'TINYINT',
+      'BOOL',
+      'BOOLEAN',
+      'DATETIME',
+      'TIMESTAMP',
+      'DATE',
+      'TIME',
+      'VARCHAR(10)',
+      'NCHAR',
+      'CLOB',
+      'TEXT',
+      'REAL',
+      'DOUBLE PRECISION',
+      'FLOAT',
+      'DECIMAL(5,2)',
+      'NUMERIC',
+      'BLOB',
+      '',
+    ].map((t) => [t, sqliteKind(t)]),
   );
   expect(kinds).toEqual({
     INT: 'integer',

@@ -39,7 +39,14 @@ describe('Postgres introspection', () => {
   test('reads the tables of the search path: not other schemas, partitions or views', async () => {
     const schema = await introspectTarget(knex, 'pg');
     expect(schema.dialect).toBe('pg');
-    expect([...schema.entities.keys()]).toEqual(['events', 'measurements', 'orgs', 'people', 'readings', 'teams']);
+    expect([...schema.entities.keys()]).toEqual([
+      'events',
+      'measurements',
+      'orgs',
+      'people',
+      'readings',
+      'teams',
+    ]);
   });
 
   test('columns, kinds and nullability', async () => {
@@ -69,19 +76,33 @@ describe('Postgres introspection', () => {
     expect(schema.entities.get('teams')!.primaryKey).toEqual(['code', 'org_id']);
     expect(schema.entities.get('measurements')!.primaryKey).toEqual(['id', 'taken']);
     expect(schema.entities.get('events')!.primaryKey).toEqual([]);
-    expect(schema.entities.get('teams')!.foreignKeys).toEqual([{ columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' }]);
+    expect(schema.entities.get('teams')!.foreignKeys).toEqual([
+      { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' },
+    ]);
     expect(schema.entities.get('people')!.foreignKeys).toEqual(
       expect.arrayContaining([
         { columns: ['boss_id'], parent: 'people', parentColumns: ['id'], onDelete: 'SET NULL' },
-        { columns: ['team_code', 'org_id'], parent: 'teams', parentColumns: ['code', 'org_id'], onDelete: 'RESTRICT' },
+        {
+          columns: ['team_code', 'org_id'],
+          parent: 'teams',
+          parentColumns: ['code', 'org_id'],
+          onDelete: 'RESTRICT',
+        },
         { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'SET DEFAULT' },
       ]),
     );
     expect(schema.entities.get('people')!.foreignKeys).toHaveLength(3);
-    expect(schema.entities.get('events')!.foreignKeys).toEqual([{ columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' }]);
+    expect(schema.entities.get('events')!.foreignKeys).toEqual([
+      { columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' },
+    ]);
     // One key to the partitioned table, not one more per partition.
     expect(schema.entities.get('readings')!.foreignKeys).toEqual([
-      { columns: ['mid', 'mtaken'], parent: 'measurements', parentColumns: ['id', 'taken'], onDelete: 'CASCADE' },
+      {
+        columns: ['mid', 'mtaken'],
+        parent: 'measurements',
+        parentColumns: ['id', 'taken'],
+        onDelete: 'CASCADE',
+      },
     ]);
   });
 
@@ -98,7 +119,25 @@ describe('Postgres introspection', () => {
 });
 
 test('Postgres type names map to kinds', () => {
-  expect(['timestamptz', 'timestamp', 'date', 'bool', 'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'uuid', 'jsonb', 'time'].map(postgresKind)).toEqual([
+  expect(
+    [
+      'timestamptz',
+      'timestamp',
+      'date',
+      'bool',
+      'int2',
+      'int4',
+      'int8',
+      'numeric',
+      'float4',
+      'float8',
+      'text',
+      'varchar',
+      'uuid',
+      'jsonb',
+      'time',
+    ].map(postgresKind),
+  ).toEqual([
     'timestamp',
     'timestamp',
     'date',

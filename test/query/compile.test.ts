@@ -1,0 +1,413 @@
+import knexFactory, { type Knex } from 'knex';
+import type { QueryDefinition } from '../../src/config/schema';
+import { checkQuery } from '../../src/query/check';
+import {
+  applyCondition,
+  buildDeleteMatching,
+  keyColumns,
+  selectMatchingKeys,
+  type CompileContext,
+} from '../../src/query/compile';
+import type { Condition } from '../../src/query/condition';
+import type { TimeFormat } from '../../src/query/time-format';
+import type { Dialect } from '../../src/targets/schema';
+import { contextFor, fixtureSchema } from './fixture-schema';
+
+const builders: Record<Dialect, Knex> = {
+  pg: knexFactory({ client: 'pg' }),
+  sqlite: knexFactory({ client: 'better-sqlite3', useNullAsDefault: true }),
+};
+
+afterAll(async () => {
+  await Promise.all(Object.values(builders).map((k) => k.destroy()));
+});
+
+/** The where clause of `select t0.id from <entity> as t0 where <condition>`, in the driver's own placeholders. */
+function where(
+  dialect: Dialect,
+  condition: Condition,
+  entity = 'users',
+  overrides: Partial<CompileContext> = {},
+): { sql: string; bindings: unknown[] } {
+  const knex = builders[dialect];
+  const qb = knex.select('t0.id').from({ t0: entity });
+  applyCondition(qb, condition, contextFor(fixtureSchema(dialect), entity, overrides));
+  const native = qb.toSQL().toNative();
+  const prefix =
+    dialect === 'pg'
+      ? `select "t0"."id" from "${entity}" as "t0" where `
+      : `select \`t0\`.\`id\` from \`${entity}\` as \`t0\` where `;
+  expect(native.sql.startsWith(prefix)).toBe(true);
+  return { sql: native.sql.slice(prefix.length), bindings: [...native.bindings] };
+}
+
+/** pg SQL with "" quotes -> the same with SQLite's backticks and ? placeholders. */
+function asSqlite(pgSql: string): string {
+  return pgSql.replace(/"/g, '`').replace(/\$\d+/g, '?');
+}
+
+describe('leaf ops', () => {
+  // Each row: name, condition, pg SQL, pg bindings, SQLite bindings (null: the same).
+  const cases: [string, Condition, string, unknown[], unknown[] | null][] = [
+    ['eq', { field: 'email', op: 'eq', value: 'a@x' }, '"t0"."email" = $1', ['a@x'], null],
+    ['eq null', { field: 'email', op: 'eq', value: null }, '"t0"."email" is null', [], null],
+    ['ne', { field: 'id', op: 'ne', value: 3 }, '"t0"."id" <> $1', [3], null],
+    ['ne null', { field: 'email', op: 'ne', value: null }, '"t0"."email" is not null', [], null],
+    ['lt', { field: 'id', op: 'lt', value: 3 }, '"t0"."id" < $1', [3], null],
+    ['lte', { field: 'id', op: 'lte', value: 3 }, '"t0"."id" <= $1', [3], null],
+    ['gt', { field: 'score', op: 'gt', value: 1.5 }, '"t0"."score" > $1', [1.5], null],
+    ['gte', { field: 'email', op: 'gte', value: 'm' }, '"t0"."email" >= $1', ['m'], null],
+    ['in', { field: 'id', op: 'in', value: [1, 2, 3] }, '"t0"."id" in ($1, $2, $3)', [1, 2, 3], null],
+    [
+      'in with null',
+      { field: 'email', op: 'in', value: ['a', null] },
+      '("t0"."email" in ($1) or "t0"."email" is null)',
+      ['a'],
+      null,
+    ],
+    ['notIn', { field: 'id', op: 'notIn', value: [1, 2] }, '"t0"."id" not in ($1, $2)', [1, 2], null],
+    [
+      'notIn with null',
+      { field: 'email', op: 'notIn', value: ['a', null] },
+      '"t0"."email" not in ($1) and "t0"."email" is not null',
+      ['a'],
+      null,
+    ],
+    ['like', { field: 'email', op: 'like', value: '%@x' }, '"t0"."email" LIKE $1', ['%@x'], null],
+    [
+      'notLike',
+      { field: 'email', op: 'notLike', value: 'tmp-%' },
+      '"t0"."email" NOT LIKE $1',
+      ['tmp-%'],
+      null,
+    ],
+    ['isNull', { field: 'email', op: 'isNull' }, '"t0"."email" is null', [], null],
+    ['notNull', { field: 'email', op: 'notNull' }, '"t0"."email" is not null', [], null],
+    ['between', { field: 'id', op: 'between', value: [2, 5] }, '"t0"."id" between $1 and $2', [2, 5], null],
+    ['boolean', { field: 'active', op: 'eq', value: true }, '"t0"."active" = $1', [true], [1]],
+    ['boolean false', { field: 'active', op: 'ne', value: false }, '"t0"."active" <> $1', [false], [0]],
+    [
+      'boolean list',
+      { field: 'active', op: 'in', value: [true, false] },
+      '"t0"."active" in ($1, $2)',
+      [true, false],
+      [1, 0],
+    ],
+    ['boolean on an integer column', { field: 'id', op: 'eq', value: true }, '"t0"."id" = $1', [1], [1]],
+  ];
+
+  test.each(cases)('%s', (_name, condition, pgSql, pgBindings, sqliteBindings) => {
+    expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: pgBindings });
+    expect(where('sqlite', condition)).toEqual({
+      sql: asSqlite(pgSql),
+      bindings: sqliteBindings ?? pgBindings,
+    });
+  });
+
+  test('LIKE on a non-text column compares its text form on Postgres only', () => {
+    expect(where('pg', { field: 'id', op: 'like', value: '1%' })).toEqual({
+      sql: 'CAST("t0"."id" AS TEXT) LIKE $1',
+      bindings: ['1%'],
+    });
+    expect(where('sqlite', { field: 'id', op: 'like', value: '1%' })).toEqual({
+      sql: '`t0`.`id` LIKE ?',
+      bindings: ['1%'],
+    });
+  });
+
+  test('bad value shapes throw instead of compiling', () => {
+    expect(() => where('pg', { field: 'id', op: 'in', value: [] })).toThrow(
+      'field "id": op "in" needs a non-empty list of values (got [])',
+    );
+    expect(() => where('pg', { field: 'id', op: 'between', value: [1] })).toThrow(
+      'op "between" needs value: [low, high]',
+    );
+    expect(() => where('pg', { field: 'id', op: 'lt', value: null })).toThrow('cannot compare with null');
+  });
+});
+
+test('all, any and not nest in groups', () => {
+  const condition: Condition = {
+    all: [
+      { any: [{ field: 'id', op: 'eq', value: 1 }, { not: { field: 'email', op: 'like', value: '%x' } }] },
+      {
+        not: {
+          all: [
+            { field: 'active', op: 'eq', value: false },
+            { field: 'score', op: 'isNull' },
+          ],
+        },
+      },
+    ],
+  };
+  const pgSql =
+    '((("t0"."id" = $1) or (not ("t0"."email" LIKE $2))) and not (("t0"."active" = $3 and "t0"."score" is null)))';
+  expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [1, '%x', false] });
+  expect(where('sqlite', condition)).toEqual({ sql: asSqlite(pgSql), bindings: [1, '%x', 0] });
+});
+
+test('exists / notExists are correlated subqueries with their own aliases', () => {
+  const condition: Condition = {
+    all: [
+      {
+        exists: {
+          entity: 'sessions',
+          on: { user_id: 'id' },
+          where: {
+            all: [
+              { field: 'pinned', op: 'eq', value: false },
+              { notExists: { entity: 'session_events', on: { session_id: 'id' } } },
+            ],
+          },
+        },
+      },
+      { notExists: { entity: 'memberships', on: { user_id: 'id' } } },
+    ],
+  };
+  // Aliases are numbered as knex compiles: unique per statement, always correlated to the right scope.
+  const pgSql =
+    '(exists (select 1 from "sessions" as "t1" where "t1"."user_id" = "t0"."id" and ("t1"."pinned" = $1 and ' +
+    'not exists (select 1 from "session_events" as "t3" where "t3"."session_id" = "t1"."id"))) and ' +
+    'not exists (select 1 from "memberships" as "t2" where "t2"."user_id" = "t0"."id"))';
+  expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [false] });
+  expect(where('sqlite', condition)).toEqual({ sql: asSqlite(pgSql), bindings: [0] });
+});
+
+describe('relative time per storage', () => {
+  // asOf 2026-03-31T10:00Z, zone Europe/Berlin: 30 days earlier is 2026-03-01 11:00 UTC (CET, after DST).
+  const cutoffIso = '2026-03-01T11:00:00.000Z';
+  const cutoffS = Date.parse(cutoffIso) / 1000;
+  const olderThan: Condition = { field: 'created_at', olderThan: '30d' };
+  const withFormat = (format: TimeFormat) => ({ timeFormats: new Map([['users.created_at', format]]) });
+
+  test('native (Postgres timestamptz) binds the instant', () => {
+    expect(where('pg', olderThan, 'users', withFormat('native'))).toEqual({
+      sql: '"t0"."created_at" < $1',
+      bindings: [cutoffIso],
+    });
+    expect(where('pg', { field: 'created_at', newerThan: '30d' }, 'users', withFormat('native'))).toEqual({
+      sql: '"t0"."created_at" >= $1',
+      bindings: [cutoffIso],
+    });
+  });
+
+  test('a date column binds the cutoff date in the job zone', () => {
+    expect(where('pg', { field: 'born_on', olderThan: 'P18Y' })).toEqual({
+      sql: '"t0"."born_on" < $1',
+      bindings: ['2008-03-31'],
+    });
+    expect(where('sqlite', { field: 'born_on', olderThan: 'P18Y' })).toEqual({
+      sql: 'julianday(`t0`.`born_on`) < julianday(?)',
+      bindings: ['2008-03-31'],
+    });
+  });
+
+  test('ISO text', () => {
+    expect(where('sqlite', olderThan, 'users', withFormat('iso-text'))).toEqual({
+      sql: 'julianday(`t0`.`created_at`) < julianday(?)',
+      bindings: [cutoffIso],
+    });
+    expect(where('pg', olderThan, 'users', withFormat('iso-text'))).toEqual({
+      sql:
+        '(CASE WHEN "t0"."created_at" ~ $1 THEN (CASE WHEN "t0"."created_at" ~* $2 THEN CAST("t0"."created_at" AS timestamptz) ' +
+        'ELSE CAST("t0"."created_at" AS timestamp) AT TIME ZONE \'UTC\' END) END) < CAST($3 AS timestamptz)',
+      bindings: [
+        '^\\d{4}-\\d{2}-\\d{2}',
+        '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$',
+        cutoffIso,
+      ],
+    });
+  });
+
+  test('epoch seconds, milliseconds, and both', () => {
+    for (const dialect of ['pg', 'sqlite'] as const) {
+      const q = dialect === 'pg' ? '"' : '`';
+      const col = `${q}t0${q}.${q}created_at${q}`;
+      const p = dialect === 'pg' ? '$1' : '?';
+      expect(where(dialect, olderThan, 'users', withFormat('epoch-s'))).toEqual({
+        sql: `${col} < ${p}`,
+        bindings: [cutoffS],
+      });
+      expect(where(dialect, olderThan, 'users', withFormat('epoch-ms'))).toEqual({
+        sql: `${col} < ${p}`,
+        bindings: [cutoffS * 1000],
+      });
+    }
+    expect(where('pg', olderThan, 'users', withFormat('epoch-mixed'))).toEqual({
+      sql: '(CASE WHEN abs("t0"."created_at") >= 100000000000 THEN "t0"."created_at" / 1000.0 ELSE "t0"."created_at" END) < $1',
+      bindings: [cutoffS],
+    });
+    expect(where('sqlite', olderThan, 'users', withFormat('epoch-mixed'))).toEqual({
+      sql:
+        "(CASE WHEN typeof(`t0`.`created_at`) = 'text' THEN (julianday(`t0`.`created_at`) - 2440587.5) * 86400.0 " +
+        'WHEN abs(`t0`.`created_at`) >= 100000000000 THEN `t0`.`created_at` / 1000.0 ELSE `t0`.`created_at` END) < ?',
+      bindings: [cutoffS],
+    });
+  });
+
+  test('an integer epoch column gets whole seconds', () => {
+    const ctx = {
+      asOf: new Date('2026-03-31T10:00:00.250Z'),
+      timezone: 'UTC',
+      timeFormats: new Map([['session_events.created_at', 'epoch-s' as const]]),
+    };
+    const older = where('pg', { field: 'created_at', olderThan: '1d' }, 'session_events', ctx);
+    expect(older.bindings).toEqual([Math.ceil(Date.parse('2026-03-30T10:00:00.250Z') / 1000)]);
+    const lte = where(
+      'pg',
+      { field: 'created_at', op: 'lte', value: '2026-03-30T10:00:00.250Z' },
+      'session_events',
+      ctx,
+    );
+    expect(lte.bindings).toEqual([Math.floor(Date.parse('2026-03-30T10:00:00.250Z') / 1000)]);
+  });
+
+  test('date values against time columns compare as instants; offset-less ones in the job zone', () => {
+    expect(where('pg', { field: 'created_at', op: 'lt', value: '2026-01-01' })).toEqual({
+      sql: '"t0"."created_at" < $1',
+      bindings: ['2025-12-31T23:00:00.000Z'],
+    });
+    expect(
+      where('pg', { field: 'created_at', op: 'between', value: ['2026-01-01T00:00:00Z', '2026-02-01'] }),
+    ).toEqual({
+      sql: '"t0"."created_at" >= $1 and "t0"."created_at" <= $2',
+      bindings: ['2026-01-01T00:00:00.000Z', '2026-01-31T23:00:00.000Z'],
+    });
+    // On a text column a date is just text.
+    expect(where('pg', { field: 'email', op: 'lt', value: '2026-01-01' })).toEqual({
+      sql: '"t0"."email" < $1',
+      bindings: ['2026-01-01'],
+    });
+  });
+});
+
+describe('keyset selection and delete', () => {
+  const users: QueryDefinition = { entity: 'users', where: { field: 'active', op: 'eq', value: true } };
+  const members: QueryDefinition = {
+    entity: 'memberships',
+    where: { field: 'role', op: 'eq', value: 'guest' },
+  };
+
+  test('selectMatchingKeys: first page, next page, composite row values, allRecords', () => {
+    const pg = fixtureSchema('pg');
+    const sqlite = fixtureSchema('sqlite');
+    expect(
+      selectMatchingKeys(
+        builders.pg,
+        { entity: 'users', allRecords: true },
+        contextFor(pg, 'users'),
+        null,
+        100,
+      )
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql: 'select "t0"."id" from "users" as "t0" order by "t0"."id" asc limit $1',
+      bindings: [100],
+    });
+    expect(
+      selectMatchingKeys(builders.pg, users, contextFor(pg, 'users'), [5], 100).toSQL().toNative(),
+    ).toEqual({
+      sql: 'select "t0"."id" from "users" as "t0" where "t0"."id" > $1 and "t0"."active" = $2 order by "t0"."id" asc limit $3',
+      bindings: [5, true, 100],
+    });
+    const composite =
+      'select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" where ("t0"."org_id", "t0"."user_id") > ($1, $2) and "t0"."role" = $3 ' +
+      'order by "t0"."org_id" asc, "t0"."user_id" asc limit $4';
+    expect(
+      selectMatchingKeys(builders.pg, members, contextFor(pg, 'memberships'), [1, 2], 10).toSQL().toNative(),
+    ).toEqual({ sql: composite, bindings: [1, 2, 'guest', 10] });
+    expect(
+      selectMatchingKeys(builders.sqlite, members, contextFor(sqlite, 'memberships'), [1, 2], 10)
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql: asSqlite(composite),
+      bindings: [1, 2, 'guest', 10],
+    });
+  });
+
+  test('buildDeleteMatching checks the condition again inside the delete', () => {
+    const pg = fixtureSchema('pg');
+    const sqlite = fixtureSchema('sqlite');
+    expect(
+      buildDeleteMatching(builders.pg, users, contextFor(pg, 'users'), [[1], [2]])
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql: 'delete from "users" where "id" in (select "t0"."id" from "users" as "t0" where "t0"."id" in ($1, $2) and "t0"."active" = $3)',
+      bindings: [1, 2, true],
+    });
+    expect(
+      buildDeleteMatching(builders.pg, members, contextFor(pg, 'memberships'), [
+        [1, 2],
+        [3, 4],
+      ])
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql:
+        'delete from "memberships" where ("org_id", "user_id") in (select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" ' +
+        'where ("t0"."org_id", "t0"."user_id") in (($1, $2), ($3, $4)) and "t0"."role" = $5)',
+      bindings: [1, 2, 3, 4, 'guest'],
+    });
+    // SQLite spells a list of row values with VALUES.
+    expect(
+      buildDeleteMatching(builders.sqlite, members, contextFor(sqlite, 'memberships'), [
+        [1, 2],
+        [3, 4],
+      ])
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql:
+        'delete from `memberships` where (`org_id`, `user_id`) in (select `t0`.`org_id`, `t0`.`user_id` from `memberships` as `t0` ' +
+        'where (`t0`.`org_id`, `t0`.`user_id`) in ( values (?, ?), (?, ?)) and `t0`.`role` = ?)',
+      bindings: [1, 2, 3, 4, 'guest'],
+    });
+  });
+
+  test('keyColumns: key when given, else the primary key', () => {
+    const schema = fixtureSchema('pg');
+    expect(keyColumns({}, schema.entities.get('memberships')!)).toEqual(['org_id', 'user_id']);
+    expect(keyColumns({ key: ['at', 'message'] }, schema.entities.get('audit_log')!)).toEqual([
+      'at',
+      'message',
+    ]);
+  });
+});
+
+describe('identifiers are never spliced', () => {
+  const evil = 'id"; DROP TABLE users; --';
+  const evilTick = 'id`; DROP TABLE users; --';
+
+  test('a hostile column name is quoted as one identifier, and a hostile value is bound', () => {
+    // The fixture has a column with this very name, so the compiler accepts it.
+    const condition: Condition = { field: evil, op: 'eq', value: "1'; DROP TABLE users; --" };
+    expect(where('pg', condition)).toEqual({
+      sql: '"t0"."id""; DROP TABLE users; --" = $1',
+      bindings: ["1'; DROP TABLE users; --"],
+    });
+    expect(where('sqlite', condition)).toEqual({
+      sql: '`t0`.`id"; DROP TABLE users; --` = ?',
+      bindings: ["1'; DROP TABLE users; --"],
+    });
+  });
+
+  test('an unknown hostile field is refused by checkQuery and by the compiler', () => {
+    const schema = fixtureSchema('sqlite');
+    const query: QueryDefinition = { entity: 'sessions', where: { field: evilTick, op: 'eq', value: 1 } };
+    expect(checkQuery(query, schema)).toEqual([
+      {
+        path: 'where.field',
+        message: `"${evilTick}" is not a column of "sessions" (columns: id, user_id, last_seen_at, pinned)`,
+      },
+    ]);
+    expect(() => where('sqlite', query.where!, 'sessions')).toThrow(
+      `field "${evilTick}" is not a column of "sessions"`,
+    );
+    expect(() =>
+      where('pg', { notExists: { entity: 'users; drop table users', on: { id: 'user_id' } } }, 'sessions'),
+    ).toThrow('entity "users; drop table users" is not a table of the target');
+  });
+});
