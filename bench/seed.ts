@@ -62,7 +62,6 @@ export function buildSeed(plan: SeedPlan): SeedResult {
       }
     })();
     db.exec('CREATE INDEX events_created_at ON events (created_at)');
-    db.exec('ANALYZE');
     // Fold the WAL into the main file, so a copy of the main file alone is the whole database.
     db.pragma('wal_checkpoint(TRUNCATE)');
     return { matched, cutoffMs: plan.now - plan.olderThanDays * DAY_MS, journalMode, seconds: (performance.now() - started) / 1000 };

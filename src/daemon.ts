@@ -42,6 +42,9 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { app } = this;
+    if (app.config.http) {
+      app.logger.warn({ listen: app.config.http.listen }, `${app.config.displayFile}: http: the HTTP API is not in this version yet; the setting is ignored`);
+    }
     const changes = await this.registry.sync(app.jobs);
     for (const job of this.registry.all()) {
       const stored = await app.store.jobs.get(job.definition.name);

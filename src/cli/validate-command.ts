@@ -6,7 +6,7 @@ import { printJson, type CommandContext } from './context';
 
 /** `sweeper validate`: the config and every job, checked against the targets' real schemas. */
 export async function validateCommand(ctx: CommandContext, opts: { json?: boolean }): Promise<number> {
-  let problems: Problem[] = [];
+  let problems: Problem[];
   let jobCount = 0;
   try {
     const config = loadConfig(ctx.configFile, ctx.env);

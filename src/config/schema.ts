@@ -25,9 +25,9 @@ export const configSchema = z.strictObject({
   mail: z
     .strictObject({
       from: z.string().default('Sweeper <sweeper@localhost>'),
+      /** Empty (e.g. `${SMTP_URL:-}` with the variable unset) means no SMTP: .eml files instead. */
       smtp: z
-        .string()
-        .regex(/^smtps?:\/\//, 'must be smtp://user:pass@host:port or smtps://...')
+        .union([z.literal(''), z.string().regex(/^smtps?:\/\//, 'must be smtp://user:pass@host:port or smtps://...')])
         .optional(),
       outboxDir: z.string().default('outbox'),
     })

@@ -99,10 +99,6 @@ export function seedDemo(o: SeedOptions): boolean {
           event.run(id, kinds[Math.floor(rand() * kinds.length)], new Date(at).toISOString().replace('T', ' ').slice(0, 19));
         }
       }
-      // Orphans: events whose session is gone (written before foreign keys were enforced).
-      db.pragma('foreign_keys = OFF');
-      for (let i = 0; i < Math.round(o.sessions / 50); i++) event.run(`s-gone-${i}`, 'page_view', new Date(ago(60)).toISOString().replace('T', ' ').slice(0, 19));
-      db.pragma('foreign_keys = ON');
       const order = db.prepare('INSERT INTO orders (id, user_id, total_cents, created_at) VALUES (?, ?, ?, ?)');
       const item = db.prepare('INSERT INTO order_items (order_id, line_no, sku) VALUES (?, ?, ?)');
       for (let i = 1; i <= Math.round(o.sessions / 4); i++) {
@@ -114,6 +110,13 @@ export function seedDemo(o: SeedOptions): boolean {
       for (let i = 0; i < o.sessions * 2; i++) {
         audit.run(`user${1 + Math.floor(rand() * users)}`, actions[Math.floor(rand() * actions.length)], Math.floor(ago(400) / 1000));
       }
+    })();
+    // Orphans: events whose session is gone, as written before foreign keys were enforced. The pragma
+    // only takes effect outside a transaction.
+    db.pragma('foreign_keys = OFF');
+    const orphan = db.prepare('INSERT INTO session_events (session_id, kind, created_at) VALUES (?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < Math.round(o.sessions / 50); i++) orphan.run(`s-gone-${i}`, 'page_view', new Date(ago(60)).toISOString().replace('T', ' ').slice(0, 19));
     })();
   } finally {
     db.close();

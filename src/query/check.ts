@@ -94,6 +94,16 @@ function checkCondition(
       }
       if (!entity.columns.has(thisField))
         problems.push({ path: `${here}.on.${relatedField}`, message: unknownColumn(thisField, entity) });
+      const a = relatedEntity?.columns.get(relatedField);
+      const b = entity.columns.get(thisField);
+      if (schema.dialect === 'pg' && a && b && !comparable(a, b)) {
+        problems.push({
+          path: `${here}.on.${relatedField}`,
+          message:
+            `"${relatedField}" of "${related.entity}" (${a.type}) and "${thisField}" of "${entity.name}" (${b.type}) ` +
+            `cannot be compared in Postgres: map columns of the same type`,
+        });
+      }
     }
     if (relatedEntity && related.where)
       checkCondition(related.where, relatedEntity, schema, `${here}.where`, problems, of);
@@ -238,6 +248,19 @@ function checkKind(
 function describeColumn(column: Column): string {
   if (column.kind === 'other') return `a column of type ${column.type || '(none declared)'}`;
   return `${column.kind === 'integer' ? 'an' : 'a'} ${column.kind} column (${column.type})`;
+}
+
+const families: Record<string, string> = {
+  integer: 'number',
+  number: 'number',
+  timestamp: 'time',
+  date: 'time',
+};
+
+/** Whether Postgres can compare the two columns with `=` (SQLite compares anything). */
+function comparable(a: Column, b: Column): boolean {
+  if (a.kind === 'other' || b.kind === 'other') return true;
+  return (families[a.kind] ?? a.kind) === (families[b.kind] ?? b.kind);
 }
 
 function unknownEntity(name: string, schema: TargetSchema, of: string): string {

@@ -26,8 +26,11 @@ export interface CompileContext {
   timezone: string;
   /** From `detectTimeFormats`, keyed `entity.field`; a missing entry falls back to the declared kind. */
   timeFormats: Map<string, TimeFormat>;
-  /** Numbers the aliases of correlated subqueries (t1, t2, ...); shared by one compilation. */
-  aliasCounter?: { n: number };
+  /**
+   * Numbers the aliases of correlated subqueries (t1, t2, ...), skipping `root` (the outermost
+   * alias); shared by one compilation. Created by applyCondition when absent.
+   */
+  aliasCounter?: { n: number; root?: string };
 }
 
 /**
@@ -36,7 +39,7 @@ export interface CompileContext {
  * an unknown one throws rather than compiling.
  */
 export function applyCondition(qb: Knex.QueryBuilder, condition: Condition, ctx: CompileContext): void {
-  const c: CompileContext = ctx.aliasCounter ? ctx : { ...ctx, aliasCounter: { n: 0 } };
+  const c: CompileContext = ctx.aliasCounter ? ctx : { ...ctx, aliasCounter: { n: 0, root: ctx.alias } };
   if ('all' in condition) {
     qb.where((group) => {
       for (const child of condition.all) applyCondition(group, child, c);
@@ -97,7 +100,9 @@ function applyRelated(
 ): void {
   const entity = requireEntity(ctx.schema, related.entity);
   const counter = ctx.aliasCounter!;
-  counter.n += 1;
+  // Numbers only grow, so an alias is never reused, even when knex compiles the builder again.
+  do counter.n += 1;
+  while (`t${counter.n}` === counter.root);
   const alias = `t${counter.n}`;
   const pairs = Object.entries(related.on).map(([relatedField, thisField]) => {
     requireColumn(entity, relatedField);

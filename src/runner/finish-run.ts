@@ -41,7 +41,7 @@ export async function finishRun(o: FinishOptions): Promise<void> {
           to: o.job.notify.to,
           cc: o.job.notify.cc,
           ...notification,
-          fileName: `${o.now.toISOString().replace(/[:.]/g, '-')}-${o.job.name}-run-${o.runId}.eml`,
+          fileName: `${o.job.name}-run-${o.runId}`,
         },
         o.now,
       );

@@ -1,13 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
-import {
-  applyCondition,
-  buildDeleteMatching,
-  keyColumns,
-  selectMatchingKeys,
-  type CompileContext,
-} from '../../src/query/compile';
+import { applyCondition, type CompileContext } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
 import type { TimeFormat } from '../../src/query/time-format';
 import type { Dialect } from '../../src/targets/schema';
@@ -173,6 +167,21 @@ test('exists / notExists are correlated subqueries with their own aliases', () =
   expect(where('sqlite', condition)).toEqual({ sql: asSqlite(pgSql), bindings: [0] });
 });
 
+test('subquery aliases never take the outer alias', () => {
+  const qb = builders.pg.select('t1.id').from({ t1: 'users' });
+  applyCondition(
+    qb,
+    { notExists: { entity: 'memberships', on: { user_id: 'id' } } },
+    {
+      ...contextFor(fixtureSchema('pg'), 'users'),
+      alias: 't1',
+    },
+  );
+  expect(qb.toSQL().sql).toBe(
+    'select "t1"."id" from "users" as "t1" where not exists (select 1 from "memberships" as "t2" where "t2"."user_id" = "t1"."id")',
+  );
+});
+
 describe('relative time per storage', () => {
   // asOf 2026-03-31T10:00Z, zone Europe/Berlin: 30 days earlier is 2026-03-01 11:00 UTC (CET, after DST).
   const cutoffIso = '2026-03-01T11:00:00.000Z';
@@ -281,102 +290,6 @@ describe('relative time per storage', () => {
   });
 });
 
-describe('keyset selection and delete', () => {
-  const users: QueryDefinition = { entity: 'users', where: { field: 'active', op: 'eq', value: true } };
-  const members: QueryDefinition = {
-    entity: 'memberships',
-    where: { field: 'role', op: 'eq', value: 'guest' },
-  };
-
-  test('selectMatchingKeys: first page, next page, composite row values, allRecords', () => {
-    const pg = fixtureSchema('pg');
-    const sqlite = fixtureSchema('sqlite');
-    expect(
-      selectMatchingKeys(
-        builders.pg,
-        { entity: 'users', allRecords: true },
-        contextFor(pg, 'users'),
-        null,
-        100,
-      )
-        .toSQL()
-        .toNative(),
-    ).toEqual({
-      sql: 'select "t0"."id" from "users" as "t0" order by "t0"."id" asc limit $1',
-      bindings: [100],
-    });
-    expect(
-      selectMatchingKeys(builders.pg, users, contextFor(pg, 'users'), [5], 100).toSQL().toNative(),
-    ).toEqual({
-      sql: 'select "t0"."id" from "users" as "t0" where "t0"."id" > $1 and "t0"."active" = $2 order by "t0"."id" asc limit $3',
-      bindings: [5, true, 100],
-    });
-    const composite =
-      'select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" where ("t0"."org_id", "t0"."user_id") > ($1, $2) and "t0"."role" = $3 ' +
-      'order by "t0"."org_id" asc, "t0"."user_id" asc limit $4';
-    expect(
-      selectMatchingKeys(builders.pg, members, contextFor(pg, 'memberships'), [1, 2], 10).toSQL().toNative(),
-    ).toEqual({ sql: composite, bindings: [1, 2, 'guest', 10] });
-    expect(
-      selectMatchingKeys(builders.sqlite, members, contextFor(sqlite, 'memberships'), [1, 2], 10)
-        .toSQL()
-        .toNative(),
-    ).toEqual({
-      sql: asSqlite(composite),
-      bindings: [1, 2, 'guest', 10],
-    });
-  });
-
-  test('buildDeleteMatching checks the condition again inside the delete', () => {
-    const pg = fixtureSchema('pg');
-    const sqlite = fixtureSchema('sqlite');
-    expect(
-      buildDeleteMatching(builders.pg, users, contextFor(pg, 'users'), [[1], [2]])
-        .toSQL()
-        .toNative(),
-    ).toEqual({
-      sql: 'delete from "users" where "id" in (select "t0"."id" from "users" as "t0" where "t0"."id" in ($1, $2) and "t0"."active" = $3)',
-      bindings: [1, 2, true],
-    });
-    expect(
-      buildDeleteMatching(builders.pg, members, contextFor(pg, 'memberships'), [
-        [1, 2],
-        [3, 4],
-      ])
-        .toSQL()
-        .toNative(),
-    ).toEqual({
-      sql:
-        'delete from "memberships" where ("org_id", "user_id") in (select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" ' +
-        'where ("t0"."org_id", "t0"."user_id") in (($1, $2), ($3, $4)) and "t0"."role" = $5)',
-      bindings: [1, 2, 3, 4, 'guest'],
-    });
-    // SQLite spells a list of row values with VALUES.
-    expect(
-      buildDeleteMatching(builders.sqlite, members, contextFor(sqlite, 'memberships'), [
-        [1, 2],
-        [3, 4],
-      ])
-        .toSQL()
-        .toNative(),
-    ).toEqual({
-      sql:
-        'delete from `memberships` where (`org_id`, `user_id`) in (select `t0`.`org_id`, `t0`.`user_id` from `memberships` as `t0` ' +
-        'where (`t0`.`org_id`, `t0`.`user_id`) in ( values (?, ?), (?, ?)) and `t0`.`role` = ?)',
-      bindings: [1, 2, 3, 4, 'guest'],
-    });
-  });
-
-  test('keyColumns: key when given, else the primary key', () => {
-    const schema = fixtureSchema('pg');
-    expect(keyColumns({}, schema.entities.get('memberships')!)).toEqual(['org_id', 'user_id']);
-    expect(keyColumns({ key: ['at', 'message'] }, schema.entities.get('audit_log')!)).toEqual([
-      'at',
-      'message',
-    ]);
-  });
-});
-
 describe('identifiers are never spliced', () => {
   const evil = 'id"; DROP TABLE users; --';
   const evilTick = 'id`; DROP TABLE users; --';
@@ -392,6 +305,21 @@ describe('identifiers are never spliced', () => {
       sql: '`t0`.`id"; DROP TABLE users; --` = ?',
       bindings: ["1'; DROP TABLE users; --"],
     });
+  });
+
+  test('exists on columns Postgres cannot compare is refused there', () => {
+    const query: QueryDefinition = {
+      entity: 'users',
+      where: { exists: { entity: 'sessions', on: { id: 'id', user_id: 'id' } } },
+    };
+    expect(checkQuery(query, fixtureSchema('pg'))).toEqual([
+      {
+        path: 'where.exists.on.id',
+        message:
+          '"id" of "sessions" (text) and "id" of "users" (integer) cannot be compared in Postgres: map columns of the same type',
+      },
+    ]);
+    expect(checkQuery(query, fixtureSchema('sqlite'))).toEqual([]);
   });
 
   test('an unknown hostile field is refused by checkQuery and by the compiler', () => {

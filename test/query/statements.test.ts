@@ -1,0 +1,116 @@
+import knexFactory, { type Knex } from 'knex';
+import type { QueryDefinition } from '../../src/config/schema';
+import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../../src/query/compile';
+import type { Dialect } from '../../src/targets/schema';
+import { contextFor, fixtureSchema } from './fixture-schema';
+
+/** The statements the runner sends, per dialect, as knex compiles them (no connection needed). */
+const builders: Record<Dialect, Knex> = {
+  pg: knexFactory({ client: 'pg' }),
+  sqlite: knexFactory({ client: 'better-sqlite3', useNullAsDefault: true }),
+};
+
+afterAll(async () => {
+  await Promise.all(Object.values(builders).map((k) => k.destroy()));
+});
+
+/** pg SQL with "" quotes -> the same with SQLite's backticks and ? placeholders. */
+function asSqlite(pgSql: string): string {
+  return pgSql.replace(/"/g, '`').replace(/\$\d+/g, '?');
+}
+
+describe('keyset selection and delete', () => {
+  const users: QueryDefinition = { entity: 'users', where: { field: 'active', op: 'eq', value: true } };
+  const members: QueryDefinition = {
+    entity: 'memberships',
+    where: { field: 'role', op: 'eq', value: 'guest' },
+  };
+
+  test('selectMatchingKeys: first page, next page, composite row values, allRecords', () => {
+    const pg = fixtureSchema('pg');
+    const sqlite = fixtureSchema('sqlite');
+    expect(
+      selectMatchingKeys(
+        builders.pg,
+        { entity: 'users', allRecords: true },
+        contextFor(pg, 'users'),
+        null,
+        100,
+      )
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql: 'select "t0"."id" from "users" as "t0" order by "t0"."id" asc limit $1',
+      bindings: [100],
+    });
+    expect(
+      selectMatchingKeys(builders.pg, users, contextFor(pg, 'users'), [5], 100).toSQL().toNative(),
+    ).toEqual({
+      sql: 'select "t0"."id" from "users" as "t0" where "t0"."id" > $1 and "t0"."active" = $2 order by "t0"."id" asc limit $3',
+      bindings: [5, true, 100],
+    });
+    const composite =
+      'select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" where ("t0"."org_id", "t0"."user_id") > ($1, $2) and "t0"."role" = $3 ' +
+      'order by "t0"."org_id" asc, "t0"."user_id" asc limit $4';
+    expect(
+      selectMatchingKeys(builders.pg, members, contextFor(pg, 'memberships'), [1, 2], 10).toSQL().toNative(),
+    ).toEqual({ sql: composite, bindings: [1, 2, 'guest', 10] });
+    expect(
+      selectMatchingKeys(builders.sqlite, members, contextFor(sqlite, 'memberships'), [1, 2], 10)
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql: asSqlite(composite),
+      bindings: [1, 2, 'guest', 10],
+    });
+  });
+
+  test('buildDeleteMatching checks the condition again inside the delete', () => {
+    const pg = fixtureSchema('pg');
+    const sqlite = fixtureSchema('sqlite');
+    expect(
+      buildDeleteMatching(builders.pg, users, contextFor(pg, 'users'), [[1], [2]])
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql: 'delete from "users" where "id" in (select "t0"."id" from "users" as "t0" where "t0"."id" in ($1, $2) and "t0"."active" = $3)',
+      bindings: [1, 2, true],
+    });
+    expect(
+      buildDeleteMatching(builders.pg, members, contextFor(pg, 'memberships'), [
+        [1, 2],
+        [3, 4],
+      ])
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql:
+        'delete from "memberships" where ("org_id", "user_id") in (select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" ' +
+        'where ("t0"."org_id", "t0"."user_id") in (($1, $2), ($3, $4)) and "t0"."role" = $5)',
+      bindings: [1, 2, 3, 4, 'guest'],
+    });
+    // SQLite spells a list of row values with VALUES.
+    expect(
+      buildDeleteMatching(builders.sqlite, members, contextFor(sqlite, 'memberships'), [
+        [1, 2],
+        [3, 4],
+      ])
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql:
+        'delete from `memberships` where (`org_id`, `user_id`) in (select `t0`.`org_id`, `t0`.`user_id` from `memberships` as `t0` ' +
+        'where (`t0`.`org_id`, `t0`.`user_id`) in ( values (?, ?), (?, ?)) and `t0`.`role` = ?)',
+      bindings: [1, 2, 3, 4, 'guest'],
+    });
+  });
+
+  test('keyColumns: key when given, else the primary key', () => {
+    const schema = fixtureSchema('pg');
+    expect(keyColumns({}, schema.entities.get('memberships')!)).toEqual(['org_id', 'user_id']);
+    expect(keyColumns({ key: ['at', 'message'] }, schema.entities.get('audit_log')!)).toEqual([
+      'at',
+      'message',
+    ]);
+  });
+});
