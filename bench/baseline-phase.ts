@@ -3,7 +3,7 @@
  * it. Usage: bench/baseline-phase.ts <db-file> <cutoff-ms>. Prints one JSON line (BaselineResult).
  */
 import Database from 'better-sqlite3';
-import { maxRssKiB, report } from './phase-io';
+import { maxRssKiB, report, synchronousName } from './phase-io';
 
 function main(): void {
   const [file, cutoffText] = process.argv.slice(2);
@@ -15,11 +15,12 @@ function main(): void {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const journalMode = String(db.pragma('journal_mode', { simple: true }));
+    const synchronous = synchronousName(db.pragma('synchronous', { simple: true }));
     const statement = db.prepare('DELETE FROM events WHERE created_at < ?');
     const started = performance.now();
     const { changes } = statement.run(cutoff);
     const seconds = (performance.now() - started) / 1000;
-    report({ phase: 'baseline', journalMode, deleted: changes, seconds, rowsPerSecond: changes / seconds, maxRssKiB: maxRssKiB() });
+    report({ phase: 'baseline', journalMode, synchronous, deleted: changes, seconds, rowsPerSecond: changes / seconds, maxRssKiB: maxRssKiB() });
   } finally {
     db.close();
   }

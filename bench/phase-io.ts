@@ -5,6 +5,7 @@ import path from 'node:path';
 export interface BaselineResult {
   phase: 'baseline';
   journalMode: string;
+  synchronous: string;
   deleted: number;
   seconds: number;
   rowsPerSecond: number;
@@ -15,6 +16,7 @@ export interface BaselineResult {
 export interface SweeperResult {
   phase: 'sweeper';
   journalMode: string;
+  synchronous: string;
   batchSize: number;
   status: string;
   deleted: number;
@@ -27,6 +29,13 @@ export interface SweeperResult {
   /** Sum of the batch transactions: the rest of `seconds` is counting, selecting keys and checkpoints. */
   inTransactionsSeconds: number;
   maxRssKiB: number;
+}
+
+const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
+
+/** `PRAGMA synchronous`'s number as its name. */
+export function synchronousName(value: unknown): string {
+  return SYNCHRONOUS[Number(value)] ?? String(value);
 }
 
 /** Prints a phase's measurements as the one line its parent reads. */

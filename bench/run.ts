@@ -6,7 +6,7 @@
  * BENCH_ROWS (default 1000000) sizes the table; BENCH_KEEP=1 keeps the temp folder.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { runPhase, type BaselineResult, type SweeperResult } from './phase-io';
 import { buildSeed } from './seed';
@@ -27,6 +27,7 @@ const aim = (met: boolean): string => (met ? 'aim met' : 'aim missed');
 
 async function main(): Promise<number> {
   const rows = rowsFromEnv();
+  const loadAtStart = loadavg()[0]!;
   const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-bench-'));
   try {
     const seedFile = path.join(dir, 'seed.db');
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
     if (baseline.deleted !== seed.matched) wrong.push(`the baseline deleted ${count(baseline.deleted)} rows, but ${count(seed.matched)} were seeded older than 30 days`);
     if (sweeper.deleted !== baseline.deleted) wrong.push(`Sweeper deleted ${count(sweeper.deleted)} rows, the baseline ${count(baseline.deleted)}`);
     if (baseline.journalMode !== sweeper.journalMode) wrong.push(`journal modes differ: baseline ${baseline.journalMode}, Sweeper ${sweeper.journalMode}`);
+    if (baseline.synchronous !== sweeper.synchronous) wrong.push(`synchronous differs: baseline ${baseline.synchronous}, Sweeper ${sweeper.synchronous}`);
 
     const ratio = sweeper.rowsPerSecond / baseline.rowsPerSecond;
     const outside = sweeper.seconds - sweeper.inTransactionsSeconds;
@@ -55,7 +57,8 @@ async function main(): Promise<number> {
       'Sweeper bench: SQLite (better-sqlite3), one file copied twice, identical for both phases',
       `  table          events(id INTEGER PRIMARY KEY, created_at INTEGER epoch ms, payload TEXT ~55 B), index on created_at`,
       `  rows           ${count(rows)}; matched (created_at older than 30 days): ${count(seed.matched)} (${((100 * seed.matched) / rows).toFixed(1)}%)`,
-      `  journal mode   ${baseline.journalMode} on both copies (synchronous at its default), foreign_keys ON`,
+      `  journal mode   ${baseline.journalMode} on both copies, synchronous=${baseline.synchronous} (better-sqlite3's default in WAL mode; neither phase changes it), foreign_keys ON`,
+      `  host           ${availableParallelism()} CPUs, load average ${loadAtStart.toFixed(2)} at start (other load makes both figures noisy)`,
       '',
       `  baseline       DELETE FROM events WHERE created_at < ?   (one statement, one transaction)`,
       `                 ${count(baseline.deleted)} rows in ${baseline.seconds.toFixed(2)} s = ${count(baseline.rowsPerSecond)} rows/s; peak RSS ${mib(baseline.maxRssKiB)}`,

@@ -13,7 +13,7 @@ import { systemClock } from '../src/clock';
 import { executeRun } from '../src/runner/execute-run';
 import { createManualRun } from '../src/runner/manual-run';
 import { runnerDeps } from '../src/runner/runner-deps';
-import { maxRssKiB, quantile, report } from './phase-io';
+import { maxRssKiB, quantile, report, synchronousName } from './phase-io';
 
 const JOB = 'bench-old-events';
 
@@ -60,6 +60,9 @@ async function main(): Promise<void> {
   const configFile = writeWorkspace(dir, dbFile, process.env.BENCH_BATCH_SIZE);
   const app = await openApp({ configFile, env: {}, clock: systemClock, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }), checkTargets: true });
   try {
+    // What the target connection Sweeper deletes through was set to (it sets foreign_keys and busy_timeout only).
+    const pragma = (await app.targets.get('bench').knex.raw('PRAGMA synchronous')) as { synchronous: number }[];
+    const synchronous = synchronousName(pragma[0]?.synchronous);
     const batchSize = app.jobs.find((j) => j.name === JOB)!.limits.batchSize;
     const batchMs: number[] = [];
     const runId = await createManualRun(app, JOB, 'bench');
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     report({
       phase: 'sweeper',
       journalMode,
+      synchronous,
       batchSize,
       status: run.status,
       deleted: run.deleted,
