@@ -17,7 +17,10 @@ export interface SweeperResult {
   phase: 'sweeper';
   journalMode: string;
   synchronous: string;
-  batchSize: number;
+  /** The job's fixed batch size, or null when it adapts to the batch time. */
+  batchSize: number | null;
+  /** Keys per batch: smallest, median and largest. */
+  batchKeys: { min: number; p50: number; max: number };
   status: string;
   deleted: number;
   seconds: number;

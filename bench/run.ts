@@ -62,7 +62,7 @@ async function main(): Promise<number> {
       '',
       `  baseline       DELETE FROM events WHERE created_at < ?   (one statement, one transaction)`,
       `                 ${count(baseline.deleted)} rows in ${baseline.seconds.toFixed(2)} s = ${count(baseline.rowsPerSecond)} rows/s; peak RSS ${mib(baseline.maxRssKiB)}`,
-      `  Sweeper        job olderThan: 30d, batchSize ${sweeper.batchSize}; manual run ${sweeper.status}; wall time of executeRun`,
+      `  Sweeper        job olderThan: 30d, ${sweeper.batchSize === null ? `adaptive batch size (keys per batch min ${sweeper.batchKeys.min}, median ${sweeper.batchKeys.p50}, max ${sweeper.batchKeys.max})` : `batchSize ${sweeper.batchSize}`}; manual run ${sweeper.status}; wall time of executeRun`,
       `                 ${count(sweeper.deleted)} rows in ${sweeper.seconds.toFixed(2)} s = ${count(sweeper.rowsPerSecond)} rows/s; peak RSS ${mib(sweeper.maxRssKiB)}`,
       `                 ${count(sweeper.batches)} batches: ${sweeper.inTransactionsSeconds.toFixed(2)} s in batch transactions, ${outside.toFixed(2)} s outside (count, select keys, checkpoints)`,
       `                 batch transaction p50 ${sweeper.p50BatchMs.toFixed(1)} ms, p99 ${sweeper.p99BatchMs.toFixed(1)} ms, longest ${sweeper.longestBatchMs.toFixed(1)} ms`,

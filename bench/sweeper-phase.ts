@@ -63,10 +63,14 @@ async function main(): Promise<void> {
     // What the target connection Sweeper deletes through was set to (it sets foreign_keys and busy_timeout only).
     const pragma = (await app.targets.get('bench').knex.raw('PRAGMA synchronous')) as { synchronous: number }[];
     const synchronous = synchronousName(pragma[0]?.synchronous);
-    const batchSize = app.jobs.find((j) => j.name === JOB)!.limits.batchSize;
+    const batchSize = app.jobs.find((j) => j.name === JOB)!.limits.batchSize ?? null;
     const batchMs: number[] = [];
+    const batchKeys: number[] = [];
     const runId = await createManualRun(app, JOB, 'bench');
-    const deps = runnerDeps(app, undefined, (b) => batchMs.push(b.transactionMs));
+    const deps = runnerDeps(app, undefined, (b) => {
+      batchMs.push(b.transactionMs);
+      batchKeys.push(b.keys);
+    });
     const started = performance.now();
     const run = await executeRun(runId, deps, new AbortController().signal);
     const seconds = (performance.now() - started) / 1000;
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
       journalMode,
       synchronous,
       batchSize,
+      batchKeys: { min: Math.min(...batchKeys), p50: quantile(batchKeys, 0.5), max: Math.max(...batchKeys) },
       status: run.status,
       deleted: run.deleted,
       seconds,

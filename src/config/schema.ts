@@ -82,12 +82,13 @@ export const jobSchema = z
       .default({ to: [], cc: [], on: 'always' }),
     limits: z
       .strictObject({
-        batchSize: z.number().int().min(1).max(100000).default(1000),
+        /** Records per batch; when absent the size adapts to keep each batch transaction near 100 ms. */
+        batchSize: z.number().int().min(1).max(100000).optional(),
         maxDeletes: z.number().int().min(0).optional(),
         pauseBetweenBatches: duration.default('0ms'),
         maxRuntime: duration.optional(),
       })
-      .default({ batchSize: 1000, pauseBetweenBatches: '0ms' }),
+      .default({ pauseBetweenBatches: '0ms' }),
   })
   .refine((j) => !(j.recurrence && j.cron), { message: 'give either recurrence (RRULE) or cron, not both', path: ['cron'] });
 

@@ -41,7 +41,15 @@ export function rruleWeekday(jsWeekday: number): number {
   return (jsWeekday + 6) % 7;
 }
 
-/** rrule options for the rule, with the parts rrule would take from DTSTART written out. */
+/**
+ * rrule options for the rule, with the parts rrule would take from DTSTART written out.
+ *
+ * MINUTELY and SECONDLY rules limited by BYHOUR/BYMINUTE/BYSECOND are handed to rrule as the
+ * equivalent HOURLY rule listing the minutes and seconds of each hour: rrule steps such rules forward
+ * with a loop that never ends when a day is excluded by BYDAY/BYMONTH/... (its jump to the end of the
+ * day breaks the step). They are equivalent because their INTERVAL divides 60 (rrule-text.ts refuses
+ * other intervals), so the same minutes (seconds) repeat every hour (minute).
+ */
 export function ruleOptions(rule: RecurrenceRule, start: WallFields): Partial<Options> {
   const o: Partial<Options> = { freq: rule.freq, interval: rule.interval };
   if (rule.wkst !== undefined) o.wkst = rule.wkst;
@@ -63,6 +71,20 @@ export function ruleOptions(rule: RecurrenceRule, start: WallFields): Partial<Op
   if (!rule.byhour && rule.freq < Frequency.HOURLY) o.byhour = [start.hour];
   if (!rule.byminute && rule.freq < Frequency.MINUTELY) o.byminute = [start.minute];
   if (!rule.bysecond && rule.freq < Frequency.SECONDLY) o.bysecond = [start.second];
+  const timeLimited = rule.byhour || rule.byminute || (rule.freq === Frequency.SECONDLY && rule.bysecond);
+  if ((rule.freq === Frequency.MINUTELY || rule.freq === Frequency.SECONDLY) && timeLimited) {
+    const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+    const onStep = (values: number[], from: number): number[] => values.filter((v) => floorMod(v - from, rule.interval) === 0);
+    o.freq = Frequency.HOURLY;
+    o.interval = 1;
+    if (rule.freq === Frequency.MINUTELY) {
+      o.byminute = onStep(rule.byminute ?? all(60), start.minute);
+      o.bysecond = rule.bysecond ? [...rule.bysecond] : [start.second];
+    } else {
+      o.byminute = rule.byminute ? [...rule.byminute] : all(60);
+      o.bysecond = onStep(rule.bysecond ?? all(60), start.second);
+    }
+  }
   return o;
 }
 
@@ -173,11 +195,11 @@ export class RRuleSchedule implements Schedule {
    */
   private anchorFor(from: WallTime): WallTime {
     const s = this.start;
-    const step = this.rule.interval;
+    const step = this.options.interval ?? 1;
     const periods = (elapsed: number): number => Math.floor(elapsed / step) * step;
     const anchor = (() => {
       const c = wallFields(from);
-      switch (this.rule.freq) {
+      switch (this.options.freq) {
         case Frequency.YEARLY:
           return wallOf(s.year + periods(c.year - s.year), 1, 1);
         case Frequency.MONTHLY:

@@ -221,6 +221,9 @@ function combinationProblems(rule: RecurrenceRule, label: string): string[] {
   }
   const otherBy = ['bymonth', 'byweekno', 'byyearday', 'bymonthday', 'byday', 'byhour', 'byminute', 'bysecond'] as const;
   if (rule.bysetpos && !otherBy.some((k) => rule[k])) say('BYSETPOS needs another BYxxx part to select from, e.g. FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1');
+  if (rule.bysetpos && (rule.freq === Frequency.MINUTELY || rule.freq === Frequency.SECONDLY)) {
+    say(`BYSETPOS with FREQ=${freq} is not supported; list the times with BYHOUR/BYMINUTE/BYSECOND instead`);
+  }
   // rrule steps sub-daily counters until they hit BYHOUR/BYMINUTE/BYSECOND; with a step that does not
   // divide the day's cycle it can step forever, so those combinations are refused.
   const cycle = rule.freq === Frequency.HOURLY ? 24 : 60;

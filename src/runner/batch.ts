@@ -23,38 +23,47 @@ export function keyText(key: Key): string {
 }
 
 /**
- * Deletes one batch in one short transaction. When the delete fails on a record error, the batch is
- * split in halves (savepoints) until each failing record is alone; each becomes a failure record and the
- * rest is deleted. A constraint that is only checked at commit (deferred) fails the commit instead: then
- * the halves are retried as transactions of their own.
+ * Deletes one batch in one short transaction. The common case, nothing fails, runs the delete straight
+ * in the transaction: a savepoint per batch would make SQLite journal every page twice. When the delete
+ * fails on a record error, the transaction is rolled back and the batch is retried split in halves under
+ * savepoints until each failing record is alone; each becomes a failure record and the rest is deleted.
+ * A constraint checked only at commit (deferred) fails the commit instead: then the halves are retried as
+ * transactions of their own.
  */
 export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   try {
-    return await target.transaction((trx) => isolate(trx, keys, ops));
+    return await target.transaction((trx) => deleteAll(trx, keys, ops));
   } catch (error) {
     if (!isRecordError(error)) throw error;
     if (keys.length === 1) return { deleted: 0, cascaded: 0, failures: [failureOf(keys[0]!, error, ops)] };
-    const middle = Math.ceil(keys.length / 2);
-    const first = await deleteBatch(target, keys.slice(0, middle), ops);
-    const second = await deleteBatch(target, keys.slice(middle), ops);
-    return merge(first, second);
   }
+  try {
+    return await target.transaction((trx) => isolateHalves(trx, keys, ops));
+  } catch (error) {
+    if (!isRecordError(error)) throw error;
+    const middle = Math.ceil(keys.length / 2);
+    return merge(await deleteBatch(target, keys.slice(0, middle), ops), await deleteBatch(target, keys.slice(middle), ops));
+  }
+}
+
+async function deleteAll(db: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
+  const cascaded = await ops.cascaded(db, keys);
+  const deleted = await ops.delete(db, keys);
+  return { deleted, cascaded, failures: [] };
+}
+
+async function isolateHalves(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
+  const middle = Math.ceil(keys.length / 2);
+  return merge(await isolate(trx, keys.slice(0, middle), ops), await isolate(trx, keys.slice(middle), ops));
 }
 
 async function isolate(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   try {
-    return await trx.transaction(async (savepoint) => {
-      const cascaded = await ops.cascaded(savepoint, keys);
-      const deleted = await ops.delete(savepoint, keys);
-      return { deleted, cascaded, failures: [] };
-    });
+    return await trx.transaction((savepoint) => deleteAll(savepoint, keys, ops));
   } catch (error) {
     if (!isRecordError(error)) throw error;
     if (keys.length === 1) return { deleted: 0, cascaded: 0, failures: [failureOf(keys[0]!, error, ops)] };
-    const middle = Math.ceil(keys.length / 2);
-    const first = await isolate(trx, keys.slice(0, middle), ops);
-    const second = await isolate(trx, keys.slice(middle), ops);
-    return merge(first, second);
+    return isolateHalves(trx, keys, ops);
   }
 }
 

@@ -9,6 +9,7 @@ import type { Store } from '../store/store';
 import type { Key, RunRecord, RunQueryRecord } from '../store/runs-repository';
 import type { Targets } from '../targets/registry';
 import { deleteBatch } from './batch';
+import { BatchSizer } from './batch-size';
 import { finishRun } from './finish-run';
 import { prepareQueries, type PreparedQuery } from './prepare';
 import { ProgressReporter, type Progress } from './progress';
@@ -165,10 +166,11 @@ async function runQuery(
     reporter.add(query.index, inflight.length - still, 0);
   }
   let lastKey = state.lastKey;
+  const sizer = new BatchSizer(job.limits.batchSize);
   for (;;) {
     if (signal.aborted) return 'stopped';
     if (clock.now().getTime() >= deadline) return 'timeout';
-    const rows = await selectMatchingKeys(knex, query.definition, query.context, lastKey, job.limits.batchSize);
+    const rows = await selectMatchingKeys(knex, query.definition, query.context, lastKey, sizer.next());
     const keys: Key[] = rows.map((r) => keyCols.map((c) => (r as Record<string, unknown>)[c]));
     if (keys.length === 0) {
       await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey, done: true, deleted: 0, cascaded: 0, failures: [] }, clock.now());
@@ -177,7 +179,9 @@ async function runQuery(
     await store.runs.setInflight(runId, query.index, keys, clock.now());
     const started = performance.now();
     const result = await withRetry(() => deleteBatch(knex, keys, ops), signal);
-    deps.onBatch?.({ queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs: performance.now() - started });
+    const transactionMs = performance.now() - started;
+    if (result.failures.length === 0) sizer.record(keys.length, transactionMs);
+    deps.onBatch?.({ queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
     lastKey = keys[keys.length - 1]!;
     await store.runs.checkpoint(
       { runId, job: job.name, index: query.index, lastKey, done: false, deleted: result.deleted, cascaded: result.cascaded, failures: result.failures },

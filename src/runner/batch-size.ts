@@ -1,0 +1,29 @@
+/**
+ * How many records the next batch takes. A job that sets `limits.batchSize` gets exactly that. Without
+ * it, the size follows the time each batch transaction took: doubled while batches take under half the
+ * target, halved when one takes longer, so batches stay short on a slow database and large enough on a
+ * fast one that per-commit costs do not dominate.
+ */
+export const BATCH_TARGET_MS = 100;
+export const ADAPTIVE_START = 1000;
+export const ADAPTIVE_MIN = 50;
+export const ADAPTIVE_MAX = 20_000;
+
+export class BatchSizer {
+  private size: number;
+
+  constructor(private readonly fixed: number | undefined) {
+    this.size = fixed ?? ADAPTIVE_START;
+  }
+
+  next(): number {
+    return this.size;
+  }
+
+  /** Feeds back one batch: how many keys it had and how long its transaction took. */
+  record(keys: number, transactionMs: number): void {
+    if (this.fixed !== undefined || keys < this.size) return;
+    if (transactionMs > BATCH_TARGET_MS) this.size = Math.max(ADAPTIVE_MIN, Math.floor(this.size / 2));
+    else if (transactionMs < BATCH_TARGET_MS / 2) this.size = Math.min(ADAPTIVE_MAX, this.size * 2);
+  }
+}
