@@ -90,7 +90,12 @@ export const jobSchema = z
       })
       .default({ pauseBetweenBatches: '0ms' }),
   })
-  .refine((j) => !(j.recurrence && j.cron), { message: 'give either recurrence (RRULE) or cron, not both', path: ['cron'] });
+  .refine((j) => !(j.recurrence && j.cron), {
+    message: 'give either recurrence (RRULE) or cron, not both',
+    path: ['cron'],
+    // Checked even when other fields have problems: every problem is reported at once.
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+  });
 
 export type JobFileDefinition = z.infer<typeof jobSchema>;
 

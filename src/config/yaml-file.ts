@@ -43,9 +43,11 @@ export function readYamlFile<T>(
   }));
   const parsed = schema.safeParse(interpolated);
   if (!parsed.success) {
+    const unset = new Set(missing.map((m) => m.path));
     for (const issue of parsed.error.issues) {
       const { path, message } = explainIssue(issue, issue.path);
-      problems.push({ file: displayName, path: formatPath(path), message });
+      // A value still holding an unset ${VAR} is already reported as such.
+      if (!unset.has(formatPath(path))) problems.push({ file: displayName, path: formatPath(path), message });
     }
   }
   return { value: problems.length === 0 && parsed.success ? parsed.data : null, problems };

@@ -35,21 +35,53 @@ export type Condition =
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.strictObject({ all: z.array(conditionSchema).min(1, 'needs at least one condition') }),
-    z.strictObject({ any: z.array(conditionSchema).min(1, 'needs at least one condition') }),
-    z.strictObject({ not: conditionSchema }),
-    z.strictObject({ exists: relatedSchema }),
-    z.strictObject({ notExists: relatedSchema }),
-    z
-      .strictObject({ field: z.string().min(1), olderThan: z.string().optional(), newerThan: z.string().optional() })
-      .refine((c) => (c.olderThan === undefined) !== (c.newerThan === undefined), {
-        message: 'give exactly one of olderThan or newerThan',
-      }),
-    z.strictObject({ field: z.string().min(1), op: z.enum(LEAF_OPS), value: z.union([scalar, z.array(scalar)]).optional() }),
-  ]),
-);
+const NOT_A_CONDITION =
+  'is not a condition: use all/any/not, { field, op, value }, { field, olderThan|newerThan }, or exists/notExists';
+
+const branches = {
+  all: z.strictObject({ all: z.array(z.lazy(() => conditionSchema)).min(1, 'needs at least one condition') }),
+  any: z.strictObject({ any: z.array(z.lazy(() => conditionSchema)).min(1, 'needs at least one condition') }),
+  not: z.strictObject({ not: z.lazy(() => conditionSchema) }),
+  exists: z.strictObject({ exists: z.lazy(() => relatedSchema) }),
+  notExists: z.strictObject({ notExists: z.lazy(() => relatedSchema) }),
+  relative: z
+    .strictObject({ field: z.string().min(1), olderThan: z.string().optional(), newerThan: z.string().optional() })
+    .refine((c) => (c.olderThan === undefined) !== (c.newerThan === undefined), {
+      message: 'give exactly one of olderThan or newerThan',
+    }),
+  leaf: z.strictObject({
+    field: z.string().min(1),
+    op: z.enum(LEAF_OPS, { message: `must be one of ${LEAF_OPS.join(', ')}` }),
+    value: z.union([scalar, z.array(scalar)]).optional(),
+  }),
+};
+
+/** The branch a condition means, by its keys: its errors are then about what the user wrote. */
+function branchOf(value: unknown): z.ZodType | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  for (const key of ['all', 'any', 'not', 'exists', 'notExists'] as const) if (key in value) return branches[key];
+  if ('op' in value) return branches.leaf;
+  if ('olderThan' in value || 'newerThan' in value) return branches.relative;
+  if ('field' in value) return branches.leaf;
+  return null;
+}
+
+/**
+ * A condition. Not a plain z.union: zod reports the branch whose errors do not abort, so a typo in `op`
+ * would read as "unknown fields op, value" of the olderThan branch. Dispatching on the keys keeps
+ * every message about the branch the user meant.
+ */
+export const conditionSchema: z.ZodType<Condition> = z.unknown().transform((value, ctx): Condition => {
+  const branch = branchOf(value);
+  if (!branch) {
+    ctx.addIssue({ code: 'custom', message: NOT_A_CONDITION, input: value });
+    return z.NEVER;
+  }
+  const result = branch.safeParse(value);
+  if (result.success) return result.data as Condition;
+  for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+}) as unknown as z.ZodType<Condition>;
 
 const relatedSchema: z.ZodType<RelatedCondition> = z.lazy(() =>
   z.strictObject({

@@ -1,0 +1,78 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadAll, loadConfig } from '../../src/config/load';
+import { ConfigError, formatProblem } from '../../src/errors';
+
+function folder(config: string, jobs: Record<string, string> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-config-'));
+  mkdirSync(path.join(dir, 'jobs'));
+  writeFileSync(path.join(dir, 'sweeper.yaml'), config);
+  for (const [name, text] of Object.entries(jobs)) writeFileSync(path.join(dir, 'jobs', name), text);
+  return path.join(dir, 'sweeper.yaml');
+}
+
+const BASE = `state: { client: better-sqlite3, connection: { filename: state.db } }
+targets: { app: { client: better-sqlite3, connection: { filename: app.db } } }
+jobs: jobs
+`;
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => formatProblem({ ...p, file: path.basename(p.file) }));
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config and job files', () => {
+  it('resolves relative paths from the config file folder, whatever the working directory', () => {
+    const file = folder(BASE);
+    const config = loadConfig(file, {});
+    const dir = path.dirname(file);
+    expect(config.state.connection).toEqual({ filename: path.join(dir, 'state.db') });
+    expect(config.targets.app!.connection).toEqual({ filename: path.join(dir, 'app.db') });
+    expect(config.jobs).toBe(path.join(dir, 'jobs'));
+    expect(config.mail.outboxDir).toBe(path.join(dir, 'outbox'));
+  });
+
+  it('replaces ${VAR}, uses ${VAR:-default}, and names a missing variable', () => {
+    const file = folder(`${BASE}timezone: "\${ZONE}"\nmail: { from: "\${FROM:-Sweeper <s@x.org>}", smtp: "\${SMTP_URL}" }\n`);
+    expect(loadConfig(file, { ZONE: 'Europe/Berlin', SMTP_URL: 'smtp://localhost:25' })).toMatchObject({ timezone: 'Europe/Berlin', mail: { from: 'Sweeper <s@x.org>', smtp: 'smtp://localhost:25' } });
+    expect(problemsOf(() => loadConfig(file, { ZONE: 'UTC' }))).toEqual([
+      'sweeper.yaml: mail.smtp: environment variable SMTP_URL is not set: export it, or write ${SMTP_URL:-default} to give a default',
+    ]);
+  });
+
+  it('a variable cannot inject YAML structure', () => {
+    const file = folder(`${BASE}timezone: "\${ZONE}"\n`);
+    expect(problemsOf(() => loadConfig(file, { ZONE: 'UTC\nbogus: 1' }))[0]).toMatch(/^sweeper\.yaml: timezone: unknown time zone/);
+  });
+
+  it('reports every problem of every job file at once, each with its file and path', () => {
+    const file = folder(BASE, {
+      'a.yaml': 'name: a\ntarget: nowhere\nqueries:\n  - { entity: t, where: { field: x, op: equals, value: 1 } }\nlimits: { pauseBetweenBatches: soon }\n',
+      'b.yaml': 'name: b\ntarget: app\nrecurrence: FREQ=DAILY\ncron: "0 2 * * *"\nqueries:\n  - { entity: t, where: { field: x, olderThan: 30d, newerThan: 1d } }\ncolour: blue\n',
+      'c.yml': 'name: c\ntarget: app\nqueries:\n  - { entity: t, allRecords: true }\n',
+      'd.yaml': 'name: c\ntarget: app\nqueries:\n  - { entity: t, where: { any: [ { field: x, op: isNull }, { fld: y } ] } }\n',
+      'e.yaml': 'name: c\ntarget: app\nqueries:\n  - { entity: t, allRecords: true }\n',
+      'ignored.txt': 'not a job',
+    });
+    expect(problemsOf(() => loadAll(file, {}))).toEqual([
+      'a.yaml: queries[0].where.op: must be one of eq, ne, lt, lte, gt, gte, in, notIn, like, notLike, isNull, notNull, between',
+      expect.stringMatching(/^a\.yaml: limits\.pauseBetweenBatches: is not a duration: use a number with a unit/),
+      'b.yaml: queries[0].where: give exactly one of olderThan or newerThan',
+      'b.yaml: unknown field "colour": check the spelling against the job file reference in README.md',
+      'b.yaml: cron: give either recurrence (RRULE) or cron, not both',
+      expect.stringMatching(/^d\.yaml: queries\[0\]\.where\.any\[1\]: is not a condition: use all\/any\/not/),
+      expect.stringMatching(/^e\.yaml: name: job "c" is already defined in .*c\.yml: job names must be unique/),
+    ]);
+  });
+
+  it('names an unknown target with the ones that exist', () => {
+    const file = folder(BASE, { 'a.yaml': 'name: a\ntarget: crm\nqueries:\n  - { entity: t, allRecords: true }\n' });
+    expect(problemsOf(() => loadAll(file, {}))).toEqual(['a.yaml: target: target "crm" is not defined in the config (targets: app)']);
+  });
+});
