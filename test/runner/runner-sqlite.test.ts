@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
+import { previewJob } from '../../src/runner/preview';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import { createWorkspace, type Workspace } from '../support/workspace';
@@ -91,6 +92,17 @@ describe('runner on real SQLite files', () => {
 
     const [q] = await app.store.runs.queries(runId);
     expect(q).toMatchObject({ entity: 'parents', matched: want.deleted.length + want.failed.length, deleted: want.deleted.length, failed: want.failed.length, cascaded: want.cascaded });
+  });
+
+  it('preview predicts exactly what the run then does, and deletes nothing', async () => {
+    const want = expected();
+    const preview = await previewJob(app.jobs[0]!, app.targets, new Date());
+    expect(preview.queries).toEqual([
+      { index: 0, entity: 'parents', matched: want.deleted.length + want.failed.length, sample: [2, 4, 6, 8, 10], cascaded: want.cascaded + want.failed.filter((id) => id % 5 === 0).length, predictedFailures: want.failed.length },
+    ]);
+    const db = ws.target();
+    expect((db.prepare('SELECT count(*) n FROM parents').get() as { n: number }).n).toBe(3000);
+    db.close();
   });
 
   it('stores the notification in the outbox in the same transaction that finishes the run', async () => {
