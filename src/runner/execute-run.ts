@@ -157,7 +157,7 @@ async function runQuery(
     queryIndex: query.index,
     entity: query.entity.name,
     delete: (db: import('knex').Knex, keys: Key[]) => deleteMatching(db, query.definition, query.context, keys),
-    cascaded: (db: import('knex').Knex, keys: Key[]) => (query.cascades ? countCascaded(db, query.context.schema, query.entity, keys) : Promise.resolve(0)),
+    cascaded: (db: import('knex').Knex, keys: Key[]) => (query.cascades ? countCascaded(db, query.context.schema, query.entity, keys, keyCols) : Promise.resolve(0)),
   };
   if (inflight && inflight.length > 0) {
     // The process died after deleting this batch but before its checkpoint: what is gone was ours.
