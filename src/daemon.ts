@@ -6,7 +6,10 @@ import { JobRegistry } from './scheduler/job-registry';
 import { RunQueue } from './scheduler/run-queue';
 import { Scheduler } from './scheduler/scheduler';
 import { isDeadOwner, type App } from './app';
-import { toError } from './errors';
+import { SweeperError, toError } from './errors';
+
+/** How often the daemon looks for runs to take over or continue. */
+const RECOVERY_INTERVAL_MS = 10_000;
 
 /**
  * The long-running daemon: schedules jobs, executes runs, delivers the outbox. `stop()` stops claiming,
@@ -26,7 +29,13 @@ export class Daemon {
     this.registry = new JobRegistry(store, clock);
     const deps = runnerDeps(app);
     this.queue = new RunQueue(app.config.concurrency, async (runId, signal) => {
-      await executeRun(runId, deps, signal);
+      try {
+        await executeRun(runId, deps, signal);
+      } catch (error) {
+        // Another process took the run first: it is theirs.
+        if (error instanceof SweeperError && error.code === 'CONFLICT') return logger.debug({ run: runId }, error.message);
+        throw error;
+      }
       this.outbox.wake();
       this.scheduler.wake();
     }, logger);
@@ -54,25 +63,48 @@ export class Daemon {
       );
     }
     if (changes.removed.length > 0) app.logger.info({ removed: changes.removed }, 'jobs no longer in the jobs folder stop being scheduled');
-    await this.resumeRuns();
-    this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal)];
+    await this.recoverRuns();
+    this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal)];
     app.logger.info({ config: app.config.displayFile, jobs: app.jobs.length, owner: app.owner }, 'sweeper daemon started');
   }
 
-  /** Runs left by a process that died, or interrupted by a shutdown, continue from their checkpoints. */
-  async resumeRuns(): Promise<void> {
+  /**
+   * Runs left by a process that died (lease expired, or its pid gone on this host), interrupted by a
+   * shutdown, queued by another process, or paused and since resumed: each continues from its
+   * checkpoint. Whichever daemon takes a run first (compare-and-set) executes it.
+   */
+  async recoverRuns(): Promise<void> {
     const { store, clock, logger } = this.app;
     for (const run of await store.runs.orphaned(clock.now(), isDeadOwner)) {
-      await store.runs.setStatus(run.id, 'interrupted', `owner ${run.owner ?? 'unknown'} died; resuming from the checkpoint`, this.app.owner, clock.now(), { owner: null, lease_until: null });
+      await store.runs.setStatus(run.id, 'interrupted', `owner ${run.owner ?? 'unknown'} stopped renewing its lease; resuming from the checkpoint`, this.app.owner, clock.now(), { owner: null, lease_until: null });
     }
     for (const run of await store.runs.active()) {
-      if (run.status !== 'queued' && run.status !== 'interrupted') continue;
+      if (this.queue.isActive(run.id) || run.status === 'running') continue;
+      // Created by a process that executes it itself (`sweeper run`) and still holds it.
+      if (run.status === 'queued' && run.owner && (run.leaseUntil?.getTime() ?? 0) > clock.now().getTime()) continue;
+      const job = await store.jobs.get(run.job);
+      if (run.status === 'paused' && job?.paused) continue;
       if (!this.registry.get(run.job)) {
-        logger.warn({ run: run.id, job: run.job }, 'run of a job that is no longer defined stays as it is');
+        if (!this.warnedOrphans.has(run.id)) logger.warn({ run: run.id, job: run.job }, 'run of a job that is no longer defined stays as it is');
+        this.warnedOrphans.add(run.id);
         continue;
       }
-      logger.info({ run: run.id, job: run.job, status: run.status }, 'resuming run');
+      if (run.status !== 'queued') logger.info({ run: run.id, job: run.job, status: run.status }, 'resuming run');
       this.queue.enqueue({ id: run.id, job: run.job, entities: this.entitiesOf(run.job) });
+    }
+  }
+
+  private readonly warnedOrphans = new Set<number>();
+
+  private async recoveryLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.app.clock.sleep(RECOVERY_INTERVAL_MS, signal);
+      if (signal.aborted) break;
+      try {
+        await this.recoverRuns();
+      } catch (error) {
+        this.app.logger.error({ err: toError(error) }, 'run recovery failed; retrying');
+      }
     }
   }
 

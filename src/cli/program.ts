@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, UsageError } from '../errors';
 import { configPath } from '../config/load';
 import type { CommandContext } from './context';
+import { cancelCommand, pauseCommand, postponeCommand, resumeCommand } from './control-command';
 import { failuresCommand } from './failures-command';
 import { jobsCommand } from './jobs-command';
 import { migrateCommand } from './migrate-command';
@@ -63,6 +64,10 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--json', 'same as --format json')
     .action((o: Parameters<typeof failuresCommand>[1]) => on(() => failuresCommand(ctx(), o)));
+  program.command('pause <job>').description('hold a job: occurrences are skipped, a running run stops at its next batch').option('--reason <text>').action((job: string, o: { reason?: string }) => on(() => pauseCommand(ctx(), job, o)));
+  program.command('resume <job>').description('let a paused job run again; paused runs continue').action((job: string) => on(() => resumeCommand(ctx(), job)));
+  program.command('cancel <run-id>').description('cancel a run; a running one stops at its next batch boundary').action((id: string) => on(() => cancelCommand(ctx(), id)));
+  program.command('postpone <job>').description('skip the occurrences before a time').option('--until <time>', 'ISO-8601; without offset, in the config time zone').action((job: string, o: { until?: string }) => on(() => postponeCommand(ctx(), job, o)));
   program.command('migrate').description("bring the state store's schema up to date").action(() => on(() => migrateCommand(ctx())));
   program
     .command('seed-demo', { hidden: true })

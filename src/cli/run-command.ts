@@ -67,7 +67,7 @@ export async function runCommand(ctx: CommandContext, name: string, opts: { dryR
           return EXIT.failed;
         }
       }
-      const runId = await createManualRun(app, job.name, `cli:${ctx.env.USER ?? 'unknown'}`);
+      const runId = await createManualRun(app, job.name, `cli:${ctx.env.USER ?? 'unknown'}`, { executeHere: true });
       const controller = new AbortController();
       void ctx.stopRequested.then(() => controller.abort('shutdown'));
       const deps = runnerDeps(app, ctx.interactive ? (p) => ctx.err(`… ${formatCount(p.deleted)} deleted, ${formatCount(p.failed)} failed, ${formatCount(p.rate)}/s${p.etaSeconds !== null ? `, about ${p.etaSeconds}s left` : ''}`) : undefined);

@@ -121,8 +121,7 @@ export class RRuleSchedule implements Schedule {
   /** DTSTART, as wall time in the zone (whole seconds). */
   readonly startWall: WallTime;
   private readonly start: WallFields;
-  /** Last wall time an occurrence may have (UNTIL without Z, or the COUNT-th occurrence). */
-  readonly endWall: WallTime | undefined;
+  private countEndWall: WallTime | undefined;
   /** Last instant an occurrence may have (UNTIL with Z). */
   readonly endInstant: number | undefined;
 
@@ -135,7 +134,14 @@ export class RRuleSchedule implements Schedule {
     this.start = wallFields(this.startWall);
     this.options = ruleOptions(rule, this.start);
     this.endInstant = rule.until?.kind === 'instant' ? rule.until.instant : undefined;
-    this.endWall = rule.until?.kind === 'wall' ? rule.until.wall : rule.count ? this.countEnd(rule.count) : undefined;
+  }
+
+  /** Last wall time an occurrence may have (UNTIL without Z, or the COUNT-th occurrence, found once). */
+  get endWall(): WallTime | undefined {
+    if (this.rule.until?.kind === 'wall') return this.rule.until.wall;
+    if (this.rule.count === undefined) return undefined;
+    this.countEndWall ??= this.countEnd(this.rule.count);
+    return this.countEndWall;
   }
 
   describe(): string {
@@ -163,10 +169,11 @@ export class RRuleSchedule implements Schedule {
     if (this.endInstant !== undefined && threshold >= this.endInstant) return null;
     // A wall time whose instant is after `threshold` is after threshold + (smallest offset nearby).
     const from = Math.max(this.startWall, threshold + offsetBoundsNear(this.zone, threshold).min);
-    if (this.endWall !== undefined && from > this.endWall) return null;
+    const endWall = this.endWall;
+    if (endWall !== undefined && from > endWall) return null;
     let best: number | null = null;
     visitOccurrences(this.options, this.anchorFor(from), from, (wall) => {
-      if (this.endWall !== undefined && wall > this.endWall) return false;
+      if (endWall !== undefined && wall > endWall) return false;
       if (this.endInstant !== undefined && wall - MAX_ZONE_OFFSET_MS > this.endInstant) return false;
       const { instant, maxOffset } = resolveWall(this.zone, wall);
       const allowed = this.endInstant === undefined || instant <= this.endInstant;

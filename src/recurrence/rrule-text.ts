@@ -170,7 +170,8 @@ function parseNumberList(value: string, min: number, max: number, signed: boolea
     }
     numbers.push(n);
   }
-  return numbers;
+  // Sorted and distinct: rrule yields times in the order BYHOUR/BYMINUTE/BYSECOND list them.
+  return [...new Set(numbers)].sort((a, b) => a - b);
 }
 
 function parseByDay(value: string): WeekdayRule[] | string {

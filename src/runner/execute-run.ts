@@ -55,14 +55,14 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
     store.runs.renewLease(runId, deps.owner, new Date(clock.now().getTime() + deps.leaseMs)).catch((e: unknown) => log.warn({ err: toError(e) }, 'lease renewal failed'));
   }, Math.max(1000, deps.leaseMs / 3));
   heartbeat.unref();
-  const finish = async (status: Parameters<typeof finishRun>[0]['status'], reason: string) => {
+  const finish = async (status: Parameters<typeof finishRun>[0]['status'], reason: string, actor = deps.owner) => {
     await finishRun({
       store,
       job,
       runId,
       status,
       reason,
-      actor: deps.owner,
+      actor,
       now: clock.now(),
       nextRunAt: await deps.nextRunAt(job.name),
       failuresCommand: deps.failuresCommand(runId),
@@ -70,6 +70,16 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
     const run = (await store.runs.get(runId))!;
     log.info({ status: run.status, deleted: run.deleted, failed: run.failed, reason }, `run ${run.status}`);
     return run;
+  };
+  let stop: { reason: StopReason; by: string } | null = null;
+  /** At each batch boundary: this process stopping, or an operator's cancel/pause from anywhere. */
+  const stopCheck = async (): Promise<boolean> => {
+    if (signal.aborted) stop = { reason: signal.reason as StopReason, by: deps.owner };
+    else {
+      const requested = await store.runs.stopRequest(runId);
+      if (requested) stop = { reason: requested.kind, by: requested.by };
+    }
+    return stop !== null;
   };
   try {
     const run = (await store.runs.get(runId))!;
@@ -98,11 +108,12 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
         await store.runs.setMatched(runId, query.index, matched);
         reporter.setMatched(query.index, matched);
       }
-      const outcome = await runQuery(deps, job, runId, query, state, run.queryIndex === query.index ? run.inflight : null, target.knex, signal, deadline, reporter);
-      if (outcome === 'stopped') {
-        const reason = signal.reason as StopReason;
-        if (reason === 'cancel') return await finish('canceled', 'canceled at a batch boundary; what was deleted stays deleted');
-        return await finish('interrupted', reason === 'pause' ? 'paused at a batch boundary' : 'daemon shutting down: resumes from its checkpoint on the next start');
+      const outcome = await runQuery(deps, job, runId, query, state, run.queryIndex === query.index ? run.inflight : null, target.knex, signal, stopCheck, deadline, reporter);
+      if (outcome === 'stopped' && stop) {
+        const { reason, by } = stop as { reason: StopReason; by: string };
+        if (reason === 'cancel') return await finish('canceled', `canceled by ${by} at a batch boundary; what was deleted stays deleted`, by);
+        if (reason === 'pause') return await finish('paused', `paused by ${by} at a batch boundary; resume the job to continue from the checkpoint`, by);
+        return await finish('interrupted', 'daemon shutting down: resumes from its checkpoint on the next start');
       }
       if (outcome === 'timeout') {
         const done = (await store.runs.get(runId))!;
@@ -148,6 +159,7 @@ async function runQuery(
   inflight: Key[] | null,
   knex: import('knex').Knex,
   signal: AbortSignal,
+  stopCheck: () => Promise<boolean>,
   deadline: number,
   reporter: ProgressReporter,
 ): Promise<'done' | 'stopped' | 'timeout'> {
@@ -168,7 +180,7 @@ async function runQuery(
   let lastKey = state.lastKey;
   const sizer = new BatchSizer(job.limits.batchSize);
   for (;;) {
-    if (signal.aborted) return 'stopped';
+    if (await stopCheck()) return 'stopped';
     if (clock.now().getTime() >= deadline) return 'timeout';
     const rows = await selectMatchingKeys(knex, query.definition, query.context, lastKey, sizer.next());
     const keys: Key[] = rows.map((r) => keyCols.map((c) => (r as Record<string, unknown>)[c]));

@@ -8,7 +8,7 @@ export interface FinishOptions {
   store: Store;
   job: JobDefinition;
   runId: number;
-  status: RunOutcome | 'canceled' | 'interrupted';
+  status: RunOutcome | 'canceled' | 'interrupted' | 'paused';
   reason: string;
   actor: string;
   now: Date;
@@ -24,9 +24,9 @@ export interface FinishOptions {
 export async function finishRun(o: FinishOptions): Promise<void> {
   const { store } = o;
   const status = o.status;
-  const finished = status !== 'interrupted';
+  const finished = status !== 'interrupted' && status !== 'paused';
   let notification = null;
-  if (status !== 'interrupted' && status !== 'canceled' && wantsNotification(o.job, status)) {
+  if (status !== 'interrupted' && status !== 'paused' && status !== 'canceled' && wantsNotification(o.job, status)) {
     notification = renderNotification(await reportOf(o, status));
   }
   const extra: Record<string, unknown> = { owner: null, lease_until: null, inflight: null };

@@ -1,12 +1,14 @@
 import type { App } from '../app';
 import { NotFoundError, SweeperError } from '../errors';
 import { JobRegistry } from '../scheduler/job-registry';
+import { LEASE_MS } from './runner-deps';
 
 /**
  * Creates a run of a job outside its schedule (`run <job>`, or an operator's POST). Refused while the
- * job has a run that has not finished: one run of a job at a time.
+ * job has a run that has not finished: one run of a job at a time. With `executeHere`, this process
+ * holds the run's lease from the start, so a daemon does not take it in between.
  */
-export async function createManualRun(app: App, jobName: string, actor: string): Promise<number> {
+export async function createManualRun(app: App, jobName: string, actor: string, options: { executeHere?: boolean } = {}): Promise<number> {
   const job = app.jobs.find((j) => j.name === jobName);
   if (!job) throw new NotFoundError(`no job named "${jobName}" in ${app.config.jobs} (jobs: ${app.jobs.map((j) => j.name).join(', ') || 'none'})`);
   const registry = new JobRegistry(app.store, app.clock);
@@ -19,7 +21,7 @@ export async function createManualRun(app: App, jobName: string, actor: string):
     }
     return app.store.runs.create(
       trx,
-      { job: job.name, jobVersion: version, status: 'queued', reason: `run now, asked by ${actor}`, trigger: 'manual', scheduledFor: null, requestedBy: actor, entities: job.queries.map((q) => q.entity) },
+      { job: job.name, jobVersion: version, status: 'queued', reason: `run now, asked by ${actor}`, trigger: 'manual', scheduledFor: null, requestedBy: actor, entities: job.queries.map((q) => q.entity), lease: options.executeHere ? { owner: app.owner, until: new Date(app.clock.now().getTime() + LEASE_MS) } : undefined },
       app.clock.now(),
     );
   });

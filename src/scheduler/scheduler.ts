@@ -75,6 +75,7 @@ export class Scheduler {
         for (const at of plan.run) {
           let reason: string | null = null;
           if (stored.paused) reason = `job is paused${stored.pausedReason ? `: ${stored.pausedReason}` : ''}`;
+          else if (stored.postponedUntil && at.getTime() < stored.postponedUntil.getTime()) reason = `job is postponed until ${stored.postponedUntil.toISOString()}`;
           else if (busy.length > 0) reason = `overlap: run ${busy.join(', ')} of this job has not finished`;
           if (reason) {
             await this.store.runs.create(trx, { ...base, status: 'skipped', reason, scheduledFor: at }, now);

@@ -13,6 +13,7 @@ export interface JobRecord {
   nextRunAt: Date | null;
   paused: boolean;
   pausedReason: string | null;
+  postponedUntil: Date | null;
   removedAt: Date | null;
 }
 
@@ -40,6 +41,7 @@ function fromRow(r: Record<string, unknown>): JobRecord {
     nextRunAt: toDate(r.next_run_at),
     paused: toBool(r.paused),
     pausedReason: (r.paused_reason as string | null) ?? null,
+    postponedUntil: toDate(r.postponed_until),
     removedAt: toDate(r.removed_at),
   };
 }
@@ -120,8 +122,26 @@ export class JobsRepository {
     return n === 1;
   }
 
-  async setPaused(name: string, paused: boolean, reason: string | null, now: Date): Promise<void> {
-    await this.db('jobs').where({ name }).update({ paused, paused_reason: reason, updated_at: toMs(now) });
+  /** Pauses, resumes or postpones a job, keeping the change with its reason and who asked. */
+  async control(
+    name: string,
+    change: { paused?: boolean; pausedReason?: string | null; postponedUntil?: Date | null },
+    event: { action: string; reason: string; actor: string },
+    now: Date,
+  ): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const row: Record<string, unknown> = { updated_at: toMs(now) };
+      if (change.paused !== undefined) row.paused = change.paused;
+      if (change.pausedReason !== undefined) row.paused_reason = change.pausedReason;
+      if (change.postponedUntil !== undefined) row.postponed_until = toMs(change.postponedUntil);
+      await trx('jobs').where({ name }).update(row);
+      await trx('job_events').insert({ job: name, at: toMs(now), action: event.action, reason: event.reason, actor: event.actor });
+    });
+  }
+
+  async events(name: string): Promise<{ at: Date; action: string; reason: string | null; actor: string }[]> {
+    const rows = (await this.db('job_events').where({ job: name }).orderBy('id')) as Record<string, unknown>[];
+    return rows.map((r) => ({ at: toDate(r.at)!, action: String(r.action), reason: (r.reason as string | null) ?? null, actor: String(r.actor) }));
   }
 
   async setNextRunAt(name: string, next: Date | null, now: Date): Promise<void> {

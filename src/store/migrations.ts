@@ -123,6 +123,38 @@ const migrations: Migration[] = [
       }
     },
   },
+  {
+    name: '0002_control',
+    async up(knex) {
+      await knex.schema.alterTable('jobs', (t) => {
+        t.bigInteger('postponed_until').nullable();
+      });
+      await knex.schema.alterTable('runs', (t) => {
+        // 'cancel' or 'pause', asked by `stop_requested_by`; the run stops at its next batch boundary.
+        t.string('stop_requested', 16).nullable();
+        t.string('stop_requested_by').nullable();
+      });
+      await knex.schema.createTable('job_events', (t) => {
+        t.increments('id');
+        t.string('job').notNullable();
+        t.bigInteger('at').notNullable();
+        t.string('action', 32).notNullable();
+        t.text('reason').nullable();
+        t.string('actor').notNullable();
+        t.index(['job', 'id']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('job_events');
+      await knex.schema.alterTable('runs', (t) => {
+        t.dropColumn('stop_requested');
+        t.dropColumn('stop_requested_by');
+      });
+      await knex.schema.alterTable('jobs', (t) => {
+        t.dropColumn('postponed_until');
+      });
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

@@ -29,7 +29,11 @@ export interface RunRecord {
   owner: string | null;
   leaseUntil: Date | null;
   requestedBy: string;
+  /** An operator asked the run to stop at its next batch boundary. */
+  stopRequested: { kind: StopKind; by: string } | null;
 }
+
+export type StopKind = 'cancel' | 'pause';
 
 export interface RunQueryRecord {
   runId: number;
@@ -70,6 +74,7 @@ function runFromRow(r: Record<string, unknown>): RunRecord {
     owner: (r.owner as string | null) ?? null,
     leaseUntil: toDate(r.lease_until),
     requestedBy: String(r.requested_by),
+    stopRequested: r.stop_requested ? { kind: r.stop_requested as StopKind, by: String(r.stop_requested_by) } : null,
   };
 }
 
@@ -96,6 +101,8 @@ export interface NewRun {
   scheduledFor: Date | null;
   requestedBy: string;
   entities: string[];
+  /** A process that creates a run to execute it itself holds it from the start (others leave it alone). */
+  lease?: { owner: string; until: Date };
 }
 
 export interface RunFilter {
@@ -117,6 +124,8 @@ export class RunsRepository {
         trigger: run.trigger,
         scheduled_for: toMs(run.scheduledFor),
         requested_by: run.requestedBy,
+        owner: run.lease?.owner ?? null,
+        lease_until: toMs(run.lease?.until),
         started_at: null,
         finished_at: run.status === 'skipped' ? toMs(now) : null,
         created_at: toMs(now),
@@ -186,6 +195,8 @@ export class RunsRepository {
           lease_until: toMs(leaseUntil),
           started_at: trx.raw('coalesce(started_at, ?)', [toMs(now)]),
           as_of: trx.raw('coalesce(as_of, ?)', [toMs(asOf)]),
+          stop_requested: null,
+          stop_requested_by: null,
           updated_at: toMs(now),
         });
       if (n !== 1) return false;
@@ -198,6 +209,17 @@ export class RunsRepository {
       });
       return true;
     });
+  }
+
+  /** Asks a running run to stop at its next batch boundary (it may run in another process). */
+  async requestStop(id: number, kind: StopKind, actor: string, now: Date): Promise<boolean> {
+    const n = await this.db('runs').where({ id, status: 'running' }).update({ stop_requested: kind, stop_requested_by: actor, updated_at: toMs(now) });
+    return n === 1;
+  }
+
+  async stopRequest(id: number): Promise<RunRecord['stopRequested']> {
+    const row = (await this.db('runs').where({ id }).first('stop_requested', 'stop_requested_by')) as Record<string, unknown> | undefined;
+    return row?.stop_requested ? { kind: row.stop_requested as StopKind, by: String(row.stop_requested_by) } : null;
   }
 
   async renewLease(id: number, owner: string, leaseUntil: Date): Promise<boolean> {

@@ -2,6 +2,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
 import { previewJob } from '../../src/runner/preview';
+import { cancelRun } from '../../src/control/run-control';
+import { pauseJob, resumeJob } from '../../src/control/job-control';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import { createWorkspace, type Workspace } from '../support/workspace';
@@ -171,6 +173,53 @@ describe('runner on real SQLite files', () => {
     const db = ws.target();
     expect((db.prepare('SELECT count(*) n FROM parents').get() as { n: number }).n).toBe(3000 - want.deleted.length);
     db.close();
+  });
+
+  /** Runs `action` (as an operator in another process would) once the run has checkpointed `after` batches. */
+  function afterBatches(after: number, action: () => Promise<unknown>) {
+    const checkpoint = app.store.runs.checkpoint.bind(app.store.runs);
+    let batches = 0;
+    app.store.runs.checkpoint = async (c, now) => {
+      await checkpoint(c, now);
+      if (++batches === after) await action();
+    };
+    return () => (app.store.runs.checkpoint = checkpoint);
+  }
+
+  it('cancel stops a running run at its batch boundary; what was deleted stays counted', async () => {
+    const runId = await createManualRun(app, 'purge-parents', 'test');
+    const restore = afterBatches(3, () => cancelRun(app, runId, 'cli:alice'));
+    const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    restore();
+    expect(run.status).toBe('canceled');
+    expect(run.reason).toBe('canceled by cli:alice at a batch boundary; what was deleted stays deleted');
+    expect(run.finishedAt).not.toBeNull();
+    const db = ws.target();
+    const gone = 3000 - (db.prepare('SELECT count(*) n FROM parents').get() as { n: number }).n;
+    db.close();
+    expect(run.deleted).toBe(gone);
+    expect(gone).toBeGreaterThan(0);
+    expect(gone).toBeLessThan(expected().deleted.length);
+    expect((await app.store.runs.events(runId)).map((e) => [e.status, e.actor])).toContainEqual(['canceled', 'cli:alice']);
+    await expect(cancelRun(app, runId, 'cli:alice')).rejects.toThrow(`run ${runId} has already ended (canceled): there is nothing to cancel`);
+  });
+
+  it('pausing the job pauses its run at a batch boundary; after resume it finishes exactly', async () => {
+    const runId = await createManualRun(app, 'purge-parents', 'test');
+    const restore = afterBatches(2, () => pauseJob(app, 'purge-parents', 'incident 7', 'cli:bob'));
+    const paused = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    restore();
+    expect(paused).toMatchObject({ status: 'paused', finishedAt: null });
+    expect(paused.reason).toContain('paused by cli:bob');
+    expect((await app.store.jobs.get('purge-parents'))).toMatchObject({ paused: true, pausedReason: 'incident 7' });
+    expect(await resumeJob(app, 'purge-parents', 'cli:bob')).toBe(`job purge-parents resumed; run ${runId} continues from its checkpoint`);
+    const done = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    expect(done.status).toBe('completed_with_failures');
+    expect(done.deleted).toBe(expected().deleted.length);
+    expect((await app.store.jobs.events('purge-parents')).map((e) => [e.action, e.reason, e.actor])).toEqual([
+      ['pause', 'incident 7', 'cli:bob'],
+      ['resume', 'resumed', 'cli:bob'],
+    ]);
   });
 
   it('refuses to delete anything when maxDeletes would be exceeded', async () => {

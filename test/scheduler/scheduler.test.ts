@@ -91,12 +91,24 @@ describe('scheduler on a real SQLite state store', () => {
 
   it('a paused job records its occurrences as skipped, reason paused', async () => {
     const { scheduler } = await setUp(JOB('cron: "0 * * * *"'), '2026-03-01T09:30:00Z');
-    await app.store.jobs.setPaused('hourly', true, 'incident 42', clock.now());
+    await app.store.jobs.control('hourly', { paused: true, pausedReason: 'incident 42' }, { action: 'pause', reason: 'incident 42', actor: 'test' }, clock.now());
     clock.set('2026-03-01T10:00:01Z');
     await scheduler.tick();
     const [run] = await app.store.runs.list({ job: 'hourly' });
     expect(run).toMatchObject({ status: 'skipped', reason: 'job is paused: incident 42' });
     expect(started).toEqual([]);
+  });
+
+  it('a postponed job skips its occurrences before the time, then runs', async () => {
+    const { scheduler } = await setUp(JOB('cron: "0 * * * *"'), '2026-03-01T09:30:00Z');
+    await app.store.jobs.control('hourly', { postponedUntil: new Date('2026-03-01T10:30:00Z') }, { action: 'postpone', reason: 'postponed', actor: 'test' }, clock.now());
+    clock.set('2026-03-01T10:00:01Z');
+    await scheduler.tick();
+    clock.set('2026-03-01T11:00:01Z');
+    await scheduler.tick();
+    const [second, first] = await app.store.runs.list({ job: 'hourly' });
+    expect(first).toMatchObject({ status: 'skipped', reason: 'job is postponed until 2026-03-01T10:30:00.000Z' });
+    expect(second).toMatchObject({ status: 'queued' });
   });
 
   it('a changed definition becomes a new version; runs keep the version they started with', async () => {
