@@ -36,11 +36,24 @@ export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
     jobs: resolve(value.jobs),
     mail: { ...value.mail, smtp: value.mail.smtp || undefined, outboxDir: resolve(value.mail.outboxDir) },
   };
-  const zoneProblems = checkScheduleSpec({ timezone: config.timezone }).filter((p) => p.field === 'timezone');
-  if (zoneProblems.length > 0) {
-    throw new ConfigError(zoneProblems.map((p) => ({ file, path: 'timezone', message: p.message })));
+  const settings = checkScheduleSpec({ timezone: config.timezone })
+    .filter((p) => p.field === 'timezone')
+    .map((p) => ({ file, path: 'timezone', message: p.message }));
+  if (config.http && config.http.tokens.length === 0 && !isLoopback(config.http.listen)) {
+    settings.push({
+      file,
+      path: 'http.listen',
+      message: `"${config.http.listen}" is reachable beyond this machine, and http.tokens is empty: add tokens, or listen on 127.0.0.1`,
+    });
   }
+  if (settings.length > 0) throw new ConfigError(settings);
   return config;
+}
+
+/** Whether `host:port` listens on this machine only. */
+export function isLoopback(listen: string): boolean {
+  const host = listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** SQLite filenames are relative to the config file's folder (`:memory:` stays as it is). */

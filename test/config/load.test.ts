@@ -71,6 +71,16 @@ describe('config and job files', () => {
     ]);
   });
 
+  it('refuses HTTP beyond loopback without tokens, and allows loopback or tokens', () => {
+    expect(problemsOf(() => loadConfig(folder(`${BASE}http: { listen: "0.0.0.0:8787" }\n`), {}))).toEqual([
+      'sweeper.yaml: http.listen: "0.0.0.0:8787" is reachable beyond this machine, and http.tokens is empty: add tokens, or listen on 127.0.0.1',
+    ]);
+    expect(loadConfig(folder(`${BASE}http: { listen: "127.0.0.1:8787" }\n`), {}).http?.listen).toBe('127.0.0.1:8787');
+    expect(loadConfig(folder(`${BASE}http: { listen: "[::1]:8787" }\n`), {}).http?.listen).toBe('[::1]:8787');
+    const tokens = 'http: { listen: "0.0.0.0:8787", tokens: [ { name: ci, token: "0123456789abcdef", role: viewer } ] }\n';
+    expect(loadConfig(folder(BASE + tokens), {}).http?.tokens).toHaveLength(1);
+  });
+
   it('names an unknown target with the ones that exist', () => {
     const file = folder(BASE, { 'a.yaml': 'name: a\ntarget: crm\nqueries:\n  - { entity: t, allRecords: true }\n' });
     expect(problemsOf(() => loadAll(file, {}))).toEqual(['a.yaml: target: target "crm" is not defined in the config (targets: app)']);
