@@ -14,7 +14,10 @@ import { Targets } from './targets/registry';
 /** What every command works with: the loaded config and jobs, the state store and the targets. */
 export interface App {
   config: LoadedConfig;
+  /** The job definitions in force; replaced by a reload. */
   jobs: JobDefinition[];
+  /** The environment `${VAR}` is read from (again on reload). */
+  env: Record<string, string | undefined>;
   store: Store;
   targets: Targets;
   clock: Clock;
@@ -75,5 +78,5 @@ export async function openApp(o: OpenOptions): Promise<App> {
     await close();
     throw error;
   }
-  return { config, jobs, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), close };
+  return { config, jobs, env: o.env, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), close };
 }

@@ -6,6 +6,7 @@ import { JobRegistry } from './scheduler/job-registry';
 import { RunQueue } from './scheduler/run-queue';
 import { Scheduler } from './scheduler/scheduler';
 import { isDeadOwner, type App } from './app';
+import { Reloader } from './reload/reloader';
 import { SweeperError, toError } from './errors';
 
 /** How often the daemon looks for runs to take over or continue. */
@@ -20,6 +21,7 @@ export class Daemon {
   readonly queue: RunQueue;
   readonly scheduler: Scheduler;
   readonly outbox: OutboxSender;
+  readonly reloader: Reloader;
   private readonly controller = new AbortController();
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | null = null;
@@ -42,6 +44,7 @@ export class Daemon {
     this.scheduler = new Scheduler(store, this.registry, this.queue, clock, logger, (job) => this.entitiesOf(job));
     const mailer = createMailer({ smtp: app.config.mail.smtp, outboxDir: app.config.mail.outboxDir });
     this.outbox = new OutboxSender(store, mailer, app.config.mail.from, clock, logger);
+    this.reloader = new Reloader(app, this.registry, () => this.scheduler.wake());
   }
 
   entitiesOf(job: string): string[] {
@@ -64,6 +67,7 @@ export class Daemon {
     }
     if (changes.removed.length > 0) app.logger.info({ removed: changes.removed }, 'jobs no longer in the jobs folder stop being scheduled');
     await this.recoverRuns();
+    this.reloader.watchFiles();
     this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal)];
     app.logger.info({ config: app.config.displayFile, jobs: app.jobs.length, owner: app.owner }, 'sweeper daemon started');
   }
@@ -117,6 +121,7 @@ export class Daemon {
     const { logger } = this.app;
     logger.info('shutting down: no new runs; runs stop after the batch in flight');
     this.controller.abort();
+    this.reloader.close();
     const steps: [string, () => Promise<unknown>][] = [
       ['runs', () => this.queue.shutdown()],
       ['loops', () => Promise.all(this.loops)],

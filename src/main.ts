@@ -31,6 +31,8 @@ async function main(): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  const reloadListeners: (() => void)[] = [];
+  process.on('SIGHUP', () => reloadListeners.forEach((listener) => listener()));
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   return runCli(process.argv.slice(2), {
     env: process.env,
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
     },
     logger: (stream) => createLogger({ stream, level: stream === 'stderr' ? (process.env.SWEEPER_LOG_LEVEL ?? 'warn') : undefined }),
     stopRequested,
+    onReload: (listener) => reloadListeners.push(listener),
   });
 }
 

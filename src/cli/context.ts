@@ -15,6 +15,8 @@ export interface CommandContext {
   logger(stream: 'stdout' | 'stderr'): Logger;
   /** Resolves on the first SIGTERM/SIGINT. */
   stopRequested: Promise<string>;
+  /** Calls `listener` on every SIGHUP. */
+  onReload(listener: () => void): void;
 }
 
 export function openForCommand(ctx: CommandContext, checkTargets = false, stream: 'stdout' | 'stderr' = 'stderr'): Promise<App> {

@@ -1,14 +1,8 @@
-import { jobJson } from '../api/json';
-import type { App } from '../app';
+import { listJobs } from '../api/queries';
 import { EXIT } from '../errors';
 import { JobRegistry } from '../scheduler/job-registry';
 import { printJson, withApp, type CommandContext } from './context';
 import { formatTime, renderTable } from './table';
-
-export async function listJobs(app: App) {
-  const jobs = await app.store.jobs.list();
-  return Promise.all(jobs.map(async (j) => jobJson(j, await app.store.runs.lastFinished(j.name))));
-}
 
 /** `sweeper jobs`: name, target, schedule, next run, last outcome, paused. */
 export async function jobsCommand(ctx: CommandContext, opts: { json?: boolean }): Promise<number> {

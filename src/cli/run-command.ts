@@ -8,8 +8,8 @@ import { previewJob } from '../runner/preview';
 import { runnerDeps } from '../runner/runner-deps';
 import { createManualRun } from '../runner/manual-run';
 import type { RunStatus } from '../store/runs-repository';
+import { runDetail } from '../api/queries';
 import { printJson, withApp, type CommandContext } from './context';
-import { runDetail } from './runs-command';
 import { formatCount, renderTable } from './table';
 
 function findJob(app: App, name: string) {

@@ -1,15 +1,8 @@
-import { runJson, type RunJson } from '../api/json';
-import type { App } from '../app';
-import { EXIT, NotFoundError, UsageError } from '../errors';
+import { runDetail } from '../api/queries';
+import { EXIT, UsageError } from '../errors';
 import { RUN_STATUSES, type RunStatus } from '../store/runs-repository';
 import { printJson, withApp, type CommandContext } from './context';
 import { formatCount, formatTime, renderTable } from './table';
-
-export async function runDetail(app: App, id: number): Promise<RunJson> {
-  const run = await app.store.runs.get(id);
-  if (!run) throw new NotFoundError(`run ${id} does not exist: list runs with "sweeper runs"`);
-  return runJson(run, await app.store.runs.queries(id), await app.store.outbox.forRun(id));
-}
 
 export function parseRunId(text: string): number {
   const id = Number(text);

@@ -1,5 +1,5 @@
 import { Daemon } from '../daemon';
-import { EXIT } from '../errors';
+import { EXIT, toError } from '../errors';
 import { openForCommand, type CommandContext } from './context';
 
 /** `sweeper start`: the daemon in the foreground until SIGTERM/SIGINT. */
@@ -12,6 +12,9 @@ export async function startCommand(ctx: CommandContext): Promise<number> {
     await daemon.stop();
     throw error;
   }
+  ctx.onReload(() => {
+    daemon.reloader.reload('SIGHUP').catch((e: unknown) => app.logger.error({ err: toError(e) }, 'reload failed'));
+  });
   const signal = await ctx.stopRequested;
   app.logger.info({ signal }, 'stop requested');
   await daemon.stop();

@@ -1,0 +1,44 @@
+/**
+ * The read queries behind both the CLI's `--json` and the HTTP API: the same objects either way.
+ */
+import type { App } from '../app';
+import { NotFoundError } from '../errors';
+import { failureJson, jobJson, runJson, type FailureJson, type JobJson, type RunJson } from './json';
+import type { FailureFilter } from '../store/failures-repository';
+import type { RunFilter } from '../store/runs-repository';
+
+/** Every scheduled job (not removed), by name, with its last finished run. */
+export async function listJobs(app: App): Promise<JobJson[]> {
+  const jobs = await app.store.jobs.list();
+  return Promise.all(jobs.map(async (j) => jobJson(j, await app.store.runs.lastFinished(j.name))));
+}
+
+/** One job as stored; a job whose file was removed is not found. */
+export async function jobDetail(app: App, name: string): Promise<JobJson> {
+  const job = await app.store.jobs.get(name);
+  if (!job || job.removedAt) throw new NotFoundError(`no job named "${name}": list jobs with "sweeper jobs" or GET /api/jobs`);
+  return jobJson(job, await app.store.runs.lastFinished(name));
+}
+
+/** One run: counts per query and notification status. */
+export async function runDetail(app: App, id: number): Promise<RunJson> {
+  const run = await app.store.runs.get(id);
+  if (!run) throw new NotFoundError(`run ${id} does not exist: list runs with "sweeper runs"`);
+  return runJson(run, await app.store.runs.queries(id), await app.store.outbox.forRun(id));
+}
+
+/** Run history, newest first, each run in full. */
+export async function listRuns(app: App, filter: RunFilter): Promise<RunJson[]> {
+  const runs = await app.store.runs.list(filter);
+  return Promise.all(runs.map((r) => runDetail(app, r.id)));
+}
+
+/**
+ * One page of the failure log, newest first. Fetches one more than `limit` to know whether another
+ * page exists; `nextBefore` is the keyset cursor for it (`before=<id>`), or null on the last page.
+ */
+export async function failurePage(app: App, filter: FailureFilter & { limit: number }): Promise<{ items: FailureJson[]; nextBefore: number | null }> {
+  const rows = await app.store.failures.list({ ...filter, limit: filter.limit + 1 });
+  const items = rows.slice(0, filter.limit).map(failureJson);
+  return { items, nextBefore: rows.length > filter.limit ? items[items.length - 1]!.id : null };
+}

@@ -1,0 +1,79 @@
+import { appendFileSync, rmSync } from 'node:fs';
+import type { App } from '../../src/app';
+import { Daemon } from '../../src/daemon';
+import { collect, spawnCli } from '../support/cli';
+import { createWorkspace, eventually, type Workspace } from '../support/workspace';
+
+const SCHEMA = 'CREATE TABLE t (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);';
+const JOB = (name: string, cron: string, field = 'at') => `
+name: ${name}
+target: app
+cron: "${cron}"
+queries:
+  - entity: t
+    where: { field: ${field}, olderThan: 1d }
+`;
+
+describe('hot reload', () => {
+  let ws: Workspace;
+  let app: App;
+  let daemon: Daemon;
+
+  beforeEach(async () => {
+    ws = createWorkspace(SCHEMA);
+    ws.writeJob('nightly', JOB('nightly', '0 3 * * *'));
+    app = await ws.open();
+    daemon = new Daemon(app);
+    await daemon.start();
+  });
+  afterEach(() => daemon.stop());
+
+  it('keeps the last good definition of a broken file, applies the fixed one, and unschedules a removed one', async () => {
+    ws.writeJob('nightly', JOB('nightly', '0 3 * * *', 'created'));
+    const broken = await daemon.reloader.reload('test');
+    expect(broken.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([expect.stringMatching(/^queries\[0\]\.where\.field: "created" is not a column of "t"/)]);
+    expect(broken.problems[0]!.file).toMatch(/nightly\.yaml$/);
+    expect(broken.kept).toHaveLength(1);
+    expect((await app.store.jobs.get('nightly'))!).toMatchObject({ version: 1, removedAt: null });
+
+    ws.writeJob('nightly', JOB('nightly', '30 4 * * *'));
+    const fixed = await daemon.reloader.reload('test');
+    expect(fixed.problems).toEqual([]);
+    const job = (await app.store.jobs.get('nightly'))!;
+    expect(job.version).toBe(2);
+    expect(job.schedule).toBe('cron 30 4 * * * (UTC)');
+    expect(job.nextRunAt!.getUTCHours() * 60 + job.nextRunAt!.getUTCMinutes()).toBe(4 * 60 + 30);
+
+    rmSync(`${ws.dir}/jobs/nightly.yaml`);
+    await daemon.reloader.reload('test');
+    expect((await app.store.jobs.get('nightly'))!.removedAt).not.toBeNull();
+    expect((await app.store.jobs.get('nightly'))!.nextRunAt).toBeNull();
+    expect(await app.store.jobs.list()).toEqual([]);
+  });
+
+  it('an invalid config is reported and changes nothing', async () => {
+    appendFileSync(ws.configFile, 'bogus: true\n');
+    const result = await daemon.reloader.reload('test');
+    expect(result.problems.map((p) => p.message)).toEqual([expect.stringContaining('unknown field "bogus"')]);
+    expect(result.jobs).toEqual(['nightly']);
+  });
+
+  it('notices a new job file by itself', async () => {
+    ws.writeJob('hourly', JOB('hourly', '0 * * * *'));
+    await eventually(async () => ((await app.store.jobs.get('hourly')) ? true : undefined), 10_000, 'the watcher to add the job');
+  });
+});
+
+describe('SIGHUP', () => {
+  it('reloads the jobs of a running daemon', async () => {
+    const ws = createWorkspace(SCHEMA);
+    ws.writeJob('nightly', JOB('nightly', '0 3 * * *'));
+    const child = spawnCli(['--config', ws.configFile, 'start']);
+    const out = collect(child);
+    await eventually(() => (out.stdout().includes('sweeper daemon started') ? true : undefined), 20_000, 'the daemon to start');
+    child.kill('SIGHUP');
+    await eventually(() => (out.stdout().includes('"why":"SIGHUP"') ? true : undefined), 10_000, 'the reload');
+    child.kill('SIGTERM');
+    expect((await out.result).code).toBe(0);
+  }, 40_000);
+});
