@@ -1,0 +1,103 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Daemon } from '../daemon';
+import { UsageError } from '../errors';
+import { SweeperMetrics } from '../metrics/metrics';
+import { TokenAuth, registerPrincipal, type TokenConfig } from './auth';
+import { registerControlRoutes } from './control-routes';
+import { HealthCheck } from './health';
+import { errorHandler, notFoundHandler } from './http-errors';
+import { openApiDocument } from './openapi';
+import { registerReadRoutes } from './read-routes';
+
+export interface HttpConfig {
+  /** `host:port` or `[ipv6]:port`; port 0 picks a free port (the returned `url` has the real one). */
+  listen: string;
+  tokens: TokenConfig[];
+}
+
+export interface HttpServer {
+  /** Where the server listens, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** Every route registered, as `METHOD /path` in fastify's syntax (`/api/jobs/:name`). */
+  routes: string[];
+  /** Stops accepting connections and waits for requests in flight; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  /** The daemon's metrics (the ones its runs report to); without it, a set with only the store gauges and process metrics. */
+  metrics?: SweeperMetrics;
+}
+
+/** Splits `host:port` / `[::1]:port`. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(listen) ?? /^([^:]+):(\d+)$/.exec(listen);
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port > 65535) throw new UsageError(`http.listen "${listen}" must be host:port, e.g. 127.0.0.1:8787`);
+  return { host: match[1]!, port };
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * Starts the HTTP API of a running daemon: `/healthz` (open), `/metrics` and `/api/*` (bearer tokens
+ * when any are configured; control calls need the operator role), `/openapi.json` (open).
+ */
+export async function startHttpServer(daemon: Daemon, http: HttpConfig, options: HttpServerOptions = {}): Promise<HttpServer> {
+  const { logger: rootLogger, store } = daemon.app;
+  const logger = rootLogger.child({ component: 'http' });
+  const { host, port } = parseListen(http.listen);
+  const auth = new TokenAuth(http.tokens);
+  const metrics = options.metrics ?? new SweeperMetrics(store);
+  const health = new HealthCheck(daemon);
+
+  const server = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const routes: string[] = [];
+  server.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+  });
+  server.addHook('onResponse', async (request, reply) => {
+    logger.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'HTTP request');
+  });
+  allowEmptyJsonBody(server);
+  registerPrincipal(server);
+  server.setErrorHandler(errorHandler(logger));
+  server.setNotFoundHandler(notFoundHandler);
+
+  server.get('/healthz', async (_request, reply) => {
+    const h = await health.check();
+    return reply.status(h.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(h);
+  });
+  server.get('/metrics', { onRequest: auth.hook('read') }, async (_request, reply) => {
+    const text = await metrics.render();
+    return reply.header('content-type', metrics.contentType).send(text);
+  });
+  server.get('/openapi.json', () => openApiDocument);
+  registerReadRoutes(server, daemon, auth);
+  registerControlRoutes(server, daemon, auth);
+
+  await server.listen({ host, port });
+  const url = urlOf(server.server.address() as AddressInfo);
+  logger.info({ url, tokens: http.tokens.length }, `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''}`);
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    routes,
+    close: () => (closing ??= server.close()),
+  };
+}
+
+/** A POST with `Content-Type: application/json` and no body is a body of `undefined`, not an error. */
+function allowEmptyJsonBody(server: FastifyInstance): void {
+  const parseJson = server.getDefaultJsonParser('error', 'error');
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
+}
