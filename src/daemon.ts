@@ -7,10 +7,13 @@ import { RunQueue } from './scheduler/run-queue';
 import { Scheduler } from './scheduler/scheduler';
 import { isDeadOwner, type App } from './app';
 import { Reloader } from './reload/reloader';
+import { pruneHistory } from './store/retention';
 import { SweeperError, toError } from './errors';
 
 /** How often the daemon looks for runs to take over or continue. */
 const RECOVERY_INTERVAL_MS = 10_000;
+/** How often Sweeper's own history is pruned per `retention`. */
+const RETENTION_INTERVAL_MS = 60 * 60_000;
 
 /**
  * The long-running daemon: schedules jobs, executes runs, delivers the outbox. `stop()` stops claiming,
@@ -68,7 +71,7 @@ export class Daemon {
     if (changes.removed.length > 0) app.logger.info({ removed: changes.removed }, 'jobs no longer in the jobs folder stop being scheduled');
     await this.recoverRuns();
     this.reloader.watchFiles();
-    this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal)];
+    this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal), this.retentionLoop(this.controller.signal)];
     app.logger.info({ config: app.config.displayFile, jobs: app.jobs.length, owner: app.owner }, 'sweeper daemon started');
   }
 
@@ -99,6 +102,19 @@ export class Daemon {
   }
 
   private readonly warnedOrphans = new Set<number>();
+
+  private async retentionLoop(signal: AbortSignal): Promise<void> {
+    const { app } = this;
+    while (!signal.aborted) {
+      try {
+        const pruned = await pruneHistory(app.store.db, app.config.retention, app.clock.now());
+        if (pruned.failures + pruned.runDetails > 0) app.logger.info({ ...pruned, retention: app.config.retention }, 'old history pruned');
+      } catch (error) {
+        app.logger.error({ err: toError(error) }, 'pruning history failed; retrying later');
+      }
+      await app.clock.sleep(RETENTION_INTERVAL_MS, signal);
+    }
+  }
 
   private async recoveryLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
