@@ -1,8 +1,18 @@
+import type { RunJson } from '../api/json';
 import { runDetail } from '../api/queries';
 import { EXIT, UsageError } from '../errors';
 import { RUN_STATUSES, type RunStatus } from '../store/runs-repository';
 import { printJson, withApp, type CommandContext } from './context';
 import { formatCount, formatTime, renderTable } from './table';
+
+/** Deleted so far, the rate since the run started, and the time left at that rate. */
+function progressLine(run: RunJson, elapsedSeconds: number): string {
+  const matched = run.queries.reduce((sum, q) => sum + (q.matched ?? 0), 0);
+  const rate = elapsedSeconds > 0 ? run.deleted / elapsedSeconds : 0;
+  const left = Math.max(0, matched - run.deleted - run.failed);
+  const eta = rate > 0 ? `, about ${Math.ceil(left / rate)}s left` : '';
+  return `${formatCount(run.deleted)} of ${formatCount(matched)} deleted, ${formatCount(Math.round(rate))}/s${eta}`;
+}
 
 export function parseRunId(text: string): number {
   const id = Number(text);
@@ -68,6 +78,7 @@ export async function runShowCommand(ctx: CommandContext, idText: string, opts: 
       `deleted:       ${formatCount(run.deleted)}`,
       `failed:        ${formatCount(run.failed)}`,
       `notification:  ${run.notification ? `${run.notification.status} (${run.notification.attempts} attempts)` : 'none'}`,
+      ...(run.status === 'running' && started ? [`progress:      ${progressLine(run, (ended - started) / 1000)}`] : []),
       '',
       renderTable(
         ['#', 'ENTITY', 'MATCHED', 'DELETED', 'FAILED', 'CASCADED'],

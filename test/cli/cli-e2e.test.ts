@@ -116,6 +116,8 @@ describe('the CLI as a child process', () => {
     expect(killed.signal).toBe('SIGKILL');
     expect(stateRun(ws, 1)?.status).toBe('running');
     expect(count(ws, 'SELECT count(*) n FROM sessions')).toBeGreaterThan(3000 - matching);
+    const show = await runCli(['--config', ws.configFile, 'runs', 'show', '1']);
+    expect(show.stdout).toMatch(new RegExp(`progress: +[\\d,]+ of ${matching.toLocaleString('en-US')} deleted, [\\d,]+/s, about \\d+s left`));
 
     const daemon = spawnCli(['--config', ws.configFile, 'start']);
     const dout = collect(daemon);
@@ -129,6 +131,37 @@ describe('the CLI as a child process', () => {
     expect(stopped.stdout).toContain('resuming run');
     expect(done.deleted).toBe(matching - blocked);
     expect(count(ws, 'SELECT count(*) n FROM sessions')).toBe(3000 - matching + blocked);
+    expect(count(ws, `SELECT count(*) n FROM sessions WHERE last_seen_at < ${cutoff}`)).toBe(blocked);
+  }, 120_000);
+
+  it('SIGTERM mid-run lets the batch commit, checkpoints as interrupted, exits 0; the next start finishes exactly', async () => {
+    const ws = createWorkspace(SCHEMA);
+    seed(ws, 3000);
+    // Every second, so the daemon starts a run at once; later occurrences overlap and are skipped.
+    ws.writeJob('expire-sessions', JOB(', pauseBetweenBatches: 20ms').replace('name: expire-sessions', 'name: expire-sessions\ncron: "* * * * * *"\ncatchUp: skip'));
+    const cutoff = Date.now() - 30 * DAY;
+    const matching = count(ws, `SELECT count(*) n FROM sessions WHERE last_seen_at < ${cutoff}`);
+    const blocked = count(ws, `SELECT count(DISTINCT s.id) n FROM sessions s JOIN session_events e ON e.session_id = s.id WHERE s.last_seen_at < ${cutoff}`);
+    const first = spawnCli(['--config', ws.configFile, 'start']);
+    const out = collect(first);
+    await eventually(() => ((stateRun(ws, 1)?.deleted ?? 0) > 200 ? true : undefined), 30_000, 'the scheduled run to delete a few batches');
+    first.kill('SIGTERM');
+    const stopped = await out.result;
+    expect(stopped.code).toBe(0);
+    const interrupted = stateRun(ws, 1)!;
+    expect(interrupted.status).toBe('interrupted');
+    // The checkpoint accounts for every row deleted so far.
+    expect(3000 - count(ws, 'SELECT count(*) n FROM sessions')).toBe(interrupted.deleted);
+
+    const second = spawnCli(['--config', ws.configFile, 'start']);
+    const out2 = collect(second);
+    const done = await eventually(() => {
+      const r = stateRun(ws, 1);
+      return r && r.status === 'completed_with_failures' ? r : undefined;
+    }, 40_000, 'the interrupted run to finish after the restart');
+    second.kill('SIGTERM');
+    expect((await out2.result).code).toBe(0);
+    expect(done.deleted).toBe(matching - blocked);
     expect(count(ws, `SELECT count(*) n FROM sessions WHERE last_seen_at < ${cutoff}`)).toBe(blocked);
   }, 120_000);
 
