@@ -7,6 +7,8 @@ import { RunQueue } from './scheduler/run-queue';
 import { Scheduler } from './scheduler/scheduler';
 import { isDeadOwner, type App } from './app';
 import { Reloader } from './reload/reloader';
+import { startHttpServer, type HttpServer } from './http/server';
+import { SweeperMetrics } from './metrics/metrics';
 import { pruneHistory } from './store/retention';
 import { SweeperError, toError } from './errors';
 
@@ -25,6 +27,8 @@ export class Daemon {
   readonly scheduler: Scheduler;
   readonly outbox: OutboxSender;
   readonly reloader: Reloader;
+  readonly metrics: SweeperMetrics;
+  private http: HttpServer | null = null;
   private readonly controller = new AbortController();
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | null = null;
@@ -32,10 +36,12 @@ export class Daemon {
   constructor(readonly app: App) {
     const { store, clock, logger } = app;
     this.registry = new JobRegistry(store, clock);
-    const deps = runnerDeps(app);
+    this.metrics = new SweeperMetrics(store);
+    const deps = runnerDeps(app, undefined, (b) => this.metrics.observeBatch(b));
     this.queue = new RunQueue(app.config.concurrency, async (runId, signal) => {
       try {
-        await executeRun(runId, deps, signal);
+        const run = await executeRun(runId, deps, signal);
+        this.metrics.observeRunFinished({ job: run.job, status: run.status, scheduledFor: run.scheduledFor, startedAt: run.startedAt });
       } catch (error) {
         // Another process took the run first: it is theirs.
         if (error instanceof SweeperError && error.code === 'CONFLICT') return logger.debug({ run: runId }, error.message);
@@ -50,6 +56,11 @@ export class Daemon {
     this.reloader = new Reloader(app, this.registry, () => this.scheduler.wake());
   }
 
+  /** The HTTP server, when `http.listen` is set and the daemon has started. */
+  get httpServer(): HttpServer | null {
+    return this.http;
+  }
+
   entitiesOf(job: string): string[] {
     const def = this.registry.get(job)?.definition;
     return def ? def.queries.map((q) => `${def.target}:${q.entity}`) : [];
@@ -57,9 +68,6 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { app } = this;
-    if (app.config.http) {
-      app.logger.warn({ listen: app.config.http.listen }, `${app.config.displayFile}: http: the HTTP API is not in this version yet; the setting is ignored`);
-    }
     const changes = await this.registry.sync(app.jobs);
     for (const job of this.registry.all()) {
       const stored = await app.store.jobs.get(job.definition.name);
@@ -72,6 +80,10 @@ export class Daemon {
     await this.recoverRuns();
     this.reloader.watchFiles();
     this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal), this.retentionLoop(this.controller.signal)];
+    if (app.config.http) {
+      this.http = await startHttpServer(this, app.config.http, { metrics: this.metrics });
+      app.logger.info({ url: this.http.url }, `HTTP API on ${this.http.url} (OpenAPI: ${this.http.url}/openapi.json)`);
+    }
     app.logger.info({ config: app.config.displayFile, jobs: app.jobs.length, owner: app.owner }, 'sweeper daemon started');
   }
 
@@ -139,6 +151,8 @@ export class Daemon {
     this.controller.abort();
     this.reloader.close();
     const steps: [string, () => Promise<unknown>][] = [
+      // First, so that no control call arrives mid-shutdown.
+      ['http', () => this.http?.close() ?? Promise.resolve()],
       ['runs', () => this.queue.shutdown()],
       ['loops', () => Promise.all(this.loops)],
       ['outbox', () => this.outbox.deliverDue()],

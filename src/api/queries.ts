@@ -16,7 +16,8 @@ export async function listJobs(app: App): Promise<JobJson[]> {
 /** One job as stored; a job whose file was removed is not found. */
 export async function jobDetail(app: App, name: string): Promise<JobJson> {
   const job = await app.store.jobs.get(name);
-  if (!job || job.removedAt) throw new NotFoundError(`no job named "${name}": list jobs with "sweeper jobs" or GET /api/jobs`);
+  if (!job || job.removedAt)
+    throw new NotFoundError(`no job named "${name}": list jobs with "sweeper jobs" or GET /api/jobs`);
   return jobJson(job, await app.store.runs.lastFinished(name));
 }
 
@@ -37,7 +38,10 @@ export async function listRuns(app: App, filter: RunFilter): Promise<RunJson[]> 
  * One page of the failure log, newest first. Fetches one more than `limit` to know whether another
  * page exists; `nextBefore` is the keyset cursor for it (`before=<id>`), or null on the last page.
  */
-export async function failurePage(app: App, filter: FailureFilter & { limit: number }): Promise<{ items: FailureJson[]; nextBefore: number | null }> {
+export async function failurePage(
+  app: App,
+  filter: FailureFilter & { limit: number },
+): Promise<{ items: FailureJson[]; nextBefore: number | null }> {
   const rows = await app.store.failures.list({ ...filter, limit: filter.limit + 1 });
   const items = rows.slice(0, filter.limit).map(failureJson);
   return { items, nextBefore: rows.length > filter.limit ? items[items.length - 1]!.id : null };

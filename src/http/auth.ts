@@ -52,7 +52,11 @@ export class TokenAuth {
   authenticate(header: string | undefined): Principal {
     if (this.open) return ANONYMOUS;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) throw new HttpError('UNAUTHORIZED', 'this endpoint needs a token: send "Authorization: Bearer <token>" with a token of http.tokens');
+    if (!match)
+      throw new HttpError(
+        'UNAUTHORIZED',
+        'this endpoint needs a token: send "Authorization: Bearer <token>" with a token of http.tokens',
+      );
     const presented = digest(match[1]!);
     let found: Principal | null = null;
     for (const t of this.tokens) {
@@ -68,7 +72,10 @@ export class TokenAuth {
       if (access === 'open') return;
       const principal = this.authenticate(request.headers.authorization);
       if (access === 'control' && principal.role !== 'operator') {
-        throw new HttpError('FORBIDDEN', `token "${principal.name}" has the role ${principal.role}: control calls need an operator token`);
+        throw new HttpError(
+          'FORBIDDEN',
+          `token "${principal.name}" has the role ${principal.role}: control calls need an operator token`,
+        );
       }
       request.principal = principal;
     };

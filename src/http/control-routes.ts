@@ -35,7 +35,8 @@ export function registerControlRoutes(server: FastifyInstance, daemon: Daemon, a
     const message = await resumeJob(app, name, actorOf(request));
     // The job's paused runs continue from their checkpoints now, not at the next recovery pass.
     for (const run of await app.store.runs.active(name)) {
-      if (run.status === 'paused' && daemon.registry.get(name)) daemon.queue.enqueue({ id: run.id, job: name, entities: daemon.entitiesOf(name) });
+      if (run.status === 'paused' && daemon.registry.get(name))
+        daemon.queue.enqueue({ id: run.id, job: name, entities: daemon.entitiesOf(name) });
     }
     daemon.scheduler.wake();
     return { message, job: await jobDetail(app, name) };

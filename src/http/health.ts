@@ -9,7 +9,11 @@ export const SCHEDULER_STALE_MS = 150_000;
 export interface Health {
   status: 'ok' | 'unhealthy';
   problems: string[];
-  checks: { store: 'ok' | 'failing'; scheduler: 'ok' | 'stuck' | 'starting'; schedulerLastTickAt: string | null };
+  checks: {
+    store: 'ok' | 'failing';
+    scheduler: 'ok' | 'stuck' | 'starting';
+    schedulerLastTickAt: string | null;
+  };
   runs: { active: number; waiting: number };
 }
 
@@ -55,10 +59,15 @@ export class HealthCheck {
     let sched: Health['checks']['scheduler'] = 'ok';
     if (!last) {
       sched = now - this.since > SCHEDULER_STALE_MS ? 'stuck' : 'starting';
-      if (sched === 'stuck') problems.push(`scheduler: its loop has not run since the HTTP server started ${Math.round((now - this.since) / 1000)} s ago`);
+      if (sched === 'stuck')
+        problems.push(
+          `scheduler: its loop has not run since the HTTP server started ${Math.round((now - this.since) / 1000)} s ago`,
+        );
     } else if (now - last.getTime() > SCHEDULER_STALE_MS) {
       sched = 'stuck';
-      problems.push(`scheduler: its loop last ran at ${last.toISOString()}, ${Math.round((now - last.getTime()) / 1000)} s ago (it wakes at least every 30 s)`);
+      problems.push(
+        `scheduler: its loop last ran at ${last.toISOString()}, ${Math.round((now - last.getTime()) / 1000)} s ago (it wakes at least every 30 s)`,
+      );
     }
     return {
       status: problems.length === 0 ? 'ok' : 'unhealthy',

@@ -58,19 +58,30 @@ function isFastifyClientError(e: unknown): e is FastifyError & { statusCode: num
 export function errorHandler(logger: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof SweeperError) {
-      if (httpStatusFor(error.code) >= 500) logger.error({ err: error, req: request.id, url: request.url }, 'HTTP request failed');
+      if (httpStatusFor(error.code) >= 500)
+        logger.error({ err: error, req: request.id, url: request.url }, 'HTTP request failed');
       return sendError(reply, error.code, error.message);
     }
     if (error instanceof HttpError) return sendError(reply, error.code, error.message);
     if (isFastifyClientError(error)) {
-      const body: ErrorBody = { error: { code: error.statusCode === 404 ? 'NOT_FOUND' : 'USAGE', message: error.message } };
+      const body: ErrorBody = {
+        error: { code: error.statusCode === 404 ? 'NOT_FOUND' : 'USAGE', message: error.message },
+      };
       return reply.status(error.statusCode).send(body);
     }
     logger.error({ err: toError(error), req: request.id, url: request.url }, 'HTTP request failed');
-    return sendError(reply, 'INTERNAL', `internal error (request ${request.id}): the daemon's log has the details`);
+    return sendError(
+      reply,
+      'INTERNAL',
+      `internal error (request ${request.id}): the daemon's log has the details`,
+    );
   };
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}: GET /openapi.json lists the routes`);
+  return sendError(
+    reply,
+    'NOT_FOUND',
+    `no route ${request.method} ${request.url.split('?')[0]}: GET /openapi.json lists the routes`,
+  );
 }

@@ -3,25 +3,55 @@
  * test that checks every registered route appears here.
  */
 import { RUN_STATUSES } from '../store/runs-repository';
+import { openApiSchemas } from './openapi-schemas';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
-const time = { type: ['string', 'null'], format: 'date-time' };
+const json = (schema: object, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 const error = (description: string) => json(ref('Error'), description);
-const query = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
-const path = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'path', required: true, description, schema });
+const query = (name: string, description: string, schema: object = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+const path = (name: string, description: string, schema: object = { type: 'string' }) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema,
+});
 
 const jobName = path('name', 'the job name');
 const runId = path('id', 'the run id', { type: 'integer', minimum: 1 });
-const readErrors = { '400': error('bad parameter'), '401': error('no token, or not one of http.tokens'), '404': error('no such job or run') };
-const controlErrors = { ...readErrors, '403': error('the token has the viewer role; control calls need operator'), '409': error('the state forbids it') };
+const readErrors = {
+  '400': error('bad parameter'),
+  '401': error('no token, or not one of http.tokens'),
+  '404': error('no such job or run'),
+};
+const controlErrors = {
+  ...readErrors,
+  '403': error('the token has the viewer role; control calls need operator'),
+  '409': error('the state forbids it'),
+};
 const secured = { security: [{ bearer: [] }] };
 
 function control(summary: string, response: object, extra: object = {}) {
   return { post: { summary, ...secured, ...extra, responses: { '200': response, ...controlErrors } } };
 }
 
-const jobChange = json({ type: 'object', required: ['message', 'job'], properties: { message: { type: 'string' }, job: ref('Job') } }, 'the change, stored with the actor http:<token name>');
+const jobChange = json(
+  {
+    type: 'object',
+    required: ['message', 'job'],
+    properties: { message: { type: 'string' }, job: ref('Job') },
+  },
+  'the change, stored with the actor http:<token name>',
+);
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -34,116 +64,110 @@ export const openApiDocument = {
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: {
-      Error: {
-        type: 'object',
-        required: ['error'],
-        properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', examples: ['NOT_FOUND', 'CONFLICT', 'USAGE', 'UNAUTHORIZED'] }, message: { type: 'string' } } } },
-      },
-      Job: {
-        type: 'object',
-        required: ['name', 'target', 'schedule', 'timezone', 'nextRunAt', 'paused', 'lastRun'],
-        properties: {
-          name: { type: 'string' },
-          target: { type: 'string' },
-          schedule: { type: 'string' },
-          timezone: { type: 'string' },
-          nextRunAt: time,
-          paused: { type: 'boolean' },
-          lastRun: { oneOf: [{ type: 'null' }, { type: 'object', required: ['id', 'status', 'finishedAt'], properties: { id: { type: 'integer' }, status: { type: 'string' }, finishedAt: time } }] },
-        },
-      },
-      Run: {
-        type: 'object',
-        required: ['id', 'job', 'status', 'reason', 'trigger', 'scheduledFor', 'asOf', 'startedAt', 'finishedAt', 'deleted', 'failed', 'queries', 'notification'],
-        properties: {
-          id: { type: 'integer' },
-          job: { type: 'string' },
-          status: { type: 'string', enum: RUN_STATUSES },
-          reason: { type: ['string', 'null'] },
-          trigger: { type: 'string', enum: ['scheduled', 'manual'] },
-          scheduledFor: time,
-          asOf: time,
-          startedAt: time,
-          finishedAt: time,
-          deleted: { type: 'integer' },
-          failed: { type: 'integer' },
-          queries: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['index', 'entity', 'matched', 'deleted', 'failed', 'cascaded'],
-              properties: { index: { type: 'integer' }, entity: { type: 'string' }, matched: { type: ['integer', 'null'] }, deleted: { type: 'integer' }, failed: { type: 'integer' }, cascaded: { type: 'integer' } },
-            },
-          },
-          notification: { oneOf: [{ type: 'null' }, { type: 'object', required: ['status', 'attempts'], properties: { status: { type: 'string' }, attempts: { type: 'integer' } } }] },
-        },
-      },
-      Failure: {
-        type: 'object',
-        required: ['id', 'runId', 'job', 'queryIndex', 'entity', 'key', 'code', 'message', 'at'],
-        properties: {
-          id: { type: 'integer' },
-          runId: { type: 'integer' },
-          job: { type: 'string' },
-          queryIndex: { type: 'integer' },
-          entity: { type: 'string' },
-          key: { type: 'string', description: 'the record key; JSON for composite keys' },
-          code: { type: 'string', description: "the driver's error code, e.g. SQLITE_CONSTRAINT_FOREIGNKEY or SQLSTATE 23503" },
-          message: { type: 'string' },
-          at: { type: 'string', format: 'date-time' },
-        },
-      },
-      Health: {
-        type: 'object',
-        required: ['status', 'problems'],
-        properties: { status: { type: 'string', enum: ['ok', 'unhealthy'] }, problems: { type: 'array', items: { type: 'string' } }, checks: { type: 'object' }, runs: { type: 'object' } },
-      },
-    },
+    schemas: openApiSchemas,
   },
   paths: {
     '/healthz': {
       get: {
-        summary: 'Liveness and readiness: the state store answers within 1 s and the scheduler loop is not stuck. No token needed.',
-        responses: { '200': json(ref('Health'), 'healthy'), '503': json(ref('Health'), 'unhealthy, with the problems') },
+        summary:
+          'Liveness and readiness: the state store answers within 1 s and the scheduler loop is not stuck. No token needed.',
+        responses: {
+          '200': json(ref('Health'), 'healthy'),
+          '503': json(ref('Health'), 'unhealthy, with the problems'),
+        },
       },
     },
     '/metrics': {
       get: {
         summary: 'Prometheus metrics (text exposition format); any valid token when tokens are configured',
         ...secured,
-        responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': error('no token, or not one of http.tokens') },
+        responses: {
+          '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': error('no token, or not one of http.tokens'),
+        },
       },
     },
     '/openapi.json': {
-      get: { summary: 'This description. No token needed.', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1 document') } },
+      get: {
+        summary: 'This description. No token needed.',
+        responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1 document') },
+      },
     },
     '/api/jobs': {
-      get: { summary: 'Every job: schedule, next run, last outcome, paused', ...secured, responses: { '200': json({ type: 'array', items: ref('Job') }, 'jobs by name'), ...readErrors } },
+      get: {
+        summary: 'Every job: schedule, next run, last outcome, paused',
+        ...secured,
+        responses: { '200': json({ type: 'array', items: ref('Job') }, 'jobs by name'), ...readErrors },
+      },
     },
     '/api/jobs/{name}': {
-      get: { summary: 'One job', ...secured, parameters: [jobName], responses: { '200': json(ref('Job'), 'the job'), ...readErrors } },
+      get: {
+        summary: 'One job',
+        ...secured,
+        parameters: [jobName],
+        responses: { '200': json(ref('Job'), 'the job'), ...readErrors },
+      },
     },
     '/api/jobs/{name}/run': {
       post: {
         summary: 'Run the job now, outside its schedule',
         ...secured,
         parameters: [jobName],
-        responses: { '202': { ...json(ref('Run'), 'the created run; poll GET /api/runs/{id} (the Location header) until finishedAt is set'), headers: { location: { schema: { type: 'string' } } } }, ...controlErrors, '409': error('the job already has a run that has not finished') },
+        responses: {
+          '202': {
+            ...json(
+              ref('Run'),
+              'the created run; poll GET /api/runs/{id} (the Location header) until finishedAt is set',
+            ),
+            headers: { location: { schema: { type: 'string' } } },
+          },
+          ...controlErrors,
+          '409': error('the job already has a run that has not finished'),
+        },
       },
     },
-    '/api/jobs/{name}/pause': control('Pause the job: occurrences are skipped, a running run stops at its next batch boundary as paused', jobChange, {
-      parameters: [jobName],
-      requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
-    }),
-    '/api/jobs/{name}/resume': control('Resume a paused job; its paused run continues from its checkpoint', jobChange, { parameters: [jobName] }),
-    '/api/jobs/{name}/postpone': control('Skip occurrences before `until` (each recorded as skipped, reason postponed)', jobChange, {
-      parameters: [jobName],
-      requestBody: {
-        required: true,
-        content: { 'application/json': { schema: { type: 'object', required: ['until'], properties: { until: { type: 'string', description: "ISO-8601; without an offset it is read in the config's time zone" } } } } },
+    '/api/jobs/{name}/pause': control(
+      'Pause the job: occurrences are skipped, a running run stops at its next batch boundary as paused',
+      jobChange,
+      {
+        parameters: [jobName],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } },
+          },
+        },
       },
-    }),
+    ),
+    '/api/jobs/{name}/resume': control(
+      'Resume a paused job; its paused run continues from its checkpoint',
+      jobChange,
+      { parameters: [jobName] },
+    ),
+    '/api/jobs/{name}/postpone': control(
+      'Skip occurrences before `until` (each recorded as skipped, reason postponed)',
+      jobChange,
+      {
+        parameters: [jobName],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['until'],
+                properties: {
+                  until: {
+                    type: 'string',
+                    description: "ISO-8601; without an offset it is read in the config's time zone",
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    ),
     '/api/runs': {
       get: {
         summary: 'Run history, newest first',
@@ -151,17 +175,33 @@ export const openApiDocument = {
         parameters: [
           query('job', 'only runs of this job'),
           query('status', 'only runs with this status', { type: 'string', enum: RUN_STATUSES }),
-          query('limit', 'at most this many (default 20, at most 500)', { type: 'integer', minimum: 1, maximum: 500 }),
+          query('limit', 'at most this many (default 20, at most 500)', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 500,
+          }),
         ],
         responses: { '200': json({ type: 'array', items: ref('Run') }, 'runs, newest first'), ...readErrors },
       },
     },
     '/api/runs/{id}': {
-      get: { summary: 'One run: counts per query, notification status', ...secured, parameters: [runId], responses: { '200': json(ref('Run'), 'the run'), ...readErrors } },
+      get: {
+        summary: 'One run: counts per query, notification status',
+        ...secured,
+        parameters: [runId],
+        responses: { '200': json(ref('Run'), 'the run'), ...readErrors },
+      },
     },
     '/api/runs/{id}/cancel': control(
       'Cancel a run: a waiting one at once, a running one at its next batch boundary; 409 when it has already ended',
-      json({ type: 'object', required: ['message', 'run'], properties: { message: { type: 'string' }, run: ref('Run') } }, 'the cancellation, stored with the actor http:<token name>'),
+      json(
+        {
+          type: 'object',
+          required: ['message', 'run'],
+          properties: { message: { type: 'string' }, run: ref('Run') },
+        },
+        'the cancellation, stored with the actor http:<token name>',
+      ),
       { parameters: [runId] },
     ),
     '/api/failures': {
@@ -173,13 +213,33 @@ export const openApiDocument = {
           query('run', 'only failures of this run', { type: 'integer', minimum: 1 }),
           query('entity', 'only failures on this entity'),
           query('code', "only failures with this error code (the driver's)"),
-          query('since', 'only failures at or after this time: ISO-8601, or a duration back from now such as 24h'),
-          query('limit', 'page size (default 100, at most 1000)', { type: 'integer', minimum: 1, maximum: 1000 }),
-          query('before', 'only failures with an id below this one: the cursor of `next`', { type: 'integer', minimum: 1 }),
+          query(
+            'since',
+            'only failures at or after this time: ISO-8601, or a duration back from now such as 24h',
+          ),
+          query('limit', 'page size (default 100, at most 1000)', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1000,
+          }),
+          query('before', 'only failures with an id below this one: the cursor of `next`', {
+            type: 'integer',
+            minimum: 1,
+          }),
         ],
         responses: {
           '200': json(
-            { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: ref('Failure') }, next: { type: ['string', 'null'], description: 'URL (relative to this server) of the next page; null on the last' } } },
+            {
+              type: 'object',
+              required: ['items', 'next'],
+              properties: {
+                items: { type: 'array', items: ref('Failure') },
+                next: {
+                  type: ['string', 'null'],
+                  description: 'URL (relative to this server) of the next page; null on the last',
+                },
+              },
+            },
             'one page',
           ),
           ...readErrors,

@@ -2,7 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { failurePage, jobDetail, listJobs, listRuns, runDetail } from '../api/queries';
 import type { Daemon } from '../daemon';
 import type { TokenAuth } from './auth';
-import { limitParam, optionalPositiveInt, positiveInt, runStatusParam, sinceParam, text, type Params } from './params';
+import {
+  limitParam,
+  optionalPositiveInt,
+  positiveInt,
+  runStatusParam,
+  sinceParam,
+  text,
+  type Params,
+} from './params';
 
 /** Failures per page by default, and at most. */
 const FAILURES_LIMIT = { fallback: 100, max: 1000 };
@@ -16,7 +24,9 @@ export function registerReadRoutes(server: FastifyInstance, daemon: Daemon, auth
 
   server.get('/api/jobs', { onRequest }, () => listJobs(app));
 
-  server.get<{ Params: { name: string } }>('/api/jobs/:name', { onRequest }, (request) => jobDetail(app, request.params.name));
+  server.get<{ Params: { name: string } }>('/api/jobs/:name', { onRequest }, (request) =>
+    jobDetail(app, request.params.name),
+  );
 
   server.get<{ Querystring: Params }>('/api/runs', { onRequest }, (request) =>
     listRuns(app, {
@@ -26,7 +36,9 @@ export function registerReadRoutes(server: FastifyInstance, daemon: Daemon, auth
     }),
   );
 
-  server.get<{ Params: { id: string } }>('/api/runs/:id', { onRequest }, (request) => runDetail(app, positiveInt(request.params.id, 'run id')));
+  server.get<{ Params: { id: string } }>('/api/runs/:id', { onRequest }, (request) =>
+    runDetail(app, positiveInt(request.params.id, 'run id')),
+  );
 
   server.get<{ Querystring: Params }>('/api/failures', { onRequest }, async (request) => {
     const q = request.query;
@@ -40,7 +52,10 @@ export function registerReadRoutes(server: FastifyInstance, daemon: Daemon, auth
       before: optionalPositiveInt(q, 'before'),
     };
     const page = await failurePage(app, filter);
-    return { items: page.items, next: page.nextBefore === null ? null : nextPageUrl(filter, page.nextBefore) };
+    return {
+      items: page.items,
+      next: page.nextBefore === null ? null : nextPageUrl(filter, page.nextBefore),
+    };
   });
 }
 
@@ -49,7 +64,10 @@ export function registerReadRoutes(server: FastifyInstance, daemon: Daemon, auth
  * server (so it stays right behind a proxy). `since` is written as the instant it meant on the first
  * page, so a duration (`24h`) does not move from page to page.
  */
-function nextPageUrl(filter: { job?: string; run?: number; entity?: string; code?: string; since?: Date; limit: number }, before: number): string {
+function nextPageUrl(
+  filter: { job?: string; run?: number; entity?: string; code?: string; since?: Date; limit: number },
+  before: number,
+): string {
   const params = new URLSearchParams();
   if (filter.job !== undefined) params.set('job', filter.job);
   if (filter.run !== undefined) params.set('run', String(filter.run));

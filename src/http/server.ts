@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Daemon } from '../daemon';
-import { UsageError } from '../errors';
+import { SweeperError, UsageError, toError } from '../errors';
 import { SweeperMetrics } from '../metrics/metrics';
 import { TokenAuth, registerPrincipal, type TokenConfig } from './auth';
 import { registerControlRoutes } from './control-routes';
@@ -34,7 +34,8 @@ export interface HttpServerOptions {
 export function parseListen(listen: string): { host: string; port: number } {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(listen) ?? /^([^:]+):(\d+)$/.exec(listen);
   const port = Number(match?.[2]);
-  if (!match || !Number.isInteger(port) || port > 65535) throw new UsageError(`http.listen "${listen}" must be host:port, e.g. 127.0.0.1:8787`);
+  if (!match || !Number.isInteger(port) || port > 65535)
+    throw new UsageError(`http.listen "${listen}" must be host:port, e.g. 127.0.0.1:8787`);
   return { host: match[1]!, port };
 }
 
@@ -47,7 +48,11 @@ function urlOf(address: AddressInfo): string {
  * Starts the HTTP API of a running daemon: `/healthz` (open), `/metrics` and `/api/*` (bearer tokens
  * when any are configured; control calls need the operator role), `/openapi.json` (open).
  */
-export async function startHttpServer(daemon: Daemon, http: HttpConfig, options: HttpServerOptions = {}): Promise<HttpServer> {
+export async function startHttpServer(
+  daemon: Daemon,
+  http: HttpConfig,
+  options: HttpServerOptions = {},
+): Promise<HttpServer> {
   const { logger: rootLogger, store } = daemon.app;
   const logger = rootLogger.child({ component: 'http' });
   const { host, port } = parseListen(http.listen);
@@ -61,7 +66,15 @@ export async function startHttpServer(daemon: Daemon, http: HttpConfig, options:
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
   server.addHook('onResponse', async (request, reply) => {
-    logger.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'HTTP request');
+    logger.debug(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'HTTP request',
+    );
   });
   allowEmptyJsonBody(server);
   registerPrincipal(server);
@@ -70,7 +83,10 @@ export async function startHttpServer(daemon: Daemon, http: HttpConfig, options:
 
   server.get('/healthz', async (_request, reply) => {
     const h = await health.check();
-    return reply.status(h.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(h);
+    return reply
+      .status(h.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(h);
   });
   server.get('/metrics', { onRequest: auth.hook('read') }, async (_request, reply) => {
     const text = await metrics.render();
@@ -80,9 +96,24 @@ export async function startHttpServer(daemon: Daemon, http: HttpConfig, options:
   registerReadRoutes(server, daemon, auth);
   registerControlRoutes(server, daemon, auth);
 
-  await server.listen({ host, port });
+  try {
+    await server.listen({ host, port });
+  } catch (error) {
+    await server.close();
+    const e = toError(error);
+    const hint =
+      (e as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? ': another process listens there; change http.listen or stop it'
+        : '';
+    throw new SweeperError('INTERNAL', `http.listen ${http.listen}: cannot listen (${e.message})${hint}`, {
+      cause: error,
+    });
+  }
   const url = urlOf(server.server.address() as AddressInfo);
-  logger.info({ url, tokens: http.tokens.length }, `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''}`);
+  logger.info(
+    { url, tokens: http.tokens.length },
+    `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''}`,
+  );
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -98,6 +129,6 @@ function allowEmptyJsonBody(server: FastifyInstance): void {
   server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 }

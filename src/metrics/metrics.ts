@@ -46,7 +46,12 @@ export class SweeperMetrics {
       labelNames: ['job', 'status'],
       registers,
     });
-    this.rowsDeleted = new Counter({ name: 'sweeper_rows_deleted_total', help: 'Records deleted, by job and entity', labelNames: ['job', 'entity'], registers });
+    this.rowsDeleted = new Counter({
+      name: 'sweeper_rows_deleted_total',
+      help: 'Records deleted, by job and entity',
+      labelNames: ['job', 'entity'],
+      registers,
+    });
     this.rowsFailed = new Counter({
       name: 'sweeper_rows_failed_total',
       help: 'Records that could not be deleted (each one a failure record), by job and entity',
@@ -83,7 +88,8 @@ export class SweeperMetrics {
       async collect() {
         const jobs = await store.jobs.list();
         this.reset();
-        for (const job of jobs) if (job.nextRunAt) this.set({ job: job.name }, job.nextRunAt.getTime() / 1000);
+        for (const job of jobs)
+          if (job.nextRunAt) this.set({ job: job.name }, job.nextRunAt.getTime() / 1000);
       },
     });
     collectDefaultMetrics({ register: this.registry });
@@ -103,7 +109,10 @@ export class SweeperMetrics {
   observeRunFinished(r: RunFinishedObservation): void {
     this.runs.inc({ job: r.job, status: r.status });
     if (r.scheduledFor && r.startedAt && FINISHED_STATUSES.includes(r.status)) {
-      this.startLag.observe({ job: r.job }, Math.max(0, (r.startedAt.getTime() - r.scheduledFor.getTime()) / 1000));
+      this.startLag.observe(
+        { job: r.job },
+        Math.max(0, (r.startedAt.getTime() - r.scheduledFor.getTime()) / 1000),
+      );
     }
   }
 

@@ -40,7 +40,15 @@ export function wallFields(wall: WallTime): WallFields {
 }
 
 /** The wall time of a local date and time. Months and days out of range roll over like Date.UTC. */
-export function wallOf(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): WallTime {
+export function wallOf(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  ms = 0,
+): WallTime {
   const d = new Date(0);
   // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
   d.setUTCFullYear(year, month - 1, day);

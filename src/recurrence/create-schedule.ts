@@ -41,12 +41,14 @@ export function createSchedule(spec: ScheduleSpec, defaultStart: Date): Schedule
 }
 
 function analyse(spec: ScheduleSpec, defaultStart: Date): Analysis {
-  if (Number.isNaN(defaultStart.getTime())) throw new TypeError('createSchedule: defaultStart is an invalid Date');
+  if (Number.isNaN(defaultStart.getTime()))
+    throw new TypeError('createSchedule: defaultStart is an invalid Date');
   const problems: ScheduleProblem[] = [];
   const zone = openTimeZone(spec.timezone);
   if (!zone) problems.push({ field: 'timezone', message: unknownZoneMessage(spec.timezone) });
   const parsedStart = spec.start === undefined ? null : parseStartText(spec.start);
-  if (parsedStart && 'problem' in parsedStart) problems.push({ field: 'start', message: parsedStart.problem });
+  if (parsedStart && 'problem' in parsedStart)
+    problems.push({ field: 'start', message: parsedStart.problem });
   if (spec.recurrence !== undefined && spec.cron !== undefined) {
     problems.push({ field: 'cron', message: 'give either recurrence (RRULE) or cron, not both' });
     return { schedule: null, problems };
@@ -55,13 +57,21 @@ function analyse(spec: ScheduleSpec, defaultStart: Date): Analysis {
   for (const message of rule?.problems ?? []) problems.push({ field: 'recurrence', message });
   const cron = spec.cron === undefined ? null : parseCronPattern(spec.cron);
   for (const message of cron?.problems ?? []) problems.push({ field: 'cron', message });
-  if (problems.length || !zone || (parsedStart && 'problem' in parsedStart)) return { schedule: null, problems };
+  if (problems.length || !zone || (parsedStart && 'problem' in parsedStart))
+    return { schedule: null, problems };
   const start = parsedStart ? startInstant(parsedStart, zone) : defaultStart.getTime();
   // DTSTART keeps the local time as written, even one in a DST gap (its first run moves, later ones don't).
   const startWall = parsedStart?.kind === 'wall' ? parsedStart.wall : instantToWall(zone, start);
-  const schedule = build(zone, { instant: start, wall: startWall }, parsedStart !== null, rule?.rule ?? null, cron?.plan ?? null);
+  const schedule = build(
+    zone,
+    { instant: start, wall: startWall },
+    parsedStart !== null,
+    rule?.rule ?? null,
+    cron?.plan ?? null,
+  );
   const never = schedule.never;
-  if (never) problems.push({ field: schedule.schedule.kind === 'cron' ? 'cron' : 'recurrence', message: never });
+  if (never)
+    problems.push({ field: schedule.schedule.kind === 'cron' ? 'cron' : 'recurrence', message: never });
   return { schedule: schedule.schedule, problems };
 }
 

@@ -35,7 +35,10 @@ export type DayOfMonthRule =
   | { kind: 'last'; before: number }
   | { kind: 'nearestWeekday'; day: number | 'L' };
 
-export type DayOfWeekRule = { kind: 'weekday'; weekday: number } | { kind: 'nth'; weekday: number; nth: number } | { kind: 'last'; weekday: number };
+export type DayOfWeekRule =
+  | { kind: 'weekday'; weekday: number }
+  | { kind: 'nth'; weekday: number; nth: number }
+  | { kind: 'last'; weekday: number };
 
 const NICKNAMES: Record<string, string> = {
   '@yearly': '0 0 1 1 *',
@@ -63,16 +66,24 @@ export function parseCronPattern(pattern: string): { plan: CronPlan | null; prob
   if (pattern.trim() === '') return { plan: null, problems: [`${label} is empty: ${CRON_FORMAT_HINT}`] };
   const result = validateDetailed(pattern);
   if (!result.valid || !result.fields) {
+    const fields = (NICKNAMES[pattern.trim().toLowerCase()] ?? pattern).trim().split(/\s+/);
+    const dowRestricted = fields.length >= 5 && !/^[*?]/.test(fields[fields.length - 1] ?? '*');
     const problems = result.errors.map((e) => {
-      const impossible = /impossible day of month/.test(e.message);
-      if (impossible) {
-        return `${label} never fires: ${e.message} (node-cron); use a day that exists in those months, e.g. "0 0 L * *" for the last day`;
+      if (/impossible day of month/.test(e.message)) {
+        const weekdays = dowRestricted
+          ? '; node-cron refuses it even with a day-of-week: for those weekdays only, write day-of-month "*"'
+          : '';
+        return `${label} never fires: ${e.message} (node-cron); use a day that exists in those months, e.g. "L" for the last day${weekdays}`;
       }
       const field = FIELD_NAMES[e.field];
-      const where = field ? `${field} field "${e.value ?? ''}" is invalid` : 'is invalid';
-      return `${label}: ${where} (node-cron: ${e.message}); ${CRON_FORMAT_HINT}`;
+      return field
+        ? `${label}: ${field} field "${e.value ?? ''}" is invalid (node-cron: ${e.message}); ${CRON_FORMAT_HINT}`
+        : `${label} is invalid (node-cron: ${e.message}); ${CRON_FORMAT_HINT}`;
     });
-    return { plan: null, problems: problems.length ? problems : [`${label} is invalid; ${CRON_FORMAT_HINT}`] };
+    return {
+      plan: null,
+      problems: problems.length ? problems : [`${label} is invalid; ${CRON_FORMAT_HINT}`],
+    };
   }
   const f = result.fields;
   const raw = (NICKNAMES[pattern.trim().toLowerCase()] ?? pattern).trim().split(/\s+/);
@@ -145,7 +156,13 @@ export function cronDayMatches(plan: CronPlan, year: number, month: number, day:
   return plan.eitherDayField ? dom || dow : dom && dow;
 }
 
-function dayOfMonthMatches(rule: DayOfMonthRule, year: number, month: number, day: number, last: number): boolean {
+function dayOfMonthMatches(
+  rule: DayOfMonthRule,
+  year: number,
+  month: number,
+  day: number,
+  last: number,
+): boolean {
   switch (rule.kind) {
     case 'day':
       return rule.day === day;

@@ -3,7 +3,15 @@
  * then the times of day, and turn each wall time into an instant by the DST rule of zone-time.ts.
  * `start` is a lower bound: nothing fires before it.
  */
-import { DAY_MS, formatWall, GREGORIAN_CYCLE_DAYS, startOfDay, wallFields, wallOf, type WallTime } from './civil-calendar';
+import {
+  DAY_MS,
+  formatWall,
+  GREGORIAN_CYCLE_DAYS,
+  startOfDay,
+  wallFields,
+  wallOf,
+  type WallTime,
+} from './civil-calendar';
 import { cronDayMatches, cronTimesOfDay, type CronPlan } from './cron-pattern';
 import type { Schedule } from './schedule';
 import { instantToWall, MAX_ZONE_OFFSET_MS, offsetBoundsNear, resolveWall, type TimeZone } from './zone-time';
@@ -49,7 +57,8 @@ export class CronSchedule implements Schedule {
         day = wallOf(f.year, f.month + 1, 1);
         continue;
       }
-      if (cronDayMatches(this.plan, f.year, f.month, f.day)) best = this.bestOnDay(day, Math.max(0, from - day), threshold, best);
+      if (cronDayMatches(this.plan, f.year, f.month, f.day))
+        best = this.bestOnDay(day, Math.max(0, from - day), threshold, best);
       day += DAY_MS;
     }
     return best;

@@ -35,8 +35,18 @@ export function neverOccursReason(schedule: RRuleSchedule): string | null {
 function steppedTimeReason(schedule: RRuleSchedule): string | null {
   const { rule } = schedule;
   const s = wallFields(schedule.startWall);
-  const grid = (startValue: number, values: number[] | undefined, cycle: number, unit: string, part: string): string | null => {
-    if (!values || values.some((v) => (((v - startValue) % rule.interval) + rule.interval) % rule.interval === 0)) return null;
+  const grid = (
+    startValue: number,
+    values: number[] | undefined,
+    cycle: number,
+    unit: string,
+    part: string,
+  ): string | null => {
+    if (
+      !values ||
+      values.some((v) => (((v - startValue) % rule.interval) + rule.interval) % rule.interval === 0)
+    )
+      return null;
     const hits: number[] = [];
     for (let v = startValue % rule.interval; v < cycle; v += rule.interval) hits.push(v);
     return `stepping ${rule.interval} ${unit} from start ${formatWall(schedule.startWall)} gives ${unit} ${hits.join(', ')}, none of ${part}=${values.join(',')}; change ${part} or start`;
@@ -59,11 +69,16 @@ function fixedPeriodReason(schedule: RRuleSchedule): string | null {
   const unit = UNIT_SECONDS[rule.freq];
   if (unit === undefined) return null;
   const weekday = rruleWeekday(wallFields(schedule.startWall).weekday);
-  if ((rule.interval * unit) % (7 * 86_400) === 0 && rule.byday && !rule.byday.some((d) => d.weekday === weekday)) {
+  if (
+    (rule.interval * unit) % (7 * 86_400) === 0 &&
+    rule.byday &&
+    !rule.byday.some((d) => d.weekday === weekday)
+  ) {
     return `its INTERVAL is whole weeks, so it stays on the weekday of start ${formatWall(schedule.startWall)}, which BYDAY excludes; change BYDAY or start`;
   }
   if (!rule.bysetpos) return null;
-  const size = (values: Options['byhour'] | undefined): number => (Array.isArray(values) ? new Set(values).size : 1);
+  const size = (values: Options['byhour'] | undefined): number =>
+    Array.isArray(values) ? new Set(values).size : 1;
   const perPeriod =
     rule.freq === Frequency.DAILY
       ? size(options.byhour) * size(options.byminute) * size(options.bysecond)
@@ -73,7 +88,11 @@ function fixedPeriodReason(schedule: RRuleSchedule): string | null {
           ? size(options.bysecond)
           : 1;
   if (rule.bysetpos.some((p) => Math.abs(p) <= perPeriod)) return null;
-  return `BYSETPOS=${rule.bysetpos.join(',')} selects beyond the ${perPeriod} time(s) each ${Frequency[rule.freq].toLowerCase()} period has; fix BYSETPOS`;
+  const period =
+    { [Frequency.DAILY]: 'day', [Frequency.HOURLY]: 'hour', [Frequency.MINUTELY]: 'minute' }[
+      rule.freq as number
+    ] ?? 'second';
+  return `BYSETPOS=${rule.bysetpos.join(',')} is beyond the ${perPeriod} time${perPeriod === 1 ? '' : 's'} each ${period} has; fix BYSETPOS`;
 }
 
 const UNIT_SECONDS: Partial<Record<Frequency, number>> = {
@@ -92,7 +111,13 @@ function anyDayMatches(schedule: RRuleSchedule): boolean {
   // BYDAY ordinals (2TU) mean other things in a year than in a month; the check would not be a superset.
   if (schedule.rule.byday?.some((d) => d.n !== undefined)) return true;
   if (o.bymonthday === undefined && o.byyearday === undefined && o.byweekday === undefined) return true;
-  const days: Partial<Options> = { freq: RRule.YEARLY, interval: 1, byhour: [0], byminute: [0], bysecond: [0] };
+  const days: Partial<Options> = {
+    freq: RRule.YEARLY,
+    interval: 1,
+    byhour: [0],
+    byminute: [0],
+    bysecond: [0],
+  };
   if (o.bymonth !== undefined) days.bymonth = o.bymonth;
   if (o.bymonthday !== undefined) days.bymonthday = o.bymonthday;
   if (o.byyearday !== undefined) days.byyearday = o.byyearday;

@@ -53,7 +53,16 @@ export function rruleWeekday(jsWeekday: number): number {
 export function ruleOptions(rule: RecurrenceRule, start: WallFields): Partial<Options> {
   const o: Partial<Options> = { freq: rule.freq, interval: rule.interval };
   if (rule.wkst !== undefined) o.wkst = rule.wkst;
-  for (const key of ['bymonth', 'byweekno', 'byyearday', 'bymonthday', 'byhour', 'byminute', 'bysecond', 'bysetpos'] as const) {
+  for (const key of [
+    'bymonth',
+    'byweekno',
+    'byyearday',
+    'bymonthday',
+    'byhour',
+    'byminute',
+    'bysecond',
+    'bysetpos',
+  ] as const) {
     const values = rule[key];
     if (values) o[key] = [...values];
   }
@@ -74,7 +83,8 @@ export function ruleOptions(rule: RecurrenceRule, start: WallFields): Partial<Op
   const timeLimited = rule.byhour || rule.byminute || (rule.freq === Frequency.SECONDLY && rule.bysecond);
   if ((rule.freq === Frequency.MINUTELY || rule.freq === Frequency.SECONDLY) && timeLimited) {
     const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-    const onStep = (values: number[], from: number): number[] => values.filter((v) => floorMod(v - from, rule.interval) === 0);
+    const onStep = (values: number[], from: number): number[] =>
+      values.filter((v) => floorMod(v - from, rule.interval) === 0);
     o.freq = Frequency.HOURLY;
     o.interval = 1;
     if (rule.freq === Frequency.MINUTELY) {
@@ -109,7 +119,9 @@ export function visitOccurrences(
   let visits = 0;
   rule.between(new Date(Math.max(from, dtstart) + shift), new Date(RRULE_LAST_WALL), true, (date) => {
     if (++visits > MAX_VISITS) {
-      throw new Error(`RRULE search visited more than ${MAX_VISITS} occurrences without an answer (from ${formatWall(from)})`);
+      throw new Error(
+        `RRULE search visited more than ${MAX_VISITS} occurrences without an answer (from ${formatWall(from)})`,
+      );
     }
     return visit(date.getTime() - shift);
   });

@@ -55,8 +55,12 @@ const FREQUENCIES: Record<string, Frequency> = {
 };
 const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 
-type ListKey = 'bymonth' | 'byweekno' | 'byyearday' | 'bymonthday' | 'byhour' | 'byminute' | 'bysecond' | 'bysetpos';
-const NUMBER_LISTS: Record<string, { key: ListKey; min: number; max: number; signed: boolean; note?: string }> = {
+type ListKey =
+  'bymonth' | 'byweekno' | 'byyearday' | 'bymonthday' | 'byhour' | 'byminute' | 'bysecond' | 'bysetpos';
+const NUMBER_LISTS: Record<
+  string,
+  { key: ListKey; min: number; max: number; signed: boolean; note?: string }
+> = {
   BYSECOND: { key: 'bysecond', min: 0, max: 59, signed: false, note: 'leap second 60 is not supported' },
   BYMINUTE: { key: 'byminute', min: 0, max: 59, signed: false },
   BYHOUR: { key: 'byhour', min: 0, max: 23, signed: false },
@@ -71,16 +75,23 @@ const NUMBER_LISTS: Record<string, { key: ListKey; min: number; max: number; sig
 export function parseRecurrence(source: string): { rule: RecurrenceRule | null; problems: string[] } {
   const text = source.trim().replace(/^RRULE:/i, '');
   const label = `recurrence "${source}"`;
-  if (text.trim() === '') return fail(`${label} is empty: write an RRULE such as ${RRULE_EXAMPLE}, or leave it out for a one-off job`);
+  if (text.trim() === '')
+    return fail(
+      `${label} is empty: write an RRULE such as ${RRULE_EXAMPLE}, or leave it out for a one-off job`,
+    );
   if (/DTSTART/i.test(text)) {
     return fail(
       `${label} contains DTSTART: the first occurrence comes from "start" (local time in the job's timezone); ` +
         `remove DTSTART and write e.g. start: 2026-12-01T02:00:00 with recurrence: FREQ=DAILY`,
     );
   }
-  if (/[\r\n]/.test(text)) return fail(`${label} has several lines: give only the RRULE body, e.g. ${RRULE_EXAMPLE}`);
+  if (/[\r\n]/.test(text))
+    return fail(`${label} has several lines: give only the RRULE body, e.g. ${RRULE_EXAMPLE}`);
+  const malformed = text.split(';').find((p) => p !== '' && !/^[A-Za-z]+=[^=]+$/.test(p));
+  if (malformed !== undefined)
+    return fail(`${label}: "${malformed}" is not KEY=VALUE; write it like ${RRULE_EXAMPLE}`);
   try {
-    RRule.parseString(text);
+    RRule.parseString(text.toUpperCase());
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return fail(`${label} is not a valid RRULE (${why}): write it like ${RRULE_EXAMPLE} (RFC 5545)`);
@@ -89,15 +100,12 @@ export function parseRecurrence(source: string): { rule: RecurrenceRule | null; 
   const rule: RecurrenceRule = { text, freq: Frequency.DAILY, interval: 1 };
   const seen = new Set<string>();
   let hasFreq = false;
-  for (const part of text.toUpperCase().split(';').filter((p) => p !== '')) {
-    const eq = part.indexOf('=');
-    const key = eq > 0 ? part.slice(0, eq) : part;
-    const value = eq > 0 ? part.slice(eq + 1) : '';
+  for (const part of text
+    .toUpperCase()
+    .split(';')
+    .filter((p) => p !== '')) {
+    const [key = '', value = ''] = part.split('=');
     const bad = (why: string): void => void problems.push(`${label}: ${why}`);
-    if (eq <= 0 || value === '') {
-      bad(`"${part}" is not KEY=VALUE; write it like ${RRULE_EXAMPLE}`);
-      continue;
-    }
     if (seen.has(key)) {
       bad(`${key} is given twice; keep one`);
       continue;
@@ -106,14 +114,16 @@ export function parseRecurrence(source: string): { rule: RecurrenceRule | null; 
     const list = NUMBER_LISTS[key];
     if (list) {
       const numbers = parseNumberList(value, list.min, list.max, list.signed);
-      if (typeof numbers === 'string') bad(`${key}=${value}: ${numbers}${list.note ? ` (${list.note})` : ''}`);
+      if (typeof numbers === 'string')
+        bad(`${key}=${value}: ${numbers}${list.note ? ` (${list.note})` : ''}`);
       else rule[list.key] = numbers;
       continue;
     }
     switch (key) {
       case 'FREQ': {
         const freq = FREQUENCIES[value];
-        if (freq === undefined) bad(`FREQ=${value} is not one of ${Object.keys(FREQUENCIES).join(', ')}; e.g. FREQ=DAILY`);
+        if (freq === undefined)
+          bad(`FREQ=${value} is not one of ${Object.keys(FREQUENCIES).join(', ')}; e.g. FREQ=DAILY`);
         else {
           rule.freq = freq;
           hasFreq = true;
@@ -124,14 +134,18 @@ export function parseRecurrence(source: string): { rule: RecurrenceRule | null; 
       case 'COUNT': {
         const n = /^\d+$/.test(value) ? Number(value) : NaN;
         if (!(n >= 1)) bad(`${key}=${value} must be a whole number of at least 1`);
-        else if (key === 'COUNT' && n > MAX_COUNT) bad(`COUNT=${value} is more than ${MAX_COUNT}; use UNTIL=<date> instead`);
+        else if (key === 'COUNT' && n > MAX_COUNT)
+          bad(`COUNT=${value} is more than ${MAX_COUNT}; use UNTIL=<date> instead`);
         else if (key === 'COUNT') rule.count = n;
         else rule.interval = n;
         break;
       }
       case 'UNTIL': {
         const until = parseUntil(value);
-        if (!until) bad(`UNTIL=${value} is not a date like 20261231, 20261231T235959 (local) or 20261231T225959Z (UTC)`);
+        if (!until)
+          bad(
+            `UNTIL=${value} is not a date like 20261231, 20261231T235959 (local) or 20261231T225959Z (UTC)`,
+          );
         else rule.until = until;
         break;
       }
@@ -147,11 +161,19 @@ export function parseRecurrence(source: string): { rule: RecurrenceRule | null; 
         else rule.byday = days;
         break;
       }
+      case 'TZID':
+        bad('TZID is not allowed: the zone comes from "timezone"; remove TZID');
+        break;
       default:
-        bad(`${key} is not supported (TZID comes from "timezone"; use only RFC 5545 rule parts such as FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYHOUR, BYMINUTE)`);
+        bad(
+          `${key} is not an RFC 5545 rule part; use FREQ, INTERVAL, COUNT, UNTIL, WKST, BYSETPOS and BYMONTH, BYWEEKNO, BYYEARDAY, BYMONTHDAY, BYDAY, BYHOUR, BYMINUTE, BYSECOND`,
+        );
     }
   }
-  if (!hasFreq && !seen.has('FREQ')) problems.push(`${label} has no FREQ: start it with FREQ=DAILY (or YEARLY, MONTHLY, WEEKLY, HOURLY, MINUTELY, SECONDLY)`);
+  if (!hasFreq && !seen.has('FREQ'))
+    problems.push(
+      `${label} has no FREQ: start it with FREQ=DAILY (or YEARLY, MONTHLY, WEEKLY, HOURLY, MINUTELY, SECONDLY)`,
+    );
   if (problems.length === 0) problems.push(...combinationProblems(rule, label));
   return problems.length ? { rule: null, problems } : { rule, problems };
 }
@@ -182,7 +204,9 @@ function parseByDay(value: string): WeekdayRule[] | string {
     if (!m || n === 0 || (n !== undefined && Math.abs(n) > 53)) {
       return `"${item}" is not a weekday (MO, TU, WE, TH, FR, SA, SU), optionally with an ordinal like 1MO or -1FR`;
     }
-    days.push(n === undefined ? { weekday: WEEKDAYS.indexOf(m[2]!) } : { weekday: WEEKDAYS.indexOf(m[2]!), n });
+    days.push(
+      n === undefined ? { weekday: WEEKDAYS.indexOf(m[2]!) } : { weekday: WEEKDAYS.indexOf(m[2]!), n },
+    );
   }
   return days;
 }
@@ -190,7 +214,14 @@ function parseByDay(value: string): WeekdayRule[] | string {
 function parseUntil(value: string): UntilBound | null {
   const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(value);
   if (!m) return null;
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) => Number(v ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const wall = wallOf(y, mo, d, h, mi, s);
   const back = new Date(wall);
   if (back.getUTCMonth() + 1 !== mo || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
@@ -204,12 +235,14 @@ function combinationProblems(rule: RecurrenceRule, label: string): string[] {
   const problems: string[] = [];
   const freq = Frequency[rule.freq];
   const say = (why: string): void => void problems.push(`${label}: ${why}`);
-  if (rule.count !== undefined && rule.until !== undefined) say('COUNT and UNTIL cannot both be given (RFC 5545); keep one');
+  if (rule.count !== undefined && rule.until !== undefined)
+    say('COUNT and UNTIL cannot both be given (RFC 5545); keep one');
   if (rule.byweekno && rule.freq !== Frequency.YEARLY) say(`BYWEEKNO needs FREQ=YEARLY, not FREQ=${freq}`);
   if (rule.byyearday && [Frequency.MONTHLY, Frequency.WEEKLY, Frequency.DAILY].includes(rule.freq)) {
     say(`BYYEARDAY cannot be used with FREQ=${freq} (RFC 5545); use FREQ=YEARLY`);
   }
-  if (rule.bymonthday && rule.freq === Frequency.WEEKLY) say('BYMONTHDAY cannot be used with FREQ=WEEKLY (RFC 5545); use FREQ=MONTHLY or DAILY');
+  if (rule.bymonthday && rule.freq === Frequency.WEEKLY)
+    say('BYMONTHDAY cannot be used with FREQ=WEEKLY (RFC 5545); use FREQ=MONTHLY or DAILY');
   const ordinals = (rule.byday ?? []).filter((d) => d.n !== undefined);
   if (ordinals.length > 0) {
     if (rule.freq !== Frequency.MONTHLY && rule.freq !== Frequency.YEARLY) {
@@ -220,8 +253,20 @@ function combinationProblems(rule: RecurrenceRule, label: string): string[] {
       say('BYDAY ordinals in a month go from 1 to 5 (or -1 to -5), e.g. 2TU for the second Tuesday');
     }
   }
-  const otherBy = ['bymonth', 'byweekno', 'byyearday', 'bymonthday', 'byday', 'byhour', 'byminute', 'bysecond'] as const;
-  if (rule.bysetpos && !otherBy.some((k) => rule[k])) say('BYSETPOS needs another BYxxx part to select from, e.g. FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1');
+  const otherBy = [
+    'bymonth',
+    'byweekno',
+    'byyearday',
+    'bymonthday',
+    'byday',
+    'byhour',
+    'byminute',
+    'bysecond',
+  ] as const;
+  if (rule.bysetpos && !otherBy.some((k) => rule[k]))
+    say(
+      'BYSETPOS needs another BYxxx part to select from, e.g. FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1',
+    );
   if (rule.bysetpos && (rule.freq === Frequency.MINUTELY || rule.freq === Frequency.SECONDLY)) {
     say(`BYSETPOS with FREQ=${freq} is not supported; list the times with BYHOUR/BYMINUTE/BYSECOND instead`);
   }
@@ -233,10 +278,24 @@ function combinationProblems(rule: RecurrenceRule, label: string): string[] {
     (rule.freq === Frequency.MINUTELY && (rule.byhour || rule.byminute)) ||
     (rule.freq === Frequency.SECONDLY && (rule.byhour || rule.byminute || rule.bysecond));
   if (limited && cycle % rule.interval !== 0) {
-    const unit = rule.freq === Frequency.HOURLY ? 'BYHOUR' : rule.freq === Frequency.MINUTELY ? 'BYHOUR/BYMINUTE' : 'BYHOUR/BYMINUTE/BYSECOND';
+    const unit =
+      rule.freq === Frequency.HOURLY
+        ? 'BYHOUR'
+        : rule.freq === Frequency.MINUTELY
+          ? 'BYHOUR/BYMINUTE'
+          : 'BYHOUR/BYMINUTE/BYSECOND';
+    const listed =
+      rule.freq === Frequency.HOURLY
+        ? 'FREQ=DAILY;BYHOUR='
+        : rule.freq === Frequency.MINUTELY
+          ? 'FREQ=HOURLY;BYMINUTE='
+          : 'FREQ=MINUTELY;BYSECOND=';
+    const times = Array.from({ length: Math.ceil(cycle / rule.interval) }, (_, i) => i * rule.interval).join(
+      ',',
+    );
     say(
       `INTERVAL=${rule.interval} with FREQ=${freq} and ${unit} is not supported: the interval must divide ${cycle} ` +
-        `so the times repeat each ${cycle === 24 ? 'day' : 'hour'}; list the times instead, e.g. FREQ=DAILY;BYHOUR=0,5,10,15,20`,
+        `so that the same times come back each ${cycle === 24 ? 'day' : rule.freq === Frequency.MINUTELY ? 'hour' : 'minute'}; list the times instead, e.g. ${listed}${times}`,
     );
   }
   return problems;

@@ -19,14 +19,9 @@ export type ParsedStart =
 export function parseStartText(text: string): ParsedStart | { problem: string } {
   const m = START_TEXT.exec(text.trim());
   if (!m) return { problem: startProblem(text, 'it is not in the form YYYY-MM-DD[THH:mm[:ss]][Z|+hh:mm]') };
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) => Number(v ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) =>
+    Number(v ?? 0),
+  ) as [number, number, number, number, number, number];
   const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
   const why = outOfRange(year, month, day, hour, minute, second);
   if (why) return { problem: startProblem(text, why) };
@@ -37,14 +32,23 @@ export function parseStartText(text: string): ParsedStart | { problem: string } 
   const digits = offsetText.slice(1).replace(':', '');
   const offsetHours = Number(digits.slice(0, 2));
   const offsetMinutes = Number(digits.slice(2) || 0);
-  if (offsetHours > 23 || offsetMinutes > 59) return { problem: startProblem(text, `offset ${offsetText} is out of range`) };
+  if (offsetHours > 23 || offsetMinutes > 59)
+    return { problem: startProblem(text, `offset ${offsetText} is out of range`) };
   const offset = (offsetText.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * MINUTE_MS;
   return { kind: 'instant', instant: wall - offset };
 }
 
-function outOfRange(year: number, month: number, day: number, hour: number, minute: number, second: number): string | null {
+function outOfRange(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): string | null {
   if (month < 1 || month > 12) return `month ${month} is not 1-12`;
-  if (day < 1 || day > daysInMonth(year, month)) return `day ${day} does not exist in ${year}-${String(month).padStart(2, '0')}`;
+  if (day < 1 || day > daysInMonth(year, month))
+    return `day ${day} does not exist in ${year}-${String(month).padStart(2, '0')}`;
   if (hour > 23) return `hour ${hour} is not 0-23`;
   if (minute > 59) return `minute ${minute} is not 0-59`;
   if (second > 59) return `second ${second} is not 0-59`;

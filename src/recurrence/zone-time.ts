@@ -42,7 +42,10 @@ export function openTimeZone(name: string): TimeZone | null {
   if (known) return known;
   if (!isKnownZone(name)) return null;
   const zone = IANAZone.create(name);
-  const opened: TimeZone = { name, offsetAt: cachedOffsets((instant) => Math.round(zone.offset(instant) * MINUTE_MS)) };
+  const opened: TimeZone = {
+    name,
+    offsetAt: cachedOffsets((instant) => Math.round(zone.offset(instant) * MINUTE_MS)),
+  };
   zones.set(name, opened);
   return opened;
 }

@@ -27,7 +27,7 @@ export interface RunnerDeps {
   nextRunAt(job: string): Promise<Date | null>;
   onProgress?(progress: Progress): void;
   /** Called after each batch with how long its target transaction took (benchmarks, metrics). */
-  onBatch?(batch: { queryIndex: number; keys: number; deleted: number; failed: number; transactionMs: number }): void;
+  onBatch?(batch: { job: string; entity: string; queryIndex: number; keys: number; deleted: number; failed: number; transactionMs: number }): void;
 }
 
 /** Why a run stops before its end: the signal's reason. */
@@ -193,7 +193,7 @@ async function runQuery(
     const result = await withRetry(() => deleteBatch(knex, keys, ops), signal);
     const transactionMs = performance.now() - started;
     if (result.failures.length === 0) sizer.record(keys.length, transactionMs);
-    deps.onBatch?.({ queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
+    deps.onBatch?.({ job: job.name, entity: query.entity.name, queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
     lastKey = keys[keys.length - 1]!;
     await store.runs.checkpoint(
       { runId, job: job.name, index: query.index, lastKey, done: false, deleted: result.deleted, cascaded: result.cascaded, failures: result.failures },

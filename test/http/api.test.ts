@@ -1,6 +1,6 @@
 import type { FailureJson, JobJson, RunJson } from '../../src/api/json';
 import { listJobs, runDetail } from '../../src/api/queries';
-import { OPERATOR_TOKEN, VIEWER_TOKEN, startStack, type ErrorBody, type Stack } from './harness';
+import { OPERATOR_TOKEN, VIEWER_TOKEN, startStack, type ErrorBody, type Reply, type Stack } from './harness';
 
 interface FailurePage {
   items: FailureJson[];
@@ -25,7 +25,7 @@ describe('HTTP API reads', () => {
     const pages: FailurePage[] = [];
     let next: string | null = `/api/failures?run=${run.id}&limit=10`;
     while (next) {
-      const res = await get<FailurePage>(next);
+      const res: Reply<FailurePage> = await get<FailurePage>(next);
       expect(res.status).toBe(200);
       pages.push(res.body);
       next = res.body.next;
@@ -55,7 +55,8 @@ describe('HTTP API reads', () => {
   });
 
   it('filters failures as the CLI does, and writes a duration `since` as a fixed instant in `next`', async () => {
-    const count = async (query: string) => (await get<FailurePage>(`/api/failures?${query}`)).body.items.length;
+    const count = async (query: string) =>
+      (await get<FailurePage>(`/api/failures?${query}`)).body.items.length;
     expect(await count('job=purge-parents&entity=parents&code=SQLITE_CONSTRAINT_FOREIGNKEY')).toBe(25);
     expect(await count('code=NOPE')).toBe(0);
     expect(await count('job=slow-purge')).toBe(0);
@@ -67,7 +68,15 @@ describe('HTTP API reads', () => {
   });
 
   it('answers 400 USAGE for bad parameters', async () => {
-    for (const query of ['since=yesterday-ish', 'limit=0', 'limit=abc', 'limit=5000', 'run=-1', 'before=x', 'job=a&job=b']) {
+    for (const query of [
+      'since=yesterday-ish',
+      'limit=0',
+      'limit=abc',
+      'limit=5000',
+      'run=-1',
+      'before=x',
+      'job=a&job=b',
+    ]) {
       const res = await get<ErrorBody>(`/api/failures?${query}`);
       expect([query, res.status, res.body.error.code]).toEqual([query, 400, 'USAGE']);
     }
@@ -87,13 +96,22 @@ describe('HTTP API reads', () => {
     expect(jobs.body).toEqual(JSON.parse(JSON.stringify(await listJobs(stack.app))));
     const job = await get<JobJson>('/api/jobs/purge-parents');
     expect(job.body).toEqual(jobs.body[0]);
-    expect(job.body).toMatchObject({ nextRunAt: '2099-01-01T00:00:00.000Z', paused: false, lastRun: { id: run.id, status: 'completed_with_failures' } });
+    expect(job.body).toMatchObject({
+      nextRunAt: '2099-01-01T00:00:00.000Z',
+      paused: false,
+      lastRun: { id: run.id, status: 'completed_with_failures' },
+    });
   });
 
   it('answers 404 NOT_FOUND with the error body for unknown jobs, runs and routes', async () => {
     for (const path of ['/api/jobs/nope', '/api/runs/9999', '/api/nothing-here']) {
       const res = await get<ErrorBody>(path);
-      expect([path, res.status, res.body.error.code, typeof res.body.error.message]).toEqual([path, 404, 'NOT_FOUND', 'string']);
+      expect([path, res.status, res.body.error.code, typeof res.body.error.message]).toEqual([
+        path,
+        404,
+        'NOT_FOUND',
+        'string',
+      ]);
     }
   });
 });

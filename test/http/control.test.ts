@@ -5,14 +5,19 @@ import { OPERATOR_TOKEN, startStack, type ErrorBody, type Stack } from './harnes
 
 describe('HTTP API control calls', () => {
   let stack: Stack;
-  const post = <T>(path: string, body?: unknown) => stack.call<T>('POST', path, { token: OPERATOR_TOKEN, body });
+  const post = <T>(path: string, body?: unknown) =>
+    stack.call<T>('POST', path, { token: OPERATOR_TOKEN, body });
 
   /** Starts the slow job and waits until it has deleted its first batch. */
   async function slowRunUnderway(): Promise<number> {
     const res = await post<RunJson>('/api/jobs/slow-purge/run');
     expect(res.status).toBe(202);
     await stack.waitForRun(res.body.id, (s) => s === 'running');
-    await eventually(async () => ((await stack.app.store.runs.get(res.body.id))!.deleted > 0 ? true : undefined), 10_000, 'a first batch');
+    await eventually(
+      async () => ((await stack.app.store.runs.get(res.body.id))!.deleted > 0 ? true : undefined),
+      10_000,
+      'a first batch',
+    );
     return res.body.id;
   }
 
@@ -24,9 +29,14 @@ describe('HTTP API control calls', () => {
   });
 
   it('pauses and resumes a job, storing each change with the actor http:<token name>', async () => {
-    const paused = await post<{ message: string; job: JobJson }>('/api/jobs/purge-parents/pause', { reason: 'maintenance window' });
+    const paused = await post<{ message: string; job: JobJson }>('/api/jobs/purge-parents/pause', {
+      reason: 'maintenance window',
+    });
     expect(paused.status).toBe(200);
-    expect(paused.body).toMatchObject({ message: 'job purge-parents paused', job: { name: 'purge-parents', paused: true } });
+    expect(paused.body).toMatchObject({
+      message: 'job purge-parents paused',
+      job: { name: 'purge-parents', paused: true },
+    });
     const resumed = await post<{ job: JobJson }>('/api/jobs/purge-parents/resume');
     expect(resumed.status).toBe(200);
     expect(resumed.body.job.paused).toBe(false);
@@ -37,12 +47,21 @@ describe('HTTP API control calls', () => {
   });
 
   it('takes a JSON content type with an empty body, and refuses a body that is not a JSON object', async () => {
-    const res = await fetch(`${stack.server.url}/api/jobs/purge-parents/pause`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' } });
+    const res = await fetch(`${stack.server.url}/api/jobs/purge-parents/pause`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
-    const bad = await fetch(`${stack.server.url}/api/jobs/purge-parents/pause`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: '{not json' });
+    const bad = await fetch(`${stack.server.url}/api/jobs/purge-parents/pause`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+      body: '{not json',
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as ErrorBody).error.code).toBe('USAGE');
-    expect((await post<ErrorBody>('/api/jobs/purge-parents/pause', ['a'])).body.error.message).toMatch(/JSON object/);
+    expect((await post<ErrorBody>('/api/jobs/purge-parents/pause', ['a'])).body.error.message).toMatch(
+      /JSON object/,
+    );
     expect((await post<ErrorBody>('/api/jobs/purge-parents/pause', { reason: 42 })).status).toBe(400);
   });
 
@@ -51,11 +70,18 @@ describe('HTTP API control calls', () => {
     expect((await post('/api/jobs/slow-purge/pause')).status).toBe(200);
     const paused = await stack.waitForRun(id, (s) => s === 'paused');
     expect(paused.deleted).toBeLessThan(200);
-    expect((await stack.app.store.runs.events(id)).at(-1)).toMatchObject({ status: 'paused', actor: 'http:ops' });
+    expect((await stack.app.store.runs.events(id)).at(-1)).toMatchObject({
+      status: 'paused',
+      actor: 'http:ops',
+    });
 
     expect((await post('/api/jobs/slow-purge/resume')).status).toBe(200);
     // Resumed at once by the HTTP call, not at the daemon's next recovery pass (every 10 s).
-    await eventually(async () => ((await stack.app.store.runs.get(id))!.status !== 'paused' ? true : undefined), 5_000, 'the run to continue');
+    await eventually(
+      async () => ((await stack.app.store.runs.get(id))!.status !== 'paused' ? true : undefined),
+      5_000,
+      'the run to continue',
+    );
     const done = await stack.waitForRun(id, (s) => s === 'succeeded');
     expect(done.deleted).toBe(200);
   });
@@ -68,11 +94,17 @@ describe('HTTP API control calls', () => {
     const canceled = await stack.waitForRun(id, (s) => s === 'canceled');
     expect(canceled.reason).toContain('http:ops');
     expect(canceled.deleted).toBeLessThan(200);
-    expect((await stack.app.store.runs.events(id)).at(-1)).toMatchObject({ status: 'canceled', actor: 'http:ops' });
+    expect((await stack.app.store.runs.events(id)).at(-1)).toMatchObject({
+      status: 'canceled',
+      actor: 'http:ops',
+    });
 
     const again = await post<ErrorBody>(`/api/runs/${id}/cancel`);
     expect(again.status).toBe(409);
-    expect(again.body.error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already ended') });
+    expect(again.body.error).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('already ended'),
+    });
     expect((await post<ErrorBody>('/api/runs/9999/cancel')).status).toBe(404);
   });
 
@@ -86,10 +118,17 @@ describe('HTTP API control calls', () => {
   });
 
   it("postpones a job until a time read in the config's zone without an offset", async () => {
-    const res = await post<{ job: JobJson }>('/api/jobs/purge-parents/postpone', { until: '2098-06-01T08:00' });
+    const res = await post<{ job: JobJson }>('/api/jobs/purge-parents/postpone', {
+      until: '2098-06-01T08:00',
+    });
     expect(res.status).toBe(200);
-    expect((await stack.app.store.jobs.get('purge-parents'))!.postponedUntil?.toISOString()).toBe('2098-06-01T08:00:00.000Z');
-    expect((await stack.app.store.jobs.events('purge-parents')).at(-1)).toMatchObject({ action: 'postpone', actor: 'http:ops' });
+    expect((await stack.app.store.jobs.get('purge-parents'))!.postponedUntil?.toISOString()).toBe(
+      '2098-06-01T08:00:00.000Z',
+    );
+    expect((await stack.app.store.jobs.events('purge-parents')).at(-1)).toMatchObject({
+      action: 'postpone',
+      actor: 'http:ops',
+    });
 
     for (const body of [undefined, {}, { until: 'soon' }, { until: '2001-01-01T00:00Z' }]) {
       const bad = await post<ErrorBody>('/api/jobs/purge-parents/postpone', body);

@@ -2,7 +2,7 @@ import type { RunJson } from '../../src/api/json';
 import type { App } from '../../src/app';
 import { Daemon } from '../../src/daemon';
 import { SweeperMetrics } from '../../src/metrics/metrics';
-import { startHttpServer, type HttpServer } from '../../src/http/server';
+import type { HttpServer } from '../../src/http/server';
 import { createWorkspace, eventually, type Workspace } from '../support/workspace';
 
 export const OPERATOR_TOKEN = 'operator-token-0123456789';
@@ -47,7 +47,8 @@ export function seed(ws: Workspace): void {
       db.prepare('INSERT INTO parents (id, created_at) VALUES (?, ?)').run(id, old);
       if (id % 4 === 0) db.prepare('INSERT INTO children (parent_id) VALUES (?)').run(id);
     }
-    for (let id = 1; id <= 200; id++) db.prepare('INSERT INTO slow_rows (id, created_at) VALUES (?, ?)').run(id, old);
+    for (let id = 1; id <= 200; id++)
+      db.prepare('INSERT INTO slow_rows (id, created_at) VALUES (?, ?)').run(id, old);
   })();
   db.close();
 }
@@ -70,7 +71,11 @@ export interface Stack {
   metrics: SweeperMetrics;
   server: HttpServer;
   /** fetch against the server; `token` adds `Authorization: Bearer`. */
-  call<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<Reply<T>>;
+  call<T = unknown>(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown },
+  ): Promise<Reply<T>>;
   waitForRun(id: number, until: (status: string) => boolean): Promise<RunJson>;
   stop(): Promise<void>;
 }
@@ -92,19 +97,22 @@ export async function startStack(options: { tokens?: boolean } = {}): Promise<St
   const app = await ws.open();
   const daemon = new Daemon(app);
   await daemon.start();
-  const metrics = new SweeperMetrics(app.store);
-  let server: HttpServer;
-  try {
-    server = await startHttpServer(daemon, app.config.http!, { metrics });
-  } catch (error) {
-    await daemon.stop();
-    throw error;
-  }
-  const call = async <T = unknown>(method: string, path: string, o: { token?: string; body?: unknown } = {}): Promise<Reply<T>> => {
+  // The daemon starts its own server from `http` in the config, with its own metrics.
+  const metrics = daemon.metrics;
+  const server = daemon.httpServer!;
+  const call = async <T = unknown>(
+    method: string,
+    path: string,
+    o: { token?: string; body?: unknown } = {},
+  ): Promise<Reply<T>> => {
     const headers: Record<string, string> = {};
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(server.url + path, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+    const res = await fetch(server.url + path, {
+      method,
+      headers,
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    });
     const text = await res.text();
     const isJson = res.headers.get('content-type')?.includes('application/json');
     return { status: res.status, body: (isJson ? JSON.parse(text) : text) as T, headers: res.headers };
@@ -117,10 +125,14 @@ export async function startStack(options: { tokens?: boolean } = {}): Promise<St
     server,
     call,
     waitForRun: (id, until) =>
-      eventually(async () => {
-        const res = await call<RunJson>('GET', `/api/runs/${id}`, { token: OPERATOR_TOKEN });
-        return until(res.body.status) ? res.body : undefined;
-      }, 20_000, `run ${id} to reach the expected status`),
+      eventually(
+        async () => {
+          const res = await call<RunJson>('GET', `/api/runs/${id}`, { token: OPERATOR_TOKEN });
+          return until(res.body.status) ? res.body : undefined;
+        },
+        20_000,
+        `run ${id} to reach the expected status`,
+      ),
     async stop() {
       await server.close();
       await daemon.stop();

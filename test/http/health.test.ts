@@ -23,7 +23,9 @@ describe('GET /healthz', () => {
     const res = await stack.call<Health>('GET', '/healthz');
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ status: 'unhealthy', checks: { store: 'ok', scheduler: 'stuck' } });
-    expect(res.body.problems).toEqual([expect.stringMatching(/^scheduler: its loop last ran at .* 180 s ago/)]);
+    expect(res.body.problems).toEqual([
+      expect.stringMatching(/^scheduler: its loop last ran at .* 18\d s ago/),
+    ]);
   });
 
   it('is 503 when the state store does not answer', async () => {

@@ -24,7 +24,9 @@ describe('GET /openapi.json', () => {
       const [method, path] = r.split(' ');
       return `${method!.toLowerCase()} ${path!.replace(/:(\w+)/g, '{$1}')}`;
     });
-    const documented = Object.entries(res.body.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    const documented = Object.entries(res.body.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
     expect(registered.length).toBeGreaterThanOrEqual(13);
     expect(documented.sort()).toEqual(registered.sort());
   });
@@ -34,10 +36,15 @@ describe('GET /openapi.json', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       for (const op of Object.values(ops) as { parameters?: { name: string; in: string }[] }[]) {
-        expect([path, (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name)]).toEqual([path, names]);
+        expect([path, (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name)]).toEqual([
+          path,
+          names,
+        ]);
       }
     }
-    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]!);
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
+      (m) => m[1]!,
+    );
     expect(refs.length).toBeGreaterThan(0);
     for (const name of refs) expect(doc.components.schemas).toHaveProperty(name);
   });

@@ -1,0 +1,55 @@
+import type { RunJson } from '../../src/api/json';
+import { OPERATOR_TOKEN, VIEWER_TOKEN, startStack, type Stack } from './harness';
+
+const METRICS = [
+  'sweeper_runs_total',
+  'sweeper_rows_deleted_total',
+  'sweeper_rows_failed_total',
+  'sweeper_batch_duration_seconds',
+  'sweeper_run_start_lag_seconds',
+  'sweeper_outbox_pending',
+  'sweeper_job_next_run_timestamp_seconds',
+  'process_cpu_user_seconds_total',
+  'nodejs_eventloop_lag_seconds',
+];
+
+describe('GET /metrics', () => {
+  let stack: Stack;
+
+  beforeEach(async () => {
+    stack = await startStack();
+  });
+  afterEach(async () => {
+    await stack.stop();
+  });
+
+  it('serves every Sweeper metric and the process metrics in the Prometheus text format', async () => {
+    const res = await stack.call<string>('GET', '/metrics', { token: VIEWER_TOKEN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    for (const name of METRICS) expect([name, res.body.includes(`# TYPE ${name} `)]).toEqual([name, true]);
+    expect(res.body).toContain(
+      `sweeper_job_next_run_timestamp_seconds{job="purge-parents"} ${Date.UTC(2099, 0, 1) / 1000}`,
+    );
+    expect(res.body).toMatch(/^sweeper_outbox_pending 0$/m);
+  });
+
+  it('counts what the runs of the daemon delete and how they end', async () => {
+    const posted = await stack.call<RunJson>('POST', '/api/jobs/purge-parents/run', { token: OPERATOR_TOKEN });
+    expect(posted.status).toBe(202);
+    await stack.waitForRun(posted.body.id, (s) => s === 'completed_with_failures');
+    const text = (await stack.call<string>('GET', '/metrics', { token: VIEWER_TOKEN })).body;
+    expect(text).toMatch(/^sweeper_rows_deleted_total\{job="purge-parents",entity="parents"\} 75$/m);
+    expect(text).toMatch(/^sweeper_rows_failed_total\{job="purge-parents",entity="parents"\} 25$/m);
+    expect(text).toMatch(/^sweeper_runs_total\{job="purge-parents",status="completed_with_failures"\} 1$/m);
+    expect(text).toMatch(/^sweeper_batch_duration_seconds_count\{job="purge-parents"\} \d+$/m);
+  });
+
+  it('reads the store-backed gauges on each scrape', async () => {
+    await stack.app.store.jobs.setNextRunAt('slow-purge', new Date('2098-01-01T00:00:00Z'), new Date());
+    const text = (await stack.call<string>('GET', '/metrics', { token: VIEWER_TOKEN })).body;
+    expect(text).toContain(
+      `sweeper_job_next_run_timestamp_seconds{job="slow-purge"} ${Date.UTC(2098, 0, 1) / 1000}`,
+    );
+  });
+});

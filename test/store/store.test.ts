@@ -1,0 +1,322 @@
+import { latestMigration } from '../../src/store/migrations';
+import type { JobSync } from '../../src/store/jobs-repository';
+import type { NewRun } from '../../src/store/runs-repository';
+import type { Store } from '../../src/store/store';
+import { createStoreDatabase, STORE_BACKENDS, type StoreBackend, type StoreDatabase } from './store-backends';
+
+const T0 = new Date('2026-03-01T10:00:00.000Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const MIGRATIONS = ['0001_initial', '0002_control'];
+
+function jobSync(name: string, hash = 'a'.repeat(64)): JobSync {
+  return {
+    name,
+    definition: JSON.stringify({ name, hash }),
+    hash,
+    target: 'app',
+    schedule: 'cron */2 * * * * *',
+    timezone: 'Europe/Berlin',
+    startAt: T0,
+  };
+}
+
+function scheduledRun(job: string, scheduledFor: Date | null, extra: Partial<NewRun> = {}): NewRun {
+  return {
+    job,
+    jobVersion: 1,
+    status: 'queued',
+    reason: 'due',
+    trigger: scheduledFor ? 'scheduled' : 'manual',
+    scheduledFor,
+    requestedBy: 'scheduler',
+    entities: ['sessions', 'session_events'],
+    ...extra,
+  };
+}
+
+describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
+  let db: StoreDatabase;
+  let store: Store;
+
+  beforeEach(async () => {
+    db = await createStoreDatabase(backend);
+    store = db.open();
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  /** A second process's view of the same database (SQLite: the same single connection, see below). */
+  function otherProcess(): Store {
+    // A SQLite store has one synchronous connection per process; a second pool in the same process would
+    // busy-wait on the first one's write lock while blocking the event loop that must release it. On
+    // SQLite the two contenders therefore share the connection; their statements still interleave.
+    return backend === 'pg' ? db.open() : store;
+  }
+
+  async function createJob(name = 'purge'): Promise<void> {
+    await store.jobs.upsert(jobSync(name), () => at(2), T0);
+  }
+
+  describe('migrations', () => {
+    it('creates every table on an empty database and records each migration', async () => {
+      expect(await store.migrate()).toEqual(MIGRATIONS);
+      for (const table of ['jobs', 'job_versions', 'job_events', 'runs', 'run_queries', 'run_events', 'failures', 'outbox']) {
+        expect(await store.db.schema.hasTable(table)).toBe(true);
+      }
+      expect(await store.db.schema.hasColumn('runs', 'stop_requested')).toBe(true);
+      expect(await store.db.schema.hasColumn('jobs', 'postponed_until')).toBe(true);
+      const applied = (await store.db('sweeper_migrations').orderBy('id').pluck('name')) as string[];
+      expect(applied).toEqual(MIGRATIONS);
+      expect(latestMigration).toBe(MIGRATIONS[MIGRATIONS.length - 1]);
+    });
+
+    it('migrating twice is a no-op', async () => {
+      await store.migrate();
+      expect(await store.migrate()).toEqual([]);
+      expect(await db.open().migrate()).toEqual([]);
+      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '2' : 2 });
+    });
+
+    it('refuses a store migrated by a newer Sweeper, naming the unknown migration, and changes nothing', async () => {
+      await store.migrate();
+      await store.db('sweeper_migrations').insert({ name: '0099_from_the_future', batch: 9, migration_time: new Date() });
+      const message =
+        'the state store was migrated by a newer Sweeper (unknown migrations: 0099_from_the_future); run the newer version, or restore a backup of the store made before it';
+      await expect(store.assertSchemaNotNewer()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
+      await expect(db.open().migrate()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
+      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '3' : 3 });
+    });
+
+    it('an empty database is not "too new"', async () => {
+      await expect(store.assertSchemaNotNewer()).resolves.toBeUndefined();
+    });
+  });
+
+  describe('with the schema in place', () => {
+    beforeEach(async () => {
+      await store.migrate();
+    });
+
+    describe('jobs', () => {
+      it('a new job is version 1; the same definition again changes nothing; a changed one is a new version', async () => {
+        const first = await store.jobs.upsert(jobSync('purge'), (existing, changed) => (existing ? null : changed ? at(2) : null), T0);
+        expect(first).toEqual({ version: 1, changed: true, nextRunAt: at(2) });
+        const same = await store.jobs.upsert(jobSync('purge'), () => at(99), at(1));
+        expect(same).toEqual({ version: 1, changed: false, nextRunAt: at(2) });
+        const changed = await store.jobs.upsert(jobSync('purge', 'b'.repeat(64)), () => at(4), at(3));
+        expect(changed).toEqual({ version: 2, changed: true, nextRunAt: at(4) });
+
+        const job = await store.jobs.get('purge');
+        expect(job).toMatchObject({ name: 'purge', version: 2, hash: 'b'.repeat(64), target: 'app', timezone: 'Europe/Berlin', paused: false, removedAt: null });
+        expect(job!.startAt).toEqual(T0);
+        expect(job!.nextRunAt).toEqual(at(4));
+        expect(JSON.parse(await store.jobs.definitionAt('purge', 1))).toEqual({ name: 'purge', hash: 'a'.repeat(64) });
+        expect(JSON.parse(await store.jobs.definitionAt('purge', 2))).toEqual({ name: 'purge', hash: 'b'.repeat(64) });
+        await expect(store.jobs.definitionAt('purge', 3)).rejects.toThrow('job "purge" has no stored version 3');
+      });
+
+      it('a removed job stops being scheduled, keeps its row, and comes back as a change', async () => {
+        await createJob('keep');
+        await createJob('gone');
+        expect(await store.jobs.markRemovedExcept(['keep'], at(1))).toEqual(['gone']);
+        expect((await store.jobs.list()).map((j) => j.name)).toEqual(['keep']);
+        expect((await store.jobs.list({ includeRemoved: true })).map((j) => [j.name, j.removedAt?.toISOString() ?? null, j.nextRunAt?.toISOString() ?? null])).toEqual([
+          ['gone', at(1).toISOString(), null],
+          ['keep', null, at(2).toISOString()],
+        ]);
+        expect(await store.jobs.upsert(jobSync('gone'), () => at(6), at(5))).toEqual({ version: 1, changed: true, nextRunAt: at(6) });
+        expect((await store.jobs.get('gone'))!.removedAt).toBeNull();
+      });
+
+      it('due, earliest next run, control events and time values round-trip exactly', async () => {
+        await store.jobs.upsert(jobSync('a'), () => at(2), T0);
+        await store.jobs.upsert(jobSync('b'), () => new Date(T0.getTime() + 1), T0);
+        expect(await store.jobs.earliestNextRun()).toEqual(new Date(T0.getTime() + 1));
+        expect((await store.jobs.due(at(1))).map((j) => j.name)).toEqual(['b']);
+        expect((await store.jobs.due(at(2))).map((j) => j.name)).toEqual(['b', 'a']);
+        await store.jobs.control('a', { paused: true, pausedReason: 'incident', postponedUntil: at(60) }, { action: 'pause', reason: 'incident', actor: 'cli:ann' }, at(3));
+        expect(await store.jobs.get('a')).toMatchObject({ paused: true, pausedReason: 'incident', postponedUntil: at(60) });
+        expect(await store.jobs.events('a')).toEqual([{ at: at(3), action: 'pause', reason: 'incident', actor: 'cli:ann' }]);
+      });
+
+      it('advancing the next occurrence is a compare-and-set: of two claims of one occurrence, exactly one wins', async () => {
+        await createJob();
+        const other = otherProcess();
+        const claim = (s: Store, next: Date) => s.transaction((trx) => s.jobs.advance(trx, 'purge', at(2), next, at(2)));
+        const results = await Promise.all([claim(store, at(4)), claim(other, at(4))]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.jobs.get('purge'))!.nextRunAt).toEqual(at(4));
+        expect(await claim(store, at(6))).toBe(false);
+      });
+    });
+
+    describe('runs', () => {
+      beforeEach(() => createJob());
+
+      it('creates a run with its queries and first event; a skipped occurrence is finished at once', async () => {
+        const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        const run = await store.runs.get(id);
+        expect(run).toMatchObject({ id, job: 'purge', jobVersion: 1, status: 'queued', trigger: 'scheduled', deleted: 0, failed: 0, queryIndex: 0, inflight: null, owner: null, leaseUntil: null, finishedAt: null, stopRequested: null });
+        expect(run!.scheduledFor).toEqual(at(2));
+        expect((await store.runs.queries(id)).map((q) => [q.index, q.entity, q.matched, q.deleted, q.done])).toEqual([
+          [0, 'sessions', null, 0, false],
+          [1, 'session_events', null, 0, false],
+        ]);
+        const skipped = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(4), { status: 'skipped', reason: 'overlap: run 1' }), at(4)));
+        expect(await store.runs.get(skipped)).toMatchObject({ status: 'skipped', reason: 'overlap: run 1', finishedAt: at(4) });
+        expect(await store.runs.queries(skipped)).toEqual([]);
+        expect(await store.runs.events(skipped)).toEqual([{ at: at(4), status: 'skipped', reason: 'overlap: run 1', actor: 'scheduler' }]);
+        expect((await store.runs.active('purge')).map((r) => r.id)).toEqual([id]);
+        expect((await store.runs.list({ job: 'purge' })).map((r) => r.id)).toEqual([skipped, id]);
+      });
+
+      it('an occurrence is recorded once: a second run for the same (job, scheduled_for) is refused, manual runs are not limited', async () => {
+        await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        await expect(store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2), { status: 'skipped' }), at(2)))).rejects.toMatchObject({
+          code: backend === 'pg' ? '23505' : 'SQLITE_CONSTRAINT_UNIQUE',
+        });
+        await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', null), at(3)));
+        await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', null), at(3)));
+        expect(await store.runs.list({ job: 'purge' })).toHaveLength(3);
+      });
+
+      it('take is a compare-and-set: of two processes taking one queued run, exactly one wins', async () => {
+        const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        const other = otherProcess();
+        const results = await Promise.all([
+          store.runs.take(id, 'queued', 'host:1:a', at(32), at(2), at(2)),
+          other.runs.take(id, 'queued', 'host:2:b', at(33), at(3), at(3)),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results[0] ? 'host:1:a' : 'host:2:b';
+        const run = (await store.runs.get(id))!;
+        expect(run).toMatchObject({ status: 'running', owner: winner });
+        expect((await store.runs.events(id)).filter((e) => e.status === 'running')).toEqual([expect.objectContaining({ reason: 'started', actor: winner })]);
+        // The as-of instant and start are fixed by the first take and kept when the run is resumed.
+        const { asOf, startedAt } = run;
+        await store.runs.setStatus(id, 'interrupted', 'owner died', 'test', at(40), { owner: null, lease_until: null });
+        expect(await store.runs.take(id, 'running', 'host:3:c', at(80), at(50), at(50))).toBe(false);
+        expect(await store.runs.take(id, 'interrupted', 'host:3:c', at(80), at(50), at(50))).toBe(true);
+        expect(await store.runs.get(id)).toMatchObject({ status: 'running', owner: 'host:3:c', asOf, startedAt, leaseUntil: at(80) });
+        expect((await store.runs.events(id)).at(-1)).toEqual({ at: at(50), status: 'running', reason: 'resumed from checkpoint (was interrupted)', actor: 'host:3:c' });
+      });
+
+      it('the lease: only the owner renews it; a run whose lease ran out or whose owner is dead is orphaned', async () => {
+        const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        await store.runs.take(id, 'queued', 'host:1:a', at(32), at(2), at(2));
+        expect(await store.runs.renewLease(id, 'host:2:b', at(60))).toBe(false);
+        expect(await store.runs.renewLease(id, 'host:1:a', at(42))).toBe(true);
+        expect((await store.runs.get(id))!.leaseUntil).toEqual(at(42));
+        const alive = () => false;
+        expect(await store.runs.orphaned(at(41), alive)).toEqual([]);
+        expect((await store.runs.orphaned(at(43), alive)).map((r) => r.id)).toEqual([id]);
+        expect((await store.runs.orphaned(at(10), (owner) => owner === 'host:1:a')).map((r) => r.id)).toEqual([id]);
+      });
+
+      it('a stop request reaches a running run only', async () => {
+        const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        expect(await store.runs.requestStop(id, 'cancel', 'cli:ann', at(3))).toBe(false);
+        await store.runs.take(id, 'queued', 'host:1:a', at(32), at(2), at(2));
+        expect(await store.runs.requestStop(id, 'pause', 'cli:ann', at(3))).toBe(true);
+        expect(await store.runs.stopRequest(id)).toEqual({ kind: 'pause', by: 'cli:ann' });
+      });
+
+      it('a checkpoint adds counts, keeps the last key, clears the batch in flight and moves to the next query when done', async () => {
+        const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        await store.runs.setMatched(id, 0, 1200);
+        await store.runs.setInflight(id, 0, [[1], [2], [3]], at(3));
+        expect((await store.runs.get(id))!.inflight).toEqual([[1], [2], [3]]);
+        const failure = (key: string) => ({ queryIndex: 0, entity: 'sessions', key, code: '23503', message: `key ${key} is still referenced` });
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 0, lastKey: [100], done: false, deleted: 98, cascaded: 7, failures: [failure('5'), failure('9')] }, at(3));
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 0, lastKey: [200], done: false, deleted: 100, cascaded: 3, failures: [] }, at(4));
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 0, lastKey: null, done: true, deleted: 0, cascaded: 0, failures: [] }, at(5));
+        expect(await store.runs.get(id)).toMatchObject({ deleted: 198, failed: 2, inflight: null, queryIndex: 1 });
+        const [q0, q1] = await store.runs.queries(id);
+        expect(q0).toEqual({ runId: id, index: 0, entity: 'sessions', matched: 1200, deleted: 198, failed: 2, cascaded: 10, lastKey: [200], done: true });
+        expect(q1).toMatchObject({ index: 1, deleted: 0, lastKey: null, done: false });
+        // Keys as text, composite keys as JSON: both kept exactly.
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 1, lastKey: ['2026-01-01', 'x y'], done: false, deleted: 1, cascaded: 0, failures: [] }, at(6));
+        expect((await store.runs.queries(id))[1]!.lastKey).toEqual(['2026-01-01', 'x y']);
+      });
+
+      it('failure records: a key recorded twice for a query (a batch retried after a crash) is kept once and counted once', async () => {
+        const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        const failure = (index: number, key: string, code = '23503') => ({ queryIndex: index, entity: index === 0 ? 'sessions' : 'session_events', key, code, message: `cannot delete ${key}` });
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 0, lastKey: [9], done: false, deleted: 0, cascaded: 0, failures: [failure(0, '5'), failure(0, '9')] }, at(3));
+        // Many failures in one checkpoint: inserted in chunks, the duplicates among them ignored.
+        const many = Array.from({ length: 450 }, (_, i) => failure(0, String(i + 1)));
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 0, lastKey: [450], done: false, deleted: 0, cascaded: 0, failures: many }, at(4));
+        // The same key in another query is another failure record.
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 1, lastKey: [5], done: false, deleted: 0, cascaded: 0, failures: [failure(1, '5', '23001')] }, at(5));
+        expect((await store.runs.get(id))!.failed).toBe(451);
+        expect((await store.runs.queries(id)).map((q) => q.failed)).toEqual([450, 1]);
+        expect(await store.db('failures').where({ run_id: id }).count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '451' : 451 });
+
+        const latest = await store.failures.list({ run: id, limit: 2 });
+        expect(latest.map((f) => [f.queryIndex, f.key, f.code])).toEqual([
+          [1, '5', '23001'],
+          [0, '450', '23503'],
+        ]);
+        expect(latest[0]).toMatchObject({ runId: id, job: 'purge', entity: 'session_events', message: 'cannot delete 5', at: at(5) });
+        expect(await store.failures.list({ run: id, code: '23001' })).toHaveLength(1);
+        expect(await store.failures.list({ job: 'purge', entity: 'sessions', since: at(4) })).toHaveLength(448);
+        expect(await store.failures.list({ run: id, before: latest[1]!.id, limit: 1000 })).toHaveLength(449);
+        const groups = await store.failures.byCode(id, 2);
+        expect(groups.map((g) => [g.code, g.count, g.examples.map((e) => e.key)])).toEqual([
+          ['23001', 1, ['5']],
+          ['23503', 450, ['5', '9']],
+        ]);
+      });
+
+      it('finished and active runs, and the last outcome of a job', async () => {
+        const first = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        await store.runs.setStatus(first, 'succeeded', '10 deleted', 'host:1:a', at(3), { finished_at: at(3).getTime() });
+        await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(4), { status: 'skipped', reason: 'paused' }), at(4)));
+        const third = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(6)), at(6)));
+        expect(await store.runs.lastFinished('purge')).toMatchObject({ id: first, status: 'succeeded', finishedAt: at(3) });
+        expect((await store.runs.active()).map((r) => r.id)).toEqual([third]);
+        expect((await store.runs.list({ status: 'skipped' })).map((r) => r.scheduledFor)).toEqual([at(4)]);
+      });
+    });
+
+    describe('outbox', () => {
+      let runId: number;
+      beforeEach(async () => {
+        await createJob();
+        runId = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+      });
+
+      const message = (subject: string) => ({ to: ['ops@example.com'], cc: ['cc@example.com'], subject, text: 'text', html: '<p>html</p>', fileName: 'purge-run' });
+
+      it('keeps a notification until it is delivered, retrying at the time it was given', async () => {
+        await store.transaction((trx) => store.outbox.enqueue(trx, { runId, ...message('purge succeeded') }, at(3)));
+        expect(await store.outbox.pendingCount()).toBe(1);
+        const [due] = await store.outbox.due(at(3));
+        expect(due).toMatchObject({ runId, status: 'pending', to: ['ops@example.com'], cc: ['cc@example.com'], subject: 'purge succeeded', attempts: 0, nextAttemptAt: at(3), sentAt: null });
+        await store.outbox.markFailed(due!.id, 'ECONNREFUSED: smtp down', at(33));
+        expect(await store.outbox.due(at(32))).toEqual([]);
+        expect(await store.outbox.nextAttemptAt()).toEqual(at(33));
+        expect(await store.outbox.due(at(33))).toEqual([expect.objectContaining({ attempts: 1, lastError: 'ECONNREFUSED: smtp down' })]);
+        await store.outbox.markSent(due!.id, 'smtp:250 ok', at(34));
+        expect(await store.outbox.forRun(runId)).toMatchObject({ status: 'sent', attempts: 2, lastError: null, location: 'smtp:250 ok', sentAt: at(34) });
+        expect(await store.outbox.pendingCount()).toBe(0);
+        expect(await store.outbox.nextAttemptAt()).toBeNull();
+      });
+
+      it('gives up on a message with no next attempt, and a notification stored in a rolled-back transaction does not exist', async () => {
+        await store.transaction((trx) => store.outbox.enqueue(trx, { runId, ...message('first') }, at(3)));
+        const [due] = await store.outbox.due(at(3));
+        await store.outbox.markFailed(due!.id, '550 no such user', null);
+        expect(await store.outbox.forRun(runId)).toMatchObject({ status: 'dead', attempts: 1 });
+        await expect(
+          store.transaction(async (trx) => {
+            await store.outbox.enqueue(trx, { runId, ...message('second') }, at(4));
+            throw new Error('the run could not be finished');
+          }),
+        ).rejects.toThrow('the run could not be finished');
+        expect(await store.outbox.due(at(100))).toEqual([]);
+      });
+    });
+  });
+});
