@@ -82,7 +82,7 @@ export const jobSchema = z
       .default({ to: [], cc: [], on: 'always' }),
     limits: z
       .strictObject({
-        /** Records per batch; when absent the size adapts to keep each batch transaction near 100 ms. */
+        /** Records per batch; when absent the size adapts to keep each batch transaction near 50 ms. */
         batchSize: z.number().int().min(1).max(100000).optional(),
         maxDeletes: z.number().int().min(0).optional(),
         pauseBetweenBatches: duration.default('0ms'),
