@@ -14,7 +14,8 @@ import {
 } from './civil-calendar';
 import { cronDayMatches, cronTimesOfDay, type CronPlan } from './cron-pattern';
 import type { Schedule } from './schedule';
-import { instantToWall, MAX_ZONE_OFFSET_MS, offsetBoundsNear, resolveWall, type TimeZone } from './zone-time';
+import { earliestInstantAfter } from './wall-search';
+import { instantToWall, type TimeZone } from './zone-time';
 
 /** The calendar repeats every 400 years, so a pattern that fires at all fires within that many days. */
 const MAX_DAYS = GREGORIAN_CYCLE_DAYS + 366;
@@ -45,39 +46,25 @@ export class CronSchedule implements Schedule {
 
   /** The earliest occurrence instant > `threshold`, or null when none within 400 years. */
   firstAfter(threshold: number): number | null {
-    // A wall time whose instant is after `threshold` is after threshold + (smallest offset nearby).
-    const from = threshold + offsetBoundsNear(this.zone, threshold).min;
+    return earliestInstantAfter(this.zone, threshold, (from, visit) => this.visitWalls(from, visit));
+  }
+
+  /** Calls `visit` with the pattern's wall times from `from` on, for up to 400 years, until it returns false. */
+  private visitWalls(from: WallTime, visit: (wall: WallTime) => boolean): void {
     let day = startOfDay(from);
     const lastDay = day + MAX_DAYS * DAY_MS;
-    let best: number | null = null;
     while (day <= lastDay) {
-      if (best !== null && day - MAX_ZONE_OFFSET_MS >= best) break;
       const f = wallFields(day);
       if (!this.plan.months[f.month]) {
         day = wallOf(f.year, f.month + 1, 1);
         continue;
       }
-      if (cronDayMatches(this.plan, f.year, f.month, f.day))
-        best = this.bestOnDay(day, Math.max(0, from - day), threshold, best);
+      if (cronDayMatches(this.plan, f.year, f.month, f.day)) {
+        for (const time of cronTimesOfDay(this.plan, Math.max(0, from - day))) {
+          if (!visit(day + time)) return;
+        }
+      }
       day += DAY_MS;
     }
-    return best;
-  }
-
-  /** The earliest instant > threshold among the day's times at or after `fromTime`, or `best` if earlier. */
-  private bestOnDay(day: WallTime, fromTime: number, threshold: number, best: number | null): number | null {
-    // The walls of one day map to instants within [day - 14h, day + 36h]; offsets sampled beyond
-    // both ends tell whether a DST change falls inside.
-    const before = this.zone.offsetAt(day - DAY_MS);
-    const after = this.zone.offsetAt(day + 2 * DAY_MS);
-    const maxOffset = Math.max(before, after);
-    for (const time of cronTimesOfDay(this.plan, fromTime)) {
-      const wall = day + time;
-      // Wall order and instant order differ only around a DST gap: stop once no later wall can win.
-      if (best !== null && wall - maxOffset >= best) break;
-      const instant = before === after ? wall - before : resolveWall(this.zone, wall).instant;
-      if (instant > threshold && (best === null || instant < best)) best = instant;
-    }
-    return best;
   }
 }

@@ -30,7 +30,7 @@ export function neverOccursReason(schedule: RRuleSchedule): string | null {
 
 /**
  * Sub-daily rules step from the start's time in INTERVAL units, so BYHOUR/BYMINUTE/BYSECOND values off
- * that grid never match (and DAILY with an INTERVAL of whole weeks stays on the start's weekday).
+ * that grid never match.
  */
 function steppedTimeReason(schedule: RRuleSchedule): string | null {
   const { rule } = schedule;
@@ -63,7 +63,10 @@ function steppedTimeReason(schedule: RRuleSchedule): string | null {
   }
 }
 
-/** DAILY and shorter rules: a step of whole weeks stays on the start's weekday; BYSETPOS past the times of a period. */
+/**
+ * DAILY and shorter rules: a step of whole weeks stays on the start's weekday; each period has a fixed
+ * number of times, so a BYSETPOS beyond it never selects one.
+ */
 function fixedPeriodReason(schedule: RRuleSchedule): string | null {
   const { rule, options } = schedule;
   const unit = UNIT_SECONDS[rule.freq];

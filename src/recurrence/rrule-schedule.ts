@@ -28,12 +28,13 @@ import {
 } from './civil-calendar';
 import type { RecurrenceRule } from './rrule-text';
 import type { Schedule } from './schedule';
-import { MAX_ZONE_OFFSET_MS, offsetBoundsNear, resolveWall, type TimeZone } from './zone-time';
+import { earliestInstantAfter } from './wall-search';
+import { MAX_ZONE_OFFSET_MS, type TimeZone } from './zone-time';
 
 const RRULE_LAST_WALL = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** Every search covers at least this many years after its starting point (and at most 400 more). */
 export const SEARCH_YEARS = 400;
-/** Occurrences looked at in one query; far more than a query needs (a DST change at SECONDLY: 7200). */
+/** Occurrences looked at in one query: far more than any query needs; reaching it is a bug, reported. */
 const MAX_VISITS = 500_000;
 
 /** rrule numbers weekdays 0 = MO ... 6 = SU; civil-calendar 0 = Sunday. */
@@ -178,23 +179,22 @@ export class RRuleSchedule implements Schedule {
   nextOccurrence(after: Date): Date | null {
     const threshold = after.getTime();
     if (Number.isNaN(threshold)) throw new TypeError('nextOccurrence: `after` is an invalid Date');
-    if (this.endInstant !== undefined && threshold >= this.endInstant) return null;
-    // A wall time whose instant is after `threshold` is after threshold + (smallest offset nearby).
-    const from = Math.max(this.startWall, threshold + offsetBoundsNear(this.zone, threshold).min);
+    const { endInstant } = this;
+    if (endInstant !== undefined && threshold >= endInstant) return null;
     const endWall = this.endWall;
-    if (endWall !== undefined && from > endWall) return null;
-    let best: number | null = null;
-    visitOccurrences(this.options, this.anchorFor(from), from, (wall) => {
-      if (endWall !== undefined && wall > endWall) return false;
-      if (this.endInstant !== undefined && wall - MAX_ZONE_OFFSET_MS > this.endInstant) return false;
-      const { instant, maxOffset } = resolveWall(this.zone, wall);
-      const allowed = this.endInstant === undefined || instant <= this.endInstant;
-      if (allowed && instant > threshold && (best === null || instant < best)) best = instant;
-      // Wall order and instant order differ only around a DST gap: keep looking while a later wall
-      // time could still have an earlier instant than the best so far.
-      return best === null || wall - maxOffset < best;
-    });
-    return best === null ? null : new Date(best);
+    const next = earliestInstantAfter(
+      this.zone,
+      threshold,
+      (from, visit) => visitOccurrences(this.options, this.anchorFor(from), from, visit),
+      {
+        fromWall: this.startWall,
+        wallAllowed: (wall) =>
+          (endWall === undefined || wall <= endWall) &&
+          (endInstant === undefined || wall - MAX_ZONE_OFFSET_MS <= endInstant),
+        instantAllowed: (instant) => endInstant === undefined || instant <= endInstant,
+      },
+    );
+    return next === null ? null : new Date(next);
   }
 
   /** The wall time of the COUNT-th occurrence (before the schedule's start when there is none). */

@@ -99,7 +99,6 @@ export function parseRecurrence(source: string): { rule: RecurrenceRule | null; 
   const problems: string[] = [];
   const rule: RecurrenceRule = { text, freq: Frequency.DAILY, interval: 1 };
   const seen = new Set<string>();
-  let hasFreq = false;
   for (const part of text
     .toUpperCase()
     .split(';')
@@ -124,10 +123,7 @@ export function parseRecurrence(source: string): { rule: RecurrenceRule | null; 
         const freq = FREQUENCIES[value];
         if (freq === undefined)
           bad(`FREQ=${value} is not one of ${Object.keys(FREQUENCIES).join(', ')}; e.g. FREQ=DAILY`);
-        else {
-          rule.freq = freq;
-          hasFreq = true;
-        }
+        else rule.freq = freq;
         break;
       }
       case 'INTERVAL':
@@ -170,7 +166,7 @@ export function parseRecurrence(source: string): { rule: RecurrenceRule | null; 
         );
     }
   }
-  if (!hasFreq && !seen.has('FREQ'))
+  if (!seen.has('FREQ'))
     problems.push(
       `${label} has no FREQ: start it with FREQ=DAILY (or YEARLY, MONTHLY, WEEKLY, HOURLY, MINUTELY, SECONDLY)`,
     );

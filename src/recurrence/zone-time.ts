@@ -97,8 +97,8 @@ export function instantToWall(zone: TimeZone, instant: number): WallTime {
 
 export interface ResolvedWall {
   instant: number;
-  /** The larger of the offsets in force around this wall time: instant >= wall - maxOffset. */
-  maxOffset: number;
+  /** When the wall time is in a spring-forward gap: the first wall time after the gap; else null. */
+  gapEnd: WallTime | null;
 }
 
 /** The instant of a wall time, per the DST rule above. */
@@ -106,14 +106,26 @@ export function resolveWall(zone: TimeZone, wall: WallTime): ResolvedWall {
   // Around a transition, the offsets a day before and a day after differ; each is a candidate.
   const before = zone.offsetAt(wall - DAY_MS);
   const after = zone.offsetAt(wall + DAY_MS);
-  const maxOffset = Math.max(before, after);
   let earliest: number | null = null;
   for (const offset of before === after ? [before] : [before, after]) {
     const instant = wall - offset;
     if (zone.offsetAt(instant) === offset && (earliest === null || instant < earliest)) earliest = instant;
   }
+  if (earliest !== null) return { instant: earliest, gapEnd: null };
   // No candidate reads back as this wall time: it is in a gap; use the offset before the gap.
-  return { instant: earliest ?? wall - before, maxOffset };
+  const instant = wall - before;
+  const transition = firstInstantWithOffset(zone, instant - (after - before), instant, after);
+  return { instant, gapEnd: transition + after };
+}
+
+/** The first instant in (low, high] whose offset is `offset` (offsetAt(high) must be `offset`). */
+function firstInstantWithOffset(zone: TimeZone, low: number, high: number, offset: number): number {
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (zone.offsetAt(mid) === offset) high = mid;
+    else low = mid;
+  }
+  return high;
 }
 
 export function wallToInstant(zone: TimeZone, wall: WallTime): number {
@@ -121,10 +133,12 @@ export function wallToInstant(zone: TimeZone, wall: WallTime): number {
 }
 
 /**
- * The smallest and largest offsets in force within a day of `instant`. A wall time whose instant is
- * later than `instant` is later than `instant + min` (used to start searches without a blind margin).
+ * The earliest wall time whose instant can be later than `instant`: its own wall time, except just
+ * after a spring-forward, where wall times in the gap (read with the earlier offset) land after it too.
  */
-export function offsetBoundsNear(zone: TimeZone, instant: number): { min: number; max: number } {
-  const offsets = [zone.offsetAt(instant - DAY_MS), zone.offsetAt(instant), zone.offsetAt(instant + DAY_MS)];
-  return { min: Math.min(...offsets), max: Math.max(...offsets) };
+export function earliestWallAfter(zone: TimeZone, instant: number): WallTime {
+  const now = zone.offsetAt(instant);
+  const dayBefore = zone.offsetAt(instant - DAY_MS);
+  if (dayBefore < now && zone.offsetAt(instant - (now - dayBefore)) === dayBefore) return instant + dayBefore;
+  return instant + now;
 }

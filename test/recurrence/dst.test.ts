@@ -2,6 +2,7 @@
  * DST: a wall time in a spring-forward gap runs once, moved forward by the gap (02:30 -> 03:30); a wall
  * time that happens twice runs once, at the first (daylight-time) instant. RRULE and cron agree.
  */
+import { DateTime } from 'luxon';
 import type { ScheduleSpec } from '../../src/recurrence';
 import { occurrences, schedule } from './occurrences';
 
@@ -220,5 +221,51 @@ describe('sub-daily rules follow the wall clock across DST changes', () => {
       '2026-03-30T00:30:00.000Z', // 02:30 CEST
       '2026-03-31T00:30:00.000Z',
     ]);
+  });
+});
+
+/**
+ * An independent oracle: every matching wall time of a year, turned into instants with luxon
+ * (getPossibleOffsets, earliest first; a time in a gap as luxon moves it), sorted and without repeats.
+ */
+describe('a whole year agrees with luxon, wall time by wall time', () => {
+  const minutes = [0, 30];
+  const hours = [0, 1, 2, 3, 23];
+  function expectedYear(zone: string, year: number): string[] {
+    const instants = new Set<number>();
+    for (
+      let day = DateTime.fromObject({ year, month: 1, day: 1 }, { zone: 'UTC' });
+      day.year === year;
+      day = day.plus({ days: 1 })
+    ) {
+      for (const hour of hours) {
+        for (const minute of minutes) {
+          const local = DateTime.fromObject({ year, month: day.month, day: day.day, hour, minute }, { zone });
+          instants.add(Math.min(...local.getPossibleOffsets().map((d) => d.toMillis())));
+        }
+      }
+    }
+    return [...instants].sort((a, b) => a - b).map((t) => new Date(t).toISOString());
+  }
+
+  it.each([
+    'Europe/Berlin',
+    'America/New_York',
+    'Australia/Lord_Howe',
+    'America/Santiago',
+    'America/St_Johns',
+  ])('%s', (zone) => {
+    const expected = expectedYear(zone, 2026);
+    const first = new Date(new Date(expected[0]!).getTime() - 1);
+    for (const spec of [
+      { timezone: zone, start: '2025-12-01', cron: `${minutes.join(',')} ${hours.join(',')} * * *` },
+      {
+        timezone: zone,
+        start: '2025-12-01',
+        recurrence: `FREQ=DAILY;BYHOUR=${hours.join(',')};BYMINUTE=${minutes.join(',')}`,
+      },
+    ]) {
+      expect(occurrences(schedule(spec), first, expected.length)).toEqual(expected);
+    }
   });
 });

@@ -60,7 +60,7 @@ describe('1000 occurrences in a row', () => {
 
 describe('long runs', () => {
   it('a minutely cron for a whole year in Berlin: every local minute once, the spring gap merged', () => {
-    const s = schedule({ timezone: 'Europe/Berlin', cron: '* * * * *' });
+    const s = schedule({ timezone: 'Europe/Berlin', start: '2025-12-01', cron: '* * * * *' });
     let previous: Date | null = new Date('2025-12-31T22:59:59Z'); // 23:59:59 local, 31 Dec 2025
     const end = new Date('2026-12-31T23:00:00Z').getTime(); // 00:00 local, 1 Jan 2027
     let count = 0;
