@@ -1,18 +1,23 @@
 /**
  * `npm run bench`: Sweeper's delete rate against one plain `DELETE ... WHERE` on an identical copy of
  * the same SQLite file, measured in the same run, as a ratio; plus Sweeper's longest batch
- * transaction and each phase's peak RSS. Reports whether the aims are met and exits 0 either way;
- * exits 1 only when the results are wrong (the two deleted different rows, or the run failed).
- * BENCH_ROWS (default 1000000) sizes the table; BENCH_KEEP=1 keeps the temp folder.
+ * transaction and each phase's peak RSS. Then the same on Postgres, and the case where 0.1% of the
+ * matching rows are held by a foreign key (bench/pg-report.ts). Reports whether the aims are met and
+ * exits 0 either way; exits 1 only when the results are wrong (the two deleted different rows, or the
+ * run failed). BENCH_ROWS (default 1000000) sizes the tables; BENCH_POSTGRES=0 skips the Postgres
+ * phases; BENCH_KEEP=1 keeps the temp folder.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import type { HealthzResult } from './healthz-phase';
 import { runPhase, type BaselineResult, type SweeperResult } from './phase-io';
+import { runPostgresBench } from './pg-report';
 import { buildSeed } from './seed';
 
 const AIM_RATIO = 0.9;
 const AIM_BATCH_MS = 250;
+const AIM_HEALTHZ_MS = 100;
 
 function rowsFromEnv(): number {
   const text = process.env.BENCH_ROWS ?? '1000000';
@@ -36,7 +41,9 @@ async function main(): Promise<number> {
     const baselineFile = path.join(dir, 'baseline', 'app.db');
     const sweeperDir = path.join(dir, 'sweeper');
     const sweeperFile = path.join(sweeperDir, 'app.db');
-    for (const file of [baselineFile, sweeperFile]) {
+    const healthzDir = path.join(dir, 'healthz');
+    const healthzFile = path.join(healthzDir, 'app.db');
+    for (const file of [baselineFile, sweeperFile, healthzFile]) {
       mkdirSync(path.dirname(file), { recursive: true });
       copyFileSync(seedFile, file);
     }
@@ -44,11 +51,14 @@ async function main(): Promise<number> {
     const baseline = await runPhase<BaselineResult>('baseline-phase.ts', [baselineFile, String(seed.cutoffMs)]);
     process.stderr.write('running Sweeper ...\n');
     const sweeper = await runPhase<SweeperResult>('sweeper-phase.ts', [sweeperDir, sweeperFile, String(baseline.deleted)]);
+    process.stderr.write('running the daemon with /healthz probed during the run ...\n');
+    const healthz = await runPhase<HealthzResult>('healthz-phase.ts', [healthzDir, healthzFile]);
 
     const wrong: string[] = [];
     if (baseline.deleted !== seed.matched) wrong.push(`the baseline deleted ${count(baseline.deleted)} rows, but ${count(seed.matched)} were seeded older than 30 days`);
     if (sweeper.deleted !== baseline.deleted) wrong.push(`Sweeper deleted ${count(sweeper.deleted)} rows, the baseline ${count(baseline.deleted)}`);
     if (baseline.journalMode !== sweeper.journalMode) wrong.push(`journal modes differ: baseline ${baseline.journalMode}, Sweeper ${sweeper.journalMode}`);
+    if (healthz.deleted !== baseline.deleted) wrong.push(`the daemon's run deleted ${count(healthz.deleted)} rows, the baseline ${count(baseline.deleted)}`);
     if (baseline.synchronous !== sweeper.synchronous) wrong.push(`synchronous differs: baseline ${baseline.synchronous}, Sweeper ${sweeper.synchronous}`);
 
     const ratio = sweeper.rowsPerSecond / baseline.rowsPerSecond;
@@ -70,8 +80,16 @@ async function main(): Promise<number> {
       `  ratio          Sweeper / baseline rows/s = ${ratio.toFixed(2)}   (aim >= ${AIM_RATIO}: ${aim(ratio >= AIM_RATIO)})`,
       `  longest batch  ${sweeper.longestBatchMs.toFixed(1)} ms   (aim <= ${AIM_BATCH_MS} ms: ${aim(sweeper.longestBatchMs <= AIM_BATCH_MS)}); the baseline holds its write lock ${(baseline.seconds * 1000).toFixed(0)} ms`,
       `  peak RSS       baseline ${mib(baseline.maxRssKiB)}, Sweeper ${mib(sweeper.maxRssKiB)}`,
+      '',
+      `  /healthz       the daemon runs the same job (POST /api/jobs/:name/run) on a third copy; a worker thread asks /healthz back to back`,
+      `                 ${count(healthz.probes)} answers during the ${healthz.seconds.toFixed(1)} s run: p50 ${healthz.p50Ms.toFixed(1)} ms, p99 ${healthz.p99Ms.toFixed(1)} ms, longest ${healthz.maxMs.toFixed(1)} ms   (aim p99 < ${AIM_HEALTHZ_MS} ms: ${aim(healthz.p99Ms < AIM_HEALTHZ_MS)})`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (process.env.BENCH_POSTGRES !== '0') {
+      const postgres = await runPostgresBench(rows, dir);
+      process.stdout.write(`\n${postgres.lines.join('\n')}\n`);
+      wrong.push(...postgres.wrong);
+    }
     if (wrong.length > 0) {
       process.stderr.write(`RESULTS ARE WRONG:\n${wrong.map((w) => `  - ${w}`).join('\n')}\n`);
       return 1;

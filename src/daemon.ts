@@ -95,7 +95,9 @@ export class Daemon {
   async recoverRuns(): Promise<void> {
     const { store, clock, logger } = this.app;
     for (const run of await store.runs.orphaned(clock.now(), isDeadOwner)) {
-      await store.runs.setStatus(run.id, 'interrupted', `owner ${run.owner ?? 'unknown'} stopped renewing its lease; resuming from the checkpoint`, this.app.owner, clock.now(), { owner: null, lease_until: null });
+      // Compare-and-set: another daemon may have resumed it since the list was read, or the owner renewed late.
+      const reason = `owner ${run.owner ?? 'unknown'} stopped renewing its lease; resuming from the checkpoint`;
+      if (!(await store.runs.markInterrupted(run, reason, this.app.owner, clock.now()))) logger.debug({ run: run.id }, 'orphaned run was taken over or renewed meanwhile');
     }
     for (const run of await store.runs.active()) {
       if (this.queue.isActive(run.id) || run.status === 'running') continue;

@@ -6,7 +6,7 @@ import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
 import { countMatching, deleteMatching, countCascaded, keyColumns, selectMatchingKeys, countExistingKeys } from '../query/compile';
 import type { Store } from '../store/store';
-import type { Key, RunRecord, RunQueryRecord } from '../store/runs-repository';
+import { isLeaseLost, leaseLost, type Key, type RunRecord, type RunQueryRecord } from '../store/runs-repository';
 import type { Targets } from '../targets/registry';
 import { deleteBatch } from './batch';
 import { BatchSizer } from './batch-size';
@@ -51,8 +51,17 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
   if (!(await store.runs.take(runId, from, deps.owner, new Date(clock.now().getTime() + deps.leaseMs), clock.now(), clock.now()))) {
     throw new SweeperError('CONFLICT', `run ${runId} of job "${job.name}" was taken by another process`);
   }
+  /** Set when a renewal finds the run held by another process: this one stops at once, finishing nothing. */
+  let lostLease = false;
   const heartbeat = setInterval(() => {
-    store.runs.renewLease(runId, deps.owner, new Date(clock.now().getTime() + deps.leaseMs)).catch((e: unknown) => log.warn({ err: toError(e) }, 'lease renewal failed'));
+    store.runs
+      .renewLease(runId, deps.owner, new Date(clock.now().getTime() + deps.leaseMs))
+      .then((held) => {
+        if (held || lostLease) return;
+        lostLease = true;
+        log.warn('lease lost: another process resumed this run after the lease ran out; stopping at once without finishing it');
+      })
+      .catch((e: unknown) => log.warn({ err: toError(e) }, 'lease renewal failed'));
   }, Math.max(1000, deps.leaseMs / 3));
   heartbeat.unref();
   const finish = async (status: Parameters<typeof finishRun>[0]['status'], reason: string, actor = deps.owner) => {
@@ -66,6 +75,7 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
       now: clock.now(),
       nextRunAt: await deps.nextRunAt(job.name),
       failuresCommand: deps.failuresCommand(runId),
+      owner: deps.owner,
     });
     const run = (await store.runs.get(runId))!;
     log.info({ status: run.status, deleted: run.deleted, failed: run.failed, reason }, `run ${run.status}`);
@@ -74,6 +84,7 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
   let stop: { reason: StopReason; by: string } | null = null;
   /** At each batch boundary: this process stopping, or an operator's cancel/pause from anywhere. */
   const stopCheck = async (): Promise<boolean> => {
+    if (lostLease) throw leaseLost(runId, deps.owner);
     if (signal.aborted) stop = { reason: signal.reason as StopReason, by: deps.owner };
     else {
       const requested = await store.runs.stopRequest(runId);
@@ -126,6 +137,11 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
       : await finish('succeeded', `${done.deleted} deleted`);
   } catch (error) {
     const e = toError(error);
+    if (isLeaseLost(e)) {
+      // Another process resumed the run after this one's lease ran out: it is theirs to finish.
+      log.warn({ err: e }, 'run stopped: another process holds it now');
+      throw e;
+    }
     log.error({ err: e }, 'run failed');
     return await finish('failed', e.message);
   } finally {
@@ -174,7 +190,7 @@ async function runQuery(
   if (inflight && inflight.length > 0) {
     // The process died after deleting this batch but before its checkpoint: what is gone was ours.
     const still = await countExistingKeys(knex, query.entity, keyCols, inflight);
-    await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey: null, done: false, deleted: inflight.length - still, cascaded: 0, failures: [] }, clock.now());
+    await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey: null, done: false, deleted: inflight.length - still, cascaded: 0, failures: [], owner: deps.owner }, clock.now());
     reporter.add(query.index, inflight.length - still, 0);
   }
   let lastKey = state.lastKey;
@@ -185,10 +201,10 @@ async function runQuery(
     const rows = await selectMatchingKeys(knex, query.definition, query.context, lastKey, sizer.next());
     const keys: Key[] = rows.map((r) => keyCols.map((c) => (r as Record<string, unknown>)[c]));
     if (keys.length === 0) {
-      await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey, done: true, deleted: 0, cascaded: 0, failures: [] }, clock.now());
+      await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey, done: true, deleted: 0, cascaded: 0, failures: [], owner: deps.owner }, clock.now());
       return 'done';
     }
-    await store.runs.setInflight(runId, query.index, keys, clock.now());
+    await store.runs.setInflight(runId, query.index, keys, clock.now(), deps.owner);
     const started = performance.now();
     const result = await withRetry(() => deleteBatch(knex, keys, ops), signal);
     const transactionMs = performance.now() - started;
@@ -196,7 +212,7 @@ async function runQuery(
     deps.onBatch?.({ job: job.name, entity: query.entity.name, queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
     lastKey = keys[keys.length - 1]!;
     await store.runs.checkpoint(
-      { runId, job: job.name, index: query.index, lastKey, done: false, deleted: result.deleted, cascaded: result.cascaded, failures: result.failures },
+      { runId, job: job.name, index: query.index, lastKey, done: false, deleted: result.deleted, cascaded: result.cascaded, failures: result.failures, owner: deps.owner },
       clock.now(),
     );
     reporter.add(query.index, result.deleted, result.failures.length);

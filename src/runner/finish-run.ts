@@ -15,6 +15,8 @@ export interface FinishOptions {
   nextRunAt: Date | null;
   /** The CLI command that lists every failure of this run. */
   failuresCommand: string;
+  /** The process that executes the run: the run is finished only while it still holds it. */
+  owner?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function finishRun(o: FinishOptions): Promise<void> {
   const extra: Record<string, unknown> = { owner: null, lease_until: null, inflight: null };
   if (finished) extra.finished_at = o.now.getTime();
   await store.transaction(async (trx) => {
-    await store.runs.setStatus(o.runId, o.status as RunStatus, o.reason, o.actor, o.now, extra, trx);
+    await store.runs.setStatus(o.runId, o.status as RunStatus, o.reason, o.actor, o.now, extra, trx, o.owner);
     if (notification) {
       await store.outbox.enqueue(
         trx,

@@ -1,7 +1,7 @@
 import type { App } from '../app';
 import { NotFoundError, SweeperError } from '../errors';
 import { JobRegistry } from '../scheduler/job-registry';
-import { LEASE_MS } from './runner-deps';
+import { leaseMsFrom } from './runner-deps';
 
 /**
  * Creates a run of a job outside its schedule (`run <job>`, or an operator's POST). Refused while the
@@ -21,7 +21,7 @@ export async function createManualRun(app: App, jobName: string, actor: string, 
     }
     return app.store.runs.create(
       trx,
-      { job: job.name, jobVersion: version, status: 'queued', reason: `run now, asked by ${actor}`, trigger: 'manual', scheduledFor: null, requestedBy: actor, entities: job.queries.map((q) => q.entity), lease: options.executeHere ? { owner: app.owner, until: new Date(app.clock.now().getTime() + LEASE_MS) } : undefined },
+      { job: job.name, jobVersion: version, status: 'queued', reason: `run now, asked by ${actor}`, trigger: 'manual', scheduledFor: null, requestedBy: actor, entities: job.queries.map((q) => q.entity), lease: options.executeHere ? { owner: app.owner, until: new Date(app.clock.now().getTime() + leaseMsFrom(app.env)) } : undefined },
       app.clock.now(),
     );
   });

@@ -1,9 +1,21 @@
 import type { App } from '../app';
+import { SweeperError } from '../errors';
 import type { RunnerDeps } from './execute-run';
 import type { Progress } from './progress';
 
 /** A run's lease: renewed by heartbeat every third of it; another process may resume the run after. */
 export const LEASE_MS = 30_000;
+
+/** The lease: `SWEEPER_LEASE_MS` from the environment (tests shorten it), else LEASE_MS. */
+export function leaseMsFrom(env: Record<string, string | undefined>): number {
+  const text = env.SWEEPER_LEASE_MS;
+  if (text === undefined || text === '') return LEASE_MS;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 1000) {
+    throw new SweeperError('INVALID_CONFIG', `SWEEPER_LEASE_MS="${text}" is not a whole number of milliseconds of at least 1000`);
+  }
+  return ms;
+}
 
 export function runnerDeps(app: App, onProgress?: (p: Progress) => void, onBatch?: RunnerDeps['onBatch']): RunnerDeps {
   return {
@@ -12,7 +24,7 @@ export function runnerDeps(app: App, onProgress?: (p: Progress) => void, onBatch
     clock: app.clock,
     logger: app.logger,
     owner: app.owner,
-    leaseMs: LEASE_MS,
+    leaseMs: leaseMsFrom(app.env),
     failuresCommand: (runId) => `sweeper --config ${app.config.displayFile} failures --run ${runId}`,
     nextRunAt: async (job) => (await app.store.jobs.get(job))?.nextRunAt ?? null,
     onProgress,

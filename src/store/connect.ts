@@ -7,6 +7,12 @@ export function storeDialect(client: string): StoreDialect {
   return client === 'pg' || client === 'postgres' || client === 'postgresql' ? 'pg' : 'sqlite';
 }
 
+/** The dialect of an open knex instance or transaction of the state store. */
+export function dialectOfStore(db: Knex): StoreDialect {
+  const client: unknown = (db.client as { config?: { client?: unknown } }).config?.client;
+  return storeDialect(typeof client === 'string' ? client : '');
+}
+
 /**
  * Opens the state store. SQLite runs in WAL mode with synchronous=NORMAL: a checkpoint after every
  * batch must be cheap, and WAL keeps committed checkpoints across a process crash.

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { driverErrorCode } from '../errors';
+import { dialectOfStore } from './connect';
 import { toBool, toDate, toMs, toNumber } from './values';
 
 export interface JobRecord {
@@ -63,38 +65,53 @@ export class JobsRepository {
   /**
    * Records a job's definition. A changed definition becomes a new version; runs keep the version
    * they started with. `nextRunAt` is set by the caller from the schedule when it changed.
+   *
+   * Several daemons register the same jobs when they start: with Postgres the job's row is locked while
+   * it is compared, so one of them makes the new version and the others find it unchanged; two that
+   * both insert a new job collide on its primary key, and the loser tries again and finds it there.
    */
   async upsert(job: JobSync, nextRunAt: (existing: JobRecord | null, changed: boolean) => Date | null, now: Date) {
-    return this.db.transaction(async (trx) => {
-      const existing = await this.get(job.name, trx);
-      const changed = !existing || existing.hash !== job.hash || existing.removedAt !== null;
-      const version = existing ? (existing.hash === job.hash ? existing.version : existing.version + 1) : 1;
-      const next = nextRunAt(existing, changed);
-      const row = {
-        version,
-        definition: job.definition,
-        hash: job.hash,
-        target: job.target,
-        schedule: job.schedule,
-        timezone: job.timezone,
-        start_at: toMs(job.startAt),
-        next_run_at: toMs(next),
-        removed_at: null,
-        updated_at: toMs(now),
-      };
-      if (!existing) {
-        await trx('jobs').insert({ name: job.name, ...row, paused: false, created_at: toMs(now) });
-      } else if (changed) {
-        await trx('jobs').where({ name: job.name }).update(row);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((trx) => this.upsertIn(trx, job, nextRunAt, now));
+      } catch (error) {
+        if (attempt >= 3 || !isUniqueViolation(error)) throw error;
       }
-      if (!existing || existing.version !== version) {
-        await trx('job_versions')
-          .insert({ job: job.name, version, definition: job.definition, hash: job.hash, created_at: toMs(now) })
-          .onConflict(['job', 'version'])
-          .ignore();
-      }
-      return { version, changed, nextRunAt: changed ? next : existing.nextRunAt };
-    });
+    }
+  }
+
+  private async upsertIn(trx: Knex.Transaction, job: JobSync, nextRunAt: (existing: JobRecord | null, changed: boolean) => Date | null, now: Date) {
+    const q = trx('jobs').where({ name: job.name });
+    if (dialectOfStore(trx) === 'pg') q.forUpdate();
+    const found = (await q.first()) as Record<string, unknown> | undefined;
+    const existing = found ? fromRow(found) : null;
+    const changed = !existing || existing.hash !== job.hash || existing.removedAt !== null;
+    const version = existing ? (existing.hash === job.hash ? existing.version : existing.version + 1) : 1;
+    const next = nextRunAt(existing, changed);
+    const row = {
+      version,
+      definition: job.definition,
+      hash: job.hash,
+      target: job.target,
+      schedule: job.schedule,
+      timezone: job.timezone,
+      start_at: toMs(job.startAt),
+      next_run_at: toMs(next),
+      removed_at: null,
+      updated_at: toMs(now),
+    };
+    if (!existing) {
+      await trx('jobs').insert({ name: job.name, ...row, paused: false, created_at: toMs(now) });
+    } else if (changed) {
+      await trx('jobs').where({ name: job.name }).update(row);
+    }
+    if (!existing || existing.version !== version) {
+      await trx('job_versions')
+        .insert({ job: job.name, version, definition: job.definition, hash: job.hash, created_at: toMs(now) })
+        .onConflict(['job', 'version'])
+        .ignore();
+    }
+    return { version, changed, nextRunAt: changed ? next : existing.nextRunAt };
   }
 
   async definitionAt(name: string, version: number): Promise<string> {
@@ -164,4 +181,10 @@ export class JobsRepository {
       .orderBy('next_run_at')) as Record<string, unknown>[];
     return rows.map(fromRow);
   }
+}
+
+/** A primary key or unique constraint refused a row: SQLSTATE 23505, or SQLite's constraint codes. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

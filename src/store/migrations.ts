@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
+import { dialectOfStore } from './connect';
 
 /**
  * The state store's schema. Append-only once landed: never edit a migration, add the next one.
@@ -155,6 +156,23 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0003_entity_leases',
+    async up(knex) {
+      // One row per target entity a running run deletes from (`target:entity`): runs in different
+      // processes never delete from the same entity at once. Held with the run's lease and renewed with it.
+      await knex.schema.createTable('entity_leases', (t) => {
+        t.string('entity').primary();
+        t.integer('run_id').notNullable().references('runs.id').onDelete('CASCADE');
+        t.string('owner').notNullable();
+        t.bigInteger('lease_until').notNullable();
+        t.index(['run_id']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('entity_leases');
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {
@@ -184,8 +202,28 @@ export async function assertSchemaNotNewer(knex: Knex): Promise<void> {
   }
 }
 
-/** Brings the store's schema up to date. Returns the names of the migrations it applied. */
+/** Key of the Postgres advisory lock that serialises migrations of the state store ("sweepe" in ASCII: fits a JS number exactly). */
+const MIGRATION_LOCK_KEY = 0x737765657065;
+
+/**
+ * Brings the store's schema up to date. Returns the names of the migrations it applied.
+ *
+ * With Postgres several daemons may start together on one store: knex's own lock row makes the others
+ * fail at once ("Migration table is already locked"), and creating its tables races. So the migration
+ * runs under a transaction-scoped advisory lock: the others wait, then find nothing left to do. Under
+ * that lock nobody else is migrating, so a knex lock row left set by a process that died mid-migration
+ * is stale and is cleared. (The lock holds one pooled connection while the migrations use another.)
+ */
 export async function migrateStore(knex: Knex): Promise<string[]> {
+  if (dialectOfStore(knex) !== 'pg') return migrateUnlocked(knex);
+  return knex.transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+    await knex.migrate.forceFreeMigrationsLock(migrationConfig);
+    return migrateUnlocked(knex);
+  });
+}
+
+async function migrateUnlocked(knex: Knex): Promise<string[]> {
   await assertSchemaNotNewer(knex);
   const [, applied] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];
   return applied;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOfStore } from './connect';
 import { parseJson, toDate, toMs, toNumber } from './values';
 
 export type OutboxStatus = 'pending' | 'sent' | 'dead';
@@ -50,6 +51,13 @@ function fromRow(r: Record<string, unknown>): OutboxMessage {
   };
 }
 
+/**
+ * With a Postgres store (several daemons), a message handed out by `due` is hidden from the other
+ * daemons this long, so that one daemon sends it; a daemon that dies while sending leaves it to be
+ * retried by any daemon after this time.
+ */
+export const OUTBOX_CLAIM_MS = 10 * 60_000;
+
 export class OutboxRepository {
   constructor(private readonly db: Knex) {}
 
@@ -69,7 +77,27 @@ export class OutboxRepository {
     });
   }
 
+  /**
+   * Messages due for delivery, oldest first. With Postgres they are also claimed for this process
+   * (hidden from other daemons for OUTBOX_CLAIM_MS; rows another daemon is claiming are skipped), so a
+   * notification is sent by one daemon, not by each; markSent/markFailed then settle them. SQLite serves
+   * one daemon: there it is a plain read.
+   */
   async due(now: Date, limit = 20): Promise<OutboxMessage[]> {
+    if (dialectOfStore(this.db) === 'pg') {
+      const result = (await this.db.raw(
+        `with picked as (
+           select id, next_attempt_at from outbox
+           where status = 'pending' and next_attempt_at <= ?
+           order by id limit ? for update skip locked)
+         update outbox o set next_attempt_at = ? from picked where o.id = picked.id
+         returning o.*, picked.next_attempt_at as due_at`,
+        [toMs(now), limit, toMs(now)! + OUTBOX_CLAIM_MS],
+      )) as { rows: Record<string, unknown>[] };
+      return result.rows
+        .map((r) => fromRow({ ...r, next_attempt_at: r.due_at }))
+        .sort((a, b) => a.id - b.id);
+    }
     const rows = (await this.db('outbox')
       .where({ status: 'pending' })
       .where('next_attempt_at', '<=', toMs(now))

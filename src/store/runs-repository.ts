@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { SweeperError } from '../errors';
 import { parseJson, toBool, toDate, toMs, toNumber } from './values';
 
 export const RUN_STATUSES = [
@@ -7,6 +8,8 @@ export const RUN_STATUSES = [
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running', 'interrupted', 'paused'];
 export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped'];
+/** Statuses a run waits in, from which a process may take it to execute it. */
+export const TAKEABLE_STATUSES: RunStatus[] = ['queued', 'interrupted', 'paused'];
 export type RunTrigger = 'scheduled' | 'manual';
 export type Key = unknown[];
 
@@ -105,6 +108,33 @@ export interface NewRun {
   lease?: { owner: string; until: Date };
 }
 
+/** What a conditional status change expects to find: the run as the caller saw it. */
+export interface RunExpectation {
+  status: RunStatus;
+  /** The owner seen (null: none); omitted: any owner. */
+  owner?: string | null;
+  /** The lease seen; omitted: any lease. */
+  leaseUntil?: Date | null;
+}
+
+/**
+ * Thrown when a process writes to a run it no longer holds: another daemon took it over after its lease
+ * ran out. The writer must stop at once, without finishing the run: it belongs to the new owner.
+ */
+export function leaseLost(runId: number, owner: string): SweeperError {
+  return new SweeperError('CONFLICT', `run ${runId} is no longer held by ${owner}: another process took it over after its lease ran out`, {
+    context: { runId, owner, leaseLost: true },
+  });
+}
+
+/** Whether `error` is `leaseLost`'s: the process must stop without finishing the run. */
+export function isLeaseLost(error: unknown): boolean {
+  return error instanceof SweeperError && error.code === 'CONFLICT' && error.context.leaseLost === true;
+}
+
+/** Thrown inside take's transaction to roll it back when an entity is leased by another run. */
+const ENTITIES_BUSY = Symbol('entities busy');
+
 export interface RunFilter {
   job?: string;
   status?: RunStatus;
@@ -170,7 +200,11 @@ export class RunsRepository {
     return row ? runFromRow(row) : null;
   }
 
-  /** Changes a run's status, recording the reason and who asked. */
+  /**
+   * Changes a run's status, recording the reason and who asked. With `expectedOwner`, only while that
+   * process still holds the run (else `leaseLost` is thrown and nothing changes): a process that lost
+   * its run to another daemon must not finish it.
+   */
   async setStatus(
     id: number,
     status: RunStatus,
@@ -179,36 +213,144 @@ export class RunsRepository {
     now: Date,
     extra: Record<string, unknown> = {},
     trx: Knex = this.db,
+    expectedOwner?: string,
   ): Promise<void> {
-    await trx('runs').where({ id }).update({ status, reason, updated_at: toMs(now), ...extra });
+    const q = trx('runs').where({ id });
+    if (expectedOwner !== undefined) q.where({ owner: expectedOwner });
+    const n = await q.update({ status, reason, updated_at: toMs(now), ...extra });
+    if (expectedOwner !== undefined && n !== 1) throw leaseLost(id, expectedOwner);
+    if (status !== 'running') await trx('entity_leases').where({ run_id: id }).del();
     await trx('run_events').insert({ run_id: id, at: toMs(now), status, reason, actor });
   }
 
-  /** Takes a run for this process: only from the status the caller saw (compare-and-set). */
-  async take(id: number, from: RunStatus, owner: string, leaseUntil: Date, now: Date, asOf: Date): Promise<boolean> {
+  /**
+   * Changes a run's status only if it is still as the caller saw it (compare-and-set), recording the
+   * reason and who asked. Returns whether it changed: false when another process changed it first.
+   */
+  async setStatusIf(
+    id: number,
+    expected: RunExpectation,
+    status: RunStatus,
+    reason: string,
+    actor: string,
+    now: Date,
+    extra: Record<string, unknown> = {},
+  ): Promise<boolean> {
     return this.db.transaction(async (trx) => {
-      const n = await trx('runs')
-        .where({ id, status: from })
-        .update({
-          status: 'running',
-          owner,
-          lease_until: toMs(leaseUntil),
-          started_at: trx.raw('coalesce(started_at, ?)', [toMs(now)]),
-          as_of: trx.raw('coalesce(as_of, ?)', [toMs(asOf)]),
-          stop_requested: null,
-          stop_requested_by: null,
-          updated_at: toMs(now),
-        });
+      const q = trx('runs').where({ id, status: expected.status });
+      if (expected.owner !== undefined) {
+        if (expected.owner === null) q.whereNull('owner');
+        else q.where({ owner: expected.owner });
+      }
+      if (expected.leaseUntil !== undefined) {
+        if (expected.leaseUntil === null) q.whereNull('lease_until');
+        else q.where({ lease_until: toMs(expected.leaseUntil) });
+      }
+      const n = await q.update({ status, reason, updated_at: toMs(now), ...extra });
       if (n !== 1) return false;
-      await trx('run_events').insert({
-        run_id: id,
-        at: toMs(now),
-        status: 'running',
-        reason: from === 'queued' ? 'started' : `resumed from checkpoint (was ${from})`,
-        actor: owner,
-      });
+      if (status !== 'running') await trx('entity_leases').where({ run_id: id }).del();
+      await trx('run_events').insert({ run_id: id, at: toMs(now), status, reason, actor });
       return true;
     });
+  }
+
+  /**
+   * Marks a run whose owner died (or stopped renewing its lease) `interrupted`, so that any daemon may
+   * resume it: only if it is still running under the owner and lease `orphaned()` returned. A daemon
+   * acting on a stale list cannot interrupt a run another daemon has meanwhile resumed, and an owner that
+   * renewed its lease late keeps its run.
+   */
+  markInterrupted(run: RunRecord, reason: string, actor: string, now: Date): Promise<boolean> {
+    return this.setStatusIf(run.id, { status: 'running', owner: run.owner, leaseUntil: run.leaseUntil }, 'interrupted', reason, actor, now, {
+      owner: null,
+      lease_until: null,
+    });
+  }
+
+  /**
+   * Takes a run for this process: only from the status the caller saw (compare-and-set), and only from a
+   * status nobody executes in: a `running` run belongs to its owner until it is marked `interrupted`
+   * (`markInterrupted`), so a daemon that saw a run queued but finds it running has lost it to another.
+   *
+   * In the same transaction the run leases every target entity it deletes from (`entity_leases`, with
+   * the run's lease): while another running run, in any process, holds one of them, the run is not
+   * taken (false) and stays as it was, for a later attempt.
+   */
+  async take(id: number, from: RunStatus, owner: string, leaseUntil: Date, now: Date, asOf: Date): Promise<boolean> {
+    if (!TAKEABLE_STATUSES.includes(from)) return false;
+    try {
+      return await this.db.transaction(async (trx) => {
+        if (!(await this.takeIn(trx, id, from, owner, leaseUntil, now, asOf))) return false;
+        if (!(await this.leaseEntities(trx, id, owner, leaseUntil, now))) throw ENTITIES_BUSY;
+        return true;
+      });
+    } catch (error) {
+      if (error === ENTITIES_BUSY) return false;
+      throw error;
+    }
+  }
+
+  /** The target entities of a run, as `target:entity`, sorted (leased in this order: no deadlocks). */
+  async entitiesOf(id: number, trx: Knex = this.db): Promise<string[]> {
+    const run = (await trx('runs').where({ id }).first('job', 'job_version')) as { job: string; job_version: number } | undefined;
+    if (!run) return [];
+    const version = (await trx('job_versions').where({ job: run.job, version: run.job_version }).first('definition')) as { definition: string } | undefined;
+    const defined = version ? (parseJson<{ target?: unknown }>(version.definition)?.target ?? null) : null;
+    const target = typeof defined === 'string' ? defined : String(((await trx('jobs').where({ name: run.job }).first('target')) as { target?: string } | undefined)?.target ?? '');
+    const entities = (await trx('run_queries').where({ run_id: id }).pluck('entity')) as string[];
+    return [...new Set(entities.map((e) => `${target}:${e}`))].sort();
+  }
+
+  /** Which runs hold the entity leases a run needs (empty: none is held by another run now). */
+  async entityHolders(id: number, now: Date): Promise<{ entity: string; runId: number; owner: string }[]> {
+    const rows = (await this.db('entity_leases')
+      .whereIn('entity', await this.entitiesOf(id))
+      .whereNot({ run_id: id })
+      .where('lease_until', '>=', toMs(now))
+      .orderBy('entity')) as Record<string, unknown>[];
+    return rows.map((r) => ({ entity: String(r.entity), runId: toNumber(r.run_id), owner: String(r.owner) }));
+  }
+
+  private async leaseEntities(trx: Knex.Transaction, id: number, owner: string, leaseUntil: Date, now: Date): Promise<boolean> {
+    const entities = await this.entitiesOf(id, trx);
+    if (entities.length === 0) return true;
+    // A lease whose run is no longer running, or whose owner stopped renewing it, is free.
+    await trx('entity_leases')
+      .whereIn('entity', entities)
+      .where((q) => {
+        void q.where('lease_until', '<', toMs(now)).orWhere('run_id', id).orWhereNotIn('run_id', trx('runs').select('id').where({ status: 'running' }));
+      })
+      .del();
+    const inserted = (await trx('entity_leases')
+      .insert(entities.map((entity) => ({ entity, run_id: id, owner, lease_until: toMs(leaseUntil) })))
+      .onConflict('entity')
+      .ignore()
+      .returning('entity')) as unknown[];
+    return inserted.length === entities.length;
+  }
+
+  private async takeIn(trx: Knex.Transaction, id: number, from: RunStatus, owner: string, leaseUntil: Date, now: Date, asOf: Date): Promise<boolean> {
+    const n = await trx('runs')
+      .where({ id, status: from })
+      .update({
+        status: 'running',
+        owner,
+        lease_until: toMs(leaseUntil),
+        started_at: trx.raw('coalesce(started_at, ?)', [toMs(now)]),
+        as_of: trx.raw('coalesce(as_of, ?)', [toMs(asOf)]),
+        stop_requested: null,
+        stop_requested_by: null,
+        updated_at: toMs(now),
+      });
+    if (n !== 1) return false;
+    await trx('run_events').insert({
+      run_id: id,
+      at: toMs(now),
+      status: 'running',
+      reason: from === 'queued' ? 'started' : `resumed from checkpoint (was ${from})`,
+      actor: owner,
+    });
+    return true;
   }
 
   /** Asks a running run to stop at its next batch boundary (it may run in another process). */
@@ -222,25 +364,36 @@ export class RunsRepository {
     return row?.stop_requested ? { kind: row.stop_requested as StopKind, by: String(row.stop_requested_by) } : null;
   }
 
+  /** Extends the run's lease, and its entity leases with it, while this owner holds the run. */
   async renewLease(id: number, owner: string, leaseUntil: Date): Promise<boolean> {
-    const n = await this.db('runs').where({ id, owner, status: 'running' }).update({ lease_until: toMs(leaseUntil) });
-    return n === 1;
+    return this.db.transaction(async (trx) => {
+      const n = await trx('runs').where({ id, owner, status: 'running' }).update({ lease_until: toMs(leaseUntil) });
+      if (n !== 1) return false;
+      await trx('entity_leases').where({ run_id: id, owner }).update({ lease_until: toMs(leaseUntil) });
+      return true;
+    });
   }
 
   async setMatched(runId: number, index: number, matched: number): Promise<void> {
     await this.db('run_queries').where({ run_id: runId, query_index: index }).update({ matched });
   }
 
-  /** Records the keys of the batch about to be deleted, so a crash mid-batch can be accounted for. */
-  async setInflight(runId: number, index: number, keys: Key[] | null, now: Date): Promise<void> {
-    await this.db('runs')
-      .where({ id: runId })
-      .update({ inflight: keys ? JSON.stringify(keys) : null, query_index: index, updated_at: toMs(now) });
+  /**
+   * Records the keys of the batch about to be deleted, so a crash mid-batch can be accounted for. With
+   * `owner`, only while that process still holds the run (else `leaseLost` is thrown): called just
+   * before each delete, it keeps a process that lost its run from deleting on.
+   */
+  async setInflight(runId: number, index: number, keys: Key[] | null, now: Date, owner?: string): Promise<void> {
+    const q = this.db('runs').where({ id: runId });
+    if (owner !== undefined) q.where({ owner });
+    const n = await q.update({ inflight: keys ? JSON.stringify(keys) : null, query_index: index, updated_at: toMs(now) });
+    if (owner !== undefined && n !== 1) throw leaseLost(runId, owner);
   }
 
   /**
    * The checkpoint after a batch: counts, the last key reached, the failure records, all in one
-   * transaction of the state store.
+   * transaction of the state store. With `owner`, only while that process still holds the run: else
+   * `leaseLost` is thrown and nothing is written, so a batch is never counted by two processes.
    */
   async checkpoint(
     c: {
@@ -252,6 +405,7 @@ export class RunsRepository {
       deleted: number;
       cascaded: number;
       failures: FailureInput[];
+      owner?: string;
     },
     now: Date,
   ): Promise<void> {
@@ -272,15 +426,16 @@ export class RunsRepository {
         last_key: c.lastKey ? JSON.stringify(c.lastKey) : trx.raw('last_key'),
         done: c.done,
       });
-      await trx('runs')
-        .where({ id: c.runId })
-        .update({
-          deleted: trx.raw('deleted + ?', [c.deleted]),
-          failed: trx.raw('failed + ?', [failed]),
-          inflight: null,
-          query_index: c.done ? c.index + 1 : c.index,
-          updated_at: toMs(now),
-        });
+      const run = trx('runs').where({ id: c.runId });
+      if (c.owner !== undefined) run.where({ owner: c.owner });
+      const n = await run.update({
+        deleted: trx.raw('deleted + ?', [c.deleted]),
+        failed: trx.raw('failed + ?', [failed]),
+        inflight: null,
+        query_index: c.done ? c.index + 1 : c.index,
+        updated_at: toMs(now),
+      });
+      if (c.owner !== undefined && n !== 1) throw leaseLost(c.runId, c.owner);
     });
   }
 

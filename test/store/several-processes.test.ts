@@ -14,6 +14,36 @@ function jobSync(name: string, hash = 'a'.repeat(64)): JobSync {
   return { name, definition: JSON.stringify({ name, hash }), hash, target: 'app', schedule: 'cron */2 * * * * *', timezone: 'UTC', startAt: T0 };
 }
 
+/**
+ * Runs `contenders` while another transaction holds `lockSql`, and lets it go only once every contender
+ * waits on that lock: they then really meet at the same moment instead of happening to run one by one.
+ */
+async function together<T>(holder: Store, lockSql: string, contenders: () => Promise<T>[]): Promise<T[]> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holding = holder.transaction(async (trx) => {
+    await trx.raw(lockSql);
+    locked();
+    await released;
+  });
+  await isLocked;
+  const running = Promise.all(contenders());
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const row = (await holder.db.raw(
+      "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    )) as { rows: { n: number }[] };
+    if (row.rows[0]!.n >= DAEMONS) break;
+    if (Date.now() > deadline) throw new Error(`only ${row.rows[0]!.n} of ${DAEMONS} contenders reached the lock`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  release();
+  await holding;
+  return running;
+}
+
 describe('Postgres state store shared by several daemons', () => {
   let db: StoreDatabase;
   let daemons: Store[];
@@ -28,8 +58,8 @@ describe('Postgres state store shared by several daemons', () => {
 
   it('daemons starting together on an empty database migrate it once, and all start', async () => {
     const applied = await Promise.all(daemons.map((d) => d.migrate()));
-    expect(applied.flat().sort()).toEqual(['0001_initial', '0002_control']);
-    expect(await daemons[0]!.db('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control']);
+    expect(applied.flat().sort()).toEqual(['0001_initial', '0002_control', '0003_entity_leases']);
+    expect(await daemons[0]!.db('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control', '0003_entity_leases']);
   });
 
   describe('with the schema in place', () => {
@@ -38,7 +68,10 @@ describe('Postgres state store shared by several daemons', () => {
     });
 
     it('daemons registering the same new job together all succeed, and it is version 1 once', async () => {
-      const results = await Promise.all(daemons.map((d, i) => d.jobs.upsert(jobSync('purge'), () => at(2 + i), T0)));
+      // Each one finds no row, then they all insert it at once.
+      const results = await together(daemons[0]!, 'lock table jobs in share row exclusive mode', () =>
+        daemons.map((d, i) => d.jobs.upsert(jobSync('purge'), () => at(2 + i), T0)),
+      );
       expect(results.map((r) => r.version)).toEqual(Array(DAEMONS).fill(1));
       expect(results.filter((r) => r.changed)).toHaveLength(1);
       // Every daemon reports the next occurrence that is stored, whoever wrote it.
@@ -49,7 +82,9 @@ describe('Postgres state store shared by several daemons', () => {
 
     it('daemons registering the same changed definition together make one new version', async () => {
       await daemons[0]!.jobs.upsert(jobSync('purge'), () => at(2), T0);
-      const results = await Promise.all(daemons.map((d) => d.jobs.upsert(jobSync('purge', 'b'.repeat(64)), () => at(4), at(1))));
+      const results = await together(daemons[0]!, "select 1 from jobs where name = 'purge' for update", () =>
+        daemons.map((d) => d.jobs.upsert(jobSync('purge', 'b'.repeat(64)), () => at(4), at(1))),
+      );
       expect(results.map((r) => r.version)).toEqual(Array(DAEMONS).fill(2));
       expect(results.filter((r) => r.changed)).toHaveLength(1);
       expect(await daemons[0]!.db('job_versions').where({ job: 'purge' }).orderBy('version').pluck('version')).toEqual([1, 2]);
@@ -64,6 +99,22 @@ describe('Postgres state store shared by several daemons', () => {
       const results = await Promise.all(daemons.map((d, i) => d.runs.take(id, 'queued', `host:${i}:x`, at(32), at(2), at(2))));
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await store.db('run_events').where({ run_id: id, status: 'running' }).count({ n: '*' }).first()).toEqual({ n: '1' });
+    });
+
+    it('of several runs on one target entity taken by several daemons at the same moment, exactly one runs', async () => {
+      const store = daemons[0]!;
+      const ids: number[] = [];
+      for (let i = 0; i < DAEMONS; i++) {
+        await store.jobs.upsert(jobSync(`job-${i}`), () => at(2), T0);
+        ids.push(await store.transaction((trx) => store.runs.create(trx, { job: `job-${i}`, jobVersion: 1, status: 'queued', reason: 'due', trigger: 'scheduled', scheduledFor: at(2), requestedBy: 'scheduler', entities: [i % 2 ? 'sessions' : 'session_events', 'sessions'] }, at(2))));
+      }
+      const results = await together(store, 'lock table entity_leases in share row exclusive mode', () =>
+        daemons.map((d, i) => d.runs.take(ids[i]!, 'queued', `host:${i}:x`, at(32), at(2), at(2))),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = ids[results.indexOf(true)]!;
+      expect(await store.db('runs').where({ status: 'running' }).pluck('id')).toEqual([winner]);
+      expect(await store.db('entity_leases').distinct('run_id').pluck('run_id')).toEqual([winner]);
     });
 
     it('a notification is handed to one daemon for delivery, not to each of them', async () => {

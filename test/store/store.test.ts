@@ -6,7 +6,7 @@ import { createStoreDatabase, STORE_BACKENDS, type StoreBackend, type StoreDatab
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const MIGRATIONS = ['0001_initial', '0002_control'];
+const MIGRATIONS = ['0001_initial', '0002_control', '0003_entity_leases'];
 
 function jobSync(name: string, hash = 'a'.repeat(64)): JobSync {
   return {
@@ -61,7 +61,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
   describe('migrations', () => {
     it('creates every table on an empty database and records each migration', async () => {
       expect(await store.migrate()).toEqual(MIGRATIONS);
-      for (const table of ['jobs', 'job_versions', 'job_events', 'runs', 'run_queries', 'run_events', 'failures', 'outbox']) {
+      for (const table of ['jobs', 'job_versions', 'job_events', 'runs', 'run_queries', 'run_events', 'failures', 'outbox', 'entity_leases']) {
         expect(await store.db.schema.hasTable(table)).toBe(true);
       }
       expect(await store.db.schema.hasColumn('runs', 'stop_requested')).toBe(true);
@@ -75,7 +75,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
       await store.migrate();
       expect(await store.migrate()).toEqual([]);
       expect(await db.open().migrate()).toEqual([]);
-      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '2' : 2 });
+      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '3' : 3 });
     });
 
     it('refuses a store migrated by a newer Sweeper, naming the unknown migration, and changes nothing', async () => {
@@ -85,7 +85,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         'the state store was migrated by a newer Sweeper (unknown migrations: 0099_from_the_future); run the newer version, or restore a backup of the store made before it';
       await expect(store.assertSchemaNotNewer()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
       await expect(db.open().migrate()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
-      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '3' : 3 });
+      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '4' : 4 });
     });
 
     it('an empty database is not "too new"', async () => {
@@ -193,6 +193,9 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         const run = (await store.runs.get(id))!;
         expect(run).toMatchObject({ status: 'running', owner: winner });
         expect((await store.runs.events(id)).filter((e) => e.status === 'running')).toEqual([expect.objectContaining({ reason: 'started', actor: winner })]);
+        // A running run is its owner's: a process that saw it queued and finds it running has lost it.
+        expect(await other.runs.take(id, 'running', 'host:3:c', at(80), at(4), at(4))).toBe(false);
+        expect(await store.runs.get(id)).toMatchObject({ status: 'running', owner: winner });
         // The as-of instant and start are fixed by the first take and kept when the run is resumed.
         const { asOf, startedAt } = run;
         await store.runs.setStatus(id, 'interrupted', 'owner died', 'test', at(40), { owner: null, lease_until: null });
@@ -212,6 +215,57 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         expect(await store.runs.orphaned(at(41), alive)).toEqual([]);
         expect((await store.runs.orphaned(at(43), alive)).map((r) => r.id)).toEqual([id]);
         expect((await store.runs.orphaned(at(10), (owner) => owner === 'host:1:a')).map((r) => r.id)).toEqual([id]);
+      });
+
+      it('runs that delete from the same target entity never run at once, whichever process takes them', async () => {
+        // Jobs on target "app" (jobSync); "purge" deletes sessions then session_events, "other" only session_events.
+        await store.jobs.upsert(jobSync('other'), () => at(2), T0);
+        await store.jobs.upsert({ ...jobSync('elsewhere'), target: 'crm' }, () => at(2), T0);
+        const create = (job: string, entities: string[]) => store.transaction((trx) => store.runs.create(trx, scheduledRun(job, at(2), { entities }), at(2)));
+        const first = await create('purge', ['sessions', 'session_events']);
+        const second = await create('other', ['session_events']);
+        const third = await create('elsewhere', ['session_events']);
+        expect(await store.runs.entitiesOf(first)).toEqual(['app:session_events', 'app:sessions']);
+        const other = otherProcess();
+
+        expect(await store.runs.take(first, 'queued', 'host:1:a', at(32), at(2), at(2))).toBe(true);
+        expect(await other.runs.take(second, 'queued', 'host:2:b', at(32), at(3), at(3))).toBe(false);
+        // Refused, it stays queued, with nothing recorded; the same entity on another target is free.
+        expect(await store.runs.get(second)).toMatchObject({ status: 'queued', owner: null });
+        expect((await store.runs.events(second)).map((e) => e.status)).toEqual(['queued']);
+        expect(await store.runs.entityHolders(second, at(3))).toEqual([{ entity: 'app:session_events', runId: first, owner: 'host:1:a' }]);
+        expect(await other.runs.take(third, 'queued', 'host:2:b', at(32), at(3), at(3))).toBe(true);
+
+        // Renewed with the run's lease: still held after the first lease would have run out.
+        expect(await store.runs.renewLease(first, 'host:1:a', at(60))).toBe(true);
+        expect(await other.runs.take(second, 'queued', 'host:2:b', at(70), at(40), at(40))).toBe(false);
+        // Released when the run stops running.
+        await store.runs.setStatus(first, 'succeeded', 'done', 'host:1:a', at(41), { finished_at: at(41).getTime() });
+        expect(await other.runs.take(second, 'queued', 'host:2:b', at(72), at(42), at(42))).toBe(true);
+        expect(await store.db('entity_leases').orderBy('entity').select('entity', 'run_id')).toEqual([
+          { entity: 'app:session_events', run_id: second },
+          { entity: 'crm:session_events', run_id: third },
+        ]);
+      });
+
+      it('an entity lease whose owner died is free once it ran out, or once the run is marked interrupted', async () => {
+        await store.jobs.upsert(jobSync('other'), () => at(2), T0);
+        const first = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        const second = await store.transaction((trx) => store.runs.create(trx, scheduledRun('other', at(2)), at(2)));
+        const third = await store.transaction((trx) => store.runs.create(trx, scheduledRun('other', at(4)), at(4)));
+        await store.runs.take(first, 'queued', 'host:dead:a', at(32), at(2), at(2));
+        expect(await store.runs.take(second, 'queued', 'host:2:b', at(40), at(10), at(10))).toBe(false);
+        // The dead owner's lease ran out: the entities are free even before anyone marks the run.
+        expect(await store.runs.take(second, 'queued', 'host:2:b', at(63), at(33), at(33))).toBe(true);
+        await store.runs.setStatus(second, 'interrupted', 'shutting down', 'host:2:b', at(34), { owner: null, lease_until: null });
+        // Marked interrupted, a run holds nothing; resumed, it leases its entities again.
+        const [orphan] = await store.runs.orphaned(at(40), () => false);
+        expect(orphan!.id).toBe(first);
+        expect(await store.runs.markInterrupted(orphan!, 'lease ran out', 'host:2:b', at(40))).toBe(true);
+        expect(await store.db('entity_leases').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '0' : 0 });
+        expect(await store.runs.take(first, 'interrupted', 'host:2:b', at(70), at(40), at(40))).toBe(true);
+        expect(await store.runs.take(third, 'queued', 'host:3:c', at(70), at(41), at(41))).toBe(false);
+        expect(await store.runs.take(second, 'interrupted', 'host:3:c', at(70), at(41), at(41))).toBe(false);
       });
 
       it('a stop request reaches a running run only', async () => {

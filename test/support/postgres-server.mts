@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const user = 'postgres';
+const durable = process.env.SWEEPER_PG_DURABLE === '1';
 const password = 'sweeper-test';
 const logs: string[] = [];
 const keep = (message: unknown): void => {
@@ -50,16 +51,14 @@ async function launch(): Promise<{ server: EmbeddedPostgres; port: number }> {
       createPostgresUser: true,
       onLog: keep,
       onError: keep,
-      // No unix socket (its default folder may not be writable); TCP on loopback only.
+      // No unix socket (its default folder may not be writable); TCP on loopback only. Tests skip the
+      // flushes to disk; SWEEPER_PG_DURABLE=1 (the benchmark) keeps Postgres' durable defaults.
       postgresFlags: [
         '-c',
         'unix_socket_directories=',
         '-c',
         'listen_addresses=127.0.0.1',
-        '-c',
-        'fsync=off',
-        '-c',
-        'full_page_writes=off',
+        ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
       ],
     });
     try {
