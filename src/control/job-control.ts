@@ -21,7 +21,10 @@ export async function pauseJob(app: App, name: string, reason: string | undefine
     if (run.status === 'running') {
       if (await app.store.runs.requestStop(run.id, 'pause', actor, now)) stopping.push(run.id);
     } else if (run.status === 'queued' || run.status === 'interrupted') {
-      await app.store.runs.setStatus(run.id, 'paused', `job paused by ${actor}: ${why}`, actor, now);
+      // Compare-and-set: if a daemon took it meanwhile, it is running now and is asked to pause.
+      if (!(await app.store.runs.setStatusIf(run.id, { status: run.status }, 'paused', `job paused by ${actor}: ${why}`, actor, now))) {
+        if (await app.store.runs.requestStop(run.id, 'pause', actor, now)) stopping.push(run.id);
+      }
     }
   }
   return stopping.length > 0 ? `job ${name} paused; run ${stopping.join(', ')} stops at its next batch boundary` : `job ${name} paused`;

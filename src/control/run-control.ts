@@ -13,8 +13,11 @@ export async function cancelRun(app: App, runId: number, actor: string): Promise
     if (await app.store.runs.requestStop(runId, 'cancel', actor, now)) return `run ${runId} stops at its next batch boundary`;
   }
   if (run.status === 'queued' || run.status === 'interrupted' || run.status === 'paused') {
-    await app.store.runs.setStatus(runId, 'canceled', `canceled by ${actor} before it finished`, actor, now, { finished_at: now.getTime(), owner: null, lease_until: null });
-    return `run ${runId} canceled`;
+    // Compare-and-set: a daemon may take the run at this very moment; then it is running, and is asked to stop.
+    if (await app.store.runs.setStatusIf(runId, { status: run.status }, 'canceled', `canceled by ${actor} before it finished`, actor, now, { finished_at: now.getTime(), owner: null, lease_until: null })) {
+      return `run ${runId} canceled`;
+    }
+    return cancelRun(app, runId, actor);
   }
   const current = (await app.store.runs.get(runId))!;
   throw new SweeperError('CONFLICT', `run ${runId} has already ended (${current.status}): there is nothing to cancel`);
