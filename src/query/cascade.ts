@@ -174,3 +174,32 @@ export async function countPredictedFailures(
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
 }
+
+/**
+ * Which of `keys` (tuples of `keyCols`) rows of other entities still reference through a foreign key
+ * that refuses the delete (RESTRICT / NO ACTION). Deleting those will fail; the others should not.
+ * Only direct references whose parent columns are the key columns are checked: the runner still
+ * isolates anything else (a restriction below a cascade, a trigger) by splitting the batch.
+ */
+export async function heldKeys(db: Knex, schema: TargetSchema, entity: Entity, keyCols: string[], keys: unknown[][]): Promise<unknown[][]> {
+  const held = new Map<string, unknown[]>();
+  for (const { child, fk } of referencesTo(schema, entity.name)) {
+    if (fk.onDelete !== 'RESTRICT' && fk.onDelete !== 'NO ACTION') continue;
+    if (fk.parentColumns.length !== keyCols.length || !fk.parentColumns.every((c) => keyCols.includes(c))) continue;
+    // The child's columns in the order of the key columns.
+    const childCols = keyCols.map((k) => fk.columns[fk.parentColumns.indexOf(k)]!);
+    for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
+      const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
+      const qb = db.distinct(childCols.map((c, n) => ({ [`k${n}`]: `h.${c}` }))).from({ h: child.name });
+      if (childCols.length === 1) qb.whereIn(`h.${childCols[0]!}`, chunk.map((k) => k[0]) as Knex.Value[]);
+      else qb.whereIn(childCols.map((c) => `h.${c}`), chunk as Knex.Value[][]);
+      for (const row of (await qb) as Record<string, unknown>[]) {
+        const key = childCols.map((_, n) => row[`k${n}`]);
+        held.set(JSON.stringify(key.map(String)), key);
+      }
+    }
+  }
+  if (held.size === 0) return [];
+  // Return the batch's own key values (types as the parent table gave them).
+  return keys.filter((k) => held.has(JSON.stringify(k.map(String))));
+}

@@ -4,7 +4,7 @@ import type { Entity } from '../targets/schema';
 import { applyCondition, type CompileContext } from './where';
 
 export { applyCondition, bindValue, type CompileContext } from './where';
-export { countCascaded, countCascadedMatching, countPredictedFailures } from './cascade';
+export { countCascaded, countCascadedMatching, countPredictedFailures, heldKeys } from './cascade';
 
 /**
  * Most bound values per statement. SQLite allows 32766 (since 3.32), Postgres 65535; the rest is

@@ -14,6 +14,8 @@ export interface BatchOperations {
   delete(db: Knex, keys: Key[]): Promise<number>;
   /** Child rows that ON DELETE CASCADE will remove with these keys (0 when the entity has none). */
   cascaded(db: Knex, keys: Key[]): Promise<number>;
+  /** Keys other rows still reference through a foreign key that refuses the delete: they will fail. */
+  held?(db: Knex, keys: Key[]): Promise<Key[]>;
   queryIndex: number;
   entity: string;
 }
@@ -31,6 +33,29 @@ export function keyText(key: Key): string {
  * transactions of their own.
  */
 export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
+  const held = ops.held ? await ops.held(target, keys) : [];
+  if (held.length === 0) return deleteAllOrSplit(target, keys, ops);
+  // Records still referenced would fail and force the whole batch to be split: delete the others in
+  // one go, then try each held record under its own savepoint for the database's own error.
+  const heldText = new Set(held.map(keyText));
+  const clear = keys.filter((k) => !heldText.has(keyText(k)));
+  const cleared = clear.length > 0 ? await deleteAllOrSplit(target, clear, ops) : { deleted: 0, cascaded: 0, failures: [] };
+  let tried: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
+  try {
+    tried = await target.transaction(async (trx) => {
+      let result: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
+      for (const key of held) result = merge(result, await isolate(trx, [key], ops));
+      return result;
+    });
+  } catch (error) {
+    // A deferred constraint fails the commit, not the statement: one transaction per held record.
+    if (!isRecordError(error)) throw error;
+    for (const key of held) tried = merge(tried, await deleteAllOrSplit(target, [key], ops));
+  }
+  return merge(cleared, tried);
+}
+
+async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   try {
     return await target.transaction((trx) => deleteAll(trx, keys, ops));
   } catch (error) {
@@ -42,7 +67,7 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
   } catch (error) {
     if (!isRecordError(error)) throw error;
     const middle = Math.ceil(keys.length / 2);
-    return merge(await deleteBatch(target, keys.slice(0, middle), ops), await deleteBatch(target, keys.slice(middle), ops));
+    return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
   }
 }
 

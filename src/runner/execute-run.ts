@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
-import { countMatching, deleteMatching, countCascaded, keyColumns, selectMatchingKeys, countExistingKeys } from '../query/compile';
+import { countMatching, deleteMatching, countCascaded, heldKeys, keyColumns, selectMatchingKeys, countExistingKeys } from '../query/compile';
 import type { Store } from '../store/store';
 import { isLeaseLost, leaseLost, type Key, type RunRecord, type RunQueryRecord } from '../store/runs-repository';
 import type { Targets } from '../targets/registry';
@@ -186,6 +186,7 @@ async function runQuery(
     entity: query.entity.name,
     delete: (db: import('knex').Knex, keys: Key[]) => deleteMatching(db, query.definition, query.context, keys),
     cascaded: (db: import('knex').Knex, keys: Key[]) => (query.cascades ? countCascaded(db, query.context.schema, query.entity, keys, keyCols) : Promise.resolve(0)),
+    held: (db: import('knex').Knex, keys: Key[]) => heldKeys(db, query.context.schema, query.entity, keyCols, keys),
   };
   if (inflight && inflight.length > 0) {
     // The process died after deleting this batch but before its checkpoint: what is gone was ours.
@@ -208,7 +209,7 @@ async function runQuery(
     const started = performance.now();
     const result = await withRetry(() => deleteBatch(knex, keys, ops), signal);
     const transactionMs = performance.now() - started;
-    if (result.failures.length === 0) sizer.record(keys.length, transactionMs);
+    sizer.record(keys.length, transactionMs);
     deps.onBatch?.({ job: job.name, entity: query.entity.name, queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
     lastKey = keys[keys.length - 1]!;
     await store.runs.checkpoint(
