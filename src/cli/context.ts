@@ -36,3 +36,8 @@ export async function withApp<T>(ctx: CommandContext, fn: (app: App) => Promise<
 export function printJson(ctx: CommandContext, value: unknown): void {
   ctx.out(JSON.stringify(value, null, 2));
 }
+
+/** Who a CLI command acts as, in run and job histories. */
+export function cliActor(ctx: CommandContext): string {
+  return `cli:${ctx.env.USER ?? ctx.env.USERNAME ?? 'unknown'}`;
+}

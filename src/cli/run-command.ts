@@ -1,22 +1,16 @@
 import type { PreviewJson } from '../api/json';
 import type { App } from '../app';
-import { EXIT, NotFoundError, UsageError } from '../errors';
+import { EXIT, UsageError } from '../errors';
 import { createMailer } from '../notify/mailer';
 import { OutboxSender } from '../notify/outbox-sender';
 import { executeRun } from '../runner/execute-run';
 import { previewJob } from '../runner/preview';
 import { runnerDeps } from '../runner/runner-deps';
-import { createManualRun } from '../runner/manual-run';
+import { createManualRun, findJob } from '../runner/manual-run';
 import type { RunStatus } from '../store/runs-repository';
 import { runDetail } from '../api/queries';
-import { printJson, withApp, type CommandContext } from './context';
+import { cliActor, printJson, withApp, type CommandContext } from './context';
 import { formatCount, renderTable } from './table';
-
-function findJob(app: App, name: string) {
-  const job = app.jobs.find((j) => j.name === name);
-  if (!job) throw new NotFoundError(`no job named "${name}" in ${app.config.jobs} (jobs: ${app.jobs.map((j) => j.name).join(', ') || 'none'})`);
-  return job;
-}
 
 export function renderPreview(p: PreviewJson): string {
   return [
@@ -67,7 +61,7 @@ export async function runCommand(ctx: CommandContext, name: string, opts: { dryR
           return EXIT.failed;
         }
       }
-      const runId = await createManualRun(app, job.name, `cli:${ctx.env.USER ?? 'unknown'}`, { executeHere: true });
+      const runId = await createManualRun(app, job.name, cliActor(ctx), { executeHere: true });
       const controller = new AbortController();
       void ctx.stopRequested.then(() => controller.abort('shutdown'));
       const deps = runnerDeps(app, ctx.interactive ? (p) => ctx.err(`… ${formatCount(p.deleted)} deleted, ${formatCount(p.failed)} failed, ${formatCount(p.rate)}/s${p.etaSeconds !== null ? `, about ${p.etaSeconds}s left` : ''}`) : undefined);

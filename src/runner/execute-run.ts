@@ -196,6 +196,7 @@ async function runQuery(
   }
   let lastKey = state.lastKey;
   const sizer = new BatchSizer(job.limits.batchSize);
+  const pause = durationMs(job.limits.pauseBetweenBatches);
   for (;;) {
     if (await stopCheck()) return 'stopped';
     if (clock.now().getTime() >= deadline) return 'timeout';
@@ -218,7 +219,6 @@ async function runQuery(
     );
     reporter.add(query.index, result.deleted, result.failures.length);
     await yieldToEventLoop();
-    const pause = durationMs(job.limits.pauseBetweenBatches);
     if (pause > 0) await clock.sleep(pause, signal);
   }
 }

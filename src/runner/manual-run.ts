@@ -1,7 +1,15 @@
 import type { App } from '../app';
+import type { JobDefinition } from '../config/schema';
 import { NotFoundError, SweeperError } from '../errors';
 import { JobRegistry } from '../scheduler/job-registry';
 import { leaseMsFrom } from './runner-deps';
+
+/** The job definition in force with this name, or a NotFoundError listing the jobs there are. */
+export function findJob(app: App, name: string): JobDefinition {
+  const job = app.jobs.find((j) => j.name === name);
+  if (!job) throw new NotFoundError(`no job named "${name}" in ${app.config.jobs} (jobs: ${app.jobs.map((j) => j.name).join(', ') || 'none'})`);
+  return job;
+}
 
 /**
  * Creates a run of a job outside its schedule (`run <job>`, or an operator's POST). Refused while the
@@ -9,8 +17,7 @@ import { leaseMsFrom } from './runner-deps';
  * holds the run's lease from the start, so a daemon does not take it in between.
  */
 export async function createManualRun(app: App, jobName: string, actor: string, options: { executeHere?: boolean } = {}): Promise<number> {
-  const job = app.jobs.find((j) => j.name === jobName);
-  if (!job) throw new NotFoundError(`no job named "${jobName}" in ${app.config.jobs} (jobs: ${app.jobs.map((j) => j.name).join(', ') || 'none'})`);
+  const job = findJob(app, jobName);
   const registry = new JobRegistry(app.store, app.clock);
   await registry.sync(app.jobs);
   const version = registry.get(job.name)!.version;
