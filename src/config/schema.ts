@@ -35,6 +35,13 @@ export const configSchema = z.strictObject({
   http: z
     .strictObject({
       listen: z.string().regex(/^[^:]+:\d+$|^\[[^\]]+\]:\d+$/, 'must be host:port, e.g. 127.0.0.1:8787'),
+      /** The address operators reach Sweeper at (behind a proxy): its host and origin are the server's own too. */
+      publicUrl: z
+        .string()
+        .refine((s) => /^https?:\/\/[^/?#@\s]+(\/[^\s]*)?$/i.test(s) && URL.canParse(s), {
+          error: (iss) => `${JSON.stringify(iss.input)} is not an http(s) URL: write it as the dashboard's address, e.g. https://sweeper.example.com`,
+        })
+        .optional(),
       tokens: z
         .array(z.strictObject({ name: z.string().min(1), token: z.string().min(16, 'must be at least 16 characters'), role: z.enum(['viewer', 'operator']) }))
         .default([]),

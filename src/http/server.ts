@@ -9,10 +9,13 @@ import { HealthCheck } from './health';
 import { errorHandler, notFoundHandler } from './http-errors';
 import { openApiDocument } from './openapi';
 import { registerReadRoutes } from './read-routes';
+import { RequestGuard } from './request-guard';
 
 export interface HttpConfig {
   /** `host:port` or `[ipv6]:port`; port 0 picks a free port (the returned `url` has the real one). */
   listen: string;
+  /** The address operators reach Sweeper at behind a proxy: its host and origin are accepted too. */
+  publicUrl?: string;
   tokens: TokenConfig[];
 }
 
@@ -76,6 +79,9 @@ export async function startHttpServer(
       'HTTP request',
     );
   });
+  // Set once listening, when the real port is known; no request arrives before.
+  let guard: RequestGuard | null = null;
+  server.addHook('onRequest', (request) => guard!.hook(request));
   allowEmptyJsonBody(server);
   registerPrincipal(server);
   server.setErrorHandler(errorHandler(logger));
@@ -109,7 +115,9 @@ export async function startHttpServer(
       cause: error,
     });
   }
-  const url = urlOf(server.server.address() as AddressInfo);
+  const bound = server.server.address() as AddressInfo;
+  guard = new RequestGuard({ listenHost: host, bound, publicUrl: http.publicUrl });
+  const url = urlOf(bound);
   logger.info(
     { url, tokens: http.tokens.length },
     `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''}`,

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import type { RunJson } from '../../src/api/json';
 import type { App } from '../../src/app';
 import { Daemon } from '../../src/daemon';
@@ -76,8 +77,45 @@ export interface Stack {
     path: string,
     options?: { token?: string; body?: unknown },
   ): Promise<Reply<T>>;
+  /**
+   * A request with exactly these headers (node:http, so `Host` and `Origin` can be anything, as a
+   * browser page or a DNS-rebinding attacker would send them) and a raw body.
+   */
+  raw(
+    method: string,
+    path: string,
+    options?: { headers?: Record<string, string>; body?: string },
+  ): Promise<Reply<unknown>>;
   waitForRun(id: number, until: (status: string) => boolean): Promise<RunJson>;
   stop(): Promise<void>;
+}
+
+function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  o: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply<unknown>> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: hostname.replace(/^\[|\]$/g, ''), port, method, path, headers: o.headers, setHost: !o.headers?.host },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const isJson = res.headers['content-type']?.includes('application/json');
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+          resolve({ status: res.statusCode!, body: isJson ? (JSON.parse(text) as unknown) : text, headers });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(o.body);
+  });
 }
 
 const TOKENS = `
@@ -89,8 +127,9 @@ http:
 `;
 
 /** A real daemon on a temp SQLite workspace with its HTTP server on a free loopback port. */
-export async function startStack(options: { tokens?: boolean } = {}): Promise<Stack> {
-  const ws = createWorkspace(SCHEMA, options.tokens === false ? 'http: { listen: "127.0.0.1:0" }\n' : TOKENS);
+export async function startStack(options: { tokens?: boolean; http?: string } = {}): Promise<Stack> {
+  const http = options.http ?? (options.tokens === false ? 'http: { listen: "127.0.0.1:0" }\n' : TOKENS);
+  const ws = createWorkspace(SCHEMA, http);
   seed(ws);
   ws.writeJob('purge-parents', PURGE_JOB);
   ws.writeJob('slow-purge', SLOW_JOB);
@@ -124,6 +163,7 @@ export async function startStack(options: { tokens?: boolean } = {}): Promise<St
     metrics,
     server,
     call,
+    raw: (method, path, o) => rawRequest(server.url, method, path, o),
     waitForRun: (id, until) =>
       eventually(
         async () => {
