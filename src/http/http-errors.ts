@@ -2,8 +2,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { SweeperError, toError, type ErrorCode } from '../errors';
 
-/** The codes of the error body: Sweeper's own, plus the two of authentication. */
-export type HttpErrorCode = ErrorCode | 'UNAUTHORIZED' | 'FORBIDDEN';
+/** The codes of the error body: Sweeper's own, plus those of the HTTP layer (authentication, request checks). */
+export type HttpErrorCode = ErrorCode | 'UNAUTHORIZED' | 'FORBIDDEN' | 'UNSUPPORTED_MEDIA_TYPE';
 
 export interface ErrorBody {
   error: { code: HttpErrorCode; message: string };
@@ -17,6 +17,7 @@ const httpStatuses: Record<HttpErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   SCHEMA_TOO_NEW: 500,
   TARGET_UNAVAILABLE: 503,
   MAX_DELETES_EXCEEDED: 500,
@@ -28,7 +29,7 @@ export function httpStatusFor(code: HttpErrorCode): number {
   return httpStatuses[code];
 }
 
-/** An error of the HTTP layer itself (authentication, authorization). */
+/** An error of the HTTP layer itself (authentication, authorization, where a request comes from, its body). */
 export class HttpError extends Error {
   constructor(
     readonly code: HttpErrorCode,

@@ -38,6 +38,7 @@ const controlErrors = {
   ...readErrors,
   '403': error('the token has the viewer role (control calls need operator), or the request came from another site'),
   '409': error('the state forbids it'),
+  '415': error('a non-empty body that is not application/json (an empty body of any type is accepted)'),
 };
 const secured = { security: [{ bearer: [] }] };
 

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import type { Daemon } from '../daemon';
 import { SweeperError, UsageError, toError } from '../errors';
 import { SweeperMetrics } from '../metrics/metrics';
@@ -9,6 +9,7 @@ import { HealthCheck } from './health';
 import { errorHandler, notFoundHandler } from './http-errors';
 import { openApiDocument } from './openapi';
 import { registerReadRoutes } from './read-routes';
+import { registerRequestBodies } from './request-bodies';
 import { RequestGuard } from './request-guard';
 
 export interface HttpConfig {
@@ -82,7 +83,7 @@ export async function startHttpServer(
   // Set once listening, when the real port is known; no request arrives before.
   let guard: RequestGuard | null = null;
   server.addHook('onRequest', (request) => guard!.hook(request));
-  allowEmptyJsonBody(server);
+  registerRequestBodies(server);
   registerPrincipal(server);
   server.setErrorHandler(errorHandler(logger));
   server.setNotFoundHandler(notFoundHandler);
@@ -128,15 +129,4 @@ export async function startHttpServer(
     routes,
     close: () => (closing ??= server.close()),
   };
-}
-
-/** A POST with `Content-Type: application/json` and no body is a body of `undefined`, not an error. */
-function allowEmptyJsonBody(server: FastifyInstance): void {
-  const parseJson = server.getDefaultJsonParser('error', 'error');
-  server.removeContentTypeParser('application/json');
-  server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(null, undefined);
-    void parseJson(request, text, done);
-  });
 }
