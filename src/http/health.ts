@@ -33,7 +33,11 @@ export class HealthCheck {
   private inFlight: Promise<Health> | null = null;
   private readonly since: number;
 
-  constructor(private readonly daemon: Daemon) {
+  /** `redact` takes server paths and SQL out of the problems (the probe's answer is open to any caller). */
+  constructor(
+    private readonly daemon: Daemon,
+    private readonly redact: (message: string) => string = (m) => m,
+  ) {
     this.since = daemon.app.clock.now().getTime();
   }
 
@@ -52,7 +56,7 @@ export class HealthCheck {
       await withTimeout(app.store.db.raw('select 1'), STORE_TIMEOUT_MS, 'the state store');
     } catch (error) {
       store = 'failing';
-      problems.push(`state store: ${toError(error).message}`);
+      problems.push(`state store: ${this.redact(toError(error).message)}`);
     }
     const now = app.clock.now().getTime();
     const last = scheduler.lastTickAt;

@@ -53,20 +53,21 @@ function isFastifyClientError(e: unknown): e is FastifyError & { statusCode: num
 
 /**
  * Fastify's error handler: Sweeper errors by the table above; fastify's own client errors (bad JSON,
- * wrong content type, body too large) keep their status as USAGE; anything else is logged and a 500
- * whose message points to the log, so internals (SQL, paths) do not leak to clients.
+ * body too large) keep their status as USAGE; anything else is logged and a 500 whose message points
+ * to the log. Every message goes through `redact` (see redact.ts): no server paths, SQL or passwords
+ * reach a client, while the log keeps the original.
  */
-export function errorHandler(logger: Logger) {
+export function errorHandler(logger: Logger, redact: (message: string) => string) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof SweeperError) {
       if (httpStatusFor(error.code) >= 500)
         logger.error({ err: error, req: request.id, url: request.url }, 'HTTP request failed');
-      return sendError(reply, error.code, error.message);
+      return sendError(reply, error.code, redact(error.message));
     }
-    if (error instanceof HttpError) return sendError(reply, error.code, error.message);
+    if (error instanceof HttpError) return sendError(reply, error.code, redact(error.message));
     if (isFastifyClientError(error)) {
       const body: ErrorBody = {
-        error: { code: error.statusCode === 404 ? 'NOT_FOUND' : 'USAGE', message: error.message },
+        error: { code: error.statusCode === 404 ? 'NOT_FOUND' : 'USAGE', message: redact(error.message) },
       };
       return reply.status(error.statusCode).send(body);
     }

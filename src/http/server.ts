@@ -9,6 +9,7 @@ import { HealthCheck } from './health';
 import { errorHandler, notFoundHandler } from './http-errors';
 import { openApiDocument } from './openapi';
 import { registerReadRoutes } from './read-routes';
+import { messageRedactor } from './redact';
 import { registerRequestBodies } from './request-bodies';
 import { RequestGuard } from './request-guard';
 
@@ -62,7 +63,8 @@ export async function startHttpServer(
   const { host, port } = parseListen(http.listen);
   const auth = new TokenAuth(http.tokens);
   const metrics = options.metrics ?? new SweeperMetrics(store);
-  const health = new HealthCheck(daemon);
+  const redact = messageRedactor(daemon.app.config.file);
+  const health = new HealthCheck(daemon, redact);
 
   const server = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const routes: string[] = [];
@@ -85,7 +87,7 @@ export async function startHttpServer(
   server.addHook('onRequest', (request) => guard!.hook(request));
   registerRequestBodies(server);
   registerPrincipal(server);
-  server.setErrorHandler(errorHandler(logger));
+  server.setErrorHandler(errorHandler(logger, redact));
   server.setNotFoundHandler(notFoundHandler);
 
   server.get('/healthz', async (_request, reply) => {
