@@ -21,7 +21,7 @@ export function registerRequestBodies(server: FastifyInstance): void {
     void parseJson(request, text, done);
   });
   server.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
-    if (body.length === 0) return done(null, undefined);
+    if (body.toString('utf8').trim() === '') return done(null, undefined);
     const type = request.headers['content-type'];
     const what = type ? `Content-Type "${type}" is` : 'a body without a Content-Type is';
     done(new HttpError('UNSUPPORTED_MEDIA_TYPE', `${what} not accepted: ${HINT}`), undefined);

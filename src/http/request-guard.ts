@@ -48,8 +48,9 @@ function normalOrigin(value: string): string | null {
 
 /**
  * Refuses requests that a page of another site makes a browser send: an `Origin` that is not one of
- * the server's own, a `Sec-Fetch-Site: cross-site` that is not a plain link followed (a top-level GET,
- * whose answer the other site cannot read), and a `Host` the server does not listen as (DNS
+ * the server's own, a `Sec-Fetch-Site` of `cross-site` or `same-site` (another port or subdomain: still
+ * not this origin) that is not a plain link followed (a top-level GET, whose answer the other page
+ * cannot read), and a `Host` the server does not listen as (DNS
  * rebinding: a name of the attacker's that resolves to 127.0.0.1). Requests without these headers
  * (curl, scripts, probes) are not affected. Applies to every route: reads leak the failure log.
  */
@@ -94,11 +95,12 @@ export class RequestGuard {
     this.checkOrigin(request.headers.origin);
     const site = request.headers['sec-fetch-site'];
     const followedLink =
-      (request.method === 'GET' || request.method === 'HEAD') && request.headers['sec-fetch-mode'] === 'navigate';
-    if (site === 'cross-site' && !followedLink) {
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      request.headers['sec-fetch-mode'] === 'navigate';
+    if ((site === 'cross-site' || site === 'same-site') && !followedLink) {
       throw new HttpError(
         'FORBIDDEN',
-        'Sec-Fetch-Site "cross-site": the browser says a page of another site sent this request, and the API takes none from other sites; call it from the dashboard, a script or curl',
+        `Sec-Fetch-Site "${site}": the browser says a page of another site or origin sent this request, and the API takes none from other sites; call it from the dashboard, a script or curl`,
       );
     }
   };
@@ -119,7 +121,12 @@ export class RequestGuard {
     if (origin === undefined) return;
     const normal = normalOrigin(origin);
     if (normal !== null && this.origins.has(normal)) return;
-    if (normal?.startsWith('http://') && this.wildcard && this.isOwnAddress(normalHost(normal.slice(7), 80) ?? '')) return;
+    if (
+      normal?.startsWith('http://') &&
+      this.wildcard &&
+      this.isOwnAddress(normalHost(normal.slice(7), 80) ?? '')
+    )
+      return;
     throw new HttpError(
       'FORBIDDEN',
       `Origin "${origin}" is not this server's own (${[...this.origins].join(', ')}): the API takes no calls from pages of other sites; if this is Sweeper's address behind a proxy, set http.publicUrl to it`,

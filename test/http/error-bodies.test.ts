@@ -2,7 +2,8 @@ import { messageRedactor } from '../../src/http/redact';
 import { OPERATOR_TOKEN, startStack, type ErrorBody, type Stack } from './harness';
 
 /** Something that looks like an absolute path on this host (POSIX or Windows). */
-const ABSOLUTE_PATH = /(^|[\s"'(=])(\/(tmp|var|home|Users|private|work|etc|usr|opt|root|srv|data)\b|[A-Za-z]:\\)/;
+const ABSOLUTE_PATH =
+  /(^|[\s"'(=])(\/(tmp|var|home|Users|private|work|etc|usr|opt|root|srv|data)\b|[A-Za-z]:\\)/;
 
 describe('HTTP error bodies reveal no server paths or SQL', () => {
   let stack: Stack;
@@ -53,7 +54,9 @@ describe('messageRedactor', () => {
       redact(
         'target "crm": cannot read its schema: select "table_name" from "information_schema"."tables" where "table_schema" = current_schema() - connect ECONNREFUSED 127.0.0.1:5432',
       ),
-    ).toBe('target "crm": cannot read its schema: (SQL in the daemon\'s log) connect ECONNREFUSED 127.0.0.1:5432');
+    ).toBe(
+      'target "crm": cannot read its schema: (SQL in the daemon\'s log) connect ECONNREFUSED 127.0.0.1:5432',
+    );
     expect(redact('cannot connect to postgres://sweeper:s3cret@db.internal:5432/crm: timeout')).toBe(
       'cannot connect to postgres://***@db.internal:5432/crm: timeout',
     );

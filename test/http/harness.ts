@@ -99,7 +99,14 @@ function rawRequest(
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: hostname.replace(/^\[|\]$/g, ''), port, method, path, headers: o.headers, setHost: !o.headers?.host },
+      {
+        host: hostname.replace(/^\[|\]$/g, ''),
+        port,
+        method,
+        path,
+        headers: o.headers,
+        setHost: !o.headers?.host,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -27,11 +27,17 @@ describe('HTTP API request bodies on control routes', () => {
       '',
     ]) {
       const res = await pause({ 'content-type': type, 'content-length': '0' });
-      expect([type, res.status, res.body]).toEqual([type, 200, expect.objectContaining({ message: 'job purge-parents paused' })]);
+      expect([type, res.status, res.body]).toEqual([
+        type,
+        200,
+        expect.objectContaining({ message: 'job purge-parents paused' }),
+      ]);
       expect((await pause({ 'content-type': type }, '')).status).toBe(200);
     }
     // Chunked with no chunks is an empty body too.
-    expect((await pause({ 'content-type': 'text/plain', 'transfer-encoding': 'chunked' }, '')).status).toBe(200);
+    expect((await pause({ 'content-type': 'text/plain', 'transfer-encoding': 'chunked' }, '')).status).toBe(
+      200,
+    );
     expect((await pause({})).status).toBe(200);
   });
 

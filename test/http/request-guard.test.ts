@@ -47,24 +47,40 @@ describe('HTTP API refuses requests from other sites (no tokens, loopback)', () 
       headers: { origin: 'null', 'content-type': 'application/x-www-form-urlencoded' },
       body: 'a=1',
     });
-    expect([form.status, (form.body as ErrorBody).error.message]).toEqual([403, expect.stringContaining('Origin "null"')]);
+    expect([form.status, (form.body as ErrorBody).error.message]).toEqual([
+      403,
+      expect.stringContaining('Origin "null"'),
+    ]);
     expect(await stack.app.store.runs.list({})).toEqual([]);
     expect(parentsLeft()).toBe(100);
   });
 
   it('refuses reads from another origin too (the failure log is not for other sites)', async () => {
     for (const path of ['/api/failures', '/api/jobs', '/metrics', '/healthz', '/openapi.json', '/nope']) {
-      const res = await stack.raw('GET', path, { headers: { origin: `http://localhost:${Number(port) + 1}` } });
+      const res = await stack.raw('GET', path, {
+        headers: { origin: `http://localhost:${Number(port) + 1}` },
+      });
       expect([path, res.status]).toEqual([path, 403]);
     }
   });
 
-  it('refuses a request the browser marks Sec-Fetch-Site: cross-site even without an Origin header', async () => {
+  it('refuses a request the browser marks Sec-Fetch-Site: cross-site or same-site even without an Origin header', async () => {
     const res = await stack.raw('GET', '/api/failures', {
       headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' },
     });
     expect(res.status).toBe(403);
     expect((res.body as ErrorBody).error.message).toMatch(/^Sec-Fetch-Site "cross-site": .*another site/);
+    // Another port of localhost is the same site, but not this origin.
+    const sameSite = await stack.raw('GET', '/api/failures', {
+      headers: { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors' },
+    });
+    expect([sameSite.status, (sameSite.body as ErrorBody).error.message]).toEqual([
+      403,
+      expect.stringMatching(/^Sec-Fetch-Site "same-site"/),
+    ]);
+    expect(
+      (await stack.raw('GET', '/api/failures', { headers: { 'sec-fetch-site': 'same-origin' } })).status,
+    ).toBe(200);
     // A link followed from another site (an email's link to a run) is a top-level GET: nothing is read by the other site.
     const link = await stack.raw('GET', '/api/jobs', {
       headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' },
@@ -79,7 +95,9 @@ describe('HTTP API refuses requests from other sites (no tokens, loopback)', () 
 
   it("allows the server's own origins, and requests without an Origin (curl, scripts)", async () => {
     for (const origin of [stack.server.url, `http://localhost:${port}`, `http://[::1]:${port}`]) {
-      const res = await stack.raw('GET', '/api/jobs', { headers: { origin, 'sec-fetch-site': 'same-origin' } });
+      const res = await stack.raw('GET', '/api/jobs', {
+        headers: { origin, 'sec-fetch-site': 'same-origin' },
+      });
       expect([origin, res.status]).toEqual([origin, 200]);
     }
     const paused = await stack.raw('POST', '/api/jobs/purge-parents/pause', {
@@ -103,7 +121,9 @@ describe('HTTP API refuses requests from other sites (no tokens, loopback)', () 
         message: `Host "rebind.evil.example:${port}" is not a name this server listens as (127.0.0.1:${port}, localhost:${port}, [::1]:${port}): a page of another site may be reaching it through DNS rebinding; to reach Sweeper under another name, set http.publicUrl to its URL`,
       });
     }
-    expect((await stack.raw('GET', '/api/jobs', { headers: { host: `127.0.0.1:${Number(port) + 1}` } })).status).toBe(403);
+    expect(
+      (await stack.raw('GET', '/api/jobs', { headers: { host: `127.0.0.1:${Number(port) + 1}` } })).status,
+    ).toBe(403);
     expect(await stack.app.store.runs.list({})).toEqual([]);
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
       const res = await stack.raw('GET', '/api/jobs', { headers: { host } });
@@ -128,11 +148,17 @@ describe('HTTP API behind a proxy (http.publicUrl)', () => {
       headers: { host: 'sweeper.example.com', origin: 'https://sweeper.example.com' },
     });
     expect(ok.status).toBe(200);
-    for (const origin of ['http://sweeper.example.com', 'https://sweeper.example.com:8443', 'https://example.com']) {
+    for (const origin of [
+      'http://sweeper.example.com',
+      'https://sweeper.example.com:8443',
+      'https://example.com',
+    ]) {
       const res = await stack.raw('GET', '/api/jobs', { headers: { host: 'sweeper.example.com', origin } });
       expect([origin, res.status]).toEqual([origin, 403]);
     }
-    expect((await stack.raw('GET', '/api/jobs', { headers: { host: 'other.example.com' } })).status).toBe(403);
+    expect((await stack.raw('GET', '/api/jobs', { headers: { host: 'other.example.com' } })).status).toBe(
+      403,
+    );
   });
 });
 
@@ -147,7 +173,10 @@ describe('http.publicUrl in the config', () => {
 });
 
 describe('RequestGuard listening on every interface (0.0.0.0)', () => {
-  const guard = new RequestGuard({ listenHost: '0.0.0.0', bound: { address: '0.0.0.0', family: 'IPv4', port: 8787 } });
+  const guard = new RequestGuard({
+    listenHost: '0.0.0.0',
+    bound: { address: '0.0.0.0', family: 'IPv4', port: 8787 },
+  });
   const check = (headers: Record<string, string>) =>
     guard.hook({ method: 'GET', headers } as unknown as FastifyRequest);
   const address = Object.values(networkInterfaces())
@@ -158,15 +187,19 @@ describe('RequestGuard listening on every interface (0.0.0.0)', () => {
     await expect(check({ host: 'localhost:8787' })).resolves.toBeUndefined();
     await expect(check({ host: '127.0.0.1:8787', origin: 'http://127.0.0.1:8787' })).resolves.toBeUndefined();
     if (address) {
-      await expect(check({ host: `${address}:8787`, origin: `http://${address}:8787` })).resolves.toBeUndefined();
-      await expect(check({ host: `${address}:8788` })).rejects.toThrow(/is not a name this server listens as/);
+      await expect(
+        check({ host: `${address}:8787`, origin: `http://${address}:8787` }),
+      ).resolves.toBeUndefined();
+      await expect(check({ host: `${address}:8788` })).rejects.toThrow(
+        /is not a name this server listens as/,
+      );
     }
     await expect(check({ host: 'rebind.evil.example:8787' })).rejects.toThrow(
       'Host "rebind.evil.example:8787" is not a name this server listens as (127.0.0.1:8787, localhost:8787, [::1]:8787, or an address of this machine)',
     );
-    await expect(check({ host: 'localhost:8787', origin: 'http://rebind.evil.example:8787' })).rejects.toThrow(
-      /^Origin "http:\/\/rebind.evil.example:8787" is not this server's own/,
-    );
+    await expect(
+      check({ host: 'localhost:8787', origin: 'http://rebind.evil.example:8787' }),
+    ).rejects.toThrow(/^Origin "http:\/\/rebind.evil.example:8787" is not this server's own/);
     await expect(check({ host: 'evil.example@localhost:8787' })).rejects.toThrow(/is not a name/);
   });
 });
