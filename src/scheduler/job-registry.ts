@@ -54,6 +54,7 @@ export class JobRegistry {
           ? existing.startAt
           : now;
       const schedule = scheduleOf(definition, startAt);
+      const oneOffDue = await this.oneOffDueNow(definition, now);
       const result = await this.store.jobs.upsert(
         {
           name: definition.name,
@@ -66,8 +67,7 @@ export class JobRegistry {
         },
         // A new or changed job starts from its first occurrence at or after now; an unchanged one keeps
         // its stored next occurrence so that catch-up sees what was missed while no daemon ran.
-        // A one-off job whose start passed moments ago is still due, on time.
-        (_existing, isChanged) => (isChanged ? (schedule.nextOccurrence(new Date(now.getTime() - 1)) ?? oneOffStillDue(definition, now)) : null),
+        (_existing, isChanged) => (isChanged ? (schedule.nextOccurrence(new Date(now.getTime() - 1)) ?? oneOffDue) : null),
         now,
       );
       if (result.changed) await this.recordNeverRuns(definition, result.version, now);
@@ -79,6 +79,12 @@ export class JobRegistry {
     this.jobs.clear();
     for (const [k, v] of next) this.jobs.set(k, v);
     return { added, changed, removed };
+  }
+
+  /** A one-off job's occurrence that passed moments ago and has not run yet: still due, on time. */
+  private async oneOffDueNow(definition: JobDefinition, now: Date): Promise<Date | null> {
+    const at = oneOffStillDue(definition, now);
+    return at && (await this.store.runs.forOccurrence(definition.name, at)).length === 0 ? at : null;
   }
 
   /**

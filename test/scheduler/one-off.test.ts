@@ -62,5 +62,9 @@ describe('a one-off job registered after its start', () => {
     const runs = await app.store.runs.list({ job: 'cleanup-once' });
     expect(runs).toMatchObject([{ status: 'queued', trigger: 'scheduled' }]);
     expect(started).toEqual([runs[0]!.id]);
+    // Changed after its run was created, within the same grace: it does not become due a second time.
+    await registry.sync([{ ...app.jobs[0]!, description: 'changed' }]);
+    expect((await app.store.jobs.get('cleanup-once'))!).toMatchObject({ version: 2, nextRunAt: null });
+    expect(await app.store.runs.list({ job: 'cleanup-once' })).toHaveLength(1);
   });
 });
