@@ -4,7 +4,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock';
-import { checkJobsAgainstTargets } from './config/check-targets';
+import { checkJobs } from './config/check-jobs';
+import { checkStateStore } from './config/check-store';
 import { loadAll, type LoadedConfig } from './config/load';
 import type { ConnectionConfig, JobDefinition } from './config/schema';
 import { ConfigError } from './errors';
@@ -32,7 +33,7 @@ export interface OpenOptions {
   env: Record<string, string | undefined>;
   clock: Clock;
   logger: Logger;
-  /** Check jobs against the targets' real schemas (start, run); listings skip it. */
+  /** Check jobs against the targets and the store, as validate does (start, run); listings skip it. */
   checkTargets: boolean;
 }
 
@@ -61,6 +62,8 @@ function ensureSqliteDir(c: ConnectionConfig): void {
 
 export async function openApp(o: OpenOptions): Promise<App> {
   const { config, jobs } = loadAll(o.configFile, o.env);
+  const storeProblems = await checkStateStore(config);
+  if (storeProblems.length > 0) throw new ConfigError(storeProblems);
   ensureSqliteDir(config.state);
   const store = Store.open(config.state);
   const targets = new Targets(config.targets);
@@ -71,7 +74,7 @@ export async function openApp(o: OpenOptions): Promise<App> {
   try {
     await store.migrate();
     if (o.checkTargets) {
-      const problems = await checkJobsAgainstTargets(jobs, targets, config.displayFile);
+      const problems = await checkJobs(jobs, { targets, store, configFile: config.displayFile, now: o.clock.now() });
       if (problems.length > 0) throw new ConfigError(problems);
     }
   } catch (error) {

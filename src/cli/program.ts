@@ -51,7 +51,8 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
     .command('show <run-id>')
     .description('one run: counts per query, timings, failures by code, notification status')
     .option('--json')
-    .action((id: string, o: { json?: boolean }) => on(() => runShowCommand(ctx(), id, o)));
+    // commander gives `--json` after `show <id>` to the parent `runs` (it has the same option): read both.
+    .action((id: string, o: { json?: boolean }) => on(() => runShowCommand(ctx(), id, { json: o.json === true || runs.opts<{ json?: boolean }>().json === true })));
   program
     .command('failures')
     .description('the failure log')

@@ -2,16 +2,18 @@ import type { Problem } from '../errors';
 import { checkQuery } from '../query/check';
 import type { Targets } from '../targets/registry';
 import type { TargetSchema } from '../targets/schema';
+import { checkStatements } from './check-statements';
 import type { JobDefinition } from './schema';
 
 /**
- * Checks every job's entities and fields against its target's real schema. A target that cannot be
- * reached is one problem naming it; its jobs are not checked further.
+ * Checks that every target opens, and every job's entities and fields against its target's real
+ * schema, then that its statements compile there. A target that cannot be reached is one problem
+ * naming it; its jobs are not checked further.
  */
-export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Targets, configFile: string): Promise<Problem[]> {
+export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Targets, configFile: string, now: Date): Promise<Problem[]> {
   const problems: Problem[] = [];
   const schemas = new Map<string, TargetSchema | null>();
-  for (const name of new Set(jobs.map((j) => j.target))) {
+  for (const name of new Set([...targets.names(), ...jobs.map((j) => j.target)])) {
     try {
       schemas.set(name, await targets.schema(name));
     } catch (error) {
@@ -22,9 +24,9 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
   for (const job of jobs) {
     const schema = schemas.get(job.target);
     if (!schema) continue;
-    job.queries.forEach((q, i) => {
-      for (const p of checkQuery(q, schema)) problems.push({ file: job.file, path: `queries[${i}].${p.path}`, message: p.message });
-    });
+    const found = job.queries.flatMap((q, i) => checkQuery(q, schema).map((p) => ({ file: job.file, path: `queries[${i}].${p.path}`, message: p.message })));
+    problems.push(...found);
+    if (found.length === 0) problems.push(...(await checkStatements(job, targets.get(job.target), schema, now)));
   }
   return problems;
 }

@@ -1,10 +1,18 @@
 import type { App } from '../app';
-import { NotFoundError, UsageError } from '../errors';
+import { UsageError } from '../errors';
+import { findJob } from '../runner/manual-run';
+import { definitionHash, JobRegistry } from '../scheduler/job-registry';
 
+/**
+ * The job as stored, found from the job files: a job whose file is there but that no daemon has
+ * registered yet (a fresh state store, a file just added) is registered first, as `start` would.
+ */
 async function existingJob(app: App, name: string) {
-  const job = await app.store.jobs.get(name);
-  if (!job || job.removedAt) throw new NotFoundError(`no job named "${name}": list jobs with "sweeper jobs"`);
-  return job;
+  const definition = findJob(app, name);
+  const stored = await app.store.jobs.get(name);
+  if (stored && !stored.removedAt && stored.hash === definitionHash(definition)) return stored;
+  await new JobRegistry(app.store, app.clock).sync(app.jobs);
+  return (await app.store.jobs.get(name))!;
 }
 
 /**

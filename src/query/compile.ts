@@ -10,7 +10,7 @@ export { countCascaded, countCascadedMatching, countPredictedFailures, heldKeys 
  * Most bound values per statement. SQLite allows 32766 (since 3.32), Postgres 65535; the rest is
  * left for the condition's own values.
  */
-const MAX_KEY_VALUES = 10000;
+export const MAX_KEY_VALUES = 10000;
 
 /** The columns that identify a record of a query's entity: `key:` when given, else the primary key. */
 export function keyColumns(query: Pick<QueryDefinition, 'key'>, entity: Entity): string[] {

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app';
-import { checkJobsAgainstTargets } from '../config/check-targets';
+import { checkJobs } from '../config/check-jobs';
 import { loadConfig, loadJobFiles } from '../config/load';
 import type { JobDefinition } from '../config/schema';
 import { ConfigError, formatProblem, toError, type Problem } from '../errors';
@@ -86,7 +86,7 @@ export class Reloader {
     const results = loadJobFiles(config, app.env);
     const problems = results.flatMap((r) => r.problems);
     const fresh = results.flatMap((r) => (r.job ? [r.job] : []));
-    const targetProblems = await checkJobsAgainstTargets(fresh, app.targets, config.displayFile);
+    const targetProblems = await checkJobs(fresh, { targets: app.targets, store: app.store, configFile: config.displayFile, now: app.clock.now() });
     problems.push(...targetProblems);
     const badFiles = new Set(problems.map((p) => p.file));
     const kept: string[] = [];

@@ -3,6 +3,8 @@ import type { Clock } from '../clock';
 import type { JobDefinition } from '../config/schema';
 import { createSchedule, localToInstant, type Schedule } from '../recurrence';
 import type { Store } from '../store/store';
+import { neverRunsReason, oneOffStillDue, pastOneOffStart } from './one-off-start';
+import { SCHEDULER_ACTOR } from './scheduler';
 
 export interface RegisteredJob {
   definition: JobDefinition;
@@ -52,6 +54,7 @@ export class JobRegistry {
           ? existing.startAt
           : now;
       const schedule = scheduleOf(definition, startAt);
+      const oneOffDue = await this.oneOffDueNow(definition, now);
       const result = await this.store.jobs.upsert(
         {
           name: definition.name,
@@ -64,9 +67,10 @@ export class JobRegistry {
         },
         // A new or changed job starts from its first occurrence at or after now; an unchanged one keeps
         // its stored next occurrence so that catch-up sees what was missed while no daemon ran.
-        (_existing, isChanged) => (isChanged ? schedule.nextOccurrence(new Date(now.getTime() - 1)) : null),
+        (_existing, isChanged) => (isChanged ? (schedule.nextOccurrence(new Date(now.getTime() - 1)) ?? oneOffDue) : null),
         now,
       );
+      if (result.changed) await this.recordNeverRuns(definition, result.version, now);
       if (!existing || existing.removedAt) added.push(definition.name);
       else if (result.changed) changed.push(definition.name);
       next.set(definition.name, { definition, schedule, version: result.version });
@@ -75,6 +79,23 @@ export class JobRegistry {
     this.jobs.clear();
     for (const [k, v] of next) this.jobs.set(k, v);
     return { added, changed, removed };
+  }
+
+  /** A one-off job's occurrence that passed moments ago and has not run yet: still due, on time. */
+  private async oneOffDueNow(definition: JobDefinition, now: Date): Promise<Date | null> {
+    const at = oneOffStillDue(definition, now);
+    return at && (await this.store.runs.forOccurrence(definition.name, at)).length === 0 ? at : null;
+  }
+
+  /**
+   * A one-off job registered after its start had passed would never run: its occurrence is recorded as
+   * `skipped` with the reason, so that `runs` shows it (validate and start refuse such a file).
+   */
+  private async recordNeverRuns(definition: JobDefinition, version: number, now: Date): Promise<void> {
+    const at = pastOneOffStart(definition, now);
+    if (!at || (await this.store.runs.forOccurrence(definition.name, at)).length > 0) return;
+    const skip = { job: definition.name, jobVersion: version, status: 'skipped' as const, reason: neverRunsReason(definition), trigger: 'scheduled' as const, scheduledFor: at, requestedBy: SCHEDULER_ACTOR, entities: [] };
+    await this.store.transaction((trx) => this.store.runs.create(trx, skip, now));
   }
 
   async nextRunAt(name: string): Promise<Date | null> {

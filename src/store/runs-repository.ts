@@ -200,6 +200,12 @@ export class RunsRepository {
     return row ? runFromRow(row) : null;
   }
 
+  /** The run or skip recorded for a job's scheduled occurrence at `at` (one at most: job and time are unique). */
+  async forOccurrence(job: string, at: Date): Promise<RunRecord[]> {
+    const rows = (await this.db('runs').where({ job, scheduled_for: toMs(at) }).orderBy('id')) as Record<string, unknown>[];
+    return rows.map(runFromRow);
+  }
+
   /**
    * Changes a run's status, recording the reason and who asked. With `expectedOwner`, only while that
    * process still holds the run (else `leaseLost` is thrown and nothing changes): a process that lost

@@ -1,0 +1,98 @@
+import type { Knex } from 'knex';
+import type { JobDefinition } from './schema';
+import { driverErrorCode, type Problem } from '../errors';
+import { buildDeleteMatching, keyColumns, MAX_KEY_VALUES, selectMatchingKeys } from '../query/compile';
+import { ADAPTIVE_MAX } from '../runner/batch-size';
+import { prepareQueries, type PreparedQuery } from '../runner/prepare';
+import type { Target } from '../targets/registry';
+import type { Dialect, TargetSchema } from '../targets/schema';
+
+/** Most values one statement may bind: SQLite's SQLITE_MAX_VARIABLE_NUMBER (3.32+), Postgres' protocol limit. */
+export const MAX_BOUND_VALUES: Record<Dialect, number> = { sqlite: 32766, pg: 65535 };
+const DIALECT_NAMES: Record<Dialect, string> = { sqlite: 'SQLite', pg: 'Postgres' };
+
+interface Statement {
+  kind: 'select' | 'delete';
+  sql: Knex.SqlNative;
+}
+
+/** The statements a run executes per batch for one query, at the job's largest batch: keyset select and delete. */
+function batchStatements(knex: Knex, job: JobDefinition, q: PreparedQuery): Statement[] {
+  const columns = keyColumns(q.definition, q.entity);
+  const sampleKey = columns.map(() => null);
+  const batch = job.limits.batchSize ?? ADAPTIVE_MAX;
+  const keys = Array.from({ length: Math.min(batch, Math.max(1, Math.floor(MAX_KEY_VALUES / columns.length))) }, () => sampleKey);
+  return [
+    { kind: 'select', sql: selectMatchingKeys(knex, q.definition, q.context, sampleKey, batch).toSQL().toNative() },
+    { kind: 'delete', sql: buildDeleteMatching(knex, q.definition, q.context, keys).toSQL().toNative() },
+  ];
+}
+
+/** Has the database compile a statement without running it: SQLite prepares it, Postgres plans it (EXPLAIN). */
+async function compileOnTarget(target: Target, statement: Statement): Promise<void> {
+  const client = target.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
+  const connection = await client.acquireConnection();
+  try {
+    if (target.dialect === 'sqlite') (connection as { prepare(sql: string): unknown }).prepare(statement.sql.sql);
+    else await (connection as { query(q: { text: string; values: unknown[] }): Promise<unknown> }).query({ text: `EXPLAIN ${statement.sql.sql}`, values: [...statement.sql.bindings] });
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** Postgres' SQLSTATE for a missing privilege. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+function compileFix(error: unknown): string {
+  if (driverErrorCode(error) === INSUFFICIENT_PRIVILEGE) return "grant the target's database user SELECT and DELETE on the job's tables";
+  return 'check the entity and field names; if they are right, report this message as a Sweeper bug';
+}
+
+/**
+ * Builds each query's batch statements for the target's dialect and has the target compile them,
+ * so that validate and start find what a run would stumble on: a statement that does not compile,
+ * or that binds more values than the driver allows. Nothing is run. The job's queries must have
+ * passed `checkQuery`.
+ */
+export async function checkStatements(job: JobDefinition, target: Target, schema: TargetSchema, now: Date): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const dialect = DIALECT_NAMES[target.dialect];
+  let prepared: PreparedQuery[];
+  try {
+    prepared = await prepareQueries(job, target, schema, now);
+  } catch (error) {
+    return [{ file: job.file, path: 'queries', message: (error as Error).message }];
+  }
+  for (const q of prepared) {
+    const path = `queries[${q.index}]`;
+    let statements: Statement[];
+    try {
+      statements = batchStatements(target.knex, job, q);
+    } catch (error) {
+      problems.push({ file: job.file, path, message: `cannot be built as SQL for ${dialect}: ${(error as Error).message}` });
+      continue;
+    }
+    for (const s of statements) {
+      const limit = MAX_BOUND_VALUES[target.dialect];
+      if (s.sql.bindings.length > limit) {
+        problems.push({
+          file: job.file,
+          path: `${path}.where`,
+          message: `its ${s.kind} statement binds ${s.sql.bindings.length.toLocaleString('en-US')} values, more than ${dialect} allows in one statement (${limit.toLocaleString('en-US')}): shorten the "in" / "notIn" lists, or split the query`,
+        });
+        break;
+      }
+      try {
+        await compileOnTarget(target, s);
+      } catch (error) {
+        problems.push({
+          file: job.file,
+          path,
+          message: `its ${s.kind} statement does not compile on ${dialect}: ${(error as Error).message} (${driverErrorCode(error)}); nothing was run: ${compileFix(error)}`,
+        });
+        break;
+      }
+    }
+  }
+  return problems;
+}

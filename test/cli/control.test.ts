@@ -1,0 +1,39 @@
+import { runCli } from '../support/cli';
+import { createWorkspace } from '../support/workspace';
+
+const SCHEMA = 'CREATE TABLE sessions (id INTEGER PRIMARY KEY, last_seen_at INTEGER NOT NULL);';
+const JOB = `
+name: expire-sessions
+target: app
+cron: "0 3 * * *"
+queries:
+  - entity: sessions
+    where: { field: last_seen_at, olderThan: 30d }
+`;
+
+describe('control commands find jobs from the job files', () => {
+  it('pause, resume and postpone work on a fresh state store, before any daemon registered the job', async () => {
+    const ws = createWorkspace(SCHEMA);
+    ws.writeJob('expire-sessions', JOB);
+    const cli = (...args: string[]) => runCli(['--config', ws.configFile, ...args]);
+
+    const paused = await cli('pause', 'expire-sessions', '--reason', 'maintenance');
+    expect({ code: paused.code, stdout: paused.stdout.trim(), stderr: paused.stderr }).toEqual({ code: 0, stdout: 'job expire-sessions paused', stderr: '' });
+    const jobs = await cli('jobs', '--json');
+    expect(JSON.parse(jobs.stdout)).toMatchObject([{ name: 'expire-sessions', paused: true }]);
+
+    const resumed = await cli('resume', 'expire-sessions');
+    expect(resumed.stdout.trim()).toBe('job expire-sessions resumed');
+    const postponed = await cli('postpone', 'expire-sessions', '--until', '2099-01-01T00:00');
+    expect(postponed.code).toBe(0);
+    expect(postponed.stdout.trim()).toBe('job expire-sessions postponed until 2099-01-01T00:00:00.000Z');
+  }, 60_000);
+
+  it('a job with no file is refused with the jobs there are (exit 2)', async () => {
+    const ws = createWorkspace(SCHEMA);
+    ws.writeJob('expire-sessions', JOB);
+    const r = await runCli(['--config', ws.configFile, 'pause', 'expire-session']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^sweeper: no job named "expire-session" in .*jobs \(jobs: expire-sessions\)$/m);
+  }, 30_000);
+});
