@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parseDocument, type YAMLError } from 'yaml';
+import { CST, Lexer, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { toError, type Problem } from '../errors';
 import { interpolate, type MissingVariable } from './interpolate';
@@ -9,6 +9,11 @@ import { explainIssueMap } from './issue-message';
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** Aliases (`*name`) a file may expand; a few are handy, thousands are an alias bomb. */
 export const MAX_ALIAS_COUNT = 100;
+/**
+ * Nesting levels (indentation, `-`/`?`/`:` on one line, `[`/`{`) a file may have. The YAML parser
+ * recurses per level and runs out of stack near 800, which Node cannot always recover from.
+ */
+export const MAX_NESTING = 100;
 
 type Result<T> = { value: T | null; problems: Problem[] };
 
@@ -26,6 +31,8 @@ export function readYamlFile<T>(file: string, displayName: string, schema: z.Zod
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : toError(error).message;
     return fail(`cannot read: ${reason}`);
   }
+  const depth = nestingDepth(text);
+  if (depth > MAX_NESTING) return fail(`nests ${depth} levels deep, more than the ${MAX_NESTING} a config or job file may have: flatten it`);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) return { value: null, problems: doc.errors.map((e) => ({ file: displayName, path: '', message: yamlErrorMessage(e) })) };
   let raw: unknown;
@@ -60,6 +67,33 @@ function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env
     }
   }
   return { value: problems.length === 0 && parsed.success ? parsed.data : null, problems };
+}
+
+/**
+ * An upper bound of how deep the parser will recurse, from the tokens alone (the lexer does not
+ * recurse): indentation plus block indicators on a line, plus open flow collections.
+ */
+function nestingDepth(text: string): number {
+  let max = 0;
+  let flow = 0;
+  let line = 0;
+  let atLineStart = true;
+  let scalarNext = false;
+  for (const token of new Lexer().lex(text)) {
+    const type: string | null = scalarNext ? 'scalar-value' : CST.tokenType(token);
+    scalarNext = type === 'scalar';
+    if (type === 'newline') {
+      [line, atLineStart] = [0, true];
+      continue;
+    }
+    if (type === 'space' && atLineStart) line += token.length;
+    else if (type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind') line += 1;
+    else if (type === 'flow-seq-start' || type === 'flow-map-start') flow += 1;
+    else if (type === 'flow-seq-end' || type === 'flow-map-end') flow -= 1;
+    if (type !== 'scalar') atLineStart = false;
+    max = Math.max(max, line + flow);
+  }
+  return max;
 }
 
 function yamlErrorMessage(e: YAMLError): string {

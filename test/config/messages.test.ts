@@ -71,11 +71,13 @@ describe('YAML that is not one small document', () => {
     ]);
   });
 
-  it('an alias bomb or an oversized file is a problem of that file, and the other files are still checked', () => {
+  it('an alias bomb, an oversized or a too deeply nested file is a problem of that file, and the other files are still checked', () => {
     const file = folder(BASE, {
       'a.yaml': `${job('a', ALL)}${ALIAS_BOMB}\n`,
       'b.yaml': job('b', ALL, 'catchUp: sometimes\n'),
       'c.yaml': job('c', ALL),
+      // 20 KB that overflowed the parser's stack (sometimes fatally, out of memory).
+      'deep.yaml': job('deep', ALL, `description: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`),
     });
     const big = `${job('big', ALL)}# ${'x'.repeat(1024 * 1024)}\n`;
     writeFileSync(path.join(path.dirname(file), 'jobs', 'big.yaml'), big);
@@ -84,6 +86,7 @@ describe('YAML that is not one small document', () => {
       'a.yaml: its aliases (*name) expand to too many values (more than 100 expansions, a YAML alias bomb): write the values out',
       'b.yaml: catchUp: expected one of skip, once, all, found the text "sometimes"',
       `big.yaml: is ${Buffer.byteLength(big)} bytes, more than the 1048576 (1 MiB) a config or job file may have: split it, one job per file`,
+      'deep.yaml: nests 10001 levels deep, more than the 100 a config or job file may have: flatten it',
     ]);
     expect(Date.now() - started).toBeLessThan(5_000);
     const config = loadConfig(file, {});
