@@ -15,9 +15,11 @@ export const explainIssueMap: z.core.$ZodErrorMap = (issue) => {
       return `expected ${expectedOf(schema)}, found ${describeValue(issue.input)}${suggest(issue.input, issue.values)}`;
     case 'unrecognized_keys':
       return issue.keys.map((k) => unknownFieldMessage(k, schema instanceof z.ZodObject ? Object.keys(schema.shape) : [])).join('; ');
+    case 'invalid_key':
+      return `${JSON.stringify(issue.input)} ${issue.issues.map((i) => i.message).join('; ')}`;
     case 'too_small':
     case 'too_big':
-      return `expected ${expectedOf(schema)}, found ${describeValue(issue.input)}`;
+      return `expected ${sizeOf(issue) ?? expectedOf(schema)}, found ${describeValue(issue.input)}`;
     default:
       return undefined;
   }
@@ -29,6 +31,11 @@ export const explainIssueMap: z.core.$ZodErrorMap = (issue) => {
  */
 export function unionError(what: string): { error: z.core.$ZodErrorMap } {
   return { error: (issue) => (issue.input === undefined ? 'is required' : `expected ${what}, found ${describeValue(issue.input)}`) };
+}
+
+/** A check's message led by the offending value: `"my job" is not a job name: ...`. */
+export function valueError(text: string): { error: z.core.$ZodErrorMap } {
+  return { error: (issue) => `${typeof issue.input === 'string' ? JSON.stringify(issue.input) : describeValue(issue.input)} ${text}` };
 }
 
 /** `unknown field "olderThen" (did you mean "olderThan"?)`, or the fields that are allowed there. */
@@ -51,15 +58,21 @@ function expectedOf(schema: z.core.$ZodType | undefined, plural = false): string
   if (s instanceof z.ZodBoolean) return 'true or false';
   if (s instanceof z.ZodEnum) return `one of ${s.options.join(', ')}`;
   if (s instanceof z.ZodArray) {
-    const min = s._zod.bag.minimum as number | undefined;
     const element = s.element as z.ZodType;
-    const list = `a list${min ? ` of at least ${min}` : ''}`;
-    return element.description ? `${list}, each ${element.description}` : `${list} of ${expectedOf(element, true)}`;
+    return element.description ? `a list, each ${element.description}` : `a list of ${expectedOf(element, true)}`;
   }
   if (s instanceof z.ZodObject) return `${plural ? 'mappings' : 'a mapping'} with ${Object.keys(s.shape).join(', ')}`;
   if (s instanceof z.ZodRecord) return plural ? 'mappings (name: value)' : 'a mapping (name: value)';
   if (s instanceof z.ZodUnion) return s.options.map((o) => expectedOf(o as z.ZodType, plural)).join(' or ');
   return plural ? 'other values' : 'another value';
+}
+
+/** The size a list or text must have, from a too_small / too_big issue. */
+function sizeOf(issue: z.core.$ZodRawIssue<z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig>): string | null {
+  const [what, unit] = issue.origin === 'array' ? ['list', 'entries'] : issue.origin === 'string' ? ['text', 'characters'] : [null, null];
+  if (!what) return null;
+  if (issue.code === 'too_big') return `a ${what} of at most ${String(issue.maximum)} ${unit}`;
+  return Number(issue.minimum) === 1 ? `a non-empty ${what}` : `a ${what} of at least ${String(issue.minimum)} ${unit}`;
 }
 
 function numberOf(s: z.ZodNumber, plural: boolean): string {

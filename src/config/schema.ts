@@ -3,7 +3,7 @@ import { conditionSchema } from '../query/condition';
 import { durationSchema } from './duration-schema';
 import { emailSchema } from './email';
 import { httpSchema } from './http-schema';
-import { unionError } from './issue-message';
+import { unionError, valueError } from './issue-message';
 
 const knexConnection = z.union([z.string().min(1), z.record(z.string(), z.unknown())], unionError('a connection string or a mapping of connection settings'));
 
@@ -18,7 +18,7 @@ export type ConnectionConfig = z.infer<typeof connectionSchema>;
 
 export const configSchema = z.strictObject({
   state: connectionSchema,
-  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'target names use letters, digits, - and _'), connectionSchema),
+  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'is not a target name: use letters, digits, - and _'), connectionSchema),
   jobs: z.string().default('jobs'),
   timezone: z.string().default('UTC'),
   mail: z
@@ -53,13 +53,14 @@ export type QueryDefinition = z.infer<typeof querySchema>;
 const localDateTime = z
   .union([z.string(), z.date()], unionError('a date-time like 2026-12-01T02:00:00'))
   .transform((v) => (v instanceof Date ? v.toISOString() : v))
-  .refine((s) => /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(s), {
-    message: 'must be a date-time like 2026-12-01T02:00:00 (local time in the job\'s timezone)',
-  });
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(s),
+    valueError("is not a date-time: write it like 2026-12-01T02:00:00 (local time in the job's timezone)"),
+  );
 
 export const jobSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'use letters, digits, ".", "-" and "_" (it names the job in commands)'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, valueError('is not a job name: use letters, digits, ".", "-" and "_" (it names the job in commands)')),
     description: z.string().optional(),
     target: z.string().min(1),
     start: localDateTime.optional(),

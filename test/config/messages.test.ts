@@ -44,6 +44,18 @@ describe('a value of the wrong type says what was found and what is expected', (
     ]);
   });
 
+  it('format checks lead with the offending value', () => {
+    const file = folder(BASE.replace('targets: { app:', 'targets: { "my app":'));
+    expect(problemsOf(() => loadConfig(file, {}))).toEqual(['sweeper.yaml: targets.my app: "my app" is not a target name: use letters, digits, - and _']);
+    const config = loadConfig(folder(BASE, { 'a.yaml': 'name: "my job"\ntarget: app\nstart: tomorrow\nqueries:\n  - { entity: "", key: [], allRecords: true }\n' }), {});
+    expect(loadJobFiles(config, {}).flatMap((r) => r.problems.map((p) => `${p.path}: ${p.message}`))).toEqual([
+      'name: "my job" is not a job name: use letters, digits, ".", "-" and "_" (it names the job in commands)',
+      'start: "tomorrow" is not a date-time: write it like 2026-12-01T02:00:00 (local time in the job\'s timezone)',
+      'queries[0].entity: expected a non-empty text, found an empty text',
+      'queries[0].key: expected a non-empty list, found a list of 0',
+    ]);
+  });
+
   it('a missing value is still "is required"', () => {
     expect(problemsOf(() => loadAll(folder(BASE, { 'a.yaml': 'name: a\nqueries:\n' + ALL + '\n' }), {}))).toEqual(['a.yaml: target: is required']);
   });
