@@ -1,12 +1,12 @@
 import { z } from 'zod';
 
-/** Why `listen` is not `host:port` with a port a server can listen on, or null. */
+/** Why `listen` is not `host:port` with a port a server can listen on (0 picks a free one), or null. */
 export function listenProblem(listen: string): string | null {
   const m = /^([^:[\]\s]+|\[[^\]\s]+\]):(\d+)$/.exec(listen);
   const quoted = JSON.stringify(listen);
   if (!m) return `${quoted} is not host:port: write e.g. 127.0.0.1:8787 or [::1]:8787`;
   const port = Number(m[2]);
-  if (port < 1 || port > 65535) return `${quoted}: port ${m[2]} is out of range: use a port from 1 to 65535, e.g. ${m[1]}:8787`;
+  if (port > 65535) return `${quoted}: port ${m[2]} is out of range: use a port from 1 to 65535, e.g. ${m[1]}:8787`;
   return null;
 }
 

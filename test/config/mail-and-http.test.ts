@@ -34,7 +34,9 @@ describe('http', () => {
     expect(listen('127.0.0.1:99999')).toEqual([
       'sweeper.yaml: http.listen: "127.0.0.1:99999": port 99999 is out of range: use a port from 1 to 65535, e.g. 127.0.0.1:8787',
     ]);
-    expect(listen('[::1]:0')).toEqual(['sweeper.yaml: http.listen: "[::1]:0": port 0 is out of range: use a port from 1 to 65535, e.g. [::1]:8787']);
+    expect(listen('[::1]:65536')).toEqual(['sweeper.yaml: http.listen: "[::1]:65536": port 65536 is out of range: use a port from 1 to 65535, e.g. [::1]:8787']);
+    // Port 0 picks a free port (the HTTP tests listen so).
+    expect(loadConfig(folder(`${BASE}http: { listen: "127.0.0.1:0" }\n`), {}).http?.listen).toBe('127.0.0.1:0');
     expect(listen('localhost')).toEqual(['sweeper.yaml: http.listen: "localhost" is not host:port: write e.g. 127.0.0.1:8787 or [::1]:8787']);
   });
 
