@@ -12,7 +12,10 @@ export function listenProblem(listen: string): string | null {
 
 const tokenSchema = z.strictObject({
   name: z.string().min(1),
-  token: z.string().min(16, 'must be at least 16 characters'),
+  // Never echo a secret: these messages say what is wrong without the value.
+  token: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'expected a text: write the secret in quotes') })
+    .min(16, 'must be at least 16 characters'),
   role: z.enum(['viewer', 'operator']),
 });
 

@@ -52,5 +52,8 @@ describe('http', () => {
       'sweeper.yaml: http.tokens[1].token: is the same secret as http.tokens[0] ("ci", viewer): one secret would have two roles; give each token its own secret (e.g. openssl rand -hex 32)',
       'sweeper.yaml: http.tokens[2].name: "ci" is already the name of http.tokens[0]: give each token its own name (control actions record it as the actor)',
     ]);
+    const unquoted = 'http: { listen: "127.0.0.1:8787", tokens: [ { name: ops, token: 1234567890123456789, role: operator } ] }\n';
+    // A secret is never echoed.
+    expect(problemsOf(() => loadConfig(folder(BASE + unquoted), {}))).toEqual(['sweeper.yaml: http.tokens[0].token: expected a text: write the secret in quotes']);
   });
 });
