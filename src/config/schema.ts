@@ -1,53 +1,41 @@
 import { z } from 'zod';
 import { conditionSchema } from '../query/condition';
-import { DURATION_HINT, parseDuration } from '../duration';
+import { durationSchema } from './duration-schema';
+import { emailSchema } from './email';
+import { httpSchema } from './http-schema';
+import { unionError, valueError } from './issue-message';
 
-const duration = z.string().refine((s) => parseDuration(s) !== null, { message: `is not a duration: ${DURATION_HINT}` });
-
-const knexConnection = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+const knexConnection = z.union([z.string().min(1), z.record(z.string(), z.unknown())], unionError('a connection string or a mapping of connection settings'));
 
 /** A knex connection: `client` plus `connection`, and any other knex option (pool, searchPath, ...). */
 export const connectionSchema = z.looseObject({
   client: z.enum(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'], {
-    message: 'must be "better-sqlite3" (SQLite) or "pg" (Postgres)',
+    error: (issue) => (issue.input === undefined ? 'is required' : `${JSON.stringify(issue.input)} is not a supported client: use "better-sqlite3" (SQLite) or "pg" (Postgres)`),
   }),
   connection: knexConnection,
 });
 export type ConnectionConfig = z.infer<typeof connectionSchema>;
 
-const email = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^.+<[^\s@<>]+@[^\s@<>]+>$/, 'is not an email address');
-
 export const configSchema = z.strictObject({
   state: connectionSchema,
-  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'target names use letters, digits, - and _'), connectionSchema),
+  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'is not a target name: use letters, digits, - and _'), connectionSchema),
   jobs: z.string().default('jobs'),
   timezone: z.string().default('UTC'),
   mail: z
     .strictObject({
-      from: z.string().default('Sweeper <sweeper@localhost>'),
+      from: emailSchema.default('Sweeper <sweeper@localhost>'),
       /** Empty (e.g. `${SMTP_URL:-}` with the variable unset) means no SMTP: .eml files instead. */
       smtp: z
-        .union([z.literal(''), z.string().regex(/^smtps?:\/\//, 'must be smtp://user:pass@host:port or smtps://...')])
+        .string()
+        .refine((s) => s === '' || /^smtps?:\/\//.test(s), 'must be smtp://user:pass@host:port or smtps://...')
         .optional(),
       outboxDir: z.string().default('outbox'),
     })
     .default({ from: 'Sweeper <sweeper@localhost>', outboxDir: 'outbox' }),
-  http: z
-    .strictObject({
-      listen: z.string().regex(/^[^:]+:\d+$|^\[[^\]]+\]:\d+$/, 'must be host:port, e.g. 127.0.0.1:8787'),
-      /** The address operators reach Sweeper at (behind a proxy): its host and origin are the server's own too. */
-      publicUrl: z
-        .string()
-        .refine((s) => /^https?:\/\/[^/?#@\s]+(\/[^\s]*)?$/i.test(s) && URL.canParse(s), {
-          error: (iss) => `${JSON.stringify(iss.input)} is not an http(s) URL: write it as the dashboard's address, e.g. https://sweeper.example.com`,
-        })
-        .optional(),
-      tokens: z
-        .array(z.strictObject({ name: z.string().min(1), token: z.string().min(16, 'must be at least 16 characters'), role: z.enum(['viewer', 'operator']) }))
-        .default([]),
-    })
-    .optional(),
-  retention: z.strictObject({ runs: duration.default('180d'), failures: duration.default('30d') }).default({ runs: '180d', failures: '30d' }),
+  http: httpSchema.optional(),
+  retention: z
+    .strictObject({ runs: durationSchema('retention').default('180d'), failures: durationSchema('retention').default('30d') })
+    .default({ runs: '180d', failures: '30d' }),
   concurrency: z.number().int().min(1).max(64).default(4),
 });
 export type Config = z.infer<typeof configSchema>;
@@ -63,15 +51,16 @@ export type QueryDefinition = z.infer<typeof querySchema>;
 
 /** Local date-time (no offset): interpreted in the job's time zone. An offset or Z is accepted too. */
 const localDateTime = z
-  .union([z.string(), z.date()])
+  .union([z.string(), z.date()], unionError('a date-time like 2026-12-01T02:00:00'))
   .transform((v) => (v instanceof Date ? v.toISOString() : v))
-  .refine((s) => /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(s), {
-    message: 'must be a date-time like 2026-12-01T02:00:00 (local time in the job\'s timezone)',
-  });
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(s),
+    valueError("is not a date-time: write it like 2026-12-01T02:00:00 (local time in the job's timezone)"),
+  );
 
 export const jobSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'use letters, digits, ".", "-" and "_" (it names the job in commands)'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, valueError('is not a job name: use letters, digits, ".", "-" and "_" (it names the job in commands)')),
     description: z.string().optional(),
     target: z.string().min(1),
     start: localDateTime.optional(),
@@ -82,8 +71,8 @@ export const jobSchema = z
     queries: z.array(querySchema).min(1, 'a job needs at least one query'),
     notify: z
       .strictObject({
-        to: z.array(email).default([]),
-        cc: z.array(email).default([]),
+        to: z.array(emailSchema).default([]),
+        cc: z.array(emailSchema).default([]),
         on: z.enum(['always', 'failures', 'never']).default('always'),
       })
       .default({ to: [], cc: [], on: 'always' }),
@@ -92,8 +81,8 @@ export const jobSchema = z
         /** Records per batch; when absent the size adapts to keep each batch transaction near 50 ms. */
         batchSize: z.number().int().min(1).max(100000).optional(),
         maxDeletes: z.number().int().min(0).optional(),
-        pauseBetweenBatches: duration.default('0ms'),
-        maxRuntime: duration.optional(),
+        pauseBetweenBatches: durationSchema('pauseBetweenBatches').default('0ms'),
+        maxRuntime: durationSchema('maxRuntime').optional(),
       })
       .default({ pauseBetweenBatches: '0ms' }),
   })

@@ -1,39 +1,55 @@
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { CST, Lexer, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
-import type { Problem } from '../errors';
+import { toError, type Problem } from '../errors';
 import { interpolate, type MissingVariable } from './interpolate';
+import { explainIssueMap } from './issue-message';
+
+/** A config or job file is a page of YAML; anything larger is refused before it is parsed. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Aliases (`*name`) a file may expand; a few are handy, thousands are an alias bomb. */
+export const MAX_ALIAS_COUNT = 100;
+/**
+ * Nesting levels (indentation, `-`/`?`/`:` on one line, `[`/`{`) a file may have. The YAML parser
+ * recurses per level and runs out of stack near 800, which Node cannot always recover from.
+ */
+export const MAX_NESTING = 100;
+
+type Result<T> = { value: T | null; problems: Problem[] };
 
 /** Reads a YAML file, interpolates `${VAR}` and validates it; every problem is returned, none thrown. */
-export function readYamlFile<T>(
-  file: string,
-  displayName: string,
-  schema: z.ZodType<T>,
-  env: Record<string, string | undefined>,
-): { value: T | null; problems: Problem[] } {
+export function readYamlFile<T>(file: string, displayName: string, schema: z.ZodType<T>, env: Record<string, string | undefined>): Result<T> {
+  const fail = (message: string): Result<T> => ({ value: null, problems: [{ file: displayName, path: '', message }] });
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_FILE_BYTES) {
+      return fail(`is ${size} bytes, more than the ${MAX_FILE_BYTES} (1 MiB) a config or job file may have: split it, one job per file`);
+    }
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-    return { value: null, problems: [{ file: displayName, path: '', message: `cannot read: ${reason}` }] };
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : toError(error).message;
+    return fail(`cannot read: ${reason}`);
   }
+  const depth = nestingDepth(text);
+  if (depth > MAX_NESTING) return fail(`nests ${depth} levels deep, more than the ${MAX_NESTING} a config or job file may have: flatten it`);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      value: null,
-      problems: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-        const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        return { file: displayName, path: '', message: `malformed YAML: ${where}${what}` };
-      }),
-    };
+  if (doc.errors.length > 0) return { value: null, problems: doc.errors.map((e) => ({ file: displayName, path: '', message: yamlErrorMessage(e) })) };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = toError(error).message;
+    if (/alias count/i.test(message)) {
+      return fail(`its aliases (*name) expand to too many values (more than ${MAX_ALIAS_COUNT} expansions, a YAML alias bomb): write the values out`);
+    }
+    return fail(`malformed YAML: ${message}`);
   }
-  const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { value: null, problems: [{ file: displayName, path: '', message: 'must be a YAML mapping (key: value lines)' }] };
-  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('must be a YAML mapping (key: value lines)');
+  return validate(raw, displayName, schema, env);
+}
+
+function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env: Record<string, string | undefined>): Result<T> {
   const missing: MissingVariable[] = [];
   const interpolated = interpolate(raw, env, missing);
   const problems: Problem[] = missing.map((m) => ({
@@ -41,7 +57,7 @@ export function readYamlFile<T>(
     path: m.path,
     message: `environment variable ${m.variable} is not set: export it, or write \${${m.variable}:-default} to give a default`,
   }));
-  const parsed = schema.safeParse(interpolated);
+  const parsed = schema.safeParse(interpolated, { error: explainIssueMap, reportInput: true });
   if (!parsed.success) {
     const unset = new Set(missing.map((m) => m.path));
     for (const issue of parsed.error.issues) {
@@ -53,6 +69,43 @@ export function readYamlFile<T>(
   return { value: problems.length === 0 && parsed.success ? parsed.data : null, problems };
 }
 
+/**
+ * An upper bound of how deep the parser will recurse, from the tokens alone (the lexer does not
+ * recurse): indentation plus block indicators on a line, plus open flow collections.
+ */
+function nestingDepth(text: string): number {
+  let max = 0;
+  let flow = 0;
+  let line = 0;
+  let atLineStart = true;
+  let scalarNext = false;
+  for (const token of new Lexer().lex(text)) {
+    const type: string | null = scalarNext ? 'scalar-value' : CST.tokenType(token);
+    scalarNext = type === 'scalar';
+    if (type === 'newline') {
+      [line, atLineStart] = [0, true];
+      continue;
+    }
+    if (type === 'space' && atLineStart) line += token.length;
+    else if (type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind') line += 1;
+    else if (type === 'flow-seq-start' || type === 'flow-map-start') flow += 1;
+    else if (type === 'flow-seq-end' || type === 'flow-map-end') flow -= 1;
+    if (type !== 'scalar') atLineStart = false;
+    max = Math.max(max, line + flow);
+  }
+  return max;
+}
+
+function yamlErrorMessage(e: YAMLError): string {
+  const pos = e.linePos?.[0];
+  const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+  if (e.code === 'MULTIPLE_DOCS') {
+    return `${where}the file holds more than one YAML document (a "---" line): one job per file; move what follows the "---" into a file of its own`;
+  }
+  const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  return `malformed YAML: ${where}${what}`;
+}
+
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
@@ -60,26 +113,23 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * A union (a condition) fails in every branch; report the branch whose shape fits best, so
- * `{ field: x, op: equals }` says the op is wrong instead of "not a valid condition".
+ * A union fails in every branch. When the value's type fits none of them, the union's own message
+ * says what is expected; otherwise report the branch whose shape fits best.
  */
 function explainIssue(issue: z.core.$ZodIssue, path: readonly PropertyKey[]): { path: PropertyKey[]; message: string } {
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    if (isWrongType(issue)) return { path: [...path], message: issue.message };
     const score = (branch: z.core.$ZodIssue[]) =>
       branch.reduce((s, i) => s + (i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.input === undefined) ? 100 : 1), 0);
     const best = [...issue.errors].sort((a, b) => score(a) - score(b))[0]!;
     if (best.length > 0 && score(best) < 100) return explainIssue(best[0]!, [...path, ...best[0]!.path]);
   }
-  return { path: [...path], message: issueMessage(issue) };
+  return { path: [...path], message: issue.message };
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling against the job file reference in README.md`;
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
-  if (issue.code === 'invalid_union') {
-    return 'is not a valid condition: use all/any/not, { field, op, value }, { field, olderThan|newerThan }, or exists/notExists';
-  }
-  return issue.message;
+/** The value itself has a type no branch takes (rather than a problem inside it). */
+function isWrongType(issue: z.core.$ZodIssue, nested = false): boolean {
+  if (nested && issue.path.length > 0) return false;
+  if (issue.code === 'invalid_union') return issue.errors.every((branch) => branch.length === 1 && isWrongType(branch[0]!, true));
+  return issue.code === 'invalid_type' || issue.code === 'invalid_value';
 }

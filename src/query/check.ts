@@ -1,4 +1,5 @@
 import type { QueryDefinition } from '../config/schema';
+import { closestName } from '../did-you-mean';
 import { DURATION_HINT, parseDuration } from '../duration';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
 import { isLeaf, isRelativeTime, type Condition, type LeafCondition, type Scalar } from './condition';
@@ -284,28 +285,6 @@ function listed(names: string[]): string {
 
 /** `; did you mean "x"?` for the closest name within a third of its length in edits. */
 function suggestion(name: string, candidates: string[]): string {
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  const allowed = Math.max(1, Math.floor(name.length / 3));
-  return best !== null && bestDistance <= allowed && best !== name ? `; did you mean "${best}"?` : '';
-}
-
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  const best = closestName(name, candidates);
+  return best ? `; did you mean "${best}"?` : '';
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { durationSchema } from '../config/duration-schema';
+import { explainIssueMap, unionError, unknownFieldMessage } from '../config/issue-message';
 
 /** Leaf operators of SPEC's condition language. */
 export const LEAF_OPS = [
@@ -38,6 +40,9 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const NOT_A_CONDITION =
   'is not a condition: use all/any/not, { field, op, value }, { field, olderThan|newerThan }, or exists/notExists';
 
+/** Every key a condition may have, in any of its forms. */
+const CONDITION_KEYS = ['all', 'any', 'not', 'exists', 'notExists', 'field', 'op', 'value', 'olderThan', 'newerThan'];
+
 const branches = {
   all: z.strictObject({ all: z.array(z.lazy(() => conditionSchema)).min(1, 'needs at least one condition') }),
   any: z.strictObject({ any: z.array(z.lazy(() => conditionSchema)).min(1, 'needs at least one condition') }),
@@ -45,14 +50,14 @@ const branches = {
   exists: z.strictObject({ exists: z.lazy(() => relatedSchema) }),
   notExists: z.strictObject({ notExists: z.lazy(() => relatedSchema) }),
   relative: z
-    .strictObject({ field: z.string().min(1), olderThan: z.string().optional(), newerThan: z.string().optional() })
+    .strictObject({ field: z.string().min(1), olderThan: durationSchema('olderThan').optional(), newerThan: durationSchema('newerThan').optional() })
     .refine((c) => (c.olderThan === undefined) !== (c.newerThan === undefined), {
       message: 'give exactly one of olderThan or newerThan',
     }),
   leaf: z.strictObject({
     field: z.string().min(1),
-    op: z.enum(LEAF_OPS, { message: `must be one of ${LEAF_OPS.join(', ')}` }),
-    value: z.union([scalar, z.array(scalar)]).optional(),
+    op: z.enum(LEAF_OPS),
+    value: z.union([scalar, z.array(scalar)], unionError('a text, a number, true/false or null, or a list of them')).optional(),
   }),
 };
 
@@ -66,18 +71,29 @@ function branchOf(value: unknown): z.ZodType | null {
   return null;
 }
 
+/** `{ field: x, olderThen: 30d }` is one typo, not also a leaf without `op`: unknown keys are reported alone. */
+function unknownKeys(value: unknown): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.keys(value).filter((k) => !CONDITION_KEYS.includes(k));
+}
+
 /**
  * A condition. Not a plain z.union: zod reports the branch whose errors do not abort, so a typo in `op`
  * would read as "unknown fields op, value" of the olderThan branch. Dispatching on the keys keeps
  * every message about the branch the user meant.
  */
 export const conditionSchema: z.ZodType<Condition> = z.unknown().transform((value, ctx): Condition => {
+  const unknown = unknownKeys(value);
+  if (unknown.length > 0) {
+    for (const key of unknown) ctx.addIssue({ code: 'custom', message: unknownFieldMessage(key, CONDITION_KEYS), input: value });
+    return z.NEVER;
+  }
   const branch = branchOf(value);
   if (!branch) {
     ctx.addIssue({ code: 'custom', message: NOT_A_CONDITION, input: value });
     return z.NEVER;
   }
-  const result = branch.safeParse(value);
+  const result = branch.safeParse(value, { error: explainIssueMap, reportInput: true });
   if (result.success) return result.data as Condition;
   for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
   return z.NEVER;

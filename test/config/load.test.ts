@@ -1,31 +1,6 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll, loadConfig } from '../../src/config/load';
-import { ConfigError, formatProblem } from '../../src/errors';
-
-function folder(config: string, jobs: Record<string, string> = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-config-'));
-  mkdirSync(path.join(dir, 'jobs'));
-  writeFileSync(path.join(dir, 'sweeper.yaml'), config);
-  for (const [name, text] of Object.entries(jobs)) writeFileSync(path.join(dir, 'jobs', name), text);
-  return path.join(dir, 'sweeper.yaml');
-}
-
-const BASE = `state: { client: better-sqlite3, connection: { filename: state.db } }
-targets: { app: { client: better-sqlite3, connection: { filename: app.db } } }
-jobs: jobs
-`;
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => formatProblem({ ...p, file: path.basename(p.file) }));
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { BASE, folder, problemsOf } from './config-files';
 
 describe('config and job files', () => {
   it('resolves relative paths from the config file folder, whatever the working directory', () => {
@@ -61,12 +36,12 @@ describe('config and job files', () => {
       'ignored.txt': 'not a job',
     });
     expect(problemsOf(() => loadAll(file, {}))).toEqual([
-      'a.yaml: queries[0].where.op: must be one of eq, ne, lt, lte, gt, gte, in, notIn, like, notLike, isNull, notNull, between',
-      expect.stringMatching(/^a\.yaml: limits\.pauseBetweenBatches: is not a duration: use a number with a unit/),
+      'a.yaml: queries[0].where.op: expected one of eq, ne, lt, lte, gt, gte, in, notIn, like, notLike, isNull, notNull, between, found the text "equals"',
+      'a.yaml: limits.pauseBetweenBatches: "soon" is not a duration: use a number with a unit (ms, s, m, h, d, w), e.g. "30d" or "1h30m", or ISO-8601 like "P30D"; pauseBetweenBatches takes from 0ms to 1h, e.g. "200ms"',
       'b.yaml: queries[0].where: give exactly one of olderThan or newerThan',
-      'b.yaml: unknown field "colour": check the spelling against the job file reference in README.md',
+      'b.yaml: unknown field "colour": remove it (the fields here are name, description, target, start, timezone, recurrence, cron, catchUp, queries, notify, limits)',
       'b.yaml: cron: give either recurrence (RRULE) or cron, not both',
-      expect.stringMatching(/^d\.yaml: queries\[0\]\.where\.any\[1\]: is not a condition: use all\/any\/not/),
+      'd.yaml: queries[0].where.any[1]: unknown field "fld": remove it (the fields here are all, any, not, exists, notExists, field, op, value, olderThan, newerThan)',
       expect.stringMatching(/^e\.yaml: name: job "c" is already defined in .*c\.yml: job names must be unique/),
     ]);
   });

@@ -1,4 +1,5 @@
 import { appendFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { App } from '../../src/app';
 import { Daemon } from '../../src/daemon';
 import { collect, spawnCli } from '../support/cli';
@@ -56,6 +57,18 @@ describe('hot reload', () => {
     const result = await daemon.reloader.reload('test');
     expect(result.problems.map((p) => p.message)).toEqual([expect.stringContaining('unknown field "bogus"')]);
     expect(result.jobs).toEqual(['nightly']);
+  });
+
+  it('an alias bomb is a problem of its file and does not keep a valid new job from loading', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`)];
+    ws.writeJob('bomb', `${JOB('bomb', '0 1 * * *')}${bomb.join('\n')}\n`);
+    ws.writeJob('hourly', JOB('hourly', '0 * * * *'));
+    const result = await daemon.reloader.reload('test');
+    expect(result.problems.map((p) => `${path.basename(p.file)}: ${p.message}`)).toEqual([
+      'bomb.yaml: its aliases (*name) expand to too many values (more than 100 expansions, a YAML alias bomb): write the values out',
+    ]);
+    expect(result.jobs.sort()).toEqual(['hourly', 'nightly']);
+    expect(await app.store.jobs.get('hourly')).toMatchObject({ name: 'hourly', removedAt: null });
   });
 
   it('notices a new job file by itself', async () => {
