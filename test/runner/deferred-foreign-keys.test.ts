@@ -124,3 +124,35 @@ describe.each(BACKENDS)('deferred foreign keys on $name', ({ open, code, message
     expect(await backend.violations()).toEqual([]);
   });
 });
+
+describe('a batch that fails after some of its transactions committed', () => {
+  let backend: Backend;
+  beforeEach(async () => {
+    backend = await sqlite();
+  });
+  afterEach(async () => {
+    await backend.close();
+  });
+
+  it('counts what they deleted and cascaded before the run fails', async () => {
+    const { app } = backend;
+    const runs = app.store.runs;
+    const setInflightParts = runs.setInflightParts.bind(runs);
+    // A part is kept only once its transaction committed: the second part finds the store gone.
+    runs.setInflightParts = async (runId, parts, owner) => {
+      if (parts.length >= 2) throw new Error('state store unreachable');
+      return setInflightParts(runId, parts, owner);
+    };
+    const runId = await createManualRun(app, 'close-accounts', 'test');
+    const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    runs.setInflightParts = setInflightParts;
+
+    expect(run).toMatchObject({ status: 'failed', reason: 'state store unreachable' });
+    const left = new Set(await backend.accountsLeft());
+    const gone = ids.filter((id) => !left.has(id));
+    expect(gone.length).toBeGreaterThan(0);
+    expect(gone.length).toBeLessThan(50);
+    expect(run.deleted).toBe(gone.length);
+    expect(await app.store.runs.queries(runId)).toEqual([expect.objectContaining({ deleted: gone.length, cascaded: gone.filter(hasOrder).length })]);
+  });
+});
