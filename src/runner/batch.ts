@@ -1,12 +1,20 @@
 import type { Knex } from 'knex';
 import { driverErrorCode } from '../errors';
 import type { FailureInput, Key } from '../store/runs-repository';
-import { errorMessage, isRecordError } from './record-errors';
+import { errorMessage, isRecordError, isRetryable } from './record-errors';
 
 export interface BatchResult {
   deleted: number;
   cascaded: number;
   failures: FailureInput[];
+}
+
+/** What one target transaction of a batch deleted, told to the runner just before it commits. */
+export interface CommittingPart {
+  /** The records the transaction tried (deleted or failed). */
+  keys: Key[];
+  deleted: number;
+  cascaded: number;
 }
 
 export interface BatchOperations {
@@ -16,17 +24,27 @@ export interface BatchOperations {
   cascaded(db: Knex, keys: Key[]): Promise<number>;
   /** Keys other rows still reference through a foreign key that refuses the delete: they will fail. */
   held?(db: Knex, keys: Key[]): Promise<Key[]>;
+  /**
+   * Called inside each target transaction that deleted something, just before its COMMIT, and awaited:
+   * the runner stores the part so that a crash between the commit and the checkpoint loses no count.
+   * `committed: false` follows when that COMMIT then failed (a deferred constraint): forget the part.
+   */
+  committing?(part: CommittingPart, committed?: false): Promise<void>;
+  /** Lock conflicts are retried with backoff until this is aborted. */
+  signal?: AbortSignal;
   queryIndex: number;
   entity: string;
 }
+
+const EMPTY: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
 
 export function keyText(key: Key): string {
   return key.length === 1 ? String(key[0]) : JSON.stringify(key);
 }
 
 /**
- * Deletes one batch in one short transaction. The common case, nothing fails, runs the delete straight
- * in the transaction: a savepoint per batch would make SQLite journal every page twice. When the delete
+ * Deletes one batch in short transactions. The common case, nothing fails, runs the delete straight
+ * in one transaction: a savepoint per batch would make SQLite journal every page twice. When the delete
  * fails on a record error, the transaction is rolled back and the batch is retried split in halves under
  * savepoints until each failing record is alone; each becomes a failure record and the rest is deleted.
  * A constraint checked only at commit (deferred) fails the commit instead: then the halves are retried as
@@ -39,17 +57,18 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
   // one go, then try each held record under its own savepoint for the database's own error.
   const heldText = new Set(held.map(keyText));
   const clear = keys.filter((k) => !heldText.has(keyText(k)));
-  const cleared = clear.length > 0 ? await deleteAllOrSplit(target, clear, ops) : { deleted: 0, cascaded: 0, failures: [] };
-  let tried: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
+  const cleared = clear.length > 0 ? await deleteAllOrSplit(target, clear, ops) : EMPTY;
+  let tried: BatchResult;
   try {
-    tried = await target.transaction(async (trx) => {
-      let result: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
+    tried = await inTransaction(target, held, ops, async (trx) => {
+      let result = EMPTY;
       for (const key of held) result = merge(result, await isolate(trx, [key], ops));
       return result;
     });
   } catch (error) {
     // A deferred constraint fails the commit, not the statement: one transaction per held record.
     if (!isRecordError(error)) throw error;
+    tried = EMPTY;
     for (const key of held) tried = merge(tried, await deleteAllOrSplit(target, [key], ops));
   }
   return merge(cleared, tried);
@@ -57,18 +76,75 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
 
 async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   try {
-    return await target.transaction((trx) => deleteAll(trx, keys, ops));
+    return await inTransaction(target, keys, ops, (trx) => deleteAll(trx, keys, ops));
   } catch (error) {
     if (!isRecordError(error)) throw error;
-    if (keys.length === 1) return { deleted: 0, cascaded: 0, failures: [failureOf(keys[0]!, error, ops)] };
+    if (keys.length === 1) return { ...EMPTY, failures: [failureOf(keys[0]!, error, ops)] };
   }
   try {
-    return await target.transaction((trx) => isolateHalves(trx, keys, ops));
+    return await inTransaction(target, keys, ops, (trx) => isolateHalves(trx, keys, ops));
   } catch (error) {
     if (!isRecordError(error)) throw error;
     const middle = Math.ceil(keys.length / 2);
     return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
   }
+}
+
+/**
+ * One target transaction, its part told to the runner just before it commits (and untold when the
+ * COMMIT fails). Lock conflicts (SQLITE_BUSY, deadlock, serialization) are retried a few times with
+ * backoff: each attempt is all or nothing, so a retry counts nothing twice.
+ */
+async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, work: (trx: Knex.Transaction) => Promise<BatchResult>): Promise<BatchResult> {
+  for (let attempt = 1; ; attempt++) {
+    const told: { part?: CommittingPart } = {};
+    try {
+      return await transactionThatEnds(target, async (trx) => {
+        const result = await work(trx);
+        if (ops.committing && result.deleted > 0) {
+          told.part = { keys, deleted: result.deleted, cascaded: result.cascaded };
+          await ops.committing(told.part);
+        }
+        return result;
+      });
+    } catch (error) {
+      if (told.part && ops.committing) await ops.committing(told.part, false);
+      if (!isRetryable(error) || attempt >= 5 || ops.signal?.aborted) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+  }
+}
+
+/**
+ * A knex transaction that is over when it settles. knex hands the connection back to the pool when a
+ * COMMIT fails, but SQLite keeps the transaction open after a deferred foreign key fails the COMMIT:
+ * every later statement on that connection, in this run or another, would fail with "cannot start a
+ * transaction within a transaction", and what it deleted would linger uncommitted. So the connection
+ * is held here and rolled back for real before it goes back to the pool.
+ */
+async function transactionThatEnds<T>(target: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const connection: unknown = await target.client.acquireConnection();
+  try {
+    return await target.transaction(work, { connection });
+  } finally {
+    try {
+      rollBackIfOpen(connection);
+    } finally {
+      await target.client.releaseConnection(connection);
+    }
+  }
+}
+
+/** A driver connection that says whether it is inside a transaction (better-sqlite3's does). */
+interface TransactionAware {
+  inTransaction: boolean;
+  exec(sql: string): unknown;
+}
+
+/** Postgres ends a transaction whose COMMIT failed by itself; SQLite's connection says it is still in one. */
+function rollBackIfOpen(connection: unknown): void {
+  const c = connection as Partial<TransactionAware> | null;
+  if (c && c.inTransaction === true && typeof c.exec === 'function') c.exec('ROLLBACK');
 }
 
 async function deleteAll(db: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
@@ -87,7 +163,7 @@ async function isolate(trx: Knex.Transaction, keys: Key[], ops: BatchOperations)
     return await trx.transaction((savepoint) => deleteAll(savepoint, keys, ops));
   } catch (error) {
     if (!isRecordError(error)) throw error;
-    if (keys.length === 1) return { deleted: 0, cascaded: 0, failures: [failureOf(keys[0]!, error, ops)] };
+    if (keys.length === 1) return { ...EMPTY, failures: [failureOf(keys[0]!, error, ops)] };
     return isolateHalves(trx, keys, ops);
   }
 }

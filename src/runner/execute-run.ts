@@ -4,16 +4,16 @@ import type { Clock } from '../clock';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
-import { countMatching, deleteMatching, countCascaded, heldKeys, keyColumns, selectMatchingKeys, countExistingKeys } from '../query/compile';
+import { countMatching, deleteMatching, countCascaded, heldKeys, keyColumns, selectMatchingKeys } from '../query/compile';
 import type { Store } from '../store/store';
-import { isLeaseLost, leaseLost, type Key, type RunRecord, type RunQueryRecord } from '../store/runs-repository';
+import { isLeaseLost, leaseLost, type InflightPart, type Key, type RunRecord, type RunQueryRecord } from '../store/runs-repository';
 import type { Targets } from '../targets/registry';
 import { deleteBatch } from './batch';
 import { BatchSizer } from './batch-size';
 import { finishRun } from './finish-run';
+import { InflightJournal, settleInflight } from './inflight';
 import { prepareQueries, type PreparedQuery } from './prepare';
 import { ProgressReporter, type Progress } from './progress';
-import { isRetryable } from './record-errors';
 
 export interface RunnerDeps {
   store: Store;
@@ -98,13 +98,14 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
     const target = deps.targets.get(job.target);
     const schema = await deps.targets.schema(job.target);
     const prepared = await prepareQueries(job, target, schema, run.asOf!);
-    let progressRows = await store.runs.queries(runId);
-    const fresh = progressRows.every((q) => q.matched === null) && run.deleted === 0 && !run.inflight;
-    if (fresh) {
+    if (!run.guardedAt) {
+      // Until the guard has passed, and recorded so, nothing is deleted: a run that died while counting
+      // counts again.
       const guard = await countAndGuard(deps, job, runId, prepared, target.knex);
       if (guard) return await finish('failed', guard);
-      progressRows = await store.runs.queries(runId);
+      await store.runs.setGuarded(runId, clock.now(), deps.owner);
     }
+    const progressRows = await store.runs.queries(runId);
     const deadline = job.limits.maxRuntime ? run.startedAt!.getTime() + durationMs(job.limits.maxRuntime) : Infinity;
     const reporter = new ProgressReporter(clock, progressRows, (p) => {
       log.info(p, `progress: ${p.deleted} deleted, ${p.rate}/s${p.etaSeconds !== null ? `, ETA ${p.etaSeconds}s` : ''}`);
@@ -119,7 +120,8 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
         await store.runs.setMatched(runId, query.index, matched);
         reporter.setMatched(query.index, matched);
       }
-      const outcome = await runQuery(deps, job, runId, query, state, run.queryIndex === query.index ? run.inflight : null, target.knex, signal, stopCheck, deadline, reporter);
+      const inflight = run.queryIndex === query.index && run.inflight ? { keys: run.inflight, parts: run.inflightParts } : null;
+      const outcome = await runQuery(deps, job, runId, query, state, inflight, target.knex, signal, stopCheck, deadline, reporter);
       if (outcome === 'stopped' && stop) {
         const { reason, by } = stop as { reason: StopReason; by: string };
         if (reason === 'cancel') return await finish('canceled', `canceled by ${by} at a batch boundary; what was deleted stays deleted`, by);
@@ -172,7 +174,7 @@ async function runQuery(
   runId: number,
   query: PreparedQuery,
   state: RunQueryRecord,
-  inflight: Key[] | null,
+  inflight: { keys: Key[]; parts: InflightPart[] | null } | null,
   knex: import('knex').Knex,
   signal: AbortSignal,
   stopCheck: () => Promise<boolean>,
@@ -188,12 +190,14 @@ async function runQuery(
     cascaded: (db: import('knex').Knex, keys: Key[]) => (query.cascades ? countCascaded(db, query.context.schema, query.entity, keys, keyCols) : Promise.resolve(0)),
     held: (db: import('knex').Knex, keys: Key[]) => heldKeys(db, query.context.schema, query.entity, keyCols, keys),
   };
-  if (inflight && inflight.length > 0) {
-    // The process died after deleting this batch but before its checkpoint: what is gone was ours.
-    const still = await countExistingKeys(knex, query.entity, keyCols, inflight);
-    await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey: null, done: false, deleted: inflight.length - still, cascaded: 0, failures: [], owner: deps.owner }, clock.now());
-    reporter.add(query.index, inflight.length - still, 0);
-  }
+  const settle = async (keys: Key[], parts: InflightPart[] | null) => {
+    const done = await settleInflight(knex, query.entity, keyCols, keys, parts);
+    await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey: null, done: false, ...done, failures: [], owner: deps.owner }, clock.now());
+    reporter.add(query.index, done.deleted, 0);
+  };
+  // The process died in a batch, before its checkpoint: count what of it committed. Its other records
+  // come after the last key reached and are tried again.
+  if (inflight && inflight.keys.length > 0) await settle(inflight.keys, inflight.parts);
   let lastKey = state.lastKey;
   const sizer = new BatchSizer(job.limits.batchSize);
   const pause = durationMs(job.limits.pauseBetweenBatches);
@@ -207,8 +211,16 @@ async function runQuery(
       return 'done';
     }
     await store.runs.setInflight(runId, query.index, keys, clock.now(), deps.owner);
+    const journal = new InflightJournal(store.runs, runId, deps.owner, keys);
     const started = performance.now();
-    const result = await withRetry(() => deleteBatch(knex, keys, ops), signal);
+    let result: Awaited<ReturnType<typeof deleteBatch>>;
+    try {
+      result = await deleteBatch(knex, keys, { ...ops, committing: journal.committing, signal });
+    } catch (error) {
+      // Parts of the batch may have committed before it failed: count them before the run fails.
+      if (!isLeaseLost(error)) await settleAfterFailure(() => settle(keys, journal.recorded()), error);
+      throw error;
+    }
     const transactionMs = performance.now() - started;
     sizer.record(keys.length, transactionMs);
     deps.onBatch?.({ job: job.name, entity: query.entity.name, queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
@@ -223,14 +235,11 @@ async function runQuery(
   }
 }
 
-/** Lock conflicts (SQLITE_BUSY, deadlock, serialization) are retried a few times with backoff. */
-async function withRetry<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (!isRetryable(error) || attempt >= 5 || signal.aborted) throw error;
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-    }
+/** Settles a failed batch; when that fails too, the error says both. */
+async function settleAfterFailure(settle: () => Promise<void>, failure: unknown): Promise<void> {
+  try {
+    await settle();
+  } catch (error) {
+    throw new SweeperError('INTERNAL', `${toError(failure).message}; counting what the failed batch had deleted failed too: ${toError(error).message}`, { cause: failure });
   }
 }

@@ -31,7 +31,7 @@ export async function finishRun(o: FinishOptions): Promise<void> {
   if (status !== 'interrupted' && status !== 'paused' && status !== 'canceled' && wantsNotification(o.job, status)) {
     notification = renderNotification(await reportOf(o, status));
   }
-  const extra: Record<string, unknown> = { owner: null, lease_until: null, inflight: null };
+  const extra: Record<string, unknown> = { owner: null, lease_until: null, inflight: null, inflight_parts: null };
   if (finished) extra.finished_at = o.now.getTime();
   await store.transaction(async (trx) => {
     await store.runs.setStatus(o.runId, o.status as RunStatus, o.reason, o.actor, o.now, extra, trx, o.owner);

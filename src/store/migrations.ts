@@ -173,6 +173,28 @@ const migrations: Migration[] = [
       await knex.schema.dropTableIfExists('entity_leases');
     },
   },
+  {
+    name: '0004_run_guard_and_inflight_parts',
+    async up(knex) {
+      await knex.schema.alterTable('runs', (t) => {
+        // When every query was counted and maxDeletes held: until then nothing may be deleted, and a
+        // resumed run counts and checks again.
+        t.bigInteger('guarded_at').nullable();
+        // The parts of the batch in flight whose target transaction was about to commit, as JSON
+        // [{ keys: [indexes into inflight], deleted, cascaded }]: a resumed run counts exactly those
+        // that did commit. Null when no batch is in flight.
+        t.text('inflight_parts').nullable();
+      });
+      // Runs that had begun deleting passed the guard of the version that started them.
+      await knex('runs').where('deleted', '>', 0).orWhere('failed', '>', 0).orWhereNotNull('inflight').update({ guarded_at: knex.ref('updated_at') });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('runs', (t) => {
+        t.dropColumn('guarded_at');
+        t.dropColumn('inflight_parts');
+      });
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

@@ -34,6 +34,18 @@ export interface RunRecord {
   requestedBy: string;
   /** An operator asked the run to stop at its next batch boundary. */
   stopRequested: { kind: StopKind; by: string } | null;
+  /** When every query was counted and maxDeletes held; null: not yet, nothing may be deleted. */
+  guardedAt: Date | null;
+  /** Parts of the batch in flight whose target transaction was about to commit (null: no batch in flight). */
+  inflightParts: InflightPart[] | null;
+}
+
+/** One target transaction of the batch in flight, written to the store just before it commits. */
+export interface InflightPart {
+  /** Indexes into the run's `inflight` keys: the records this transaction tried. */
+  keys: number[];
+  deleted: number;
+  cascaded: number;
 }
 
 export type StopKind = 'cancel' | 'pause';
@@ -78,6 +90,8 @@ function runFromRow(r: Record<string, unknown>): RunRecord {
     leaseUntil: toDate(r.lease_until),
     requestedBy: String(r.requested_by),
     stopRequested: r.stop_requested ? { kind: r.stop_requested as StopKind, by: String(r.stop_requested_by) } : null,
+    guardedAt: toDate(r.guarded_at),
+    inflightParts: parseJson<InflightPart[]>(r.inflight_parts),
   };
 }
 
@@ -392,8 +406,23 @@ export class RunsRepository {
   async setInflight(runId: number, index: number, keys: Key[] | null, now: Date, owner?: string): Promise<void> {
     const q = this.db('runs').where({ id: runId });
     if (owner !== undefined) q.where({ owner });
-    const n = await q.update({ inflight: keys ? JSON.stringify(keys) : null, query_index: index, updated_at: toMs(now) });
+    const n = await q.update({ inflight: keys ? JSON.stringify(keys) : null, inflight_parts: keys ? '[]' : null, query_index: index, updated_at: toMs(now) });
     if (owner !== undefined && n !== 1) throw leaseLost(runId, owner);
+  }
+
+  /**
+   * Records the parts of the batch in flight whose target transactions committed or are about to:
+   * called inside each target transaction just before its COMMIT, so a crash cannot lose their counts.
+   */
+  async setInflightParts(runId: number, parts: InflightPart[], owner: string): Promise<void> {
+    const n = await this.db('runs').where({ id: runId, owner }).update({ inflight_parts: JSON.stringify(parts) });
+    if (n !== 1) throw leaseLost(runId, owner);
+  }
+
+  /** Records that every query was counted and maxDeletes held: from now on the run may delete. */
+  async setGuarded(runId: number, now: Date, owner: string): Promise<void> {
+    const n = await this.db('runs').where({ id: runId, owner }).update({ guarded_at: toMs(now), updated_at: toMs(now) });
+    if (n !== 1) throw leaseLost(runId, owner);
   }
 
   /**
@@ -438,6 +467,7 @@ export class RunsRepository {
         deleted: trx.raw('deleted + ?', [c.deleted]),
         failed: trx.raw('failed + ?', [failed]),
         inflight: null,
+        inflight_parts: null,
         query_index: c.done ? c.index + 1 : c.index,
         updated_at: toMs(now),
       });

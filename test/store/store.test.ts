@@ -6,7 +6,7 @@ import { createStoreDatabase, STORE_BACKENDS, type StoreBackend, type StoreDatab
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const MIGRATIONS = ['0001_initial', '0002_control', '0003_entity_leases'];
+const MIGRATIONS = ['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts'];
 
 function jobSync(name: string, hash = 'a'.repeat(64)): JobSync {
   return {
@@ -66,6 +66,8 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
       }
       expect(await store.db.schema.hasColumn('runs', 'stop_requested')).toBe(true);
       expect(await store.db.schema.hasColumn('jobs', 'postponed_until')).toBe(true);
+      expect(await store.db.schema.hasColumn('runs', 'guarded_at')).toBe(true);
+      expect(await store.db.schema.hasColumn('runs', 'inflight_parts')).toBe(true);
       const applied = (await store.db('sweeper_migrations').orderBy('id').pluck('name')) as string[];
       expect(applied).toEqual(MIGRATIONS);
       expect(latestMigration).toBe(MIGRATIONS[MIGRATIONS.length - 1]);
@@ -75,7 +77,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
       await store.migrate();
       expect(await store.migrate()).toEqual([]);
       expect(await db.open().migrate()).toEqual([]);
-      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '3' : 3 });
+      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? String(MIGRATIONS.length) : MIGRATIONS.length });
     });
 
     it('refuses a store migrated by a newer Sweeper, naming the unknown migration, and changes nothing', async () => {
@@ -85,7 +87,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         'the state store was migrated by a newer Sweeper (unknown migrations: 0099_from_the_future); run the newer version, or restore a backup of the store made before it';
       await expect(store.assertSchemaNotNewer()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
       await expect(db.open().migrate()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
-      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '4' : 4 });
+      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? String(MIGRATIONS.length + 1) : MIGRATIONS.length + 1 });
     });
 
     it('an empty database is not "too new"', async () => {
