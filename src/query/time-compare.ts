@@ -1,6 +1,7 @@
+import type { Knex } from 'knex';
 import type { DateTime } from 'luxon';
 import type { Column, Dialect } from '../targets/schema';
-import { defaultTimeFormat, type TimeFormat } from './time-format';
+import { defaultTimeFormat, PG_ISO_TEXT, SQLITE_DATE_GLOB, type TimeFormat } from './time-format';
 
 export type TimeOperator = '<' | '<=' | '>' | '>=';
 
@@ -11,8 +12,19 @@ export interface RawFragment {
 }
 
 /** Offset-less ISO text is read as UTC on both dialects (SQLite's julianday does the same). */
-const PG_ISO_GUARD = '^\\d{4}-\\d{2}-\\d{2}';
 const PG_ISO_OFFSET = '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$';
+
+/** Epoch numbers of one magnitude class, as SQL: the other class (and, on SQLite, text) is not time here. */
+const EPOCH_CLASS: Record<Dialect, Record<'epoch-s' | 'epoch-ms', string>> = {
+  sqlite: {
+    'epoch-s': "typeof(??) in ('integer', 'real') and ?? > -100000000000 and ?? < 100000000000",
+    'epoch-ms': "typeof(??) in ('integer', 'real') and (?? >= 100000000000 or ?? <= -100000000000)",
+  },
+  pg: {
+    'epoch-s': '?? > -100000000000 and ?? < 100000000000',
+    'epoch-ms': '(?? >= 100000000000 or ?? <= -100000000000)',
+  },
+};
 
 /**
  * Compares a column (`ref` is `alias.column`) with an instant, however the column stores time.
@@ -23,7 +35,7 @@ export function timeComparison(
   dialect: Dialect,
   column: Column,
   format: TimeFormat | undefined,
-  ref: string,
+  ref: Knex.Raw,
   op: TimeOperator,
   instant: DateTime,
   timezone: string,
@@ -50,24 +62,30 @@ export function timeComparison(
       return { sql: `?? ${op} ?`, bindings: [ref, instant.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS")] };
     case 'iso-text':
       if (dialect === 'sqlite') {
+        // julianday also reads numbers (as Julian day numbers): only text that starts with a date is time.
         return {
-          sql: `julianday(??) ${op} julianday(?)`,
-          bindings: [ref, column.kind === 'date' ? zonedDate : utcIso],
+          sql: `julianday(CASE WHEN typeof(??) = 'text' AND ?? GLOB ? THEN ?? END) ${op} julianday(?)`,
+          bindings: [ref, ref, SQLITE_DATE_GLOB, ref, column.kind === 'date' ? zonedDate : utcIso],
         };
       }
+      // Text that is not ISO-8601 compares as null: detection refuses a column holding it, and a row
+      // written since then is left alone.
       return {
         sql:
-          `(CASE WHEN ?? ~ ? THEN (CASE WHEN ?? ~* ? THEN CAST(?? AS timestamptz) ` +
-          `ELSE CAST(?? AS timestamp) AT TIME ZONE 'UTC' END) END) ${op} CAST(? AS timestamptz)`,
-        bindings: [ref, PG_ISO_GUARD, ref, PG_ISO_OFFSET, ref, ref, utcIso],
+          `(CASE WHEN CAST(?? AS text) ~ ? THEN (CASE WHEN CAST(?? AS text) ~* ? THEN CAST(CAST(?? AS text) AS timestamptz) ` +
+          `ELSE CAST(CAST(?? AS text) AS timestamp) AT TIME ZONE 'UTC' END) END) ${op} CAST(? AS timestamptz)`,
+        bindings: [ref, PG_ISO_TEXT, ref, PG_ISO_OFFSET, ref, ref, utcIso],
       };
     case 'epoch-s':
+    case 'epoch-ms': {
+      // A row of the other magnitude compares as null, so neither the condition nor its `not` takes it.
+      const guard = EPOCH_CLASS[dialect][effective];
+      const value = effective === 'epoch-ms' ? instant.toMillis() : column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds;
       return {
-        sql: `?? ${op} ?`,
-        bindings: [ref, column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds],
+        sql: `(CASE WHEN ${guard} THEN ?? END) ${op} ?`,
+        bindings: [...guard.split('??').slice(1).map(() => ref), ref, value],
       };
-    case 'epoch-ms':
-      return { sql: `?? ${op} ?`, bindings: [ref, instant.toMillis()] };
+    }
     case 'epoch-mixed':
       if (dialect === 'sqlite') {
         return {

@@ -14,9 +14,9 @@ afterAll(async () => {
   await Promise.all(Object.values(builders).map((k) => k.destroy()));
 });
 
-/** pg SQL with "" quotes -> the same with SQLite's backticks and ? placeholders. */
+/** pg SQL -> the same with SQLite's ? placeholders (identifiers are double-quoted on both). */
 function asSqlite(pgSql: string): string {
-  return pgSql.replace(/"/g, '`').replace(/\$\d+/g, '?');
+  return pgSql.replace(/\$\d+/g, '?');
 }
 
 describe('keyset selection and delete', () => {
@@ -99,8 +99,9 @@ describe('keyset selection and delete', () => {
         .toNative(),
     ).toEqual({
       sql:
-        'delete from `memberships` where (`org_id`, `user_id`) in (select `t0`.`org_id`, `t0`.`user_id` from `memberships` as `t0` ' +
-        'where (`t0`.`org_id`, `t0`.`user_id`) in ( values (?, ?), (?, ?)) and `t0`.`role` = ?)',
+        // SQLite takes a list of row values only as `values (..), (..)`.
+        'delete from "memberships" where ("org_id", "user_id") in (select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" ' +
+        'where ("t0"."org_id", "t0"."user_id") in (values (?, ?), (?, ?)) and "t0"."role" = ?)',
       bindings: [1, 2, 3, 4, 'guest'],
     });
   });
