@@ -99,7 +99,7 @@ export const PG_ISO_TEXT =
   '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(\\s*([Zz]|[+-]\\d{2}(:?\\d{2})?))?)?$';
 /** The start SQLite's julianday needs for a calendar date (it also reads bare numbers as day numbers). */
 export const SQLITE_DATE_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
-const MS = EPOCH_MS_THRESHOLD;
+const MS = String(EPOCH_MS_THRESHOLD);
 
 async function probeTimeValues(
   knex: Knex,
@@ -117,18 +117,18 @@ async function probeTimeValues(
       .limit(1)) as { v: unknown }[];
     return rows.length > 0 ? rows[0]!.v : undefined;
   };
+  // The bounds are SQL literals: a bound value would take the column's type (int4 cannot hold them).
+  const seconds = `?? > -${MS} and ?? < ${MS}`;
+  const millis = `(?? >= ${MS} or ?? <= -${MS})`;
   if (dialect === 'pg') {
-    if (!numeric) return { notTime: await probe('?? !~ ?', [ref, PG_ISO_TEXT]), text: true };
-    return {
-      seconds: await probe('?? > ? and ?? < ?', [ref, -MS, ref, MS]),
-      millis: await probe('(?? >= ? or ?? <= ?)', [ref, MS, ref, -MS]),
-    };
+    if (!numeric) return { notTime: await probe('CAST(?? AS text) !~ ?', [ref, PG_ISO_TEXT]), text: true };
+    return { seconds: await probe(seconds, [ref, ref]), millis: await probe(millis, [ref, ref]) };
   }
   // SQLite sorts numbers before text before blobs: `>= ''` is the text and blob part of an index.
   const number = "typeof(??) in ('integer', 'real')";
   return {
-    seconds: await probe(`${number} and ?? > ? and ?? < ?`, [ref, ref, -MS, ref, MS]),
-    millis: await probe(`${number} and (?? >= ? or ?? <= ?)`, [ref, ref, MS, ref, -MS]),
+    seconds: await probe(`${number} and ${seconds}`, [ref, ref, ref]),
+    millis: await probe(`${number} and ${millis}`, [ref, ref, ref]),
     text: (await probe("?? >= '' and typeof(??) = 'text'", [ref, ref])) !== undefined,
     notTime: await probe(
       "?? >= '' and (typeof(??) <> 'text' or ?? not glob ? or julianday(??) is null)",
