@@ -145,10 +145,10 @@ function checkCondition(
   } else if (isLeaf(condition)) {
     const column = fieldColumn(condition.field, entity, path, problems);
     checkLeafValue(condition, column, schema.dialect, path, problems);
-    checkFormat(condition, column, entity, path, problems);
+    checkFormat(condition, column, entity, schema.dialect, path, problems);
   } else if (isRelativeTime(condition)) {
     const column = fieldColumn(condition.field, entity, path, problems);
-    checkFormat(condition, column, entity, path, problems);
+    checkFormat(condition, column, entity, schema.dialect, path, problems);
     const given = (['olderThan', 'newerThan'] as const).filter((k) => condition[k] !== undefined);
     if (given.length !== 1) {
       problems.push({ path, message: 'give exactly one of `olderThan` or `newerThan`' });
@@ -174,11 +174,18 @@ function checkCondition(
   }
 }
 
+/** The column kinds that can hold epoch numbers: on SQLite any but text and boolean (the values decide). */
+const EPOCH_KINDS: Record<TargetSchema['dialect'], Column['kind'][]> = {
+  sqlite: ['integer', 'number', 'timestamp', 'date', 'other'],
+  pg: ['integer', 'number'],
+};
+
 /** `format:` says what a numeric column used as time holds: only there does it mean something. */
 function checkFormat(
   condition: LeafCondition | RelativeTimeCondition,
   column: Column | undefined,
   entity: Entity,
+  dialect: TargetSchema['dialect'],
   path: string,
   problems: QueryProblem[],
 ): void {
@@ -189,7 +196,7 @@ function checkFormat(
       path: at,
       message: `"${condition.format}" applies only to time comparisons (olderThan, newerThan, or lt/lte/gt/gte/between with an ISO-8601 date): remove \`format\``,
     });
-  } else if (column && column.kind !== 'integer' && column.kind !== 'number') {
+  } else if (column && !EPOCH_KINDS[dialect].includes(column.kind)) {
     problems.push({
       path: at,
       message: `"${condition.format}" is for numeric columns holding epoch time, but "${column.name}" of "${entity.name}" is ${describeColumn(column)}: remove \`format\``,

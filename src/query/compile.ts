@@ -37,7 +37,7 @@ function orderByKey(qb: Knex.QueryBuilder, refs: Knex.Raw[]): void {
  * How many keys one statement may bind beside the condition's own values, within the driver's
  * limit; throws when the condition alone leaves no room.
  */
-function keysPerStatement(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, keyCount: number): number {
+export function keysPerStatement(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, keyCount: number): number {
   let own = 0;
   if (query.where) {
     const probe = db.select(db.raw('1')).from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias));
@@ -45,15 +45,16 @@ function keysPerStatement(db: Knex | Knex.Transaction, query: QueryDefinition, c
     own = probe.toSQL().bindings.length;
   }
   const room = Math.floor((MAX_BOUND_VALUES[ctx.dialect] - own) / Math.max(1, keyCount));
-  if (room < 1) throw tooManyValues(ctx.dialect, own, `the condition on "${ctx.entity.name}"`);
+  if (room < 1) throw tooManyValues(ctx.dialect, own, `the condition on "${ctx.entity.name}"`, keyCount);
   return Math.min(room, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCount)));
 }
 
-export function tooManyValues(dialect: Dialect, count: number, what: string): SweeperError {
+function tooManyValues(dialect: Dialect, count: number, what: string, keyCount: number): SweeperError {
   return new SweeperError(
     'INVALID_CONFIG',
     `${what} binds ${count} values, more than ${dialect === 'pg' ? 'Postgres' : 'SQLite'} allows in one statement ` +
-      `(${MAX_BOUND_VALUES[dialect]}): split it into several queries, or use op "in" with one list instead of many conditions`,
+      `(${MAX_BOUND_VALUES[dialect]}) beside one key of ${keyCount} column(s): split it into several queries, ` +
+      `or use op "in" with one list instead of many conditions`,
   );
 }
 

@@ -6,11 +6,15 @@ import { introspectTarget } from '../../src/targets/introspect';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { contextOf, describeConditionChecks, matching, type FixtureTarget } from './condition-suite';
 import { AS_OF, openFixture } from './fixture-db';
+import { describeHardInputs } from './hard-inputs-suite';
 
-describeConditionChecks('pg', async () => {
+async function openPostgres(): Promise<FixtureTarget> {
   const pg = await startPostgres();
   return openFixture('pg', pg.url, () => pg.stop());
-});
+}
+
+describeConditionChecks('pg', openPostgres);
+describeHardInputs('pg', openPostgres);
 
 describe('Postgres time storage', () => {
   let pg: TestPostgres;

@@ -6,6 +6,7 @@ import { detectTimeFormats } from '../../src/query/time-format';
 import { introspectTarget } from '../../src/targets/introspect';
 import { describeConditionChecks, matching, contextOf, type FixtureTarget } from './condition-suite';
 import { openFixture, tempDir } from './fixture-db';
+import { describeHardInputs } from './hard-inputs-suite';
 
 function openSqlite(): Promise<FixtureTarget> {
   const tmp = tempDir();
@@ -13,6 +14,7 @@ function openSqlite(): Promise<FixtureTarget> {
 }
 
 describeConditionChecks('sqlite', openSqlite);
+describeHardInputs('sqlite', openSqlite);
 
 describe('SQLite time storage', () => {
   let target: FixtureTarget;

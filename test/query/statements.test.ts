@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { QueryDefinition } from '../../src/config/schema';
-import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../../src/query/compile';
+import { buildDeleteMatching, keyColumns, keysPerStatement, selectMatchingKeys } from '../../src/query/compile';
+import { MAX_BOUND_VALUES } from '../../src/query/sql-dialect';
 import type { Dialect } from '../../src/targets/schema';
 import { contextFor, fixtureSchema } from './fixture-schema';
 
@@ -113,5 +114,32 @@ describe('keyset selection and delete', () => {
       'at',
       'message',
     ]);
+  });
+
+  test('a delete statement stays within the driver limit, counting the condition\'s own values', () => {
+    for (const dialect of ['pg', 'sqlite'] as const) {
+      const ctx = contextFor(fixtureSchema(dialect), 'memberships');
+      // Just enough values that 5,000 two-column keys beside them went over the limit.
+      const width = Math.ceil(Math.sqrt(MAX_BOUND_VALUES[dialect] - 9_000));
+      const big: QueryDefinition = {
+        entity: 'memberships',
+        where: {
+          all: Array.from({ length: width }, (_, i) => ({
+            any: Array.from({ length: width }, (_, j) => ({ field: 'role', op: 'eq' as const, value: `r${i}.${j}` })),
+          })),
+        },
+      };
+      const per = keysPerStatement(builders[dialect], big, ctx, 2);
+      // Without counting the condition, 5,000 two-column keys beside it went over the limit.
+      expect(per).toBeLessThan(5_000);
+      const keys = Array.from({ length: per }, (_, i) => [i, i]);
+      const bound = buildDeleteMatching(builders[dialect], big, ctx, keys).toSQL().bindings.length;
+      expect(bound).toBeLessThanOrEqual(MAX_BOUND_VALUES[dialect]);
+      expect(bound + 2).toBeGreaterThan(MAX_BOUND_VALUES[dialect]);
+      // A condition that leaves no room for a key is refused with the limit named.
+      expect(() => keysPerStatement(builders[dialect], big, ctx, MAX_BOUND_VALUES[dialect])).toThrow(
+        `the condition on "memberships" binds ${width * width} values, more than ${dialect === 'pg' ? 'Postgres' : 'SQLite'} allows in one statement (${MAX_BOUND_VALUES[dialect]})`,
+      );
+    }
   });
 });
