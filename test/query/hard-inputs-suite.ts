@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
 import {
@@ -11,14 +10,14 @@ import {
   selectMatchingKeys,
 } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
+import { quoteIdentifier } from '../../src/query/sql-dialect';
 import { introspectTarget } from '../../src/targets/introspect';
 import type { Dialect } from '../../src/targets/schema';
 import { contextOf, matching, type FixtureTarget } from './condition-suite';
 
-/** Creates a table from column definitions, quoting every name the way the database itself wants. */
-async function createTable(knex: Knex, name: string, columns: string[], extra = ''): Promise<void> {
-  const q = (n: string): string => `"${n.replace(/"/g, '""')}"`;
-  await knex.raw(`create table ${q(name)} (${columns.join(', ')}${extra})`.replace(/\{(.+?)\}/g, (_, n: string) => q(n)));
+/** SQL with every `{name}` quoted as an identifier (knex would read a `?` in a Postgres name as a parameter). */
+function sql(dialect: Dialect, text: string): string {
+  return text.replace(/\{(.+?)\}/g, (_, n: string) => quoteIdentifier(dialect, n));
 }
 
 /**
@@ -34,12 +33,15 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
     afterEach(async () => {
       await target.close();
     });
+    const createTable = async (name: string, columns: string[]): Promise<void> => {
+      await target.knex.raw(sql(dialect, `create table {${name}} (${columns.join(', ')})`));
+    };
     const reload = async (): Promise<void> => {
       target.schema = await introspectTarget(target.knex, dialect);
     };
 
     test('ISO-8601 text compares as instants: offsets, fractions, Z, space or T, dates', async () => {
-      await createTable(target.knex, 'events', ['{id} integer primary key', '{at} text', '{name} text']);
+      await createTable('events', ['{id} integer primary key', '{at} text', '{name} text']);
       await target.knex('events').insert([
         { id: 1, at: '2025-08-30T09:06', name: 'a' }, // 09:06:00Z
         { id: 2, at: '2025-08-30T09:05:59.999Z', name: 'b' },
@@ -74,7 +76,7 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
     });
 
     test('a text column holding text that is not ISO-8601 is refused for a date value, naming the value', async () => {
-      await createTable(target.knex, 'memos', ['{id} integer primary key', '{at} text']);
+      await createTable('memos', ['{id} integer primary key', '{at} text']);
       await target.knex('memos').insert([
         { id: 1, at: '2026-01-01T00:00:00Z' },
         { id: 2, at: 'yesterday' },
@@ -91,7 +93,7 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
     });
 
     test('epoch seconds beside milliseconds are refused unless the condition says `format`', async () => {
-      await createTable(target.knex, 'pings', ['{id} integer primary key', '{at} bigint']);
+      await createTable('pings', ['{id} integer primary key', '{at} bigint']);
       const s = (iso: string) => Date.parse(iso) / 1000;
       await target.knex('pings').insert([
         { id: 1, at: s('2026-02-01T00:00:00Z') }, // seconds, older than 30 days
@@ -133,26 +135,23 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
     test('any real table or column name works: " as ", dots, quotes, spaces, unicode, "?"', async () => {
       const odd = ['a as b', 'x.y', 'q"uote', 'spa ce', 'ünï', 'what?', 'at time?'];
       await createTable(
-        target.knex,
         'odd.table as t',
         ['{a as b} integer primary key', '{x.y} text', '{q"uote} text', '{spa ce} text', '{ünï} text', '{what?} text', '{at time?} text'],
       );
       await createTable(
-        target.knex,
         'child "x"',
         ['{id.x} integer primary key', '{parent as p} integer references {odd.table as t} ({a as b}) on delete cascade'],
       );
       await createTable(
-        target.knex,
         'held?',
         ['{id} integer primary key', '{odd ref} integer references {odd.table as t} ({a as b}) on delete restrict'],
       );
       for (const i of [1, 2, 3]) {
         const values = odd.map((c, n) => (n === 0 ? i : n === 6 ? `2026-0${i}-01T00:00:00Z` : `${c}${i}`));
-        await target.knex.raw(`insert into "odd.table as t" values (${odd.map(() => '?').join(', ')})`, values);
+        await target.knex.raw(sql(dialect, `insert into {odd.table as t} values (${odd.map(() => '?').join(', ')})`), values);
       }
-      await target.knex.raw(`insert into "child ""x""" values (10, 1), (11, 1), (12, 2)`);
-      await target.knex.raw(`insert into "held?" values (1, 3)`);
+      await target.knex.raw(sql(dialect, 'insert into {child "x"} values (10, 1), (11, 1), (12, 2)'));
+      await target.knex.raw(sql(dialect, 'insert into {held?} values (1, 3)'));
       await reload();
       const entity = 'odd.table as t';
       for (const column of odd.slice(1, 6))
@@ -173,11 +172,11 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       expect(keys).toEqual([[2], [3]]);
       expect(await deleteMatching(target.knex, query, ctx, [[1], [2]])).toBe(2);
       expect(await countExistingKeys(target.knex, ctx.entity, ['a as b'], [[1], [2], [3]])).toBe(1);
-      expect(await target.knex.raw(`select count(*) as n from "child ""x"""`).then(rowsOf)).toEqual([{ n: dialect === 'pg' ? '0' : 0 }]);
+      expect(await target.knex.raw(sql(dialect, 'select count(*) as n from {child "x"}')).then(rowsOf)).toEqual([{ n: dialect === 'pg' ? '0' : 0 }]);
     });
 
     test('in / notIn with 40,000 values select and delete', async () => {
-      await createTable(target.knex, 'items', ['{id} integer primary key', '{code} text']);
+      await createTable('items', ['{id} integer primary key', '{code} text']);
       const rows = Array.from({ length: 1_000 }, (_, i) => ({ id: i + 1, code: `c${i + 1}` }));
       for (let i = 0; i < rows.length; i += 200) await target.knex('items').insert(rows.slice(i, i + 200));
       await reload();
