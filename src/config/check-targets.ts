@@ -1,5 +1,6 @@
 import type { Problem } from '../errors';
 import { checkQuery } from '../query/check';
+import { checkTimeValues } from '../query/time-format';
 import type { Targets } from '../targets/registry';
 import type { TargetSchema } from '../targets/schema';
 import type { JobDefinition } from './schema';
@@ -22,9 +23,17 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
   for (const job of jobs) {
     const schema = schemas.get(job.target);
     if (!schema) continue;
+    const before = problems.length;
     job.queries.forEach((q, i) => {
       for (const p of checkQuery(q, schema)) problems.push({ file: job.file, path: `queries[${i}].${p.path}`, message: p.message });
     });
+    // Time columns whose values a run would refuse (text that is not ISO-8601, seconds beside milliseconds).
+    if (problems.length > before) continue;
+    try {
+      for (const p of await checkTimeValues(targets.get(job.target).knex, schema, job.queries)) problems.push({ file: job.file, ...p });
+    } catch (error) {
+      problems.push({ file: job.file, path: 'queries', message: `cannot read the values of its time columns in target "${job.target}": ${(error as Error).message}` });
+    }
   }
   return problems;
 }

@@ -61,18 +61,18 @@ async function detectColumn(
   const numeric = column.kind === 'integer' || column.kind === 'number';
   if (dialect === 'pg' && !numeric && column.kind !== 'text') return defaultTimeFormat(dialect, column);
   const values = await probeTimeValues(knex, dialect, table, column, numeric);
-  const what = `${where}: "${column.name}" of "${table.name}"`;
+  const what = `"${column.name}" of "${table.name}"`;
   if (values.notTime !== undefined) {
-    throw new SweeperError(
-      'INVALID_CONFIG',
+    throw timeValuesError(
+      where,
       `${what} holds ${JSON.stringify(values.notTime)}, which is not an ISO-8601 date-time, so its values cannot be ` +
         `compared as instants: fix such values (ISO-8601 like "2026-01-31T12:00:00Z"), compare with a value that is not ` +
         `a date, or use another column`,
     );
   }
   if (values.seconds !== undefined && values.millis !== undefined) {
-    throw new SweeperError(
-      'INVALID_CONFIG',
+    throw timeValuesError(
+      where,
       `${what} holds numbers that read as epoch seconds (${String(values.seconds)}) and as epoch milliseconds ` +
         `(${String(values.millis)}): Sweeper cannot tell which each one is, so it compares nothing; add ` +
         `\`format: epoch-s\`, \`format: epoch-ms\` or \`format: epoch-mixed\` (milliseconds from ` +
@@ -84,6 +84,11 @@ async function detectColumn(
   if (numbers && values.text) return 'epoch-mixed';
   if (values.text) return 'iso-text';
   return values.millis !== undefined ? 'epoch-ms' : 'epoch-s';
+}
+
+/** A column whose values cannot be compared as time: `context.path` says where, `context.detail` what. */
+function timeValuesError(path: string, detail: string): SweeperError {
+  return new SweeperError('INVALID_CONFIG', `${path}: ${detail}`, { context: { path, detail } });
 }
 
 interface TimeValues {
@@ -185,6 +190,30 @@ export async function detectQueryTimeFormats(
       formats.set(`${entity}.${field}`, format);
   }
   return formats;
+}
+
+/**
+ * What `detectQueryTimeFormats` would refuse, as problems (path relative to the job file, e.g.
+ * `queries[0].where.field`), for `validate` to report before any run.
+ */
+export async function checkTimeValues(
+  knex: Knex,
+  schema: TargetSchema,
+  queries: { entity: string; where?: Condition }[],
+): Promise<{ path: string; message: string }[]> {
+  const problems: { path: string; message: string }[] = [];
+  for (const [entity, fields] of timeFieldsOf(queries)) {
+    for (const [field, path] of fields) {
+      try {
+        await detectTimeFormats(knex, schema, entity, [field], () => `${path}.field`);
+      } catch (error) {
+        const context = error instanceof SweeperError ? error.context : {};
+        if (typeof context.path !== 'string' || typeof context.detail !== 'string') throw error;
+        problems.push({ path: context.path, message: context.detail });
+      }
+    }
+  }
+  return problems;
 }
 
 /**

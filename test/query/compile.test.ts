@@ -364,3 +364,38 @@ describe('identifiers are never spliced', () => {
     ).toThrow('entity "users; drop table users" is not a table of the target');
   });
 });
+
+describe('checkQuery refuses what would compile to a wrong or failing statement', () => {
+  test('between one date and one other value, format on a column that holds no epoch time, too many conditions', () => {
+    const pg = fixtureSchema('pg');
+    expect(
+      checkQuery({ entity: 'users', where: { field: 'email', op: 'between', value: ['2026-01-01', 'zzz'] } }, pg),
+    ).toEqual([
+      {
+        path: 'where.value',
+        message:
+          'op "between" has one ISO-8601 date and one other value (got ["2026-01-01","zzz"]): give two dates to compare instants, or two values that are not dates',
+      },
+    ]);
+    expect(
+      checkQuery({ entity: 'users', where: { field: 'email', olderThan: '30d', format: 'epoch-ms' } }, pg),
+    ).toEqual([
+      {
+        path: 'where.format',
+        message: '"epoch-ms" is for numeric columns holding epoch time, but "email" of "users" is a text column (text): remove `format`',
+      },
+    ]);
+    const many: QueryDefinition = {
+      entity: 'users',
+      where: { any: Array.from({ length: 6_000 }, (_, i) => ({ field: 'id', op: 'eq' as const, value: i })) },
+    };
+    expect(checkQuery(many, fixtureSchema('sqlite'))).toEqual([
+      {
+        path: 'where',
+        message:
+          'has so many conditions that it may bind 18000 values, more than the 16383 Sweeper allows beside the keys of a batch (SQLite takes 32766 per statement): split the query, or put values in one list with op "in" (a list binds one value whatever its length)',
+      },
+    ]);
+    expect(checkQuery(many, pg)).toEqual([]);
+  });
+});

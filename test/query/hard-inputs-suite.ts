@@ -11,6 +11,7 @@ import {
 } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
 import { quoteIdentifier } from '../../src/query/sql-dialect';
+import { checkTimeValues } from '../../src/query/time-format';
 import { introspectTarget } from '../../src/targets/introspect';
 import type { Dialect } from '../../src/targets/schema';
 import { contextOf, matching, type FixtureTarget } from './condition-suite';
@@ -90,6 +91,13 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       await expect(contextOf(target, query)).rejects.toThrow(
         'queries[0].where.any[1].field: "at" of "memos" holds "yesterday", which is not an ISO-8601 date-time, so its values cannot be compared as instants',
       );
+      // `validate` reports the same, as a problem of the job file.
+      expect(await checkTimeValues(target.knex, target.schema, [query])).toEqual([
+        {
+          path: 'queries[0].where.any[1].field',
+          message: expect.stringMatching(/^"at" of "memos" holds "yesterday", which is not an ISO-8601 date-time/) as unknown,
+        },
+      ]);
     });
 
     test('epoch seconds beside milliseconds are refused unless the condition says `format`', async () => {
