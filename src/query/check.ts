@@ -10,7 +10,7 @@ import {
   type Scalar,
 } from './condition';
 import { MAX_BOUND_VALUES } from './sql-dialect';
-import { isIsoDateTime, isTimeOrdering } from './time-format';
+import { FINER_THAN_MS, finerThanMilliseconds, isIsoDateTime, isTimeOrdering } from './time-format';
 
 /** One problem of a query; `path` is relative to the query, e.g. `where.all[1].field`. */
 export interface QueryProblem {
@@ -76,8 +76,8 @@ export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?
   return problems;
 }
 
-/** Most values a leaf binds once compiled (a time comparison of ISO text on Postgres binds 3, a list 1). */
-const VALUES_PER_LEAF = 3;
+/** Most values a leaf binds once compiled (an exact comparison of ISO text on Postgres binds 10, a list 1). */
+const VALUES_PER_LEAF = 10;
 
 /** An upper bound on the values a condition binds once compiled, whatever the dialect and formats. */
 function boundValuesAtMost(condition: Condition): number {
@@ -275,6 +275,7 @@ function checkKind(
   const what = `"${column.name}", ${describeColumn(column)}`;
   const ordering = ['lt', 'lte', 'gt', 'gte', 'between'].includes(leaf.op);
   const isoText = typeof value === 'string' && isIsoDateTime(value);
+  if (ordering && isoText && finerThanMilliseconds(value)) return add(`${FINER_THAN_MS} (got ${shown})`);
   switch (column.kind) {
     case 'boolean':
       if (typeof value !== 'boolean' && value !== 0 && value !== 1)

@@ -232,6 +232,15 @@ export function relativeCutoff(asOf: Date, duration: string, timezone: string): 
 const isoPattern =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
+export const FINER_THAN_MS =
+  'a date value is compared to the millisecond: give at most 3 digits of fraction, e.g. "2026-01-31T12:00:00.123Z"';
+
+/** True when an ISO-8601 value has non-zero digits beyond milliseconds, which Sweeper cannot compare exactly. */
+export function finerThanMilliseconds(text: string): boolean {
+  const fraction = /:\d{2}[.,](\d+)/.exec(text)?.[1] ?? '';
+  return /[1-9]/.test(fraction.slice(3));
+}
+
 /** True when `text` is an ISO-8601 date or date-time (what time comparisons accept as a value). */
 export function isIsoDateTime(text: string): boolean {
   return isoPattern.test(text.trim()) && parseIsoInstant(text, 'UTC') !== null;

@@ -12,7 +12,7 @@ import {
 } from './condition';
 import { identifier, tableAs } from './sql-dialect';
 import { timeComparison, type TimeOperator } from './time-compare';
-import { isIsoDateTime, parseIsoInstant, relativeCutoff, type TimeFormat } from './time-format';
+import { FINER_THAN_MS, finerThanMilliseconds, isIsoDateTime, parseIsoInstant, relativeCutoff, type TimeFormat } from './time-format';
 
 /** What compiling a condition needs to know. */
 export interface CompileContext {
@@ -279,6 +279,8 @@ function whereTime(
 function timeValue(value: Scalar, column: Column, ctx: CompileContext): ReturnType<typeof parseIsoInstant> {
   if (typeof value !== 'string' || !isIsoDateTime(value)) return null;
   if (!TIME_VALUE_KINDS[ctx.dialect].includes(column.kind)) return null;
+  if (finerThanMilliseconds(value))
+    throw new SweeperError('INVALID_CONFIG', `field "${column.name}": ${FINER_THAN_MS} (got ${JSON.stringify(value)})`);
   return parseIsoInstant(value, ctx.timezone);
 }
 

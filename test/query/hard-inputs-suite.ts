@@ -76,6 +76,39 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       expect(await events({ field: 'name', op: 'lt', value: 'c' })).toEqual([1, 2]);
     });
 
+    test('text finer than the database reads compares exactly, or as null within half a unit of the value', async () => {
+      await createTable('ticks', ['{id} integer primary key', '{at} text']);
+      await target.knex('ticks').insert([
+        { id: 1, at: '2026-06-01T08:47:11Z' }, // the value itself
+        { id: 2, at: '2026-06-01T08:47:11.000000Z' }, // the same, with zeros
+        { id: 3, at: '2026-06-01T08:47:11.0004Z' }, // 0.4 ms after: SQLite reads 11.000
+        { id: 4, at: '2026-06-01T08:47:10.9996Z' }, // 0.4 ms before: SQLite reads 10.999, still before
+        { id: 5, at: '2026-06-01T08:47:11.0000004Z' }, // 0.4 µs after: Postgres reads 11.000000
+        { id: 6, at: '2026-06-01T08:47:11.002Z' },
+        { id: 7, at: '2026-06-01T08:47:10.998Z' },
+      ]);
+      await reload();
+      const at = '2026-06-01T08:47:11Z';
+      const ticks = (where: Condition) => matching(target, 'ticks', where);
+      // Exactly: lte is 1, 2, 4, 7; gt is 3, 5, 6. Rows within half a unit are in neither (nor in `not`).
+      const sqlite = dialect === 'sqlite';
+      expect(await ticks({ field: 'at', op: 'lte', value: at })).toEqual([1, 2, 4, 7]);
+      expect(await ticks({ not: { field: 'at', op: 'lte', value: at } })).toEqual(sqlite ? [6] : [3, 6]);
+      expect(await ticks({ field: 'at', op: 'gt', value: at })).toEqual(sqlite ? [6] : [3, 6]);
+      expect(await ticks({ field: 'at', op: 'lt', value: at })).toEqual([4, 7]);
+      expect(await ticks({ field: 'at', op: 'gte', value: at })).toEqual(sqlite ? [1, 2, 6] : [1, 2, 3, 6]);
+      expect(await ticks({ not: { field: 'at', op: 'gte', value: at } })).toEqual([4, 7]);
+      // A value finer than a millisecond cannot be compared exactly: refused.
+      const finer: QueryDefinition = { entity: 'ticks', where: { field: 'at', op: 'gt', value: '2026-06-01T08:47:11.0005Z' } };
+      expect(checkQuery(finer, target.schema)).toEqual([
+        {
+          path: 'where.value',
+          message:
+            'a date value is compared to the millisecond: give at most 3 digits of fraction, e.g. "2026-01-31T12:00:00.123Z" (got "2026-06-01T08:47:11.0005Z")',
+        },
+      ]);
+    });
+
     test('a text column holding text that is not ISO-8601 is refused for a date value, naming the value', async () => {
       await createTable('memos', ['{id} integer primary key', '{at} text']);
       await target.knex('memos').insert([
