@@ -65,7 +65,9 @@ async function detectColumn(
   if (values.notTime !== undefined) {
     throw timeValuesError(
       where,
-      `${what} holds ${JSON.stringify(values.notTime)}, which is not an ISO-8601 date-time, so its values cannot be ` +
+      `${what} holds ${JSON.stringify(values.notTime)}, which is not an ISO-8601 date-time` +
+        (dialect === 'sqlite' ? ' SQLite reads ("T" or space, optional fraction, "Z" or an offset like +02:00)' : '') +
+        `, so its values cannot be ` +
         `compared as instants: fix such values (ISO-8601 like "2026-01-31T12:00:00Z"), compare with a value that is not ` +
         `a date, or use another column`,
     );

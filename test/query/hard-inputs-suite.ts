@@ -122,7 +122,9 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       };
       expect(checkQuery(query, target.schema)).toEqual([]);
       await expect(contextOf(target, query)).rejects.toThrow(
-        'queries[0].where.any[1].field: "at" of "memos" holds "yesterday", which is not an ISO-8601 date-time, so its values cannot be compared as instants',
+        'queries[0].where.any[1].field: "at" of "memos" holds "yesterday", which is not an ISO-8601 date-time' +
+          (dialect === 'sqlite' ? ' SQLite reads ("T" or space, optional fraction, "Z" or an offset like +02:00)' : '') +
+          ', so its values cannot be compared as instants',
       );
       // `validate` reports the same, as a problem of the job file.
       expect(await checkTimeValues(target.knex, target.schema, [query])).toEqual([
@@ -131,6 +133,23 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
           message: expect.stringMatching(/^"at" of "memos" holds "yesterday", which is not an ISO-8601 date-time/) as unknown,
         },
       ]);
+    });
+
+    test('offsets without a colon: Postgres reads them, SQLite cannot and refuses the column', async () => {
+      await createTable('stamps', ['{id} integer primary key', '{at} text']);
+      await target.knex('stamps').insert([
+        { id: 1, at: '2026-06-01 10:47:11+0200' }, // 08:47:11Z
+        { id: 2, at: '2026-06-01 10:47:12+02' }, // 08:47:12Z
+      ]);
+      await reload();
+      const query: QueryDefinition = { entity: 'stamps', where: { field: 'at', op: 'lt', value: '2026-06-01T08:47:12Z' } };
+      if (dialect === 'pg') {
+        expect(await matching(target, 'stamps', query.where)).toEqual([1]);
+      } else {
+        await expect(contextOf(target, query)).rejects.toThrow(
+          'queries[0].where.field: "at" of "stamps" holds "2026-06-01 10:47:11+0200", which is not an ISO-8601 date-time',
+        );
+      }
     });
 
     test('epoch seconds beside milliseconds are refused unless the condition says `format`', async () => {
