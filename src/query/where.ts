@@ -184,32 +184,9 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
       return;
     }
     case 'in':
-    case 'notIn': {
-      const values = listOf(leaf);
-      if (values.length === 0) throw invalidValue(leaf, 'needs a non-empty list of values');
-      const nonNull = values.filter((v) => v !== null).map(bind);
-      const hasNull = nonNull.length < values.length;
-      // SQL's `x in (1, null)` never matches null and `x not in (1, null)` matches nothing:
-      // a null in the list means what the operator would expect.
-      const inList = (group: Knex.QueryBuilder, negate: boolean): void => {
-        const list = listInSql(leaf, nonNull, negate, ctx.dialect);
-        group.whereRaw(list.sql, [ref, list.binding]);
-      };
-      if (leaf.op === 'in') {
-        if (!hasNull) inList(qb, false);
-        else if (nonNull.length === 0) qb.whereRaw('?? is null', [ref]);
-        else {
-          qb.where((group) => {
-            inList(group, false);
-            group.orWhereRaw('?? is null', [ref]);
-          });
-        }
-      } else {
-        if (nonNull.length > 0) inList(qb, true);
-        if (hasNull) qb.whereRaw('?? is not null', [ref]);
-      }
+    case 'notIn':
+      applyList(qb, leaf, ref, listOf(leaf).map((v) => (v === null ? null : bind(v))), ctx.dialect);
       return;
-    }
     case 'like':
     case 'notLike': {
       const v = scalarOf(leaf, false);
@@ -236,6 +213,33 @@ function applyRelativeTime(
   const cutoff = relativeCutoff(ctx.asOf, duration, ctx.timezone);
   // Complementary: every non-null value is either older than the cutoff or not.
   whereTime(qb, column, ref, older ? '<' : '>=', cutoff, ctx, condition.format);
+}
+
+/**
+ * in / notIn. SQL's `x in (1, null)` never matches null and `x not in (1, null)` matches nothing:
+ * a null in the list means what the operator would expect.
+ */
+function applyList(qb: Knex.QueryBuilder, leaf: LeafCondition, ref: Knex.Raw, values: Scalar[], dialect: Dialect): void {
+  if (values.length === 0) throw invalidValue(leaf, 'needs a non-empty list of values');
+  const nonNull = values.filter((v) => v !== null);
+  const hasNull = nonNull.length < values.length;
+  const inList = (group: Knex.QueryBuilder, negate: boolean): void => {
+    const list = listInSql(leaf, nonNull, negate, dialect);
+    group.whereRaw(list.sql, [ref, list.binding]);
+  };
+  if (leaf.op === 'in') {
+    if (!hasNull) inList(qb, false);
+    else if (nonNull.length === 0) qb.whereRaw('?? is null', [ref]);
+    else {
+      qb.where((group) => {
+        inList(group, false);
+        group.orWhereRaw('?? is null', [ref]);
+      });
+    }
+  } else {
+    if (nonNull.length > 0) inList(qb, true);
+    if (hasNull) qb.whereRaw('?? is not null', [ref]);
+  }
 }
 
 /**
