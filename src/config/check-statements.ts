@@ -4,11 +4,10 @@ import { driverErrorCode, type Problem } from '../errors';
 import { buildDeleteMatching, keyColumns, MAX_KEY_VALUES, selectMatchingKeys } from '../query/compile';
 import { ADAPTIVE_MAX } from '../runner/batch-size';
 import { prepareQueries, type PreparedQuery } from '../runner/prepare';
+import { MAX_BOUND_VALUES } from '../query/sql-dialect';
 import type { Target } from '../targets/registry';
 import type { Dialect, TargetSchema } from '../targets/schema';
 
-/** Most values one statement may bind: SQLite's SQLITE_MAX_VARIABLE_NUMBER (3.32+), Postgres' protocol limit. */
-export const MAX_BOUND_VALUES: Record<Dialect, number> = { sqlite: 32766, pg: 65535 };
 const DIALECT_NAMES: Record<Dialect, string> = { sqlite: 'SQLite', pg: 'Postgres' };
 
 interface Statement {

@@ -1,5 +1,6 @@
 import type { Problem } from '../errors';
 import { checkQuery } from '../query/check';
+import { checkTimeValues } from '../query/time-format';
 import type { Targets } from '../targets/registry';
 import type { TargetSchema } from '../targets/schema';
 import { checkStatements } from './check-statements';
@@ -26,7 +27,17 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
     if (!schema) continue;
     const found = job.queries.flatMap((q, i) => checkQuery(q, schema).map((p) => ({ file: job.file, path: `queries[${i}].${p.path}`, message: p.message })));
     problems.push(...found);
-    if (found.length === 0) problems.push(...(await checkStatements(job, targets.get(job.target), schema, now)));
+    if (found.length > 0) continue;
+    // Time columns whose values a run would refuse (text that is not ISO-8601, seconds beside milliseconds).
+    try {
+      const timeProblems = await checkTimeValues(targets.get(job.target).knex, schema, job.queries);
+      problems.push(...timeProblems.map((p) => ({ file: job.file, ...p })));
+      if (timeProblems.length > 0) continue;
+    } catch (error) {
+      problems.push({ file: job.file, path: 'queries', message: `cannot read the values of its time columns in target "${job.target}": ${(error as Error).message}` });
+      continue;
+    }
+    problems.push(...(await checkStatements(job, targets.get(job.target), schema, now)));
   }
   return problems;
 }

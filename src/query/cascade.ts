@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
-import type { Entity, ForeignKey, TargetSchema } from '../targets/schema';
+import type { Dialect, Entity, ForeignKey, TargetSchema } from '../targets/schema';
+import { identifier, selectAs, tableAs, whereTupleIn } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
 /** How deep ON DELETE CASCADE chains are followed (a self-referencing tree stops here). */
@@ -24,9 +25,9 @@ function referencesTo(schema: TargetSchema, parent: string): Reference[] {
 /** A set of rows of one entity, as a subquery selecting some of its columns. */
 type RowSet = (columns: string[]) => Knex.QueryBuilder;
 
-function whereTupleIn(qb: Knex.QueryBuilder, refs: string[], source: Knex.QueryBuilder): void {
-  if (refs.length === 1) qb.whereIn(refs[0]!, source);
-  else qb.whereIn(refs, source);
+/** The identifiers `alias.column` of `columns`, quoted for `dialect`. */
+function refsOf(knex: Knex, dialect: Dialect, alias: string, columns: string[]): Knex.Raw[] {
+  return columns.map((c) => identifier(knex, dialect, alias, c));
 }
 
 /** Counts the rows ON DELETE CASCADE would remove below `rows` of `entity`, level by level. */
@@ -44,16 +45,16 @@ async function countBelow(
     if (fk.onDelete !== 'CASCADE') continue;
     counter.n += 1;
     const alias = `c${counter.n}`;
-    const refs = fk.columns.map((c) => `${alias}.${c}`);
-    const countQuery = knex.from({ [alias]: child.name }).count({ n: '*' });
-    whereTupleIn(countQuery, refs, rows(fk.parentColumns));
+    const refs = refsOf(knex, schema.dialect, alias, fk.columns);
+    const countQuery = knex.from(tableAs(knex, schema.dialect, child.name, alias)).count({ n: '*' });
+    whereTupleIn(countQuery, schema.dialect, refs, rows(fk.parentColumns));
     const counted = (await countQuery) as { n: number | string }[];
     const here = Number(counted[0]?.n ?? 0);
     total += here;
     if (here === 0) continue;
     const childRows: RowSet = (columns) => {
-      const qb = knex.select(columns.map((c) => `${alias}.${c}`)).from({ [alias]: child.name });
-      whereTupleIn(qb, refs, rows(fk.parentColumns));
+      const qb = knex.select(refsOf(knex, schema.dialect, alias, columns)).from(tableAs(knex, schema.dialect, child.name, alias));
+      whereTupleIn(qb, schema.dialect, refs, rows(fk.parentColumns));
       return qb;
     };
     total += await countBelow(knex, schema, child, childRows, depth + 1, counter);
@@ -79,13 +80,8 @@ export async function countCascaded(
   for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
     const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
     const rows: RowSet = (columns) => {
-      const qb = knex.select(columns.map((c) => `r0.${c}`)).from({ r0: entity.name });
-      if (keyCols.length === 1) qb.whereIn(`r0.${keyCols[0]!}`, chunk.map((k) => k[0]) as Knex.Value[]);
-      else
-        qb.whereIn(
-          keyCols.map((c) => `r0.${c}`),
-          chunk as Knex.Value[][],
-        );
+      const qb = knex.select(refsOf(knex, schema.dialect, 'r0', columns)).from(tableAs(knex, schema.dialect, entity.name, 'r0'));
+      whereTupleIn(qb, schema.dialect, refsOf(knex, schema.dialect, 'r0', keyCols), chunk);
       return qb;
     };
     total += await countBelow(knex, schema, entity, rows, 1, { n: 0 });
@@ -101,7 +97,9 @@ export async function countCascadedMatching(
 ): Promise<number> {
   if (!referencesTo(ctx.schema, ctx.entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
   const rows: RowSet = (columns) => {
-    const qb = knex.select(columns.map((c) => `${ctx.alias}.${c}`)).from({ [ctx.alias]: ctx.entity.name });
+    const qb = knex
+      .select(refsOf(knex, ctx.dialect, ctx.alias, columns))
+      .from(tableAs(knex, ctx.dialect, ctx.entity.name, ctx.alias));
     if (query.where) applyCondition(qb, query.where, { ...ctx, aliasCounter: { n: 0 } });
     return qb;
   };
@@ -137,17 +135,21 @@ function whereBlocked(
   blockers: Blocker[],
   alias: string,
   counter: { n: number },
+  dialect: Dialect,
 ): void {
   qb.where((any) => {
     for (const blocker of blockers) {
       counter.n += 1;
       const childAlias = `f${counter.n}`;
       any.orWhereExists(function (this: Knex.QueryBuilder) {
-        this.select(this.client.raw('1')).from({ [childAlias]: blocker.child.name });
+        this.select(this.client.raw('1')).from(tableAs(this.client, dialect, blocker.child.name, childAlias));
         blocker.fk.columns.forEach((column, i) => {
-          this.whereRaw('?? = ??', [`${childAlias}.${column}`, `${alias}.${blocker.fk.parentColumns[i]!}`]);
+          this.whereRaw('?? = ??', [
+            identifier(this.client, dialect, childAlias, column),
+            identifier(this.client, dialect, alias, blocker.fk.parentColumns[i]!),
+          ]);
         });
-        if (blocker.below) whereBlocked(this, blocker.below, childAlias, counter);
+        if (blocker.below) whereBlocked(this, blocker.below, childAlias, counter, dialect);
       });
     }
   });
@@ -168,9 +170,9 @@ export async function countPredictedFailures(
 ): Promise<number> {
   const blockers = blockersOf(schema, entity, 1);
   if (blockers.length === 0) return 0;
-  const qb = knex.from({ [ctx.alias]: entity.name }).count({ n: '*' });
+  const qb = knex.from(tableAs(knex, schema.dialect, entity.name, ctx.alias)).count({ n: '*' });
   if (query.where) applyCondition(qb, query.where, { ...ctx, schema, entity, aliasCounter: { n: 0 } });
-  whereBlocked(qb, blockers, ctx.alias, { n: 0 });
+  whereBlocked(qb, blockers, ctx.alias, { n: 0 }, schema.dialect);
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
 }
@@ -190,9 +192,10 @@ export async function heldKeys(db: Knex, schema: TargetSchema, entity: Entity, k
     const childCols = keyCols.map((k) => fk.columns[fk.parentColumns.indexOf(k)]!);
     for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
       const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
-      const qb = db.distinct(childCols.map((c, n) => ({ [`k${n}`]: `h.${c}` }))).from({ h: child.name });
-      if (childCols.length === 1) qb.whereIn(`h.${childCols[0]!}`, chunk.map((k) => k[0]) as Knex.Value[]);
-      else qb.whereIn(childCols.map((c) => `h.${c}`), chunk as Knex.Value[][]);
+      const qb = db
+        .distinct(childCols.map((c, n) => selectAs(db, schema.dialect, ['h', c], `k${n}`)))
+        .from(tableAs(db, schema.dialect, child.name, 'h'));
+      whereTupleIn(qb, schema.dialect, refsOf(db, schema.dialect, 'h', childCols), chunk);
       for (const row of (await qb) as Record<string, unknown>[]) {
         const key = childCols.map((_, n) => row[`k${n}`]);
         held.set(JSON.stringify(key.map(String)), key);

@@ -2,8 +2,16 @@ import type { QueryDefinition } from '../config/schema';
 import { closestName } from '../did-you-mean';
 import { DURATION_HINT, parseDuration } from '../duration';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
-import { isLeaf, isRelativeTime, type Condition, type LeafCondition, type Scalar } from './condition';
-import { isIsoDateTime } from './time-format';
+import {
+  isLeaf,
+  isRelativeTime,
+  type Condition,
+  type LeafCondition,
+  type RelativeTimeCondition,
+  type Scalar,
+} from './condition';
+import { MAX_BOUND_VALUES } from './sql-dialect';
+import { FINER_THAN_MS, finerThanMilliseconds, isIsoDateTime, isTimeOrdering } from './time-format';
 
 /** One problem of a query; `path` is relative to the query, e.g. `where.all[1].field`. */
 export interface QueryProblem {
@@ -52,8 +60,35 @@ export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?
       message: `table "${entity.name}" has no primary key: add \`key: [col, ...]\` naming columns that are unique together (columns: ${columnList(entity)})`,
     });
   }
-  if (query.where !== undefined) checkCondition(query.where, entity, schema, 'where', problems, of);
+  if (query.where !== undefined) {
+    checkCondition(query.where, entity, schema, 'where', problems, of);
+    const most = boundValuesAtMost(query.where);
+    const allowed = Math.floor(MAX_BOUND_VALUES[schema.dialect] / 2);
+    if (most > allowed) {
+      problems.push({
+        path: 'where',
+        message:
+          `has so many conditions that it may bind ${most} values, more than the ${allowed} Sweeper allows beside the keys of a batch ` +
+          `(${schema.dialect === 'pg' ? 'Postgres' : 'SQLite'} takes ${MAX_BOUND_VALUES[schema.dialect]} per statement): ` +
+          `split the query, or put values in one list with op "in" (a list binds one value whatever its length)`,
+      });
+    }
+  }
   return problems;
+}
+
+/** Most values a leaf binds once compiled (an exact comparison of ISO text on Postgres binds 10, a list 1). */
+const VALUES_PER_LEAF = 10;
+
+/** An upper bound on the values a condition binds once compiled, whatever the dialect and formats. */
+function boundValuesAtMost(condition: Condition): number {
+  if ('all' in condition) return condition.all.reduce((n, c) => n + boundValuesAtMost(c), 0);
+  if ('any' in condition) return condition.any.reduce((n, c) => n + boundValuesAtMost(c), 0);
+  if ('not' in condition) return boundValuesAtMost(condition.not);
+  if ('exists' in condition) return condition.exists.where ? boundValuesAtMost(condition.exists.where) : 0;
+  if ('notExists' in condition) return condition.notExists.where ? boundValuesAtMost(condition.notExists.where) : 0;
+  if (isLeaf(condition) && condition.op === 'between') return 2 * VALUES_PER_LEAF;
+  return VALUES_PER_LEAF;
 }
 
 function checkCondition(
@@ -111,8 +146,10 @@ function checkCondition(
   } else if (isLeaf(condition)) {
     const column = fieldColumn(condition.field, entity, path, problems);
     checkLeafValue(condition, column, schema.dialect, path, problems);
+    checkFormat(condition, column, entity, schema.dialect, path, problems);
   } else if (isRelativeTime(condition)) {
     const column = fieldColumn(condition.field, entity, path, problems);
+    checkFormat(condition, column, entity, schema.dialect, path, problems);
     const given = (['olderThan', 'newerThan'] as const).filter((k) => condition[k] !== undefined);
     if (given.length !== 1) {
       problems.push({ path, message: 'give exactly one of `olderThan` or `newerThan`' });
@@ -138,6 +175,36 @@ function checkCondition(
   }
 }
 
+/** The column kinds that can hold epoch numbers: on SQLite any but text and boolean (the values decide). */
+const EPOCH_KINDS: Record<TargetSchema['dialect'], Column['kind'][]> = {
+  sqlite: ['integer', 'number', 'timestamp', 'date', 'other'],
+  pg: ['integer', 'number'],
+};
+
+/** `format:` says what a numeric column used as time holds: only there does it mean something. */
+function checkFormat(
+  condition: LeafCondition | RelativeTimeCondition,
+  column: Column | undefined,
+  entity: Entity,
+  dialect: TargetSchema['dialect'],
+  path: string,
+  problems: QueryProblem[],
+): void {
+  if (condition.format === undefined) return;
+  const at = `${path}.format`;
+  if (isLeaf(condition) && !isTimeOrdering(condition)) {
+    problems.push({
+      path: at,
+      message: `"${condition.format}" applies only to time comparisons (olderThan, newerThan, or lt/lte/gt/gte/between with an ISO-8601 date): remove \`format\``,
+    });
+  } else if (column && !EPOCH_KINDS[dialect].includes(column.kind)) {
+    problems.push({
+      path: at,
+      message: `"${condition.format}" is for numeric columns holding epoch time, but "${column.name}" of "${entity.name}" is ${describeColumn(column)}: remove \`format\``,
+    });
+  }
+}
+
 function fieldColumn(
   field: string,
   entity: Entity,
@@ -146,12 +213,6 @@ function fieldColumn(
 ): Column | undefined {
   const column = entity.columns.get(field);
   if (!column) problems.push({ path: `${path}.field`, message: unknownColumn(field, entity) });
-  else if (field.includes('.')) {
-    problems.push({
-      path: `${path}.field`,
-      message: `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address: rename the column`,
-    });
-  }
   return column;
 }
 
@@ -183,6 +244,10 @@ function checkLeafValue(
     case 'between':
       if (!Array.isArray(value) || value.length !== 2 || value.some((v) => v === null)) {
         add(`${op} needs value: [low, high], two values that are not null (got ${shown ?? 'nothing'})`);
+      } else if (value.filter((v) => typeof v === 'string' && isIsoDateTime(v)).length === 1) {
+        add(
+          `${op} has one ISO-8601 date and one other value (got ${shown}): give two dates to compare instants, or two values that are not dates`,
+        );
       } else value.forEach((v) => checkKind(v, leaf, column, dialect, add));
       return;
     default:
@@ -211,6 +276,7 @@ function checkKind(
   const what = `"${column.name}", ${describeColumn(column)}`;
   const ordering = ['lt', 'lte', 'gt', 'gte', 'between'].includes(leaf.op);
   const isoText = typeof value === 'string' && isIsoDateTime(value);
+  if (ordering && isoText && finerThanMilliseconds(value)) return add(`${FINER_THAN_MS} (got ${shown})`);
   switch (column.kind) {
     case 'boolean':
       if (typeof value !== 'boolean' && value !== 0 && value !== 1)

@@ -1,15 +1,14 @@
 import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
-import type { Entity } from '../targets/schema';
+import { SweeperError } from '../errors';
+import type { Dialect, Entity } from '../targets/schema';
+import { dialectOfKnex, identifier, MAX_BOUND_VALUES, tableAs, whereTupleIn, type RawMaker } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
 export { applyCondition, bindValue, type CompileContext } from './where';
 export { countCascaded, countCascadedMatching, countPredictedFailures, heldKeys } from './cascade';
 
-/**
- * Most bound values per statement. SQLite allows 32766 (since 3.32), Postgres 65535; the rest is
- * left for the condition's own values.
- */
+/** Most key values per statement: well inside every driver's limit (MAX_BOUND_VALUES) beside a condition's own. */
 export const MAX_KEY_VALUES = 10000;
 
 /** The columns that identify a record of a query's entity: `key:` when given, else the primary key. */
@@ -25,8 +24,38 @@ export function rowKey(row: KeyRow, columns: string[]): unknown[] {
   return columns.map((c) => row[c]);
 }
 
-function keyRefs(ctx: CompileContext, columns: string[]): string[] {
-  return columns.map((c) => `${ctx.alias}.${c}`);
+function keyRefs(knex: RawMaker, ctx: CompileContext, columns: string[]): Knex.Raw[] {
+  return columns.map((c) => identifier(knex, ctx.dialect, ctx.alias, c));
+}
+
+/** `order by <refs> asc`. */
+function orderByKey(qb: Knex.QueryBuilder, refs: Knex.Raw[]): void {
+  qb.orderByRaw(refs.map(() => '?? asc').join(', '), refs);
+}
+
+/**
+ * How many keys one statement may bind beside the condition's own values, within the driver's
+ * limit; throws when the condition alone leaves no room.
+ */
+export function keysPerStatement(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, keyCount: number): number {
+  let own = 0;
+  if (query.where) {
+    const probe = db.select(db.raw('1')).from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias));
+    applyCondition(probe, query.where, { ...ctx, aliasCounter: undefined });
+    own = probe.toSQL().bindings.length;
+  }
+  const room = Math.floor((MAX_BOUND_VALUES[ctx.dialect] - own) / Math.max(1, keyCount));
+  if (room < 1) throw tooManyValues(ctx.dialect, own, `the condition on "${ctx.entity.name}"`, keyCount);
+  return Math.min(room, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCount)));
+}
+
+function tooManyValues(dialect: Dialect, count: number, what: string, keyCount: number): SweeperError {
+  return new SweeperError(
+    'INVALID_CONFIG',
+    `${what} binds ${count} values, more than ${dialect === 'pg' ? 'Postgres' : 'SQLite'} allows in one statement ` +
+      `(${MAX_BOUND_VALUES[dialect]}) beside one key of ${keyCount} column(s): split it into several queries, ` +
+      `or use op "in" with one list instead of many conditions`,
+  );
 }
 
 function placeholders(marker: '?' | '??', count: number): string {
@@ -46,18 +75,16 @@ export function selectMatchingKeys(
   limit: number,
 ): Knex.QueryBuilder<KeyRow, KeyRow[]> {
   const columns = keyColumns(query, ctx.entity);
-  const refs = keyRefs(ctx, columns);
-  const qb = knex.select(refs).from({ [ctx.alias]: ctx.entity.name });
+  const refs = keyRefs(knex, ctx, columns);
+  const qb = knex.select(refs).from(tableAs(knex, ctx.dialect, ctx.entity.name, ctx.alias));
   if (afterKey) {
-    if (refs.length === 1) qb.where(refs[0]!, '>', afterKey[0] as Knex.Value);
-    else
-      qb.whereRaw(`(${placeholders('??', refs.length)}) > (${placeholders('?', refs.length)})`, [
-        ...refs,
-        ...afterKey,
-      ] as Knex.RawBinding[]);
+    const lhs = refs.length === 1 ? '??' : `(${placeholders('??', refs.length)})`;
+    const rhs = refs.length === 1 ? '?' : `(${placeholders('?', refs.length)})`;
+    qb.whereRaw(`${lhs} > ${rhs}`, [...refs, ...afterKey] as Knex.RawBinding[]);
   }
   if (query.where) applyCondition(qb, query.where, ctx);
-  qb.orderBy(refs.map((column) => ({ column, order: 'asc' as const }))).limit(limit);
+  orderByKey(qb, refs);
+  qb.limit(limit);
   return qb as Knex.QueryBuilder<KeyRow, KeyRow[]>;
 }
 
@@ -73,14 +100,13 @@ export function buildDeleteMatching(
   keys: unknown[][],
 ): Knex.QueryBuilder {
   const columns = keyColumns(query, ctx.entity);
-  const refs = keyRefs(ctx, columns);
-  const matching = db.select(refs).from({ [ctx.alias]: ctx.entity.name });
-  if (refs.length === 1) matching.whereIn(refs[0]!, keys.map((k) => k[0]) as Knex.Value[]);
-  else matching.whereIn(refs, keys as Knex.Value[][]);
+  const refs = keyRefs(db, ctx, columns);
+  const matching = db.select(refs).from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias));
+  whereTupleIn(matching, ctx.dialect, refs, keys);
   if (query.where) applyCondition(matching, query.where, ctx);
-  const del = db(ctx.entity.name);
-  if (columns.length === 1) del.whereIn(columns[0]!, matching);
-  else del.whereIn(columns, matching);
+  const del = db.from(identifier(db, ctx.dialect, ctx.entity.name));
+  const outer = columns.map((c) => identifier(db, ctx.dialect, c));
+  whereTupleIn(del, ctx.dialect, outer, matching);
   return del.del();
 }
 
@@ -95,10 +121,7 @@ export async function deleteMatching(
   ctx: CompileContext,
   keys: unknown[][],
 ): Promise<number> {
-  const chunkSize = Math.max(
-    1,
-    Math.floor(MAX_KEY_VALUES / Math.max(1, keyColumns(query, ctx.entity).length)),
-  );
+  const chunkSize = keysPerStatement(db, query, ctx, keyColumns(query, ctx.entity).length);
   let deleted = 0;
   for (let i = 0; i < keys.length; i += chunkSize) {
     // knex resolves .del() to the affected row count on both dialects (better-sqlite3 `changes`,
@@ -115,7 +138,7 @@ export async function countMatching(
   query: QueryDefinition,
   ctx: CompileContext,
 ): Promise<number> {
-  const qb = knex.from({ [ctx.alias]: ctx.entity.name }).count({ n: '*' });
+  const qb = knex.from(tableAs(knex, ctx.dialect, ctx.entity.name, ctx.alias)).count({ n: '*' });
   if (query.where) applyCondition(qb, query.where, ctx);
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
@@ -131,17 +154,18 @@ export async function countExistingKeys(
   keyCols: string[],
   keys: unknown[][],
 ): Promise<number> {
+  const dialect = dialectOfKnex(knex);
   const chunkSize = Math.max(1, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCols.length)));
   let existing = 0;
   for (let i = 0; i < keys.length; i += chunkSize) {
     const chunk = keys.slice(i, i + chunkSize);
-    const qb = knex.from({ t0: entity.name }).count({ n: '*' });
-    if (keyCols.length === 1) qb.whereIn(`t0.${keyCols[0]!}`, chunk.map((k) => k[0]) as Knex.Value[]);
-    else
-      qb.whereIn(
-        keyCols.map((c) => `t0.${c}`),
-        chunk as Knex.Value[][],
-      );
+    const qb = knex.from(tableAs(knex, dialect, entity.name, 't0')).count({ n: '*' });
+    whereTupleIn(
+      qb,
+      dialect,
+      keyCols.map((c) => identifier(knex, dialect, 't0', c)),
+      chunk,
+    );
     const rows = (await qb) as { n: number | string }[];
     existing += Number(rows[0]?.n ?? 0);
   }

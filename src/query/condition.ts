@@ -10,15 +10,24 @@ export type LeafOp = (typeof LEAF_OPS)[number];
 
 export type Scalar = string | number | boolean | null;
 
+/**
+ * What a numeric time column holds, when a condition says so (`format: epoch-ms`) because its values
+ * cannot tell: epoch seconds, epoch milliseconds, or each row by its magnitude (epoch-mixed).
+ */
+export const DECLARED_TIME_FORMATS = ['epoch-s', 'epoch-ms', 'epoch-mixed'] as const;
+export type DeclaredTimeFormat = (typeof DECLARED_TIME_FORMATS)[number];
+
 export interface LeafCondition {
   field: string;
   op: LeafOp;
   value?: Scalar | Scalar[];
+  format?: DeclaredTimeFormat;
 }
 export interface RelativeTimeCondition {
   field: string;
   olderThan?: string;
   newerThan?: string;
+  format?: DeclaredTimeFormat;
 }
 export interface RelatedCondition {
   entity: string;
@@ -37,11 +46,15 @@ export type Condition =
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+const format = z
+  .enum(DECLARED_TIME_FORMATS, { message: `must be one of ${DECLARED_TIME_FORMATS.join(', ')}` })
+  .optional();
+
 const NOT_A_CONDITION =
   'is not a condition: use all/any/not, { field, op, value }, { field, olderThan|newerThan }, or exists/notExists';
 
 /** Every key a condition may have, in any of its forms. */
-const CONDITION_KEYS = ['all', 'any', 'not', 'exists', 'notExists', 'field', 'op', 'value', 'olderThan', 'newerThan'];
+const CONDITION_KEYS = ['all', 'any', 'not', 'exists', 'notExists', 'field', 'op', 'value', 'olderThan', 'newerThan', 'format'];
 
 const branches = {
   all: z.strictObject({ all: z.array(z.lazy(() => conditionSchema)).min(1, 'needs at least one condition') }),
@@ -50,7 +63,12 @@ const branches = {
   exists: z.strictObject({ exists: z.lazy(() => relatedSchema) }),
   notExists: z.strictObject({ notExists: z.lazy(() => relatedSchema) }),
   relative: z
-    .strictObject({ field: z.string().min(1), olderThan: durationSchema('olderThan').optional(), newerThan: durationSchema('newerThan').optional() })
+    .strictObject({
+      field: z.string().min(1),
+      olderThan: durationSchema('olderThan').optional(),
+      newerThan: durationSchema('newerThan').optional(),
+      format,
+    })
     .refine((c) => (c.olderThan === undefined) !== (c.newerThan === undefined), {
       message: 'give exactly one of olderThan or newerThan',
     }),
@@ -58,6 +76,7 @@ const branches = {
     field: z.string().min(1),
     op: z.enum(LEAF_OPS),
     value: z.union([scalar, z.array(scalar)], unionError('a text, a number, true/false or null, or a list of them')).optional(),
+    format,
   }),
 };
 

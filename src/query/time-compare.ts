@@ -1,6 +1,7 @@
+import type { Knex } from 'knex';
 import type { DateTime } from 'luxon';
 import type { Column, Dialect } from '../targets/schema';
-import { defaultTimeFormat, type TimeFormat } from './time-format';
+import { defaultTimeFormat, PG_ISO_TEXT, SQLITE_DATE_GLOB, type TimeFormat } from './time-format';
 
 export type TimeOperator = '<' | '<=' | '>' | '>=';
 
@@ -11,8 +12,19 @@ export interface RawFragment {
 }
 
 /** Offset-less ISO text is read as UTC on both dialects (SQLite's julianday does the same). */
-const PG_ISO_GUARD = '^\\d{4}-\\d{2}-\\d{2}';
 const PG_ISO_OFFSET = '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$';
+
+/** Epoch numbers of one magnitude class, as SQL: the other class (and, on SQLite, text) is not time here. */
+const EPOCH_CLASS: Record<Dialect, Record<'epoch-s' | 'epoch-ms', string>> = {
+  sqlite: {
+    'epoch-s': "typeof(??) in ('integer', 'real') and ?? > -100000000000 and ?? < 100000000000",
+    'epoch-ms': "typeof(??) in ('integer', 'real') and (?? >= 100000000000 or ?? <= -100000000000)",
+  },
+  pg: {
+    'epoch-s': '?? > -100000000000 and ?? < 100000000000',
+    'epoch-ms': '(?? >= 100000000000 or ?? <= -100000000000)',
+  },
+};
 
 /**
  * Compares a column (`ref` is `alias.column`) with an instant, however the column stores time.
@@ -23,7 +35,7 @@ export function timeComparison(
   dialect: Dialect,
   column: Column,
   format: TimeFormat | undefined,
-  ref: string,
+  ref: Knex.Raw,
   op: TimeOperator,
   instant: DateTime,
   timezone: string,
@@ -49,30 +61,22 @@ export function timeComparison(
       // Postgres ignores an offset given for a timestamp parameter.
       return { sql: `?? ${op} ?`, bindings: [ref, instant.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS")] };
     case 'iso-text':
-      if (dialect === 'sqlite') {
-        return {
-          sql: `julianday(??) ${op} julianday(?)`,
-          bindings: [ref, column.kind === 'date' ? zonedDate : utcIso],
-        };
-      }
-      return {
-        sql:
-          `(CASE WHEN ?? ~ ? THEN (CASE WHEN ?? ~* ? THEN CAST(?? AS timestamptz) ` +
-          `ELSE CAST(?? AS timestamp) AT TIME ZONE 'UTC' END) END) ${op} CAST(? AS timestamptz)`,
-        bindings: [ref, PG_ISO_GUARD, ref, PG_ISO_OFFSET, ref, ref, utcIso],
-      };
+      return exactText(dialect, ref, op, column.kind === 'date' && dialect === 'sqlite' ? zonedDate : utcIso);
     case 'epoch-s':
+    case 'epoch-ms': {
+      // A row of the other magnitude compares as null, so neither the condition nor its `not` takes it.
+      const guard = EPOCH_CLASS[dialect][effective];
+      const value = effective === 'epoch-ms' ? instant.toMillis() : column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds;
       return {
-        sql: `?? ${op} ?`,
-        bindings: [ref, column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds],
+        sql: `(CASE WHEN ${guard} THEN ?? END) ${op} ?`,
+        bindings: [...guard.split('??').slice(1).map(() => ref), ref, value],
       };
-    case 'epoch-ms':
-      return { sql: `?? ${op} ?`, bindings: [ref, instant.toMillis()] };
+    }
     case 'epoch-mixed':
       if (dialect === 'sqlite') {
         return {
           sql:
-            `(CASE WHEN typeof(??) = 'text' THEN (julianday(??) - 2440587.5) * 86400.0 ` +
+            `(CASE WHEN typeof(??) = 'text' THEN unixepoch(??, 'subsec') ` +
             `WHEN abs(??) >= 100000000000 THEN ?? / 1000.0 ELSE ?? END) ${op} ?`,
           bindings: [ref, ref, ref, ref, ref, seconds],
         };
@@ -82,6 +86,43 @@ export function timeComparison(
         bindings: [ref, ref, ref, seconds],
       };
   }
+}
+
+/**
+ * ISO text as an instant (`value`: an ISO string, milliseconds at most), compared exactly although the
+ * database reads text only to its precision (SQLite: milliseconds, rounded; Postgres: microseconds):
+ * where the column's instant differs from the value, the order is certain; where it is the same, the
+ * text is equal to the value unless it has non-zero digits beyond that precision, and then the
+ * comparison is null (within half a unit of the value: neither the condition nor its `not` takes it).
+ * Text that is not ISO-8601 is null too: detection refuses a column holding it, and a row written
+ * since then is left alone.
+ */
+function exactText(dialect: Dialect, ref: Knex.Raw, op: TimeOperator, value: string): RawFragment {
+  const instant: RawFragment =
+    dialect === 'sqlite'
+      ? // julianday also reads numbers (as Julian day numbers): only text that starts with a date is time.
+        { sql: "julianday(CASE WHEN typeof(??) = 'text' AND ?? GLOB ? THEN ?? END)", bindings: [ref, ref, SQLITE_DATE_GLOB, ref] }
+      : {
+          sql:
+            '(CASE WHEN CAST(?? AS text) ~ ? THEN (CASE WHEN CAST(?? AS text) ~* ? THEN CAST(CAST(?? AS text) AS timestamptz) ' +
+            "ELSE CAST(CAST(?? AS text) AS timestamp) AT TIME ZONE 'UTC' END) END)",
+          bindings: [ref, PG_ISO_TEXT, ref, PG_ISO_OFFSET, ref, ref],
+        };
+  const bound: RawFragment = dialect === 'sqlite' ? { sql: 'julianday(?)', bindings: [value] } : { sql: 'CAST(? AS timestamptz)', bindings: [value] };
+  const finer: RawFragment =
+    dialect === 'sqlite'
+      ? { sql: "(instr(??, '.') > 0 AND CAST('0.' || substr(??, instr(??, '.') + 4) AS REAL) > 0)", bindings: [ref, ref, ref] }
+      : { sql: 'CAST(?? AS text) ~ ?', bindings: [ref, '\\.\\d{6}0*[1-9]'] };
+  const equal = op === '<=' || op === '>=' ? 'TRUE' : 'FALSE';
+  return {
+    sql:
+      `(CASE WHEN ${instant.sql} <> ${bound.sql} THEN ${instant.sql} ${op} ${bound.sql} ` +
+      `WHEN ${instant.sql} = ${bound.sql} AND NOT ${finer.sql} THEN ${equal} END)`,
+    bindings: [
+      ...instant.bindings, ...bound.bindings, ...instant.bindings, ...bound.bindings,
+      ...instant.bindings, ...bound.bindings, ...finer.bindings,
+    ],
+  };
 }
 
 /** For an integer column, `col < 10.5` is `col < 11` and `col <= 10.5` is `col <= 10`. */

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { DURATION_HINT, parseDuration } from '../duration';
+import { SweeperError } from '../errors';
 import type { Column, Dialect, Entity, TargetSchema } from '../targets/schema';
 import type { Condition } from './condition';
+import { identifier } from './sql-dialect';
 
 /**
  * What a column used in a time comparison holds:
@@ -25,15 +27,18 @@ export function defaultTimeFormat(dialect: Dialect, column: Column): TimeFormat 
 }
 
 /**
- * Decides once per run what each of `fields` of `entity` holds, from the smallest and largest
- * value (two index-friendly queries per column). On SQLite the values decide, whatever the declared
- * type; on Postgres the declared type decides except for numeric columns.
+ * Decides once per run what each of `fields` of `entity` holds. On SQLite the values decide,
+ * whatever the declared type; on Postgres the declared type decides, and the values of numeric
+ * and text columns are checked. Each check is one `limit 1` probe (a range probe for numbers).
+ * Throws when the values cannot be compared as time safely: text that is not ISO-8601 (`where`
+ * names the field), or numbers that are epoch seconds beside epoch milliseconds.
  */
 export async function detectTimeFormats(
   knex: Knex,
   schema: TargetSchema,
   entity: string,
   fields: string[],
+  where: (field: string) => string = (field) => `field "${field}"`,
 ): Promise<Map<string, TimeFormat>> {
   const table = schema.entities.get(entity);
   const formats = new Map<string, TimeFormat>();
@@ -41,7 +46,7 @@ export async function detectTimeFormats(
   for (const field of new Set(fields)) {
     const column = table.columns.get(field);
     if (!column) continue;
-    formats.set(field, await detectColumn(knex, schema.dialect, table, column));
+    formats.set(field, await detectColumn(knex, schema.dialect, table, column, where(field)));
   }
   return formats;
 }
@@ -51,49 +56,127 @@ async function detectColumn(
   dialect: Dialect,
   table: Entity,
   column: Column,
+  where: string,
 ): Promise<TimeFormat> {
-  if (dialect === 'pg' && column.kind !== 'integer' && column.kind !== 'number')
-    return defaultTimeFormat(dialect, column);
-  // Separate single-aggregate queries so each can be answered from an index.
-  const lo = ((await knex(table.name).min({ v: column.name })) as { v: unknown }[])[0]?.v;
-  const hi = ((await knex(table.name).max({ v: column.name })) as { v: unknown }[])[0]?.v;
-  if (lo === null || lo === undefined || hi === null || hi === undefined)
-    return defaultTimeFormat(dialect, column);
-  const loNumber = asNumber(lo);
-  const hiNumber = asNumber(hi);
-  // SQLite sorts numbers before text, so a numeric minimum and a text maximum mean both are present.
-  if (loNumber === null && hiNumber === null) return 'iso-text';
-  if (loNumber === null || hiNumber === null) return 'epoch-mixed';
-  const loMs = Math.abs(loNumber) >= EPOCH_MS_THRESHOLD;
-  const hiMs = Math.abs(hiNumber) >= EPOCH_MS_THRESHOLD;
-  if (loMs !== hiMs) return 'epoch-mixed';
-  return loMs ? 'epoch-ms' : 'epoch-s';
+  const numeric = column.kind === 'integer' || column.kind === 'number';
+  if (dialect === 'pg' && !numeric && column.kind !== 'text') return defaultTimeFormat(dialect, column);
+  const values = await probeTimeValues(knex, dialect, table, column, numeric);
+  const what = `"${column.name}" of "${table.name}"`;
+  if (values.notTime !== undefined) {
+    throw timeValuesError(
+      where,
+      `${what} holds ${JSON.stringify(values.notTime)}, which is not an ISO-8601 date-time` +
+        (dialect === 'sqlite' ? ' SQLite reads ("T" or space, optional fraction, "Z" or an offset like +02:00)' : '') +
+        `, so its values cannot be ` +
+        `compared as instants: fix such values (ISO-8601 like "2026-01-31T12:00:00Z"), compare with a value that is not ` +
+        `a date, or use another column`,
+    );
+  }
+  if (values.seconds !== undefined && values.millis !== undefined) {
+    throw timeValuesError(
+      where,
+      `${what} holds numbers that read as epoch seconds (${String(values.seconds)}) and as epoch milliseconds ` +
+        `(${String(values.millis)}): Sweeper cannot tell which each one is, so it compares nothing; add ` +
+        `\`format: epoch-s\`, \`format: epoch-ms\` or \`format: epoch-mixed\` (milliseconds from ` +
+        `${EPOCH_MS_THRESHOLD.toExponential()} up, seconds below) to the condition`,
+    );
+  }
+  const numbers = values.seconds !== undefined || values.millis !== undefined;
+  if (!numbers && !values.text) return defaultTimeFormat(dialect, column);
+  if (numbers && values.text) return 'epoch-mixed';
+  if (values.text) return 'iso-text';
+  return values.millis !== undefined ? 'epoch-ms' : 'epoch-s';
+}
+
+/** A column whose values cannot be compared as time: `context.path` says where, `context.detail` what. */
+function timeValuesError(path: string, detail: string): SweeperError {
+  return new SweeperError('INVALID_CONFIG', `${path}: ${detail}`, { context: { path, detail } });
+}
+
+interface TimeValues {
+  /** One value of each sort the column holds, or undefined when it holds none. */
+  seconds?: unknown;
+  millis?: unknown;
+  notTime?: unknown;
+  text?: boolean;
+}
+
+/** ISO-8601 text as the Postgres comparison reads it (time-compare.ts uses the same pattern). */
+export const PG_ISO_TEXT =
+  '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(\\s*([Zz]|[+-]\\d{2}(:?\\d{2})?))?)?$';
+/** The start SQLite's julianday needs for a calendar date (it also reads bare numbers as day numbers). */
+export const SQLITE_DATE_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
+const MS = String(EPOCH_MS_THRESHOLD);
+
+async function probeTimeValues(
+  knex: Knex,
+  dialect: Dialect,
+  table: Entity,
+  column: Column,
+  numeric: boolean,
+): Promise<TimeValues> {
+  const ref = identifier(knex, dialect, column.name);
+  const probe = async (sql: string, bindings: unknown[]): Promise<unknown> => {
+    const rows = (await knex
+      .select(knex.raw('?? as v', [ref]))
+      .from(identifier(knex, dialect, table.name))
+      .whereRaw(sql, bindings as Knex.RawBinding[])
+      .limit(1)) as { v: unknown }[];
+    return rows.length > 0 ? rows[0]!.v : undefined;
+  };
+  // The bounds are SQL literals: a bound value would take the column's type (int4 cannot hold them).
+  const seconds = `?? > -${MS} and ?? < ${MS}`;
+  const millis = `(?? >= ${MS} or ?? <= -${MS})`;
+  if (dialect === 'pg') {
+    if (!numeric) return { notTime: await probe('CAST(?? AS text) !~ ?', [ref, PG_ISO_TEXT]), text: true };
+    return { seconds: await probe(seconds, [ref, ref]), millis: await probe(millis, [ref, ref]) };
+  }
+  // SQLite sorts numbers before text before blobs: `>= ''` is the text and blob part of an index.
+  const number = "typeof(??) in ('integer', 'real')";
+  return {
+    seconds: await probe(`${number} and ${seconds}`, [ref, ref, ref]),
+    millis: await probe(`${number} and ${millis}`, [ref, ref, ref]),
+    text: (await probe("?? >= '' and typeof(??) = 'text'", [ref, ref])) !== undefined,
+    notTime: await probe(
+      "?? >= '' and (typeof(??) <> 'text' or ?? not glob ? or julianday(??) is null)",
+      [ref, ref, ref, SQLITE_DATE_GLOB, ref],
+    ),
+  };
 }
 
 /**
- * The fields each query compares in time, by entity: relative conditions, and lt/lte/gt/gte/between
- * with ISO-8601 date values (also inside exists/notExists, against the related entity).
+ * The fields each query compares in time, by entity, each with where it is first used
+ * (`queries[0].where.all[1]`): relative conditions, and lt/lte/gt/gte/between with ISO-8601 date
+ * values (also inside exists/notExists, against the related entity). A condition that declares its
+ * `format` is left out: the job says what the column holds.
  */
-export function timeFieldsOf(queries: { entity: string; where?: Condition }[]): Map<string, Set<string>> {
-  const fields = new Map<string, Set<string>>();
-  const add = (entity: string, field: string): void => {
-    fields.set(entity, (fields.get(entity) ?? new Set<string>()).add(field));
+export function timeFieldsOf(queries: { entity: string; where?: Condition }[]): Map<string, Map<string, string>> {
+  const fields = new Map<string, Map<string, string>>();
+  const add = (entity: string, field: string, path: string): void => {
+    const known = fields.get(entity) ?? new Map<string, string>();
+    if (!known.has(field)) known.set(field, path);
+    fields.set(entity, known);
   };
-  const visit = (c: Condition | undefined, entity: string): void => {
+  const visit = (c: Condition | undefined, entity: string, path: string): void => {
     if (!c) return;
-    if ('all' in c) c.all.forEach((x) => visit(x, entity));
-    else if ('any' in c) c.any.forEach((x) => visit(x, entity));
-    else if ('not' in c) visit(c.not, entity);
-    else if ('exists' in c) visit(c.exists.where, c.exists.entity);
-    else if ('notExists' in c) visit(c.notExists.where, c.notExists.entity);
-    else if (!('op' in c)) add(entity, c.field);
-    else if (['lt', 'lte', 'gt', 'gte', 'between'].includes(c.op)) {
-      const values = Array.isArray(c.value) ? c.value : [c.value];
-      if (values.some((v) => typeof v === 'string' && isIsoDateTime(v))) add(entity, c.field);
-    }
+    if ('all' in c) c.all.forEach((x, i) => visit(x, entity, `${path}.all[${i}]`));
+    else if ('any' in c) c.any.forEach((x, i) => visit(x, entity, `${path}.any[${i}]`));
+    else if ('not' in c) visit(c.not, entity, `${path}.not`);
+    else if ('exists' in c) visit(c.exists.where, c.exists.entity, `${path}.exists.where`);
+    else if ('notExists' in c) visit(c.notExists.where, c.notExists.entity, `${path}.notExists.where`);
+    else if (c.format !== undefined) return;
+    else if (!('op' in c)) add(entity, c.field, path);
+    else if (isTimeOrdering(c)) add(entity, c.field, path);
   };
-  for (const q of queries) visit(q.where, q.entity);
+  queries.forEach((q, i) => visit(q.where, q.entity, `queries[${i}].where`));
   return fields;
+}
+
+/** An ordering leaf (lt/lte/gt/gte/between) with an ISO-8601 date value: a comparison of instants. */
+export function isTimeOrdering(c: { op: string; value?: unknown }): boolean {
+  if (!['lt', 'lte', 'gt', 'gte', 'between'].includes(c.op)) return false;
+  const values: unknown[] = Array.isArray(c.value) ? c.value : [c.value];
+  return values.some((v) => typeof v === 'string' && isIsoDateTime(v));
 }
 
 /** detectTimeFormats for every field `timeFieldsOf` finds, keyed `entity.field` as CompileContext wants. */
@@ -104,18 +187,35 @@ export async function detectQueryTimeFormats(
 ): Promise<Map<string, TimeFormat>> {
   const formats = new Map<string, TimeFormat>();
   for (const [entity, fields] of timeFieldsOf(queries)) {
-    for (const [field, format] of await detectTimeFormats(knex, schema, entity, [...fields]))
+    const where = (field: string): string => `${fields.get(field)!}.field`;
+    for (const [field, format] of await detectTimeFormats(knex, schema, entity, [...fields.keys()], where))
       formats.set(`${entity}.${field}`, format);
   }
   return formats;
 }
 
-function asNumber(value: unknown): number | null {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  // Postgres returns int8 and numeric as strings.
-  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
-  return null;
+/**
+ * What `detectQueryTimeFormats` would refuse, as problems (path relative to the job file, e.g.
+ * `queries[0].where.field`), for `validate` to report before any run.
+ */
+export async function checkTimeValues(
+  knex: Knex,
+  schema: TargetSchema,
+  queries: { entity: string; where?: Condition }[],
+): Promise<{ path: string; message: string }[]> {
+  const problems: { path: string; message: string }[] = [];
+  for (const [entity, fields] of timeFieldsOf(queries)) {
+    for (const [field, path] of fields) {
+      try {
+        await detectTimeFormats(knex, schema, entity, [field], () => `${path}.field`);
+      } catch (error) {
+        const context = error instanceof SweeperError ? error.context : {};
+        if (typeof context.path !== 'string' || typeof context.detail !== 'string') throw error;
+        problems.push({ path: context.path, message: context.detail });
+      }
+    }
+  }
+  return problems;
 }
 
 /**
@@ -133,6 +233,15 @@ export function relativeCutoff(asOf: Date, duration: string, timezone: string): 
 
 const isoPattern =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+export const FINER_THAN_MS =
+  'a date value is compared to the millisecond: give at most 3 digits of fraction, e.g. "2026-01-31T12:00:00.123Z"';
+
+/** True when an ISO-8601 value has non-zero digits beyond milliseconds, which Sweeper cannot compare exactly. */
+export function finerThanMilliseconds(text: string): boolean {
+  const fraction = /:\d{2}[.,](\d+)/.exec(text)?.[1] ?? '';
+  return /[1-9]/.test(fraction.slice(3));
+}
 
 /** True when `text` is an ISO-8601 date or date-time (what time comparisons accept as a value). */
 export function isIsoDateTime(text: string): boolean {

@@ -10,8 +10,9 @@ import {
   type RelativeTimeCondition,
   type Scalar,
 } from './condition';
+import { identifier, tableAs } from './sql-dialect';
 import { timeComparison, type TimeOperator } from './time-compare';
-import { isIsoDateTime, parseIsoInstant, relativeCutoff, type TimeFormat } from './time-format';
+import { FINER_THAN_MS, finerThanMilliseconds, isIsoDateTime, parseIsoInstant, relativeCutoff, type TimeFormat } from './time-format';
 
 /** What compiling a condition needs to know. */
 export interface CompileContext {
@@ -72,12 +73,6 @@ export function requireColumn(entity: Entity, field: string): Column {
       `field "${field}" is not a column of "${entity.name}" (columns: ${[...entity.columns.keys()].join(', ')})`,
     );
   }
-  if (field.includes('.')) {
-    throw new SweeperError(
-      'INVALID_CONFIG',
-      `column "${field}" of "${entity.name}" has a "." in its name, which Sweeper cannot address`,
-    );
-  }
   return column;
 }
 
@@ -107,11 +102,13 @@ function applyRelated(
   const pairs = Object.entries(related.on).map(([relatedField, thisField]) => {
     requireColumn(entity, relatedField);
     requireColumn(ctx.entity, thisField);
-    return [`${alias}.${relatedField}`, `${ctx.alias}.${thisField}`] as const;
+    return [relatedField, thisField] as const;
   });
   const subquery = (sub: Knex.QueryBuilder): void => {
-    sub.select(sub.client.raw('1')).from({ [alias]: entity.name });
-    for (const [relatedRef, thisRef] of pairs) sub.whereRaw('?? = ??', [relatedRef, thisRef]);
+    const { dialect } = ctx;
+    sub.select(sub.client.raw('1')).from(tableAs(sub.client, dialect, entity.name, alias));
+    for (const [relatedField, thisField] of pairs)
+      sub.whereRaw('?? = ??', [identifier(sub.client, dialect, alias, relatedField), identifier(sub.client, dialect, ctx.alias, thisField)]);
     if (related.where) applyCondition(sub, related.where, { ...ctx, entity, alias });
   };
   if (negate)
@@ -126,26 +123,32 @@ function applyRelated(
 
 const comparisons = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
 
+/** The column kinds an ISO-8601 date value compares with as an instant. */
+export const TIME_VALUE_KINDS: Record<Dialect, readonly Column['kind'][]> = {
+  sqlite: ['timestamp', 'date', 'integer', 'number', 'text', 'other'],
+  pg: ['timestamp', 'date', 'integer', 'number', 'text'],
+};
+
 function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileContext): void {
   const column = requireColumn(ctx.entity, leaf.field);
-  const ref = `${ctx.alias}.${column.name}`;
+  const ref = identifier(qb.client, ctx.dialect, ctx.alias, column.name);
   const bind = (v: Scalar): Scalar => bindValue(v, column, ctx.dialect);
   const value = leaf.value;
   switch (leaf.op) {
     case 'isNull':
-      qb.whereNull(ref);
+      qb.whereRaw('?? is null', [ref]);
       return;
     case 'notNull':
-      qb.whereNotNull(ref);
+      qb.whereRaw('?? is not null', [ref]);
       return;
     case 'eq':
     case 'ne': {
       const v = scalarOf(leaf, true);
       if (v === null) {
-        if (leaf.op === 'eq') qb.whereNull(ref);
-        else qb.whereNotNull(ref);
+        if (leaf.op === 'eq') qb.whereRaw('?? is null', [ref]);
+        else qb.whereRaw('?? is not null', [ref]);
       } else {
-        qb.where(ref, leaf.op === 'eq' ? '=' : '<>', bind(v));
+        qb.whereRaw(`?? ${leaf.op === 'eq' ? '=' : '<>'} ?`, [ref, bind(v)]);
       }
       return;
     }
@@ -155,8 +158,8 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
     case 'gte': {
       const v = scalarOf(leaf, false);
       const instant = timeValue(v, column, ctx);
-      if (instant) whereTime(qb, column, ref, comparisons[leaf.op], instant, ctx);
-      else qb.where(ref, comparisons[leaf.op], bind(v));
+      if (instant) whereTime(qb, column, ref, comparisons[leaf.op], instant, ctx, leaf.format);
+      else qb.whereRaw(`?? ${comparisons[leaf.op]} ?`, [ref, bind(v)]);
       return;
     }
     case 'between': {
@@ -173,35 +176,17 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
       const lowInstant = timeValue(low, column, ctx);
       const highInstant = timeValue(high, column, ctx);
       if (lowInstant && highInstant) {
-        whereTime(qb, column, ref, '>=', lowInstant, ctx);
-        whereTime(qb, column, ref, '<=', highInstant, ctx);
+        whereTime(qb, column, ref, '>=', lowInstant, ctx, leaf.format);
+        whereTime(qb, column, ref, '<=', highInstant, ctx, leaf.format);
       } else {
-        qb.whereBetween(ref, [bind(low), bind(high)] as [Knex.Value, Knex.Value]);
+        qb.whereRaw('?? between ? and ?', [ref, bind(low), bind(high)]);
       }
       return;
     }
     case 'in':
-    case 'notIn': {
-      const values = listOf(leaf);
-      if (values.length === 0) throw invalidValue(leaf, 'needs a non-empty list of values');
-      const nonNull = values.filter((v) => v !== null).map(bind) as Knex.Value[];
-      const hasNull = nonNull.length < values.length;
-      // SQL's `x in (1, null)` never matches null and `x not in (1, null)` matches nothing:
-      // a null in the list means what the operator would expect.
-      if (leaf.op === 'in') {
-        if (!hasNull) qb.whereIn(ref, nonNull);
-        else if (nonNull.length === 0) qb.whereNull(ref);
-        else {
-          qb.where((group) => {
-            group.whereIn(ref, nonNull).orWhereNull(ref);
-          });
-        }
-      } else {
-        if (nonNull.length > 0) qb.whereNotIn(ref, nonNull);
-        if (hasNull) qb.whereNotNull(ref);
-      }
+    case 'notIn':
+      applyList(qb, leaf, ref, listOf(leaf).map((v) => (v === null ? null : bind(v))), ctx.dialect);
       return;
-    }
     case 'like':
     case 'notLike': {
       const v = scalarOf(leaf, false);
@@ -222,31 +207,84 @@ function applyRelativeTime(
   ctx: CompileContext,
 ): void {
   const column = requireColumn(ctx.entity, condition.field);
-  const ref = `${ctx.alias}.${column.name}`;
+  const ref = identifier(qb.client, ctx.dialect, ctx.alias, column.name);
   const older = condition.olderThan !== undefined;
   const duration = (older ? condition.olderThan : condition.newerThan) as string;
   const cutoff = relativeCutoff(ctx.asOf, duration, ctx.timezone);
   // Complementary: every non-null value is either older than the cutoff or not.
-  whereTime(qb, column, ref, older ? '<' : '>=', cutoff, ctx);
+  whereTime(qb, column, ref, older ? '<' : '>=', cutoff, ctx, condition.format);
+}
+
+/**
+ * in / notIn. SQL's `x in (1, null)` never matches null and `x not in (1, null)` matches nothing:
+ * a null in the list means what the operator would expect.
+ */
+function applyList(qb: Knex.QueryBuilder, leaf: LeafCondition, ref: Knex.Raw, values: Scalar[], dialect: Dialect): void {
+  if (values.length === 0) throw invalidValue(leaf, 'needs a non-empty list of values');
+  const nonNull = values.filter((v) => v !== null);
+  const hasNull = nonNull.length < values.length;
+  const inList = (group: Knex.QueryBuilder, negate: boolean): void => {
+    const list = listInSql(leaf, nonNull, negate, dialect);
+    group.whereRaw(list.sql, [ref, list.binding]);
+  };
+  if (leaf.op === 'in') {
+    if (!hasNull) inList(qb, false);
+    else if (nonNull.length === 0) qb.whereRaw('?? is null', [ref]);
+    else {
+      qb.where((group) => {
+        inList(group, false);
+        group.orWhereRaw('?? is null', [ref]);
+      });
+    }
+  } else {
+    if (nonNull.length > 0) inList(qb, true);
+    if (hasNull) qb.whereRaw('?? is not null', [ref]);
+  }
+}
+
+/**
+ * `x in list` as one bound value whatever the list's length, so a list of any size stays within the
+ * driver's limit of bound values: SQLite reads a JSON array with json_each, Postgres an array
+ * (its element type inferred from the column).
+ */
+function listInSql(
+  leaf: LeafCondition,
+  values: Scalar[],
+  negate: boolean,
+  dialect: Dialect,
+): { sql: string; binding: Knex.RawBinding } {
+  for (const v of values) {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw invalidValue(leaf, `cannot list the number ${v}`);
+  }
+  if (dialect === 'sqlite')
+    return { sql: `?? ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, binding: JSON.stringify(values) };
+  return { sql: negate ? '?? <> ALL(?)' : '?? = ANY(?)', binding: values as Knex.RawBinding };
 }
 
 function whereTime(
   qb: Knex.QueryBuilder,
   column: Column,
-  ref: string,
+  ref: Knex.Raw,
   op: TimeOperator,
   instant: NonNullable<ReturnType<typeof parseIsoInstant>>,
   ctx: CompileContext,
+  declared: TimeFormat | undefined,
 ): void {
-  const format = ctx.timeFormats.get(`${ctx.entity.name}.${column.name}`);
+  const format = declared ?? ctx.timeFormats.get(`${ctx.entity.name}.${column.name}`);
   const fragment = timeComparison(ctx.dialect, column, format, ref, op, instant, ctx.timezone);
   qb.whereRaw(fragment.sql, fragment.bindings as Knex.RawBinding[]);
 }
 
-/** A date value compared with a column that holds time is compared as an instant, whatever the storage. */
+/**
+ * A date value compared with a column that can hold time is compared as an instant, whatever the
+ * storage: timestamps, dates, epoch numbers and ISO-8601 text (detection refuses a text column
+ * whose values are not ISO-8601). On SQLite a column without a declared type holds what it holds.
+ */
 function timeValue(value: Scalar, column: Column, ctx: CompileContext): ReturnType<typeof parseIsoInstant> {
   if (typeof value !== 'string' || !isIsoDateTime(value)) return null;
-  if (!['timestamp', 'date', 'integer', 'number'].includes(column.kind)) return null;
+  if (!TIME_VALUE_KINDS[ctx.dialect].includes(column.kind)) return null;
+  if (finerThanMilliseconds(value))
+    throw new SweeperError('INVALID_CONFIG', `field "${column.name}": ${FINER_THAN_MS} (got ${JSON.stringify(value)})`);
   return parseIsoInstant(value, ctx.timezone);
 }
 

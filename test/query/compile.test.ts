@@ -3,7 +3,7 @@ import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
 import { applyCondition, type CompileContext } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
-import type { TimeFormat } from '../../src/query/time-format';
+import { PG_ISO_TEXT, type TimeFormat } from '../../src/query/time-format';
 import type { Dialect } from '../../src/targets/schema';
 import { contextFor, fixtureSchema } from './fixture-schema';
 
@@ -35,9 +35,9 @@ function where(
   return { sql: native.sql.slice(prefix.length), bindings: [...native.bindings] };
 }
 
-/** pg SQL with "" quotes -> the same with SQLite's backticks and ? placeholders. */
+/** pg SQL -> the same with SQLite's ? placeholders (identifiers are double-quoted on both). */
 function asSqlite(pgSql: string): string {
-  return pgSql.replace(/"/g, '`').replace(/\$\d+/g, '?');
+  return pgSql.replace(/\$\d+/g, '?');
 }
 
 describe('leaf ops', () => {
@@ -51,22 +51,6 @@ describe('leaf ops', () => {
     ['lte', { field: 'id', op: 'lte', value: 3 }, '"t0"."id" <= $1', [3], null],
     ['gt', { field: 'score', op: 'gt', value: 1.5 }, '"t0"."score" > $1', [1.5], null],
     ['gte', { field: 'email', op: 'gte', value: 'm' }, '"t0"."email" >= $1', ['m'], null],
-    ['in', { field: 'id', op: 'in', value: [1, 2, 3] }, '"t0"."id" in ($1, $2, $3)', [1, 2, 3], null],
-    [
-      'in with null',
-      { field: 'email', op: 'in', value: ['a', null] },
-      '("t0"."email" in ($1) or "t0"."email" is null)',
-      ['a'],
-      null,
-    ],
-    ['notIn', { field: 'id', op: 'notIn', value: [1, 2] }, '"t0"."id" not in ($1, $2)', [1, 2], null],
-    [
-      'notIn with null',
-      { field: 'email', op: 'notIn', value: ['a', null] },
-      '"t0"."email" not in ($1) and "t0"."email" is not null',
-      ['a'],
-      null,
-    ],
     ['like', { field: 'email', op: 'like', value: '%@x' }, '"t0"."email" LIKE $1', ['%@x'], null],
     [
       'notLike',
@@ -80,13 +64,6 @@ describe('leaf ops', () => {
     ['between', { field: 'id', op: 'between', value: [2, 5] }, '"t0"."id" between $1 and $2', [2, 5], null],
     ['boolean', { field: 'active', op: 'eq', value: true }, '"t0"."active" = $1', [true], [1]],
     ['boolean false', { field: 'active', op: 'ne', value: false }, '"t0"."active" <> $1', [false], [0]],
-    [
-      'boolean list',
-      { field: 'active', op: 'in', value: [true, false] },
-      '"t0"."active" in ($1, $2)',
-      [true, false],
-      [1, 0],
-    ],
     ['boolean on an integer column', { field: 'id', op: 'eq', value: true }, '"t0"."id" = $1', [1], [1]],
   ];
 
@@ -98,13 +75,42 @@ describe('leaf ops', () => {
     });
   });
 
+  test('lists bind one value whatever their length: a Postgres array, SQLite JSON text', () => {
+    const lists: [Condition, string, unknown, string, unknown][] = [
+      [{ field: 'id', op: 'in', value: [1, 2, 3] }, '"t0"."id" = ANY($1)', [1, 2, 3], '"t0"."id" IN (SELECT value FROM json_each(?))', '[1,2,3]'],
+      [{ field: 'id', op: 'notIn', value: [1, 2] }, '"t0"."id" <> ALL($1)', [1, 2], '"t0"."id" NOT IN (SELECT value FROM json_each(?))', '[1,2]'],
+      [{ field: 'active', op: 'in', value: [true, false] }, '"t0"."active" = ANY($1)', [true, false], '"t0"."active" IN (SELECT value FROM json_each(?))', '[1,0]'],
+      [{ field: 'email', op: 'in', value: ['a"b', "c'd"] }, '"t0"."email" = ANY($1)', ['a"b', "c'd"], '"t0"."email" IN (SELECT value FROM json_each(?))', '["a\\"b","c\'d"]'],
+    ];
+    for (const [condition, pgSql, pgBinding, sqliteSql, sqliteBinding] of lists) {
+      expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [pgBinding] });
+      expect(where('sqlite', condition)).toEqual({ sql: sqliteSql, bindings: [sqliteBinding] });
+    }
+    // A null in the list means what it says, unlike SQL's `in (.., null)`.
+    expect(where('pg', { field: 'email', op: 'in', value: ['a', null] })).toEqual({
+      sql: '("t0"."email" = ANY($1) or "t0"."email" is null)',
+      bindings: [['a']],
+    });
+    expect(where('sqlite', { field: 'email', op: 'notIn', value: ['a', null] })).toEqual({
+      sql: '"t0"."email" NOT IN (SELECT value FROM json_each(?)) and "t0"."email" is not null',
+      bindings: ['["a"]'],
+    });
+    // 40,000 values are still one bound value.
+    const many = Array.from({ length: 40_000 }, (_, i) => i);
+    expect(where('pg', { field: 'id', op: 'in', value: many }).bindings).toHaveLength(1);
+    expect(where('sqlite', { field: 'id', op: 'in', value: many }).bindings).toHaveLength(1);
+    expect(() => where('sqlite', { field: 'id', op: 'in', value: [1, Infinity] })).toThrow(
+      'field "id": op "in" cannot list the number Infinity (got [1,null])',
+    );
+  });
+
   test('LIKE on a non-text column compares its text form on Postgres only', () => {
     expect(where('pg', { field: 'id', op: 'like', value: '1%' })).toEqual({
       sql: 'CAST("t0"."id" AS TEXT) LIKE $1',
       bindings: ['1%'],
     });
     expect(where('sqlite', { field: 'id', op: 'like', value: '1%' })).toEqual({
-      sql: '`t0`.`id` LIKE ?',
+      sql: '"t0"."id" LIKE ?',
       bindings: ['1%'],
     });
   });
@@ -182,6 +188,39 @@ test('subquery aliases never take the outer alias', () => {
   );
 });
 
+const DATE_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
+const PG_ISO_OFFSET = '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$';
+
+/**
+ * ISO text as an instant, compared exactly: the order where the instants differ; where they are
+ * equal, equality unless the text has digits beyond the database's precision (then null).
+ * Text that is not ISO-8601 is null.
+ */
+function isoText(dialect: 'pg' | 'sqlite', col: string, op: string): { sql: string; bindings: (value: string) => unknown[] } {
+  const eq = op === '<=' || op === '>=' ? 'TRUE' : 'FALSE';
+  if (dialect === 'sqlite') {
+    const i = `julianday(CASE WHEN typeof(${col}) = 'text' AND ${col} GLOB ? THEN ${col} END)`;
+    const finer = `(instr(${col}, '.') > 0 AND CAST('0.' || substr(${col}, instr(${col}, '.') + 4) AS REAL) > 0)`;
+    return {
+      sql: `(CASE WHEN ${i} <> julianday(?) THEN ${i} ${op} julianday(?) WHEN ${i} = julianday(?) AND NOT ${finer} THEN ${eq} END)`,
+      bindings: (v) => [DATE_GLOB, v, DATE_GLOB, v, DATE_GLOB, v],
+    };
+  }
+  const text = `CAST(${col} AS text)`;
+  let n = 0;
+  const p = (): string => `$${++n}`;
+  const i = (): string =>
+    `(CASE WHEN ${text} ~ ${p()} THEN (CASE WHEN ${text} ~* ${p()} THEN CAST(${text} AS timestamptz) ` +
+    `ELSE CAST(${text} AS timestamp) AT TIME ZONE 'UTC' END) END)`;
+  const b = (): string => `CAST(${p()} AS timestamptz)`;
+  const sql =
+    `(CASE WHEN ${i()} <> ${b()} THEN ${i()} ${op} ${b()} ` + `WHEN ${i()} = ${b()} AND NOT ${text} ~ ${p()} THEN ${eq} END)`;
+  return {
+    sql,
+    bindings: (v) => [...[1, 2, 3].flatMap(() => [PG_ISO_TEXT, PG_ISO_OFFSET, v]), '\\.\\d{6}0*[1-9]'],
+  };
+}
+
 describe('relative time per storage', () => {
   // asOf 2026-03-31T10:00Z, zone Europe/Berlin: 30 days earlier is 2026-03-01 11:00 UTC (CET, after DST).
   const cutoffIso = '2026-03-01T11:00:00.000Z';
@@ -206,39 +245,36 @@ describe('relative time per storage', () => {
       bindings: ['2008-03-31'],
     });
     expect(where('sqlite', { field: 'born_on', olderThan: 'P18Y' })).toEqual({
-      sql: 'julianday(`t0`.`born_on`) < julianday(?)',
-      bindings: ['2008-03-31'],
+      sql: isoText('sqlite', '"t0"."born_on"', '<').sql,
+      bindings: isoText('sqlite', '"t0"."born_on"', '<').bindings('2008-03-31'),
     });
   });
 
   test('ISO text', () => {
+    // julianday reads a number as a Julian day: only text that starts with a date compares.
     expect(where('sqlite', olderThan, 'users', withFormat('iso-text'))).toEqual({
-      sql: 'julianday(`t0`.`created_at`) < julianday(?)',
-      bindings: [cutoffIso],
+      sql: isoText('sqlite', '"t0"."created_at"', '<').sql,
+      bindings: isoText('sqlite', '"t0"."created_at"', '<').bindings(cutoffIso),
     });
     expect(where('pg', olderThan, 'users', withFormat('iso-text'))).toEqual({
-      sql:
-        '(CASE WHEN "t0"."created_at" ~ $1 THEN (CASE WHEN "t0"."created_at" ~* $2 THEN CAST("t0"."created_at" AS timestamptz) ' +
-        'ELSE CAST("t0"."created_at" AS timestamp) AT TIME ZONE \'UTC\' END) END) < CAST($3 AS timestamptz)',
-      bindings: [
-        '^\\d{4}-\\d{2}-\\d{2}',
-        '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$',
-        cutoffIso,
-      ],
+      sql: isoText('pg', '"t0"."created_at"', '<').sql,
+      bindings: isoText('pg', '"t0"."created_at"', '<').bindings(cutoffIso),
     });
   });
 
   test('epoch seconds, milliseconds, and both', () => {
+    // A number of the other magnitude compares as null: neither the condition nor its `not` takes it.
+    const col = '"t0"."created_at"';
+    const number = `typeof(${col}) in ('integer', 'real') and `;
     for (const dialect of ['pg', 'sqlite'] as const) {
-      const q = dialect === 'pg' ? '"' : '`';
-      const col = `${q}t0${q}.${q}created_at${q}`;
       const p = dialect === 'pg' ? '$1' : '?';
+      const guard = dialect === 'pg' ? '' : number;
       expect(where(dialect, olderThan, 'users', withFormat('epoch-s'))).toEqual({
-        sql: `${col} < ${p}`,
+        sql: `(CASE WHEN ${guard}${col} > -100000000000 and ${col} < 100000000000 THEN ${col} END) < ${p}`,
         bindings: [cutoffS],
       });
       expect(where(dialect, olderThan, 'users', withFormat('epoch-ms'))).toEqual({
-        sql: `${col} < ${p}`,
+        sql: `(CASE WHEN ${guard}(${col} >= 100000000000 or ${col} <= -100000000000) THEN ${col} END) < ${p}`,
         bindings: [cutoffS * 1000],
       });
     }
@@ -248,8 +284,8 @@ describe('relative time per storage', () => {
     });
     expect(where('sqlite', olderThan, 'users', withFormat('epoch-mixed'))).toEqual({
       sql:
-        "(CASE WHEN typeof(`t0`.`created_at`) = 'text' THEN (julianday(`t0`.`created_at`) - 2440587.5) * 86400.0 " +
-        'WHEN abs(`t0`.`created_at`) >= 100000000000 THEN `t0`.`created_at` / 1000.0 ELSE `t0`.`created_at` END) < ?',
+        `(CASE WHEN typeof(${col}) = 'text' THEN unixepoch(${col}, 'subsec') ` +
+        `WHEN abs(${col}) >= 100000000000 THEN ${col} / 1000.0 ELSE ${col} END) < ?`,
       bindings: [cutoffS],
     });
   });
@@ -282,11 +318,17 @@ describe('relative time per storage', () => {
       sql: '"t0"."created_at" >= $1 and "t0"."created_at" <= $2',
       bindings: ['2026-01-01T00:00:00.000Z', '2026-01-31T23:00:00.000Z'],
     });
-    // On a text column a date is just text.
-    expect(where('pg', { field: 'email', op: 'lt', value: '2026-01-01' })).toEqual({
-      sql: '"t0"."email" < $1',
-      bindings: ['2026-01-01'],
+    // On a text column too: ISO-8601 text compares as instants (detection refuses text that is not).
+    expect(where('pg', { field: 'email', op: 'lt', value: '2026-01-01' }, 'users', withFormat('iso-text'))).toEqual({
+      sql: isoText('pg', '"t0"."email"', '<').sql,
+      bindings: isoText('pg', '"t0"."email"', '<').bindings('2025-12-31T23:00:00.000Z'),
     });
+    expect(where('sqlite', { field: 'email', op: 'gte', value: '2026-06-01T10:47:11+02:00' })).toEqual({
+      sql: isoText('sqlite', '"t0"."email"', '>=').sql,
+      bindings: isoText('sqlite', '"t0"."email"', '>=').bindings('2026-06-01T08:47:11.000Z'),
+    });
+    // A value that is not a date compares as text, as written.
+    expect(where('pg', { field: 'email', op: 'lt', value: 'm' })).toEqual({ sql: '"t0"."email" < $1', bindings: ['m'] });
   });
 });
 
@@ -302,7 +344,7 @@ describe('identifiers are never spliced', () => {
       bindings: ["1'; DROP TABLE users; --"],
     });
     expect(where('sqlite', condition)).toEqual({
-      sql: '`t0`.`id"; DROP TABLE users; --` = ?',
+      sql: '"t0"."id""; DROP TABLE users; --" = ?',
       bindings: ["1'; DROP TABLE users; --"],
     });
   });
@@ -337,5 +379,40 @@ describe('identifiers are never spliced', () => {
     expect(() =>
       where('pg', { notExists: { entity: 'users; drop table users', on: { id: 'user_id' } } }, 'sessions'),
     ).toThrow('entity "users; drop table users" is not a table of the target');
+  });
+});
+
+describe('checkQuery refuses what would compile to a wrong or failing statement', () => {
+  test('between one date and one other value, format on a column that holds no epoch time, too many conditions', () => {
+    const pg = fixtureSchema('pg');
+    expect(
+      checkQuery({ entity: 'users', where: { field: 'email', op: 'between', value: ['2026-01-01', 'zzz'] } }, pg),
+    ).toEqual([
+      {
+        path: 'where.value',
+        message:
+          'op "between" has one ISO-8601 date and one other value (got ["2026-01-01","zzz"]): give two dates to compare instants, or two values that are not dates',
+      },
+    ]);
+    expect(
+      checkQuery({ entity: 'users', where: { field: 'email', olderThan: '30d', format: 'epoch-ms' } }, pg),
+    ).toEqual([
+      {
+        path: 'where.format',
+        message: '"epoch-ms" is for numeric columns holding epoch time, but "email" of "users" is a text column (text): remove `format`',
+      },
+    ]);
+    const many: QueryDefinition = {
+      entity: 'users',
+      where: { any: Array.from({ length: 2_000 }, (_, i) => ({ field: 'id', op: 'eq' as const, value: i })) },
+    };
+    expect(checkQuery(many, fixtureSchema('sqlite'))).toEqual([
+      {
+        path: 'where',
+        message:
+          'has so many conditions that it may bind 20000 values, more than the 16383 Sweeper allows beside the keys of a batch (SQLite takes 32766 per statement): split the query, or put values in one list with op "in" (a list binds one value whatever its length)',
+      },
+    ]);
+    expect(checkQuery(many, pg)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { QueryDefinition } from '../../src/config/schema';
-import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../../src/query/compile';
+import { buildDeleteMatching, keyColumns, keysPerStatement, selectMatchingKeys } from '../../src/query/compile';
+import { MAX_BOUND_VALUES } from '../../src/query/sql-dialect';
 import type { Dialect } from '../../src/targets/schema';
 import { contextFor, fixtureSchema } from './fixture-schema';
 
@@ -14,9 +15,9 @@ afterAll(async () => {
   await Promise.all(Object.values(builders).map((k) => k.destroy()));
 });
 
-/** pg SQL with "" quotes -> the same with SQLite's backticks and ? placeholders. */
+/** pg SQL -> the same with SQLite's ? placeholders (identifiers are double-quoted on both). */
 function asSqlite(pgSql: string): string {
-  return pgSql.replace(/"/g, '`').replace(/\$\d+/g, '?');
+  return pgSql.replace(/\$\d+/g, '?');
 }
 
 describe('keyset selection and delete', () => {
@@ -99,8 +100,9 @@ describe('keyset selection and delete', () => {
         .toNative(),
     ).toEqual({
       sql:
-        'delete from `memberships` where (`org_id`, `user_id`) in (select `t0`.`org_id`, `t0`.`user_id` from `memberships` as `t0` ' +
-        'where (`t0`.`org_id`, `t0`.`user_id`) in ( values (?, ?), (?, ?)) and `t0`.`role` = ?)',
+        // SQLite takes a list of row values only as `values (..), (..)`.
+        'delete from "memberships" where ("org_id", "user_id") in (select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" ' +
+        'where ("t0"."org_id", "t0"."user_id") in (values (?, ?), (?, ?)) and "t0"."role" = ?)',
       bindings: [1, 2, 3, 4, 'guest'],
     });
   });
@@ -112,5 +114,32 @@ describe('keyset selection and delete', () => {
       'at',
       'message',
     ]);
+  });
+
+  test('a delete statement stays within the driver limit, counting the condition\'s own values', () => {
+    for (const dialect of ['pg', 'sqlite'] as const) {
+      const ctx = contextFor(fixtureSchema(dialect), 'memberships');
+      // Just enough values that 5,000 two-column keys beside them went over the limit.
+      const width = Math.ceil(Math.sqrt(MAX_BOUND_VALUES[dialect] - 9_000));
+      const big: QueryDefinition = {
+        entity: 'memberships',
+        where: {
+          all: Array.from({ length: width }, (_, i) => ({
+            any: Array.from({ length: width }, (_, j) => ({ field: 'role', op: 'eq' as const, value: `r${i}.${j}` })),
+          })),
+        },
+      };
+      const per = keysPerStatement(builders[dialect], big, ctx, 2);
+      // Without counting the condition, 5,000 two-column keys beside it went over the limit.
+      expect(per).toBeLessThan(5_000);
+      const keys = Array.from({ length: per }, (_, i) => [i, i]);
+      const bound = buildDeleteMatching(builders[dialect], big, ctx, keys).toSQL().bindings.length;
+      expect(bound).toBeLessThanOrEqual(MAX_BOUND_VALUES[dialect]);
+      expect(bound + 2).toBeGreaterThan(MAX_BOUND_VALUES[dialect]);
+      // A condition that leaves no room for a key is refused with the limit named.
+      expect(() => keysPerStatement(builders[dialect], big, ctx, MAX_BOUND_VALUES[dialect])).toThrow(
+        `the condition on "memberships" binds ${width * width} values, more than ${dialect === 'pg' ? 'Postgres' : 'SQLite'} allows in one statement (${MAX_BOUND_VALUES[dialect]})`,
+      );
+    }
   });
 });
