@@ -77,7 +77,7 @@ export async function checkStatements(job: JobDefinition, target: Target, schema
         problems.push({
           file: job.file,
           path: `${path}.where`,
-          message: `its ${s.kind} statement binds ${s.sql.bindings.length.toLocaleString('en-US')} values, more than ${dialect} allows in one statement (${limit.toLocaleString('en-US')}): shorten the "in" / "notIn" lists, or split the query`,
+          message: `its ${s.kind} statement binds ${s.sql.bindings.length.toLocaleString('en-US')} values, more than ${dialect} allows in one statement (${limit.toLocaleString('en-US')}): split the query, or put values in one list with op "in" (a list binds one value whatever its length)`,
         });
         break;
       }

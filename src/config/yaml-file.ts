@@ -87,7 +87,8 @@ function nestingDepth(text: string): number {
       continue;
     }
     if (type === 'space' && atLineStart) line += token.length;
-    else if (type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind') line += 1;
+    // Inside [ ] and { } only the brackets nest: `{ a: 1, b: 2 }` is one level, not three.
+    else if (flow === 0 && (type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind')) line += 1;
     else if (type === 'flow-seq-start' || type === 'flow-map-start') flow += 1;
     else if (type === 'flow-seq-end' || type === 'flow-map-end') flow -= 1;
     if (type !== 'scalar') atLineStart = false;

@@ -41,7 +41,7 @@ describe('config and job files', () => {
       'b.yaml: queries[0].where: give exactly one of olderThan or newerThan',
       'b.yaml: unknown field "colour": remove it (the fields here are name, description, target, start, timezone, recurrence, cron, catchUp, queries, notify, limits)',
       'b.yaml: cron: give either recurrence (RRULE) or cron, not both',
-      'd.yaml: queries[0].where.any[1]: unknown field "fld": remove it (the fields here are all, any, not, exists, notExists, field, op, value, olderThan, newerThan)',
+      'd.yaml: queries[0].where.any[1]: unknown field "fld": remove it (the fields here are all, any, not, exists, notExists, field, op, value, olderThan, newerThan, format)',
       expect.stringMatching(/^e\.yaml: name: job "c" is already defined in .*c\.yml: job names must be unique/),
     ]);
   });

@@ -90,19 +90,19 @@ describe('YAML that is not one small document', () => {
       'c.yaml': job('c', ALL),
       // 20 KB that overflowed the parser's stack (sometimes fatally, out of memory).
       'deep.yaml': job('deep', ALL, `description: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`),
+      // Wide is not deep: the colons inside { } on one line are one level, not one each.
+      'wide.yaml': job('wide', `  - { entity: t, where: { any: [${Array.from({ length: 200 }, (_, i) => `{ field: id, op: eq, value: ${i} }`).join(', ')}] } }`),
     });
     const big = `${job('big', ALL)}# ${'x'.repeat(1024 * 1024)}\n`;
     writeFileSync(path.join(path.dirname(file), 'jobs', 'big.yaml'), big);
-    const started = Date.now();
     expect(problemsOf(() => loadAll(file, {}))).toEqual([
       'a.yaml: its aliases (*name) expand to too many values (more than 100 expansions, a YAML alias bomb): write the values out',
       'b.yaml: catchUp: expected one of skip, once, all, found the text "sometimes"',
       `big.yaml: is ${Buffer.byteLength(big)} bytes, more than the 1048576 (1 MiB) a config or job file may have: split it, one job per file`,
       'deep.yaml: nests 10001 levels deep, more than the 100 a config or job file may have: flatten it',
     ]);
-    expect(Date.now() - started).toBeLessThan(5_000);
     const config = loadConfig(file, {});
-    expect(loadJobFiles(config, {}).flatMap((r) => (r.job ? [r.job.name] : []))).toEqual(['c']);
+    expect(loadJobFiles(config, {}).flatMap((r) => (r.job ? [r.job.name] : []))).toEqual(['c', 'wide']);
   });
 
   it('an alias bomb in the config names the config', () => {
