@@ -1,13 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { checkJobsAgainstTargets } from './config/check-targets';
 import { loadAll, type LoadedConfig } from './config/load';
-import type { ConnectionConfig, JobDefinition } from './config/schema';
+import type { JobDefinition } from './config/schema';
 import { ConfigError } from './errors';
+import { prepareStoreFile, storeOpenError } from './store/connect';
 import { Store } from './store/store';
 import { Targets } from './targets/registry';
 
@@ -52,16 +51,9 @@ export function isDeadOwner(owner: string): boolean {
   }
 }
 
-function ensureSqliteDir(c: ConnectionConfig): void {
-  const conn = c.connection;
-  if (typeof conn === 'object' && typeof conn.filename === 'string' && conn.filename !== ':memory:') {
-    mkdirSync(path.dirname(conn.filename), { recursive: true });
-  }
-}
-
 export async function openApp(o: OpenOptions): Promise<App> {
   const { config, jobs } = loadAll(o.configFile, o.env);
-  ensureSqliteDir(config.state);
+  prepareStoreFile(config.state, config.displayFile);
   const store = Store.open(config.state);
   const targets = new Targets(config.targets);
   const close = async () => {
@@ -69,7 +61,9 @@ export async function openApp(o: OpenOptions): Promise<App> {
     await store.close();
   };
   try {
-    await store.migrate();
+    await store.migrate().catch((error: unknown) => {
+      throw storeOpenError(error, config.state, config.displayFile);
+    });
     if (o.checkTargets) {
       const problems = await checkJobsAgainstTargets(jobs, targets, config.displayFile);
       if (problems.length > 0) throw new ConfigError(problems);
