@@ -1,9 +1,10 @@
-import { failureJson } from '../../src/api/json';
+import { failureJson, type FailureJson, type PreviewJson } from '../../src/api/json';
 import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { previewJob } from '../../src/runner/preview';
 import { runnerDeps } from '../../src/runner/runner-deps';
+import { runCli } from '../support/cli';
 import { createPgWorkspace } from '../support/postgres-workspace';
 import { createWorkspace } from '../support/workspace';
 
@@ -131,4 +132,29 @@ describe.each([
     await app.store.runs.setInflight(runId, 0, keys, new Date());
     expect((await app.store.runs.get(runId))!.inflight).toEqual([[9_007_199_254_740_993n], [1_400_000_000_000_000_001n], ['9007199254740995'], [42]]);
   });
+});
+
+describe('keys beyond 2^53 through the CLI', () => {
+  it('preview --json, run --json and failures --format json print every digit', async () => {
+    const ws = createWorkspace(`
+      CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+      CREATE TABLE holds (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items(id));`);
+    const db = ws.target();
+    db.prepare('INSERT INTO items (id, v) VALUES (?, 1), (?, 1), (?, 0)').run(9_007_199_254_740_993n, 9_007_199_254_740_995n, 9_007_199_254_740_997n);
+    db.prepare('INSERT INTO holds (item_id) VALUES (?)').run(9_007_199_254_740_995n);
+    db.close();
+    ws.writeJob('purge-snowflakes', JOB);
+    const preview = await runCli(['--config', ws.configFile, 'preview', 'purge-snowflakes', '--json']);
+    expect(preview.code).toBe(0);
+    expect((JSON.parse(preview.stdout) as PreviewJson).queries[0]!.sample).toEqual(['9007199254740993', '9007199254740995']);
+    const run = await runCli(['--config', ws.configFile, 'run', 'purge-snowflakes', '--yes', '--json']);
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed_with_failures', deleted: 1, failed: 1 });
+    const failures = await runCli(['--config', ws.configFile, 'failures', '--run', '1', '--format', 'json']);
+    expect((JSON.parse(failures.stdout) as FailureJson[]).map((f) => f.key)).toEqual(['9007199254740995']);
+    const left = ws.target();
+    left.defaultSafeIntegers(true);
+    expect(left.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual([9_007_199_254_740_995n, 9_007_199_254_740_997n]);
+    left.close();
+  }, 60_000);
 });
