@@ -3,6 +3,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { knex, type Knex } from 'knex';
 import type BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { SweeperError } from '../errors';
 import type { Dialect } from './schema';
 
@@ -91,10 +92,27 @@ function sqliteConnection(name: string, connection: unknown): Knex.BetterSqlite3
   return { ...given, filename, options: { ...given.options, safeIntegers: true } };
 }
 
+/** timestamp, timestamptz and date: Postgres keeps microseconds, a JS Date only milliseconds. */
+const EXACT_TEXT_TYPES = new Set<number>([pg.types.builtins.TIMESTAMP, pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.DATE]);
+
+/**
+ * A Postgres target's connection, reading timestamps and dates as the text Postgres sends: a key
+ * holding one stays exact through keyset paging, the delete and failure records (a Date would drop the
+ * microseconds, and a rounded key matches no row). int8 and numeric come as exact strings already.
+ */
+function pgConnection(connection: unknown): Knex.Config['connection'] {
+  const types = {
+    getTypeParser: (oid: number, format?: string) =>
+      EXACT_TEXT_TYPES.has(oid) ? (text: string) => text : pg.types.getTypeParser(oid, format as 'text'),
+  };
+  const given = typeof connection === 'string' ? { connectionString: connection } : (connection as Record<string, unknown>);
+  return { ...given, types } as Knex.Config['connection'];
+}
+
 /**
  * Opens a knex instance for a target. SQLite always goes through better-sqlite3 with foreign keys
  * enforced, a busy timeout and safe integers; Postgres gets a small pool that may shrink to nothing
- * when idle (int8 and numeric keys come back as exact strings). Connecting is lazy: nothing touches the
+ * when idle (int8, numeric, timestamps and dates come back as exact text). Connecting is lazy: nothing touches the
  * database until the first query; a SQLite file that does not exist is refused here.
  */
 export function openTarget(name: string, config: TargetConnectionConfig): Knex {
@@ -141,7 +159,7 @@ export function openTarget(name: string, config: TargetConnectionConfig): Knex {
     log: knexLog,
     ...rest,
     client: 'pg',
-    connection: connection as Knex.Config['connection'],
+    connection: pgConnection(connection),
     pool: { min: 0, max: 4, ...userPool },
   });
 }
