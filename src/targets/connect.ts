@@ -112,8 +112,8 @@ function pgConnection(connection: unknown): Knex.Config['connection'] {
 /**
  * Opens a knex instance for a target. SQLite always goes through better-sqlite3 with foreign keys
  * enforced, a busy timeout and safe integers; Postgres gets a small pool that may shrink to nothing
- * when idle (int8, numeric, timestamps and dates come back as exact text). Connecting is lazy: nothing touches the
- * database until the first query; a SQLite file that does not exist is refused here.
+ * when idle (int8, numeric, timestamps and dates come back as exact text). Connecting is lazy:
+ * nothing touches the database until the first query; a SQLite file that does not exist is refused here.
  */
 export function openTarget(name: string, config: TargetConnectionConfig): Knex {
   let dialect: Dialect;
