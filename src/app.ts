@@ -1,14 +1,13 @@
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { checkJobs } from './config/check-jobs';
 import { checkStateStore } from './config/check-store';
 import { loadAll, type LoadedConfig } from './config/load';
-import type { ConnectionConfig, JobDefinition } from './config/schema';
+import type { JobDefinition } from './config/schema';
 import { ConfigError } from './errors';
+import { createStoreFolder, storeOpenError } from './store/connect';
 import { Store } from './store/store';
 import { Targets } from './targets/registry';
 
@@ -53,18 +52,11 @@ export function isDeadOwner(owner: string): boolean {
   }
 }
 
-function ensureSqliteDir(c: ConnectionConfig): void {
-  const conn = c.connection;
-  if (typeof conn === 'object' && typeof conn.filename === 'string' && conn.filename !== ':memory:') {
-    mkdirSync(path.dirname(conn.filename), { recursive: true });
-  }
-}
-
 export async function openApp(o: OpenOptions): Promise<App> {
   const { config, jobs } = loadAll(o.configFile, o.env);
   const storeProblems = await checkStateStore(config);
   if (storeProblems.length > 0) throw new ConfigError(storeProblems);
-  ensureSqliteDir(config.state);
+  createStoreFolder(config.state);
   const store = Store.open(config.state);
   const targets = new Targets(config.targets);
   const close = async () => {
@@ -72,7 +64,9 @@ export async function openApp(o: OpenOptions): Promise<App> {
     await store.close();
   };
   try {
-    await store.migrate();
+    await store.migrate().catch((error: unknown) => {
+      throw storeOpenError(error, config.state, config.displayFile);
+    });
     if (o.checkTargets) {
       const problems = await checkJobs(jobs, { targets, store, configFile: config.displayFile, now: o.clock.now() });
       if (problems.length > 0) throw new ConfigError(problems);

@@ -80,6 +80,16 @@ export function failureJson(f: FailureRecord): FailureJson {
   return { id: f.id, runId: f.runId, job: f.job, queryIndex: f.queryIndex, entity: f.entity, key: f.key, code: f.code, message: f.message, at: f.at.toISOString() };
 }
 
+/**
+ * A key value as JSON shows it. SQLite keys arrive as BigInt (exact beyond 2^53): within 2^53 they print
+ * as numbers, beyond it as decimal strings, which every JSON reader keeps exact (Postgres int8 keys are
+ * strings already). Composite keys are arrays of such values.
+ */
+export function keyValueJson(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  return Array.isArray(value) ? value.map(keyValueJson) : value;
+}
+
 export interface PreviewJson {
   job: string;
   asOf: string;

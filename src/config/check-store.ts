@@ -1,37 +1,14 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Problem } from '../errors';
-import { openStore, storeDialect } from '../store/connect';
+import { openStore, storeDialect, storeFileProblems } from '../store/connect';
 import type { LoadedConfig } from './load';
 
-/** The nearest folder above `file` that exists (the one SQLite creates it in, once its parents are made). */
-function nearestFolder(file: string): string {
-  let dir = path.dirname(file);
-  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
-function writable(p: string): boolean {
-  try {
-    accessSync(p, constants.W_OK);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EACCES' || (error as NodeJS.ErrnoException).code === 'EROFS') return false;
-    throw error;
-  }
-}
-
-/** A SQLite state store: the file, or the folder it is created in, must be writable; an existing file must be SQLite. */
+/** A SQLite state store: the file, or the folder it is created in, must be writable (storeFileProblems); an existing file must be SQLite. */
 function checkSqliteStore(file: string, config: LoadedConfig): Problem[] {
+  const problems = storeFileProblems(config.state, config.displayFile);
+  if (problems.length > 0 || !existsSync(file)) return problems;
   const problem = (message: string): Problem[] => [{ file: config.displayFile, path: 'state.connection.filename', message }];
-  const fix = 'make it writable for this user, or point state.connection.filename at a writable folder';
-  const folder = nearestFolder(file);
-  if (!statSync(folder).isDirectory()) return problem(`${folder} is not a folder, so the state store ${file} cannot be created there: ${fix}`);
-  // SQLite writes the -wal and -shm files beside the database: the folder must be writable too.
-  if (!writable(folder)) return problem(`cannot write the state store ${file}: the folder ${folder} is not writable: ${fix}`);
-  if (!existsSync(file)) return [];
-  if (!writable(file)) return problem(`cannot write the state store ${file}: the file is read-only: ${fix}`);
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {

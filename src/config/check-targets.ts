@@ -1,4 +1,4 @@
-import type { Problem } from '../errors';
+import { SweeperError, type Problem } from '../errors';
 import { checkQuery } from '../query/check';
 import { checkTimeValues } from '../query/time-format';
 import type { Targets } from '../targets/registry';
@@ -19,7 +19,10 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
       schemas.set(name, await targets.schema(name));
     } catch (error) {
       schemas.set(name, null);
-      problems.push({ file: configFile, path: `targets.${name}`, message: `${(error as Error).message}: check the connection settings and that the database is up` });
+      // A target that cannot be opened says why and what to do in `detail` (see targetUnavailable).
+      const detail = error instanceof SweeperError ? error.context.detail : undefined;
+      const message = typeof detail === 'string' ? detail : `${(error as Error).message}: check the connection settings and that the database is up`;
+      problems.push({ file: configFile, path: `targets.${name}`, message });
     }
   }
   for (const job of jobs) {

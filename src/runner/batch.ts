@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { driverErrorCode } from '../errors';
+import { keyJson } from '../store/key-json';
 import type { FailureInput, Key } from '../store/runs-repository';
 import { errorMessage, isRecordError, isRetryable } from './record-errors';
 
@@ -38,8 +39,9 @@ export interface BatchOperations {
 
 const EMPTY: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
 
+/** A failure record's key: the value of a one-column key, JSON for a composite one; exact beyond 2^53. */
 export function keyText(key: Key): string {
-  return key.length === 1 ? String(key[0]) : JSON.stringify(key);
+  return key.length === 1 ? String(key[0]) : keyJson(key);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { keyJson } from '../store/key-json';
 import { countExistingKeys } from '../query/compile';
 import type { InflightPart, Key, RunsRepository } from '../store/runs-repository';
 import type { Entity } from '../targets/schema';
@@ -31,7 +32,7 @@ export class InflightJournal {
   readonly committing = async (part: CommittingPart, committed?: false): Promise<void> => {
     const indexes = part.keys.map((key) => {
       const i = this.indexOf.get(key);
-      if (i === undefined) throw new Error(`internal: a key of the batch in flight is not one of its keys: ${JSON.stringify(key)}`);
+      if (i === undefined) throw new Error(`internal: a key of the batch in flight is not one of its keys: ${keyJson(key)}`);
       return i;
     });
     if (committed === false) {

@@ -1,4 +1,4 @@
-import type { PreviewJson } from '../api/json';
+import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
 import { countMatching, countPredictedFailures, keyColumns, selectMatchingKeys, countCascadedMatching } from '../query/compile';
 import type { Targets } from '../targets/registry';
@@ -23,7 +23,7 @@ export async function previewJob(job: JobDefinition, targets: Targets, asOf: Dat
       matched: await countMatching(target.knex, q.definition, q.context),
       sample: rows.map((r) => {
         const values = keyCols.map((c) => (r as Record<string, unknown>)[c]);
-        return values.length === 1 ? values[0] : values;
+        return keyValueJson(values.length === 1 ? values[0] : values);
       }),
       cascaded: q.cascades ? await countCascadedMatching(target.knex, q.definition, q.context) : 0,
       predictedFailures: await countPredictedFailures(target.knex, schema, q.entity, q.definition, q.context),

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
+import { keyJson, parseKeyJson } from './key-json';
 import { parseJson, toBool, toDate, toMs, toNumber } from './values';
 
 export const RUN_STATUSES = [
@@ -70,6 +71,11 @@ export interface FailureInput {
   message: string;
 }
 
+/** Stored keys (inflight batch, last key reached): exact, also for integers beyond 2^53. */
+function parseKeys<T>(v: unknown): T | null {
+  return typeof v === 'string' && v !== '' ? (parseKeyJson(v) as T) : null;
+}
+
 function runFromRow(r: Record<string, unknown>): RunRecord {
   return {
     id: toNumber(r.id),
@@ -85,7 +91,7 @@ function runFromRow(r: Record<string, unknown>): RunRecord {
     deleted: toNumber(r.deleted),
     failed: toNumber(r.failed),
     queryIndex: toNumber(r.query_index),
-    inflight: parseJson<Key[]>(r.inflight),
+    inflight: parseKeys<Key[]>(r.inflight),
     owner: (r.owner as string | null) ?? null,
     leaseUntil: toDate(r.lease_until),
     requestedBy: String(r.requested_by),
@@ -104,7 +110,7 @@ function queryFromRow(r: Record<string, unknown>): RunQueryRecord {
     deleted: toNumber(r.deleted),
     failed: toNumber(r.failed),
     cascaded: toNumber(r.cascaded),
-    lastKey: parseJson<Key>(r.last_key),
+    lastKey: parseKeys<Key>(r.last_key),
     done: toBool(r.done),
   };
 }
@@ -406,7 +412,7 @@ export class RunsRepository {
   async setInflight(runId: number, index: number, keys: Key[] | null, now: Date, owner?: string): Promise<void> {
     const q = this.db('runs').where({ id: runId });
     if (owner !== undefined) q.where({ owner });
-    const n = await q.update({ inflight: keys ? JSON.stringify(keys) : null, inflight_parts: keys ? '[]' : null, query_index: index, updated_at: toMs(now) });
+    const n = await q.update({ inflight: keys ? keyJson(keys) : null, inflight_parts: keys ? '[]' : null, query_index: index, updated_at: toMs(now) });
     if (owner !== undefined && n !== 1) throw leaseLost(runId, owner);
   }
 
@@ -458,7 +464,7 @@ export class RunsRepository {
         deleted: trx.raw('deleted + ?', [c.deleted]),
         failed: trx.raw('failed + ?', [failed]),
         cascaded: trx.raw('cascaded + ?', [c.cascaded]),
-        last_key: c.lastKey ? JSON.stringify(c.lastKey) : trx.raw('last_key'),
+        last_key: c.lastKey ? keyJson(c.lastKey) : trx.raw('last_key'),
         done: c.done,
       });
       const run = trx('runs').where({ id: c.runId });

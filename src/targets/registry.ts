@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/schema';
 import { NotFoundError, SweeperError } from '../errors';
-import { dialectOf, openTarget } from './connect';
+import { dialectOf, openTarget, targetUnavailable } from './connect';
 import { introspectTarget } from './introspect';
 import type { Dialect, TargetSchema } from './schema';
 
@@ -37,7 +37,8 @@ export class Targets {
     try {
       return await introspectTarget(target.knex, target.dialect);
     } catch (error) {
-      throw new SweeperError('TARGET_UNAVAILABLE', `target "${name}": cannot read its schema: ${(error as Error).message}`, { cause: error });
+      if (error instanceof SweeperError && error.code === 'TARGET_UNAVAILABLE') throw error;
+      throw targetUnavailable(name, `cannot read its schema: ${(error as Error).message}: check the connection settings and that the database is up`, error);
     }
   }
 

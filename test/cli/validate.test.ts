@@ -54,7 +54,7 @@ describe('validate finds what start or a run would stumble on, and start refuses
     const ws = createWorkspace(SCHEMA);
     ws.writeJob('fine', JOB('fine', 'cron: "0 3 * * *"'));
     setConfig(ws, 'filename: state.db', 'filename: app.db/state.db');
-    const notFolder = `${ws.configFile}: state.connection.filename: ${ws.targetFile} is not a folder, so the state store ${ws.targetFile}/state.db cannot be created there: make it writable for this user, or point state.connection.filename at a writable folder`;
+    const notFolder = `${ws.configFile}: state.connection.filename: the folder ${ws.targetFile} of the state store cannot be created: ${ws.targetFile} is a file, not a folder; point state.connection.filename to a folder this user may write`;
     for (const command of ['validate', 'start', 'jobs']) {
       const r = await runCli(['--config', ws.configFile, command]);
       expect({ command, code: r.code, lines: problemLines(r.stderr) }).toEqual({ command, code: 2, lines: [notFolder] });

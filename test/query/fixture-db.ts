@@ -118,6 +118,8 @@ export async function openFixture(
   connection: unknown,
   onClose: () => Promise<void> | void = () => undefined,
 ) {
+  // openTarget refuses a SQLite file that does not exist (Sweeper never creates a target).
+  if (dialect === 'sqlite') fs.writeFileSync((connection as { filename: string }).filename, '', { flag: 'a' });
   const knex = openTarget('fixture', { client: dialect === 'pg' ? 'pg' : 'better-sqlite3', connection });
   await createFixture(knex, dialect);
   const schema = await introspectTarget(knex, dialect);

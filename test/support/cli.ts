@@ -4,12 +4,21 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '../..');
 
 /** The CLI as a child process, exactly as an operator runs it (through tsx, from the sources). */
-export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
+export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts'), ...args], {
     cwd: options.cwd ?? root,
     env: { ...process.env, SWEEPER_LOG_FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.user?.uid,
+    gid: options.user?.gid,
   });
+}
+
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Run as this user (a test running as root drops to `nobody` where permissions matter). */
+  user?: { uid: number; gid: number };
 }
 
 export interface CliResult {
@@ -28,6 +37,6 @@ export function collect(child: ChildProcess): { result: Promise<CliResult>; stdo
   return { result, stdout: () => stdout, stderr: () => stderr };
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return collect(spawnCli(args, options)).result;
 }

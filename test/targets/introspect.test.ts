@@ -10,6 +10,7 @@ describe('openTarget (SQLite)', () => {
   let knex: Knex;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeper-targets-'));
+    fs.writeFileSync(path.join(dir, 'app.db'), '');
     knex = openTarget('app', { client: 'sqlite3', connection: { filename: path.join(dir, 'app.db') } });
   });
   afterEach(async () => {
