@@ -58,7 +58,7 @@ describe('a state store that cannot be opened', () => {
     writeFileSync(file, 'not a database, just text '.repeat(200));
     const garbage = await runCli(['--config', ws.configFile, 'jobs']);
     expect(garbage.code).toBe(2);
-    expect(garbage.stderr).toContain(`state.connection.filename: cannot open the SQLite state store ${file} (SQLITE_NOTADB: file is not a database): it is not a readable SQLite database`);
+    expect(garbage.stderr).toContain(`state.connection.filename: ${file} is not a Sweeper state store (file is not a database): point state.connection.filename at the state store, or at a new file`);
     expectNoStackTrace(garbage.stderr);
 
     chmodSync(file, 0o444);
