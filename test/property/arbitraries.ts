@@ -162,43 +162,63 @@ function shapeArb(dialect: Dialect): fc.Arbitrary<Shape> {
   }));
 }
 
-function parentArb(dialect: Dialect, shape: Shape): fc.Arbitrary<TableModel> {
+/** The parent table without rows: what conditions are generated from. */
+function parentTable(dialect: Dialect, shape: Shape): TableModel {
   const keyCols = keyColumns(dialect, shape.keyKind);
-  const keys = fc.uniqueArray(keyValue(shape.keyKind), { maxLength: 25, size: 'max', selector: canonicalKey });
-  return keys.chain((keyValues) =>
-    fc.tuple(...keyValues.map(() => dataRow(shape.storage))).map((data) => ({
-      name: 'parents',
-      columns: [...keyCols, ...dataColumns(dialect, shape.timeSqlType)],
-      key: keyCols.map((c) => c.name),
-      keyDeclared: shape.keyDeclared,
-      timeStorage: shape.storage,
-      rows: keyValues.map((key, i) => ({ ...Object.fromEntries(keyCols.map((c, j) => [c.name, key[j]!])), ...data[i] })),
-    })),
-  );
+  return {
+    name: 'parents',
+    columns: [...keyCols, ...dataColumns(dialect, shape.timeSqlType)],
+    key: keyCols.map((c) => c.name),
+    keyDeclared: shape.keyDeclared,
+    timeStorage: shape.storage,
+    rows: [],
+  };
 }
 
-function childArb(dialect: Dialect, parent: TableModel, keyKind: KeyKind, shape: Shape['children'][number], index: number): fc.Arbitrary<TableModel> {
-  const fkCols = keyColumns(dialect, keyKind, 'parent_');
-  const nulls = fkCols.map(() => null);
-  const parentKeys = parent.rows.map((r) => parent.key.map((k) => r[k]!));
-  const reference: fc.Arbitrary<Value[]> =
-    parentKeys.length === 0
-      ? fc.constant(nulls)
-      : fc.oneof(
-          { weight: 1, arbitrary: fc.constant(nulls) },
-          { weight: 6, arbitrary: fc.constantFrom(...parentKeys) },
-          // MATCH SIMPLE: a composite reference with one NULL references nothing.
-          { weight: fkCols.length > 1 ? 1 : 0, arbitrary: fc.constantFrom(...parentKeys).map((k) => [null, ...k.slice(1)]) },
-        );
-  return fc.array(fc.tuple(reference, dataRow(shape.storage)), { maxLength: 30, size: 'max' }).map((rows) => ({
+function childTable(dialect: Dialect, shape: Shape, index: number): TableModel {
+  const child = shape.children[index]!;
+  const fkCols = keyColumns(dialect, shape.keyKind, 'parent_');
+  return {
     name: `child_${'ab'[index]!}`,
-    columns: [{ name: 'id', role: 'int', sqlType: dialect === 'sqlite' ? 'INTEGER' : 'integer' }, ...fkCols, ...dataColumns(dialect, shape.timeSqlType)],
+    columns: [{ name: 'id', role: 'int', sqlType: dialect === 'sqlite' ? 'INTEGER' : 'integer' }, ...fkCols, ...dataColumns(dialect, child.timeSqlType)],
     key: ['id'],
     keyDeclared: 'primary',
-    foreignKey: { columns: fkCols.map((c) => c.name), onDelete: shape.onDelete },
-    timeStorage: shape.storage,
-    rows: rows.map(([ref, data], i) => ({ id: i + 1, ...Object.fromEntries(fkCols.map((c, j) => [c.name, ref[j]!])), ...data })),
-  }));
+    foreignKey: { columns: fkCols.map((c) => c.name), onDelete: child.onDelete },
+    timeStorage: child.storage,
+    rows: [],
+  };
+}
+
+function parentRows(parent: TableModel, shape: Shape): fc.Arbitrary<Row[]> {
+  return fc
+    .uniqueArray(fc.tuple(keyValue(shape.keyKind), dataRow(shape.storage)), { maxLength: 25, size: 'max', selector: ([key]) => canonicalKey(key) })
+    .map((rows) => rows.map(([key, data]) => ({ ...Object.fromEntries(parent.key.map((k, j) => [k, key[j]!])), ...data })));
+}
+
+/**
+ * A child row's reference: none (NULL), the parent row at an index (modulo the parents there are), or for
+ * a composite key that parent's key with its first column NULL (MATCH SIMPLE: it references nothing).
+ * Indexes rather than keys keep rows and references shrinking independently.
+ */
+type Reference = { to: 'none' } | { to: 'parent' | 'partial'; index: number };
+
+function childRows(child: TableModel, storage: TimeStorage): fc.Arbitrary<[Reference, Row][]> {
+  const reference = fc.oneof(
+    { weight: 1, arbitrary: fc.constant<Reference>({ to: 'none' }) },
+    { weight: 6, arbitrary: fc.nat().map((index): Reference => ({ to: 'parent', index })) },
+    { weight: child.foreignKey!.columns.length > 1 ? 1 : 0, arbitrary: fc.nat().map((index): Reference => ({ to: 'partial', index })) },
+  );
+  return fc.array(fc.tuple(reference, dataRow(storage)), { maxLength: 30, size: 'max' });
+}
+
+function resolveChildRows(child: TableModel, parent: TableModel, rows: [Reference, Row][]): Row[] {
+  const fk = child.foreignKey!.columns;
+  return rows.map(([ref, data], i) => {
+    const target = ref.to === 'none' || parent.rows.length === 0 ? null : parent.rows[ref.index % parent.rows.length]!;
+    const values = fk.map((_, j) => (target ? target[parent.key[j]!]! : null));
+    if (ref.to === 'partial') values[0] = null;
+    return { id: i + 1, ...Object.fromEntries(fk.map((c, j) => [c, values[j]!])), ...data };
+  });
 }
 
 // ---------------------------------------------------------------- conditions
@@ -292,13 +312,25 @@ function queriesArb(parent: TableModel, children: TableModel[]): fc.Arbitrary<Qu
 }
 
 export function caseArb(dialect: Dialect): fc.Arbitrary<CaseModel> {
-  return shapeArb(dialect).chain((shape) =>
-    parentArb(dialect, shape).chain((parent) =>
-      fc.tuple(...shape.children.map((c, i) => childArb(dialect, parent, shape.keyKind, c, i))).chain((children) =>
-        fc
-          .tuple(queriesArb(parent, children), fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 1000 })))
-          .map(([queries, batchSize]) => ({ dialect, parent, children, queries, batchSize })),
-      ),
-    ),
-  );
+  return shapeArb(dialect).chain((shape) => {
+    const parent = parentTable(dialect, shape);
+    const children = shape.children.map((_, i) => childTable(dialect, shape, i));
+    return fc
+      .record({
+        parentRows: parentRows(parent, shape),
+        childRows: fc.tuple(...children.map((c, i) => childRows(c, shape.children[i]!.storage))),
+        queries: queriesArb(parent, children),
+        batchSize: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 1000 })),
+      })
+      .map((generated): CaseModel => {
+        const withRows = { ...parent, rows: generated.parentRows };
+        return {
+          dialect,
+          parent: withRows,
+          children: children.map((c, i) => ({ ...c, rows: resolveChildRows(c, withRows, generated.childRows[i]!) })),
+          queries: generated.queries,
+          batchSize: generated.batchSize,
+        };
+      });
+  });
 }
