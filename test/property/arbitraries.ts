@@ -311,6 +311,17 @@ function queriesArb(parent: TableModel, children: TableModel[]): fc.Arbitrary<Qu
   return fc.tuple(fc.option(childQuery, { nil: undefined, freq: 3 }), parentQuery).map(([first, last]) => (first ? [first, last] : [last]));
 }
 
+/**
+ * Epoch milliseconds within 1e11 of 1970 read as seconds too: a column holding only such values cannot
+ * tell, whatever Sweeper does, so one value of today is added. A column mixing them with others can.
+ */
+function unambiguous(table: TableModel, rows: Row[]): Row[] {
+  if (table.timeStorage !== 'epoch-ms') return rows;
+  const times = rows.map((r) => r.t).filter((t) => t !== null);
+  if (times.length === 0 || times.some((t) => Math.abs(Number(t)) >= 1e11)) return rows;
+  return rows.map((r, i) => (i === 0 ? { ...r, t: AS_OF.getTime() } : r));
+}
+
 export function caseArb(dialect: Dialect): fc.Arbitrary<CaseModel> {
   return shapeArb(dialect).chain((shape) => {
     const parent = parentTable(dialect, shape);
@@ -323,11 +334,11 @@ export function caseArb(dialect: Dialect): fc.Arbitrary<CaseModel> {
         batchSize: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 1000 })),
       })
       .map((generated): CaseModel => {
-        const withRows = { ...parent, rows: generated.parentRows };
+        const withRows = { ...parent, rows: unambiguous(parent, generated.parentRows) };
         return {
           dialect,
           parent: withRows,
-          children: children.map((c, i) => ({ ...c, rows: resolveChildRows(c, withRows, generated.childRows[i]!) })),
+          children: children.map((c, i) => ({ ...c, rows: unambiguous(c, resolveChildRows(c, withRows, generated.childRows[i]!)) })),
           queries: generated.queries,
           batchSize: generated.batchSize,
         };
