@@ -11,11 +11,11 @@ import { runCase } from './run-case';
  * FAST_CHECK_RUNS=N, another seed with FAST_CHECK_SEED=S, a reported failure replayed with
  * FAST_CHECK_SEED=S FAST_CHECK_PATH=P (both printed by fast-check).
  */
-const RUNS = { sqlite: 100, pg: 60 } as const;
+const RUNS = { sqlite: 150, pg: 100 } as const;
 const runs = (dialect: Dialect): number => Number(process.env.FAST_CHECK_RUNS ?? RUNS[dialect]);
 const seed = Number(process.env.FAST_CHECK_SEED ?? 20261201);
 /**
- * The CI budget: passing, the default runs take about 15 s per dialect; a failure is shrunk for at
+ * The CI budget: passing, the default runs take 10-15 s per dialect here; a failure is shrunk for at
  * most this long (a case that loops costs the runner's 5 s stop each time). FAST_CHECK_RUNS lifts it.
  */
 const timeLimitMs = Number(process.env.FAST_CHECK_TIME_LIMIT_MS ?? (process.env.FAST_CHECK_RUNS ? 3_600_000 : 45_000));
