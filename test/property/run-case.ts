@@ -24,7 +24,7 @@ export interface Observed {
 }
 
 /** A run still going after this long is stopped at its next batch boundary and reported (a keyset loop). */
-const RUN_TIMEOUT_MS = 5_000;
+const RUN_TIMEOUT_MS = 8_000;
 
 /** The runner's clock stands still at AS_OF, so the oracle knows the as-of instant. */
 const fixedClock: Clock = { now: () => new Date(AS_OF), sleep: (ms, signal) => systemClock.sleep(ms, signal) };
