@@ -100,6 +100,11 @@ function keyColumns(dialect: Dialect, kind: KeyKind, prefix = ''): ColumnModel[]
         { name: `${prefix}grp`, role: 'int', sqlType: t('INTEGER', 'integer') },
         { name: `${prefix}code`, role: 'text', sqlType: t('TEXT', 'text') },
       ];
+    case 'big-composite':
+      return [
+        { name: `${prefix}grp`, role: 'big', sqlType: t('INTEGER', 'bigint') },
+        { name: `${prefix}code`, role: 'text', sqlType: t('TEXT', 'text') },
+      ];
   }
 }
 
@@ -124,6 +129,8 @@ function keyValue(kind: KeyKind): fc.Arbitrary<Value[]> {
       return keyText.map((s) => [s]);
     case 'composite':
       return fc.tuple(fc.integer({ min: 0, max: 3 }), keyText);
+    case 'big-composite':
+      return fc.tuple(bigKey, keyText);
   }
 }
 
@@ -147,7 +154,7 @@ function storageArb(dialect: Dialect): fc.Arbitrary<TimeStorage> {
 function shapeArb(dialect: Dialect): fc.Arbitrary<Shape> {
   const timed = storageArb(dialect).chain((storage) => timeType(dialect, storage).map((timeSqlType) => ({ storage, timeSqlType })));
   return fc.record({
-    keyKind: fc.constantFrom<KeyKind>('int', 'int', 'big', 'text', 'composite', 'composite'),
+    keyKind: fc.constantFrom<KeyKind>('int', 'int', 'big', 'text', 'composite', 'composite', 'big-composite'),
     keyDeclared: fc.constantFrom<'primary' | 'unique'>('primary', 'primary', 'primary', 'unique'),
     time: timed,
     children: fc.array(

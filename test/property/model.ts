@@ -6,8 +6,11 @@ import type { QueryDefinition } from '../../src/config/schema';
  */
 export type Dialect = 'sqlite' | 'pg';
 
-/** `big` is an integer key beyond 2^53 (snowflake ids), held as bigint so it stays exact. */
-export type KeyKind = 'int' | 'big' | 'text' | 'composite';
+/**
+ * `big` is an integer key beyond 2^53 (snowflake ids), held as bigint so it stays exact;
+ * `big-composite` pairs one with text (failure records then carry it inside JSON).
+ */
+export type KeyKind = 'int' | 'big' | 'text' | 'composite' | 'big-composite';
 
 /** How a time column stores its instants; `native` is a Postgres timestamptz / timestamp. */
 export type TimeStorage = 'iso' | 'epoch-s' | 'epoch-ms' | 'native';
