@@ -284,6 +284,9 @@ function checkKind(
       return;
     case 'integer':
     case 'number':
+      // An integer column holds no fractions: `n eq 0.5` matches nothing, and Postgres refuses the value.
+      if (column.kind === 'integer' && fractional(value))
+        return add(`${shown} cannot be compared with ${what}: use a whole number${ordering ? ' (e.g. op "lt" with 1 for op "lte" with 0.5)' : ''}`);
       if (typeof value === 'number' || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())))
         return;
       // SQLite has no boolean type: flags live in integer columns as 0/1, and true/false bind as 1/0.
@@ -309,6 +312,12 @@ function checkKind(
     default:
       return;
   }
+}
+
+/** A number, or the text of one, with a fraction (`0.5`, `"1.5"`; `2.0` is whole). */
+function fractional(value: Scalar): boolean {
+  if (typeof value === 'number') return !Number.isInteger(value);
+  return typeof value === 'string' && /^-?\d+\.\d+$/.test(value.trim()) && !Number.isInteger(Number(value));
 }
 
 /** `a boolean column (boolean)`, `an integer column (INTEGER)`, `a column of type jsonb`. */

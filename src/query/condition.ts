@@ -44,7 +44,16 @@ export type Condition =
   | { exists: RelatedCondition }
   | { notExists: RelatedCondition };
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/**
+ * YAML reads numbers as doubles: an integer beyond 2^53 (a snowflake id) comes back rounded, and a
+ * condition on the rounded value would match another record. Such a number is refused; quoted, the
+ * text reaches the database as written and compares exactly with an integer column.
+ */
+const exactNumber = z.number().refine((n) => Math.abs(n) <= Number.MAX_SAFE_INTEGER, {
+  error: (issue) =>
+    `${String(issue.input)} is beyond 2^53 (${Number.MAX_SAFE_INTEGER}) and cannot be read exactly from YAML (it is rounded): write the number in quotes, e.g. "1400000000000000001"`,
+});
+const scalar = z.union([z.string(), exactNumber, z.boolean(), z.null()]);
 
 const format = z
   .enum(DECLARED_TIME_FORMATS, { message: `must be one of ${DECLARED_TIME_FORMATS.join(', ')}` })

@@ -111,3 +111,15 @@ describe('YAML that is not one small document', () => {
     ]);
   });
 });
+
+describe('numbers that YAML cannot read exactly', () => {
+  it('an integer beyond 2^53 in a condition is refused (it would be rounded to another record\'s key); quoted, it is fine', () => {
+    const file = folder(BASE, {
+      'a.yaml': job('a', '  - { entity: t, where: { field: id, op: eq, value: 1400000000000000001 } }'),
+      'b.yaml': job('b', '  - { entity: t, where: { field: id, op: in, value: ["1400000000000000001"] } }'),
+    });
+    expect(problemsOf(() => loadAll(file, {}))).toEqual([
+      'a.yaml: queries[0].where.value: 1400000000000000000 is beyond 2^53 (9007199254740991) and cannot be read exactly from YAML (it is rounded): write the number in quotes, e.g. "1400000000000000001"',
+    ]);
+  });
+});

@@ -267,6 +267,14 @@ describe('checkQuery on a real SQLite schema', () => {
     expect(problem({ field: 'id', op: 'eq', value: 'one' })).toEqual([
       'where.value: "one" cannot be compared with "id", an integer column (INTEGER): use a number',
     ]);
+    // A fraction never equals an integer, and Postgres refuses it as an integer parameter.
+    expect(problem({ field: 'id', op: 'lte', value: 0.5 })).toEqual([
+      'where.value: 0.5 cannot be compared with "id", an integer column (INTEGER): use a whole number (e.g. op "lt" with 1 for op "lte" with 0.5)',
+    ]);
+    expect(problem({ field: 'id', op: 'in', value: [1, '2.5'] })).toEqual([
+      'where.value: "2.5" cannot be compared with "id", an integer column (INTEGER): use a whole number',
+    ]);
+    expect(problem({ field: 'id', op: 'eq', value: 2.0 })).toEqual([]);
     // Fine: like on a number, eq null, dates against a time column.
     expect(problem({ field: 'id', op: 'like', value: '1%' })).toEqual([]);
     expect(problem({ field: 'tags', op: 'eq', value: null })).toEqual([]);
