@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { mulberry32 } from './prng';
 
 const DAY_MS = 86_400_000;
 
@@ -19,18 +20,6 @@ export interface SeedResult {
   cutoffMs: number;
   journalMode: string;
   seconds: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so every run seeds the same rows. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ACTIONS = ['login', 'logout', 'view', 'click', 'purchase', 'search', 'upload', 'share'];

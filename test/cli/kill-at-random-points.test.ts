@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
+import { mulberry32 } from '../../bench/prng';
 import { collect, spawnCli } from '../support/cli';
 import { createWorkspace, eventually, type Workspace } from '../support/workspace';
 
@@ -41,18 +42,6 @@ queries:
     where: { field: created_at, olderThan: 30d }
 limits: { batchSize: 10, pauseBetweenBatches: 5ms }
 `;
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed with KILL_TEST_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Post {
   id: number;
@@ -184,7 +173,7 @@ describe('SIGKILL at random points of a run', () => {
   });
 
   it(`after each of ${KILLS} kills (seed ${SEED}) nothing is lost or counted twice; the run ends exactly as the oracle says`, async () => {
-    const random = prng(SEED);
+    const random = mulberry32(SEED);
     const ws = createWorkspace(SCHEMA);
     ws.writeJob('purge', JOB);
     const truth = seedAndOracle(ws, random);
