@@ -286,7 +286,7 @@ export function expectedPreview(model: CaseModel): ExpectedPreview[] {
 // ---------------------------------------------------------------- refusals
 
 /** Why a job must be refused at load (SPEC's F, D and I), and how Sweeper's message says it. */
-export type RefusalKind = 'mixed-epoch' | 'not-iso' | 'fraction' | 'beyond-2^53' | 'format-not-epoch';
+export type RefusalKind = 'mixed-epoch' | 'not-iso' | 'fraction' | 'beyond-2^53' | 'format-not-epoch' | 'finer-than-ms';
 
 export const REFUSAL_MESSAGES: Record<RefusalKind, RegExp> = {
   'mixed-epoch': /holds numbers that read as epoch seconds .* and as epoch milliseconds/,
@@ -294,6 +294,7 @@ export const REFUSAL_MESSAGES: Record<RefusalKind, RegExp> = {
   fraction: /cannot be compared with "[a-z_]+", an integer column .*: use a whole number/,
   'beyond-2^53': /is beyond 2\^53 .* write the number in quotes/,
   'format-not-epoch': /is for numeric columns holding epoch time/,
+  'finer-than-ms': /a date value is compared to the millisecond/,
 };
 
 export interface ExpectedRefusal {
@@ -344,6 +345,8 @@ export function expectedRefusals(model: CaseModel): ExpectedRefusal[] {
       const values = (Array.isArray(c.value) ? c.value : [c.value]).filter((v) => typeof v === 'number');
       if (values.some((v) => Math.abs(v) > Number.MAX_SAFE_INTEGER)) found.push({ kind: 'beyond-2^53', path: `${path}.value` });
       else if (integerColumn(column) && values.some((v) => !Number.isInteger(v))) found.push({ kind: 'fraction', path: `${path}.value` });
+      const texts = (Array.isArray(c.value) ? c.value : [c.value]).filter((v) => typeof v === 'string');
+      if (timeComparison && texts.some((v) => /\.\d{3}0*[1-9]/.test(v))) found.push({ kind: 'finer-than-ms', path: `${path}.value` });
     }
     if (c.format !== undefined) {
       if (!epochKind(column, model.dialect)) found.push({ kind: 'format-not-epoch', path: `${path}.format` });
