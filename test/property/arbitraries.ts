@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { QueryDefinition } from '../../src/config/schema';
-import type { Condition, LeafCondition, Scalar } from '../../src/query/condition';
+import { DECLARED_TIME_FORMATS, type Condition, type DeclaredTimeFormat, type LeafCondition, type Scalar } from '../../src/query/condition';
 import {
   AS_OF,
   canonicalKey,
@@ -32,7 +32,7 @@ const isoStyle: fc.Arbitrary<IsoStyle> = fc.record({
   zone: fc.constantFrom('none' as const, 'none' as const, 'Z' as const, 120, -330, 0, 840),
 });
 
-/** Instants near the as-of (relative conditions' edges, to the millisecond), anywhere 1950-2100, or near 1970. */
+/** Instants near the as-of (relative conditions' edges, to the millisecond), anywhere 1950-2100. */
 const instant: fc.Arbitrary<number> = fc.oneof(
   {
     weight: 6,
@@ -46,22 +46,33 @@ const instant: fc.Arbitrary<number> = fc.oneof(
       .tuple(fc.integer({ min: 0, max: 54_786 }), fc.integer({ min: 0, max: DAY - 1 }))
       .map(([days, ms]) => Date.UTC(1950, 0, 1) + days * DAY + ms),
   },
-  // |ms| < 1e11: epoch milliseconds that read like seconds (1966-1973).
-  {
-    weight: 1,
-    arbitrary: fc.tuple(fc.integer({ min: -1157, max: 1157 }), fc.integer({ min: 0, max: DAY - 1 })).map(([days, ms]) => days * DAY + ms),
-  },
 );
 
-function storedTime(storage: TimeStorage): fc.Arbitrary<Value> {
+/** |ms| < 1e11: epoch milliseconds that read like seconds (1966-1973). */
+const near1970: fc.Arbitrary<number> = fc
+  .tuple(fc.integer({ min: -1157, max: 1157 }), fc.integer({ min: 0, max: DAY - 1 }))
+  .map(([days, ms]) => days * DAY + ms);
+
+/** Epoch milliseconds that cannot read as seconds: an instant near 1970 moves 2e11 ms (6 years) later. */
+const clearMillis = instant.map((ms) => (Math.abs(ms) < 1e11 ? ms + 2e11 : ms));
+
+/** Any instant, now and then one near 1970 (for ISO text and job values). */
+const anyInstant = fc.oneof({ weight: 8, arbitrary: instant }, { weight: 1, arbitrary: near1970 });
+
+/**
+ * What an epoch-ms column holds: numbers that only read as milliseconds, or (`mixed`, F) milliseconds
+ * of which some read like seconds too, which Sweeper refuses to read unless the condition says `format:`.
+ */
+function storedTime(storage: TimeStorage, mixed: boolean): fc.Arbitrary<Value> {
   switch (storage) {
     case 'iso':
-      return fc.tuple(instant, isoStyle).map(([ms, style]) => formatIso(ms, style));
+      return fc.tuple(anyInstant, isoStyle).map(([ms, style]) => formatIso(ms, style));
     case 'epoch-s':
-      return instant.map((ms) => Math.floor(ms / 1000));
+      return anyInstant.map((ms) => Math.floor(ms / 1000));
     case 'epoch-ms':
+      return mixed ? fc.oneof(instant, near1970) : clearMillis;
     case 'native':
-      return instant;
+      return anyInstant;
   }
 }
 
@@ -71,6 +82,11 @@ const real = fc.constantFrom(-1, -0.5, 0, 0.25, 1, 1.5, 2.75);
 const text = fc.constantFrom(...TEXTS);
 const keyText = fc.array(fc.constantFrom(...'abz019'.split('')), { minLength: 1, maxLength: 3 }).map((a) => a.join(''));
 const bigKey = fc.tuple(fc.constantFrom(...BIG_BASES), fc.integer({ min: 0, max: 40 })).map(([b, k]) => b + BigInt(k));
+
+/** `arb` one time in `n`, else undefined. */
+function rarely<T>(arb: fc.Arbitrary<T>, n: number): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: n - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+}
 
 function nullable<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
   return fc.option(arb, { nil: null, freq: 5 });
@@ -134,8 +150,8 @@ function keyValue(kind: KeyKind): fc.Arbitrary<Value[]> {
   }
 }
 
-function dataRow(storage: TimeStorage): fc.Arbitrary<Row> {
-  return fc.record({ n: nullable(smallInt), r: nullable(real), s: nullable(text), b: nullable(fc.boolean()), t: nullable(storedTime(storage)) });
+function dataRow(storage: TimeStorage, mixed: boolean): fc.Arbitrary<Row> {
+  return fc.record({ n: nullable(smallInt), r: nullable(real), s: nullable(text), b: nullable(fc.boolean()), t: nullable(storedTime(storage, mixed)) });
 }
 
 interface Shape {
@@ -143,7 +159,21 @@ interface Shape {
   keyDeclared: 'primary' | 'unique';
   storage: TimeStorage;
   timeSqlType: string;
-  children: { onDelete: OnDelete; storage: TimeStorage; timeSqlType: string }[];
+  oddTime?: string;
+  children: { onDelete: OnDelete; storage: TimeStorage; timeSqlType: string; oddTime?: string }[];
+}
+
+/**
+ * Now and then a time column holds what Sweeper must refuse to compare as time: epoch-ms numbers of
+ * which some read as seconds (F; a condition saying `format:` may still read them), or ISO text with
+ * one value that is not ISO-8601, or that SQLite cannot read (D; Postgres reads the last two).
+ */
+const ODD_TEXT = ['n/a', '2026-06-15T12:00:00+0200', '2026-06-15t12:00:00Z', '2026-06-14 12:00+02'];
+
+function oddTimeArb(storage: TimeStorage): fc.Arbitrary<string | undefined> {
+  if (storage === 'epoch-ms') return rarely(fc.constant('mixed'), 5);
+  if (storage === 'iso') return rarely(fc.constantFrom(...ODD_TEXT), 12);
+  return fc.constant(undefined);
 }
 
 function storageArb(dialect: Dialect): fc.Arbitrary<TimeStorage> {
@@ -152,7 +182,9 @@ function storageArb(dialect: Dialect): fc.Arbitrary<TimeStorage> {
 }
 
 function shapeArb(dialect: Dialect): fc.Arbitrary<Shape> {
-  const timed = storageArb(dialect).chain((storage) => timeType(dialect, storage).map((timeSqlType) => ({ storage, timeSqlType })));
+  const timed = storageArb(dialect).chain((storage) =>
+    fc.tuple(timeType(dialect, storage), oddTimeArb(storage)).map(([timeSqlType, oddTime]) => ({ storage, timeSqlType, ...(oddTime ? { oddTime } : {}) })),
+  );
   return fc.record({
     keyKind: fc.constantFrom<KeyKind>('int', 'int', 'big', 'text', 'composite', 'composite', 'big-composite'),
     keyDeclared: fc.constantFrom<'primary' | 'unique'>('primary', 'primary', 'primary', 'unique'),
@@ -178,6 +210,7 @@ function parentTable(dialect: Dialect, shape: Shape): TableModel {
     key: keyCols.map((c) => c.name),
     keyDeclared: shape.keyDeclared,
     timeStorage: shape.storage,
+    ...(shape.oddTime ? { oddTime: shape.oddTime } : {}),
     rows: [],
   };
 }
@@ -192,13 +225,14 @@ function childTable(dialect: Dialect, shape: Shape, index: number): TableModel {
     keyDeclared: 'primary',
     foreignKey: { columns: fkCols.map((c) => c.name), onDelete: child.onDelete },
     timeStorage: child.storage,
+    ...(child.oddTime ? { oddTime: child.oddTime } : {}),
     rows: [],
   };
 }
 
 function parentRows(parent: TableModel, shape: Shape): fc.Arbitrary<Row[]> {
   return fc
-    .uniqueArray(fc.tuple(keyValue(shape.keyKind), dataRow(shape.storage)), { maxLength: 25, size: 'max', selector: ([key]) => canonicalKey(key) })
+    .uniqueArray(fc.tuple(keyValue(shape.keyKind), dataRow(shape.storage, shape.oddTime === 'mixed')), { maxLength: 25, size: 'max', selector: ([key]) => canonicalKey(key) })
     .map((rows) => rows.map(([key, data]) => ({ ...Object.fromEntries(parent.key.map((k, j) => [k, key[j]!])), ...data })));
 }
 
@@ -209,13 +243,13 @@ function parentRows(parent: TableModel, shape: Shape): fc.Arbitrary<Row[]> {
  */
 type Reference = { to: 'none' } | { to: 'parent' | 'partial'; index: number };
 
-function childRows(child: TableModel, storage: TimeStorage): fc.Arbitrary<[Reference, Row][]> {
+function childRows(child: TableModel): fc.Arbitrary<[Reference, Row][]> {
   const reference = fc.oneof(
     { weight: 1, arbitrary: fc.constant<Reference>({ to: 'none' }) },
     { weight: 6, arbitrary: fc.nat().map((index): Reference => ({ to: 'parent', index })) },
     { weight: child.foreignKey!.columns.length > 1 ? 1 : 0, arbitrary: fc.nat().map((index): Reference => ({ to: 'partial', index })) },
   );
-  return fc.array(fc.tuple(reference, dataRow(storage)), { maxLength: 30, size: 'max' });
+  return fc.array(fc.tuple(reference, dataRow(child.timeStorage, child.oddTime === 'mixed')), { maxLength: 30, size: 'max' });
 }
 
 function resolveChildRows(child: TableModel, parent: TableModel, rows: [Reference, Row][]): Row[] {
@@ -231,7 +265,10 @@ function resolveChildRows(child: TableModel, parent: TableModel, rows: [Referenc
 // ---------------------------------------------------------------- conditions
 
 const durations = fc.constantFrom('30d', '1d', '7d', '12h', 'P30D', 'PT36H', 'P1M', 'P1Y', '90s', '1w', '365d', '1h30m');
-const isoValue = fc.tuple(instant, isoStyle).map(([ms, style]) => formatIso(ms, style));
+/** A job's date value; one in 40 finer than a millisecond (D: refused). */
+const isoValue = fc
+  .tuple(anyInstant, isoStyle, fc.integer({ min: 1, max: 40 }))
+  .map(([ms, style, one]) => formatIso(ms, one === 1 ? { ...style, precision: 'micros' } : style));
 const likePattern = fc.constantFrom('a%', '%a', '%b%', '_', '__', 'a_', '%', '', 'ab', '_b%', '1%', 'z');
 
 function scalarArb(column: ColumnModel): fc.Arbitrary<Scalar> {
@@ -241,7 +278,8 @@ function scalarArb(column: ColumnModel): fc.Arbitrary<Scalar> {
       // A fraction against an integer column now and then.
       return fc.oneof({ weight: 9, arbitrary: smallInt }, { weight: 1, arbitrary: fc.constantFrom(0.5, -1.5, 2.5) });
     case 'big':
-      return bigKey.map(String);
+      // Now and then unquoted, a number YAML cannot read exactly (I: refused).
+      return fc.oneof({ weight: 19, arbitrary: bigKey.map(String) }, { weight: 1, arbitrary: bigKey.map(Number) });
     case 'real':
       return real;
     case 'text':
@@ -253,7 +291,19 @@ function scalarArb(column: ColumnModel): fc.Arbitrary<Scalar> {
   }
 }
 
-function leafArb(column: ColumnModel): fc.Arbitrary<Condition> {
+const declaredFormat = fc.constantFrom<DeclaredTimeFormat>(...DECLARED_TIME_FORMATS);
+
+/**
+ * The `format:` a time condition on `table` says, if any: often on epoch columns (always readable, and
+ * the way to read a column mixing seconds and milliseconds), rarely on others (refused: not numeric).
+ */
+function formatArb(table: TableModel): fc.Arbitrary<DeclaredTimeFormat | undefined> {
+  const epoch = table.timeStorage === 'epoch-s' || table.timeStorage === 'epoch-ms';
+  if (!epoch) return rarely(declaredFormat, 40);
+  return table.oddTime === 'mixed' ? fc.option(declaredFormat, { nil: undefined, freq: 3 }) : rarely(declaredFormat, 3);
+}
+
+function leafArb(column: ColumnModel, table: TableModel): fc.Arbitrary<Condition> {
   const field = column.name;
   const value = scalarArb(column);
   const leaf = (op: LeafCondition['op'], v: fc.Arbitrary<Scalar | Scalar[]>): fc.Arbitrary<Condition> => v.map((x) => ({ field, op, value: x }));
@@ -262,8 +312,10 @@ function leafArb(column: ColumnModel): fc.Arbitrary<Condition> {
   const ordered = fc.constantFrom('lt' as const, 'lte' as const, 'gt' as const, 'gte' as const).chain((op) => leaf(op, value));
   const between = leaf('between', fc.tuple(value, value));
   if (column.role === 'time') {
+    const withFormat = (arb: fc.Arbitrary<Condition>): fc.Arbitrary<Condition> =>
+      fc.tuple(arb, formatArb(table)).map(([c, format]) => (format ? { ...c, format } : c));
     const relative = fc.tuple(fc.boolean(), durations).map(([older, d]): Condition => (older ? { field, olderThan: d } : { field, newerThan: d }));
-    return fc.oneof(ordered, between, relative, relative, ...nullChecks);
+    return fc.oneof(withFormat(ordered), withFormat(between), withFormat(relative), withFormat(relative), ...nullChecks);
   }
   const equality = fc.constantFrom('eq' as const, 'ne' as const).chain((op) => leaf(op, nullable(value)));
   const membership = fc.constantFrom('in' as const, 'notIn' as const).chain((op) => leaf(op, list));
@@ -281,7 +333,7 @@ interface Relation {
 
 export function conditionArb(table: TableModel, relations: Relation[], depth: number): fc.Arbitrary<Condition> {
   // Time is what most jobs test: its column is drawn more often.
-  const leaf = fc.oneof(...table.columns.map((c) => ({ weight: c.role === 'time' ? 4 : 1, arbitrary: leafArb(c) })));
+  const leaf = fc.oneof(...table.columns.map((c) => ({ weight: c.role === 'time' ? 4 : 1, arbitrary: leafArb(c, table) })));
   if (depth <= 0) return leaf;
   const sub = conditionArb(table, relations, depth - 1);
   const group = fc.array(sub, { minLength: 1, maxLength: 3 });
@@ -320,9 +372,11 @@ function queriesArb(parent: TableModel, children: TableModel[]): fc.Arbitrary<Qu
 
 /**
  * Epoch milliseconds within 1e11 of 1970 read as seconds too: a column holding only such values cannot
- * tell, whatever Sweeper does, so one value of today is added. A column mixing them with others can.
+ * tell, whatever Sweeper does, so one value of today is added (the column then mixes, F). An ISO column
+ * with an odd value holds it in its first row.
  */
-function unambiguous(table: TableModel, rows: Row[]): Row[] {
+function finishTime(table: TableModel, rows: Row[]): Row[] {
+  if (table.timeStorage === 'iso' && table.oddTime !== undefined) return rows.map((r, i) => (i === 0 ? { ...r, t: table.oddTime! } : r));
   if (table.timeStorage !== 'epoch-ms') return rows;
   const times = rows.map((r) => r.t).filter((t) => t !== null);
   if (times.length === 0 || times.some((t) => Math.abs(Number(t)) >= 1e11)) return rows;
@@ -336,16 +390,16 @@ export function caseArb(dialect: Dialect): fc.Arbitrary<CaseModel> {
     return fc
       .record({
         parentRows: parentRows(parent, shape),
-        childRows: fc.tuple(...children.map((c, i) => childRows(c, shape.children[i]!.storage))),
+        childRows: fc.tuple(...children.map((c) => childRows(c))),
         queries: queriesArb(parent, children),
         batchSize: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 1000 })),
       })
       .map((generated): CaseModel => {
-        const withRows = { ...parent, rows: unambiguous(parent, generated.parentRows) };
+        const withRows = { ...parent, rows: finishTime(parent, generated.parentRows) };
         return {
           dialect,
           parent: withRows,
-          children: children.map((c, i) => ({ ...c, rows: unambiguous(c, resolveChildRows(c, withRows, generated.childRows[i]!)) })),
+          children: children.map((c, i) => ({ ...c, rows: finishTime(c, resolveChildRows(c, withRows, generated.childRows[i]!)) })),
           queries: generated.queries,
           batchSize: generated.batchSize,
         };

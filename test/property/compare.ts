@@ -1,5 +1,5 @@
-import { type CaseModel, type Dialect } from './model';
-import { expectedPreview, expectedRun } from './oracle';
+import { JOB_NAME, tablesOf, type CaseModel, type Dialect } from './model';
+import { expectedPreview, expectedRefusals, expectedRun, keyOf, REFUSAL_MESSAGES } from './oracle';
 import type { Observed } from './run-case';
 
 /** The driver's own codes: SQLite reports RESTRICT as SQLITE_CONSTRAINT_TRIGGER, Postgres as 23001. */
@@ -12,6 +12,21 @@ export function differences(model: CaseModel, observed: Observed): string[] {
     const [a, e] = [JSON.stringify(actual), JSON.stringify(expected)];
     if (a !== e) problems.push(`${what}: Sweeper ${a}, oracle ${e}`);
   };
+  const refusals = expectedRefusals(model);
+  if (observed.refused) {
+    // A refusal is right only where the oracle expects one, for a reason it expects, and then nothing is deleted.
+    if (refusals.length === 0) problems.push(`Sweeper refused a job it must run: ${observed.reason ?? ''}`);
+    for (const p of observed.refused) {
+      const explained = refusals.some(
+        (r) => (p.path === r.path || p.path?.startsWith(`${r.path}[`) || p.path?.startsWith(`${r.path}.`)) && REFUSAL_MESSAGES[r.kind].test(p.message),
+      );
+      if (!explained || !p.file.endsWith(`${JOB_NAME}.yaml`))
+        problems.push(`unexpected refusal ${p.file}: ${p.path ?? ''}: ${p.message} (oracle expects ${JSON.stringify(refusals)})`);
+    }
+    for (const table of tablesOf(model)) check(`rows left in ${table.name} after the refusal`, observed.left.get(table.name), table.rows.map((r) => keyOf(table, r)).sort());
+    return problems;
+  }
+  if (refusals.length > 0) return [`Sweeper ran a job it must refuse (${JSON.stringify(refusals)}): status ${observed.status}`];
   const run = expectedRun(model);
   if (observed.status !== (run.failures.length > 0 ? 'completed_with_failures' : 'succeeded'))
     problems.push(`status ${observed.status} (${observed.reason ?? ''}), oracle expects ${run.failures.length} failures`);

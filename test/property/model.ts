@@ -46,6 +46,12 @@ export interface TableModel {
   /** Set on child tables: their reference to the parent's key. */
   foreignKey?: ForeignKeyModel;
   timeStorage: TimeStorage;
+  /**
+   * How the generator made the time column one Sweeper must refuse to compare (the oracle decides from
+   * the rows, not from this): `mixed` epoch-ms numbers some of which read as seconds, or the ISO column's
+   * odd text (in its first row).
+   */
+  oddTime?: string;
   rows: Row[];
 }
 

@@ -1,4 +1,4 @@
-import type { Condition, LeafCondition, Scalar } from '../../src/query/condition';
+import type { Condition, DeclaredTimeFormat, LeafCondition, Scalar } from '../../src/query/condition';
 import {
   AS_OF,
   canonicalKey,
@@ -42,24 +42,42 @@ const CUTOFFS: Record<string, number> = {
   '1h30m': AS_OF.getTime() - 90 * 60_000,
 };
 
+/** ISO-8601 as SQLite reads it: 'T' or space, an offset with a colon, Z. */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?(Z|[+-]\d{2}:\d{2})?$/;
+/** ISO-8601 as Postgres reads it too: lowercase 't' and 'z', offsets +02 and +0200. */
+const PG_ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
 
-/** ISO-8601 text to epoch ms; no offset means UTC (the data's and the job's zone). */
-export function isoToMs(text: string): number | null {
-  const m = ISO.exec(text);
+/** ISO-8601 text to epoch ms; no offset means UTC (the data's and the job's zone). Null: the dialect cannot read it. */
+export function isoToMs(text: string, dialect: 'sqlite' | 'pg' = 'sqlite'): number | null {
+  const m = (dialect === 'pg' ? PG_ISO : ISO).exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), Number((frac ?? '0').padEnd(3, '0')));
-  if (!zone || zone === 'Z') return wall;
+  if (!zone || zone.toUpperCase() === 'Z') return wall;
   const sign = zone.startsWith('-') ? -1 : 1;
-  return wall - sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  const minutes = zone.replace(':', '').slice(3, 5);
+  return wall - sign * (Number(zone.slice(1, 3)) * 60 + Number(minutes || 0)) * 60_000;
 }
 
-function instantOf(value: Value, table: TableModel): number | null {
+/** Epoch numbers from 1e11 up (either sign) are milliseconds, below seconds: what epoch-mixed reads. */
+const isMillis = (n: number): boolean => Math.abs(n) >= 1e11;
+
+/**
+ * A stored time as an instant. A condition's declared `format` says what numbers are (epoch-s and
+ * epoch-ms take only numbers of their size; anything else compares as null); SQLite's epoch-mixed
+ * also reads ISO text.
+ */
+function instantOf(value: Value, table: TableModel, dialect: 'sqlite' | 'pg', format?: DeclaredTimeFormat): number | null {
   if (value === null) return null;
+  if (format !== undefined) {
+    if (typeof value !== 'number') return format === 'epoch-mixed' && dialect === 'sqlite' ? isoToMs(String(value)) : null;
+    if (format === 'epoch-s') return isMillis(value) ? null : value * 1000;
+    if (format === 'epoch-ms') return isMillis(value) ? value : null;
+    return isMillis(value) ? value : value * 1000;
+  }
   switch (table.timeStorage) {
     case 'iso':
-      return isoToMs(String(value));
+      return isoToMs(String(value), dialect);
     case 'epoch-s':
       return Number(value) * 1000;
     case 'epoch-ms':
@@ -93,7 +111,7 @@ function like(text: string, pattern: string): boolean {
   return new RegExp(`^${source}$`, 's').test(text);
 }
 
-function evaluateLeaf(leaf: LeafCondition, table: TableModel, row: Row): Truth {
+function evaluateLeaf(leaf: LeafCondition, model: CaseModel, table: TableModel, row: Row): Truth {
   const column = columnOf(table, leaf.field);
   const x = row[leaf.field] ?? null;
   const v = leaf.value;
@@ -104,7 +122,7 @@ function evaluateLeaf(leaf: LeafCondition, table: TableModel, row: Row): Truth {
     if (x === null || given === null) return null;
     const at = timeValue(given);
     if (at !== null) {
-      const mine = instantOf(x, table);
+      const mine = instantOf(x, table, model.dialect, leaf.format);
       return mine === null ? null : test(Math.sign(mine - at));
     }
     return test(compare(column, x, given));
@@ -168,8 +186,8 @@ export function evaluate(condition: Condition, model: CaseModel, table: TableMod
     );
     return 'exists' in condition ? found : !found;
   }
-  if ('op' in condition) return evaluateLeaf(condition, table, row);
-  const at = instantOf(row[condition.field] ?? null, table);
+  if ('op' in condition) return evaluateLeaf(condition, model, table, row);
+  const at = instantOf(row[condition.field] ?? null, table, model.dialect, condition.format);
   if (at === null) return null;
   const cutoff = CUTOFFS[(condition.olderThan ?? condition.newerThan)!];
   if (cutoff === undefined) throw new Error(`the oracle has no cutoff for ${JSON.stringify(condition)}`);
@@ -263,4 +281,80 @@ export function expectedPreview(model: CaseModel): ExpectedPreview[] {
       predictedFailures: rows.filter((row) => refs(protects, row) > 0).length,
     };
   });
+}
+
+// ---------------------------------------------------------------- refusals
+
+/** Why a job must be refused at load (SPEC's F, D and I), and how Sweeper's message says it. */
+export type RefusalKind = 'mixed-epoch' | 'not-iso' | 'fraction' | 'beyond-2^53' | 'format-not-epoch' | 'finer-than-ms';
+
+export const REFUSAL_MESSAGES: Record<RefusalKind, RegExp> = {
+  'mixed-epoch': /holds numbers that read as epoch seconds .* and as epoch milliseconds/,
+  'not-iso': /which is not an ISO-8601 date-time/,
+  fraction: /cannot be compared with "[a-z_]+", an integer column .*: use a whole number/,
+  'beyond-2^53': /is beyond 2\^53 .* write the number in quotes/,
+  'format-not-epoch': /is for numeric columns holding epoch time/,
+  'finer-than-ms': /a date value is compared to the millisecond/,
+};
+
+export interface ExpectedRefusal {
+  kind: RefusalKind;
+  /** Where in the job file, as Sweeper names it: `queries[0].where.all[1].value`. */
+  path: string;
+}
+
+/** A column whose declared type SQLite or Postgres reads as an integer. */
+const integerColumn = (column: ColumnModel): boolean => /int/i.test(column.sqlType);
+
+/** Where `format:` means something: numeric columns, and on SQLite any but text (the values decide). */
+function epochKind(column: ColumnModel, dialect: 'sqlite' | 'pg'): boolean {
+  if (dialect === 'pg') return /^(bigint|integer|double precision|real|numeric)/.test(column.sqlType);
+  return !/CHAR|CLOB|TEXT|BOOL/i.test(column.sqlType);
+}
+
+/** The time column's stored values cannot be compared as time without `format:`, and why. */
+function unreadableTime(table: TableModel, column: ColumnModel, dialect: 'sqlite' | 'pg'): RefusalKind | null {
+  const values = table.rows.map((r) => r[column.name] ?? null).filter((v) => v !== null);
+  // Native timestamps are held as ms in the model, not as numbers in the database.
+  const numbers = table.timeStorage === 'native' ? [] : values.filter((v): v is number => typeof v === 'number');
+  if (numbers.some(isMillis) && numbers.some((n) => !isMillis(n))) return 'mixed-epoch';
+  if (table.timeStorage === 'iso' && values.some((v) => isoToMs(String(v), dialect) === null)) return 'not-iso';
+  return null;
+}
+
+/**
+ * Every refusal the job of a case must meet, computed from the job and the rows as they are at load:
+ * a fraction compared with an integer column, an integer beyond 2^53 unquoted, `format:` on a column
+ * that is not numeric, and a time comparison without `format:` on a column mixing epoch seconds with
+ * milliseconds or holding text the dialect cannot read as ISO-8601.
+ */
+export function expectedRefusals(model: CaseModel): ExpectedRefusal[] {
+  const found: ExpectedRefusal[] = [];
+  const visit = (c: Condition, table: TableModel, path: string): void => {
+    if ('all' in c) return c.all.forEach((x, i) => visit(x, table, `${path}.all[${i}]`));
+    if ('any' in c) return c.any.forEach((x, i) => visit(x, table, `${path}.any[${i}]`));
+    if ('not' in c) return visit(c.not, table, `${path}.not`);
+    if ('exists' in c || 'notExists' in c) {
+      const [key, related] = 'exists' in c ? ['exists', c.exists] : ['notExists', c.notExists];
+      if (related.where) visit(related.where, tableNamed(model, related.entity), `${path}.${key}.where`);
+      return;
+    }
+    const column = columnOf(table, c.field);
+    const timeComparison = !('op' in c) || (column.role === 'time' && ['lt', 'lte', 'gt', 'gte', 'between'].includes(c.op));
+    if ('op' in c) {
+      const values = (Array.isArray(c.value) ? c.value : [c.value]).filter((v) => typeof v === 'number');
+      if (values.some((v) => Math.abs(v) > Number.MAX_SAFE_INTEGER)) found.push({ kind: 'beyond-2^53', path: `${path}.value` });
+      else if (integerColumn(column) && values.some((v) => !Number.isInteger(v))) found.push({ kind: 'fraction', path: `${path}.value` });
+      const texts = (Array.isArray(c.value) ? c.value : [c.value]).filter((v) => typeof v === 'string');
+      if (timeComparison && texts.some((v) => /\.\d{3}0*[1-9]/.test(v))) found.push({ kind: 'finer-than-ms', path: `${path}.value` });
+    }
+    if (c.format !== undefined) {
+      if (!epochKind(column, model.dialect)) found.push({ kind: 'format-not-epoch', path: `${path}.format` });
+    } else if (timeComparison) {
+      const why = unreadableTime(table, column, model.dialect);
+      if (why) found.push({ kind: why, path: `${path}.field` });
+    }
+  };
+  model.queries.forEach((q, i) => q.where && visit(q.where, tableNamed(model, q.entity), `queries[${i}].where`));
+  return found;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import type { PreviewJson } from '../../src/api/json';
 import { openApp } from '../../src/app';
+import { ConfigError, type Problem } from '../../src/errors';
 import { systemClock, type Clock } from '../../src/clock';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
@@ -14,6 +15,8 @@ import { AS_OF, canonicalFailureKey, JOB_NAME, jobYaml, tablesOf, type CaseModel
 
 /** What Sweeper did with a case: the preview, then the run through the real runner, and the rows left. */
 export interface Observed {
+  /** The problems of the ConfigError that refused the job at load (then nothing ran: the rest is empty). */
+  refused?: Problem[];
   /** The preview's queries, or the message of the error it threw. */
   preview: PreviewJson['queries'] | string;
   status: string;
@@ -40,7 +43,17 @@ export async function runCase(model: CaseModel, target: CaseTarget): Promise<Obs
       configFile,
       `state: { client: better-sqlite3, connection: { filename: state.db } }\ntargets:\n  app: ${targetConfig}\njobs: jobs\ntimezone: UTC\nmail: { outboxDir: outbox }\n`,
     );
-    const app = await openApp({ configFile, env: {}, clock: fixedClock, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), checkTargets: true });
+    const app = await openApp({ configFile, env: {}, clock: fixedClock, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), checkTargets: true }).catch(
+      (error: unknown) => {
+        if (error instanceof ConfigError) return error;
+        throw error;
+      },
+    );
+    if (app instanceof ConfigError) {
+      const left = new Map<string, string[]>();
+      for (const table of tablesOf(model)) left.set(table.name, await target.keysLeft(table));
+      return { refused: app.problems, preview: 'refused', status: 'refused', reason: app.message, queries: [], failures: [], left };
+    }
     try {
       const preview = await previewJob(app.jobs[0]!, app.targets, AS_OF).then(
         (p) => p.queries,

@@ -4,7 +4,8 @@
  */
 export interface IsoStyle {
   separator: 'T' | ' ';
-  precision: 'date' | 'minutes' | 'seconds' | 'millis';
+  /** `micros`: milliseconds then `250`, finer than Sweeper compares a job value (refused). */
+  precision: 'date' | 'minutes' | 'seconds' | 'millis' | 'micros';
   /** Minutes east of UTC, or `none` (no designator: UTC, the job's zone) or `Z`. */
   zone: 'none' | 'Z' | number;
 }
@@ -18,7 +19,8 @@ export function formatIso(ms: number, style: IsoStyle): string {
   if (style.precision === 'date') return date;
   let time = `${two(wall.getUTCHours())}:${two(wall.getUTCMinutes())}`;
   if (style.precision !== 'minutes') time += `:${two(wall.getUTCSeconds())}`;
-  if (style.precision === 'millis') time += `.${String(wall.getUTCMilliseconds()).padStart(3, '0')}`;
+  if (style.precision === 'millis' || style.precision === 'micros') time += `.${String(wall.getUTCMilliseconds()).padStart(3, '0')}`;
+  if (style.precision === 'micros') time += '250';
   let zone = '';
   if (style.zone === 'Z') zone = 'Z';
   else if (typeof style.zone === 'number') {
