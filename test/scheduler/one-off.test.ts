@@ -1,20 +1,10 @@
 import pino from 'pino';
 import type { App } from '../../src/app';
-import type { Clock } from '../../src/clock';
 import { JobRegistry } from '../../src/scheduler/job-registry';
 import { RunQueue } from '../../src/scheduler/run-queue';
 import { Scheduler } from '../../src/scheduler/scheduler';
+import { TestClock } from '../support/test-clock';
 import { createWorkspace } from '../support/workspace';
-
-class TestClock implements Clock {
-  constructor(public current: Date) {}
-  now() {
-    return new Date(this.current);
-  }
-  sleep() {
-    return Promise.resolve();
-  }
-}
 
 const JOB = (start: string) => `
 name: cleanup-once

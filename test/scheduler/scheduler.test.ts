@@ -1,24 +1,10 @@
 import pino from 'pino';
 import type { App } from '../../src/app';
-import type { Clock } from '../../src/clock';
 import { JobRegistry } from '../../src/scheduler/job-registry';
 import { RunQueue } from '../../src/scheduler/run-queue';
 import { Scheduler } from '../../src/scheduler/scheduler';
+import { TestClock } from '../support/test-clock';
 import { createWorkspace, type Workspace } from '../support/workspace';
-
-/** A clock the test moves by hand; sleeping never waits. */
-class TestClock implements Clock {
-  constructor(public current: Date) {}
-  now() {
-    return new Date(this.current);
-  }
-  sleep() {
-    return Promise.resolve();
-  }
-  set(iso: string) {
-    this.current = new Date(iso);
-  }
-}
 
 const SCHEMA = 'CREATE TABLE t (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);';
 const JOB = (extra: string) => `
