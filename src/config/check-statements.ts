@@ -3,7 +3,7 @@ import type { JobDefinition } from './schema';
 import { driverErrorCode, type Problem } from '../errors';
 import { buildDeleteMatching, keyColumns, MAX_KEY_VALUES, selectMatchingKeys } from '../query/compile';
 import { ADAPTIVE_MAX } from '../runner/batch-size';
-import { prepareQueries, type PreparedQuery } from '../runner/prepare';
+import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { Target } from '../targets/registry';
 import type { TargetSchema } from '../targets/schema';
 

@@ -1,51 +1,26 @@
 import type { Knex } from 'knex';
-import { driverErrorCode } from '../errors';
-import { keyJson } from '../store/key-json';
-import type { FailureInput, Key } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
+import { driverErrorCode } from '../errors';
+import { keyText } from '../store/key-json';
+import type { FailureInput, Key } from '../store/runs-repository';
 import { errorMessage } from './record-errors';
+import type { BatchHooks, BatchResult, CommittingPart } from './session';
 
-export interface BatchResult {
-  deleted: number;
-  cascaded: number;
-  failures: FailureInput[];
-}
-
-/** What one target transaction of a batch deleted, told to the runner just before it commits. */
-export interface CommittingPart {
-  /** The records the transaction tried (deleted or failed). */
-  keys: Key[];
-  deleted: number;
-  cascaded: number;
-}
-
-export interface BatchOperations {
+/** How deleteBatch reaches the query's statements on a knex handle (a transaction or a savepoint). */
+export interface BatchOperations extends BatchHooks {
   /** Deletes the records with these keys that still match the condition; returns the count deleted. */
   delete(db: Knex, keys: Key[]): Promise<number>;
   /** Child rows that ON DELETE CASCADE will remove with these keys (0 when the entity has none). */
   cascaded(db: Knex, keys: Key[]): Promise<number>;
   /** Keys other rows still reference through a foreign key that refuses the delete: they will fail. */
   held?(db: Knex, keys: Key[]): Promise<Key[]>;
-  /**
-   * Called inside each target transaction that deleted something, just before its COMMIT, and awaited:
-   * the runner stores the part so that a crash between the commit and the checkpoint loses no count.
-   * `committed: false` follows when that COMMIT then failed (a deferred constraint): forget the part.
-   */
-  committing?(part: CommittingPart, committed?: false): Promise<void>;
   /** The target's dialect: what its errors mean, how a failed COMMIT is ended. */
   dialect: Dialect;
-  /** Lock conflicts are retried with backoff until this is aborted. */
-  signal?: AbortSignal;
   queryIndex: number;
   entity: string;
 }
 
 const EMPTY: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
-
-/** A failure record's key: the value of a one-column key, JSON for a composite one; exact beyond 2^53. */
-export function keyText(key: Key): string {
-  return key.length === 1 ? String(key[0]) : keyJson(key);
-}
 
 /**
  * Deletes one batch in short transactions. The common case, nothing fails, runs the delete straight
