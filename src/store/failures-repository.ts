@@ -22,6 +22,8 @@ export interface FailureFilter {
   limit?: number;
   /** Keyset pagination: only failures with an id below this one. */
   before?: number;
+  /** Keyset pagination backwards: only failures with an id above this one, still listed newest first. */
+  after?: number;
 }
 
 function fromRow(r: Record<string, unknown>): FailureRecord {
@@ -41,8 +43,10 @@ function fromRow(r: Record<string, unknown>): FailureRecord {
 export class FailuresRepository {
   constructor(private readonly db: Knex) {}
 
+  /** Failure records newest first; with `after`, the page just newer than that id (read oldest first, then turned). */
   async list(filter: FailureFilter): Promise<FailureRecord[]> {
-    const q = this.db('failures').orderBy('id', 'desc');
+    const backwards = filter.after !== undefined;
+    const q = this.db('failures').orderBy('id', backwards ? 'asc' : 'desc');
     if (filter.limit !== undefined) q.limit(filter.limit);
     if (filter.job) q.where({ job: filter.job });
     if (filter.run !== undefined) q.where({ run_id: filter.run });
@@ -50,7 +54,20 @@ export class FailuresRepository {
     if (filter.code) q.where({ code: filter.code });
     if (filter.since) q.where('at', '>=', toMs(filter.since));
     if (filter.before !== undefined) q.where('id', '<', filter.before);
-    return ((await q) as Record<string, unknown>[]).map(fromRow);
+    if (filter.after !== undefined) q.where('id', '>', filter.after);
+    const rows = ((await q) as Record<string, unknown>[]).map(fromRow);
+    return backwards ? rows.reverse() : rows;
+  }
+
+  /** Every failure record matching `filter`, newest first, read in keyset pages of `chunk` (downloads of any size). */
+  async *each(filter: Omit<FailureFilter, 'limit' | 'before' | 'after'>, chunk = 5000): AsyncGenerator<FailureRecord> {
+    let before: number | undefined;
+    for (;;) {
+      const rows = await this.list({ ...filter, limit: chunk, before });
+      yield* rows;
+      if (rows.length < chunk) return;
+      before = rows[rows.length - 1]!.id;
+    }
   }
 
   /** Failures of one run grouped by error code, with a few examples each. */
