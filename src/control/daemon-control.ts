@@ -28,7 +28,8 @@ export class DaemonControl {
     const { app, queue, registry, scheduler } = this.daemon;
     const message = await resumeJob(app, job, actor);
     for (const run of await app.store.runs.active(job)) {
-      if (run.status === 'paused' && registry.get(job)) queue.enqueue({ id: run.id, job, entities: this.daemon.entitiesOf(job) });
+      if (run.status === 'paused' && registry.get(job))
+        queue.enqueue({ id: run.id, job, entities: this.daemon.entitiesOf(job) });
     }
     scheduler.wake();
     return message;

@@ -23,15 +23,24 @@ function form(request: FastifyRequest): Params {
  * sent from. A viewer gets 403 and no change is made. Each answers with a redirect to the page to look
  * at next (Post/Redirect/Get) and leaves what happened as a notice there.
  */
-export function registerControlForms(ui: FastifyInstance, daemon: Daemon, sessions: UiSessions, context: Context): void {
+export function registerControlForms(
+  ui: FastifyInstance,
+  daemon: Daemon,
+  sessions: UiSessions,
+  context: Context,
+): void {
   const { app } = daemon;
   const control = new DaemonControl(daemon);
   const operatorOnly = async (request: FastifyRequest) => {
     const principal = request.principal;
     if (principal?.role !== 'operator')
-      throw new HttpError('FORBIDDEN', `${principal ? `token "${principal.name}" has the role ${principal.role}` : 'not signed in'}: running, pausing, postponing and canceling need an operator token`);
+      throw new HttpError(
+        'FORBIDDEN',
+        `${principal ? `token "${principal.name}" has the role ${principal.role}` : 'not signed in'}: running, pausing, postponing and canceling need an operator token`,
+      );
   };
-  const csrfChecked = async (request: FastifyRequest) => sessions.checkCsrf(request.principal, form(request)[CSRF_FIELD]);
+  const csrfChecked = async (request: FastifyRequest) =>
+    sessions.checkCsrf(request.principal, form(request)[CSRF_FIELD]);
   const options = { preHandler: [operatorOnly, csrfChecked] };
   const jobPath = (name: string) => `/ui/jobs/${encodeURIComponent(name)}`;
 

@@ -21,7 +21,8 @@ const PUBLIC_PATHS = new Set(['/ui/sign-in', '/ui/assets/dashboard.css', '/ui/as
  * other site may frame it or be posted to from it.
  */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'same-origin',
@@ -32,7 +33,11 @@ const SECURITY_HEADERS = {
  * (in this context only: the API still reads JSON alone). The request guard of the whole server
  * (Origin, Sec-Fetch-Site, Host) applies to it as to the API.
  */
-export function registerDashboard(server: FastifyInstance, daemon: Daemon, o: { auth: TokenAuth; redact: (message: string) => string; logger: Logger }): void {
+export function registerDashboard(
+  server: FastifyInstance,
+  daemon: Daemon,
+  o: { auth: TokenAuth; redact: (message: string) => string; logger: Logger },
+): void {
   const sessions = new UiSessions(o.auth);
   const context = (request: FastifyRequest, reply: FastifyReply): PageContext => ({
     principal: request.principal,
@@ -42,9 +47,13 @@ export function registerDashboard(server: FastifyInstance, daemon: Daemon, o: { 
   });
   void server.register(
     async (ui) => {
-      ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(String(body))));
-      });
+      ui.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string' },
+        (_request, body, done) => {
+          done(null, Object.fromEntries(new URLSearchParams(String(body))));
+        },
+      );
       ui.addHook('onRequest', async (request, reply) => {
         void reply.headers(SECURITY_HEADERS);
         request.principal = sessions.principal(request);
@@ -53,10 +62,21 @@ export function registerDashboard(server: FastifyInstance, daemon: Daemon, o: { 
       });
       ui.setErrorHandler(uiErrorHandler({ logger: o.logger, redact: o.redact, context }));
       ui.setNotFoundHandler((request, reply) =>
-        sendPage(reply, errorPage(context(request, reply), { status: 404, message: `no dashboard page ${request.url.split('?')[0]}` }), 404),
+        sendPage(
+          reply,
+          errorPage(context(request, reply), {
+            status: 404,
+            message: `no dashboard page ${request.url.split('?')[0]}`,
+          }),
+          404,
+        ),
       );
-      ui.get('/assets/dashboard.css', (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(DASHBOARD_CSS));
-      ui.get('/assets/live.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(LIVE_SCRIPT));
+      ui.get('/assets/dashboard.css', (_request, reply) =>
+        reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(DASHBOARD_CSS),
+      );
+      ui.get('/assets/live.js', (_request, reply) =>
+        reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(LIVE_SCRIPT),
+      );
       registerSignIn(ui, sessions, context);
       registerReadPages(ui, daemon.app, context);
       registerControlForms(ui, daemon, sessions, context);

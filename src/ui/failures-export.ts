@@ -3,12 +3,25 @@ import { failureJson, type FailureJson } from '../api/json';
 import { csvLine } from '../cli/table';
 import type { FailureRecord } from '../store/failures-repository';
 
-const CSV_COLUMNS = ['id', 'runId', 'job', 'queryIndex', 'entity', 'key', 'code', 'message', 'at'] as const satisfies readonly (keyof FailureJson)[];
+const CSV_COLUMNS = [
+  'id',
+  'runId',
+  'job',
+  'queryIndex',
+  'entity',
+  'key',
+  'code',
+  'message',
+  'at',
+] as const satisfies readonly (keyof FailureJson)[];
 
 /** Rows joined per this many records: fewer, larger writes to the socket. */
 const ROWS_PER_CHUNK = 500;
 
-async function* inChunks(records: AsyncIterable<FailureRecord>, line: (f: FailureJson, first: boolean) => string): AsyncGenerator<string> {
+async function* inChunks(
+  records: AsyncIterable<FailureRecord>,
+  line: (f: FailureJson, first: boolean) => string,
+): AsyncGenerator<string> {
   let chunk = '';
   let n = 0;
   for await (const record of records) {

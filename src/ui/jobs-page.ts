@@ -8,9 +8,22 @@ export function recentRunsBar(recent: JobOverview['recent']): SafeHtml {
   const w = 7;
   const bars = [...recent].reverse().map(
     (r, i) =>
-      html`<a href="/ui/runs/${r.id}"><rect class="${r.status}" x="${i * (w + 2)}" y="0" width="${w}" height="18"><title>run ${r.id}: ${r.status}</title></rect></a>`,
+      html`<a href="/ui/runs/${r.id}"
+        ><rect class="${r.status}" x="${i * (w + 2)}" y="0" width="${w}" height="18"
+          ><title>run ${r.id}: ${r.status}</title></rect
+        ></a
+      >`,
   );
-  return html`<svg class="recent" role="img" aria-label="last ${recent.length} runs" width="${recent.length * (w + 2)}" height="18" viewBox="0 0 ${recent.length * (w + 2)} 18">${bars}</svg>`;
+  return html`<svg
+    class="recent"
+    role="img"
+    aria-label="last ${recent.length} runs"
+    width="${recent.length * (w + 2)}"
+    height="18"
+    viewBox="0 0 ${recent.length * (w + 2)} 18"
+  >
+    ${bars}
+  </svg>`;
 }
 
 /** What holds a job back: paused (with why) or postponed (until when). */
@@ -25,21 +38,44 @@ export function jobFlags(job: JobOverview['job'], now: Date): SafeHtml {
 function row(o: JobOverview, now: Date): SafeHtml {
   const { job, lastRun } = o;
   return html`<tr>
-<td><a href="/ui/jobs/${encodeURIComponent(job.name)}">${job.name}</a> ${jobFlags(job, now)}</td>
-<td>${job.target}</td>
-<td class="text">${job.schedule} <span class="muted">(${job.timezone})</span></td>
-<td class="nowrap">${job.paused ? html`<span class="muted">paused</span>` : time(job.nextRunAt, job.timezone)}</td>
-<td class="nowrap">${lastRun ? html`<a href="/ui/runs/${lastRun.id}">${statusBadge(lastRun.status)}</a> ${time(lastRun.finishedAt, job.timezone)}` : html`<span class="muted">-</span>`}</td>
-<td class="hide-narrow">${recentRunsBar(o.recent)}</td>
-</tr>`;
+    <td><a href="/ui/jobs/${encodeURIComponent(job.name)}">${job.name}</a> ${jobFlags(job, now)}</td>
+    <td>${job.target}</td>
+    <td class="text">${job.schedule} <span class="muted">(${job.timezone})</span></td>
+    <td class="nowrap">
+      ${job.paused ? html`<span class="muted">paused</span>` : time(job.nextRunAt, job.timezone)}
+    </td>
+    <td class="nowrap">
+      ${lastRun ? html`<a href="/ui/runs/${lastRun.id}">${statusBadge(lastRun.status)}</a> ${time(lastRun.finishedAt, job.timezone)}` : html`<span class="muted">-</span>`}
+    </td>
+    <td class="hide-narrow">${recentRunsBar(o.recent)}</td>
+  </tr>`;
 }
 
 /** The jobs table: the part of the page that refreshes itself. */
 export function jobsTable(jobs: JobOverview[], now: Date): SafeHtml {
-  return html`<div class="table-wrap" id="jobs" data-live="/ui/jobs?part=table" data-live-every="5000"><table>
-<thead><tr><th>Job</th><th>Target</th><th>Schedule</th><th>Next run</th><th>Last outcome</th><th class="hide-narrow">Last runs</th></tr></thead>
-<tbody>${jobs.length === 0 ? html`<tr><td colspan="6" class="muted">no jobs: add job files to the jobs folder</td></tr>` : jobs.map((j) => row(j, now))}</tbody>
-</table></div>`;
+  return html`<div class="table-wrap" id="jobs" data-live="/ui/jobs?part=table" data-live-every="5000">
+    <table>
+      <thead>
+        <tr>
+          <th>Job</th>
+          <th>Target</th>
+          <th>Schedule</th>
+          <th>Next run</th>
+          <th>Last outcome</th>
+          <th class="hide-narrow">Last runs</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${
+          jobs.length === 0
+            ? html`<tr>
+                <td colspan="6" class="muted">no jobs: add job files to the jobs folder</td>
+              </tr>`
+            : jobs.map((j) => row(j, now))
+        }
+      </tbody>
+    </table>
+  </div>`;
 }
 
 export function jobsPage(ctx: PageContext, jobs: JobOverview[], now: Date): SafeHtml {
@@ -47,7 +83,7 @@ export function jobsPage(ctx: PageContext, jobs: JobOverview[], now: Date): Safe
     title: 'Jobs',
     section: '/ui/jobs',
     body: html`<h1>Jobs</h1>
-<p class="lead">Every job of the jobs folder; times in each job's own time zone.</p>
-${jobsTable(jobs, now)}`,
+      <p class="lead">Every job of the jobs folder; times in each job's own time zone.</p>
+      ${jobsTable(jobs, now)}`,
   });
 }

@@ -16,7 +16,10 @@ export interface KeysetPage<T> {
  * records costs what the first one does). One record more than the page is read to know whether
  * another page follows in the direction of travel; the way back always exists.
  */
-export async function keysetPage<T>(cursor: Cursor, read: (c: Cursor) => Promise<T[]>): Promise<KeysetPage<T>> {
+export async function keysetPage<T>(
+  cursor: Cursor,
+  read: (c: Cursor) => Promise<T[]>,
+): Promise<KeysetPage<T>> {
   const { limit, before, after } = cursor;
   if (after !== undefined) {
     const rows = await read({ limit: limit + 1, after });

@@ -29,37 +29,42 @@ const NAV: [string, string][] = [
 /** The whole page: head, top bar (sections, who is signed in), the notice, the content. */
 export function page(ctx: PageContext, o: { title: string; section?: string; body: SafeHtml }): SafeHtml {
   const nav = NAV.map(
-    ([href, label]) => html`<a href="${href}"${o.section === href ? html` aria-current="page"` : ''}>${label}</a>`,
+    ([href, label]) =>
+      html`<a href="${href}" ${o.section === href ? html` aria-current="page"` : ''}>${label}</a>`,
   );
   const who =
     ctx.principal && ctx.signInNeeded
-      ? html`<span class="who">${ctx.principal.name} (${ctx.principal.role})
-          <form class="inline" method="post" action="/ui/sign-out">${csrfField(ctx)}<button type="submit">Sign out</button></form></span>`
+      ? html`<span class="who"
+          >${ctx.principal.name} (${ctx.principal.role})
+          <form class="inline" method="post" action="/ui/sign-out">
+            ${csrfField(ctx)}<button type="submit">Sign out</button>
+          </form></span
+        >`
       : ctx.principal
         ? html`<span class="who">no tokens configured: open on this machine</span>`
         : '';
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${o.title} · Sweeper</title>
-<link rel="stylesheet" href="/ui/assets/dashboard.css">
-<script src="/ui/assets/live.js" defer></script>
-</head>
-<body>
-<header class="top"><a class="brand" href="/ui/jobs">Sweeper</a><nav>${nav}</nav>${who}</header>
-<main>
-${ctx.notice ? html`<p class="notice" role="status">${ctx.notice}</p>` : ''}
-${o.body}
-</main>
-</body>
-</html>
-`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${o.title} · Sweeper</title>
+        <link rel="stylesheet" href="/ui/assets/dashboard.css" />
+        <script src="/ui/assets/live.js" defer></script>
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/ui/jobs">Sweeper</a>
+          <nav>${nav}</nav>
+          ${who}
+        </header>
+        <main>${ctx.notice ? html`<p class="notice" role="status">${ctx.notice}</p>` : ''} ${o.body}</main>
+      </body>
+    </html> `;
 }
 
 export function csrfField(ctx: PageContext): SafeHtml {
-  return html`<input type="hidden" name="${CSRF_FIELD}" value="${ctx.csrf}">`;
+  return html`<input type="hidden" name="${CSRF_FIELD}" value="${ctx.csrf}" />`;
 }
 
 /** A run status as a coloured badge, in the emails' colours for the three outcomes. */
@@ -72,7 +77,9 @@ export function time(instant: Date | string | null | undefined, zone = 'UTC'): S
   if (!instant) return html`<span class="muted">-</span>`;
   const d = typeof instant === 'string' ? new Date(instant) : instant;
   const local = DateTime.fromJSDate(d, { zone });
-  const shown = local.isValid ? local.toFormat(zone === 'UTC' ? "yyyy-MM-dd HH:mm:ss 'UTC'" : 'yyyy-MM-dd HH:mm:ss ZZZZ') : d.toISOString();
+  const shown = local.isValid
+    ? local.toFormat(zone === 'UTC' ? "yyyy-MM-dd HH:mm:ss 'UTC'" : 'yyyy-MM-dd HH:mm:ss ZZZZ')
+    : d.toISOString();
   return html`<time datetime="${d.toISOString()}" title="${d.toISOString()}">${shown}</time>`;
 }
 
@@ -89,8 +96,22 @@ export function href(path: string, params: Record<string, string | number | unde
 }
 
 /** Newer / older links of a keyset-paginated list (newest first). */
-export function pager(o: { base: string; params: Record<string, string | number | undefined>; first: number | undefined; last: number | undefined; hasNewer: boolean; hasOlder: boolean }): SafeHtml {
-  const newer = o.hasNewer && o.first !== undefined ? html`<a href="${href(o.base, { ...o.params, after: o.first })}" rel="prev">← Newer</a> <a href="${href(o.base, o.params)}">Newest</a>` : '';
-  const older = o.hasOlder && o.last !== undefined ? html`<a href="${href(o.base, { ...o.params, before: o.last })}" rel="next">Older →</a>` : '';
+export function pager(o: {
+  base: string;
+  params: Record<string, string | number | undefined>;
+  first: number | undefined;
+  last: number | undefined;
+  hasNewer: boolean;
+  hasOlder: boolean;
+}): SafeHtml {
+  const newer =
+    o.hasNewer && o.first !== undefined
+      ? html`<a href="${href(o.base, { ...o.params, after: o.first })}" rel="prev">← Newer</a>
+          <a href="${href(o.base, o.params)}">Newest</a>`
+      : '';
+  const older =
+    o.hasOlder && o.last !== undefined
+      ? html`<a href="${href(o.base, { ...o.params, before: o.last })}" rel="next">Older →</a>`
+      : '';
   return newer || older ? html`<nav class="pager" aria-label="pages">${newer}${older}</nav>` : html``;
 }

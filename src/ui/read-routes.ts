@@ -2,7 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { jobOverviews, runPageData } from '../api/queries';
 import type { App } from '../app';
 import { NotFoundError, UsageError } from '../errors';
-import { limitParam, optionalPositiveInt, positiveInt, runStatusParam, sinceParam, text, type Params } from '../http/params';
+import {
+  limitParam,
+  optionalPositiveInt,
+  positiveInt,
+  runStatusParam,
+  sinceParam,
+  text,
+  type Params,
+} from '../http/params';
 import { EXAMPLES_PER_CODE } from '../notify/templates';
 import { findJob } from '../runner/manual-run';
 import { previewJob } from '../runner/preview';
@@ -24,7 +32,11 @@ const JOB_RUNS = 20;
 export type Context = (request: FastifyRequest, reply: FastifyReply) => PageContext;
 
 export function sendPage(reply: FastifyReply, body: SafeHtml, status = 200): FastifyReply {
-  return reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body.text);
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(body.text);
 }
 
 async function storedJob(app: App, name: string) {
@@ -34,16 +46,33 @@ async function storedJob(app: App, name: string) {
 }
 
 /** The failure filters of a query string, as `sweeper failures` takes them. */
-function failureFilter(app: App, q: Params | undefined): { filter: FailureFilter; values: FailuresFormValues } {
-  const values: FailuresFormValues = { job: text(q, 'job'), run: text(q, 'run'), entity: text(q, 'entity'), code: text(q, 'code'), since: text(q, 'since'), limit: text(q, 'limit') };
-  const filter = { job: values.job, run: optionalPositiveInt(q, 'run'), entity: values.entity, code: values.code, since: sinceParam(q, app.clock.now()) };
+function failureFilter(
+  app: App,
+  q: Params | undefined,
+): { filter: FailureFilter; values: FailuresFormValues } {
+  const values: FailuresFormValues = {
+    job: text(q, 'job'),
+    run: text(q, 'run'),
+    entity: text(q, 'entity'),
+    code: text(q, 'code'),
+    since: text(q, 'since'),
+    limit: text(q, 'limit'),
+  };
+  const filter = {
+    job: values.job,
+    run: optionalPositiveInt(q, 'run'),
+    entity: values.entity,
+    code: values.code,
+    since: sinceParam(q, app.clock.now()),
+  };
   return { filter, values };
 }
 
 function cursor(q: Params | undefined, fallback: number, max: number) {
   const before = optionalPositiveInt(q, 'before');
   const after = optionalPositiveInt(q, 'after');
-  if (before !== undefined && after !== undefined) throw new UsageError('give either before or after, not both');
+  if (before !== undefined && after !== undefined)
+    throw new UsageError('give either before or after, not both');
   return { limit: limitParam(q, fallback, max), before, after };
 }
 
@@ -98,7 +127,16 @@ export function registerReadPages(ui: FastifyInstance, app: App, context: Contex
     const c = cursor(q, FAILURES_PAGE_SIZE, 1000);
     const failures = await keysetPage(c, (k) => app.store.failures.list({ ...filter, ...k }));
     const jobs = (await app.store.jobs.list({ includeRemoved: true })).map((j) => j.name);
-    return sendPage(reply, failuresPage(context(request, reply), { values, jobs, failures, limit: c.limit, sinceInstant: filter.since }));
+    return sendPage(
+      reply,
+      failuresPage(context(request, reply), {
+        values,
+        jobs,
+        failures,
+        limit: c.limit,
+        sinceInstant: filter.since,
+      }),
+    );
   });
 
   ui.get<{ Querystring: Params }>('/failures.csv', (request, reply) => {

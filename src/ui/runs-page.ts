@@ -10,41 +10,88 @@ export interface RunsFilter {
 
 export function runsTable(runs: RunRecord[], o: { showJob: boolean }): SafeHtml {
   const rows = runs.map(
-    (r) => html`<tr>
-<td class="num"><a href="/ui/runs/${r.id}">${r.id}</a></td>
-${o.showJob ? html`<td><a href="/ui/jobs/${encodeURIComponent(r.job)}">${r.job}</a></td>` : ''}
-<td>${statusBadge(r.status)}</td>
-<td class="hide-narrow">${r.trigger}</td>
-<td class="nowrap hide-narrow">${time(r.scheduledFor ?? r.startedAt)}</td>
-<td class="nowrap">${time(r.finishedAt)}</td>
-<td class="num">${count(r.deleted)}</td>
-<td class="num">${count(r.failed)}</td>
-<td class="text hide-narrow">${r.reason ?? ''}</td>
-</tr>`,
+    (r) =>
+      html`<tr>
+        <td class="num"><a href="/ui/runs/${r.id}">${r.id}</a></td>
+        ${o.showJob ? html`<td><a href="/ui/jobs/${encodeURIComponent(r.job)}">${r.job}</a></td>` : ''}
+        <td>${statusBadge(r.status)}</td>
+        <td class="hide-narrow">${r.trigger}</td>
+        <td class="nowrap hide-narrow">${time(r.scheduledFor ?? r.startedAt)}</td>
+        <td class="nowrap">${time(r.finishedAt)}</td>
+        <td class="num">${count(r.deleted)}</td>
+        <td class="num">${count(r.failed)}</td>
+        <td class="text hide-narrow">${r.reason ?? ''}</td>
+      </tr>`,
   );
   const columns = o.showJob ? 9 : 8;
-  return html`<div class="table-wrap"><table>
-<thead><tr><th class="num">Run</th>${o.showJob ? html`<th>Job</th>` : ''}<th>Status</th><th class="hide-narrow">Trigger</th><th class="hide-narrow">Scheduled / started</th><th>Finished</th><th class="num">Deleted</th><th class="num">Failed</th><th class="hide-narrow">Reason</th></tr></thead>
-<tbody>${runs.length === 0 ? html`<tr><td colspan="${columns}" class="muted">no runs match</td></tr>` : rows}</tbody>
-</table></div>`;
+  return html`<div class="table-wrap">
+    <table>
+      <thead>
+        <tr>
+          <th class="num">Run</th>
+          ${o.showJob ? html`<th>Job</th>` : ''}
+          <th>Status</th>
+          <th class="hide-narrow">Trigger</th>
+          <th class="hide-narrow">Scheduled / started</th>
+          <th>Finished</th>
+          <th class="num">Deleted</th>
+          <th class="num">Failed</th>
+          <th class="hide-narrow">Reason</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${
+          runs.length === 0
+            ? html`<tr>
+                <td colspan="${columns}" class="muted">no runs match</td>
+              </tr>`
+            : rows
+        }
+      </tbody>
+    </table>
+  </div>`;
 }
 
-export function runsPage(ctx: PageContext, o: { filter: RunsFilter; jobs: string[]; runs: KeysetPage<RunRecord>; limit: number }): SafeHtml {
+export function runsPage(
+  ctx: PageContext,
+  o: { filter: RunsFilter; jobs: string[]; runs: KeysetPage<RunRecord>; limit: number },
+): SafeHtml {
   const { filter, runs } = o;
   const jobOptions = o.jobs.map((j) => html`<option${filter.job === j ? html` selected` : ''}>${j}</option>`);
-  const statusOptions = RUN_STATUSES.map((s) => html`<option value="${s}"${filter.status === s ? html` selected` : ''}>${s.replace(/_/g, ' ')}</option>`);
+  const statusOptions = RUN_STATUSES.map(
+    (s) =>
+      html`<option value="${s}" ${filter.status === s ? html` selected` : ''}>
+        ${s.replace(/_/g, ' ')}
+      </option>`,
+  );
   const params = { job: filter.job, status: filter.status, limit: o.limit === 50 ? undefined : o.limit };
-  const nav = pager({ base: '/ui/runs', params, first: (runs.items[0] as RunRecord | undefined)?.id, last: runs.items.at(-1)?.id, hasNewer: runs.hasNewer, hasOlder: runs.hasOlder });
+  const nav = pager({
+    base: '/ui/runs',
+    params,
+    first: (runs.items[0] as RunRecord | undefined)?.id,
+    last: runs.items.at(-1)?.id,
+    hasNewer: runs.hasNewer,
+    hasOlder: runs.hasOlder,
+  });
   return page(ctx, {
     title: 'Runs',
     section: '/ui/runs',
     body: html`<h1>Runs</h1>
-<form class="filters" method="get" action="/ui/runs">
-<label>Job<select name="job"><option value="">all jobs</option>${jobOptions}</select></label>
-<label>Status<select name="status"><option value="">any status</option>${statusOptions}</select></label>
-<button type="submit">Filter</button> <a href="/ui/runs">Clear</a>
-</form>
-${runsTable(runs.items, { showJob: true })}
-${nav}`,
+      <form class="filters" method="get" action="/ui/runs">
+        <label
+          >Job<select name="job">
+            <option value="">all jobs</option>
+            ${jobOptions}
+          </select></label
+        >
+        <label
+          >Status<select name="status">
+            <option value="">any status</option>
+            ${statusOptions}
+          </select></label
+        >
+        <button type="submit">Filter</button> <a href="/ui/runs">Clear</a>
+      </form>
+      ${runsTable(runs.items, { showJob: true })} ${nav}`,
   });
 }

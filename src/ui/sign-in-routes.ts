@@ -14,7 +14,13 @@ function form(request: FastifyRequest): Params {
 export function registerSignIn(ui: FastifyInstance, sessions: UiSessions, context: Context): void {
   ui.get<{ Querystring: Params }>('/sign-in', (request, reply) => {
     if (sessions.open) return reply.redirect('/ui/jobs', 303);
-    return sendPage(reply, signInPage({ ...context(request, reply), principal: null, csrf: sessions.csrfToken(null) }, { next: safeNext(request.query.next) }));
+    return sendPage(
+      reply,
+      signInPage(
+        { ...context(request, reply), principal: null, csrf: sessions.csrfToken(null) },
+        { next: safeNext(request.query.next) },
+      ),
+    );
   });
 
   ui.post('/sign-in', async (request, reply) => {
@@ -28,7 +34,15 @@ export function registerSignIn(ui: FastifyInstance, sessions: UiSessions, contex
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       const ctx = { ...context(request, reply), principal: null, csrf: sessions.csrfToken(null) };
-      return sendPage(reply, signInPage(ctx, { next, problem: 'that token is not one of http.tokens: check the config, and paste the token itself, not its name' }), 401);
+      return sendPage(
+        reply,
+        signInPage(ctx, {
+          next,
+          problem:
+            'that token is not one of http.tokens: check the config, and paste the token itself, not its name',
+        }),
+        401,
+      );
     }
     sessions.setSession(request, reply, token);
     return reply.redirect(next, 303);

@@ -9,15 +9,23 @@ import { errorPage } from './sign-in-page';
  * The dashboard's errors as pages, with the status of the API's one table (http-errors.ts) and the
  * message through the same redaction: a browser that is not signed in is sent to the sign-in page.
  */
-export function uiErrorHandler(o: { logger: Logger; redact: (message: string) => string; context: (request: FastifyRequest, reply: FastifyReply) => PageContext }) {
+export function uiErrorHandler(o: {
+  logger: Logger;
+  redact: (message: string) => string;
+  context: (request: FastifyRequest, reply: FastifyReply) => PageContext;
+}) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     let status: number;
     let message: string;
     if (error instanceof SweeperError || error instanceof HttpError) {
       status = httpStatusFor(error.code);
       message = o.redact(error.message);
-      if (status >= 500) o.logger.error({ err: error, req: request.id, url: request.url }, 'dashboard request failed');
-    } else if (typeof (error as FastifyError | null)?.statusCode === 'number' && (error as FastifyError).statusCode! < 500) {
+      if (status >= 500)
+        o.logger.error({ err: error, req: request.id, url: request.url }, 'dashboard request failed');
+    } else if (
+      typeof (error as FastifyError | null)?.statusCode === 'number' &&
+      (error as FastifyError).statusCode! < 500
+    ) {
       status = (error as FastifyError).statusCode!;
       message = o.redact((error as FastifyError).message);
     } else {
@@ -28,6 +36,9 @@ export function uiErrorHandler(o: { logger: Logger; redact: (message: string) =>
     if (status === 401 && request.method === 'GET') {
       return reply.redirect(`/ui/sign-in?next=${encodeURIComponent(request.url)}`, 303);
     }
-    return reply.status(status).type('text/html; charset=utf-8').send(errorPage(o.context(request, reply), { status, message }).text);
+    return reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(errorPage(o.context(request, reply), { status, message }).text);
   };
 }
