@@ -71,9 +71,15 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   for (const width of [1280, 375]) {
     await page.setViewportSize({ width, height: width === 375 ? 800 : 900 });
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
+    const overflow = await page.evaluate(() => {
+      // Runs in the page (these files are compiled without the DOM's types).
+      const root = (
+        globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number; clientWidth: number } };
+        }
+      ).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
     if (overflow > 0) throw new Error(`${name} at ${width} px is ${overflow} px wider than the window`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });

@@ -141,7 +141,7 @@ describe('dashboard (HTTP)', () => {
 
     it("an operator form without a CSRF token, or with another principal's, changes nothing (403)", async () => {
       const viewerCsrf = csrfIn((await viewer.get('/ui/jobs')).body);
-      for (const fields of [{}, { csrf: 'x' }, { csrf: viewerCsrf }]) {
+      for (const fields of [{}, { csrf: 'x' }, { csrf: viewerCsrf }] as Record<string, string>[]) {
         const res = await operator.post('/ui/jobs/slow-purge/pause', { ...fields, reason: 'forged' });
         expect(res.status).toBe(403);
         expect(res.body).toContain('no valid CSRF token');
