@@ -117,4 +117,57 @@ describe.each(STORE_BACKENDS)('dashboard read queries on %s', (backend: StoreBac
       all.slice(0, 10).map((f) => f.id),
     );
   });
+  it('since finds the same records whether few or many are that recent, and whatever order ids and times are in', async () => {
+    const id = await store.transaction((trx) => store.runs.create(trx, run('d', 200, 'queued'), at(200)));
+    const failure = (key: string) => ({
+      queryIndex: 0,
+      entity: 'sessions',
+      key,
+      code: '23503',
+      message: 'held',
+    });
+    // Ids in insert order, times not: a later record with an earlier time (a clock set back).
+    await store.runs.checkpoint(
+      {
+        runId: id,
+        job: 'd',
+        index: 0,
+        lastKey: [1],
+        done: false,
+        deleted: 0,
+        cascaded: 0,
+        failures: [failure('late')],
+      },
+      at(5000),
+    );
+    await store.runs.checkpoint(
+      {
+        runId: id,
+        job: 'd',
+        index: 0,
+        lastKey: [2],
+        done: false,
+        deleted: 0,
+        cascaded: 0,
+        failures: [failure('early')],
+      },
+      at(3000),
+    );
+    const few = await store.failures.list({ job: 'd', since: at(4000), limit: 10 });
+    expect(few.map((f) => f.key)).toEqual(['late']);
+    // Many records since then (more than the few read by id): the same filter, read along the ids.
+    const many = Array.from({ length: 2500 }, (_, i) => failure(`m${i}`));
+    await store.runs.checkpoint(
+      { runId: id, job: 'd', index: 0, lastKey: [3], done: false, deleted: 0, cascaded: 0, failures: many },
+      at(6000),
+    );
+    const page = await store.failures.list({ job: 'd', since: at(4000), limit: 3000 });
+    expect(page).toHaveLength(2501);
+    expect(page.at(-1)!.key).toBe('late');
+    expect(
+      (await store.failures.list({ job: 'd', since: at(5500), limit: 3000 })).every((f) =>
+        f.key.startsWith('m'),
+      ),
+    ).toBe(true);
+  });
 });
