@@ -28,19 +28,21 @@ export function failuresTable(items: FailureRecord[]): SafeHtml {
   const rows = items.map(
     (f) =>
       html`<tr data-id="${f.id}">
-        <td class="num hide-narrow">${f.id}</td>
-        <td class="num"><a href="/ui/runs/${f.runId}">${f.runId}</a></td>
-        <td class="hide-narrow"><a href="/ui/jobs/${encodeURIComponent(f.job)}">${f.job}</a></td>
-        <td class="num hide-narrow">${f.queryIndex}</td>
-        <td>${f.entity}</td>
-        <td class="key">${f.key}</td>
-        <td><code>${f.code}</code></td>
-        <td class="text">${f.message}</td>
-        <td class="nowrap hide-narrow">${time(f.at)}</td>
+        <td data-label="ID" class="num hide-narrow">${f.id}</td>
+        <td data-label="Run" class="num"><a href="/ui/runs/${f.runId}">${f.runId}</a></td>
+        <td data-label="Job" class="hide-narrow">
+          <a href="/ui/jobs/${encodeURIComponent(f.job)}">${f.job}</a>
+        </td>
+        <td data-label="Query" class="num hide-narrow">${f.queryIndex}</td>
+        <td data-label="Entity">${f.entity}</td>
+        <td data-label="Key" class="key">${f.key}</td>
+        <td data-label="Code"><code>${f.code}</code></td>
+        <td data-label="Message" class="text">${f.message}</td>
+        <td data-label="At" class="nowrap hide-narrow">${time(f.at)}</td>
       </tr>`,
   );
   return html`<div class="table-wrap">
-    <table>
+    <table class="cards">
       <thead>
         <tr>
           <th class="num hide-narrow">ID</th>

@@ -4,7 +4,7 @@ import type { JobRecord } from '../store/jobs-repository';
 import type { RunRecord } from '../store/runs-repository';
 import { html, type SafeHtml } from './html';
 import { canControl, count, csrfField, href, page, time, type PageContext } from './layout';
-import { jobFlags } from './jobs-page';
+import { jobFlags, scheduleInZone } from './jobs-page';
 import { runsTable } from './runs-page';
 
 export interface JobPageData {
@@ -100,7 +100,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
         <dt>Target</dt>
         <dd>${job.target}</dd>
         <dt>Schedule</dt>
-        <dd>${job.schedule} (${job.timezone})</dd>
+        <dd>${scheduleInZone(job)}</dd>
         <dt>Next run</dt>
         <dd>${job.paused ? html`paused: ${job.pausedReason ?? ''}` : time(job.nextRunAt, job.timezone)}</dd>
         <dt>Version</dt>

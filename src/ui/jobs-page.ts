@@ -26,6 +26,13 @@ export function recentRunsBar(recent: JobOverview['recent']): SafeHtml {
   </svg>`;
 }
 
+/** The schedule in words, and the zone it is read in unless the words say it already. */
+export function scheduleInZone(job: JobOverview['job']): SafeHtml {
+  return job.schedule.includes(job.timezone)
+    ? html`${job.schedule}`
+    : html`${job.schedule} <span class="muted">(${job.timezone})</span>`;
+}
+
 /** What holds a job back: paused (with why) or postponed (until when). */
 export function jobFlags(job: JobOverview['job'], now: Date): SafeHtml {
   return html`${job.paused ? html`<span class="flag" title="${job.pausedReason ?? ''}">paused</span> ` : ''}${
@@ -40,7 +47,7 @@ function row(o: JobOverview, now: Date): SafeHtml {
   return html`<tr>
     <td><a href="/ui/jobs/${encodeURIComponent(job.name)}">${job.name}</a> ${jobFlags(job, now)}</td>
     <td>${job.target}</td>
-    <td class="text">${job.schedule} <span class="muted">(${job.timezone})</span></td>
+    <td class="text">${scheduleInZone(job)}</td>
     <td class="nowrap">
       ${job.paused ? html`<span class="muted">paused</span>` : time(job.nextRunAt, job.timezone)}
     </td>

@@ -12,20 +12,20 @@ export function runsTable(runs: RunRecord[], o: { showJob: boolean }): SafeHtml 
   const rows = runs.map(
     (r) =>
       html`<tr>
-        <td class="num"><a href="/ui/runs/${r.id}">${r.id}</a></td>
-        ${o.showJob ? html`<td><a href="/ui/jobs/${encodeURIComponent(r.job)}">${r.job}</a></td>` : ''}
-        <td>${statusBadge(r.status)}</td>
-        <td class="hide-narrow">${r.trigger}</td>
-        <td class="nowrap hide-narrow">${time(r.scheduledFor ?? r.startedAt)}</td>
-        <td class="nowrap">${time(r.finishedAt)}</td>
-        <td class="num">${count(r.deleted)}</td>
-        <td class="num">${count(r.failed)}</td>
-        <td class="text hide-narrow">${r.reason ?? ''}</td>
+        <td data-label="Run" class="num"><a href="/ui/runs/${r.id}">${r.id}</a></td>
+        ${o.showJob ? html`<td data-label="Job"><a href="/ui/jobs/${encodeURIComponent(r.job)}">${r.job}</a></td>` : ''}
+        <td data-label="Status">${statusBadge(r.status)}</td>
+        <td data-label="Trigger" class="hide-narrow">${r.trigger}</td>
+        <td data-label="Scheduled" class="nowrap hide-narrow">${time(r.scheduledFor ?? r.startedAt)}</td>
+        <td data-label="Finished" class="nowrap">${time(r.finishedAt)}</td>
+        <td data-label="Deleted" class="num">${count(r.deleted)}</td>
+        <td data-label="Failed" class="num">${count(r.failed)}</td>
+        <td data-label="Reason" class="text hide-narrow">${r.reason ?? ''}</td>
       </tr>`,
   );
   const columns = o.showJob ? 9 : 8;
   return html`<div class="table-wrap">
-    <table>
+    <table class="cards">
       <thead>
         <tr>
           <th class="num">Run</th>

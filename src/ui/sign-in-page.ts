@@ -40,3 +40,19 @@ export function errorPage(ctx: PageContext, o: { status: number; message: string
       <p><a href="/ui/jobs">Back to the jobs</a></p>`,
   });
 }
+
+/** A page that loads `url` again at once from this origin (no script: a meta refresh, allowed by the CSP). */
+export function reloadHere(url: string): SafeHtml {
+  const target = safeNext(url);
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta http-equiv="refresh" content="0;url=${target}" />
+        <title>Opening · Sweeper</title>
+      </head>
+      <body>
+        <p><a href="${target}">Open ${target}</a></p>
+      </body>
+    </html> `;
+}

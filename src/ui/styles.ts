@@ -69,6 +69,7 @@ form.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: flex-
 label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); gap: 2px; }
 input, select, button { font: inherit; font-size: 14px; padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--ink); }
 input[type="number"] { width: 7em; }
+a.button { display: inline-block; padding: 5px 10px; border: 1px solid var(--line); border-radius: 6px; background: var(--soft); font-weight: 600; }
 button { cursor: pointer; background: var(--soft); font-weight: 600; }
 button.danger { background: var(--failed); border-color: var(--failed); color: #fff; }
 button.primary { background: var(--succeeded); border-color: var(--succeeded); color: #fff; }
@@ -86,5 +87,12 @@ pre.yaml { background: var(--soft); border: 1px solid var(--line); border-radius
   .hide-narrow { display: none; }
   dl.facts { grid-template-columns: 1fr; gap: 0; }
   dl.facts dd { margin-bottom: 6px; }
+  /* Long lists become one card per record on a phone: every field, each with its label. */
+  table.cards thead { display: none; }
+  table.cards tr { display: block; padding: 6px 0; border-bottom: 1px solid var(--line); }
+  table.cards tr:last-child { border-bottom: 0; }
+  table.cards td, table.cards td.hide-narrow { display: flex; gap: 10px; padding: 1px 10px; border: 0; text-align: left; white-space: normal; min-width: 0; }
+  table.cards td::before { content: attr(data-label); flex: 0 0 5.5em; color: var(--muted); font-size: 13px; }
+  table.cards td[colspan]::before { content: none; }
 }
 `;

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { SweeperError, toError } from '../errors';
 import { HttpError, httpStatusFor } from '../http/http-errors';
 import type { PageContext } from './layout';
-import { errorPage } from './sign-in-page';
+import { sendPage } from './read-routes';
+import { errorPage, reloadHere } from './sign-in-page';
 
 /**
  * The dashboard's errors as pages, with the status of the API's one table (http-errors.ts) and the
@@ -32,6 +33,11 @@ export function uiErrorHandler(o: {
       o.logger.error({ err: toError(error), req: request.id, url: request.url }, 'dashboard request failed');
       status = 500;
       message = `internal error (request ${request.id}): the daemon's log has the details`;
+    }
+    if (status === 401 && request.method === 'GET' && request.headers['sec-fetch-site'] === 'cross-site') {
+      // A link followed from another site (an email, a chat): the SameSite=Strict cookie was not sent
+      // with it. Load the page again from here, which sends it; without a session that lands on sign-in.
+      return sendPage(reply, reloadHere(request.url));
     }
     if (status === 401 && request.method === 'GET') {
       return reply.redirect(`/ui/sign-in?next=${encodeURIComponent(request.url)}`, 303);

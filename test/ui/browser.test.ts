@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -59,6 +61,26 @@ function progressValue(page: Page): Promise<number> {
   return page.evaluate(readProgress);
 }
 
+/** A page of another site (`localhost` is not the site `127.0.0.1`) holding one link. */
+async function linkPageOnAnotherSite(href: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_request, response) => {
+    response
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(`<!doctype html><a href="${href}">the run</a>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}/`,
+    close: () =>
+      new Promise((resolve) => {
+        // The browser keeps its connection open; it is not waited for.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describeBrowser('dashboard in Chromium', () => {
   let stack: Stack;
   let operator: Browser;
@@ -100,6 +122,17 @@ describeBrowser('dashboard in Chromium', () => {
     expect(id).toBeGreaterThan(0);
     await page.goto(`${url}/ui/jobs/purge-parents`);
     await screenshots(page, 'job');
+
+    // A link to the run's page followed from another site (as from a webmail) opens it, signed in,
+    // though the browser does not send the SameSite=Strict cookie with that first request.
+    const elsewhere = await linkPageOnAnotherSite(`${url}/ui/runs/${id}`);
+    try {
+      await page.goto(elsewhere.url);
+      await Promise.all([page.waitForURL(`${url}/ui/runs/${id}`, { timeout: 10_000 }), page.click('a')]);
+      await page.waitForSelector('.status.completed_with_failures');
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   test("a run's progress bar moves while it runs, and Cancel stops it", async () => {

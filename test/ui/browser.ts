@@ -71,6 +71,9 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   for (const width of [1280, 375]) {
     await page.setViewportSize({ width, height: width === 375 ? 800 : 900 });
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
+    // What a phone shows first, at its real size (the full page is very long there).
+    if (width === 375)
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}-first-screen.png`) });
     const overflow = await page.evaluate(() => {
       // Runs in the page (these files are compiled without the DOM's types).
       const root = (

@@ -67,6 +67,25 @@ describe('dashboard (HTTP)', () => {
       }
     });
 
+    it('a link followed from another site loads the page again from here (the Strict cookie was not sent with it)', async () => {
+      const client = dashboardClient(stack);
+      const crossSite = await client.get('/ui/runs/7', {
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'navigate',
+      });
+      expect(crossSite.status).toBe(200);
+      expect(crossSite.body).toContain('<meta http-equiv="refresh" content="0;url=/ui/runs/7"');
+      // From here, still without a session: the sign-in page, no loop.
+      const again = await client.get('/ui/runs/7', {
+        'sec-fetch-site': 'same-origin',
+        'sec-fetch-mode': 'navigate',
+      });
+      expect([again.status, again.headers.get('location')]).toEqual([
+        303,
+        '/ui/sign-in?next=%2Fui%2Fruns%2F7',
+      ]);
+    });
+
     it('a cookie with a token that is no longer valid is no session', async () => {
       const client = dashboardClient(stack);
       client.cookie = 'sweeper_session=revoked-token-0123456789';
