@@ -54,7 +54,7 @@ function queriesTable(job: JobRecord): SafeHtml {
 /** Pause (with a reason) or resume, postpone until a local time, run now: for operators only. */
 function controls(ctx: PageContext, job: JobRecord): SafeHtml {
   const name = encodeURIComponent(job.name);
-  const preview = html`<a href="/ui/jobs/${name}/preview"
+  const preview = html`<a class="button" href="/ui/jobs/${name}/preview"
     >Preview${canControl(ctx) ? ' and run now' : ''}</a
   >`;
   if (!canControl(ctx)) return html`<div class="controls">${preview}</div>`;
