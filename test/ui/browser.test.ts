@@ -104,6 +104,8 @@ describeBrowser('dashboard in Chromium', () => {
   test('an operator signs in, runs a job after typing its name, and sees its failures by code', async () => {
     const { page } = operator;
     const url = stack.server.url;
+    await page.goto(`${url}/ui/sign-in`);
+    await screenshots(page, 'sign-in');
     await signIn(page, url, OPERATOR_TOKEN);
     await screenshots(page, 'jobs');
 

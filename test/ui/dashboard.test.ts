@@ -128,6 +128,15 @@ describe('dashboard (HTTP)', () => {
       expect((await operator.get('/ui/jobs/nope')).body).toContain('no job named &quot;nope&quot;');
     });
 
+    it('the live parts answer alone, as the element they replace', async () => {
+      const jobs = (await operator.get('/ui/jobs?part=table')).body;
+      expect(jobs).toMatch(/^<div class="table-wrap" id="jobs" data-live="\/ui\/jobs\?part=table"/);
+      expect(jobs).not.toContain('<html');
+      const runs = (await operator.get('/ui/jobs/purge-parents?part=runs')).body;
+      expect(runs).toMatch(/^<div\s+id="job-runs"\s+data-live="\/ui\/jobs\/purge-parents\?part=runs"/);
+      expect(runs).not.toContain('<html');
+    });
+
     it('a bad filter is a 400 page naming the field and what to give', async () => {
       const res = await operator.get('/ui/failures?run=abc');
       expect(res.status).toBe(400);
