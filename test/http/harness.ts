@@ -90,7 +90,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function rawRequest(
+export function rawRequest(
   url: string,
   method: string,
   path: string,

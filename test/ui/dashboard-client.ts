@@ -19,7 +19,8 @@ export function csrfIn(page: string): string {
   return match[1]!;
 }
 
-export function dashboardClient(stack: Stack): DashboardClient {
+/** A client of the dashboard of `stack`, or of any server reached through a `raw` request function. */
+export function dashboardClient(stack: Pick<Stack, 'raw'>): DashboardClient {
   const client: DashboardClient = {
     cookie: null,
     async get(path, headers = {}) {
