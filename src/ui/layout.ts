@@ -81,7 +81,7 @@ export function time(instant: Date | string | null | undefined, zone = 'UTC'): S
   if (zone === 'UTC')
     return html`<time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
   const local = DateTime.fromJSDate(d, { zone });
-  const shown = local.isValid ? local.toFormat('yyyy-MM-dd HH:mm:ss ZZZZ') : iso;
+  const shown = local.isValid ? local.toFormat('yyyy-MM-dd HH:mm:ss ZZ') : iso;
   return html`<time datetime="${iso}" title="${iso}">${shown}</time>`;
 }
 
