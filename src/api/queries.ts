@@ -5,7 +5,8 @@ import type { App } from '../app';
 import { NotFoundError } from '../errors';
 import { failureJson, jobJson, runJson, type FailureJson, type JobJson, type RunJson } from './json';
 import type { FailureFilter } from '../store/failures-repository';
-import type { RunFilter } from '../store/runs-repository';
+import type { JobRecord } from '../store/jobs-repository';
+import type { RunFilter, RunRecord, RunStatus } from '../store/runs-repository';
 
 /** Every scheduled job (not removed), by name, with its last finished run. */
 export async function listJobs(app: App): Promise<JobJson[]> {
@@ -45,4 +46,38 @@ export async function failurePage(
   const rows = await app.store.failures.list({ ...filter, limit: filter.limit + 1 });
   const items = rows.slice(0, filter.limit).map(failureJson);
   return { items, nextBefore: rows.length > filter.limit ? items[items.length - 1]!.id : null };
+}
+
+/** One job as the dashboard's jobs page shows it: the stored job, its last finished run, its recent runs. */
+export interface JobOverview {
+  job: JobRecord;
+  lastRun: RunRecord | null;
+  /** The last runs (skips included), newest first. */
+  recent: { id: number; status: RunStatus }[];
+}
+
+/** Runs shown per job in the jobs page's bar of recent runs. */
+export const RECENT_RUNS = 20;
+
+/** Every scheduled job with its last finished run and its last `RECENT_RUNS` runs. */
+export async function jobOverviews(app: App): Promise<JobOverview[]> {
+  const jobs = await app.store.jobs.list();
+  return Promise.all(
+    jobs.map(async (job) => ({
+      job,
+      lastRun: await app.store.runs.lastFinished(job.name),
+      recent: await app.store.runs.recentStatuses(job.name, RECENT_RUNS),
+    })),
+  );
+}
+
+/** Everything the run page shows: the run, its state changes with who asked, failures by code, its email. */
+export async function runPageData(app: App, id: number, examplesPerCode: number) {
+  const run = await runDetail(app, id);
+  const [events, failureGroups, notification] = await Promise.all([
+    app.store.runs.events(id),
+    app.store.failures.byCode(id, examplesPerCode),
+    app.store.outbox.forRun(id),
+  ]);
+  return { run, events, failureGroups, notification };
 }

@@ -24,9 +24,14 @@ export function formatTime(d: Date | string | null | undefined): string {
 
 /** RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled. */
 export function renderCsv(headers: string[], rows: (string | number | null)[][]): string {
+  return [headers, ...rows].map(csvLine).join('');
+}
+
+/** One CSV line, CRLF-terminated (RFC 4180): also for files written row by row (the dashboard's download). */
+export function csvLine(row: (string | number | null)[]): string {
   const field = (v: string | number | null) => {
     const s = v === null ? '' : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [headers, ...rows].map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
+  return row.map(field).join(',') + '\r\n';
 }

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { jobDetail, runDetail } from '../api/queries';
-import { pauseJob, postponeJob, resumeJob } from '../control/job-control';
-import { cancelRun } from '../control/run-control';
+import { DaemonControl } from '../control/daemon-control';
 import type { Daemon } from '../daemon';
-import { createManualRun } from '../runner/manual-run';
 import { actorOf, type TokenAuth } from './auth';
 import { bodyObject, positiveInt, text, timeParam } from './params';
 
@@ -13,12 +11,11 @@ import { bodyObject, positiveInt, text, timeParam } from './params';
  */
 export function registerControlRoutes(server: FastifyInstance, daemon: Daemon, auth: TokenAuth): void {
   const { app } = daemon;
+  const control = new DaemonControl(daemon);
   const onRequest = auth.hook('control');
 
   server.post<{ Params: { name: string } }>('/api/jobs/:name/run', { onRequest }, async (request, reply) => {
-    const name = request.params.name;
-    const id = await createManualRun(app, name, actorOf(request));
-    daemon.queue.enqueue({ id, job: name, entities: daemon.entitiesOf(name) });
+    const id = await control.runNow(request.params.name, actorOf(request));
     const run = await runDetail(app, id);
     return reply.status(202).header('location', `/api/runs/${id}`).send(run);
   });
@@ -26,35 +23,26 @@ export function registerControlRoutes(server: FastifyInstance, daemon: Daemon, a
   server.post<{ Params: { name: string } }>('/api/jobs/:name/pause', { onRequest }, async (request) => {
     const name = request.params.name;
     const reason = text(bodyObject(request.body), 'reason');
-    const message = await pauseJob(app, name, reason, actorOf(request));
+    const message = await control.pause(name, reason, actorOf(request));
     return { message, job: await jobDetail(app, name) };
   });
 
   server.post<{ Params: { name: string } }>('/api/jobs/:name/resume', { onRequest }, async (request) => {
     const name = request.params.name;
-    const message = await resumeJob(app, name, actorOf(request));
-    // The job's paused runs continue from their checkpoints now, not at the next recovery pass.
-    for (const run of await app.store.runs.active(name)) {
-      if (run.status === 'paused' && daemon.registry.get(name))
-        daemon.queue.enqueue({ id: run.id, job: name, entities: daemon.entitiesOf(name) });
-    }
-    daemon.scheduler.wake();
+    const message = await control.resume(name, actorOf(request));
     return { message, job: await jobDetail(app, name) };
   });
 
   server.post<{ Params: { name: string } }>('/api/jobs/:name/postpone', { onRequest }, async (request) => {
     const name = request.params.name;
     const until = timeParam(bodyObject(request.body), 'until', app.config.timezone);
-    const message = await postponeJob(app, name, until, actorOf(request));
-    daemon.scheduler.wake();
+    const message = await control.postpone(name, until, actorOf(request));
     return { message, job: await jobDetail(app, name) };
   });
 
   server.post<{ Params: { id: string } }>('/api/runs/:id/cancel', { onRequest }, async (request) => {
     const id = positiveInt(request.params.id, 'run id');
-    // A running run sees the stored stop request at its next batch boundary, in whichever process runs it.
-    const message = await cancelRun(app, id, actorOf(request));
-    daemon.scheduler.wake();
+    const message = await control.cancel(id, actorOf(request));
     return { message, run: await runDetail(app, id) };
   });
 }

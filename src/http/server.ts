@@ -12,6 +12,7 @@ import { registerReadRoutes } from './read-routes';
 import { messageRedactor } from './redact';
 import { registerRequestBodies } from './request-bodies';
 import { RequestGuard } from './request-guard';
+import { registerDashboard } from '../ui/dashboard';
 
 export interface HttpConfig {
   /** `host:port` or `[ipv6]:port`; port 0 picks a free port (the returned `url` has the real one). */
@@ -104,6 +105,7 @@ export async function startHttpServer(
   server.get('/openapi.json', () => openApiDocument);
   registerReadRoutes(server, daemon, auth);
   registerControlRoutes(server, daemon, auth);
+  registerDashboard(server, daemon, { auth, redact, logger });
 
   try {
     await server.listen({ host, port });
@@ -122,8 +124,8 @@ export async function startHttpServer(
   guard = new RequestGuard({ listenHost: host, bound, publicUrl: http.publicUrl });
   const url = urlOf(bound);
   logger.info(
-    { url, tokens: http.tokens.length },
-    `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''}`,
+    { url, dashboard: `${url}/ui`, tokens: http.tokens.length },
+    `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''}; dashboard: ${url}/ui`,
   );
   let closing: Promise<void> | null = null;
   return {

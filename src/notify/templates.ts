@@ -324,3 +324,8 @@ function htmlBlock(block: Block): string {
     }
   }
 }
+
+/** The banner colour of an outcome's email, so the dashboard shows each outcome in the same colour. */
+export function outcomeColour(outcome: RunOutcome): string {
+  return outcomeTemplates[outcome].colour;
+}

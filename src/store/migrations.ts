@@ -195,6 +195,34 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0005_dashboard_indexes',
+    async up(knex) {
+      // The dashboard's pages list runs and failure records newest first (keyset on id) under each
+      // filter it offers; with 10,000 runs and 1,000,000 failure records each page must stay fast.
+      await knex.schema.alterTable('runs', (t) => {
+        t.index(['status', 'id'], 'runs_status_id_index');
+        t.index(['job', 'status', 'id'], 'runs_job_status_id_index');
+      });
+      await knex.schema.alterTable('failures', (t) => {
+        t.index(['run_id', 'id'], 'failures_run_id_id_index');
+        t.index(['run_id', 'code', 'id'], 'failures_run_id_code_id_index');
+        t.index(['code', 'id'], 'failures_code_id_index');
+        t.index(['entity', 'id'], 'failures_entity_id_index');
+        t.index(['job', 'code', 'id'], 'failures_job_code_id_index');
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('failures', (t) => {
+        for (const name of ['failures_run_id_id_index', 'failures_run_id_code_id_index', 'failures_code_id_index', 'failures_entity_id_index', 'failures_job_code_id_index'])
+          t.dropIndex([], name);
+      });
+      await knex.schema.alterTable('runs', (t) => {
+        t.dropIndex([], 'runs_status_id_index');
+        t.dropIndex([], 'runs_job_status_id_index');
+      });
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

@@ -34,6 +34,10 @@ export interface RunFilter {
   job?: string;
   status?: RunStatus;
   limit?: number;
+  /** Keyset pagination: only runs with an id below this one (older). */
+  before?: number;
+  /** Keyset pagination backwards: only runs with an id above this one, still listed newest first. */
+  after?: number;
 }
 
 export class RunsRepository {
@@ -75,11 +79,22 @@ export class RunsRepository {
     return rows.map(queryFromRow);
   }
 
+  /** Runs newest first; with `after`, the page just newer than that id (read oldest first, then turned). */
   async list(filter: RunFilter): Promise<RunRecord[]> {
-    const q = this.db('runs').orderBy('id', 'desc').limit(filter.limit ?? 50);
+    const backwards = filter.after !== undefined;
+    const q = this.db('runs').orderBy('id', backwards ? 'asc' : 'desc').limit(filter.limit ?? 50);
     if (filter.job) q.where({ job: filter.job });
     if (filter.status) q.where({ status: filter.status });
-    return ((await q) as Record<string, unknown>[]).map(runFromRow);
+    if (filter.before !== undefined) q.where('id', '<', filter.before);
+    if (filter.after !== undefined) q.where('id', '>', filter.after);
+    const runs = ((await q) as Record<string, unknown>[]).map(runFromRow);
+    return backwards ? runs.reverse() : runs;
+  }
+
+  /** The statuses of a job's last `n` runs (skips included), newest first: the jobs page's bar of recent runs. */
+  async recentStatuses(job: string, n: number): Promise<{ id: number; status: RunStatus }[]> {
+    const rows = (await this.db('runs').where({ job }).orderBy('id', 'desc').limit(n).select('id', 'status')) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: toNumber(r.id), status: r.status as RunStatus }));
   }
 
   async active(job?: string, trx: Knex = this.db): Promise<RunRecord[]> {

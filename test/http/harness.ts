@@ -90,7 +90,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function rawRequest(
+export function rawRequest(
   url: string,
   method: string,
   path: string,
@@ -115,7 +115,11 @@ function rawRequest(
           const text = Buffer.concat(chunks).toString('utf8');
           const isJson = res.headers['content-type']?.includes('application/json');
           const headers = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (typeof v === 'string') headers.set(k, v);
+            // Set-Cookie comes as a list: each one kept (read with headers.getSetCookie()).
+            else if (Array.isArray(v)) for (const each of v) headers.append(k, each);
+          }
           resolve({ status: res.statusCode!, body: isJson ? (JSON.parse(text) as unknown) : text, headers });
         });
       },

@@ -1,0 +1,127 @@
+import type { FailureRecord } from '../store/failures-repository';
+import { html, type SafeHtml } from './html';
+import type { KeysetPage } from './keyset';
+import { href, page, pager, time, type PageContext } from './layout';
+
+/** The filters of `sweeper failures`, as the form shows them (text as typed). */
+export interface FailuresFormValues {
+  job?: string;
+  run?: string;
+  entity?: string;
+  code?: string;
+  since?: string;
+  limit?: string;
+}
+
+export const FAILURES_PAGE_SIZE = 100;
+
+function input(
+  label: string,
+  name: keyof FailuresFormValues,
+  values: FailuresFormValues,
+  extra: SafeHtml = html``,
+): SafeHtml {
+  return html`<label>${label}<input name="${name}" value="${values[name] ?? ''}" ${extra} /></label>`;
+}
+
+export function failuresTable(items: FailureRecord[]): SafeHtml {
+  const rows = items.map(
+    (f) =>
+      html`<tr data-id="${f.id}">
+        <td data-label="ID" class="num hide-narrow">${f.id}</td>
+        <td data-label="Run" class="num"><a href="/ui/runs/${f.runId}">${f.runId}</a></td>
+        <td data-label="Job" class="hide-narrow">
+          <a href="/ui/jobs/${encodeURIComponent(f.job)}">${f.job}</a>
+        </td>
+        <td data-label="Query" class="num hide-narrow">${f.queryIndex}</td>
+        <td data-label="Entity">${f.entity}</td>
+        <td data-label="Key" class="key">${f.key}</td>
+        <td data-label="Code"><code>${f.code}</code></td>
+        <td data-label="Message" class="text">${f.message}</td>
+        <td data-label="At" class="nowrap hide-narrow">${time(f.at)}</td>
+      </tr>`,
+  );
+  return html`<div class="table-wrap">
+    <table class="cards">
+      <thead>
+        <tr>
+          <th class="num hide-narrow">ID</th>
+          <th class="num">Run</th>
+          <th class="hide-narrow">Job</th>
+          <th class="num hide-narrow">Query</th>
+          <th>Entity</th>
+          <th>Key</th>
+          <th>Code</th>
+          <th>Message</th>
+          <th class="hide-narrow">At</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${
+          items.length === 0
+            ? html`<tr>
+                <td colspan="9" class="muted">no failure records match</td>
+              </tr>`
+            : rows
+        }
+      </tbody>
+    </table>
+  </div>`;
+}
+
+export function failuresPage(
+  ctx: PageContext,
+  o: {
+    values: FailuresFormValues;
+    jobs: string[];
+    failures: KeysetPage<FailureRecord>;
+    limit: number;
+    sinceInstant?: Date;
+  },
+): SafeHtml {
+  const { values, failures } = o;
+  const jobOptions = [...new Set([...o.jobs, ...(values.job ? [values.job] : [])])].map(
+    (j) => html`<option${values.job === j ? html` selected` : ''}>${j}</option>`,
+  );
+  const filters = { job: values.job, run: values.run, entity: values.entity, code: values.code };
+  const pageParams = {
+    ...filters,
+    since: o.sinceInstant?.toISOString(),
+    limit: o.limit === FAILURES_PAGE_SIZE ? undefined : o.limit,
+  };
+  const download = { ...filters, since: values.since };
+  return page(ctx, {
+    title: 'Failures',
+    section: '/ui/failures',
+    body: html`<h1>Failure records</h1>
+      <p class="lead">Records a run could not delete, with the database's own error code; newest first.</p>
+      <form class="filters" method="get" action="/ui/failures">
+        <label
+          >Job<select name="job">
+            <option value="">all jobs</option>
+            ${jobOptions}
+          </select></label
+        >
+        ${input('Run', 'run', values, html` inputmode="numeric" size="6"`)}
+        ${input('Entity', 'entity', values)}
+        ${input('Code', 'code', values, html` placeholder="SQLITE_CONSTRAINT_FOREIGNKEY"`)}
+        ${input('Since', 'since', values, html` placeholder="24h or 2026-11-01T00:00Z"`)}
+        <label
+          >Per page<input
+            name="limit"
+            type="number"
+            min="1"
+            max="1000"
+            value="${values.limit ?? ''}"
+            placeholder="${FAILURES_PAGE_SIZE}"
+        /></label>
+        <button type="submit">Filter</button> <a href="/ui/failures">Clear</a>
+      </form>
+      <div class="downloads">
+        Download every matching record: <a href="${href('/ui/failures.csv', download)}" download>CSV</a>
+        <a href="${href('/ui/failures.json', download)}" download>JSON</a>
+      </div>
+      ${failuresTable(failures.items)}
+      ${pager({ base: '/ui/failures', params: pageParams, first: failures.items[0]?.id, last: failures.items.at(-1)?.id, hasNewer: failures.hasNewer, hasOlder: failures.hasOlder })}`,
+  });
+}
