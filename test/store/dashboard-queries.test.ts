@@ -1,6 +1,7 @@
 import type { NewRun } from '../../src/store/runs-repository';
 import type { Store } from '../../src/store/store';
-import { createStoreDatabase, STORE_BACKENDS, type StoreBackend, type StoreDatabase } from './store-backends';
+import type { TestDatabase } from '../support/dialects';
+import { createStoreDatabase, STORE_BACKENDS, type StoreDatabase } from './store-backends';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -29,7 +30,7 @@ const DASHBOARD_INDEXES = [
 ];
 
 /** The read queries of the dashboard: keyset pages both ways, recent runs, the failure log read whole. */
-describe.each(STORE_BACKENDS)('dashboard read queries on %s', (backend: StoreBackend) => {
+describe.each(STORE_BACKENDS)('dashboard read queries on $name', (backend: TestDatabase) => {
   let db: StoreDatabase;
   let store: Store;
 
@@ -43,10 +44,11 @@ describe.each(STORE_BACKENDS)('dashboard read queries on %s', (backend: StoreBac
   });
 
   it('migration 0005 creates the indexes the pages filter and sort by', async () => {
-    const names =
-      backend === 'pg'
-        ? ((await store.db('pg_indexes').pluck('indexname')) as string[])
-        : ((await store.db('sqlite_master').where({ type: 'index' }).pluck('name')) as string[]);
+    const indexNames: Record<string, () => Promise<string[]>> = {
+      pg: async () => (await store.db('pg_indexes').pluck('indexname')) as string[],
+      sqlite: async () => (await store.db('sqlite_master').where({ type: 'index' }).pluck('name')) as string[],
+    };
+    const names = await indexNames[backend.name]!();
     expect(names).toEqual(expect.arrayContaining(DASHBOARD_INDEXES));
   });
 
