@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { toError } from '../errors';
+import type { JobRecord } from '../store/jobs-repository';
+import type { RunRecord } from '../store/runs-repository';
 import type { Store } from '../store/store';
 import { planOccurrences } from './catch-up';
 import type { JobRegistry } from './job-registry';
@@ -28,6 +30,8 @@ export class Scheduler {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly entitiesOf: (job: string) => string[],
+    /** Called for each occurrence claimed to run: its due -> claim delay (the lag metric). */
+    private readonly onClaim?: (claim: { job: string; scheduledFor: Date; claimedAt: Date }) => void,
   ) {}
 
   /** Ends the current sleep early (a job changed, a run finished). */
@@ -64,7 +68,7 @@ export class Scheduler {
       const job = this.registry.get(stored.name);
       if (!job || !stored.nextRunAt) continue;
       const plan = planOccurrences(job.schedule, stored.nextRunAt, now, job.definition.catchUp);
-      const busy = (await this.store.runs.active(stored.name)).map((r) => r.id);
+      const previous = await this.store.runs.active(stored.name);
       const created: QueuedRun[] = [];
       const claimed = await this.store.transaction(async (trx) => {
         if (!(await this.store.jobs.advance(trx, stored.name, stored.nextRunAt!, plan.next, now))) return false;
@@ -73,24 +77,57 @@ export class Scheduler {
           await this.store.runs.create(trx, { ...base, status: 'skipped', reason: s.reason, scheduledFor: s.at }, now);
         }
         for (const at of plan.run) {
-          let reason: string | null = null;
-          if (stored.paused) reason = `job is paused${stored.pausedReason ? `: ${stored.pausedReason}` : ''}`;
-          else if (stored.postponedUntil && at.getTime() < stored.postponedUntil.getTime()) reason = `job is postponed until ${stored.postponedUntil.toISOString()}`;
-          else if (busy.length > 0) reason = `overlap: run ${busy.join(', ')} of this job has not finished`;
-          if (reason) {
-            await this.store.runs.create(trx, { ...base, status: 'skipped', reason, scheduledFor: at }, now);
+          const turn = occurrenceTurn(stored, at, previous, job.version);
+          if (turn.status !== 'queued') {
+            await this.store.runs.create(trx, { ...base, status: turn.status, reason: turn.reason, scheduledFor: at }, now);
             continue;
           }
           const id = await this.store.runs.create(trx, { ...base, status: 'queued', reason: `occurrence of ${at.toISOString()} is due`, scheduledFor: at }, now);
-          created.push({ id, job: stored.name, entities: this.entitiesOf(stored.name) });
-          if (job.definition.catchUp !== 'all') busy.push(id);
+          created.push({ id, job: stored.name, entities: this.entitiesOf(stored.name), dueAt: at });
+          if (job.definition.catchUp !== 'all') previous.push(queuedRun(id, stored.name, job.version, at));
         }
         return true;
       });
       if (!claimed) continue;
+      for (const at of plan.run) this.onClaim?.({ job: stored.name, scheduledFor: at, claimedAt: now });
       for (const s of plan.skip) this.logger.info({ job: stored.name, scheduledFor: s.at.toISOString() }, `occurrence skipped: ${s.reason}`);
       for (const run of created) this.queue.enqueue(run);
       this.logger.debug({ job: stored.name, next: plan.next?.toISOString() ?? null }, 'next occurrence');
     }
   }
+}
+
+/** A run just created here as `queued`, as `occurrenceTurn` sees it for the job's next occurrence in the same claim. */
+function queuedRun(id: number, job: string, jobVersion: number, at: Date): RunRecord {
+  return { id, job, jobVersion, status: 'queued', startedAt: null, scheduledFor: at } as RunRecord;
+}
+
+/**
+ * What becomes of an occurrence that is due, given the job's runs not yet finished (`previous`):
+ * - paused or postponed: `skipped` with the reason;
+ * - a run of the job that has started (running, interrupted, paused) and not finished: the job overlaps
+ *   with itself, `skipped`, reason overlap;
+ * - a run of the job still `queued`, never started (it waits for its turn on a shared entity, or for
+ *   capacity), of the same version: `coalesced` into it. Its as-of instant is fixed when it starts,
+ *   after this occurrence, so it deletes everything this occurrence would have;
+ * - else (none, or a queued run of an older version): a run of its own, `queued`, which waits behind it.
+ */
+export function occurrenceTurn(
+  job: Pick<JobRecord, 'paused' | 'pausedReason' | 'postponedUntil'>,
+  at: Date,
+  previous: Pick<RunRecord, 'id' | 'status' | 'startedAt' | 'jobVersion'>[],
+  version: number,
+): { status: 'queued' | 'skipped' | 'coalesced'; reason: string } {
+  if (job.paused) return { status: 'skipped', reason: `job is paused${job.pausedReason ? `: ${job.pausedReason}` : ''}` };
+  if (job.postponedUntil && at.getTime() < job.postponedUntil.getTime()) return { status: 'skipped', reason: `job is postponed until ${job.postponedUntil.toISOString()}` };
+  const started = previous.filter((r) => r.status !== 'queued' || r.startedAt !== null);
+  if (started.length > 0) return { status: 'skipped', reason: `overlap: run ${started.map((r) => r.id).join(', ')} of this job has not finished` };
+  const waiting = previous.find((r) => r.status === 'queued' && r.jobVersion === version);
+  if (waiting) {
+    return {
+      status: 'coalesced',
+      reason: `coalesced into run ${waiting.id}: it has not started yet (it waits for its turn) and deletes as of when it starts, after this occurrence, so it covers it`,
+    };
+  }
+  return { status: 'queued', reason: `occurrence of ${at.toISOString()} is due` };
 }

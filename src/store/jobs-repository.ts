@@ -62,6 +62,11 @@ export class JobsRepository {
     return ((await q) as Record<string, unknown>[]).map(fromRow);
   }
 
+  /** The names of the scheduled jobs that are paused. */
+  async pausedNames(): Promise<string[]> {
+    return (await this.db('jobs').whereNull('removed_at').where({ paused: true }).pluck('name')) as string[];
+  }
+
   /**
    * Records a job's definition. A changed definition becomes a new version; runs keep the version
    * they started with. `nextRunAt` is set by the caller from the schedule when it changed.

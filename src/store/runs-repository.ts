@@ -4,11 +4,16 @@ import { keyJson, parseKeyJson } from './key-json';
 import { parseJson, toBool, toDate, toMs, toNumber } from './values';
 
 export const RUN_STATUSES = [
-  'queued', 'running', 'paused', 'interrupted', 'succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped',
+  'queued', 'running', 'paused', 'interrupted', 'succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped', 'coalesced',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running', 'interrupted', 'paused'];
-export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped'];
+export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped', 'coalesced'];
+/**
+ * Occurrences recorded without running: `skipped` (overlap, catch-up policy, paused, postponed) and
+ * `coalesced` (covered by the job's run still queued before it, which runs after it).
+ */
+export const NOT_RUN_STATUSES: RunStatus[] = ['skipped', 'coalesced'];
 /** Statuses a run waits in, from which a process may take it to execute it. */
 export const TAKEABLE_STATUSES: RunStatus[] = ['queued', 'interrupted', 'paused'];
 export type RunTrigger = 'scheduled' | 'manual';
@@ -177,13 +182,13 @@ export class RunsRepository {
         owner: run.lease?.owner ?? null,
         lease_until: toMs(run.lease?.until),
         started_at: null,
-        finished_at: run.status === 'skipped' ? toMs(now) : null,
+        finished_at: NOT_RUN_STATUSES.includes(run.status) ? toMs(now) : null,
         created_at: toMs(now),
         updated_at: toMs(now),
       })
       .returning('id')) as ({ id: number } | number)[];
     const id = typeof row === 'object' ? Number(row.id) : Number(row);
-    if (run.status !== 'skipped') {
+    if (!NOT_RUN_STATUSES.includes(run.status)) {
       await trx('run_queries').insert(run.entities.map((entity, index) => ({ run_id: id, query_index: index, entity })));
     }
     await trx('run_events').insert({ run_id: id, at: toMs(now), status: run.status, reason: run.reason, actor: run.requestedBy });
@@ -214,7 +219,7 @@ export class RunsRepository {
   }
 
   async lastFinished(job: string): Promise<RunRecord | null> {
-    const row = (await this.db('runs').where({ job }).whereIn('status', FINISHED_STATUSES).whereNot({ status: 'skipped' }).orderBy('id', 'desc').first()) as
+    const row = (await this.db('runs').where({ job }).whereIn('status', FINISHED_STATUSES).whereNotIn('status', NOT_RUN_STATUSES).orderBy('id', 'desc').first()) as
       | Record<string, unknown>
       | undefined;
     return row ? runFromRow(row) : null;
