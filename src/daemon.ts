@@ -134,13 +134,13 @@ export class Daemon {
   async start(): Promise<void> {
     const { app } = this;
     const changes = await this.registry.sync(app.jobs);
+    const stored = new Map((await app.store.jobs.list()).map((j) => [j.name, j]));
     for (const job of this.registry.all()) {
-      const stored = await app.store.jobs.get(job.definition.name);
-      app.logger.info(
-        { job: job.definition.name, schedule: job.schedule.describe(), nextRunAt: stored?.nextRunAt?.toISOString() ?? null },
-        `job ${job.definition.name}: next run ${stored?.nextRunAt?.toISOString() ?? 'none'}`,
-      );
+      const nextRunAt = stored.get(job.definition.name)?.nextRunAt?.toISOString() ?? null;
+      app.logger.debug({ job: job.definition.name, nextRunAt }, `job ${job.definition.name}: next run ${nextRunAt ?? 'none'}`);
     }
+    const earliest = [...stored.values()].reduce<Date | null>((min, j) => (j.nextRunAt && (!min || j.nextRunAt < min) ? j.nextRunAt : min), null);
+    app.logger.info({ jobs: stored.size, added: changes.added.length, changed: changes.changed.length, nextRunAt: earliest?.toISOString() ?? null }, `${stored.size} jobs scheduled; the first next run ${earliest?.toISOString() ?? 'none'}`);
     if (changes.removed.length > 0) app.logger.info({ removed: changes.removed }, 'jobs no longer in the jobs folder stop being scheduled');
     await this.recoverRuns();
     this.reloader.watchFiles();

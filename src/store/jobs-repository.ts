@@ -48,6 +48,9 @@ function fromRow(r: Record<string, unknown>): JobRecord {
   };
 }
 
+/** Names bound in one statement: well under every driver's limit. */
+const NAMES_PER_STATEMENT = 1000;
+
 export class JobsRepository {
   constructor(private readonly db: Knex) {}
 
@@ -79,6 +82,25 @@ export class JobsRepository {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction((trx) => this.upsertIn(trx, job, nextRunAt, now));
+      } catch (error) {
+        if (attempt >= 3 || !isUniqueViolation(error)) throw error;
+      }
+    }
+  }
+
+  /**
+   * `upsert` for many jobs in one transaction (a start registering thousands). A collision with another
+   * process registering the same new job rolls the whole transaction back and it is tried again: the
+   * rows then exist and are compared as `upsert` does.
+   */
+  async upsertMany(jobs: { job: JobSync; nextRunAt: (existing: JobRecord | null, changed: boolean) => Date | null }[], now: Date) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(async (trx) => {
+          const results = [];
+          for (const j of jobs) results.push(await this.upsertIn(trx, j.job, j.nextRunAt, now));
+          return results;
+        });
       } catch (error) {
         if (attempt >= 3 || !isUniqueViolation(error)) throw error;
       }
@@ -127,13 +149,16 @@ export class JobsRepository {
     return row.definition;
   }
 
-  /** Jobs whose files are gone stop being scheduled and keep their history. */
-  async markRemovedExcept(names: string[], now: Date): Promise<string[]> {
-    const gone = (await this.db('jobs').whereNull('removed_at').whereNotIn('name', names).pluck('name')) as string[];
-    if (gone.length > 0) {
-      await this.db('jobs').whereIn('name', gone).update({ removed_at: toMs(now), next_run_at: null, updated_at: toMs(now) });
+  /** Jobs whose files are gone stop being scheduled and keep their history. Returns those it marked. */
+  async markRemoved(names: string[], now: Date): Promise<string[]> {
+    const marked: string[] = [];
+    for (let i = 0; i < names.length; i += NAMES_PER_STATEMENT) {
+      const chunk = names.slice(i, i + NAMES_PER_STATEMENT);
+      const gone = (await this.db('jobs').whereNull('removed_at').whereIn('name', chunk).pluck('name')) as string[];
+      if (gone.length > 0) await this.db('jobs').whereIn('name', gone).update({ removed_at: toMs(now), next_run_at: null, updated_at: toMs(now) });
+      marked.push(...gone);
     }
-    return gone;
+    return marked;
   }
 
   /** Moves a job's next occurrence only if nobody else moved it first (compare-and-set). */
