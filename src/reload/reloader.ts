@@ -9,7 +9,7 @@ import type { JobRegistry } from '../scheduler/job-registry';
 import { JobFileCache } from './job-file-cache';
 
 /** Changes in a burst (an editor's write, a `cp -r`) are applied once, this long after the last. */
-const SETTLE_MS = 300;
+const SETTLE_MS = 100;
 
 export interface ReloadResult {
   jobs: string[];
@@ -81,6 +81,7 @@ export class Reloader {
 
   private async apply(why: string): Promise<ReloadResult> {
     const { app } = this;
+    const began = performance.now();
     const log = app.logger;
     let config;
     try {
@@ -131,7 +132,7 @@ export class Reloader {
     this.lastGood.clear();
     for (const job of jobs) this.lastGood.set(job.file, job);
     const read = results.filter(isFresh).map((r) => r.file);
-    log.info({ why, ...changes, kept, read: read.length }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
+    log.info({ why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
     return { jobs: jobs.map((j) => j.name), problems, kept, read };
   }

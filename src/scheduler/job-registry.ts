@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { JobDefinition } from '../config/schema';
 import { createSchedule, localToInstant, type Schedule } from '../recurrence';
-import type { JobRecord, JobSync } from '../store/jobs-repository';
+import type { JobHead, JobRecord, JobSync } from '../store/jobs-repository';
 import type { Store } from '../store/store';
 import { neverRunsReason, oneOffStillDue, pastOneOffStart } from './one-off-start';
 import { SCHEDULER_ACTOR } from './scheduler';
@@ -70,8 +70,8 @@ export class JobRegistry {
     const added: string[] = [];
     const changed: string[] = [];
     const next = new Map<string, RegisteredJob>();
-    const stored = new Map((await this.store.jobs.list({ includeRemoved: true })).map((j) => [j.name, j]));
-    const writes: { definition: JobDefinition; schedule: Schedule; sync: JobSync; existing: JobRecord | undefined }[] = [];
+    const stored = new Map((await this.store.jobs.heads()).map((j) => [j.name, j]));
+    const writes: { definition: JobDefinition; schedule: Schedule; sync: JobSync; existing: JobHead | undefined }[] = [];
     for (const definition of definitions) {
       const existing = stored.get(definition.name);
       const known = this.jobs.get(definition.name);

@@ -62,9 +62,11 @@ export class Scheduler {
 
   /** Claims every due occurrence and hands the runs to the queue. */
   async tick(): Promise<void> {
-    const now = this.clock.now();
-    this.lastTickAt = now;
-    for (const stored of await this.store.jobs.due(now)) {
+    const tickAt = this.clock.now();
+    this.lastTickAt = tickAt;
+    for (const stored of await this.store.jobs.due(tickAt)) {
+      // Each claim reads the clock: with 1,000 jobs due at once, each run records when it was claimed.
+      const now = this.clock.now();
       const job = this.registry.get(stored.name);
       if (!job || !stored.nextRunAt) continue;
       const plan = planOccurrences(job.schedule, stored.nextRunAt, now, job.definition.catchUp);

@@ -19,6 +19,8 @@ export interface JobRecord {
   removedAt: Date | null;
 }
 
+export type JobHead = Pick<JobRecord, 'name' | 'version' | 'hash' | 'startAt' | 'removedAt'>;
+
 export interface JobSync {
   name: string;
   definition: string;
@@ -63,6 +65,12 @@ export class JobsRepository {
     const q = this.db('jobs').orderBy('name');
     if (!options.includeRemoved) q.whereNull('removed_at');
     return ((await q) as Record<string, unknown>[]).map(fromRow);
+  }
+
+  /** Every job's name, version, hash, start and removal, without its definition: what a sync compares. */
+  async heads(): Promise<JobHead[]> {
+    const rows = (await this.db('jobs').select('name', 'version', 'hash', 'start_at', 'removed_at')) as Record<string, unknown>[];
+    return rows.map((r) => ({ name: String(r.name), version: toNumber(r.version), hash: String(r.hash), startAt: toDate(r.start_at)!, removedAt: toDate(r.removed_at) }));
   }
 
   /** The names of the scheduled jobs that are paused. */
