@@ -41,6 +41,9 @@ export class Scheduler {
 
   async loop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      // Made before the tick: a wake-up that comes while it claims ends the sleep after it.
+      this.wakeController = new AbortController();
+      const woken = this.wakeController.signal;
       try {
         await this.tick();
       } catch (error) {
@@ -48,9 +51,7 @@ export class Scheduler {
       }
       if (signal.aborted) break;
       const wait = await this.sleepMs();
-      this.wakeController = new AbortController();
-      const both = AbortSignal.any([signal, this.wakeController.signal]);
-      await this.clock.sleep(wait, both);
+      await this.clock.sleep(wait, AbortSignal.any([signal, woken]));
     }
   }
 
