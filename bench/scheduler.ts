@@ -167,9 +167,12 @@ async function main(): Promise<void> {
       state.close();
       log(`  burst          ${burst} occurrences due at ${due.toISOString()}: due -> claim p50 ${percentile(lags, 50).toFixed(3)} s, p99 ${percentile(lags, 99).toFixed(3)} s, max ${lags[lags.length - 1]!.toFixed(3)} s   (aim p99 < ${AIM.lagP99S} s: ${aim(percentile(lags, 99) < AIM.lagP99S)})`);
       log(`                 runs started twice: ${twice}; (job, occurrence) is unique in the store`);
-      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const metrics = await fetch(`${url}/metrics`).then(
+        (res) => res.text(),
+        (error: unknown) => `(GET /metrics failed: ${error instanceof Error ? error.message : String(error)})`,
+      );
       const lagCount = /sweeper_schedule_lag_seconds_count (\d+)/.exec(metrics)?.[1];
-      log(`                 sweeper_schedule_lag_seconds_count ${lagCount ?? 'absent'} (/metrics)`);
+      log(`                 sweeper_schedule_lag_seconds_count ${lagCount ?? `absent ${metrics.slice(0, 120)}`} (/metrics)`);
       await stopDaemon(d);
     }
   } finally {

@@ -4,14 +4,16 @@ import { toError } from '../errors';
 import type { JobRecord } from '../store/jobs-repository';
 import type { RunRecord } from '../store/runs-repository';
 import type { Store } from '../store/store';
-import { planOccurrences } from './catch-up';
-import type { JobRegistry } from './job-registry';
+import { planOccurrences, type OccurrencePlan } from './catch-up';
+import type { JobRegistry, RegisteredJob } from './job-registry';
 import type { QueuedRun, RunQueue } from './run-queue';
 
 /** The longest the scheduler sleeps before looking again (other processes, clock jumps). */
 const MAX_SLEEP_MS = 30_000;
 
 export const SCHEDULER_ACTOR = 'scheduler';
+/** Due jobs claimed in one store transaction. */
+const CLAIM_CHUNK = 100;
 
 /**
  * Sleeps until the earliest due occurrence, then claims it in one transaction: the run (or its
@@ -61,20 +63,39 @@ export class Scheduler {
     return Math.max(0, Math.min(MAX_SLEEP_MS, earliest.getTime() - this.clock.now().getTime()));
   }
 
-  /** Claims every due occurrence and hands the runs to the queue. */
+  /**
+   * Claims every due occurrence and hands the runs to the queue: `CLAIM_CHUNK` jobs per transaction
+   * (1,000 jobs due in one second are 10 commits, not 1,000), each job compare-and-set on its own.
+   */
   async tick(): Promise<void> {
     const tickAt = this.clock.now();
     this.lastTickAt = tickAt;
-    for (const stored of await this.store.jobs.due(tickAt)) {
-      // Each claim reads the clock: with 1,000 jobs due at once, each run records when it was claimed.
-      const now = this.clock.now();
+    const due = await this.store.jobs.due(tickAt);
+    for (let i = 0; i < due.length; i += CLAIM_CHUNK) await this.claim(due.slice(i, i + CLAIM_CHUNK));
+  }
+
+  private async claim(due: JobRecord[]): Promise<void> {
+    // Read once per chunk: the claims record when they were made, not when the tick began.
+    const now = this.clock.now();
+    const plans: { stored: JobRecord; job: RegisteredJob; plan: OccurrencePlan }[] = [];
+    for (const stored of due) {
       const job = this.registry.get(stored.name);
       if (!job || !stored.nextRunAt) continue;
-      const plan = planOccurrences(job.schedule, stored.nextRunAt, now, job.definition.catchUp);
-      const previous = await this.store.runs.active(stored.name);
-      const created: QueuedRun[] = [];
-      const claimed = await this.store.transaction(async (trx) => {
-        if (!(await this.store.jobs.advance(trx, stored.name, stored.nextRunAt!, plan.next, now))) return false;
+      try {
+        plans.push({ stored, job, plan: planOccurrences(job.schedule, stored.nextRunAt, now, job.definition.catchUp) });
+      } catch (error) {
+        this.logger.error({ err: toError(error), job: stored.name }, 'cannot plan the due occurrences of this job; trying again at the next pass');
+      }
+    }
+    if (plans.length === 0) return;
+    const previousOf = new Map<string, RunRecord[]>();
+    for (const run of await this.store.runs.activeOf(plans.map((p) => p.stored.name))) previousOf.set(run.job, [...(previousOf.get(run.job) ?? []), run]);
+    const claimed = await this.store.transaction(async (trx) => {
+      const done: { stored: JobRecord; plan: OccurrencePlan; created: QueuedRun[] }[] = [];
+      for (const { stored, job, plan } of plans) {
+        if (!(await this.store.jobs.advance(trx, stored.name, stored.nextRunAt!, plan.next, now))) continue;
+        const previous = previousOf.get(stored.name) ?? [];
+        const created: QueuedRun[] = [];
         const base = { job: stored.name, jobVersion: job.version, trigger: 'scheduled' as const, requestedBy: SCHEDULER_ACTOR, entities: job.definition.queries.map((q) => q.entity) };
         for (const s of plan.skip) {
           await this.store.runs.create(trx, { ...base, status: 'skipped', reason: s.reason, scheduledFor: s.at }, now);
@@ -85,13 +106,15 @@ export class Scheduler {
             await this.store.runs.create(trx, { ...base, status: turn.status, reason: turn.reason, scheduledFor: at }, now);
             continue;
           }
-          const id = await this.store.runs.create(trx, { ...base, status: 'queued', reason: `occurrence of ${at.toISOString()} is due`, scheduledFor: at }, now);
+          const id = await this.store.runs.create(trx, { ...base, status: 'queued', reason: turn.reason, scheduledFor: at }, now);
           created.push({ id, job: stored.name, entities: this.entitiesOf(stored.name), dueAt: at });
           if (job.definition.catchUp !== 'all') previous.push(queuedRun(id, stored.name, job.version, at));
         }
-        return true;
-      });
-      if (!claimed) continue;
+        done.push({ stored, plan, created });
+      }
+      return done;
+    });
+    for (const { stored, plan, created } of claimed) {
       for (const at of plan.run) this.onClaim?.({ job: stored.name, scheduledFor: at, claimedAt: now });
       for (const s of plan.skip) this.logger.info({ job: stored.name, scheduledFor: s.at.toISOString() }, `occurrence skipped: ${s.reason}`);
       for (const run of created) this.queue.enqueue(run);

@@ -216,7 +216,8 @@ export class JobsRepository {
       .whereNull('removed_at')
       .whereNotNull('next_run_at')
       .where('next_run_at', '<=', toMs(now))
-      .orderBy('next_run_at')) as Record<string, unknown>[];
+      // Ties by name: daemons claiming together lock the job rows in one order (no deadlock).
+      .orderBy([{ column: 'next_run_at' }, { column: 'name' }])) as Record<string, unknown>[];
     return rows.map(fromRow);
   }
 }

@@ -218,6 +218,13 @@ export class RunsRepository {
     return ((await q) as Record<string, unknown>[]).map(runFromRow);
   }
 
+  /** The runs not yet finished of these jobs (the scheduler's claim of many due jobs at once). */
+  async activeOf(jobs: string[], trx: Knex = this.db): Promise<RunRecord[]> {
+    const rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < jobs.length; i += 500) rows.push(...((await trx('runs').whereIn('status', ACTIVE_STATUSES).whereIn('job', jobs.slice(i, i + 500)).orderBy('id')) as Record<string, unknown>[]));
+    return rows.map(runFromRow);
+  }
+
   async lastFinished(job: string): Promise<RunRecord | null> {
     const row = (await this.db('runs').where({ job }).whereIn('status', FINISHED_STATUSES).whereNotIn('status', NOT_RUN_STATUSES).orderBy('id', 'desc').first()) as
       | Record<string, unknown>
