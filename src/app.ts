@@ -24,6 +24,8 @@ export interface App {
   logger: Logger;
   /** This process as the owner of the runs it executes. */
   owner: string;
+  /** When the job files were read (wall-clock ms, to compare with their mtimes); absent: unknown. */
+  jobsReadAt?: number;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,8 @@ export function isDeadOwner(owner: string): boolean {
 }
 
 export async function openApp(o: OpenOptions): Promise<App> {
+  // Wall-clock, not the injected clock: it is compared with the files' mtimes.
+  const jobsReadAt = Date.now();
   const { config, jobs } = loadAll(o.configFile, o.env);
   const storeProblems = await checkStateStore(config);
   if (storeProblems.length > 0) throw new ConfigError(storeProblems);
@@ -75,5 +79,5 @@ export async function openApp(o: OpenOptions): Promise<App> {
     await close();
     throw error;
   }
-  return { config, jobs, env: o.env, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), close };
+  return { config, jobs, env: o.env, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), jobsReadAt, close };
 }

@@ -18,7 +18,7 @@ export interface JobJson {
   lastRun: { id: number; status: string; finishedAt: string | null } | null;
 }
 
-export function jobJson(job: JobRecord, lastRun: RunRecord | null): JobJson {
+export function jobJson(job: JobRecord, lastRun: Pick<RunRecord, 'id' | 'status' | 'finishedAt'> | null): JobJson {
   return {
     name: job.name,
     target: job.target,

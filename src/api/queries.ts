@@ -7,11 +7,12 @@ import { failureJson, jobJson, runJson, type FailureJson, type JobJson, type Run
 import type { FailureFilter } from '../store/failures-repository';
 import type { JobRecord } from '../store/jobs-repository';
 import type { RunFilter, RunRecord, RunStatus } from '../store/runs-repository';
+import { lastFinishedRuns } from '../store/last-runs';
 
 /** Every scheduled job (not removed), by name, with its last finished run. */
 export async function listJobs(app: App): Promise<JobJson[]> {
-  const jobs = await app.store.jobs.list();
-  return Promise.all(jobs.map(async (j) => jobJson(j, await app.store.runs.lastFinished(j.name))));
+  const [jobs, lastRuns] = await Promise.all([app.store.jobs.list(), lastFinishedRuns(app.store.db)]);
+  return jobs.map((j) => jobJson(j, lastRuns.get(j.name) ?? null));
 }
 
 /** One job as stored; a job whose file was removed is not found. */

@@ -72,7 +72,7 @@ export async function runShowCommand(ctx: CommandContext, idText: string, opts: 
       `trigger:       ${run.trigger}`,
       `scheduled for: ${formatTime(run.scheduledFor)}`,
       `as of:         ${formatTime(run.asOf)}`,
-      `started:       ${formatTime(run.startedAt)}`,
+      `started:       ${formatTime(run.startedAt)}${run.scheduledFor && started ? ` (${((started - Date.parse(run.scheduledFor)) / 1000).toFixed(1)}s after it was due)` : ''}`,
       `finished:      ${formatTime(run.finishedAt)}`,
       `duration:      ${started ? `${((ended - started) / 1000).toFixed(1)}s` : '-'}`,
       `deleted:       ${formatCount(run.deleted)}`,

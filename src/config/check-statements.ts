@@ -24,7 +24,7 @@ function batchStatements(knex: Knex, job: JobDefinition, q: PreparedQuery): Stat
   ];
 }
 
-/** Has the database compile a statement without running it (the dialect's way: prepare, or EXPLAIN). */
+/** Has the database compile a statement without running it: SQLite prepares it, Postgres plans it (EXPLAIN). */
 async function compileOnTarget(target: Target, statement: Statement): Promise<void> {
   const client = target.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
   const connection = await client.acquireConnection();
@@ -35,9 +35,59 @@ async function compileOnTarget(target: Target, statement: Statement): Promise<vo
   }
 }
 
+/**
+ * What the target said of the statements of one shape, within one check of many jobs: jobs whose
+ * statements at one key are the same SQL with the same values (same entity, condition and key) build
+ * the same statements at their largest batch, and the target says the same of them. 10,000 jobs on 50
+ * tables compile 100 statements, not 20,000.
+ */
+export type StatementCheckCache = Map<string, Promise<ShapeVerdict>>;
+
+/** The shape of a query's statements; null when they cannot be built (checkShape says why). */
+function shapeKey(knex: Knex, job: JobDefinition, q: PreparedQuery): string | null {
+  try {
+    return shapeKeyOf(knex, job, q);
+  } catch {
+    // checkShape builds them again and reports the error with the query's path.
+    return null;
+  }
+}
+
+function shapeKeyOf(knex: Knex, job: JobDefinition, q: PreparedQuery): string {
+  const columns = keyColumns(q.definition, q.entity);
+  const one = buildDeleteMatching(knex, q.definition, q.context, [columns.map(() => null)]).toSQL().toNative();
+  const select = selectMatchingKeys(knex, q.definition, q.context, columns.map(() => null), 1).toSQL().toNative();
+  return JSON.stringify([job.limits.batchSize ?? ADAPTIVE_MAX, columns.length, one.sql, one.bindings, select.sql, select.bindings]);
+}
+
 function compileFix(target: Target, error: unknown): string {
   if (target.dialect.classifyError(error) === 'permission') return "grant the target's database user SELECT and DELETE on the job's tables";
   return 'check the entity and field names; if they are right, report this message as a Sweeper bug';
+}
+
+type ShapeVerdict =
+  | { problem: 'build'; error: unknown }
+  | { problem: 'bindings'; kind: Statement['kind']; bindings: number }
+  | { problem: 'compile'; kind: Statement['kind']; error: unknown }
+  | null;
+
+/** Builds one query's statements at the job's largest batch and has the target compile them: the first problem, or null. */
+async function checkShape(target: Target, job: JobDefinition, q: PreparedQuery): Promise<ShapeVerdict> {
+  let statements: Statement[];
+  try {
+    statements = batchStatements(target.knex, job, q);
+  } catch (error) {
+    return { problem: 'build', error };
+  }
+  for (const st of statements) {
+    if (st.sql.bindings.length > target.dialect.maxBoundValues) return { problem: 'bindings', kind: st.kind, bindings: st.sql.bindings.length };
+    try {
+      await compileOnTarget(target, st);
+    } catch (error) {
+      return { problem: 'compile', kind: st.kind, error };
+    }
+  }
+  return null;
 }
 
 /**
@@ -46,7 +96,7 @@ function compileFix(target: Target, error: unknown): string {
  * or that binds more values than the driver allows. Nothing is run. The job's queries must have
  * passed `checkQuery`.
  */
-export async function checkStatements(job: JobDefinition, target: Target, schema: TargetSchema, now: Date): Promise<Problem[]> {
+export async function checkStatements(job: JobDefinition, target: Target, schema: TargetSchema, now: Date, cache?: StatementCheckCache): Promise<Problem[]> {
   const problems: Problem[] = [];
   const dialect = target.dialect.label;
   let prepared: PreparedQuery[];
@@ -57,33 +107,28 @@ export async function checkStatements(job: JobDefinition, target: Target, schema
   }
   for (const q of prepared) {
     const path = `queries[${q.index}]`;
-    let statements: Statement[];
-    try {
-      statements = batchStatements(target.knex, job, q);
-    } catch (error) {
-      problems.push({ file: job.file, path, message: `cannot be built as SQL for ${dialect}: ${(error as Error).message}` });
-      continue;
+    const key = cache ? shapeKey(target.knex, job, q) : null;
+    let verdict = key ? cache!.get(key) : undefined;
+    if (!verdict) {
+      verdict = checkShape(target, job, q);
+      if (key) cache!.set(key, verdict);
     }
-    for (const s of statements) {
+    const v = await verdict;
+    if (!v) continue;
+    if (v.problem === 'build') problems.push({ file: job.file, path, message: `cannot be built as SQL for ${dialect}: ${(v.error as Error).message}` });
+    else if (v.problem === 'bindings') {
       const limit = target.dialect.maxBoundValues;
-      if (s.sql.bindings.length > limit) {
-        problems.push({
-          file: job.file,
-          path: `${path}.where`,
-          message: `its ${s.kind} statement binds ${s.sql.bindings.length.toLocaleString('en-US')} values, more than ${dialect} allows in one statement (${limit.toLocaleString('en-US')}): split the query, or put values in one list with op "in" (a list binds one value whatever its length)`,
-        });
-        break;
-      }
-      try {
-        await compileOnTarget(target, s);
-      } catch (error) {
-        problems.push({
-          file: job.file,
-          path,
-          message: `its ${s.kind} statement does not compile on ${dialect}: ${(error as Error).message} (${driverErrorCode(error)}); nothing was run: ${compileFix(target, error)}`,
-        });
-        break;
-      }
+      problems.push({
+        file: job.file,
+        path: `${path}.where`,
+        message: `its ${v.kind} statement binds ${v.bindings.toLocaleString('en-US')} values, more than ${dialect} allows in one statement (${limit.toLocaleString('en-US')}): split the query, or put values in one list with op "in" (a list binds one value whatever its length)`,
+      });
+    } else {
+      problems.push({
+        file: job.file,
+        path,
+        message: `its ${v.kind} statement does not compile on ${dialect}: ${(v.error as Error).message} (${driverErrorCode(v.error)}); nothing was run: ${compileFix(target, v.error)}`,
+      });
     }
   }
   return problems;

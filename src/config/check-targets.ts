@@ -3,7 +3,7 @@ import { checkQuery } from '../query/check';
 import { checkTimeValues } from '../query/time-format';
 import type { Targets } from '../targets/registry';
 import type { TargetSchema } from '../targets/schema';
-import { checkStatements } from './check-statements';
+import { checkStatements, type StatementCheckCache } from './check-statements';
 import type { JobDefinition } from './schema';
 
 /**
@@ -14,6 +14,7 @@ import type { JobDefinition } from './schema';
 export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Targets, configFile: string, now: Date): Promise<Problem[]> {
   const problems: Problem[] = [];
   const schemas = new Map<string, TargetSchema | null>();
+  const statements: StatementCheckCache = new Map();
   for (const name of new Set([...targets.names(), ...jobs.map((j) => j.target)])) {
     try {
       schemas.set(name, await targets.schema(name));
@@ -25,22 +26,32 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
       problems.push({ file: configFile, path: `targets.${name}`, message });
     }
   }
+  // Jobs with the same target, queries, zone and batch size get the same answers: checked once.
+  const verdicts = new Map<string, Promise<Omit<Problem, 'file'>[]>>();
   for (const job of jobs) {
     const schema = schemas.get(job.target);
     if (!schema) continue;
-    const found = job.queries.flatMap((q, i) => checkQuery(q, schema).map((p) => ({ file: job.file, path: `queries[${i}].${p.path}`, message: p.message })));
-    problems.push(...found);
-    if (found.length > 0) continue;
-    // Time columns whose values a run would refuse (text that is not ISO-8601, seconds beside milliseconds).
-    try {
-      const timeProblems = await checkTimeValues(targets.get(job.target).knex, schema, job.queries);
-      problems.push(...timeProblems.map((p) => ({ file: job.file, ...p })));
-      if (timeProblems.length > 0) continue;
-    } catch (error) {
-      problems.push({ file: job.file, path: 'queries', message: `cannot read the values of its time columns in target "${job.target}": ${(error as Error).message}` });
-      continue;
+    const key = JSON.stringify([job.target, job.queries, job.timezone, job.limits.batchSize ?? null]);
+    let verdict = verdicts.get(key);
+    if (!verdict) {
+      verdict = checkJobQueries(job, targets, schema, now, statements);
+      verdicts.set(key, verdict);
     }
-    problems.push(...(await checkStatements(job, targets.get(job.target), schema, now)));
+    problems.push(...(await verdict).map((p) => ({ file: job.file, ...p })));
   }
   return problems;
+}
+
+/** One job's queries against its target: entities and fields, the values of time columns, the statements. */
+async function checkJobQueries(job: JobDefinition, targets: Targets, schema: TargetSchema, now: Date, statements: StatementCheckCache): Promise<Omit<Problem, 'file'>[]> {
+  const found = job.queries.flatMap((q, i) => checkQuery(q, schema).map((p) => ({ path: `queries[${i}].${p.path}`, message: p.message })));
+  if (found.length > 0) return found;
+  // Time columns whose values a run would refuse (text that is not ISO-8601, seconds beside milliseconds).
+  try {
+    const timeProblems = await checkTimeValues(targets.get(job.target).knex, schema, job.queries);
+    if (timeProblems.length > 0) return timeProblems;
+  } catch (error) {
+    return [{ path: 'queries', message: `cannot read the values of its time columns in target "${job.target}": ${(error as Error).message}` }];
+  }
+  return (await checkStatements(job, targets.get(job.target), schema, now, statements)).map(({ file: _file, ...p }) => p);
 }

@@ -77,15 +77,24 @@ export interface JobFileResult {
   problems: Problem[];
 }
 
-/** Reads every `*.yaml` / `*.yml` in the jobs folder; each file's problems are reported with its path. */
-export function loadJobFiles(config: LoadedConfig, env: Env = process.env): JobFileResult[] {
+/**
+ * Reads every `*.yaml` / `*.yml` in the jobs folder; each file's problems are reported with its path.
+ * `read` reads one file (default `loadJobFile`): the reloader's gives the earlier result of a file it
+ * knows unchanged.
+ */
+export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?: (file: string, displayName: string) => JobFileResult): JobFileResult[] {
   const dir = config.jobs;
   const display = (f: string) => displayPath(path.join(dir, f));
   if (!existsSync(dir)) {
     return [{ file: dir, job: null, problems: [{ file: config.displayFile, path: 'jobs', message: `folder ${dir} does not exist: create it or point "jobs" at the folder of job files` }] }];
   }
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-  const results = files.map((f) => loadJobFile(path.join(dir, f), display(f), config, env));
+  // Copies: the duplicate-name check below changes them.
+  const readFile = read ?? ((file: string, name: string) => loadJobFile(file, name, config, env));
+  const results = files.map((f) => {
+    const r = readFile(path.join(dir, f), display(f));
+    return { ...r, problems: [...r.problems] };
+  });
   const seen = new Map<string, string>();
   for (const r of results) {
     if (!r.job) continue;

@@ -72,7 +72,9 @@ export interface Dialect {
  *   affinity): the values decide how time is stored, numbers may sit in a DATETIME column;
  * - `booleansAsIntegers`: no boolean type, flags are integer 0/1 and true/false bind as 1/0;
  * - `strictComparisons`: two columns of unlike types cannot be compared (`exists ... on`);
- * - `likeOnTextOnly`: LIKE takes text only: other columns are compared in their text form.
+ * - `likeOnTextOnly`: LIKE takes text only: other columns are compared in their text form;
+ * - `notify`: the database tells listening processes, when a transaction commits, that it changed
+ *   something (LISTEN/NOTIFY); without it other processes learn of a change by polling.
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -87,6 +89,7 @@ export interface DialectCapabilities {
   readonly booleansAsIntegers: boolean;
   readonly strictComparisons: boolean;
   readonly likeOnTextOnly: boolean;
+  readonly notify: boolean;
 }
 
 /**

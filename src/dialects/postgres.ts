@@ -156,6 +156,7 @@ export const postgres: Dialect = {
     booleansAsIntegers: false,
     strictComparisons: true,
     likeOnTextOnly: true,
+    notify: true,
   },
   openTarget,
   openStore,

@@ -236,6 +236,7 @@ export const sqlite: Dialect = {
     booleansAsIntegers: true,
     strictComparisons: false,
     likeOnTextOnly: false,
+    notify: false,
   },
   openTarget,
   openStore,

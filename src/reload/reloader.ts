@@ -2,19 +2,22 @@ import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app';
 import { checkJobs } from '../config/check-jobs';
-import { loadConfig, loadJobFiles } from '../config/load';
+import { loadConfig, loadJobFile, loadJobFiles } from '../config/load';
 import type { JobDefinition } from '../config/schema';
 import { ConfigError, formatProblem, toError, type Problem } from '../errors';
 import type { JobRegistry } from '../scheduler/job-registry';
+import { JobFileCache } from './job-file-cache';
 
 /** Changes in a burst (an editor's write, a `cp -r`) are applied once, this long after the last. */
-const SETTLE_MS = 300;
+const SETTLE_MS = 100;
 
 export interface ReloadResult {
   jobs: string[];
   problems: Problem[];
   /** Files whose last good definition was kept because the new one is invalid. */
   kept: string[];
+  /** Job files read again (new, or their stat or content changed); the others were known unchanged. */
+  read: string[];
 }
 
 /**
@@ -28,6 +31,9 @@ export class Reloader {
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
+  private readonly files = new JobFileCache();
+  /** The config the cached files were read with: another config reads every file again. */
+  private configKey: string;
 
   constructor(
     private readonly app: App,
@@ -35,6 +41,10 @@ export class Reloader {
     private readonly onChange: () => void,
   ) {
     for (const job of app.jobs) this.lastGood.set(job.file, job);
+    this.configKey = JSON.stringify(app.config);
+    if (app.jobsReadAt !== undefined) {
+      this.files.remember(app.jobs.map((job) => ({ file: path.resolve(job.file), result: { file: job.file, job, problems: [] } })), app.jobsReadAt);
+    }
   }
 
   /** Reloads now; concurrent requests are applied one after the other. */
@@ -71,6 +81,7 @@ export class Reloader {
 
   private async apply(why: string): Promise<ReloadResult> {
     const { app } = this;
+    const began = performance.now();
     const log = app.logger;
     let config;
     try {
@@ -78,15 +89,32 @@ export class Reloader {
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       for (const p of error.problems) log.error({ problem: p }, `not reloaded: ${formatProblem(p)}`);
-      return { jobs: app.jobs.map((j) => j.name), problems: error.problems, kept: [] };
+      return { jobs: app.jobs.map((j) => j.name), problems: error.problems, kept: [], read: [] };
     }
     if (JSON.stringify([config.state, config.targets, config.mail, config.http]) !== JSON.stringify([app.config.state, app.config.targets, app.config.mail, app.config.http])) {
       log.warn(`${config.displayFile}: changes to state, targets, mail or http take effect after a restart`);
     }
-    const results = loadJobFiles(config, app.env);
+    const configKey = JSON.stringify(config);
+    if (configKey !== this.configKey) this.files.clear();
+    this.configKey = configKey;
+    // Only the files whose stat or content changed are read, parsed and checked against the targets again.
+    const pathOf = new Map<string, string>();
+    const results = loadJobFiles(config, app.env, (file, name) => {
+      pathOf.set(name, file);
+      return this.files.read(file, () => loadJobFile(file, name, config, app.env));
+    });
+    const fresh = this.files.takeFresh();
+    this.files.keepOnly(new Set(pathOf.values()));
     const problems = results.flatMap((r) => r.problems);
-    const fresh = results.flatMap((r) => (r.job ? [r.job] : []));
-    const targetProblems = await checkJobs(fresh, { targets: app.targets, store: app.store, configFile: config.displayFile, now: app.clock.now() });
+    const isFresh = (r: { file: string }) => fresh.has(pathOf.get(r.file) ?? '');
+    const checked = results.flatMap((r) => (r.job && isFresh(r) ? [r.job] : []));
+    const targetProblems = await checkJobs(checked, { targets: app.targets, store: app.store, configFile: config.displayFile, now: app.clock.now() });
+    for (const r of results) {
+      const file = pathOf.get(r.file);
+      if (!file) continue;
+      if (isFresh(r)) this.files.setTargetProblems(file, targetProblems.filter((p) => p.file === r.file));
+      else problems.push(...this.files.targetProblems(file));
+    }
     problems.push(...targetProblems);
     const badFiles = new Set(problems.map((p) => p.file));
     const kept: string[] = [];
@@ -103,8 +131,9 @@ export class Reloader {
     app.jobs = jobs;
     this.lastGood.clear();
     for (const job of jobs) this.lastGood.set(job.file, job);
-    log.info({ why, ...changes, kept }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed)`);
+    const read = results.filter(isFresh).map((r) => r.file);
+    log.info({ why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
-    return { jobs: jobs.map((j) => j.name), problems, kept };
+    return { jobs: jobs.map((j) => j.name), problems, kept, read };
   }
 }

@@ -2,14 +2,32 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { JobDefinition } from '../config/schema';
 import { createSchedule, localToInstant, type Schedule } from '../recurrence';
+import type { JobHead, JobRecord, JobSync } from '../store/jobs-repository';
 import type { Store } from '../store/store';
 import { neverRunsReason, oneOffStillDue, pastOneOffStart } from './one-off-start';
 import { SCHEDULER_ACTOR } from './scheduler';
 
+/** New or changed jobs registered per store transaction. */
+const SYNC_CHUNK = 500;
+
 export interface RegisteredJob {
   definition: JobDefinition;
-  schedule: Schedule;
+  /** Built on first use: a listing of 10,000 unchanged jobs builds none. */
+  readonly schedule: Schedule;
   version: number;
+}
+
+/** A registered job whose schedule is built when first asked for. */
+function registered(definition: JobDefinition, startAt: () => Date, version: number): RegisteredJob {
+  let schedule: Schedule | null = null;
+  return {
+    definition,
+    version,
+    get schedule() {
+      schedule ??= scheduleOf(definition, startAt());
+      return schedule;
+    },
+  };
 }
 
 export function definitionHash(job: JobDefinition): string {
@@ -41,41 +59,64 @@ export class JobRegistry {
     return [...this.jobs.values()];
   }
 
+  /**
+   * Brings the store in step with `definitions`. Jobs whose definition is the one registered here
+   * before (the same object, as the reloader keeps it for an unchanged file), or whose hash is the
+   * stored one, are not written: with 10,000 jobs a start or a reload writes only what changed, and
+   * new jobs are registered `SYNC_CHUNK` per transaction.
+   */
   async sync(definitions: JobDefinition[]): Promise<{ added: string[]; changed: string[]; removed: string[] }> {
     const now = this.clock.now();
     const added: string[] = [];
     const changed: string[] = [];
     const next = new Map<string, RegisteredJob>();
+    const stored = new Map((await this.store.jobs.heads()).map((j) => [j.name, j]));
+    const writes: { definition: JobDefinition; schedule: Schedule; sync: JobSync; existing: JobHead | undefined }[] = [];
     for (const definition of definitions) {
-      const existing = await this.store.jobs.get(definition.name);
-      const startAt = definition.start
-        ? localToInstant(definition.start, definition.timezone)
-        : existing && !existing.removedAt
-          ? existing.startAt
-          : now;
-      const schedule = scheduleOf(definition, startAt);
-      const oneOffDue = await this.oneOffDueNow(definition, now);
-      const result = await this.store.jobs.upsert(
-        {
-          name: definition.name,
-          definition: JSON.stringify(definition),
-          hash: definitionHash(definition),
-          target: definition.target,
-          schedule: schedule.describe(),
-          timezone: definition.timezone,
-          startAt,
-        },
-        // A new or changed job starts from its first occurrence at or after now; an unchanged one keeps
-        // its stored next occurrence so that catch-up sees what was missed while no daemon ran.
-        (_existing, isChanged) => (isChanged ? (schedule.nextOccurrence(new Date(now.getTime() - 1)) ?? oneOffDue) : null),
+      const existing = stored.get(definition.name);
+      const known = this.jobs.get(definition.name);
+      if (known && known.definition === definition && existing && !existing.removedAt && existing.version === known.version) {
+        next.set(definition.name, known);
+        continue;
+      }
+      const hash = definitionHash(definition);
+      const startAt = () =>
+        definition.start
+          ? localToInstant(definition.start, definition.timezone)
+          : existing && !existing.removedAt
+            ? existing.startAt
+            : now;
+      if (existing && !existing.removedAt && existing.hash === hash) {
+        next.set(definition.name, known && known.definition === definition ? { ...known, version: existing.version } : registered(definition, startAt, existing.version));
+        continue;
+      }
+      const schedule = known && known.definition === definition ? known.schedule : scheduleOf(definition, startAt());
+      const sync: JobSync = { name: definition.name, definition: JSON.stringify(definition), hash, target: definition.target, schedule: schedule.describe(), timezone: definition.timezone, startAt: startAt() };
+      writes.push({ definition, schedule, sync, existing });
+    }
+    for (let i = 0; i < writes.length; i += SYNC_CHUNK) {
+      const chunk = writes.slice(i, i + SYNC_CHUNK);
+      const oneOffDue = new Map<string, Date | null>();
+      for (const w of chunk) oneOffDue.set(w.definition.name, await this.oneOffDueNow(w.definition, now));
+      const results = await this.store.jobs.upsertMany(
+        chunk.map((w) => ({
+          job: w.sync,
+          // A new or changed job starts from its first occurrence at or after now; an unchanged one keeps
+          // its stored next occurrence so that catch-up sees what was missed while no daemon ran.
+          nextRunAt: (_existing: JobRecord | null, isChanged: boolean) => (isChanged ? (w.schedule.nextOccurrence(new Date(now.getTime() - 1)) ?? oneOffDue.get(w.definition.name)!) : null),
+        })),
         now,
       );
-      if (result.changed) await this.recordNeverRuns(definition, result.version, now);
-      if (!existing || existing.removedAt) added.push(definition.name);
-      else if (result.changed) changed.push(definition.name);
-      next.set(definition.name, { definition, schedule, version: result.version });
+      for (const [k, w] of chunk.entries()) {
+        const result = results[k]!;
+        if (result.changed) await this.recordNeverRuns(w.definition, result.version, now);
+        if (!w.existing || w.existing.removedAt) added.push(w.definition.name);
+        else if (result.changed) changed.push(w.definition.name);
+        next.set(w.definition.name, { definition: w.definition, schedule: w.schedule, version: result.version });
+      }
     }
-    const removed = await this.store.jobs.markRemovedExcept([...next.keys()], now);
+    const gone = [...stored.values()].filter((j) => !j.removedAt && !next.has(j.name)).map((j) => j.name);
+    const removed = gone.length > 0 ? await this.store.jobs.markRemoved(gone, now) : [];
     this.jobs.clear();
     for (const [k, v] of next) this.jobs.set(k, v);
     return { added, changed, removed };

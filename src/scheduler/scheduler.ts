@@ -1,15 +1,19 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { toError } from '../errors';
+import type { JobRecord } from '../store/jobs-repository';
+import type { RunRecord } from '../store/runs-repository';
 import type { Store } from '../store/store';
-import { planOccurrences } from './catch-up';
-import type { JobRegistry } from './job-registry';
+import { planOccurrences, type OccurrencePlan } from './catch-up';
+import type { JobRegistry, RegisteredJob } from './job-registry';
 import type { QueuedRun, RunQueue } from './run-queue';
 
 /** The longest the scheduler sleeps before looking again (other processes, clock jumps). */
 const MAX_SLEEP_MS = 30_000;
 
 export const SCHEDULER_ACTOR = 'scheduler';
+/** Due jobs claimed in one store transaction. */
+const CLAIM_CHUNK = 100;
 
 /**
  * Sleeps until the earliest due occurrence, then claims it in one transaction: the run (or its
@@ -28,6 +32,8 @@ export class Scheduler {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly entitiesOf: (job: string) => string[],
+    /** Called for each occurrence claimed to run: its due -> claim delay (the lag metric). */
+    private readonly onClaim?: (claim: { job: string; scheduledFor: Date; claimedAt: Date }) => void,
   ) {}
 
   /** Ends the current sleep early (a job changed, a run finished). */
@@ -37,6 +43,9 @@ export class Scheduler {
 
   async loop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      // Made before the tick: a wake-up that comes while it claims ends the sleep after it.
+      this.wakeController = new AbortController();
+      const woken = this.wakeController.signal;
       try {
         await this.tick();
       } catch (error) {
@@ -44,9 +53,7 @@ export class Scheduler {
       }
       if (signal.aborted) break;
       const wait = await this.sleepMs();
-      this.wakeController = new AbortController();
-      const both = AbortSignal.any([signal, this.wakeController.signal]);
-      await this.clock.sleep(wait, both);
+      await this.clock.sleep(wait, AbortSignal.any([signal, woken]));
     }
   }
 
@@ -56,41 +63,97 @@ export class Scheduler {
     return Math.max(0, Math.min(MAX_SLEEP_MS, earliest.getTime() - this.clock.now().getTime()));
   }
 
-  /** Claims every due occurrence and hands the runs to the queue. */
+  /**
+   * Claims every due occurrence and hands the runs to the queue: `CLAIM_CHUNK` jobs per transaction
+   * (1,000 jobs due in one second are 10 commits, not 1,000), each job compare-and-set on its own.
+   */
   async tick(): Promise<void> {
+    const tickAt = this.clock.now();
+    this.lastTickAt = tickAt;
+    const due = await this.store.jobs.due(tickAt);
+    for (let i = 0; i < due.length; i += CLAIM_CHUNK) await this.claim(due.slice(i, i + CLAIM_CHUNK));
+  }
+
+  private async claim(due: JobRecord[]): Promise<void> {
+    // Read once per chunk: the claims record when they were made, not when the tick began.
     const now = this.clock.now();
-    this.lastTickAt = now;
-    for (const stored of await this.store.jobs.due(now)) {
+    const plans: { stored: JobRecord; job: RegisteredJob; plan: OccurrencePlan }[] = [];
+    for (const stored of due) {
       const job = this.registry.get(stored.name);
       if (!job || !stored.nextRunAt) continue;
-      const plan = planOccurrences(job.schedule, stored.nextRunAt, now, job.definition.catchUp);
-      const busy = (await this.store.runs.active(stored.name)).map((r) => r.id);
-      const created: QueuedRun[] = [];
-      const claimed = await this.store.transaction(async (trx) => {
-        if (!(await this.store.jobs.advance(trx, stored.name, stored.nextRunAt!, plan.next, now))) return false;
+      try {
+        plans.push({ stored, job, plan: planOccurrences(job.schedule, stored.nextRunAt, now, job.definition.catchUp) });
+      } catch (error) {
+        this.logger.error({ err: toError(error), job: stored.name }, 'cannot plan the due occurrences of this job; trying again at the next pass');
+      }
+    }
+    if (plans.length === 0) return;
+    const previousOf = new Map<string, RunRecord[]>();
+    for (const run of await this.store.runs.activeOf(plans.map((p) => p.stored.name))) previousOf.set(run.job, [...(previousOf.get(run.job) ?? []), run]);
+    const claimed = await this.store.transaction(async (trx) => {
+      const done: { stored: JobRecord; plan: OccurrencePlan; created: QueuedRun[] }[] = [];
+      for (const { stored, job, plan } of plans) {
+        if (!(await this.store.jobs.advance(trx, stored.name, stored.nextRunAt!, plan.next, now))) continue;
+        const previous = previousOf.get(stored.name) ?? [];
+        const created: QueuedRun[] = [];
         const base = { job: stored.name, jobVersion: job.version, trigger: 'scheduled' as const, requestedBy: SCHEDULER_ACTOR, entities: job.definition.queries.map((q) => q.entity) };
         for (const s of plan.skip) {
           await this.store.runs.create(trx, { ...base, status: 'skipped', reason: s.reason, scheduledFor: s.at }, now);
         }
         for (const at of plan.run) {
-          let reason: string | null = null;
-          if (stored.paused) reason = `job is paused${stored.pausedReason ? `: ${stored.pausedReason}` : ''}`;
-          else if (stored.postponedUntil && at.getTime() < stored.postponedUntil.getTime()) reason = `job is postponed until ${stored.postponedUntil.toISOString()}`;
-          else if (busy.length > 0) reason = `overlap: run ${busy.join(', ')} of this job has not finished`;
-          if (reason) {
-            await this.store.runs.create(trx, { ...base, status: 'skipped', reason, scheduledFor: at }, now);
+          const turn = occurrenceTurn(stored, at, previous, job.version);
+          if (turn.status !== 'queued') {
+            await this.store.runs.create(trx, { ...base, status: turn.status, reason: turn.reason, scheduledFor: at }, now);
             continue;
           }
-          const id = await this.store.runs.create(trx, { ...base, status: 'queued', reason: `occurrence of ${at.toISOString()} is due`, scheduledFor: at }, now);
-          created.push({ id, job: stored.name, entities: this.entitiesOf(stored.name) });
-          if (job.definition.catchUp !== 'all') busy.push(id);
+          const id = await this.store.runs.create(trx, { ...base, status: 'queued', reason: turn.reason, scheduledFor: at }, now);
+          created.push({ id, job: stored.name, entities: this.entitiesOf(stored.name), dueAt: at });
+          if (job.definition.catchUp !== 'all') previous.push(queuedRun(id, stored.name, job.version, at));
         }
-        return true;
-      });
-      if (!claimed) continue;
+        done.push({ stored, plan, created });
+      }
+      return done;
+    });
+    for (const { stored, plan, created } of claimed) {
+      for (const at of plan.run) this.onClaim?.({ job: stored.name, scheduledFor: at, claimedAt: now });
       for (const s of plan.skip) this.logger.info({ job: stored.name, scheduledFor: s.at.toISOString() }, `occurrence skipped: ${s.reason}`);
       for (const run of created) this.queue.enqueue(run);
       this.logger.debug({ job: stored.name, next: plan.next?.toISOString() ?? null }, 'next occurrence');
     }
   }
+}
+
+/** A run just created here as `queued`, as `occurrenceTurn` sees it for the job's next occurrence in the same claim. */
+function queuedRun(id: number, job: string, jobVersion: number, at: Date): RunRecord {
+  return { id, job, jobVersion, status: 'queued', startedAt: null, scheduledFor: at } as RunRecord;
+}
+
+/**
+ * What becomes of an occurrence that is due, given the job's runs not yet finished (`previous`):
+ * - paused or postponed: `skipped` with the reason;
+ * - a run of the job that has started (running, interrupted, paused) and not finished: the job overlaps
+ *   with itself, `skipped`, reason overlap;
+ * - a run of the job still `queued`, never started (it waits for its turn on a shared entity, or for
+ *   capacity), of the same version: `coalesced` into it. Its as-of instant is fixed when it starts,
+ *   after this occurrence, so it deletes everything this occurrence would have;
+ * - else (none, or a queued run of an older version): a run of its own, `queued`, which waits behind it.
+ */
+export function occurrenceTurn(
+  job: Pick<JobRecord, 'paused' | 'pausedReason' | 'postponedUntil'>,
+  at: Date,
+  previous: Pick<RunRecord, 'id' | 'status' | 'startedAt' | 'jobVersion'>[],
+  version: number,
+): { status: 'queued' | 'skipped' | 'coalesced'; reason: string } {
+  if (job.paused) return { status: 'skipped', reason: `job is paused${job.pausedReason ? `: ${job.pausedReason}` : ''}` };
+  if (job.postponedUntil && at.getTime() < job.postponedUntil.getTime()) return { status: 'skipped', reason: `job is postponed until ${job.postponedUntil.toISOString()}` };
+  const started = previous.filter((r) => r.status !== 'queued' || r.startedAt !== null);
+  if (started.length > 0) return { status: 'skipped', reason: `overlap: run ${started.map((r) => r.id).join(', ')} of this job has not finished` };
+  const waiting = previous.find((r) => r.status === 'queued' && r.jobVersion === version);
+  if (waiting) {
+    return {
+      status: 'coalesced',
+      reason: `coalesced into run ${waiting.id}: it has not started yet (it waits for its turn) and deletes as of when it starts, after this occurrence, so it covers it`,
+    };
+  }
+  return { status: 'queued', reason: `occurrence of ${at.toISOString()} is due` };
 }

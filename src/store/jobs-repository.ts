@@ -19,6 +19,8 @@ export interface JobRecord {
   removedAt: Date | null;
 }
 
+export type JobHead = Pick<JobRecord, 'name' | 'version' | 'hash' | 'startAt' | 'removedAt'>;
+
 export interface JobSync {
   name: string;
   definition: string;
@@ -48,6 +50,9 @@ function fromRow(r: Record<string, unknown>): JobRecord {
   };
 }
 
+/** Names bound in one statement: well under every driver's limit. */
+const NAMES_PER_STATEMENT = 1000;
+
 export class JobsRepository {
   constructor(private readonly db: Knex) {}
 
@@ -62,6 +67,17 @@ export class JobsRepository {
     return ((await q) as Record<string, unknown>[]).map(fromRow);
   }
 
+  /** Every job's name, version, hash, start and removal, without its definition: what a sync compares. */
+  async heads(): Promise<JobHead[]> {
+    const rows = (await this.db('jobs').select('name', 'version', 'hash', 'start_at', 'removed_at')) as Record<string, unknown>[];
+    return rows.map((r) => ({ name: String(r.name), version: toNumber(r.version), hash: String(r.hash), startAt: toDate(r.start_at)!, removedAt: toDate(r.removed_at) }));
+  }
+
+  /** The names of the scheduled jobs that are paused. */
+  async pausedNames(): Promise<string[]> {
+    return (await this.db('jobs').whereNull('removed_at').where({ paused: true }).pluck('name')) as string[];
+  }
+
   /**
    * Records a job's definition. A changed definition becomes a new version; runs keep the version
    * they started with. `nextRunAt` is set by the caller from the schedule when it changed.
@@ -74,6 +90,25 @@ export class JobsRepository {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction((trx) => this.upsertIn(trx, job, nextRunAt, now));
+      } catch (error) {
+        if (attempt >= 3 || !isUniqueViolation(error)) throw error;
+      }
+    }
+  }
+
+  /**
+   * `upsert` for many jobs in one transaction (a start registering thousands). A collision with another
+   * process registering the same new job rolls the whole transaction back and it is tried again: the
+   * rows then exist and are compared as `upsert` does.
+   */
+  async upsertMany(jobs: { job: JobSync; nextRunAt: (existing: JobRecord | null, changed: boolean) => Date | null }[], now: Date) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(async (trx) => {
+          const results = [];
+          for (const j of jobs) results.push(await this.upsertIn(trx, j.job, j.nextRunAt, now));
+          return results;
+        });
       } catch (error) {
         if (attempt >= 3 || !isUniqueViolation(error)) throw error;
       }
@@ -122,13 +157,16 @@ export class JobsRepository {
     return row.definition;
   }
 
-  /** Jobs whose files are gone stop being scheduled and keep their history. */
-  async markRemovedExcept(names: string[], now: Date): Promise<string[]> {
-    const gone = (await this.db('jobs').whereNull('removed_at').whereNotIn('name', names).pluck('name')) as string[];
-    if (gone.length > 0) {
-      await this.db('jobs').whereIn('name', gone).update({ removed_at: toMs(now), next_run_at: null, updated_at: toMs(now) });
+  /** Jobs whose files are gone stop being scheduled and keep their history. Returns those it marked. */
+  async markRemoved(names: string[], now: Date): Promise<string[]> {
+    const marked: string[] = [];
+    for (let i = 0; i < names.length; i += NAMES_PER_STATEMENT) {
+      const chunk = names.slice(i, i + NAMES_PER_STATEMENT);
+      const gone = (await this.db('jobs').whereNull('removed_at').whereIn('name', chunk).pluck('name')) as string[];
+      if (gone.length > 0) await this.db('jobs').whereIn('name', gone).update({ removed_at: toMs(now), next_run_at: null, updated_at: toMs(now) });
+      marked.push(...gone);
     }
-    return gone;
+    return marked;
   }
 
   /** Moves a job's next occurrence only if nobody else moved it first (compare-and-set). */
@@ -178,7 +216,8 @@ export class JobsRepository {
       .whereNull('removed_at')
       .whereNotNull('next_run_at')
       .where('next_run_at', '<=', toMs(now))
-      .orderBy('next_run_at')) as Record<string, unknown>[];
+      // Ties by name: daemons claiming together lock the job rows in one order (no deadlock).
+      .orderBy([{ column: 'next_run_at' }, { column: 'name' }])) as Record<string, unknown>[];
     return rows.map(fromRow);
   }
 }

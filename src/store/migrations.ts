@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
 import { dialectOfKnex } from '../dialects';
+import { WAKEUP_TOPICS, wakeupTriggers } from './wakeup-triggers';
 
 /**
  * The state store's schema. Append-only once landed: never edit a migration, add the next one.
@@ -223,6 +224,28 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0006_wakeups',
+    async up(knex) {
+      // Other processes learn of a change that may let them act at once (see src/store/wakeups.ts):
+      // `entities` when an entity lease is released (a run finished or stopped), `runs` when a run
+      // becomes waiting (queued, interrupted), `jobs` when a job changes (registered, paused, resumed,
+      // postponed, its next occurrence moved). A store that can notify does so at commit; any other
+      // counts each change in `wakeups`, which the processes poll.
+      await knex.schema.createTable('wakeups', (t) => {
+        t.string('topic').primary();
+        t.bigInteger('seq').notNullable().defaultTo(0);
+      });
+      await knex('wakeups').insert(WAKEUP_TOPICS.map((topic) => ({ topic, seq: 0 })));
+      const notify = dialectOfKnex(knex).capabilities.notify;
+      for (const trigger of wakeupTriggers(notify)) await knex.raw(trigger.create);
+    },
+    async down(knex) {
+      const notify = dialectOfKnex(knex).capabilities.notify;
+      for (const trigger of wakeupTriggers(notify)) await knex.raw(trigger.drop);
+      await knex.schema.dropTableIfExists('wakeups');
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {
@@ -280,3 +303,6 @@ async function migrateUnlocked(knex: Knex): Promise<string[]> {
 }
 
 export const latestMigration = migrations[migrations.length - 1]!.name;
+
+/** Every migration this code knows, in order: a store brought up to date has applied each. */
+export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

@@ -5,11 +5,16 @@ import { parseJson, toBool, toDate, toNumber } from './values';
 /** A run as the state store holds it, its queries' progress, and how rows map to them. */
 
 export const RUN_STATUSES = [
-  'queued', 'running', 'paused', 'interrupted', 'succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped',
+  'queued', 'running', 'paused', 'interrupted', 'succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped', 'coalesced',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running', 'interrupted', 'paused'];
-export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped'];
+export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped', 'coalesced'];
+/**
+ * Occurrences recorded without running: `skipped` (overlap, catch-up policy, paused, postponed) and
+ * `coalesced` (covered by the job's run still queued before it, which runs after it).
+ */
+export const NOT_RUN_STATUSES: RunStatus[] = ['skipped', 'coalesced'];
 /** Statuses a run waits in, from which a process may take it to execute it. */
 export const TAKEABLE_STATUSES: RunStatus[] = ['queued', 'interrupted', 'paused'];
 export type RunTrigger = 'scheduled' | 'manual';

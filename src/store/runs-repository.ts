@@ -4,6 +4,7 @@ import { parseJson, toDate, toMs, toNumber } from './values';
 import {
   ACTIVE_STATUSES,
   FINISHED_STATUSES,
+  NOT_RUN_STATUSES,
   leaseLost,
   queryFromRow,
   runFromRow,
@@ -56,13 +57,13 @@ export class RunsRepository {
         owner: run.lease?.owner ?? null,
         lease_until: toMs(run.lease?.until),
         started_at: null,
-        finished_at: run.status === 'skipped' ? toMs(now) : null,
+        finished_at: NOT_RUN_STATUSES.includes(run.status) ? toMs(now) : null,
         created_at: toMs(now),
         updated_at: toMs(now),
       })
       .returning('id')) as ({ id: number } | number)[];
     const id = typeof row === 'object' ? Number(row.id) : Number(row);
-    if (run.status !== 'skipped') {
+    if (!NOT_RUN_STATUSES.includes(run.status)) {
       await trx('run_queries').insert(run.entities.map((entity, index) => ({ run_id: id, query_index: index, entity })));
     }
     await trx('run_events').insert({ run_id: id, at: toMs(now), status: run.status, reason: run.reason, actor: run.requestedBy });
@@ -103,8 +104,15 @@ export class RunsRepository {
     return ((await q) as Record<string, unknown>[]).map(runFromRow);
   }
 
+  /** The runs not yet finished of these jobs (the scheduler's claim of many due jobs at once). */
+  async activeOf(jobs: string[], trx: Knex = this.db): Promise<RunRecord[]> {
+    const rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < jobs.length; i += 500) rows.push(...((await trx('runs').whereIn('status', ACTIVE_STATUSES).whereIn('job', jobs.slice(i, i + 500)).orderBy('id')) as Record<string, unknown>[]));
+    return rows.map(runFromRow);
+  }
+
   async lastFinished(job: string): Promise<RunRecord | null> {
-    const row = (await this.db('runs').where({ job }).whereIn('status', FINISHED_STATUSES).whereNot({ status: 'skipped' }).orderBy('id', 'desc').first()) as
+    const row = (await this.db('runs').where({ job }).whereIn('status', FINISHED_STATUSES).whereNotIn('status', NOT_RUN_STATUSES).orderBy('id', 'desc').first()) as
       | Record<string, unknown>
       | undefined;
     return row ? runFromRow(row) : null;

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { latestMigration } from '../../src/store/migrations';
+import { latestMigration, MIGRATION_NAMES } from '../../src/store/migrations';
 import { collect, runCli, spawnCli, type CliResult } from '../support/cli';
 import { createPgWorkspace, type PgWorkspace } from '../support/postgres-workspace';
 import { eventually } from '../support/workspace';
@@ -237,9 +237,9 @@ describe('several daemons sharing a Postgres state store', () => {
     ws.writeJob('fast-1', job('fast-1', 'fast_1', '{ batchSize: 50 }'));
     const first = await runCli(['--config', ws.configFile, 'migrate']);
     expect(first).toMatchObject({ code: 0, stdout: `state store is up to date (schema ${latestMigration})\n` });
-    expect(await ws.state('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts', '0005_dashboard_indexes']);
+    expect(await ws.state('sweeper_migrations').orderBy('id').pluck('name')).toEqual(MIGRATION_NAMES);
     expect(await runCli(['--config', ws.configFile, 'migrate'])).toMatchObject({ code: 0 });
-    expect(await ws.state('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: '5' });
+    expect(await ws.state('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: String(MIGRATION_NAMES.length) });
 
     await ws.state('sweeper_migrations').insert({ name: '0099_from_a_newer_sweeper', batch: 2, migration_time: new Date() });
     const refused = await runCli(['--config', ws.configFile, 'start']);

@@ -1,4 +1,4 @@
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../../src/app';
 import { Daemon } from '../../src/daemon';
@@ -74,6 +74,39 @@ describe('hot reload', () => {
   it('notices a new job file by itself', async () => {
     ws.writeJob('hourly', JOB('hourly', '0 * * * *'));
     await eventually(async () => ((await app.store.jobs.get('hourly')) ? true : undefined), 10_000, 'the watcher to add the job');
+  });
+});
+
+describe('reload of many job files', () => {
+  it('reads again only the file that changed (per-file mtime, size and content hash), and a file edited within the same second by its content', async () => {
+    const ws = createWorkspace(SCHEMA);
+    const files = ['a', 'b', 'c'].map((n) => ws.writeJob(n, JOB(n, '0 3 * * *')));
+    // Written well before the daemon reads them: their stat alone proves them unchanged.
+    const old = new Date(Date.now() - 60_000);
+    for (const f of files) utimesSync(f, old, old);
+    const app = await ws.open();
+    const daemon = new Daemon(app);
+    await daemon.start();
+    try {
+      expect((await daemon.reloader.reload('nothing changed')).read).toEqual([]);
+      ws.writeJob('b', JOB('b', '30 4 * * *'));
+      const edited = await daemon.reloader.reload('b edited');
+      expect(edited.read.map((f) => path.basename(f))).toEqual(['b.yaml']);
+      expect((await app.store.jobs.get('b'))!).toMatchObject({ version: 2, schedule: 'cron 30 4 * * * (UTC)' });
+      expect((await app.store.jobs.get('a'))!).toMatchObject({ version: 1 });
+      // Same size, same second: the content decides.
+      const again = ws.writeJob('b', JOB('b', '31 4 * * *'));
+      const st = statSync(again);
+      utimesSync(again, st.atime, st.mtime);
+      expect((await daemon.reloader.reload('b edited again')).read.map((f) => path.basename(f))).toEqual(['b.yaml']);
+      expect((await app.store.jobs.get('b'))!).toMatchObject({ version: 3, schedule: 'cron 31 4 * * * (UTC)' });
+      rmSync(files[0]!);
+      const removed = await daemon.reloader.reload('a removed');
+      expect(removed.read).toEqual([]);
+      expect(removed.jobs.sort()).toEqual(['b', 'c']);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
 

@@ -53,7 +53,7 @@ describe('scheduler on a real SQLite state store', () => {
     expect((await app.store.jobs.get('hourly'))!.nextRunAt!.toISOString()).toBe('2026-03-01T11:00:00.000Z');
   });
 
-  it('records an overlapping occurrence as skipped with the reason', async () => {
+  it('an occurrence due while the previous run is still queued (never started) coalesces into it, with the reason', async () => {
     const { scheduler } = await setUp(JOB('cron: "0 * * * *"'), '2026-03-01T09:30:00Z');
     clock.set('2026-03-01T10:00:01Z');
     await scheduler.tick();
@@ -61,7 +61,33 @@ describe('scheduler on a real SQLite state store', () => {
     await scheduler.tick();
     const [second, first] = await app.store.runs.list({ job: 'hourly' });
     expect(first!.status).toBe('queued');
+    expect(second).toMatchObject({ status: 'coalesced', startedAt: null });
+    expect(second!.reason).toMatch(new RegExp(`^coalesced into run ${first!.id}: it has not started yet`));
+    expect(second!.finishedAt).not.toBeNull();
+  });
+
+  it('records an occurrence due while the previous run is running as skipped, reason overlap', async () => {
+    const { scheduler } = await setUp(JOB('cron: "0 * * * *"'), '2026-03-01T09:30:00Z');
+    clock.set('2026-03-01T10:00:01Z');
+    await scheduler.tick();
+    const [first] = await app.store.runs.list({ job: 'hourly' });
+    expect(await app.store.runs.take(first!.id, 'queued', 'test-owner', new Date('2026-03-01T12:00:00Z'), clock.now(), clock.now())).toBe(true);
+    clock.set('2026-03-01T11:00:01Z');
+    await scheduler.tick();
+    const [second] = await app.store.runs.list({ job: 'hourly' });
     expect(second).toMatchObject({ status: 'skipped', reason: `overlap: run ${first!.id} of this job has not finished` });
+  });
+
+  it('an occurrence due while a queued run of an older version waits gets a run of its own, queued behind it', async () => {
+    const { scheduler, registry } = await setUp(JOB('cron: "0 * * * *"'), '2026-03-01T09:30:00Z');
+    clock.set('2026-03-01T10:00:01Z');
+    await scheduler.tick();
+    await registry.sync([{ ...app.jobs[0]!, description: 'changed' }]);
+    clock.set('2026-03-01T11:00:01Z');
+    await scheduler.tick();
+    const [second, first] = await app.store.runs.list({ job: 'hourly' });
+    expect(first).toMatchObject({ status: 'queued', jobVersion: 1 });
+    expect(second).toMatchObject({ status: 'queued', jobVersion: 2 });
   });
 
   it('applies catchUp after the daemon was down, and a second daemon cannot claim the same occurrence', async () => {

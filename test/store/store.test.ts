@@ -1,4 +1,4 @@
-import { latestMigration } from '../../src/store/migrations';
+import { latestMigration, MIGRATION_NAMES } from '../../src/store/migrations';
 import type { JobSync } from '../../src/store/jobs-repository';
 import type { NewRun } from '../../src/store/runs-repository';
 import type { Store } from '../../src/store/store';
@@ -7,7 +7,7 @@ import { createStoreDatabase, STORE_BACKENDS, type StoreDatabase } from './store
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const MIGRATIONS = ['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts', '0005_dashboard_indexes'];
+const MIGRATIONS = MIGRATION_NAMES;
 
 function jobSync(name: string, hash = 'a'.repeat(64)): JobSync {
   return {
@@ -122,7 +122,7 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
       it('a removed job stops being scheduled, keeps its row, and comes back as a change', async () => {
         await createJob('keep');
         await createJob('gone');
-        expect(await store.jobs.markRemovedExcept(['keep'], at(1))).toEqual(['gone']);
+        expect(await store.jobs.markRemoved(['gone', 'never-registered'], at(1))).toEqual(['gone']);
         expect((await store.jobs.list()).map((j) => j.name)).toEqual(['keep']);
         expect((await store.jobs.list({ includeRemoved: true })).map((j) => [j.name, j.removedAt?.toISOString() ?? null, j.nextRunAt?.toISOString() ?? null])).toEqual([
           ['gone', at(1).toISOString(), null],
