@@ -24,6 +24,8 @@ export interface RunnerDeps {
   owner: string;
   leaseMs: number;
   failuresCommand(runId: number): string;
+  /** The run's dashboard page when `http.publicUrl` is set, for its notifications. */
+  runPageUrl(runId: number): string | null;
   nextRunAt(job: string): Promise<Date | null>;
   onProgress?(progress: Progress): void;
   /** Called after each batch with how long its target transaction took (benchmarks, metrics). */
@@ -75,6 +77,7 @@ export async function executeRun(runId: number, deps: RunnerDeps, signal: AbortS
       now: clock.now(),
       nextRunAt: await deps.nextRunAt(job.name),
       failuresCommand: deps.failuresCommand(runId),
+      runPageUrl: deps.runPageUrl(runId),
       owner: deps.owner,
     });
     const run = (await store.runs.get(runId))!;

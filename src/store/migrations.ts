@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
 import { dialectOfStore } from './connect';
@@ -192,6 +193,28 @@ const migrations: Migration[] = [
       await knex.schema.alterTable('runs', (t) => {
         t.dropColumn('guarded_at');
         t.dropColumn('inflight_parts');
+      });
+    },
+  },
+  {
+    name: '0007_outbox_channels',
+    async up(knex) {
+      await knex.schema.alterTable('outbox', (t) => {
+        // email, webhook or slack: a run's notification is one row per channel, each retried on its own.
+        t.string('channel', 16).notNullable().defaultTo('email');
+        // The Message-ID's part before "@" (the domain is mail.from's): unique per message, stable across retries.
+        t.string('message_id').nullable();
+      });
+      // Rows stored before: each gets a unique id too (they were all "<outbox-N@sweeper>", which repeats).
+      const rows: { id: number }[] = await knex('outbox').select('id');
+      for (const { id } of rows) {
+        await knex('outbox').where({ id }).update({ message_id: `sweeper.outbox-${id}.${randomBytes(8).toString('hex')}` });
+      }
+    },
+    async down(knex) {
+      await knex.schema.alterTable('outbox', (t) => {
+        t.dropColumn('channel');
+        t.dropColumn('message_id');
       });
     },
   },
