@@ -53,6 +53,7 @@ export class Daemon {
     this.scheduler = new Scheduler(store, this.registry, this.queue, clock, logger, (job) => this.entitiesOf(job));
     const mailer = createMailer({ smtp: app.config.mail.smtp, outboxDir: app.config.mail.outboxDir });
     this.outbox = new OutboxSender(store, mailer, app.config.mail.from, clock, logger);
+    this.outbox.onDeliveryFailure((f) => this.metrics.observeDeliveryFailure(f));
     this.reloader = new Reloader(app, this.registry, () => this.scheduler.wake());
   }
 
