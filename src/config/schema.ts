@@ -61,7 +61,8 @@ const localDateTime = z
 
 export const jobSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, valueError('is not a job name: use letters, digits, ".", "-" and "_" (it names the job in commands)')),
+    // Spelled out, not with the i flag: a JSON Schema pattern has no flags (schema/job.schema.json).
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, valueError('is not a job name: use letters, digits, ".", "-" and "_" (it names the job in commands)')),
     description: z.string().optional(),
     target: z.string().min(1),
     start: localDateTime.optional(),
