@@ -235,7 +235,8 @@ function renderText(doc: NotificationDocument): string {
         break;
       }
       case 'footer':
-        out.push('--', block.text);
+        // "-- " (with its space) is the signature separator mail clients recognise (RFC 3676).
+        out.push('-- ', block.text);
         break;
     }
   }

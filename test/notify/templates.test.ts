@@ -332,7 +332,7 @@ describe('renderNotification: why, where and how the run went', () => {
   it('ends with a footer saying why the reader gets it: notify.on of the job', () => {
     const always = renderNotification(report());
     const text = always.text.trimEnd().split('\n');
-    expect(text[text.length - 2]).toBe('--');
+    expect(text[text.length - 2]).toBe('-- ');
     expect(text[text.length - 1]).toBe(
       'You get this email because you are in notify.to or notify.cc of the Sweeper job purge-expired-sessions, ' +
         "whose notify.on is always: every run of it is mailed. Change notify in the job's file to stop or change it.",
