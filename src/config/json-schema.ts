@@ -43,7 +43,10 @@ function generate(schema: z.ZodType, docs: Record<string, string>, title: string
     ...root,
     $defs: {
       ...(root.$defs as Record<string, unknown> | undefined),
-      condition: { description: 'all/any/not, { field, op, value }, { field, olderThan|newerThan }, or exists/notExists', anyOf: forms },
+      condition: {
+        description: 'all/any/not, { field, op, value }, { field, olderThan|newerThan }, or exists/notExists',
+        anyOf: forms,
+      },
     },
   };
 }
@@ -56,7 +59,8 @@ const JOB_DOCS: Record<string, string> = {
   name: 'The job\'s name in commands: letters, digits, ".", "-" and "_"; unique',
   description: 'Free text, shown in emails',
   target: 'A target of the config (config/sweeper.yaml targets)',
-  start: "Local date-time in `timezone`, e.g. 2026-12-01T02:00:00 (Z or +hh:mm for an absolute instant); default: when first seen",
+  start:
+    'Local date-time in `timezone`, e.g. 2026-12-01T02:00:00 (Z or +hh:mm for an absolute instant); default: when first seen',
   timezone: "IANA time zone, e.g. Europe/Berlin; default: the config's",
   recurrence: 'RFC 5545 RRULE, e.g. FREQ=DAILY;INTERVAL=1; `start` is its DTSTART',
   cron: 'Cron pattern of 5 fields, or 6 with seconds first, in `timezone`; not with recurrence',
@@ -70,16 +74,19 @@ const JOB_DOCS: Record<string, string> = {
   'notify.to': 'Email recipients, one address per entry',
   'notify.cc': 'Email copies, one address per entry',
   'notify.on': 'always, failures (runs with failures or that failed), or never; for every channel',
-  'notify.webhook': 'POST the run JSON, signed in the Sweeper-Signature header (HMAC-SHA256 over "<t>.<body>")',
+  'notify.webhook':
+    'POST the run JSON, signed in the Sweeper-Signature header (HMAC-SHA256 over "<t>.<body>")',
   'notify.webhook.url': 'http(s) address the run JSON is posted to',
-  'notify.webhook.secret': 'At least 16 characters, e.g. "${HOOK_SECRET}"; the receiver checks the signature with it',
+  'notify.webhook.secret':
+    'At least 16 characters, e.g. "${HOOK_SECRET}"; the receiver checks the signature with it',
   'notify.slack': 'POST a compact message coloured by outcome to a Slack incoming webhook',
   'notify.slack.webhookUrl': 'The incoming-webhook URL (a secret: write "${SLACK_WEBHOOK_URL}")',
   limits: 'Guards and pacing of a run',
   'limits.batchSize': 'Records per delete transaction; absent: adapts to keep each batch near 50 ms',
   'limits.maxDeletes': 'Refuse the whole run, deleting nothing, when the queries match more than this',
   'limits.pauseBetweenBatches': 'A pause between batches (0ms to 1h), e.g. 200ms',
-  'limits.maxRuntime': 'Stop at a batch boundary after this long (at most 30d); the run fails with the reason',
+  'limits.maxRuntime':
+    'Stop at a batch boundary after this long (at most 30d); the run fails with the reason',
 };
 
 const CONFIG_DOCS: Record<string, string> = {
@@ -95,7 +102,7 @@ const CONFIG_DOCS: Record<string, string> = {
   'http.listen': 'host:port, e.g. 127.0.0.1:8787',
   'http.publicUrl': "The address operators reach Sweeper at; emails link each run's page under it",
   'http.tokens': 'Bearer tokens, each with a name and a role (viewer or operator)',
-  retention: "How long Sweeper keeps its own history of runs and failure records",
+  retention: 'How long Sweeper keeps its own history of runs and failure records',
   concurrency: 'Runs at once in this process (1 to 64)',
 };
 

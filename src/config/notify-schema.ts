@@ -17,8 +17,14 @@ function httpUrl(what: string, example: string) {
 export const webhookSchema = z.strictObject({
   url: httpUrl('the address Sweeper posts the run JSON to', 'https://hooks.example.com/sweeper'),
   secret: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'expected a text: write the secret in quotes') })
-    .min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32): the receiver checks the Sweeper-Signature header with it'),
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? 'is required' : 'expected a text: write the secret in quotes',
+    })
+    .min(
+      16,
+      'must be at least 16 characters (e.g. openssl rand -hex 32): the receiver checks the Sweeper-Signature header with it',
+    ),
 });
 
 export const slackSchema = z.strictObject({

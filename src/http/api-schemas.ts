@@ -46,7 +46,14 @@ export const runSchema = z.object({
   deleted: z.int(),
   failed: z.int(),
   queries: z.array(
-    z.object({ index: z.int(), entity: z.string(), matched: z.int().nullable(), deleted: z.int(), failed: z.int(), cascaded: z.int() }),
+    z.object({
+      index: z.int(),
+      entity: z.string(),
+      matched: z.int().nullable(),
+      deleted: z.int(),
+      failed: z.int(),
+      cascaded: z.int(),
+    }),
   ),
   notification: z.object({ status: z.string(), attempts: z.int() }).nullable(),
 });
@@ -93,29 +100,41 @@ export const runChangeSchema = z.object({ message: z.string(), run: runSchema })
 /** An optional text parameter: given twice (an array) or not as text is refused; empty is absent. */
 function text(name: string, description: string) {
   // The description on the inner schema too: the OpenAPI description shows what a request sends (the input).
-  return z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.string({ error: (issue) => `${name} must be given once, as text (got ${JSON.stringify(issue.input)})` }).describe(description).optional(),
-  ).describe(description);
+  return z
+    .preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string({
+          error: (issue) => `${name} must be given once, as text (got ${JSON.stringify(issue.input)})`,
+        })
+        .describe(description)
+        .optional(),
+    )
+    .describe(description);
 }
 
 /** A positive whole number given as text (ids, limits, cursors). */
 function positiveInt(name: string, description?: string) {
   const digits = z
-    .string({ error: (issue) => `${name} must be given once, as a positive whole number (got ${JSON.stringify(issue.input)})` })
+    .string({
+      error: (issue) =>
+        `${name} must be given once, as a positive whole number (got ${JSON.stringify(issue.input)})`,
+    })
     .regex(/^\d+$/, { error: (issue) => `${name} "${String(issue.input)}" must be a positive whole number` });
   return (description ? digits.describe(description) : digits).transform((s, ctx) => {
-      const n = Number(s);
-      if (!Number.isSafeInteger(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `${name} "${s}" must be a positive whole number`, input: s });
-        return z.NEVER;
-      }
-      return n;
-    });
+    const n = Number(s);
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${name} "${s}" must be a positive whole number`, input: s });
+      return z.NEVER;
+    }
+    return n;
+  });
 }
 
 function optionalPositiveInt(name: string, description: string) {
-  return z.preprocess((v) => (v === '' ? undefined : v), positiveInt(name, description).optional()).describe(description);
+  return z
+    .preprocess((v) => (v === '' ? undefined : v), positiveInt(name, description).optional())
+    .describe(description);
 }
 
 function limit(fallback: number, max: number, description: string) {
@@ -124,7 +143,11 @@ function limit(fallback: number, max: number, description: string) {
     .preprocess((v) => (v === '' ? undefined : v), positiveInt('limit', text).optional())
     .transform((n, ctx) => {
       if (n !== undefined && n > max) {
-        ctx.addIssue({ code: 'custom', message: `limit ${n} is more than ${max}: page through with a smaller limit`, input: n });
+        ctx.addIssue({
+          code: 'custom',
+          message: `limit ${n} is more than ${max}: page through with a smaller limit`,
+          input: n,
+        });
         return z.NEVER;
       }
       return n ?? fallback;
@@ -146,7 +169,10 @@ export const runsQuery = z.object({
     .preprocess(
       (v) => (v === '' ? undefined : v),
       z
-        .enum(RUN_STATUSES, { error: (issue) => `status ${JSON.stringify(issue.input)} is not a run status (one of: ${RUN_STATUSES.join(', ')})` })
+        .enum(RUN_STATUSES, {
+          error: (issue) =>
+            `status ${JSON.stringify(issue.input)} is not a run status (one of: ${RUN_STATUSES.join(', ')})`,
+        })
         .describe('only runs with this status')
         .optional(),
     )
@@ -161,13 +187,20 @@ export function failuresQuery(now: () => Date) {
     run: optionalPositiveInt('run', 'only failures of this run'),
     entity: text('entity', 'only failures on this entity'),
     code: text('code', "only failures with this error code (the driver's)"),
-    since: text('since', 'only failures at or after this time: ISO-8601, or a duration back from now such as 24h').transform((value, ctx) => {
+    since: text(
+      'since',
+      'only failures at or after this time: ISO-8601, or a duration back from now such as 24h',
+    ).transform((value, ctx) => {
       if (value === undefined) return undefined;
       try {
         return parseSince(value, now());
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
-        ctx.addIssue({ code: 'custom', message: `since "${value}" is neither a time (2026-11-01T00:00:00Z) nor a duration back from now (24h, 7d)`, input: value });
+        ctx.addIssue({
+          code: 'custom',
+          message: `since "${value}" is neither a time (2026-11-01T00:00:00Z) nor a duration back from now (24h, 7d)`,
+          input: value,
+        });
         return z.NEVER;
       }
     }),
@@ -190,12 +223,21 @@ export function postponeBody(zone: string) {
   const body = z.object(
     {
       until: z
-        .string({ error: (issue) => (issue.input === undefined ? required : `until must be text: ${required.slice('until is required: '.length)}`) })
+        .string({
+          error: (issue) =>
+            issue.input === undefined
+              ? required
+              : `until must be text: ${required.slice('until is required: '.length)}`,
+        })
         .describe("ISO-8601; without an offset it is read in the config's time zone")
         .transform((value, ctx) => {
           const t = DateTime.fromISO(value, { zone });
           if (!t.isValid) {
-            ctx.addIssue({ code: 'custom', message: `until "${value}" is not an ISO-8601 time like 2026-12-24T08:00 (read in ${zone} without an offset)`, input: value });
+            ctx.addIssue({
+              code: 'custom',
+              message: `until "${value}" is not an ISO-8601 time like 2026-12-24T08:00 (read in ${zone} without an offset)`,
+              input: value,
+            });
             return z.NEVER;
           }
           return t.toJSDate();

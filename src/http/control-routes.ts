@@ -5,7 +5,15 @@ import { pauseJob, postponeJob, resumeJob } from '../control/job-control';
 import { cancelRun } from '../control/run-control';
 import type { Daemon } from '../daemon';
 import { createManualRun } from '../runner/manual-run';
-import { jobChangeSchema, jobNameParams, pauseBody, postponeBody, runChangeSchema, runIdParams, runSchema } from './api-schemas';
+import {
+  jobChangeSchema,
+  jobNameParams,
+  pauseBody,
+  postponeBody,
+  runChangeSchema,
+  runIdParams,
+  runSchema,
+} from './api-schemas';
 import { actorOf, type TokenAuth } from './auth';
 import { answer, conflict, controlErrors, secured } from './route-docs';
 
@@ -30,7 +38,10 @@ export function registerControlRoutes(fastify: FastifyInstance, daemon: Daemon, 
         ...secured,
         params: jobNameParams,
         response: {
-          202: answer('the created run; poll GET /api/runs/{id} (the Location header) until finishedAt is set', runSchema),
+          202: answer(
+            'the created run; poll GET /api/runs/{id} (the Location header) until finishedAt is set',
+            runSchema,
+          ),
           ...controlErrors,
           ...conflict('the job already has a run that has not finished'),
         },
@@ -51,7 +62,8 @@ export function registerControlRoutes(fastify: FastifyInstance, daemon: Daemon, 
       onRequest,
       schema: {
         operationId: 'pauseJob',
-        summary: 'Pause the job: occurrences are skipped, a running run stops at its next batch boundary as paused',
+        summary:
+          'Pause the job: occurrences are skipped, a running run stops at its next batch boundary as paused',
         ...secured,
         params: jobNameParams,
         body: pauseBody,
@@ -69,7 +81,13 @@ export function registerControlRoutes(fastify: FastifyInstance, daemon: Daemon, 
     '/api/jobs/:name/resume',
     {
       onRequest,
-      schema: { operationId: 'resumeJob', summary: 'Resume a paused job; its paused run continues from its checkpoint', ...secured, params: jobNameParams, response: { 200: jobChange, ...controlErrors } },
+      schema: {
+        operationId: 'resumeJob',
+        summary: 'Resume a paused job; its paused run continues from its checkpoint',
+        ...secured,
+        params: jobNameParams,
+        response: { 200: jobChange, ...controlErrors },
+      },
     },
     async (request) => {
       const name = request.params.name;
@@ -111,10 +129,14 @@ export function registerControlRoutes(fastify: FastifyInstance, daemon: Daemon, 
       onRequest,
       schema: {
         operationId: 'cancelRun',
-        summary: 'Cancel a run: a waiting one at once, a running one at its next batch boundary; 409 when it has already ended',
+        summary:
+          'Cancel a run: a waiting one at once, a running one at its next batch boundary; 409 when it has already ended',
         ...secured,
         params: runIdParams,
-        response: { 200: answer('the cancellation, stored with the actor http:<token name>', runChangeSchema), ...controlErrors },
+        response: {
+          200: answer('the cancellation, stored with the actor http:<token name>', runChangeSchema),
+          ...controlErrors,
+        },
       },
     },
     async (request) => {

@@ -5,7 +5,11 @@
  */
 import type { SwaggerOptions } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import { createJsonSchemaTransform, createJsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { healthSchema } from './api-schemas';
 import { answer, readErrors, secured } from './route-docs';
@@ -44,11 +48,16 @@ export function describeRoutes(): { options: SwaggerOptions; finish(document: ob
   const transform = createJsonSchemaTransform({ skipList: [] });
   const optionalBodies = new Set<string>();
   const options: SwaggerOptions = {
-    openapi: { openapi: '3.1.0', info, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } },
+    openapi: {
+      openapi: '3.1.0',
+      info,
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
     transform(route) {
       const body = (route.schema as { body?: unknown } | undefined)?.body;
       if (body instanceof z.ZodType && body.safeParse(undefined).success) {
-        for (const method of [route.route.method].flat()) optionalBodies.add(`${method.toLowerCase()} ${route.url}`);
+        for (const method of [route.route.method].flat())
+          optionalBodies.add(`${method.toLowerCase()} ${route.url}`);
       }
       return transform(route);
     },
@@ -58,13 +67,16 @@ export function describeRoutes(): { options: SwaggerOptions; finish(document: ob
     const document = made as Document;
     for (const [url, operations] of Object.entries(document.paths ?? {})) {
       for (const [method, operation] of Object.entries(operations)) {
-        if (operation.requestBody && optionalBodies.has(`${method} ${url.replace(/\{(\w+)\}/g, ':$1')}`)) operation.requestBody.required = false;
+        if (operation.requestBody && optionalBodies.has(`${method} ${url.replace(/\{(\w+)\}/g, ':$1')}`))
+          operation.requestBody.required = false;
       }
     }
     const schemas = document.components?.schemas;
     if (!schemas) return document;
     const text = JSON.stringify(document.paths) + JSON.stringify(schemas);
-    const used = Object.fromEntries(Object.entries(schemas).filter(([name]) => text.includes(`"#/components/schemas/${name}"`)));
+    const used = Object.fromEntries(
+      Object.entries(schemas).filter(([name]) => text.includes(`"#/components/schemas/${name}"`)),
+    );
     return { ...document, components: { ...document.components, schemas: used } };
   };
   return { options, finish };
@@ -72,8 +84,12 @@ export function describeRoutes(): { options: SwaggerOptions; finish(document: ob
 
 export const healthzDocs = {
   operationId: 'getHealth',
-  summary: 'Liveness and readiness: the state store answers within 1 s and the scheduler loop is not stuck. No token needed.',
-  response: { 200: answer('healthy', healthSchema), 503: answer('unhealthy, with the problems', healthSchema) },
+  summary:
+    'Liveness and readiness: the state store answers within 1 s and the scheduler loop is not stuck. No token needed.',
+  response: {
+    200: answer('healthy', healthSchema),
+    503: answer('unhealthy, with the problems', healthSchema),
+  },
 };
 
 export const metricsDocs = {

@@ -3,7 +3,15 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { failurePage, jobDetail, listJobs, listRuns, runDetail } from '../api/queries';
 import type { Daemon } from '../daemon';
-import { failurePageSchema, failuresQuery, jobNameParams, jobSchema, runIdParams, runSchema, runsQuery } from './api-schemas';
+import {
+  failurePageSchema,
+  failuresQuery,
+  jobNameParams,
+  jobSchema,
+  runIdParams,
+  runSchema,
+  runsQuery,
+} from './api-schemas';
 import type { TokenAuth } from './auth';
 import { answer, readErrors, secured } from './route-docs';
 
@@ -17,14 +25,28 @@ export function registerReadRoutes(fastify: FastifyInstance, daemon: Daemon, aut
     '/api/jobs',
     {
       onRequest,
-      schema: { operationId: 'listJobs', summary: 'Every job: schedule, next run, last outcome, paused', ...secured, response: { 200: answer('jobs by name', z.array(jobSchema)), ...readErrors } },
+      schema: {
+        operationId: 'listJobs',
+        summary: 'Every job: schedule, next run, last outcome, paused',
+        ...secured,
+        response: { 200: answer('jobs by name', z.array(jobSchema)), ...readErrors },
+      },
     },
     () => listJobs(app),
   );
 
   server.get(
     '/api/jobs/:name',
-    { onRequest, schema: { operationId: 'getJob', summary: 'One job', ...secured, params: jobNameParams, response: { 200: answer('the job', jobSchema), ...readErrors } } },
+    {
+      onRequest,
+      schema: {
+        operationId: 'getJob',
+        summary: 'One job',
+        ...secured,
+        params: jobNameParams,
+        response: { 200: answer('the job', jobSchema), ...readErrors },
+      },
+    },
     (request) => jobDetail(app, request.params.name),
   );
 
@@ -32,7 +54,13 @@ export function registerReadRoutes(fastify: FastifyInstance, daemon: Daemon, aut
     '/api/runs',
     {
       onRequest,
-      schema: { operationId: 'listRuns', summary: 'Run history, newest first', ...secured, querystring: runsQuery, response: { 200: answer('runs, newest first', z.array(runSchema)), ...readErrors } },
+      schema: {
+        operationId: 'listRuns',
+        summary: 'Run history, newest first',
+        ...secured,
+        querystring: runsQuery,
+        response: { 200: answer('runs, newest first', z.array(runSchema)), ...readErrors },
+      },
     },
     (request) => listRuns(app, request.query),
   );
@@ -41,7 +69,13 @@ export function registerReadRoutes(fastify: FastifyInstance, daemon: Daemon, aut
     '/api/runs/:id',
     {
       onRequest,
-      schema: { operationId: 'getRun', summary: 'One run: counts per query, notification status', ...secured, params: runIdParams, response: { 200: answer('the run', runSchema), ...readErrors } },
+      schema: {
+        operationId: 'getRun',
+        summary: 'One run: counts per query, notification status',
+        ...secured,
+        params: runIdParams,
+        response: { 200: answer('the run', runSchema), ...readErrors },
+      },
     },
     (request) => runDetail(app, request.params.id),
   );

@@ -75,7 +75,6 @@ export async function startHttpServer(
     if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
-  openApiSchemaCompilers(server);
   const openApi = describeRoutes();
   await server.register(fastifySwagger, openApi.options);
   server.addHook('onResponse', async (request, reply) => {
@@ -97,21 +96,30 @@ export async function startHttpServer(
   server.setErrorHandler(errorHandler(logger, redact));
   server.setNotFoundHandler(notFoundHandler);
 
-  const documented = server.withTypeProvider<ZodTypeProvider>();
-  documented.get('/healthz', { schema: healthzDocs }, async (_request, reply) => {
-    const h = await health.check();
-    return reply
-      .status(h.status === 'ok' ? 200 : 503)
-      .header('cache-control', 'no-store')
-      .send(h);
+  // The API's routes in a context of their own, checked with zod schemas; routes registered on
+  // `server` beside them (the dashboard) keep fastify's own JSON-schema compilers.
+  await server.register(async (api) => {
+    openApiSchemaCompilers(api);
+    const documented = api.withTypeProvider<ZodTypeProvider>();
+    documented.get('/healthz', { schema: healthzDocs }, async (_request, reply) => {
+      const h = await health.check();
+      return reply
+        .status(h.status === 'ok' ? 200 : 503)
+        .header('cache-control', 'no-store')
+        .send(h);
+    });
+    documented.get(
+      '/metrics',
+      { onRequest: auth.hook('read'), schema: metricsDocs },
+      async (_request, reply) => {
+        const text = await metrics.render();
+        return reply.header('content-type', metrics.contentType).send(text);
+      },
+    );
+    documented.get('/openapi.json', { schema: openApiDocs }, () => openApi.finish(server.swagger()));
+    registerReadRoutes(api, daemon, auth);
+    registerControlRoutes(api, daemon, auth);
   });
-  documented.get('/metrics', { onRequest: auth.hook('read'), schema: metricsDocs }, async (_request, reply) => {
-    const text = await metrics.render();
-    return reply.header('content-type', metrics.contentType).send(text);
-  });
-  documented.get('/openapi.json', { schema: openApiDocs }, () => openApi.finish(server.swagger()));
-  registerReadRoutes(server, daemon, auth);
-  registerControlRoutes(server, daemon, auth);
 
   try {
     await server.listen({ host, port });

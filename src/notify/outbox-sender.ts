@@ -61,7 +61,10 @@ export class OutboxSender {
         const { location } = await this.deliver(m);
         await this.store.outbox.markSent(m.id, location, this.clock.now());
         delivered++;
-        this.logger.info({ outbox: m.id, run: m.runId, channel: m.channel, location }, `notification delivered: ${m.subject}`);
+        this.logger.info(
+          { outbox: m.id, run: m.runId, channel: m.channel, location },
+          `notification delivered: ${m.subject}`,
+        );
       } catch (error) {
         const e = toError(error);
         const code = driverErrorCode(e);
@@ -70,7 +73,17 @@ export class OutboxSender {
         for (const listener of this.failureListeners) listener({ channel: m.channel, code });
         // A post's error names only the receiver's origin; its cause (with the full, secret URL) stays out of the log.
         const detail = m.channel === 'email' ? { err: e } : { error: e.message };
-        this.logger.warn({ outbox: m.id, run: m.runId, channel: m.channel, code, ...detail, nextAttemptAt: next.toISOString() }, 'notification not delivered; will retry');
+        this.logger.warn(
+          {
+            outbox: m.id,
+            run: m.runId,
+            channel: m.channel,
+            code,
+            ...detail,
+            nextAttemptAt: next.toISOString(),
+          },
+          'notification not delivered; will retry',
+        );
       }
     }
     return delivered;
@@ -89,7 +102,15 @@ export class OutboxSender {
         fileName: m.fileName,
       });
     }
-    return postMessage({ channel: m.channel, destination: m.destination!, body: m.text, messageId: `<${m.messageId}@${this.domain}>` }, this.clock);
+    return postMessage(
+      {
+        channel: m.channel,
+        destination: m.destination!,
+        body: m.text,
+        messageId: `<${m.messageId}@${this.domain}>`,
+      },
+      this.clock,
+    );
   }
 
   async loop(signal: AbortSignal): Promise<void> {

@@ -52,11 +52,19 @@ export function slackBody(report: RunReport): string {
   ];
   if (run.status === 'failed' && run.reason) lines.push(`Reason: ${slackEscape(oneLine(run.reason, 300))}`);
   const codes = [...report.failuresByCode].sort((a, b) => b.count - a.count).slice(0, 3);
-  if (codes.length > 0) lines.push(`Failures: ${codes.map((g) => `${slackEscape(g.code)} ${formatCount(g.count)}`).join(', ')}`);
+  if (codes.length > 0)
+    lines.push(`Failures: ${codes.map((g) => `${slackEscape(g.code)} ${formatCount(g.count)}`).join(', ')}`);
   if (report.runPageUrl) lines.push(`<${report.runPageUrl}|Open the run>`);
   else if (run.failed > 0) lines.push(`List the failures: \`${slackEscape(report.failuresCommand)}\``);
   return JSON.stringify({
     text: slackEscape(title),
-    attachments: [{ color: style.colour, title: slackEscape(title), ...(report.runPageUrl ? { title_link: report.runPageUrl } : {}), text: lines.join('\n') }],
+    attachments: [
+      {
+        color: style.colour,
+        title: slackEscape(title),
+        ...(report.runPageUrl ? { title_link: report.runPageUrl } : {}),
+        text: lines.join('\n'),
+      },
+    ],
   });
 }

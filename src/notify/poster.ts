@@ -47,7 +47,8 @@ export async function postMessage(message: PostedMessage, clock: Clock): Promise
     'user-agent': 'Sweeper',
     'sweeper-message-id': message.messageId,
   };
-  if (message.destination.secret) headers[SIGNATURE_HEADER] = signatureHeader(message.destination.secret, message.body, clock.now());
+  if (message.destination.secret)
+    headers[SIGNATURE_HEADER] = signatureHeader(message.destination.secret, message.body, clock.now());
   let response: Response;
   try {
     response = await fetch(message.destination.url, {
@@ -59,12 +60,19 @@ export async function postMessage(message: PostedMessage, clock: Clock): Promise
     });
   } catch (error) {
     const code = networkCode(error);
-    throw new PostDeliveryError(`could not post the ${message.channel} message to ${where}: ${code === 'TIMEOUT' ? `no answer within ${POST_TIMEOUT_MS / 1000}s` : 'the connection failed'} [${code}]`, code, error);
+    throw new PostDeliveryError(
+      `could not post the ${message.channel} message to ${where}: ${code === 'TIMEOUT' ? `no answer within ${POST_TIMEOUT_MS / 1000}s` : 'the connection failed'} [${code}]`,
+      code,
+      error,
+    );
   }
   // Read the body so the connection is released; say nothing of it (a receiver's error page may echo headers).
   await response.arrayBuffer().catch(() => undefined);
   if (!response.ok) {
-    throw new PostDeliveryError(`${where} answered the ${message.channel} message with HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`, `HTTP_${response.status}`);
+    throw new PostDeliveryError(
+      `${where} answered the ${message.channel} message with HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+      `HTTP_${response.status}`,
+    );
   }
   return { location: `${where}: HTTP ${response.status}` };
 }

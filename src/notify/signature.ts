@@ -16,7 +16,13 @@ export function signatureHeader(secret: string, body: string, at: Date): string 
  * What a receiver does: true when the header's v1 is the body's signature with this secret and its
  * timestamp is within `toleranceSeconds` of `now`.
  */
-export function verifySignature(secret: string, body: string, header: string, now: Date, toleranceSeconds = 300): boolean {
+export function verifySignature(
+  secret: string,
+  body: string,
+  header: string,
+  now: Date,
+  toleranceSeconds = 300,
+): boolean {
   const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';

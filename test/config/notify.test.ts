@@ -5,7 +5,8 @@ const ALL = '  - { entity: t, allRecords: true }';
 
 describe('notify.webhook and notify.slack', () => {
   it('loads a webhook with its secret and a Slack webhook URL', () => {
-    const notify = 'notify: { webhook: { url: "https://hooks.example.com/sweeper", secret: "0123456789abcdef" }, slack: { webhookUrl: "https://hooks.slack.com/services/T/B/x" } }\n';
+    const notify =
+      'notify: { webhook: { url: "https://hooks.example.com/sweeper", secret: "0123456789abcdef" }, slack: { webhookUrl: "https://hooks.slack.com/services/T/B/x" } }\n';
     const [loaded] = loadAll(folder(BASE, { 'a.yaml': job('a', ALL, notify) }), {}).jobs;
     expect(loaded!.notify).toEqual({
       to: [],
@@ -23,13 +24,20 @@ describe('notify.webhook and notify.slack', () => {
     expect(problems).toEqual([
       'a.yaml: notify.webhook.url: is not an http(s) URL: write the address Sweeper posts the run JSON to, e.g. https://hooks.example.com/sweeper',
       'a.yaml: notify.webhook.secret: must be at least 16 characters (e.g. openssl rand -hex 32): the receiver checks the Sweeper-Signature header with it',
-      "a.yaml: notify.slack.webhookUrl: is not an http(s) URL: write the Slack app's incoming-webhook URL, e.g. \"${SLACK_WEBHOOK_URL}\"",
+      'a.yaml: notify.slack.webhookUrl: is not an http(s) URL: write the Slack app\'s incoming-webhook URL, e.g. "${SLACK_WEBHOOK_URL}"',
       'a.yaml: notify.slack: unknown field "channel": remove it (the fields here are webhookUrl)',
     ]);
     expect(problems.join('\n')).not.toContain('short-secret');
     expect(problems.join('\n')).not.toContain('secret-path');
-    expect(problemsOf(() => loadAll(folder(BASE, { 'a.yaml': job('a', ALL, 'notify: { webhook: { url: "https://h.example.com" } }\n') }), {}))).toEqual([
-      'a.yaml: notify.webhook.secret: is required',
-    ]);
+    expect(
+      problemsOf(() =>
+        loadAll(
+          folder(BASE, {
+            'a.yaml': job('a', ALL, 'notify: { webhook: { url: "https://h.example.com" } }\n'),
+          }),
+          {},
+        ),
+      ),
+    ).toEqual(['a.yaml: notify.webhook.secret: is required']);
   });
 });

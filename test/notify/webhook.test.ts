@@ -90,13 +90,20 @@ describe('webhook and Slack notifications through the outbox', () => {
     const { server, received } = receiver();
     const port = await listen(server);
     try {
-      ws = createWorkspace('CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);', 'http: { listen: "127.0.0.1:0", publicUrl: "https://sweeper.example.com/" }\n');
+      ws = createWorkspace(
+        'CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);',
+        'http: { listen: "127.0.0.1:0", publicUrl: "https://sweeper.example.com/" }\n',
+      );
       ws.writeJob('purge-rows', job(port));
       app = await ws.open();
       const runId = await createManualRun(app, 'purge-rows', 'cli:alice');
       await executeRun(runId, runnerDeps(app), new AbortController().signal);
       const rows = await app.store.outbox.allForRun(runId);
-      expect(rows.map((r) => [r.channel, r.status])).toEqual([['email', 'pending'], ['webhook', 'pending'], ['slack', 'pending']]);
+      expect(rows.map((r) => [r.channel, r.status])).toEqual([
+        ['email', 'pending'],
+        ['webhook', 'pending'],
+        ['slack', 'pending'],
+      ]);
       // The process ends here, before any send (as a crash right after the run's transaction would).
       await app.close();
       expect(received).toEqual([]);
@@ -117,24 +124,46 @@ describe('webhook and Slack notifications through the outbox', () => {
       const signature = String(hook.headers['sweeper-signature']);
       const t = Math.floor(clock.current / 1000);
       // Computed here as a receiver would, from the documented recipe: HMAC-SHA256 over "<t>.<body>".
-      expect(signature).toBe(`t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${hook.body}`).digest('hex')}`);
+      expect(signature).toBe(
+        `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${hook.body}`).digest('hex')}`,
+      );
       expect(verifySignature(SECRET, hook.body, signature, clock.now())).toBe(true);
-      expect(verifySignature(SECRET, hook.body.replace('"deleted":2', '"deleted":3'), signature, clock.now())).toBe(false);
+      expect(
+        verifySignature(SECRET, hook.body.replace('"deleted":2', '"deleted":3'), signature, clock.now()),
+      ).toBe(false);
       expect(verifySignature(SECRET, hook.body, signature, new Date(clock.current + 3600_000))).toBe(false);
-      expect(hook.headers['sweeper-message-id']).toMatch(new RegExp(`^<sweeper\\.run-${runId}\\.\\d+\\.[0-9a-f]{16}@ops\\.example\\.com>$`));
+      expect(hook.headers['sweeper-message-id']).toMatch(
+        new RegExp(`^<sweeper\\.run-${runId}\\.\\d+\\.[0-9a-f]{16}@ops\\.example\\.com>$`),
+      );
       const payload = JSON.parse(hook.body) as Record<string, unknown>;
       expect(payload).toMatchObject({
         type: 'run.finished',
-        run: { id: runId, job: 'purge-rows', status: 'succeeded', trigger: 'manual', requestedBy: 'cli:alice', resumed: false, deleted: 2, failed: 0, queries: [{ index: 0, entity: 't', matched: 2, deleted: 2 }] },
+        run: {
+          id: runId,
+          job: 'purge-rows',
+          status: 'succeeded',
+          trigger: 'manual',
+          requestedBy: 'cli:alice',
+          resumed: false,
+          deleted: 2,
+          failed: 0,
+          queries: [{ index: 0, entity: 't', matched: 2, deleted: 2 }],
+        },
         job: { name: 'purge-rows', target: 'app', timezone: 'UTC' },
         runUrl: `https://sweeper.example.com/ui/runs/${runId}`,
       });
 
       const slack = received.find((r) => r.path === SLACK_PATH)!;
       expect(slack.headers['sweeper-signature']).toBeUndefined();
-      const message = JSON.parse(slack.body) as { text: string; attachments: { color: string; title: string; title_link: string; text: string }[] };
+      const message = JSON.parse(slack.body) as {
+        text: string;
+        attachments: { color: string; title: string; title_link: string; text: string }[];
+      };
       expect(message.text).toBe('purge-rows succeeded: 2 deleted');
-      expect(message.attachments[0]).toMatchObject({ color: '#1a7f37', title_link: `https://sweeper.example.com/ui/runs/${runId}` });
+      expect(message.attachments[0]).toMatchObject({
+        color: '#1a7f37',
+        title_link: `https://sweeper.example.com/ui/runs/${runId}`,
+      });
       expect(message.attachments[0]!.text).toContain('manual (asked by cli:alice)');
 
       const sent = await app.store.outbox.allForRun(runId);
@@ -156,7 +185,17 @@ describe('webhook and Slack notifications through the outbox', () => {
     app = await ws.open({ clock });
     const a = app;
     await a.store.transaction((trx) =>
-      a.store.outbox.enqueue(trx, { channel: 'webhook', runId: null, subject: 'webhook: test', body: '{"type":"run.finished"}', destination: { url: `http://127.0.0.1:${port}/hooks/x?token=${SECRET}`, secret: SECRET } }, clock.now()),
+      a.store.outbox.enqueue(
+        trx,
+        {
+          channel: 'webhook',
+          runId: null,
+          subject: 'webhook: test',
+          body: '{"type":"run.finished"}',
+          destination: { url: `http://127.0.0.1:${port}/hooks/x?token=${SECRET}`, secret: SECRET },
+        },
+        clock.now(),
+      ),
     );
     const { logger, lines } = capturingLogger();
     const failures: string[] = [];
@@ -167,7 +206,9 @@ describe('webhook and Slack notifications through the outbox', () => {
     expect(await sender.deliverDue()).toBe(0);
     const [message] = await a.store.outbox.due(new Date(8.64e15));
     expect(message).toMatchObject({ status: 'pending', attempts: 1, channel: 'webhook' });
-    expect(message!.lastError).toBe(`ECONNREFUSED: could not post the webhook message to http://127.0.0.1:${port}/…: the connection failed [ECONNREFUSED]`);
+    expect(message!.lastError).toBe(
+      `ECONNREFUSED: could not post the webhook message to http://127.0.0.1:${port}/…: the connection failed [ECONNREFUSED]`,
+    );
     expect(message!.nextAttemptAt.getTime()).toBe(clock.current + backoffMs(1));
     expect(failures).toEqual(['webhook ECONNREFUSED']);
     expect(await sender.deliverDue()).toBe(0);
@@ -197,14 +238,26 @@ describe('webhook and Slack notifications through the outbox', () => {
       app = await ws.open({ clock });
       const a = app;
       await a.store.transaction((trx) =>
-        a.store.outbox.enqueue(trx, { channel: 'slack', runId: null, subject: 'Slack: test', body: '{"text":"hi"}', destination: { url: `http://127.0.0.1:${port}${SLACK_PATH}` } }, clock.now()),
+        a.store.outbox.enqueue(
+          trx,
+          {
+            channel: 'slack',
+            runId: null,
+            subject: 'Slack: test',
+            body: '{"text":"hi"}',
+            destination: { url: `http://127.0.0.1:${port}${SLACK_PATH}` },
+          },
+          clock.now(),
+        ),
       );
       const { logger, lines } = capturingLogger();
       const mailer = createMailer({ outboxDir: ws.outboxDir });
       const sender = new OutboxSender(a.store, mailer, 'Sweeper <s@localhost>', clock, logger);
       expect(await sender.deliverDue()).toBe(0);
       const [message] = await a.store.outbox.due(new Date(8.64e15));
-      expect(message!.lastError).toBe(`HTTP_500: http://127.0.0.1:${port}/… answered the slack message with HTTP 500 Internal Server Error`);
+      expect(message!.lastError).toBe(
+        `HTTP_500: http://127.0.0.1:${port}/… answered the slack message with HTTP 500 Internal Server Error`,
+      );
       clock.current += backoffMs(1);
       expect(await sender.deliverDue()).toBe(1);
       mailer.close();
