@@ -220,13 +220,24 @@ const migrations: Migration[] = [
   },
 ];
 
-const source: Knex.MigrationSource<Migration> = {
-  getMigrations: () => Promise.resolve(migrations),
-  getMigrationName: (m) => m.name,
-  getMigration: (m) => Promise.resolve(m),
-};
+/** The knex migrator settings for these migrations, or (tests of a migration) for the first `count` of them. */
+export function migratorConfig(count = migrations.length): Knex.MigratorConfig {
+  const source: Knex.MigrationSource<Migration> = {
+    getMigrations: () => Promise.resolve(migrations.slice(0, count)),
+    getMigrationName: (m) => m.name,
+    getMigration: (m) => Promise.resolve(m),
+  };
+  return { migrationSource: source, tableName: 'sweeper_migrations' };
+}
 
-const migrationConfig: Knex.MigratorConfig = { migrationSource: source, tableName: 'sweeper_migrations' };
+const migrationConfig = migratorConfig();
+
+/** The position of a migration in the list, for migratorConfig (tests). */
+export function migrationIndex(name: string): number {
+  const index = migrations.findIndex((m) => m.name === name);
+  if (index < 0) throw new Error(`no migration named ${name}`);
+  return index;
+}
 
 /** Names of applied migrations this code does not know: the store was migrated by a newer Sweeper. */
 async function unknownApplied(knex: Knex): Promise<string[]> {
