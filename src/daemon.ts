@@ -54,6 +54,7 @@ export class Daemon {
     this.wakeups = new Wakeups(store, clock, logger, (topics) => this.wokenBy(topics));
     const mailer = createMailer({ smtp: app.config.mail.smtp, outboxDir: app.config.mail.outboxDir });
     this.outbox = new OutboxSender(store, mailer, app.config.mail.from, clock, logger);
+    this.outbox.onDeliveryFailure((f) => this.metrics.observeDeliveryFailure(f));
     this.reloader = new Reloader(app, this.registry, () => this.scheduler.wake());
   }
 

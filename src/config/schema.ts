@@ -4,6 +4,7 @@ import { conditionSchema } from '../query/condition';
 import { durationSchema } from './duration-schema';
 import { emailSchema } from './email';
 import { httpSchema } from './http-schema';
+import { notifySchema } from './notify-schema';
 import { unionError, valueError } from './issue-message';
 
 const knexConnection = z.union([z.string().min(1), z.record(z.string(), z.unknown())], unionError('a connection string or a mapping of connection settings'));
@@ -65,7 +66,8 @@ const localDateTime = z
 
 export const jobSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, valueError('is not a job name: use letters, digits, ".", "-" and "_" (it names the job in commands)')),
+    // Spelled out, not with the i flag: a JSON Schema pattern has no flags (schema/job.schema.json).
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, valueError('is not a job name: use letters, digits, ".", "-" and "_" (it names the job in commands)')),
     description: z.string().optional(),
     target: z.string().min(1),
     start: localDateTime.optional(),
@@ -74,13 +76,7 @@ export const jobSchema = z
     cron: z.string().min(1).optional(),
     catchUp: z.enum(['skip', 'once', 'all']).default('once'),
     queries: z.array(querySchema).min(1, 'a job needs at least one query'),
-    notify: z
-      .strictObject({
-        to: z.array(emailSchema).default([]),
-        cc: z.array(emailSchema).default([]),
-        on: z.enum(['always', 'failures', 'never']).default('always'),
-      })
-      .default({ to: [], cc: [], on: 'always' }),
+    notify: notifySchema,
     limits: z
       .strictObject({
         /** Records per batch; when absent the size adapts to keep each batch transaction near 50 ms. */

@@ -1,48 +1,140 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { jobDetail, runDetail } from '../api/queries';
 import { DaemonControl } from '../control/daemon-control';
 import type { Daemon } from '../daemon';
+import {
+  jobChangeSchema,
+  jobNameParams,
+  pauseBody,
+  postponeBody,
+  runChangeSchema,
+  runIdParams,
+  runSchema,
+} from './api-schemas';
 import { actorOf, type TokenAuth } from './auth';
-import { bodyObject, positiveInt, text, timeParam } from './params';
+import { answer, conflict, controlErrors, secured } from './route-docs';
+
+const jobChange = answer('the change, stored with the actor http:<token name>', jobChangeSchema);
 
 /**
  * `POST /api/...`: run now, pause, resume, postpone, cancel; operator tokens only. Each change is stored
  * with the actor `http:<token name>`, and the daemon is nudged to act on it at once.
  */
-export function registerControlRoutes(server: FastifyInstance, daemon: Daemon, auth: TokenAuth): void {
+export function registerControlRoutes(fastify: FastifyInstance, daemon: Daemon, auth: TokenAuth): void {
+  const server = fastify.withTypeProvider<ZodTypeProvider>();
   const { app } = daemon;
   const control = new DaemonControl(daemon);
   const onRequest = auth.hook('control');
 
-  server.post<{ Params: { name: string } }>('/api/jobs/:name/run', { onRequest }, async (request, reply) => {
-    const id = await control.runNow(request.params.name, actorOf(request));
-    const run = await runDetail(app, id);
-    return reply.status(202).header('location', `/api/runs/${id}`).send(run);
-  });
+  server.post(
+    '/api/jobs/:name/run',
+    {
+      onRequest,
+      schema: {
+        operationId: 'runJob',
+        summary: 'Run the job now, outside its schedule',
+        ...secured,
+        params: jobNameParams,
+        response: {
+          202: answer(
+            'the created run; poll GET /api/runs/{id} (the Location header) until finishedAt is set',
+            runSchema,
+          ),
+          ...controlErrors,
+          ...conflict('the job already has a run that has not finished'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const name = request.params.name;
+      const id = await control.runNow(name, actorOf(request));
+      const run = await runDetail(app, id);
+      return reply.status(202).header('location', `/api/runs/${id}`).send(run);
+    },
+  );
 
-  server.post<{ Params: { name: string } }>('/api/jobs/:name/pause', { onRequest }, async (request) => {
-    const name = request.params.name;
-    const reason = text(bodyObject(request.body), 'reason');
-    const message = await control.pause(name, reason, actorOf(request));
-    return { message, job: await jobDetail(app, name) };
-  });
+  server.post(
+    '/api/jobs/:name/pause',
+    {
+      onRequest,
+      schema: {
+        operationId: 'pauseJob',
+        summary:
+          'Pause the job: occurrences are skipped, a running run stops at its next batch boundary as paused',
+        ...secured,
+        params: jobNameParams,
+        body: pauseBody,
+        response: { 200: jobChange, ...controlErrors },
+      },
+    },
+    async (request) => {
+      const name = request.params.name;
+      const message = await control.pause(name, request.body?.reason, actorOf(request));
+      return { message, job: await jobDetail(app, name) };
+    },
+  );
 
-  server.post<{ Params: { name: string } }>('/api/jobs/:name/resume', { onRequest }, async (request) => {
-    const name = request.params.name;
-    const message = await control.resume(name, actorOf(request));
-    return { message, job: await jobDetail(app, name) };
-  });
+  server.post(
+    '/api/jobs/:name/resume',
+    {
+      onRequest,
+      schema: {
+        operationId: 'resumeJob',
+        summary: 'Resume a paused job; its paused run continues from its checkpoint',
+        ...secured,
+        params: jobNameParams,
+        response: { 200: jobChange, ...controlErrors },
+      },
+    },
+    async (request) => {
+      const name = request.params.name;
+      // The job's paused runs continue from their checkpoints now, not at the next recovery pass.
+      const message = await control.resume(name, actorOf(request));
+      return { message, job: await jobDetail(app, name) };
+    },
+  );
 
-  server.post<{ Params: { name: string } }>('/api/jobs/:name/postpone', { onRequest }, async (request) => {
-    const name = request.params.name;
-    const until = timeParam(bodyObject(request.body), 'until', app.config.timezone);
-    const message = await control.postpone(name, until, actorOf(request));
-    return { message, job: await jobDetail(app, name) };
-  });
+  server.post(
+    '/api/jobs/:name/postpone',
+    {
+      onRequest,
+      schema: {
+        operationId: 'postponeJob',
+        summary: 'Skip occurrences before `until` (each recorded as skipped, reason postponed)',
+        ...secured,
+        params: jobNameParams,
+        body: postponeBody(app.config.timezone),
+        response: { 200: jobChange, ...controlErrors },
+      },
+    },
+    async (request) => {
+      const name = request.params.name;
+      const message = await control.postpone(name, request.body.until, actorOf(request));
+      return { message, job: await jobDetail(app, name) };
+    },
+  );
 
-  server.post<{ Params: { id: string } }>('/api/runs/:id/cancel', { onRequest }, async (request) => {
-    const id = positiveInt(request.params.id, 'run id');
-    const message = await control.cancel(id, actorOf(request));
-    return { message, run: await runDetail(app, id) };
-  });
+  server.post(
+    '/api/runs/:id/cancel',
+    {
+      onRequest,
+      schema: {
+        operationId: 'cancelRun',
+        summary:
+          'Cancel a run: a waiting one at once, a running one at its next batch boundary; 409 when it has already ended',
+        ...secured,
+        params: runIdParams,
+        response: {
+          200: answer('the cancellation, stored with the actor http:<token name>', runChangeSchema),
+          ...controlErrors,
+        },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      const message = await control.cancel(id, actorOf(request));
+      return { message, run: await runDetail(app, id) };
+    },
+  );
 }

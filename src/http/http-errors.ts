@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { SweeperError, toError, type ErrorCode } from '../errors';
 
@@ -65,6 +66,11 @@ export function errorHandler(logger: Logger, redact: (message: string) => string
       return sendError(reply, error.code, redact(error.message));
     }
     if (error instanceof HttpError) return sendError(reply, error.code, redact(error.message));
+    // A parameter or body that does not fit the route's zod schema: each message names the parameter and the fix.
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const messages = [...new Set(error.validation.map((v) => v.message))];
+      return sendError(reply, 'USAGE', redact(messages.join('; ')));
+    }
     if (isFastifyClientError(error)) {
       const body: ErrorBody = {
         error: { code: error.statusCode === 404 ? 'NOT_FOUND' : 'USAGE', message: redact(error.message) },

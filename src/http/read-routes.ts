@@ -1,62 +1,106 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { failurePage, jobDetail, listJobs, listRuns, runDetail } from '../api/queries';
 import type { Daemon } from '../daemon';
-import type { TokenAuth } from './auth';
 import {
-  limitParam,
-  optionalPositiveInt,
-  positiveInt,
-  runStatusParam,
-  sinceParam,
-  text,
-  type Params,
-} from './params';
-
-/** Failures per page by default, and at most. */
-const FAILURES_LIMIT = { fallback: 100, max: 1000 };
-/** Runs per listing by default (as the CLI), and at most. */
-const RUNS_LIMIT = { fallback: 20, max: 500 };
+  failurePageSchema,
+  failuresQuery,
+  jobNameParams,
+  jobSchema,
+  runIdParams,
+  runSchema,
+  runsQuery,
+} from './api-schemas';
+import type { TokenAuth } from './auth';
+import { answer, readErrors, secured } from './route-docs';
 
 /** `GET /api/...`: jobs, runs and the failure log; any valid token may read. */
-export function registerReadRoutes(server: FastifyInstance, daemon: Daemon, auth: TokenAuth): void {
+export function registerReadRoutes(fastify: FastifyInstance, daemon: Daemon, auth: TokenAuth): void {
+  const server = fastify.withTypeProvider<ZodTypeProvider>();
   const { app } = daemon;
   const onRequest = auth.hook('read');
 
-  server.get('/api/jobs', { onRequest }, () => listJobs(app));
-
-  server.get<{ Params: { name: string } }>('/api/jobs/:name', { onRequest }, (request) =>
-    jobDetail(app, request.params.name),
+  server.get(
+    '/api/jobs',
+    {
+      onRequest,
+      schema: {
+        operationId: 'listJobs',
+        summary: 'Every job: schedule, next run, last outcome, paused',
+        ...secured,
+        response: { 200: answer('jobs by name', z.array(jobSchema)), ...readErrors },
+      },
+    },
+    () => listJobs(app),
   );
 
-  server.get<{ Querystring: Params }>('/api/runs', { onRequest }, (request) =>
-    listRuns(app, {
-      job: text(request.query, 'job'),
-      status: runStatusParam(request.query),
-      limit: limitParam(request.query, RUNS_LIMIT.fallback, RUNS_LIMIT.max),
-    }),
+  server.get(
+    '/api/jobs/:name',
+    {
+      onRequest,
+      schema: {
+        operationId: 'getJob',
+        summary: 'One job',
+        ...secured,
+        params: jobNameParams,
+        response: { 200: answer('the job', jobSchema), ...readErrors },
+      },
+    },
+    (request) => jobDetail(app, request.params.name),
   );
 
-  server.get<{ Params: { id: string } }>('/api/runs/:id', { onRequest }, (request) =>
-    runDetail(app, positiveInt(request.params.id, 'run id')),
+  server.get(
+    '/api/runs',
+    {
+      onRequest,
+      schema: {
+        operationId: 'listRuns',
+        summary: 'Run history, newest first',
+        ...secured,
+        querystring: runsQuery,
+        response: { 200: answer('runs, newest first', z.array(runSchema)), ...readErrors },
+      },
+    },
+    (request) => listRuns(app, request.query),
   );
 
-  server.get<{ Querystring: Params }>('/api/failures', { onRequest }, async (request) => {
-    const q = request.query;
-    const filter = {
-      job: text(q, 'job'),
-      run: optionalPositiveInt(q, 'run'),
-      entity: text(q, 'entity'),
-      code: text(q, 'code'),
-      since: sinceParam(q, app.clock.now()),
-      limit: limitParam(q, FAILURES_LIMIT.fallback, FAILURES_LIMIT.max),
-      before: optionalPositiveInt(q, 'before'),
-    };
-    const page = await failurePage(app, filter);
-    return {
-      items: page.items,
-      next: page.nextBefore === null ? null : nextPageUrl(filter, page.nextBefore),
-    };
-  });
+  server.get(
+    '/api/runs/:id',
+    {
+      onRequest,
+      schema: {
+        operationId: 'getRun',
+        summary: 'One run: counts per query, notification status',
+        ...secured,
+        params: runIdParams,
+        response: { 200: answer('the run', runSchema), ...readErrors },
+      },
+    },
+    (request) => runDetail(app, request.params.id),
+  );
+
+  server.get(
+    '/api/failures',
+    {
+      onRequest,
+      schema: {
+        operationId: 'listFailures',
+        summary: 'The failure log, newest first, a page at a time (keyset pagination on the id)',
+        ...secured,
+        querystring: failuresQuery(() => app.clock.now()),
+        response: { 200: answer('one page', failurePageSchema), ...readErrors },
+      },
+    },
+    async (request) => {
+      const filter = request.query;
+      const page = await failurePage(app, filter);
+      return {
+        items: page.items,
+        next: page.nextBefore === null ? null : nextPageUrl(filter, page.nextBefore),
+      };
+    },
+  );
 }
 
 /**

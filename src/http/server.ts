@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import fastifySwagger from '@fastify/swagger';
 import Fastify from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Daemon } from '../daemon';
 import { SweeperError, UsageError, toError } from '../errors';
 import { SweeperMetrics } from '../metrics/metrics';
@@ -7,7 +9,7 @@ import { TokenAuth, registerPrincipal, type TokenConfig } from './auth';
 import { registerControlRoutes } from './control-routes';
 import { HealthCheck } from './health';
 import { errorHandler, notFoundHandler } from './http-errors';
-import { openApiDocument } from './openapi';
+import { describeRoutes, healthzDocs, metricsDocs, openApiDocs, openApiSchemaCompilers } from './openapi';
 import { registerReadRoutes } from './read-routes';
 import { messageRedactor } from './redact';
 import { registerRequestBodies } from './request-bodies';
@@ -70,8 +72,12 @@ export async function startHttpServer(
   const server = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const routes: string[] = [];
   server.addHook('onRoute', (route) => {
+    // Routes hidden from the OpenAPI description (`schema: { hide: true }`, e.g. the dashboard's pages) are not API routes.
+    if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
+  const openApi = describeRoutes();
+  await server.register(fastifySwagger, openApi.options);
   server.addHook('onResponse', async (request, reply) => {
     logger.debug(
       {
@@ -91,20 +97,30 @@ export async function startHttpServer(
   server.setErrorHandler(errorHandler(logger, redact));
   server.setNotFoundHandler(notFoundHandler);
 
-  server.get('/healthz', async (_request, reply) => {
-    const h = await health.check();
-    return reply
-      .status(h.status === 'ok' ? 200 : 503)
-      .header('cache-control', 'no-store')
-      .send(h);
+  // The API's routes in a context of their own, checked with zod schemas; routes registered on
+  // `server` beside them (the dashboard) keep fastify's own JSON-schema compilers.
+  await server.register(async (api) => {
+    openApiSchemaCompilers(api);
+    const documented = api.withTypeProvider<ZodTypeProvider>();
+    documented.get('/healthz', { schema: healthzDocs }, async (_request, reply) => {
+      const h = await health.check();
+      return reply
+        .status(h.status === 'ok' ? 200 : 503)
+        .header('cache-control', 'no-store')
+        .send(h);
+    });
+    documented.get(
+      '/metrics',
+      { onRequest: auth.hook('read'), schema: metricsDocs },
+      async (_request, reply) => {
+        const text = await metrics.render();
+        return reply.header('content-type', metrics.contentType).send(text);
+      },
+    );
+    documented.get('/openapi.json', { schema: openApiDocs }, () => openApi.finish(server.swagger()));
+    registerReadRoutes(api, daemon, auth);
+    registerControlRoutes(api, daemon, auth);
   });
-  server.get('/metrics', { onRequest: auth.hook('read') }, async (_request, reply) => {
-    const text = await metrics.render();
-    return reply.header('content-type', metrics.contentType).send(text);
-  });
-  server.get('/openapi.json', () => openApiDocument);
-  registerReadRoutes(server, daemon, auth);
-  registerControlRoutes(server, daemon, auth);
   registerDashboard(server, daemon, { auth, redact, logger });
 
   try {

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeliveryFailure } from '../notify/outbox-sender';
+import { buildInfo, type BuildInfo } from './build-info';
 import type { Store } from '../store/store';
 import { FINISHED_STATUSES, type RunStatus } from '../store/runs-repository';
 
@@ -40,8 +42,9 @@ export class SweeperMetrics {
   private readonly batchDuration: Histogram<'job'>;
   private readonly startLag: Histogram<'job'>;
   private readonly scheduleLag: Histogram;
+  private readonly deliveryFailures: Counter<'channel' | 'code'>;
 
-  constructor(store: Store) {
+  constructor(store: Store, build: BuildInfo = buildInfo()) {
     const registers = [this.registry];
     this.runs = new Counter({
       name: 'sweeper_runs_total',
@@ -89,6 +92,40 @@ export class SweeperMetrics {
         this.set(await store.outbox.pendingCount());
       },
     });
+    this.deliveryFailures = new Counter({
+      name: 'sweeper_notification_delivery_failures_total',
+      help: 'Notification delivery attempts that failed in this process (each is retried with backoff), by channel (email, webhook, slack) and error code',
+      labelNames: ['channel', 'code'],
+      registers,
+    });
+    new Gauge({
+      name: 'sweeper_build_info',
+      help: 'Always 1; the labels say which Sweeper and which Node.js this daemon runs',
+      labelNames: ['version', 'node'],
+      registers,
+    }).set({ version: build.version, node: build.node }, 1);
+    new Gauge({
+      name: 'sweeper_runs_in_progress',
+      help: 'Runs executing now (status running), by job, in every daemon sharing the state store',
+      labelNames: ['job'],
+      registers,
+      async collect() {
+        const running = await store.runs.runningByJob();
+        this.reset();
+        for (const r of running) this.set({ job: r.job }, r.count);
+      },
+    });
+    new Gauge({
+      name: 'sweeper_job_last_success_timestamp_seconds',
+      help: 'When each job last completed a run (succeeded, or completed_with_failures: its failures are in sweeper_rows_failed_total), as Unix seconds; alert on time() minus this',
+      labelNames: ['job'],
+      registers,
+      async collect() {
+        const last = await store.runs.lastFinishedAtByJob(['succeeded', 'completed_with_failures']);
+        this.reset();
+        for (const r of last) this.set({ job: r.job }, r.finishedAt.getTime() / 1000);
+      },
+    });
     new Gauge({
       name: 'sweeper_job_next_run_timestamp_seconds',
       help: "Each scheduled job's next occurrence, as Unix seconds (absent when the job has none)",
@@ -128,6 +165,11 @@ export class SweeperMetrics {
   /** When the scheduler claims an occurrence to run: how late after its due time (no job label: 10,000 jobs would make as many series). */
   observeScheduleLag(scheduledFor: Date, claimedAt: Date): void {
     this.scheduleLag.observe(Math.max(0, (claimedAt.getTime() - scheduledFor.getTime()) / 1000));
+  }
+
+  /** After each notification delivery attempt that failed. */
+  observeDeliveryFailure(f: DeliveryFailure): void {
+    this.deliveryFailures.inc({ channel: f.channel, code: f.code });
   }
 
   /** The Prometheus text exposition of every metric; rejects when the state store does not answer. */

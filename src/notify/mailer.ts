@@ -18,7 +18,10 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
-  /** Stable per outbox row, e.g. "<outbox-17@sweeper>", so a retried message is recognisably the same. */
+  /**
+   * Unique per message and stable per outbox row, e.g. "<sweeper.run-42.1764550800000.9f2c4e1a7b3d5c60@example.com>",
+   * so a retried message is recognisably the same and no two messages share one (mail services drop repeats).
+   */
   messageId: string;
   /**
    * File mode only: the file name after the timestamp, e.g. "purge-expired-sessions-run-42" gives

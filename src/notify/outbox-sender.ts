@@ -1,20 +1,38 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { driverErrorCode, toError } from '../errors';
+import type { OutboxChannel, OutboxMessage } from '../store/outbox-repository';
 import type { Store } from '../store/store';
 import type { Mailer } from './mailer';
+import { postMessage } from './poster';
 
-/** Backoff between attempts while the SMTP server is down: 30 s doubling, at most an hour. */
+/** Backoff between attempts while the SMTP server or a webhook's receiver is down: 30 s doubling, at most an hour. */
 export function backoffMs(attempts: number): number {
   return Math.min(60 * 60_000, 30_000 * 2 ** Math.max(0, attempts - 1));
 }
 
+/** The domain of `mail.from` ("Sweeper <sweeper@example.com>" gives example.com), for Message-IDs. */
+export function messageIdDomain(from: string): string {
+  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+  const domain = address.slice(address.lastIndexOf('@') + 1).trim();
+  return /^[A-Za-z0-9.-]+$/.test(domain) && domain.length > 0 ? domain : 'sweeper.invalid';
+}
+
+/** One delivery attempt that failed, for the metrics. */
+export interface DeliveryFailure {
+  channel: OutboxChannel;
+  code: string;
+}
+
 /**
- * Delivers the outbox: every stored notification is sent (or written as .eml), and retried with
- * backoff until it is. A crash between storing and sending loses nothing: the row stays pending.
+ * Delivers the outbox: every stored notification is sent (email, or .eml file; webhook and Slack
+ * posts), and retried with backoff until it is. A crash between storing and sending loses nothing:
+ * the row stays pending.
  */
 export class OutboxSender {
   private wakeController = new AbortController();
+  private readonly failureListeners: ((f: DeliveryFailure) => void)[] = [];
+  private readonly domain: string;
 
   constructor(
     private readonly store: Store,
@@ -22,10 +40,17 @@ export class OutboxSender {
     private readonly from: string,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.domain = messageIdDomain(from);
+  }
 
   wake(): void {
     this.wakeController.abort();
+  }
+
+  /** Called after each attempt that failed (the metrics count them). */
+  onDeliveryFailure(listener: (f: DeliveryFailure) => void): void {
+    this.failureListeners.push(listener);
   }
 
   /** Sends what is due now; returns how many were delivered. */
@@ -33,27 +58,59 @@ export class OutboxSender {
     let delivered = 0;
     for (const m of await this.store.outbox.due(this.clock.now())) {
       try {
-        const { location } = await this.mailer.send({
-          from: this.from,
-          to: m.to,
-          cc: m.cc,
-          subject: m.subject,
-          text: m.text,
-          html: m.html,
-          messageId: `<outbox-${m.id}@sweeper>`,
-          fileName: m.fileName,
-        });
+        const { location } = await this.deliver(m);
         await this.store.outbox.markSent(m.id, location, this.clock.now());
         delivered++;
-        this.logger.info({ outbox: m.id, run: m.runId, location }, `notification delivered: ${m.subject}`);
+        this.logger.info(
+          { outbox: m.id, run: m.runId, channel: m.channel, location },
+          `notification delivered: ${m.subject}`,
+        );
       } catch (error) {
         const e = toError(error);
+        const code = driverErrorCode(e);
         const next = new Date(this.clock.now().getTime() + backoffMs(m.attempts + 1));
-        await this.store.outbox.markFailed(m.id, `${driverErrorCode(e)}: ${e.message}`, next);
-        this.logger.warn({ outbox: m.id, run: m.runId, err: e, nextAttemptAt: next.toISOString() }, 'notification not delivered; will retry');
+        await this.store.outbox.markFailed(m.id, `${code}: ${e.message}`, next);
+        for (const listener of this.failureListeners) listener({ channel: m.channel, code });
+        // A post's error names only the receiver's origin; its cause (with the full, secret URL) stays out of the log.
+        const detail = m.channel === 'email' ? { err: e } : { error: e.message };
+        this.logger.warn(
+          {
+            outbox: m.id,
+            run: m.runId,
+            channel: m.channel,
+            code,
+            ...detail,
+            nextAttemptAt: next.toISOString(),
+          },
+          'notification not delivered; will retry',
+        );
       }
     }
     return delivered;
+  }
+
+  private deliver(m: OutboxMessage): Promise<{ location: string }> {
+    if (m.channel === 'email') {
+      return this.mailer.send({
+        from: this.from,
+        to: m.to,
+        cc: m.cc,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        messageId: `<${m.messageId}@${this.domain}>`,
+        fileName: m.fileName,
+      });
+    }
+    return postMessage(
+      {
+        channel: m.channel,
+        destination: m.destination!,
+        body: m.text,
+        messageId: `<${m.messageId}@${this.domain}>`,
+      },
+      this.clock,
+    );
   }
 
   async loop(signal: AbortSignal): Promise<void> {

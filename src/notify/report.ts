@@ -17,8 +17,19 @@ export interface RunReport {
     finishedAt: Date;
     deleted: number;
     failed: number;
+    /** Who asked for a manual run ("cli:alice", a token's name); the scheduler for scheduled runs. */
+    requestedBy: string;
+    /** The run was interrupted (shutdown, crash, lost lease) and continued from its checkpoint. */
+    resumed: boolean;
   };
-  job: { name: string; description?: string; target: string; timezone: string };
+  job: {
+    name: string;
+    description?: string;
+    target: string;
+    timezone: string;
+    /** The job's `notify.on`: why the reader gets this message. */
+    notifyOn: 'always' | 'failures';
+  };
   queries: {
     index: number;
     entity: string;
@@ -36,6 +47,8 @@ export interface RunReport {
   nextRunAt: Date | null;
   /** The CLI command that lists all failures of this run, e.g. "sweeper --config /etc/sweeper.yaml failures --run 42". */
   failuresCommand: string;
+  /** `<http.publicUrl>/ui/runs/<id>` when `http.publicUrl` is set. */
+  runPageUrl: string | null;
 }
 
 export interface RenderedNotification {

@@ -1,4 +1,5 @@
 import { escapeHtml, formatCount, formatDuration, formatInstant, oneLine, plural } from './format';
+import { OUTCOME_STYLES } from './outcome';
 import type { RenderedNotification, RunOutcome, RunReport } from './report';
 
 /**
@@ -12,10 +13,6 @@ import type { RenderedNotification, RunOutcome, RunReport } from './report';
 export const EXAMPLES_PER_CODE = 5;
 
 interface OutcomeTemplate {
-  /** Words after the job name: "purge-expired-sessions completed with failures". */
-  label: string;
-  /** Banner colour in the HTML body. */
-  colour: string;
   /** Subject text after the label: the counts, or the reason for a failed run. */
   subjectDetail(report: RunReport): string;
   /** First sentence of the body. */
@@ -24,21 +21,15 @@ interface OutcomeTemplate {
 
 const outcomeTemplates: Record<RunOutcome, OutcomeTemplate> = {
   succeeded: {
-    label: 'succeeded',
-    colour: '#1a7f37',
     subjectDetail: ({ run }) => `${formatCount(run.deleted)} deleted`,
     summary: ({ run }) => `Deleted ${plural(run.deleted, 'record')}.`,
   },
   completed_with_failures: {
-    label: 'completed with failures',
-    colour: '#9a6700',
     subjectDetail: ({ run }) => `${formatCount(run.deleted)} deleted, ${formatCount(run.failed)} failed`,
     summary: ({ run }) =>
       `Deleted ${plural(run.deleted, 'record')}; ${plural(run.failed, 'record')} could not be deleted.`,
   },
   failed: {
-    label: 'failed',
-    colour: '#cf222e',
     subjectDetail: ({ run }) => {
       const reason = oneLine(run.reason ?? 'no reason recorded', 90);
       const counts = run.deleted > 0 || run.failed > 0 ? ` (${formatCount(run.deleted)} deleted)` : '';
@@ -55,6 +46,8 @@ const outcomeTemplates: Record<RunOutcome, OutcomeTemplate> = {
 interface Field {
   label: string;
   value: string;
+  /** The value is this address: a link in HTML. */
+  href?: string;
 }
 
 interface FailureGroup {
@@ -68,7 +61,8 @@ interface FailureGroup {
 type Block =
   | { kind: 'fields'; fields: Field[] }
   | { kind: 'queries'; title: string; head: string[]; rows: string[][]; total: string[] }
-  | { kind: 'failures'; title: string; groups: FailureGroup[]; command: string };
+  | { kind: 'failures'; title: string; groups: FailureGroup[]; command: string }
+  | { kind: 'footer'; text: string };
 
 interface NotificationDocument {
   subject: string;
@@ -86,19 +80,22 @@ export function renderNotification(report: RunReport): RenderedNotification {
 function buildDocument(report: RunReport): NotificationDocument {
   const { run, job } = report;
   const template = outcomeTemplates[run.status];
-  if (!template) {
+  const style = OUTCOME_STYLES[run.status];
+  if (!template || !style) {
     throw new Error(
       `cannot render a notification for run ${run.id} of job "${job.name}": status "${String(run.status)}" ` +
         `is not one of ${Object.keys(outcomeTemplates).join(', ')}`,
     );
   }
   const zone = job.timezone;
-  const headline = `${job.name} ${template.label}`;
+  const headline = `${job.name} ${style.label}`;
   const fields: Field[] = [
     { label: 'Run', value: String(run.id) },
     { label: 'Job', value: `${job.name} (target ${job.target})` },
     ...(job.description ? [{ label: 'Description', value: oneLine(job.description, 300) }] : []),
-    { label: 'Trigger', value: run.trigger === 'manual' ? 'manual (run now)' : 'scheduled' },
+    { label: 'Trigger', value: run.trigger === 'manual' ? `manual (run now, asked by ${oneLine(run.requestedBy, 100)})` : 'scheduled' },
+    ...(run.resumed ? [{ label: 'Resumed', value: 'after an interruption, from its checkpoint' }] : []),
+    ...(report.runPageUrl ? [{ label: 'Run page', value: report.runPageUrl, href: report.runPageUrl }] : []),
     {
       label: 'Scheduled for',
       value: run.scheduledFor ? formatInstant(run.scheduledFor, zone) : 'none (manual run)',
@@ -131,14 +128,24 @@ function buildDocument(report: RunReport): NotificationDocument {
       },
     ],
   });
+  blocks.push({ kind: 'footer', text: whyYouGetThis(report) });
 
   return {
-    subject: `[sweeper] ${oneLine(job.name, 100)} ${template.label}: ${template.subjectDetail(report)}`,
+    subject: `[sweeper] ${oneLine(job.name, 100)} ${style.label}: ${template.subjectDetail(report)}`,
     headline,
-    summary: template.summary(report),
-    colour: template.colour,
+    summary: run.resumed ? `${template.summary(report)} The run was resumed after an interruption.` : template.summary(report),
+    colour: style.colour,
     blocks,
   };
+}
+
+/** The footer: why the reader gets this message and where that is set. */
+function whyYouGetThis({ job }: RunReport): string {
+  const which = job.notifyOn === 'always' ? 'every run of it is mailed' : 'runs of it with failures are mailed';
+  return (
+    `You get this email because you are in notify.to or notify.cc of the Sweeper job ${job.name}, ` +
+    `whose notify.on is ${job.notifyOn}: ${which}. Change notify in the job's file to stop or change it.`
+  );
 }
 
 function queriesBlock(report: RunReport): Block {
@@ -227,6 +234,10 @@ function renderText(doc: NotificationDocument): string {
         out.push(`  List them all: ${block.command}`);
         break;
       }
+      case 'footer':
+        // "-- " (with its space) is the signature separator mail clients recognise (RFC 3676).
+        out.push('-- ', block.text);
+        break;
     }
   }
   return out.join('\n') + '\n';
@@ -235,7 +246,9 @@ function renderText(doc: NotificationDocument): string {
 // ---------------------------------------------------------------- HTML
 
 const FONT = 'font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#1f2328';
-const CELL = 'padding:4px 8px;border:1px solid #d0d7de;vertical-align:top';
+/** Long values (keys, messages, paths) wrap anywhere, so a table fits a 375 px phone screen. */
+const WRAP = 'overflow-wrap:anywhere;word-break:break-word';
+const CELL = `padding:4px 6px;border:1px solid #d0d7de;vertical-align:top;${WRAP}`;
 const HEAD_CELL = `${CELL};background:#f6f8fa;font-weight:bold`;
 const LABEL_CELL = 'padding:2px 12px 2px 0;vertical-align:top;font-weight:bold;white-space:nowrap';
 const TABLE = 'border-collapse:collapse;margin:4px 0 12px 0';
@@ -243,16 +256,17 @@ const TABLE = 'border-collapse:collapse;margin:4px 0 12px 0';
 function renderHtml(doc: NotificationDocument): string {
   const h = escapeHtml;
   const sections = doc.blocks.map(
-    (block) => `<tr><td style="padding:8px 16px">${htmlBlock(block)}</td></tr>`,
+    (block) => `<tr><td style="padding:8px 12px">${htmlBlock(block)}</td></tr>`,
   );
   return [
     '<!DOCTYPE html>',
     '<html><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${h(doc.subject)}</title></head>`,
-    `<body style="margin:0;padding:16px;background:#ffffff;${FONT}">`,
-    `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="border-collapse:collapse;max-width:760px;${FONT}">`,
-    `<tr><td style="padding:12px 16px;background:${doc.colour};color:#ffffff;font-size:18px;font-weight:bold">${h(doc.headline)}</td></tr>`,
-    `<tr><td style="padding:12px 16px 4px 16px">${h(doc.summary)}</td></tr>`,
+    `<body style="margin:0;padding:8px;background:#ffffff;${FONT}">`,
+    `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="border-collapse:collapse;width:100%;max-width:760px;${FONT}">`,
+    `<tr><td style="padding:12px;background:${doc.colour};color:#ffffff;font-size:18px;font-weight:bold;${WRAP}">${h(doc.headline)}</td></tr>`,
+    `<tr><td style="padding:12px 12px 4px 12px">${h(doc.summary)}</td></tr>`,
     ...sections,
     '</table>',
     '</body></html>',
@@ -269,7 +283,7 @@ function htmlBlock(block: Block): string {
         block.fields
           .map(
             (f) =>
-              `<tr><td style="${LABEL_CELL}">${h(f.label)}</td><td style="padding:2px 0;white-space:pre-wrap">${h(f.value)}</td></tr>`,
+              `<tr><td style="${LABEL_CELL}">${h(f.label)}</td><td style="padding:2px 0;white-space:pre-wrap;${WRAP}">${f.href && /^https?:\/\//i.test(f.href) ? `<a href="${h(f.href)}">${h(f.value)}</a>` : h(f.value)}</td></tr>`,
           )
           .join('') +
         '</table>'
@@ -286,7 +300,8 @@ function htmlBlock(block: Block): string {
         '</tr>';
       return (
         `<div style="font-weight:bold;margin-top:4px">${h(block.title)}</div>` +
-        `<table cellpadding="0" cellspacing="0" style="${TABLE};${FONT}">` +
+        // 12px: six columns with their headings fit the 335 px a 375 px phone leaves inside the margins.
+        `<table cellpadding="0" cellspacing="0" style="${TABLE};${FONT};font-size:12px">` +
         row(block.head, HEAD_CELL, 'th') +
         block.rows.map((r) => row(r, CELL, 'td')).join('') +
         row(block.total, `${CELL};font-weight:bold`, 'td') +
@@ -319,13 +334,11 @@ function htmlBlock(block: Block): string {
         `<div style="font-weight:bold;margin-top:4px">${h(block.title)}</div>` +
         none +
         groups.join('') +
-        `<div style="margin-top:8px">List them all: <code style="background:#f6f8fa;padding:2px 4px">${h(block.command)}</code></div>`
+        `<div style="margin-top:8px">List them all: <code style="background:#f6f8fa;padding:2px 4px;${WRAP}">${h(block.command)}</code></div>`
       );
     }
+    case 'footer':
+      return `<div style="border-top:1px solid #d0d7de;padding-top:8px;color:#59636e;font-size:12px">${h(block.text)}</div>`;
   }
 }
 
-/** The banner colour of an outcome's email, so the dashboard shows each outcome in the same colour. */
-export function outcomeColour(outcome: RunOutcome): string {
-  return outcomeTemplates[outcome].colour;
-}

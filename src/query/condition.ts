@@ -89,6 +89,9 @@ const branches = {
   }),
 };
 
+/** The forms a condition takes, for the job file's JSON Schema (the parse dispatches on keys instead). */
+export const CONDITION_FORMS: readonly z.ZodType[] = Object.values(branches);
+
 /** The branch a condition means, by its keys: its errors are then about what the user wrote. */
 function branchOf(value: unknown): z.ZodType | null {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return null;

@@ -2,6 +2,13 @@
  * Cron occurrences, evaluated in the wall-clock time of the job's zone: walk the local days that match,
  * then the times of day, and turn each wall time into an instant by the DST rule of zone-time.ts.
  * `start` is a lower bound: nothing fires before it.
+ *
+ * Weighed against croner 11 (Dec 2026) behind this same interface on test/recurrence: 13 of 222
+ * tests failed with it. croner moves a wall time in a spring-forward gap to the gap's end (02:30 ->
+ * 03:00, where RRULE jobs here go to 03:30), runs an hourly job twice in a fall-back hour, treats
+ * "*\/2" as a restricted day field (Vixie cron does not), and refuses "L-n". Its speed was about the
+ * same (0.9 to 1.3 times this code's time for 100,000 occurrences of five patterns). Kept this code:
+ * one DST rule for RRULE and cron.
  */
 import {
   DAY_MS,

@@ -17,6 +17,8 @@ export interface RunnerDeps {
   owner: string;
   leaseMs: number;
   failuresCommand(runId: number): string;
+  /** The run's dashboard page when `http.publicUrl` is set, for its notifications. */
+  runPageUrl(runId: number): string | null;
   nextRunAt(job: string): Promise<Date | null>;
   onProgress?(progress: Progress): void;
   /** Called after each batch with how long its target transaction took (benchmarks, metrics). */

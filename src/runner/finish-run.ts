@@ -1,6 +1,8 @@
 import type { JobDefinition } from '../config/schema';
+import { slackBody, webhookBody } from '../notify/posted-messages';
 import { renderNotification } from '../notify/templates';
 import type { RunOutcome, RunReport } from '../notify/report';
+import type { NewOutboxMessage } from '../store/outbox-repository';
 import type { Store } from '../store/store';
 
 export interface FinishOptions {
@@ -14,51 +16,58 @@ export interface FinishOptions {
   nextRunAt: Date | null;
   /** The CLI command that lists every failure of this run. */
   failuresCommand: string;
+  /** The run's page on the dashboard (`<http.publicUrl>/ui/runs/<id>`), when `http.publicUrl` is set. */
+  runPageUrl: string | null;
   /** The process that executes the run: the run is finished only while it still holds it. */
   owner?: string;
 }
 
 /**
- * Ends a run: its final status and, per `notify.on`, its notification, stored in the outbox in the
- * same transaction so a crash can never lose it.
+ * Ends a run: its final status and, per `notify.on`, its notifications (one outbox row per channel:
+ * email, webhook, Slack), stored in the outbox in the same transaction so a crash can never lose them.
  */
 export async function finishRun(o: FinishOptions): Promise<void> {
   const { store } = o;
   const status = o.status;
-  let notification = null;
+  let notifications: NewOutboxMessage[] = [];
   if (status !== 'interrupted' && status !== 'paused' && status !== 'canceled' && wantsNotification(o.job, status)) {
-    notification = renderNotification(await reportOf(o, status));
+    notifications = notificationsOf(o, await reportOf(o, status));
   }
   const change = { runId: o.runId, reason: o.reason, actor: o.actor, now: o.now, owner: o.owner };
   await store.transaction(async (trx) => {
     if (status === 'interrupted' || status === 'paused') await store.runs.stopAtBoundary({ ...change, status }, trx);
     else await store.runs.finish({ ...change, status }, trx);
-    if (notification) {
-      await store.outbox.enqueue(
-        trx,
-        {
-          runId: o.runId,
-          to: o.job.notify.to,
-          cc: o.job.notify.cc,
-          ...notification,
-          fileName: `${o.job.name}-run-${o.runId}`,
-        },
-        o.now,
-      );
-    }
+    for (const message of notifications) await store.outbox.enqueue(trx, message, o.now);
   });
 }
 
 function wantsNotification(job: JobDefinition, status: RunOutcome): boolean {
-  if (job.notify.to.length + job.notify.cc.length === 0) return false;
   if (job.notify.on === 'never') return false;
   return job.notify.on === 'always' || status !== 'succeeded';
+}
+
+/** One message per channel the job's notify names: email (when it has recipients), webhook, Slack. */
+function notificationsOf(o: FinishOptions, report: RunReport): NewOutboxMessage[] {
+  const { notify } = o.job;
+  const summary = `${o.job.name} run ${o.runId} ${report.run.status}`;
+  const messages: NewOutboxMessage[] = [];
+  if (notify.to.length + notify.cc.length > 0) {
+    messages.push({ runId: o.runId, to: notify.to, cc: notify.cc, ...renderNotification(report), fileName: `${o.job.name}-run-${o.runId}` });
+  }
+  if (notify.webhook) {
+    messages.push({ channel: 'webhook', runId: o.runId, subject: `webhook: ${summary}`, body: webhookBody(report), destination: { url: notify.webhook.url, secret: notify.webhook.secret } });
+  }
+  if (notify.slack) {
+    messages.push({ channel: 'slack', runId: o.runId, subject: `Slack: ${summary}`, body: slackBody(report), destination: { url: notify.slack.webhookUrl } });
+  }
+  return messages;
 }
 
 async function reportOf(o: FinishOptions, status: RunOutcome): Promise<RunReport> {
   const run = (await o.store.runs.get(o.runId))!;
   const queries = await o.store.runs.queries(o.runId);
   const groups = await o.store.failures.byCode(o.runId);
+  const events = await o.store.runs.events(o.runId);
   return {
     run: {
       id: run.id,
@@ -72,8 +81,16 @@ async function reportOf(o: FinishOptions, status: RunOutcome): Promise<RunReport
       finishedAt: o.now,
       deleted: run.deleted,
       failed: run.failed,
+      requestedBy: run.requestedBy,
+      resumed: events.some((e) => e.status === 'interrupted'),
     },
-    job: { name: o.job.name, description: o.job.description, target: o.job.target, timezone: o.job.timezone },
+    job: {
+      name: o.job.name,
+      description: o.job.description,
+      target: o.job.target,
+      timezone: o.job.timezone,
+      notifyOn: o.job.notify.on === 'failures' ? 'failures' : 'always',
+    },
     queries: queries.map((q) => ({ index: q.index, entity: q.entity, matched: q.matched ?? 0, deleted: q.deleted, failed: q.failed, cascaded: q.cascaded })),
     failuresByCode: groups.map((g) => ({
       code: g.code,
@@ -82,5 +99,6 @@ async function reportOf(o: FinishOptions, status: RunOutcome): Promise<RunReport
     })),
     nextRunAt: o.nextRunAt,
     failuresCommand: o.failuresCommand,
+    runPageUrl: o.runPageUrl,
   };
 }

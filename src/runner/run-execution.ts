@@ -193,6 +193,7 @@ export class RunExecution {
       now: deps.clock.now(),
       nextRunAt: await deps.nextRunAt(this.job.name),
       failuresCommand: deps.failuresCommand(this.runId),
+      runPageUrl: deps.runPageUrl(this.runId),
       owner: deps.owner,
     });
     const run = await this.current();

@@ -26,6 +26,7 @@ export function runnerDeps(app: App, onProgress?: (p: Progress) => void, onBatch
     owner: app.owner,
     leaseMs: leaseMsFrom(app.env),
     failuresCommand: (runId) => `sweeper --config ${app.config.displayFile} failures --run ${runId}`,
+    runPageUrl: (runId) => (app.config.http?.publicUrl ? `${app.config.http.publicUrl.replace(/\/+$/, '')}/ui/runs/${runId}` : null),
     nextRunAt: async (job) => (await app.store.jobs.get(job))?.nextRunAt ?? null,
     onProgress,
     onBatch,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
 import { dialectOfKnex } from '../dialects';
@@ -246,15 +247,48 @@ const migrations: Migration[] = [
       await knex.schema.dropTableIfExists('wakeups');
     },
   },
+  {
+    name: '0007_outbox_channels',
+    async up(knex) {
+      await knex.schema.alterTable('outbox', (t) => {
+        // email, webhook or slack: a run's notification is one row per channel, each retried on its own.
+        t.string('channel', 16).notNullable().defaultTo('email');
+        // The Message-ID's part before "@" (the domain is mail.from's): unique per message, stable across retries.
+        t.string('message_id').nullable();
+      });
+      // Rows stored before: each gets a unique id too (they were all "<outbox-N@sweeper>", which repeats).
+      const rows: { id: number }[] = await knex('outbox').select('id');
+      for (const { id } of rows) {
+        await knex('outbox').where({ id }).update({ message_id: `sweeper.outbox-${id}.${randomBytes(8).toString('hex')}` });
+      }
+    },
+    async down(knex) {
+      await knex.schema.alterTable('outbox', (t) => {
+        t.dropColumn('channel');
+        t.dropColumn('message_id');
+      });
+    },
+  },
 ];
 
-const source: Knex.MigrationSource<Migration> = {
-  getMigrations: () => Promise.resolve(migrations),
-  getMigrationName: (m) => m.name,
-  getMigration: (m) => Promise.resolve(m),
-};
+/** The knex migrator settings for these migrations, or (tests of a migration) for the first `count` of them. */
+export function migratorConfig(count = migrations.length): Knex.MigratorConfig {
+  const source: Knex.MigrationSource<Migration> = {
+    getMigrations: () => Promise.resolve(migrations.slice(0, count)),
+    getMigrationName: (m) => m.name,
+    getMigration: (m) => Promise.resolve(m),
+  };
+  return { migrationSource: source, tableName: 'sweeper_migrations' };
+}
 
-const migrationConfig: Knex.MigratorConfig = { migrationSource: source, tableName: 'sweeper_migrations' };
+const migrationConfig = migratorConfig();
+
+/** The position of a migration in the list, for migratorConfig (tests). */
+export function migrationIndex(name: string): number {
+  const index = migrations.findIndex((m) => m.name === name);
+  if (index < 0) throw new Error(`no migration named ${name}`);
+  return index;
+}
 
 /** Names of applied migrations this code does not know: the store was migrated by a newer Sweeper. */
 async function unknownApplied(knex: Knex): Promise<string[]> {

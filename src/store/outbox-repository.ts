@@ -1,16 +1,33 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOfKnex } from '../dialects';
 import { parseJson, toDate, toMs, toNumber } from './values';
 
 export type OutboxStatus = 'pending' | 'sent' | 'dead';
+export const OUTBOX_CHANNELS = ['email', 'webhook', 'slack'] as const;
+export type OutboxChannel = (typeof OUTBOX_CHANNELS)[number];
+
+/** Where a webhook or Slack message goes; the secret signs a webhook's body. */
+export interface OutboxDestination {
+  url: string;
+  secret?: string;
+}
 
 export interface OutboxMessage {
   id: number;
   runId: number | null;
+  channel: OutboxChannel;
+  /** The Message-ID's part before "@": unique per message, the same for every attempt. */
+  messageId: string;
   status: OutboxStatus;
+  /** Email recipients (empty for the other channels). */
   to: string[];
   cc: string[];
+  /** A webhook's or Slack message's address (null for email). */
+  destination: OutboxDestination | null;
+  /** For logs and messages: the email subject, or a summary of what is posted. */
   subject: string;
+  /** The email's text part, or the body (JSON) a webhook or Slack message posts. */
   text: string;
   html: string;
   fileName: string;
@@ -21,7 +38,8 @@ export interface OutboxMessage {
   sentAt: Date | null;
 }
 
-export interface NewOutboxMessage {
+export interface NewEmailMessage {
+  channel?: 'email';
   runId: number | null;
   to: string[];
   cc: string[];
@@ -31,14 +49,30 @@ export interface NewOutboxMessage {
   fileName: string;
 }
 
+export interface NewPostedMessage {
+  channel: 'webhook' | 'slack';
+  runId: number | null;
+  subject: string;
+  /** The JSON to post. */
+  body: string;
+  destination: OutboxDestination;
+}
+
+export type NewOutboxMessage = NewEmailMessage | NewPostedMessage;
+
 function fromRow(r: Record<string, unknown>): OutboxMessage {
-  const recipients = parseJson<{ to: string[]; cc: string[] }>(r.recipients) ?? { to: [], cc: [] };
+  const channel = (r.channel as OutboxChannel | undefined) ?? 'email';
+  const stored = parseJson<Record<string, unknown>>(r.recipients) ?? {};
+  const email = channel === 'email';
   return {
     id: toNumber(r.id),
     runId: r.run_id === null || r.run_id === undefined ? null : toNumber(r.run_id),
+    channel,
+    messageId: typeof r.message_id === 'string' && r.message_id ? r.message_id : `sweeper.outbox-${toNumber(r.id)}`,
     status: r.status as OutboxStatus,
-    to: recipients.to,
-    cc: recipients.cc,
+    to: email ? ((stored.to as string[] | undefined) ?? []) : [],
+    cc: email ? ((stored.cc as string[] | undefined) ?? []) : [],
+    destination: email ? null : (stored as unknown as OutboxDestination),
     subject: String(r.subject),
     text: String(r.text),
     html: String(r.html),
@@ -63,14 +97,16 @@ export class OutboxRepository {
 
   /** Stores a notification; called inside the transaction that finishes its run. */
   async enqueue(trx: Knex, m: NewOutboxMessage, now: Date): Promise<void> {
+    const content =
+      'destination' in m
+        ? { channel: m.channel, recipients: JSON.stringify(m.destination), text: m.body, html: '', file_name: '' }
+        : { channel: 'email', recipients: JSON.stringify({ to: m.to, cc: m.cc }), text: m.text, html: m.html, file_name: m.fileName };
     await trx('outbox').insert({
       run_id: m.runId,
+      ...content,
+      message_id: `sweeper.${m.runId === null ? 'message' : `run-${m.runId}`}.${now.getTime()}.${randomBytes(8).toString('hex')}`,
       status: 'pending',
-      recipients: JSON.stringify({ to: m.to, cc: m.cc }),
       subject: m.subject,
-      text: m.text,
-      html: m.html,
-      file_name: m.fileName,
       attempts: 0,
       next_attempt_at: toMs(now),
       created_at: toMs(now),
@@ -131,8 +167,15 @@ export class OutboxRepository {
       });
   }
 
+  /** The run's email when it has one, else its latest message of another channel. */
   async forRun(runId: number): Promise<OutboxMessage | null> {
-    const row = (await this.db('outbox').where({ run_id: runId }).orderBy('id', 'desc').first()) as Record<string, unknown> | undefined;
-    return row ? fromRow(row) : null;
+    const messages = await this.allForRun(runId);
+    return messages.find((m) => m.channel === 'email') ?? messages[messages.length - 1] ?? null;
+  }
+
+  /** Every message of a run, one per channel, oldest first. */
+  async allForRun(runId: number): Promise<OutboxMessage[]> {
+    const rows = (await this.db('outbox').where({ run_id: runId }).orderBy('id')) as Record<string, unknown>[];
+    return rows.map(fromRow);
   }
 }

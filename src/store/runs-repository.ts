@@ -118,6 +118,18 @@ export class RunsRepository {
     return row ? runFromRow(row) : null;
   }
 
+  /** Per job, when its latest run with one of `statuses` finished (jobs without one are absent). */
+  async lastFinishedAtByJob(statuses: RunStatus[]): Promise<{ job: string; finishedAt: Date }[]> {
+    const rows = (await this.db('runs').whereIn('status', statuses).whereNotNull('finished_at').groupBy('job').select('job').max({ at: 'finished_at' })) as { job: string; at: unknown }[];
+    return rows.map((r) => ({ job: r.job, finishedAt: toDate(r.at)! }));
+  }
+
+  /** How many runs each job has in `running` now, in every daemon sharing the store. */
+  async runningByJob(): Promise<{ job: string; count: number }[]> {
+    const rows = (await this.db('runs').where({ status: 'running' }).groupBy('job').select('job').count({ n: '*' })) as { job: string; n: unknown }[];
+    return rows.map((r) => ({ job: r.job, count: toNumber(r.n) }));
+  }
+
   /** The run or skip recorded for a job's scheduled occurrence at `at` (one at most: job and time are unique). */
   async forOccurrence(job: string, at: Date): Promise<RunRecord[]> {
     const rows = (await this.db('runs').where({ job, scheduled_for: toMs(at) }).orderBy('id')) as Record<string, unknown>[];

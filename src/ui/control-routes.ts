@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DaemonControl } from '../control/daemon-control';
 import type { Daemon } from '../daemon';
 import { HttpError } from '../http/http-errors';
-import { positiveInt, text, timeParam, type Params } from '../http/params';
+import { positiveInt, text, timeParam, type Params } from './params';
 import { findJob } from '../runner/manual-run';
 import { previewJob } from '../runner/preview';
 import { previewPage } from './job-page';

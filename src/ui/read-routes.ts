@@ -10,7 +10,7 @@ import {
   sinceParam,
   text,
   type Params,
-} from '../http/params';
+} from './params';
 import { EXAMPLES_PER_CODE } from '../notify/templates';
 import { findJob } from '../runner/manual-run';
 import { previewJob } from '../runner/preview';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UsageError } from '../errors';
 import { HttpError } from '../http/http-errors';
-import { text, type Params } from '../http/params';
+import { text, type Params } from './params';
 import { sendPage, type Context } from './read-routes';
 import { CSRF_FIELD, type UiSessions } from './session';
 import { safeNext, signInPage } from './sign-in-page';

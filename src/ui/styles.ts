@@ -1,4 +1,7 @@
-import { outcomeColour } from '../notify/templates';
+import { OUTCOME_STYLES } from '../notify/outcome';
+
+/** The colour of an outcome, as its email shows it. */
+const outcomeColour = (outcome: keyof typeof OUTCOME_STYLES): string => OUTCOME_STYLES[outcome].colour;
 
 /**
  * The dashboard's one stylesheet, served as /ui/assets/dashboard.css. The outcome colours are the

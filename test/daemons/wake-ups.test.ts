@@ -60,7 +60,7 @@ describe('wake-ups from another process (SQLite state store)', () => {
     await pauseJob(other, 'nightly', 'maintenance', 'cli:test');
     // Asked for while the job is paused: it waits, paused, for the resume.
     const id = await createManualRun(other, 'nightly', 'cli:test');
-    await other.store.runs.setStatusIf(id, { status: 'queued' }, 'paused', 'job paused', 'cli:test', new Date());
+    await other.store.runs.pauseWaiting({ runId: id, from: 'queued', reason: 'job paused', actor: 'cli:test', now: new Date() });
     expect((await app.store.runs.get(id))!.status).toBe('paused');
     const resumed = Date.now();
     await resumeJob(other, 'nightly', 'cli:test');

@@ -83,7 +83,15 @@ describe('HTTP API reads', () => {
     const status = await get<ErrorBody>('/api/runs?status=bogus');
     expect(status.status).toBe(400);
     expect(status.body.error.message).toMatch(/not a run status/);
-    expect((await get('/api/runs/abc')).status).toBe(400);
+    const message = async (url: string) => (await get<ErrorBody>(url)).body.error.message;
+    expect(await message('/api/runs/abc')).toBe('run id "abc" must be a positive whole number');
+    expect(await message('/api/runs?limit=5000')).toBe('limit 5000 is more than 500: page through with a smaller limit');
+    expect(await message('/api/failures?job=a&job=b')).toBe('job must be given once, as text (got ["a","b"])');
+    expect(await message('/api/failures?since=yesterday-ish')).toBe('since "yesterday-ish" is neither a time (2026-11-01T00:00:00Z) nor a duration back from now (24h, 7d)');
+    expect(await message('/api/failures?run=-1')).toBe('run "-1" must be a positive whole number');
+    expect(await message('/api/runs?status=bogus')).toBe('status "bogus" is not a run status (one of: queued, running, paused, interrupted, succeeded, completed_with_failures, failed, canceled, skipped)');
+    // An empty parameter is an absent one.
+    expect((await get('/api/runs?job=&limit=')).status).toBe(200);
   });
 
   it('returns the same objects as the CLI --json', async () => {

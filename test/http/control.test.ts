@@ -135,5 +135,10 @@ describe('HTTP API control calls', () => {
       expect([body, bad.status, bad.body.error.code]).toEqual([body, 400, 'USAGE']);
     }
     expect((await post('/api/jobs/nope/postpone', { until: '2098-06-01T08:00' })).status).toBe(404);
+    const message = async (body: unknown) => (await post<ErrorBody>('/api/jobs/purge-parents/postpone', body)).body.error.message;
+    expect(await message({ until: 'soon' })).toBe('until "soon" is not an ISO-8601 time like 2026-12-24T08:00 (read in UTC without an offset)');
+    expect(await message(undefined)).toBe('until is required: an ISO-8601 time such as 2026-12-24T08:00 (read in UTC without an offset)');
+    expect(await message({ until: 7 })).toBe('until must be text: an ISO-8601 time such as 2026-12-24T08:00 (read in UTC without an offset)');
+    expect((await post<ErrorBody>('/api/jobs/purge-parents/pause', { reason: 42 })).body.error.message).toBe('reason must be given once, as text (got 42)');
   });
 });

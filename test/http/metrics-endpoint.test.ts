@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RunJson } from '../../src/api/json';
 import { OPERATOR_TOKEN, VIEWER_TOKEN, startStack, type Stack } from './harness';
 
@@ -9,6 +11,10 @@ const METRICS = [
   'sweeper_run_start_lag_seconds',
   'sweeper_outbox_pending',
   'sweeper_job_next_run_timestamp_seconds',
+  'sweeper_job_last_success_timestamp_seconds',
+  'sweeper_runs_in_progress',
+  'sweeper_notification_delivery_failures_total',
+  'sweeper_build_info',
   'process_cpu_user_seconds_total',
   'nodejs_eventloop_lag_seconds',
 ];
@@ -35,7 +41,9 @@ describe('GET /metrics', () => {
   });
 
   it('counts what the runs of the daemon delete and how they end', async () => {
-    const posted = await stack.call<RunJson>('POST', '/api/jobs/purge-parents/run', { token: OPERATOR_TOKEN });
+    const posted = await stack.call<RunJson>('POST', '/api/jobs/purge-parents/run', {
+      token: OPERATOR_TOKEN,
+    });
     expect(posted.status).toBe(202);
     await stack.waitForRun(posted.body.id, (s) => s === 'completed_with_failures');
     const text = (await stack.call<string>('GET', '/metrics', { token: VIEWER_TOKEN })).body;
@@ -43,6 +51,33 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^sweeper_rows_failed_total\{job="purge-parents",entity="parents"\} 25$/m);
     expect(text).toMatch(/^sweeper_runs_total\{job="purge-parents",status="completed_with_failures"\} 1$/m);
     expect(text).toMatch(/^sweeper_batch_duration_seconds_count\{job="purge-parents"\} \d+$/m);
+  });
+
+  it("counts the daemon's failed notification deliveries by channel", async () => {
+    // A port nothing listens on: the receiver is down.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await stack.app.store.transaction((trx) =>
+      stack.app.store.outbox.enqueue(
+        trx,
+        {
+          channel: 'webhook',
+          runId: null,
+          subject: 'webhook: test',
+          body: '{}',
+          destination: { url: `http://127.0.0.1:${port}/hook`, secret: 'x'.repeat(16) },
+        },
+        new Date(),
+      ),
+    );
+    expect(await stack.daemon.outbox.deliverDue()).toBe(0);
+    const text = (await stack.call<string>('GET', '/metrics', { token: VIEWER_TOKEN })).body;
+    expect(text).toMatch(
+      /^sweeper_notification_delivery_failures_total\{channel="webhook",code="ECONNREFUSED"\} 1$/m,
+    );
+    expect(text).toMatch(/^sweeper_build_info\{version="\d+\.\d+\.\d+[^"]*",node="v\d+\.\d+\.\d+"\} 1$/m);
   });
 
   it('reads the store-backed gauges on each scrape', async () => {

@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { App } from '../../src/app';
 import { SweeperMetrics } from '../../src/metrics/metrics';
 import { JobRegistry } from '../../src/scheduler/job-registry';
+import { executeRun } from '../../src/runner/execute-run';
+import { createManualRun } from '../../src/runner/manual-run';
+import { runnerDeps } from '../../src/runner/runner-deps';
 import { createWorkspace } from '../support/workspace';
 
 const JOB = (name: string, start: string) => `
@@ -79,6 +84,36 @@ describe('SweeperMetrics', () => {
     text = await metrics.render();
     expect(value(text, 'sweeper_outbox_pending')).toBe(1);
     expect(value(text, 'sweeper_job_next_run_timestamp_seconds{job="b"}')).toBeUndefined();
+  });
+
+  it("reads each job's last completed run and the runs in progress from the store", async () => {
+    let text = await metrics.render();
+    expect(text).toContain('# TYPE sweeper_job_last_success_timestamp_seconds gauge');
+    expect(value(text, 'sweeper_job_last_success_timestamp_seconds{job="a"}')).toBeUndefined();
+    const done = await createManualRun(app, 'a', 'test');
+    const run = await executeRun(done, runnerDeps(app), new AbortController().signal);
+    expect(run.status).toBe('succeeded');
+    // A run executing now (taken by a process), and one waiting: only the first is in progress.
+    const running = await createManualRun(app, 'b', 'test');
+    expect(await app.store.runs.take({ runId: running, from: 'queued', owner: 'other-daemon', leaseUntil: new Date(Date.now() + 60_000), now: new Date(), asOf: new Date() })).toBe(true);
+    await createManualRun(app, 'a', 'test');
+    text = await metrics.render();
+    expect(value(text, 'sweeper_job_last_success_timestamp_seconds{job="a"}')).toBe(run.finishedAt!.getTime() / 1000);
+    expect(value(text, 'sweeper_job_last_success_timestamp_seconds{job="b"}')).toBeUndefined();
+    expect(value(text, 'sweeper_runs_in_progress{job="b"}')).toBe(1);
+    expect(value(text, 'sweeper_runs_in_progress{job="a"}')).toBeUndefined();
+  });
+
+  it('counts failed notification deliveries by channel and code, and says which build it is', async () => {
+    metrics.observeDeliveryFailure({ channel: 'webhook', code: 'ECONNREFUSED' });
+    metrics.observeDeliveryFailure({ channel: 'webhook', code: 'ECONNREFUSED' });
+    metrics.observeDeliveryFailure({ channel: 'email', code: 'EAUTH' });
+    const text = await metrics.render();
+    expect(value(text, 'sweeper_notification_delivery_failures_total{channel="webhook",code="ECONNREFUSED"}')).toBe(2);
+    expect(value(text, 'sweeper_notification_delivery_failures_total{channel="email",code="EAUTH"}')).toBe(1);
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(value(text, `sweeper_build_info{version="${version}",node="${process.version}"}`)).toBe(1);
   });
 
   it('keeps its own registry: two instances do not share counters', async () => {

@@ -83,10 +83,41 @@ describe('outbox delivery over real SMTP', () => {
       expect(received).toHaveLength(1);
       expect(received[0]).toContain('Subject: run 7 succeeded');
       expect(received[0]).toContain('Cc: cc@example.com');
+      // A Message-ID of its own (random, with the run and the time), in mail.from's domain.
+      expect(received[0]).toMatch(/^Message-ID: <sweeper\.message\.\d+\.[0-9a-f]{16}@localhost>\r?$/m);
       expect(await app.store.outbox.pendingCount()).toBe(0);
     } finally {
       mailer.close();
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+});
+
+describe('Message-ID', () => {
+  let app: App;
+  afterEach(() => app.close());
+
+  it('is unique per message, the same on every attempt, and in the domain of mail.from', async () => {
+    const ws = createWorkspace('CREATE TABLE t (id INTEGER PRIMARY KEY);');
+    const clock = new TestClock(Date.parse('2026-03-01T10:00:00Z'));
+    app = await ws.open({ clock });
+    const message = { runId: null, to: ['ops@example.com'], cc: [], subject: 's', text: 't', html: '<p>t</p>', fileName: 'x' };
+    // Two messages stored in the same millisecond, as two installs (or one after a reset) would.
+    await app.store.transaction(async (trx) => {
+      await app.store.outbox.enqueue(trx, message, clock.now());
+      await app.store.outbox.enqueue(trx, message, clock.now());
+    });
+    const sent: string[] = [];
+    const mailer = { kind: 'file' as const, send: (m: { messageId: string }) => (sent.push(m.messageId), Promise.reject(new Error('down'))), close() {} };
+    // A stand-in mailer: what is checked is the id handed to the mailer on each attempt (the real mailers are tested with it above).
+    const sender = new OutboxSender(app.store, mailer as never, '"Ops, Sweeper" <sweeper@mail.example.org>', clock, pino({ level: 'silent' }));
+    await sender.deliverDue();
+    clock.current += backoffMs(1);
+    await sender.deliverDue();
+    expect(sent).toHaveLength(4);
+    expect(sent[0]).toMatch(/^<sweeper\.message\.\d+\.[0-9a-f]{16}@mail\.example\.org>$/);
+    expect(sent[0]).not.toBe(sent[1]);
+    expect(sent[2]).toBe(sent[0]);
+    expect(sent[3]).toBe(sent[1]);
   });
 });

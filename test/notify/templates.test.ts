@@ -21,6 +21,8 @@ function report(
       finishedAt: new Date('2026-12-01T01:02:15Z'),
       deleted: 1204,
       failed: 0,
+      requestedBy: 'scheduler',
+      resumed: false,
       ...run,
     },
     job: {
@@ -28,6 +30,7 @@ function report(
       description: 'Sessions expire after 30 days of inactivity',
       target: 'app',
       timezone: 'Europe/Berlin',
+      notifyOn: 'always',
     },
     queries: [
       { index: 1, entity: 'sessions', matched: 204, deleted: 204, failed: 0, cascaded: 3 },
@@ -36,6 +39,7 @@ function report(
     failuresByCode: [],
     nextRunAt: new Date('2026-12-02T01:00:00Z'),
     failuresCommand: 'sweeper --config /etc/sweeper.yaml failures --run 42',
+    runPageUrl: null,
     ...rest,
   };
 }
@@ -105,7 +109,7 @@ describe('renderNotification: succeeded', () => {
   });
 
   it('carries the same content in HTML', () => {
-    expect(out.html).toContain('<td style="padding:2px 0;white-space:pre-wrap">2m 14s</td>');
+    expect(out.html).toContain('<td style="padding:2px 0;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word">2m 14s</td>');
     expect(out.html).toMatch(/<th[^>]*>cascaded<\/th>/);
     expect(out.html).toMatch(/<td[^>]*>session_events<\/td>/);
     expect(out.html).toContain('#1a7f37');
@@ -193,9 +197,9 @@ describe('renderNotification: failed', () => {
 describe('renderNotification: manual one-off runs', () => {
   const out = renderNotification(
     report({
-      run: { trigger: 'manual', scheduledFor: null },
+      run: { trigger: 'manual', scheduledFor: null, requestedBy: 'cli:alice' },
       nextRunAt: null,
-      job: { name: 'once', target: 'crm', timezone: 'UTC' },
+      job: { name: 'once', target: 'crm', timezone: 'UTC', notifyOn: 'always' },
     }),
   );
 
@@ -203,7 +207,7 @@ describe('renderNotification: manual one-off runs', () => {
     const text = lines(out.text);
     expect(text).toContain('Next run none (one-off)');
     expect(text).toContain('Scheduled for none (manual run)');
-    expect(text).toContain('Trigger manual (run now)');
+    expect(text).toContain('Trigger manual (run now, asked by cli:alice)');
     expect(out.html).toContain('none (one-off)');
   });
 
@@ -224,7 +228,8 @@ describe('HTML escaping', () => {
   it('escapes every interpolated value in the HTML body', () => {
     const hostile = report({
       run: { status: 'failed', reason: HOSTILE, failed: 1 },
-      job: { name: `job<b>"'&`, description: HOSTILE, target: `<t>`, timezone: 'UTC' },
+      job: { name: `job<b>"'&`, description: HOSTILE, target: `<t>`, timezone: 'UTC', notifyOn: 'failures' },
+      runPageUrl: `https://sweeper.example.com/ui/runs/42?"><script>`,
       queries: [
         {
           index: 0,
@@ -245,6 +250,7 @@ describe('HTML escaping', () => {
     const tags = new Set([...html.matchAll(/<\/?([a-zA-Z!]+)/g)].map((m) => m[1]!.toLowerCase()));
     expect([...tags].sort()).toEqual([
       '!doctype',
+      'a',
       'body',
       'code',
       'div',
@@ -264,6 +270,7 @@ describe('HTML escaping', () => {
     expect(html).toContain('job&lt;b&gt;&quot;&#39;&amp;');
     expect(html).toContain('{&quot;id&quot;:&quot;&lt;k&gt;&amp;&quot;}');
     expect(html).toContain('--entity &#39;&lt;x&gt;&#39;');
+    expect(html).toContain('<a href="https://sweeper.example.com/ui/runs/42?&quot;&gt;&lt;script&gt;">');
     // The text part is not HTML: values stay as they are.
     expect(text).toContain(`- <e> {"id":"<k>&"}: ${HOSTILE}`);
   });
@@ -300,5 +307,56 @@ describe('formatInstant', () => {
     expect(formatInstant(new Date('2026-07-01T00:30:00Z'), 'Mars/Olympus')).toBe(
       '2026-07-01T00:30:00Z (time zone "Mars/Olympus" is not valid)',
     );
+  });
+});
+
+describe('renderNotification: why, where and how the run went', () => {
+  it('says a run was resumed after an interruption, in the summary and the fields', () => {
+    const out = renderNotification(report({ run: { resumed: true } }));
+    expect(lines(out.text)[1]).toBe('Deleted 1,204 records. The run was resumed after an interruption.');
+    expect(lines(out.text)).toContain('Resumed after an interruption, from its checkpoint');
+    expect(out.html).toContain('resumed after an interruption');
+    expect(renderNotification(report()).text).not.toContain('Resumed');
+  });
+
+  it("links the run's page when http.publicUrl is set, and says nothing of it otherwise", () => {
+    const url = 'https://sweeper.example.com/ui/runs/42';
+    const out = renderNotification(report({ runPageUrl: url }));
+    expect(lines(out.text)).toContain(`Run page ${url}`);
+    expect(out.html).toContain(`<a href="${url}">${url}</a>`);
+    const without = renderNotification(report());
+    expect(without.text).not.toContain('Run page');
+    expect(without.html).not.toContain('<a href');
+  });
+
+  it('ends with a footer saying why the reader gets it: notify.on of the job', () => {
+    const always = renderNotification(report());
+    const text = always.text.trimEnd().split('\n');
+    expect(text[text.length - 2]).toBe('-- ');
+    expect(text[text.length - 1]).toBe(
+      'You get this email because you are in notify.to or notify.cc of the Sweeper job purge-expired-sessions, ' +
+        "whose notify.on is always: every run of it is mailed. Change notify in the job's file to stop or change it.",
+    );
+    expect(always.html).toContain('whose notify.on is always');
+    const failures = renderNotification(report({ job: { ...report().job, notifyOn: 'failures' } }));
+    expect(failures.text).toContain('whose notify.on is failures: runs of it with failures are mailed');
+  });
+
+  it('fits a 375 px phone: a viewport meta, no fixed widths, long values wrap', () => {
+    const html = renderNotification(withFailures()).html;
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    // Widths in px beyond the screen would force a sideways scroll; only max-width may exceed it.
+    const widths = [...html.matchAll(/(?<![-\w])(?:min-)?width\s*[:=]\s*"?(\d+)(?:px)?/g)].map((m) => Number(m[1]));
+    expect(widths.filter((w) => w > 335)).toEqual([]);
+    expect(html).not.toMatch(/min-width/);
+    // Every table cell with data (keys, messages, entity names) may break long words.
+    const cells = [...html.matchAll(/<td style="([^"]*)">(?!<table)/g)].map((m) => m[1]!);
+    const labels = cells.filter((c) => c.includes('white-space:nowrap'));
+    expect(cells.length - labels.length).toBeGreaterThan(10);
+    for (const style of cells.filter((c) => !c.includes('white-space:nowrap') && !c.startsWith('padding:8px 12px') && !c.startsWith('padding:12px 12px 4px'))) {
+      expect(style).toContain('overflow-wrap:anywhere');
+    }
+    // The queries table is the widest: its six columns use the small font.
+    expect(html).toMatch(/<table cellpadding="0" cellspacing="0" style="[^"]*font-size:12px"><tr><th[^>]*>#<\/th>/);
   });
 });

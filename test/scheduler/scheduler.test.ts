@@ -71,7 +71,7 @@ describe('scheduler on a real SQLite state store', () => {
     clock.set('2026-03-01T10:00:01Z');
     await scheduler.tick();
     const [first] = await app.store.runs.list({ job: 'hourly' });
-    expect(await app.store.runs.take(first!.id, 'queued', 'test-owner', new Date('2026-03-01T12:00:00Z'), clock.now(), clock.now())).toBe(true);
+    expect(await app.store.runs.take({ runId: first!.id, from: 'queued', owner: 'test-owner', leaseUntil: new Date('2026-03-01T12:00:00Z'), now: clock.now(), asOf: clock.now() })).toBe(true);
     clock.set('2026-03-01T11:00:01Z');
     await scheduler.tick();
     const [second] = await app.store.runs.list({ job: 'hourly' });
