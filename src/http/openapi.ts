@@ -54,6 +54,8 @@ export function describeRoutes(): { options: SwaggerOptions; finish(document: ob
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transform(route) {
+      // The dashboard's pages are HTML for people, not part of the API this document describes.
+      if (route.url === '/ui' || route.url.startsWith('/ui/')) return { schema: { ...route.schema, hide: true }, url: route.url };
       const body = (route.schema as { body?: unknown } | undefined)?.body;
       if (body instanceof z.ZodType && body.safeParse(undefined).success) {
         for (const method of [route.route.method].flat())

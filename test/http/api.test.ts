@@ -89,7 +89,7 @@ describe('HTTP API reads', () => {
     expect(await message('/api/failures?job=a&job=b')).toBe('job must be given once, as text (got ["a","b"])');
     expect(await message('/api/failures?since=yesterday-ish')).toBe('since "yesterday-ish" is neither a time (2026-11-01T00:00:00Z) nor a duration back from now (24h, 7d)');
     expect(await message('/api/failures?run=-1')).toBe('run "-1" must be a positive whole number');
-    expect(await message('/api/runs?status=bogus')).toBe('status "bogus" is not a run status (one of: queued, running, paused, interrupted, succeeded, completed_with_failures, failed, canceled, skipped)');
+    expect(await message('/api/runs?status=bogus')).toBe('status "bogus" is not a run status (one of: queued, running, paused, interrupted, succeeded, completed_with_failures, failed, canceled, skipped, coalesced)');
     // An empty parameter is an absent one.
     expect((await get('/api/runs?job=&limit=')).status).toBe(200);
   });
