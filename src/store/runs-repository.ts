@@ -356,10 +356,13 @@ export class RunsRepository {
   }
 
   private async takeIn(trx: Knex.Transaction, id: number, from: RunStatus, owner: string, leaseUntil: Date, now: Date, asOf: Date): Promise<boolean> {
+    // The run's reason is its current state's: a resumed run no longer says why it was interrupted.
+    const reason = from === 'queued' ? 'started' : `resumed from checkpoint (was ${from})`;
     const n = await trx('runs')
       .where({ id, status: from })
       .update({
         status: 'running',
+        reason,
         owner,
         lease_until: toMs(leaseUntil),
         started_at: trx.raw('coalesce(started_at, ?)', [toMs(now)]),
@@ -373,7 +376,7 @@ export class RunsRepository {
       run_id: id,
       at: toMs(now),
       status: 'running',
-      reason: from === 'queued' ? 'started' : `resumed from checkpoint (was ${from})`,
+      reason,
       actor: owner,
     });
     return true;
