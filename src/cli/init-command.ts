@@ -67,7 +67,7 @@ export function jobFileText(o: { name: string; target: string; entity: Entity; s
     `name: ${yamlString(o.name)}`,
     `description: Records of ${entity.name} that are no longer needed`,
     `target: ${yamlString(o.target)}`,
-    `start: ${o.start}                # first run, local time in "timezone"`,
+    `start: ${o.start}            # first run, local time in "timezone"`,
     `timezone: ${o.timezone}`,
     `recurrence: FREQ=DAILY;INTERVAL=1     # RFC 5545 RRULE; or cron: "0 3 * * *"`,
     `catchUp: skip                        # occurrences missed while no daemon ran: skip | once | all`,

@@ -19,7 +19,7 @@ export async function jobsCommand(ctx: CommandContext, opts: OutputOptions): Pro
     printListing(ctx, format, {
       items: jobs,
       columns: [
-        { header: 'JOB' },
+        { header: 'JOB', kind: 'text' },
         { header: 'TARGET' },
         { header: 'SCHEDULE', kind: 'text' },
         { header: 'ZONE', wide: true },

@@ -144,11 +144,15 @@ function whereBlocked(
   dialect: Dialect,
   discount: Discount,
 ): void {
+  // An earlier query that deletes every record of the child (allRecords) leaves nothing to block.
+  const remaining = blockers.filter((b) => !discount.earlier.some((q) => q.entity === b.child.name && !q.where));
+  if (remaining.length === 0) {
+    qb.whereRaw('1 = 0');
+    return;
+  }
   qb.where((any) => {
-    for (const blocker of blockers) {
+    for (const blocker of remaining) {
       const deletedFirst = discount.earlier.filter((q) => q.entity === blocker.child.name);
-      // An earlier query that deletes every record of the child leaves nothing to block.
-      if (deletedFirst.some((q) => !q.where)) continue;
       counter.n += 1;
       const childAlias = `f${counter.n}`;
       any.orWhereExists(function (this: Knex.QueryBuilder) {
