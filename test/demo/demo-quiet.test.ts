@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -73,4 +73,15 @@ describe('the shipped demo', () => {
     expect(figures.notifications).toBe(figures.notificationsInFirstMinute);
     expect(readdirSync(path.join(root, 'jobs')).length).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('the demo seed', () => {
+  it('replaces an empty app.db (left by opening a file that was not there) and keeps one with data', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-seed-'));
+    const file = path.join(dir, 'app.db');
+    writeFileSync(file, '');
+    expect(seedDemo({ file, sessions: 10, now: new Date() })).toBe(true);
+    expect(statSync(file).size).toBeGreaterThan(0);
+    expect(seedDemo({ file, sessions: 10, now: new Date() })).toBe(false);
+  });
 });
