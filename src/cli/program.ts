@@ -22,18 +22,18 @@ type Base = Omit<CommandContext, 'configFile'>;
 
 const PROGRAM_HELP = `
 Examples:
-  sweeper validate                              check the config and every job file
-  sweeper jobs                                  what is scheduled, and when it runs next
-  sweeper preview purge-test-accounts           what a job would delete now (deletes nothing)
-  sweeper run purge-test-accounts --dry-run     the same, as run would show it
+  sweeper validate                           check the config and every job file
+  sweeper jobs                               what is scheduled, and when it runs
+  sweeper preview purge-test-accounts        what a job would delete now
+  sweeper run purge-test-accounts --dry-run  the same, as run shows it
   sweeper runs --job purge-test-accounts -o wide
-  sweeper runs show 12
-  sweeper failures --run 12 -o csv > failures.csv
-  sweeper explain purge-test-accounts           the SQL each query runs per batch
-  sweeper init --entity sessions                a commented job file for a table
+  sweeper runs show 12                       one run, where its email went
+  sweeper failures --run 12 -o csv > f.csv   every failure record of run 12
+  sweeper explain purge-test-accounts        the SQL each query runs per batch
+  sweeper init --entity sessions             a commented job file for a table
 
-Every listing (jobs, preview, runs, runs show, failures) takes -o table|wide|json|yaml|csv and --json.
-Tables fit the terminal ($COLUMNS, else 80 columns off a terminal); -o wide shows every column uncut.
+Every listing (jobs, preview, runs, runs show, failures) takes -o and --json.
+Tables fit the terminal ($COLUMNS, else 80 columns off a terminal).
 
 Exit codes:
   0    success
@@ -67,7 +67,7 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
   /** Every listing: `-o json|yaml|csv|wide` as kubectl, `--json` as before. */
   const listing = (command: Command) =>
     command
-      .addOption(new Option('-o, --output <format>', 'table (fits the terminal), wide (every column, nothing cut), json, yaml or csv').choices([...OUTPUT_FORMATS]))
+      .addOption(new Option('-o, --output <format>', 'table fits the terminal, wide cuts nothing; json, yaml, csv').choices([...OUTPUT_FORMATS]))
       .option('--json', 'print JSON, the objects of the HTTP API (same as -o json)');
 
   program.command('start').description('run the daemon in the foreground until SIGTERM/SIGINT (or until its output is closed)').action(() => on(() => startCommand(ctx())));

@@ -25,12 +25,12 @@ export interface DemoFigures {
  * The shipped demo (config/, jobs/, the seed) for `minutes` of demo time on a test clock: the
  * scheduler ticks every 10 s of that time and each claimed run executes at once, as the daemon would.
  */
-export async function simulateDemo(minutes: number, jobsDir = path.join(root, 'jobs')): Promise<DemoFigures> {
+export async function simulateDemo(minutes: number, jobsDir = path.join(root, 'jobs'), sessions = 2000): Promise<DemoFigures> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-demo-'));
   cpSync(path.join(root, 'config'), path.join(dir, 'config'), { recursive: true });
   cpSync(jobsDir, path.join(dir, 'jobs'), { recursive: true });
   const clock = new TestClock(new Date('2026-12-01T14:00:00.000Z'));
-  seedDemo({ file: path.join(dir, 'data', 'app.db'), sessions: 2000, now: clock.now() });
+  seedDemo({ file: path.join(dir, 'data', 'app.db'), sessions, now: clock.now() });
   const logger = pino({ level: 'silent' });
   const app: App = await openApp({ configFile: path.join(dir, 'config', 'sweeper.yaml'), env: {}, clock, logger, checkTargets: true });
   try {
