@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { checkJobs } from './config/check-jobs';
 import { checkStateStore } from './config/check-store';
-import { loadAll, type LoadedConfig } from './config/load';
+import { loadAll, type ConfigPart, type LoadedConfig } from './config/load';
 import type { JobDefinition } from './config/schema';
 import { ConfigError } from './errors';
 import { createStoreFolder, storeOpenError } from './store/connect';
@@ -36,6 +36,8 @@ export interface OpenOptions {
   logger: Logger;
   /** Check jobs against the targets and the store, as validate does (start, run); listings skip it. */
   checkTargets: boolean;
+  /** The parts of the config the command uses (default: all): unset variables elsewhere are no error. */
+  uses?: readonly ConfigPart[];
 }
 
 export function newOwner(): string {
@@ -57,12 +59,12 @@ export function isDeadOwner(owner: string): boolean {
 export async function openApp(o: OpenOptions): Promise<App> {
   // Wall-clock, not the injected clock: it is compared with the files' mtimes.
   const jobsReadAt = Date.now();
-  const { config, jobs } = loadAll(o.configFile, o.env);
+  const { config, jobs } = loadAll(o.configFile, o.env, { uses: o.uses });
   const storeProblems = await checkStateStore(config);
   if (storeProblems.length > 0) throw new ConfigError(storeProblems);
   createStoreFolder(config.state);
   const store = Store.open(config.state);
-  const targets = new Targets(config.targets);
+  const targets = new Targets(config.targets, config.unresolvedTargets);
   const close = async () => {
     await targets.close();
     await store.close();

@@ -2,9 +2,10 @@ import { DateTime } from 'luxon';
 import { failureJson } from '../api/json';
 import { EXIT, UsageError } from '../errors';
 import { parseDuration } from '../duration';
-import { printJson, withApp, type CommandContext } from './context';
+import { withApp, type CommandContext } from './context';
+import { isStructured, outputFormat, printListing } from './output';
 import { parseLimit, parseRunId } from './runs-command';
-import { formatTime, renderCsv, renderTable } from './table';
+import { formatTime } from './table';
 
 export interface FailuresOptions {
   job?: string;
@@ -14,6 +15,7 @@ export interface FailuresOptions {
   since?: string;
   limit?: string;
   format?: string;
+  output?: string;
   json?: boolean;
 }
 
@@ -26,36 +28,41 @@ export function parseSince(text: string, now: Date): Date {
   throw new UsageError(`--since "${text}" is neither a time (2026-11-01T00:00:00Z) nor a duration back from now (24h, 7d)`);
 }
 
-const FORMATS = ['table', 'json', 'csv'];
-
 /** `sweeper failures`: the failure log with every filter of SPEC. */
 export async function failuresCommand(ctx: CommandContext, opts: FailuresOptions): Promise<number> {
-  const format = opts.json ? 'json' : (opts.format ?? 'table');
-  if (!FORMATS.includes(format)) throw new UsageError(`--format "${format}" is not one of ${FORMATS.join(', ')}`);
+  const format = outputFormat(opts, { flag: '--format', value: opts.format });
   const filter = {
     job: opts.job,
     run: opts.run === undefined ? undefined : parseRunId(opts.run),
     entity: opts.entity,
     code: opts.code,
     since: opts.since === undefined ? undefined : parseSince(opts.since, ctx.clock.now()),
-    limit: parseLimit(opts.limit, format === 'table' ? 100 : 100_000),
+    limit: parseLimit(opts.limit, isStructured(format) ? 100_000 : 100),
   };
   return withApp(ctx, async (app) => {
     const failures = (await app.store.failures.list(filter)).map(failureJson);
-    if (format === 'json') printJson(ctx, failures);
-    else if (format === 'csv') {
-      const headers = ['id', 'runId', 'job', 'queryIndex', 'entity', 'key', 'code', 'message', 'at'] as const;
-      ctx.out(renderCsv([...headers], failures.map((f) => headers.map((h) => f[h]))).trimEnd());
-    } else if (failures.length === 0) ctx.out('no failure records match');
-    else {
-      ctx.out(
-        renderTable(
-          ['ID', 'RUN', 'JOB', 'Q', 'ENTITY', 'KEY', 'CODE', 'MESSAGE', 'AT (UTC)'],
-          failures.map((f) => [f.id, f.runId, f.job, f.queryIndex, f.entity, f.key, f.code, f.message, formatTime(f.at)]),
-        ),
-      );
-      if (failures.length === filter.limit) ctx.out(`(first ${filter.limit}; use --limit N or --format csv for more)`);
+    if (failures.length === 0 && !isStructured(format)) {
+      ctx.out('no failure records match');
+      return EXIT.ok;
     }
+    const fields = ['id', 'runId', 'job', 'queryIndex', 'entity', 'key', 'code', 'message', 'at'] as const;
+    printListing(ctx, format, {
+      items: failures,
+      columns: [
+        { header: 'ID', kind: 'number', wide: true },
+        { header: 'RUN', kind: 'number' },
+        { header: 'JOB', kind: 'text', wide: true },
+        { header: 'Q', kind: 'number', wide: true },
+        { header: 'ENTITY', kind: 'text' },
+        { header: 'KEY', kind: 'text' },
+        { header: 'CODE' },
+        { header: 'MESSAGE', kind: 'text' },
+        { header: 'AT (UTC)', wide: true },
+      ],
+      rows: failures.map((f) => [f.id, f.runId, f.job, f.queryIndex, f.entity, f.key, f.code, f.message, formatTime(f.at)]),
+      csv: { headers: [...fields], rows: failures.map((f) => fields.map((h) => f[h])) },
+    });
+    if (!isStructured(format) && failures.length === filter.limit) ctx.out(`(first ${filter.limit}; use --limit N or -o csv for more)`);
     return EXIT.ok;
   });
 }

@@ -1,25 +1,46 @@
 import { listJobs } from '../api/queries';
 import { EXIT } from '../errors';
 import { JobRegistry } from '../scheduler/job-registry';
-import { printJson, withApp, type CommandContext } from './context';
-import { formatTime, renderTable } from './table';
+import { withApp, type CommandContext } from './context';
+import { isStructured, outputFormat, printListing, type OutputOptions } from './output';
+import { formatMinute, formatTime } from './table';
 
 /** `sweeper jobs`: name, target, schedule, next run, last outcome, paused. */
-export async function jobsCommand(ctx: CommandContext, opts: { json?: boolean }): Promise<number> {
+export async function jobsCommand(ctx: CommandContext, opts: OutputOptions): Promise<number> {
+  const format = outputFormat(opts);
   return withApp(ctx, async (app) => {
     // The listing shows the files as they are now, even before a daemon has started.
     await new JobRegistry(app.store, app.clock).sync(app.jobs);
     const jobs = await listJobs(app);
-    if (opts.json) printJson(ctx, jobs);
-    else if (jobs.length === 0) ctx.out(`no jobs: add job files to ${app.config.jobs}`);
-    else {
-      ctx.out(
-        renderTable(
-          ['JOB', 'TARGET', 'SCHEDULE', 'NEXT RUN (UTC)', 'LAST RUN', 'PAUSED'],
-          jobs.map((j) => [j.name, j.target, j.schedule, formatTime(j.nextRunAt), j.lastRun ? `#${j.lastRun.id} ${j.lastRun.status}` : '-', j.paused ? 'yes' : 'no']),
-        ),
-      );
+    if (jobs.length === 0 && !isStructured(format)) {
+      ctx.out(`no jobs: add job files to ${app.config.jobs}`);
+      return EXIT.ok;
     }
+    printListing(ctx, format, {
+      items: jobs,
+      columns: [
+        { header: 'JOB', kind: 'text' },
+        { header: 'TARGET' },
+        { header: 'SCHEDULE', kind: 'text' },
+        { header: 'ZONE', wide: true },
+        { header: 'NEXT RUN (UTC)' },
+        { header: 'LAST RUN', kind: 'text' },
+        { header: 'PAUSED' },
+      ],
+      rows: jobs.map((j) => [
+        j.name,
+        j.target,
+        j.schedule,
+        j.timezone,
+        format === 'wide' ? formatTime(j.nextRunAt) : formatMinute(j.nextRunAt),
+        j.lastRun ? `#${j.lastRun.id} ${j.lastRun.status}` : '-',
+        j.paused ? 'yes' : 'no',
+      ]),
+      csv: {
+        headers: ['name', 'target', 'schedule', 'timezone', 'nextRunAt', 'paused', 'lastRunId', 'lastRunStatus', 'lastRunFinishedAt'],
+        rows: jobs.map((j) => [j.name, j.target, j.schedule, j.timezone, j.nextRunAt, j.paused, j.lastRun?.id, j.lastRun?.status, j.lastRun?.finishedAt]),
+      },
+    });
     return EXIT.ok;
   });
 }

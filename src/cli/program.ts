@@ -1,9 +1,15 @@
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UsageError } from '../errors';
 import { configPath } from '../config/load';
 import type { CommandContext } from './context';
 import { cancelCommand, pauseCommand, postponeCommand, resumeCommand } from './control-command';
-import { failuresCommand } from './failures-command';
+import { explainCommand } from './explain-command';
+import { failuresCommand, type FailuresOptions } from './failures-command';
+import { initCommand, type InitOptions } from './init-command';
+import { OUTPUT_FORMATS, type OutputOptions } from './output';
+import { RUN_STATUSES } from '../store/runs-repository';
 import { jobsCommand } from './jobs-command';
 import { migrateCommand } from './migrate-command';
 import { previewCommand, runCommand } from './run-command';
@@ -14,62 +20,124 @@ import { seedDemoCommand } from './demo-command';
 
 type Base = Omit<CommandContext, 'configFile'>;
 
+const PROGRAM_HELP = `
+Examples:
+  sweeper validate                           check the config and every job file
+  sweeper jobs                               what is scheduled, and when it runs
+  sweeper preview purge-test-accounts        what a job would delete now
+  sweeper run purge-test-accounts --dry-run  the same, as run shows it
+  sweeper runs --job purge-test-accounts -o wide
+  sweeper runs show 12                       one run, where its email went
+  sweeper failures --run 12 -o csv > f.csv   every failure record of run 12
+  sweeper explain purge-test-accounts        the SQL each query runs per batch
+  sweeper init --entity sessions             a commented job file for a table
+
+Every listing (jobs, preview, runs, runs show, failures) takes -o and --json.
+Tables fit the terminal ($COLUMNS, else 80 columns off a terminal).
+
+Exit codes:
+  0    success
+  1    runtime error, or the run failed
+  2    bad usage or invalid config
+  3    the run completed with failures
+  130  forced stop (a second SIGTERM/SIGINT, or the stop took too long)`;
+
+/** The version in package.json (beside dist/ and src/ alike). */
+function sweeperVersion(): string {
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 /** Parses argv and runs one command; returns its exit code. Commands get everything through the context. */
 export async function runCli(argv: string[], base: Base): Promise<number> {
   let result: Promise<number> = Promise.resolve(EXIT.ok);
   const program = new Command('sweeper')
     .description('Scheduled bulk-delete daemon: recurring cleanup jobs from YAML files')
+    .version(sweeperVersion(), '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for the command')
     .option('-c, --config <file>', 'config file (default: $SWEEPER_CONFIG or config/sweeper.yaml)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => base.out(s.trimEnd()), writeErr: (s) => base.err(s.trimEnd()) })
-    .showHelpAfterError('(run "sweeper --help" for the commands)');
+    .showHelpAfterError('(run "sweeper --help" for the commands)')
+    .addHelpText('after', PROGRAM_HELP);
   const ctx = (): CommandContext => ({ ...base, configFile: configPath(program.opts<{ config?: string }>().config, base.env) });
   const on = (fn: () => Promise<number>) => {
     result = fn();
   };
+  /** Every listing: `-o json|yaml|csv|wide` as kubectl, `--json` as before. */
+  const listing = (command: Command) =>
+    command
+      .addOption(new Option('-o, --output <format>', 'table fits the terminal, wide cuts nothing; json, yaml, csv').choices([...OUTPUT_FORMATS]))
+      .option('--json', 'print JSON, the objects of the HTTP API (same as -o json)');
 
-  program.command('start').description('run the daemon in the foreground until SIGTERM/SIGINT').action(() => on(() => startCommand(ctx())));
-  program.command('validate').description("check the config and every job against the targets' schemas").option('--json').action((o: { json?: boolean }) => on(() => validateCommand(ctx(), o)));
-  program.command('jobs').description('list jobs: name, target, schedule, next run, last outcome, paused').option('--json').action((o: { json?: boolean }) => on(() => jobsCommand(ctx(), o)));
-  program.command('preview <job>').description('what each query would delete now; deletes nothing').option('--json').action((job: string, o: { json?: boolean }) => on(() => previewCommand(ctx(), job, o)));
+  program.command('start').description('run the daemon in the foreground until SIGTERM/SIGINT (or until its output is closed)').action(() => on(() => startCommand(ctx())));
+  program
+    .command('validate')
+    .description("check the config and every job against the state store and the targets' schemas; exit 2 on any problem")
+    .option('--json', 'print { valid, jobs, problems } as JSON')
+    .action((o: { json?: boolean }) => on(() => validateCommand(ctx(), o)));
+  listing(program.command('jobs').description('list jobs: name, target, schedule, next run, last outcome, paused')).action((o: OutputOptions) => on(() => jobsCommand(ctx(), o)));
+  listing(program.command('preview <job>').description('what each query would delete now: counts, sample keys, cascaded children, predicted failures; deletes nothing')).action(
+    (job: string, o: OutputOptions) => on(() => previewCommand(ctx(), job, o)),
+  );
+  program
+    .command('explain <job>')
+    .description('the SQL each query of a job runs per batch, for its target\'s dialect, with the bound values apart; runs nothing')
+    .option('--json', 'print the statements and their bound values as JSON')
+    .action((job: string, o: { json?: boolean }) => on(() => explainCommand(ctx(), job, o)));
   program
     .command('run <job>')
-    .description('run a job now: shows the preview, asks on a terminal, prints the summary')
+    .description('run a job now: shows the preview, asks on a terminal, delivers the notification, prints the summary')
     .option('--dry-run', 'only preview; delete nothing')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--json', 'print the finished run as JSON')
+    .option('-y, --yes', 'do not ask for confirmation (required off a terminal)')
+    .option('--json', 'print the finished run as JSON (with --dry-run: the preview)')
     .action((job: string, o: { dryRun?: boolean; yes?: boolean; json?: boolean }) => on(() => runCommand(ctx(), job, o)));
-  const runs = program
-    .command('runs')
-    .description('run history, newest first')
-    .option('--job <job>')
-    .option('--status <status>')
-    .option('--limit <n>')
-    .option('--json')
-    .action((o: { job?: string; status?: string; limit?: string; json?: boolean }) => on(() => runsCommand(ctx(), o)));
-  runs
-    .command('show <run-id>')
-    .description('one run: counts per query, timings, failures by code, notification status')
-    .option('--json')
-    // commander gives `--json` after `show <id>` to the parent `runs` (it has the same option): read both.
-    .action((id: string, o: { json?: boolean }) => on(() => runShowCommand(ctx(), id, { json: o.json === true || runs.opts<{ json?: boolean }>().json === true })));
+  const runs = listing(
+    program
+      .command('runs')
+      .description('run history, newest first (runs show <run-id> for one run)')
+      .option('--job <job>', 'only the runs of this job')
+      .option('--status <status>', `only runs in this state (${RUN_STATUSES.join(', ')})`)
+      .option('--limit <n>', 'at most this many runs (default 20)'),
+  ).action((o: { job?: string; status?: string; limit?: string } & OutputOptions) => on(() => runsCommand(ctx(), o)));
+  listing(runs.command('show <run-id>').description('one run: counts per query, timings, failures by code, notification status, history'))
+    // commander gives `--json` / `-o` after `show <id>` to the parent `runs` (it has the same options): read both.
+    .action((id: string, o: OutputOptions) => {
+      const parent = runs.opts<OutputOptions>();
+      on(() => runShowCommand(ctx(), id, { output: o.output ?? parent.output, json: o.json === true || parent.json === true }));
+    });
+  listing(
+    program
+      .command('failures')
+      .description('the failure log: records a run could not delete, with the database\'s error code')
+      .option('--job <job>', 'only failures of this job')
+      .option('--run <run-id>', 'only failures of this run')
+      .option('--entity <entity>', 'only failures on this entity (table)')
+      .option('--code <code>', 'only this error code, e.g. SQLITE_CONSTRAINT_FOREIGNKEY or 23503')
+      .option('--since <time>', 'only failures since an ISO-8601 time, or a duration back from now such as 24h')
+      .option('--limit <n>', 'at most this many (default 100 in a table, 100,000 otherwise)')
+      .option('--format <format>', 'table, json or csv (same as -o)'),
+  ).action((o: FailuresOptions) => on(() => failuresCommand(ctx(), o)));
   program
-    .command('failures')
-    .description('the failure log')
-    .option('--job <job>')
-    .option('--run <run-id>')
-    .option('--entity <entity>')
-    .option('--code <code>')
-    .option('--since <time>', 'ISO-8601 time, or a duration back from now such as 24h')
-    .option('--limit <n>')
-    .option('--format <format>', 'table, json or csv', 'table')
-    .option('--json', 'same as --format json')
-    .action((o: Parameters<typeof failuresCommand>[1]) => on(() => failuresCommand(ctx(), o)));
-  program.command('pause <job>').description('hold a job: occurrences are skipped, a running run stops at its next batch').option('--reason <text>').action((job: string, o: { reason?: string }) => on(() => pauseCommand(ctx(), job, o)));
-  program.command('resume <job>').description('let a paused job run again; paused runs continue').action((job: string) => on(() => resumeCommand(ctx(), job)));
+    .command('pause <job>')
+    .description('hold a job: occurrences are skipped, a running run stops at its next batch boundary')
+    .option('--reason <text>', 'why, kept in the job history')
+    .action((job: string, o: { reason?: string }) => on(() => pauseCommand(ctx(), job, o)));
+  program.command('resume <job>').description('let a paused job run again; its paused run continues from its checkpoint').action((job: string) => on(() => resumeCommand(ctx(), job)));
   program.command('cancel <run-id>').description('cancel a run; a running one stops at its next batch boundary').action((id: string) => on(() => cancelCommand(ctx(), id)));
-  program.command('postpone <job>').description('skip the occurrences before a time').option('--until <time>', 'ISO-8601; without offset, in the config time zone').action((job: string, o: { until?: string }) => on(() => postponeCommand(ctx(), job, o)));
-  program.command('migrate').description("bring the state store's schema up to date").action(() => on(() => migrateCommand(ctx())));
+  program
+    .command('postpone <job>')
+    .description('skip the occurrences of a job before a time')
+    .option('--until <time>', 'ISO-8601 time; without an offset, in the config\'s time zone')
+    .action((job: string, o: { until?: string }) => on(() => postponeCommand(ctx(), job, o)));
+  program
+    .command('init')
+    .description('write a commented job file for an entity of a target, listing its real columns')
+    .option('--target <target>', 'a target of the config (default: the only one)')
+    .option('--entity <entity>', 'a table of the target (without it: the tables are listed)')
+    .option('--name <name>', 'the job name and file name (default: purge-<entity>)')
+    .action((o: InitOptions) => on(() => initCommand(ctx(), o)));
+  program.command('migrate').description("bring the state store's schema up to date (start does it too)").action(() => on(() => migrateCommand(ctx())));
   program
     .command('seed-demo', { hidden: true })
     .description('create the demo SQLite target if it does not exist (npm start does this)')

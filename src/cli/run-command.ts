@@ -10,29 +10,48 @@ import { createManualRun, findJob } from '../runner/manual-run';
 import type { RunStatus } from '../store/runs-repository';
 import { runDetail } from '../api/queries';
 import { cliActor, printJson, withApp, type CommandContext } from './context';
-import { formatCount, renderTable } from './table';
+import { isStructured, outputFormat, printListing, table, type OutputFormat, type OutputOptions } from './output';
+import { QUERY_COLUMNS } from './runs-command';
+import { formatCount, formatCountsIn, renderCsv, type Column } from './table';
 
-export function renderPreview(p: PreviewJson): string {
+const PREVIEW_COLUMNS: Column[] = [
+  { header: '#', kind: 'number' },
+  { header: 'ENTITY', kind: 'text' },
+  { header: 'MATCHED', kind: 'number' },
+  { header: 'CASCADED', kind: 'number' },
+  { header: 'PREDICTED FAILURES', kind: 'number' },
+  { header: 'SAMPLE KEYS', kind: 'text' },
+];
+
+export function renderPreview(ctx: CommandContext, format: OutputFormat, p: PreviewJson): string {
   return [
     `preview of ${p.job} as of ${p.asOf} (nothing deleted)`,
-    renderTable(
-      ['#', 'ENTITY', 'MATCHED', 'CASCADED', 'PREDICTED FAILURES', 'SAMPLE KEYS'],
+    table(
+      ctx,
+      format,
+      PREVIEW_COLUMNS,
       p.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.cascaded), formatCount(q.predictedFailures), q.sample.map((s) => JSON.stringify(s)).join(' ')]),
     ),
-    p.queries.length > 1 ? 'each query is counted as the data is now: later queries may match more once earlier ones have deleted' : '',
+    p.queries.length > 1
+      ? 'MATCHED counts the data as it is now (a later query may match more once earlier ones have deleted); PREDICTED FAILURES leaves out the references an earlier query deletes first'
+      : '',
   ]
     .filter(Boolean)
     .join('\n');
 }
 
 /** `sweeper preview <job>`. */
-export async function previewCommand(ctx: CommandContext, name: string, opts: { json?: boolean }): Promise<number> {
+export async function previewCommand(ctx: CommandContext, name: string, opts: OutputOptions): Promise<number> {
+  const format = outputFormat(opts);
   return withApp(
     ctx,
     async (app) => {
       const preview = await previewJob(findJob(app, name), app.targets, ctx.clock.now());
-      if (opts.json) printJson(ctx, preview);
-      else ctx.out(renderPreview(preview));
+      if (format === 'csv') {
+        const rows = preview.queries.map((q) => [q.index, q.entity, q.matched, q.cascaded, q.predictedFailures, JSON.stringify(q.sample)]);
+        ctx.out(renderCsv(['index', 'entity', 'matched', 'cascaded', 'predictedFailures', 'sample'], rows).trimEnd());
+      } else if (isStructured(format)) printListing(ctx, format, { items: preview, columns: [], rows: [] });
+      else ctx.out(renderPreview(ctx, format, preview));
       return EXIT.ok;
     },
     true,
@@ -50,7 +69,7 @@ export async function runCommand(ctx: CommandContext, name: string, opts: { dryR
       const preview = await previewJob(job, app.targets, ctx.clock.now());
       if (!opts.json || opts.dryRun) {
         if (opts.json) printJson(ctx, preview);
-        else ctx.out(renderPreview(preview));
+        else ctx.out(renderPreview(ctx, 'table', preview));
       }
       if (opts.dryRun) return EXIT.ok;
       if (!opts.yes) {
@@ -69,7 +88,7 @@ export async function runCommand(ctx: CommandContext, name: string, opts: { dryR
       await deliverNotification(app, ctx, runId);
       const run = await runDetail(app, runId);
       if (opts.json) printJson(ctx, run);
-      else ctx.out(renderSummary(run));
+      else ctx.out(renderSummary(ctx, run));
       return exitForStatus[run.status as RunStatus] ?? EXIT.failed;
     },
     true,
@@ -93,11 +112,13 @@ async function deliverNotification(app: App, ctx: CommandContext, runId: number)
   }
 }
 
-function renderSummary(run: Awaited<ReturnType<typeof runDetail>>): string {
+function renderSummary(ctx: CommandContext, run: Awaited<ReturnType<typeof runDetail>>): string {
   return [
-    `run ${run.id} of ${run.job}: ${run.status} (${run.reason ?? ''})`,
-    renderTable(
-      ['#', 'ENTITY', 'MATCHED', 'DELETED', 'FAILED', 'CASCADED'],
+    `run ${run.id} of ${run.job}: ${run.status} (${formatCountsIn(run.reason) ?? ''})`,
+    table(
+      ctx,
+      'table',
+      QUERY_COLUMNS,
       run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded)]),
     ),
     run.failed > 0 ? `failure records: sweeper failures --run ${run.id}` : '',

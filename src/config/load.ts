@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError, type Problem } from '../errors';
 import { checkScheduleSpec } from '../recurrence';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
-import { readYamlFile } from './yaml-file';
+import { readYamlFile, type UnsetVariables } from './yaml-file';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
 
@@ -13,6 +13,8 @@ export interface LoadedConfig extends Config {
   file: string;
   /** Path as the user gave it, for messages and for commands we print. */
   displayFile: string;
+  /** Targets left out (see LoadOptions) because a variable of theirs is unset: name -> variable. */
+  unresolvedTargets: Map<string, string>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -21,9 +23,39 @@ export function configPath(option: string | undefined, env: Env): string {
   return option ?? env.SWEEPER_CONFIG ?? DEFAULT_CONFIG;
 }
 
-export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
+/**
+ * The parts of the config a command reads. `${VAR}` is replaced everywhere, but an unset variable is
+ * an error only in the parts the command uses: `sweeper runs` needs no SMTP password, HTTP token or
+ * target connection string. A part left out because of an unset variable is not there for the command
+ * (http: off, mail: defaults, a target: unopenable, naming the variable).
+ */
+export type ConfigPart = 'targets' | 'mail' | 'http';
+export const ALL_PARTS: readonly ConfigPart[] = ['targets', 'mail', 'http'];
+
+export interface LoadOptions {
+  /** What the command uses beyond the state store, the jobs folder and the time zone (default: all). */
+  uses?: readonly ConfigPart[];
+}
+
+/** Leaves out the parts a command does not use whose variables are unset; the rest stay problems. */
+function leaveOutUnused(uses: readonly ConfigPart[], unresolved: Map<string, string>): UnsetVariables {
+  return (value, missing) =>
+    missing.filter((m) => {
+      const [part, name] = m.path.split(/[.[]/);
+      if (!part || !(ALL_PARTS as readonly string[]).includes(part) || uses.includes(part as ConfigPart)) return true;
+      if (part === 'targets' && name) {
+        const targets = value.targets as Record<string, Record<string, unknown>>;
+        if (targets[name]) targets[name] = { client: targets[name].client, connection: {} };
+        unresolved.set(name, m.variable);
+      } else delete value[part];
+      return false;
+    });
+}
+
+export function loadConfig(file: string, env: Env = process.env, options: LoadOptions = {}): LoadedConfig {
   const absolute = path.resolve(file);
-  const { value, problems } = readYamlFile(absolute, file, configSchema, env);
+  const unresolved = new Map<string, string>();
+  const { value, problems } = readYamlFile(absolute, file, configSchema, env, leaveOutUnused(options.uses ?? ALL_PARTS, unresolved));
   if (!value) throw new ConfigError(problems);
   const dir = path.dirname(absolute);
   const resolve = (p: string) => path.resolve(dir, p);
@@ -31,6 +63,7 @@ export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
     ...value,
     file: absolute,
     displayFile: file,
+    unresolvedTargets: unresolved,
     state: resolveConnection(value.state, resolve),
     targets: Object.fromEntries(Object.entries(value.targets).map(([n, t]) => [n, resolveConnection(t, resolve)])),
     jobs: resolve(value.jobs),
@@ -131,8 +164,8 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
 }
 
 /** Config and all jobs, or a ConfigError with every problem of every file. */
-export function loadAll(file: string, env: Env = process.env): { config: LoadedConfig; jobs: JobDefinition[] } {
-  const config = loadConfig(file, env);
+export function loadAll(file: string, env: Env = process.env, options: LoadOptions = {}): { config: LoadedConfig; jobs: JobDefinition[] } {
+  const config = loadConfig(file, env, options);
   const results = loadJobFiles(config, env);
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new ConfigError(problems);

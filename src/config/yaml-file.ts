@@ -17,8 +17,20 @@ export const MAX_NESTING = 100;
 
 type Result<T> = { value: T | null; problems: Problem[] };
 
+/**
+ * Given the interpolated value and the variables that were not set, returns the ones that are a
+ * problem; it may change the value so that what a command does not use is left out (see loadConfig).
+ */
+export type UnsetVariables = (value: Record<string, unknown>, missing: MissingVariable[]) => MissingVariable[];
+
 /** Reads a YAML file, interpolates `${VAR}` and validates it; every problem is returned, none thrown. */
-export function readYamlFile<T>(file: string, displayName: string, schema: z.ZodType<T>, env: Record<string, string | undefined>): Result<T> {
+export function readYamlFile<T>(
+  file: string,
+  displayName: string,
+  schema: z.ZodType<T>,
+  env: Record<string, string | undefined>,
+  unset: UnsetVariables = (_, missing) => missing,
+): Result<T> {
   const fail = (message: string): Result<T> => ({ value: null, problems: [{ file: displayName, path: '', message }] });
   let text: string;
   try {
@@ -46,12 +58,13 @@ export function readYamlFile<T>(file: string, displayName: string, schema: z.Zod
     return fail(`malformed YAML: ${message}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('must be a YAML mapping (key: value lines)');
-  return validate(raw, displayName, schema, env);
+  return validate(raw, displayName, schema, env, unset);
 }
 
-function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env: Record<string, string | undefined>): Result<T> {
-  const missing: MissingVariable[] = [];
-  const interpolated = interpolate(raw, env, missing);
+function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env: Record<string, string | undefined>, unset: UnsetVariables): Result<T> {
+  const allMissing: MissingVariable[] = [];
+  const interpolated = interpolate(raw, env, allMissing) as Record<string, unknown>;
+  const missing = allMissing.length > 0 ? unset(interpolated, allMissing) : allMissing;
   const problems: Problem[] = missing.map((m) => ({
     file: displayName,
     path: m.path,

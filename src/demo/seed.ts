@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -64,9 +64,12 @@ function random(seed: number): () => number {
   };
 }
 
-/** Creates the demo database unless it exists; returns false when it was already there. */
+/**
+ * Creates the demo database unless it exists; returns false when it was already there. An empty file
+ * (0 bytes: what opening a SQLite file that was not there leaves behind) holds nothing and is replaced.
+ */
 export function seedDemo(o: SeedOptions): boolean {
-  if (existsSync(o.file)) return false;
+  if (existsSync(o.file) && statSync(o.file).size > 0) return false;
   mkdirSync(path.dirname(o.file), { recursive: true });
   const tmp = `${o.file}.seeding`;
   rmSync(tmp, { force: true });

@@ -131,15 +131,29 @@ function blockersOf(schema: TargetSchema, entity: Entity, depth: number): Blocke
   return blockers;
 }
 
+/** Rows an earlier query of the same job deletes first are gone by the time a later query meets them. */
+interface Discount {
+  earlier: QueryDefinition[];
+  ctx: CompileContext;
+}
+
 function whereBlocked(
   qb: Knex.QueryBuilder,
   blockers: Blocker[],
   alias: string,
   counter: { n: number },
   dialect: Dialect,
+  discount: Discount,
 ): void {
+  // An earlier query that deletes every record of the child (allRecords) leaves nothing to block.
+  const remaining = blockers.filter((b) => !discount.earlier.some((q) => q.entity === b.child.name && !q.where));
+  if (remaining.length === 0) {
+    qb.whereRaw('1 = 0');
+    return;
+  }
   qb.where((any) => {
-    for (const blocker of blockers) {
+    for (const blocker of remaining) {
+      const deletedFirst = discount.earlier.filter((q) => q.entity === blocker.child.name);
       counter.n += 1;
       const childAlias = `f${counter.n}`;
       any.orWhereExists(function (this: Knex.QueryBuilder) {
@@ -150,17 +164,35 @@ function whereBlocked(
             identifier(this.client, dialect, alias, blocker.fk.parentColumns[i]!),
           ]);
         });
-        if (blocker.below) whereBlocked(this, blocker.below, childAlias, counter, dialect);
+        // Not a row an earlier query deletes: no row with its key for which that query's condition is
+        // true (a NOT EXISTS, so a condition that is null for the row keeps it, as the delete does).
+        for (const q of deletedFirst) {
+          const keyCols = q.key ?? blocker.child.primaryKey;
+          if (keyCols.length === 0) continue;
+          counter.n += 1;
+          const firstAlias = `d${counter.n}`;
+          const childCtx: CompileContext = { ...discount.ctx, entity: blocker.child, alias: firstAlias };
+          this.whereNotExists(function (this: Knex.QueryBuilder) {
+            this.select(this.client.raw('1')).from(tableAs(this.client, dialect, blocker.child.name, firstAlias));
+            for (const column of keyCols) {
+              this.whereRaw('?? = ??', [identifier(this.client, dialect, firstAlias, column), identifier(this.client, dialect, childAlias, column)]);
+            }
+            applyCondition(this, q.where!, childCtx);
+          });
+        }
+        if (blocker.below) whereBlocked(this, blocker.below, childAlias, counter, dialect, discount);
       });
     }
   });
 }
 
 /**
- * Best effort: how many records the query matches that rows of other entities still reference
- * through a RESTRICT / NO ACTION foreign key (or SET NULL on a NOT NULL column), directly or below
- * a cascade. Deleting those fails. Rows the same run deletes first (earlier queries) are still
- * counted, and so are references between records deleted together.
+ * How many records the query matches that rows of other entities will still reference, when the run
+ * reaches this query, through a RESTRICT / NO ACTION foreign key (or SET NULL on a NOT NULL column),
+ * directly or below a cascade. Deleting those fails. A referencing row that an `earlier` query of the
+ * same job matches is not counted: the run deletes it first (children before parents). Best effort:
+ * an earlier query is assumed to delete all it matches, and references between records deleted
+ * together are counted.
  */
 export async function countPredictedFailures(
   knex: Knex,
@@ -168,12 +200,14 @@ export async function countPredictedFailures(
   entity: Entity,
   query: QueryDefinition,
   ctx: CompileContext,
+  earlier: QueryDefinition[] = [],
 ): Promise<number> {
   const blockers = blockersOf(schema, entity, 1);
   if (blockers.length === 0) return 0;
   const qb = knex.from(tableAs(knex, schema.dialect, entity.name, ctx.alias)).count({ n: '*' });
-  if (query.where) applyCondition(qb, query.where, { ...ctx, schema, entity, aliasCounter: { n: 0 } });
-  whereBlocked(qb, blockers, ctx.alias, { n: 0 }, schema.dialect);
+  const aliasCounter = { n: 0 };
+  if (query.where) applyCondition(qb, query.where, { ...ctx, schema, entity, aliasCounter });
+  whereBlocked(qb, blockers, ctx.alias, { n: 0 }, schema.dialect, { earlier, ctx: { ...ctx, schema, aliasCounter } });
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
 }

@@ -6,8 +6,8 @@ import { prepareQueries } from '../query/prepare';
 
 /**
  * What each query would delete now: counts, sample keys, cascaded children and predicted failures.
- * Deletes nothing. Each query is counted as the data is now; a later query may match more once the
- * earlier ones have deleted (children before parents).
+ * Deletes nothing. Each query's matches are counted as the data is now; its predicted failures leave
+ * out the referencing rows an earlier query deletes first, as the run will meet them.
  */
 export async function previewJob(job: JobDefinition, targets: Targets, asOf: Date, sampleSize = 5): Promise<PreviewJson> {
   const target = targets.get(job.target);
@@ -26,7 +26,15 @@ export async function previewJob(job: JobDefinition, targets: Targets, asOf: Dat
         return keyValueJson(values.length === 1 ? values[0] : values);
       }),
       cascaded: q.cascades ? await countCascadedMatching(target.knex, q.definition, q.context) : 0,
-      predictedFailures: await countPredictedFailures(target.knex, schema, q.entity, q.definition, q.context),
+      // As the run meets the data: what the earlier queries match is gone by then.
+      predictedFailures: await countPredictedFailures(
+        target.knex,
+        schema,
+        q.entity,
+        q.definition,
+        q.context,
+        prepared.filter((p) => p.index < q.index).map((p) => p.definition),
+      ),
     });
   }
   return { job: job.name, asOf: asOf.toISOString(), queries };

@@ -279,10 +279,13 @@ export class RunsRepository {
   }
 
   private async takeIn(trx: Knex.Transaction, t: { runId: number; from: RunStatus; owner: string; leaseUntil: Date; now: Date; asOf?: Date }): Promise<boolean> {
+    // The run's reason is its current state's: a resumed run no longer says why it was interrupted.
+    const reason = t.from === 'queued' ? 'started' : `resumed from checkpoint (was ${t.from})`;
     const n = await trx('runs')
       .where({ id: t.runId, status: t.from })
       .update({
         status: 'running',
+        reason,
         owner: t.owner,
         lease_until: toMs(t.leaseUntil),
         started_at: trx.raw('coalesce(started_at, ?)', [toMs(t.now)]),
@@ -296,7 +299,7 @@ export class RunsRepository {
       run_id: t.runId,
       at: toMs(t.now),
       status: 'running',
-      reason: t.from === 'queued' ? 'started' : `resumed from checkpoint (was ${t.from})`,
+      reason,
       actor: t.owner,
     });
     return true;

@@ -18,7 +18,11 @@ export interface Target {
 export class Targets {
   private readonly open = new Map<string, Target>();
 
-  constructor(private readonly configs: Record<string, ConnectionConfig>) {}
+  /** `unresolved`: targets a command loaded without, because a variable of theirs is unset (name -> variable). */
+  constructor(
+    private readonly configs: Record<string, ConnectionConfig>,
+    private readonly unresolved: ReadonlyMap<string, string> = new Map(),
+  ) {}
 
   names(): string[] {
     return Object.keys(this.configs);
@@ -29,6 +33,8 @@ export class Targets {
     if (existing) return existing;
     const config = this.configs[name];
     if (!config) throw new NotFoundError(`target "${name}" is not defined in the config (targets: ${this.names().join(', ')})`);
+    const variable = this.unresolved.get(name);
+    if (variable) throw new SweeperError('INVALID_CONFIG', `targets.${name}: environment variable ${variable} is not set: export it to use target "${name}"`);
     const dialect = targetDialect(name, config);
     const target = { name, knex: dialect.openTarget(name, config), dialect };
     this.open.set(name, target);

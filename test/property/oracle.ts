@@ -267,7 +267,10 @@ export interface ExpectedPreview {
   predictedFailures: number;
 }
 
-/** Preview counts each query on the data as it is now, before anything is deleted. */
+/**
+ * Preview counts each query on the data as it is now, before anything is deleted; its predicted
+ * failures leave out the protecting rows an earlier query of the job matches (deleted first).
+ */
 export function expectedPreview(model: CaseModel): ExpectedPreview[] {
   const tables = initialTables(model);
   return model.queries.map((_, index) => {
@@ -275,10 +278,13 @@ export function expectedPreview(model: CaseModel): ExpectedPreview[] {
     const children = model.children.filter(() => table === model.parent);
     const refs = (predicate: (c: TableModel) => boolean, row: Row): number =>
       children.filter(predicate).reduce((n, c) => n + referencing(c, table, row, tables).length, 0);
+    const deletedFirst = (child: TableModel, row: Row) =>
+      model.queries.slice(0, index).some((q) => q.entity === child.name && (!q.where || evaluate(q.where, model, child, row, tables) === true));
+    const heldThen = (row: Row) => children.some((c) => protects(c) && referencing(c, table, row, tables).some((r) => !deletedFirst(c, r)));
     return {
       matched: rows.length,
       cascaded: rows.reduce((n, row) => n + refs((c) => c.foreignKey!.onDelete === 'CASCADE', row), 0),
-      predictedFailures: rows.filter((row) => refs(protects, row) > 0).length,
+      predictedFailures: rows.filter(heldThen).length,
     };
   });
 }

@@ -1,0 +1,101 @@
+import type { Knex } from 'knex';
+import { keyValueJson } from '../api/json';
+import type { JobDefinition } from '../config/schema';
+import { EXIT } from '../errors';
+import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../query/compile';
+import { tableAs } from '../query/sql-dialect';
+import { applyCondition } from '../query/where';
+import { ADAPTIVE_START } from '../runner/batch-size';
+import { findJob } from '../runner/manual-run';
+import { prepareQueries, type PreparedQuery } from '../query/prepare';
+import type { Target } from '../targets/registry';
+import type { TargetSchema } from '../targets/schema';
+import { printJson, withApp, type CommandContext } from './context';
+
+/** One statement as the driver receives it: the SQL with the dialect's placeholders, the values apart. */
+export interface ExplainedStatement {
+  step: 'count' | 'first batch' | 'next batch' | 'delete';
+  what: string;
+  sql: string;
+  bindings: unknown[];
+}
+
+export interface ExplainJson {
+  job: string;
+  target: string;
+  dialect: string;
+  asOf: string;
+  batchSize: string;
+  queries: { index: number; entity: string; key: string[]; statements: ExplainedStatement[] }[];
+}
+
+/** Stand-ins for the key values a batch binds, which only the run knows. */
+const keyStandIn = (name: string) => `<${name}>`;
+
+function statement(step: ExplainedStatement['step'], what: string, qb: Knex.QueryBuilder): ExplainedStatement {
+  const native = qb.toSQL().toNative();
+  return { step, what, sql: native.sql, bindings: native.bindings.map((b) => (b instanceof Date ? b.toISOString() : keyValueJson(b))) };
+}
+
+/**
+ * The statements of one query, compiled by the same code the run uses (selectMatchingKeys,
+ * buildDeleteMatching): the count before anything is deleted, the keyset page of each batch, and the
+ * delete that checks the condition again.
+ */
+function explainQuery(knex: Knex, q: PreparedQuery, batchSize: number): ExplainedStatement[] {
+  const columns = keyColumns(q.definition, q.entity);
+  const lastKey = columns.map((c) => keyStandIn(`last ${c} of the previous batch`));
+  const batchKeys = [1, 2].map((n) => columns.map((c) => keyStandIn(`${c} ${n}`)));
+  const count = knex.from(tableAs(knex, q.context.dialect, q.entity.name, q.context.alias)).count({ n: '*' });
+  if (q.definition.where) applyCondition(count, q.definition.where, q.context);
+  return [
+    statement('count', 'counted before anything is deleted (limits.maxDeletes)', count),
+    statement('first batch', 'the keys of the first batch, in key order', selectMatchingKeys(knex, q.definition, q.context, null, batchSize)),
+    statement('next batch', 'the keys of each next batch, after the last key of the previous one', selectMatchingKeys(knex, q.definition, q.context, lastKey, batchSize)),
+    statement(
+      'delete',
+      `one short transaction per batch; the condition is checked again; shown with 2 keys, a batch binds one value per key column of each of its keys`,
+      buildDeleteMatching(knex, q.definition, q.context, batchKeys),
+    ),
+  ];
+}
+
+export async function explainJob(job: JobDefinition, target: Target, schema: TargetSchema, asOf: Date): Promise<ExplainJson> {
+  const prepared = await prepareQueries(job, target, schema, asOf);
+  const fixed = job.limits.batchSize;
+  const batchSize = fixed ?? ADAPTIVE_START;
+  return {
+    job: job.name,
+    target: job.target,
+    dialect: target.dialect.label,
+    asOf: asOf.toISOString(),
+    batchSize: fixed ? `${fixed} (limits.batchSize)` : `adaptive, starting at ${ADAPTIVE_START} (no limits.batchSize)`,
+    queries: prepared.map((q) => ({ index: q.index, entity: q.entity.name, key: keyColumns(q.definition, q.entity), statements: explainQuery(target.knex, q, batchSize) })),
+  };
+}
+
+export function renderExplain(e: ExplainJson): string {
+  const lines = [`explain ${e.job}: target ${e.target} (${e.dialect}), as of ${e.asOf}, batches of ${e.batchSize}; runs nothing`];
+  for (const q of e.queries) {
+    lines.push('', `query ${q.index}: ${q.entity} (key: ${q.key.join(', ')})`);
+    for (const s of q.statements) {
+      lines.push(`  ${s.step}: ${s.what}`, `    ${s.sql}`, `    bound values: ${s.bindings.length === 0 ? 'none' : JSON.stringify(s.bindings)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** `sweeper explain <job>`: the SQL each query runs per batch for its target's dialect. */
+export async function explainCommand(ctx: CommandContext, name: string, opts: { json?: boolean }): Promise<number> {
+  return withApp(
+    ctx,
+    async (app) => {
+      const job = findJob(app, name);
+      const explained = await explainJob(job, app.targets.get(job.target), await app.targets.schema(job.target), ctx.clock.now());
+      if (opts.json) printJson(ctx, explained);
+      else ctx.out(renderExplain(explained));
+      return EXIT.ok;
+    },
+    true,
+  );
+}
