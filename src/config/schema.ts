@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findDialect, supportedClientsText } from '../dialects';
+import { findDialect, SUPPORTED_CLIENTS, supportedClientsText } from '../dialects';
 import { conditionSchema } from '../query/condition';
 import { durationSchema } from './duration-schema';
 import { emailSchema } from './email';
@@ -17,7 +17,9 @@ function unsupportedClient(input: unknown): string {
 export const connectionSchema = z.looseObject({
   client: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : unsupportedClient(issue.input)) })
-    .refine((client) => findDialect(client) !== undefined, { error: (issue) => unsupportedClient(issue.input) }),
+    .refine((client) => findDialect(client) !== undefined, { error: (issue) => unsupportedClient(issue.input) })
+    // The JSON Schema lists the supported clients, so editors complete them and refuse others.
+    .meta({ enum: [...SUPPORTED_CLIENTS] }),
   connection: knexConnection,
 });
 export type ConnectionConfig = z.infer<typeof connectionSchema>;

@@ -157,7 +157,7 @@ describe('explain and init', () => {
   it('explain prints the SQL of each step per batch and the bound values apart; --json the same as objects', async () => {
     const r = await runCli(['--config', ws.configFile, 'explain', NAME]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`explain ${NAME}: target app (sqlite)`);
+    expect(r.stdout).toContain(`explain ${NAME}: target app (SQLite)`);
     expect(r.stdout).toContain('batches of 400 (limits.batchSize)');
     expect(r.stdout).toMatch(/first batch: .*\n +select "t0"\."id" from "sessions" as "t0" where .*< \? order by "t0"\."id" asc limit \?\n +bound values: \[[\d.]+,400\]/);
     expect(r.stdout).toMatch(/next batch: .*\n +select "t0"\."id" from "sessions" as "t0" where "t0"\."id" > \? and .*\n +bound values: \["<last id of the previous batch>",[\d.]+,400\]/);

@@ -13,7 +13,7 @@ describe('explain on Postgres: the statements in its own dialect', () => {
     const r = await runCli(['--config', ws.configFile, 'explain', 'expire', '--json']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const explained = JSON.parse(r.stdout) as { dialect: string; batchSize: string; queries: { statements: { step: string; sql: string; bindings: unknown[] }[] }[] };
-    expect(explained.dialect).toBe('pg');
+    expect(explained.dialect).toBe('Postgres');
     expect(explained.batchSize).toBe('adaptive, starting at 1000 (no limits.batchSize)');
     const [count, first, next, del] = explained.queries[0]!.statements;
     expect(count!.sql).toMatch(/^select count\(\*\) as "n" from "sessions" as "t0" where/);
