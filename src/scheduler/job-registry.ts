@@ -35,6 +35,14 @@ export function definitionHash(job: JobDefinition): string {
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 
+/**
+ * A job without `start` starts when it is first seen: that instant, on the whole second (RRULE counts
+ * in seconds; rounded down, its first occurrence would fall just before now and be lost).
+ */
+export function firstSeen(now: Date): Date {
+  return new Date(Math.ceil(now.getTime() / 1000) * 1000);
+}
+
 export function scheduleOf(job: JobDefinition, startAt: Date): Schedule {
   return createSchedule({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron }, startAt);
 }
@@ -85,7 +93,7 @@ export class JobRegistry {
           ? localToInstant(definition.start, definition.timezone)
           : existing && !existing.removedAt
             ? existing.startAt
-            : now;
+            : firstSeen(now);
       if (existing && !existing.removedAt && existing.hash === hash) {
         next.set(definition.name, known && known.definition === definition ? { ...known, version: existing.version } : registered(definition, startAt, existing.version));
         continue;

@@ -29,7 +29,8 @@ export async function simulateDemo(minutes: number, jobsDir = path.join(root, 'j
   const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-demo-'));
   cpSync(path.join(root, 'config'), path.join(dir, 'config'), { recursive: true });
   cpSync(jobsDir, path.join(dir, 'jobs'), { recursive: true });
-  const clock = new TestClock(new Date('2026-12-01T14:00:00.000Z'));
+  // Not on a whole second, as a real start never is.
+  const clock = new TestClock(new Date('2026-12-01T14:00:00.481Z'));
   seedDemo({ file: path.join(dir, 'data', 'app.db'), sessions, now: clock.now() });
   const logger = pino({ level: 'silent' });
   const app: App = await openApp({ configFile: path.join(dir, 'config', 'sweeper.yaml'), env: {}, clock, logger, checkTargets: true });
