@@ -42,11 +42,22 @@ export interface RunJson {
   finishedAt: string | null;
   deleted: number;
   failed: number;
-  queries: { index: number; entity: string; matched: number | null; deleted: number; failed: number; cascaded: number }[];
+  queries: {
+    index: number;
+    entity: string;
+    matched: number | null;
+    deleted: number;
+    failed: number;
+    cascaded: number;
+  }[];
   notification: { status: string; attempts: number } | null;
 }
 
-export function runJson(run: RunRecord, queries: RunQueryRecord[], notification: OutboxMessage | null): RunJson {
+export function runJson(
+  run: RunRecord,
+  queries: RunQueryRecord[],
+  notification: OutboxMessage | null,
+): RunJson {
   return {
     id: run.id,
     job: run.job,
@@ -59,7 +70,14 @@ export function runJson(run: RunRecord, queries: RunQueryRecord[], notification:
     finishedAt: iso(run.finishedAt),
     deleted: run.deleted,
     failed: run.failed,
-    queries: queries.map((q) => ({ index: q.index, entity: q.entity, matched: q.matched, deleted: q.deleted, failed: q.failed, cascaded: q.cascaded })),
+    queries: queries.map((q) => ({
+      index: q.index,
+      entity: q.entity,
+      matched: q.matched,
+      deleted: q.deleted,
+      failed: q.failed,
+      cascaded: q.cascaded,
+    })),
     notification: notification ? { status: notification.status, attempts: notification.attempts } : null,
   };
 }
@@ -77,7 +95,17 @@ export interface FailureJson {
 }
 
 export function failureJson(f: FailureRecord): FailureJson {
-  return { id: f.id, runId: f.runId, job: f.job, queryIndex: f.queryIndex, entity: f.entity, key: f.key, code: f.code, message: f.message, at: f.at.toISOString() };
+  return {
+    id: f.id,
+    runId: f.runId,
+    job: f.job,
+    queryIndex: f.queryIndex,
+    entity: f.entity,
+    key: f.key,
+    code: f.code,
+    message: f.message,
+    at: f.at.toISOString(),
+  };
 }
 
 /**
@@ -86,12 +114,20 @@ export function failureJson(f: FailureRecord): FailureJson {
  * strings already). Composite keys are arrays of such values.
  */
 export function keyValueJson(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   return Array.isArray(value) ? value.map(keyValueJson) : value;
 }
 
 export interface PreviewJson {
   job: string;
   asOf: string;
-  queries: { index: number; entity: string; matched: number; sample: unknown[]; cascaded: number; predictedFailures: number }[];
+  queries: {
+    index: number;
+    entity: string;
+    matched: number;
+    sample: unknown[];
+    cascaded: number;
+    predictedFailures: number;
+  }[];
 }

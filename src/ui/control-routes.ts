@@ -6,7 +6,7 @@ import { positiveInt, text, timeParam, type Params } from './params';
 import { findJob } from '../runner/manual-run';
 import { previewJob } from '../runner/preview';
 import { previewPage } from './job-page';
-import { sendPage, type Context } from './read-routes';
+import { sendPage, type Context } from './send-page';
 import { CSRF_FIELD, type UiSessions } from './session';
 
 /** The actor a dashboard action is recorded with: `ui:<token name>` (`ui:anonymous` without tokens). */
@@ -74,10 +74,8 @@ export function registerControlForms(
 
   ui.post<{ Params: { name: string } }>('/jobs/:name/postpone', options, async (request, reply) => {
     const name = request.params.name;
-    const job = await app.store.jobs.get(name);
-    if (!job) findJob(app, name);
     // A local time of the job's own zone, as the form says next to the field.
-    const zone = job?.timezone ?? app.config.timezone;
+    const zone = (await app.store.jobs.get(name))?.timezone ?? findJob(app, name).timezone;
     const until = timeParam(form(request), 'until', zone);
     sessions.setNotice(request, reply, await control.postpone(name, until, uiActor(request)));
     return reply.redirect(jobPath(name), 303);

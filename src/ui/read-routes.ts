@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { jobOverviews, runPageData } from '../api/queries';
 import type { App } from '../app';
 import { NotFoundError, UsageError } from '../errors';
@@ -17,27 +17,16 @@ import { previewJob } from '../runner/preview';
 import type { FailureFilter } from '../store/failures-repository';
 import { failuresCsv, failuresJsonArray } from './failures-export';
 import { FAILURES_PAGE_SIZE, failuresPage, type FailuresFormValues } from './failures-page';
-import type { SafeHtml } from './html';
 import { jobPage, jobRunsPart, previewPage } from './job-page';
 import { jobsPage, jobsTable } from './jobs-page';
 import { keysetPage } from './keyset';
-import type { PageContext } from './layout';
 import { runLivePart, runPage } from './run-page';
 import { runsPage } from './runs-page';
+import { sendPage, type Context } from './send-page';
 
 /** Runs per page of the runs page and of a job's page. */
 const RUNS_PAGE_SIZE = 50;
 const JOB_RUNS = 20;
-
-export type Context = (request: FastifyRequest, reply: FastifyReply) => PageContext;
-
-export function sendPage(reply: FastifyReply, body: SafeHtml, status = 200): FastifyReply {
-  return reply
-    .status(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(body.text);
-}
 
 async function storedJob(app: App, name: string) {
   const job = await app.store.jobs.get(name);

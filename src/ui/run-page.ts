@@ -185,13 +185,19 @@ function timeline(data: RunPageData): SafeHtml {
 export function runLivePart(ctx: PageContext, data: RunPageData): SafeHtml {
   const { run } = data;
   const active = isActive(run);
+  const stop = data.stopRequested;
   const cancel =
-    active && canControl(ctx)
-      ? html`<form class="controls" method="post" action="/ui/runs/${run.id}/cancel">
-          ${csrfField(ctx)}<button type="submit" class="danger">Cancel run</button
-          >${run.status === 'running' ? html` <span class="muted">a running run stops at its next batch boundary</span>` : ''}
-        </form>`
-      : '';
+    stop && active
+      ? html`<p class="notice">
+          ${stop.kind === 'cancel' ? 'Cancel' : 'Pause'} asked by ${stop.by}: the run stops at its next batch
+          boundary.
+        </p>`
+      : active && canControl(ctx)
+        ? html`<form class="controls" method="post" action="/ui/runs/${run.id}/cancel">
+            ${csrfField(ctx)}<button type="submit" class="danger">Cancel run</button
+            >${run.status === 'running' ? html` <span class="muted">a running run stops at its next batch boundary</span>` : ''}
+          </form>`
+        : '';
   return html`<div
     id="run-live"
     ${active ? html` data-live="/ui/runs/${run.id}?part=live" data-live-every="1000"` : ''}

@@ -3,9 +3,9 @@ import { csrfField, page, type PageContext } from './layout';
 
 /** Where a signed-in browser may be sent back to: a dashboard page of this server, nothing else. */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/ui(\/[^\\]*)?$/.test(next) && !next.startsWith('//')
-    ? next
-    : '/ui/jobs';
+  // Printable ASCII only, no space (a header cannot hold control characters) and no backslash (some
+  // browsers read it as a slash: /ui\@evil.example).
+  return typeof next === 'string' && /^\/ui(\/[!-[\]-~]*)?$/.test(next) ? next : '/ui/jobs';
 }
 
 export function signInPage(ctx: PageContext, o: { next: string; problem?: string }): SafeHtml {

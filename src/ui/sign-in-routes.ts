@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UsageError } from '../errors';
 import { HttpError } from '../http/http-errors';
 import { text, type Params } from './params';
-import { sendPage, type Context } from './read-routes';
+import { sendPage, type Context } from './send-page';
 import { CSRF_FIELD, type UiSessions } from './session';
 import { safeNext, signInPage } from './sign-in-page';
 
@@ -27,7 +27,7 @@ export function registerSignIn(ui: FastifyInstance, sessions: UiSessions, contex
     const body = form(request);
     sessions.checkCsrf(null, body[CSRF_FIELD]);
     const next = safeNext(body.next);
-    const token = text(body, 'token');
+    const token = text(body, 'token')?.trim();
     if (token === undefined) throw new UsageError('token is required: paste a token of http.tokens');
     try {
       sessions.signIn(token);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { SweeperError, toError } from '../errors';
 import { HttpError, httpStatusFor } from '../http/http-errors';
 import type { PageContext } from './layout';
-import { sendPage } from './read-routes';
+import { sendPage } from './send-page';
 import { errorPage, reloadHere } from './sign-in-page';
 
 /**

@@ -149,6 +149,8 @@ describeBrowser('dashboard in Chromium', () => {
     await screenshots(page, 'run-live');
 
     await Promise.all([page.waitForURL(`${url}/ui/runs/${id}`), page.click('button:has-text("Cancel run")')]);
+    // Until the batch in flight is done, the page says the cancel was asked for, and by whom.
+    expect(await page.textContent('#run-live')).toMatch(/Cancel asked by ui:ops|canceled/);
     await page.waitForSelector('#run-live > p .status.canceled', { timeout: 20_000 });
     const run = await stack.app.store.runs.get(id);
     expect(run?.status).toBe('canceled');

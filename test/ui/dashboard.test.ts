@@ -61,7 +61,13 @@ describe('dashboard (HTTP)', () => {
     it('never sends a signed-in browser to another site after sign-in', async () => {
       const client = dashboardClient(stack);
       const csrf = await client.csrfOf('/ui/sign-in');
-      for (const next of ['https://evil.example/', '//evil.example/ui', '/api/jobs', '/ui\\@evil.example']) {
+      for (const next of [
+        'https://evil.example/',
+        '//evil.example/ui',
+        '/api/jobs',
+        '/ui\\@evil.example',
+        '/ui/jobs\r\nSet-Cookie: x=1',
+      ]) {
         const res = await client.post('/ui/sign-in', { csrf, token: OPERATOR_TOKEN, next });
         expect(res.headers.get('location')).toBe('/ui/jobs');
       }
