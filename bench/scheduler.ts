@@ -51,10 +51,14 @@ interface Daemon {
   spawnedAt: number;
 }
 
+/** Every daemon started, killed when the bench ends however it ends. */
+const started: ChildProcess[] = [];
+
 function startDaemon(configFile: string): Daemon {
   const child = spawn(process.execPath, [MAIN, '--config', configFile, 'start'], { env: { ...process.env, SWEEPER_LOG_FORMAT: 'json', SWEEPER_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  started.push(child);
   return { child, out: () => out, spawnedAt: performance.now() };
 }
 
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
       await stopDaemon(d);
     }
   } finally {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (process.env.BENCH_KEEP === '1') process.stderr.write(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
