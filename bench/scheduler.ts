@@ -173,10 +173,11 @@ async function main(): Promise<void> {
       log(`                 runs started twice: ${twice}; (job, occurrence) is unique in the store`);
       const metrics = await fetch(`${url}/metrics`).then(
         (res) => res.text(),
-        (error: unknown) => `(GET /metrics failed: ${error instanceof Error ? error.message : String(error)})`,
+        (error: unknown) =>
+          `(GET /metrics failed: ${error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error)}; daemon ${d.child.exitCode === null && d.child.signalCode === null ? 'running' : `exited ${d.child.exitCode ?? d.child.signalCode}`}; last log: ${d.out().trim().split('\n').slice(-2).join(' | ').slice(0, 400)})`,
       );
       const lagCount = /sweeper_schedule_lag_seconds_count (\d+)/.exec(metrics)?.[1];
-      log(`                 sweeper_schedule_lag_seconds_count ${lagCount ?? `absent ${metrics.slice(0, 120)}`} (/metrics)`);
+      log(`                 sweeper_schedule_lag_seconds_count ${lagCount ?? `absent ${metrics.slice(0, 700)}`} (/metrics)`);
       await stopDaemon(d);
     }
   } finally {
