@@ -51,10 +51,14 @@ interface Daemon {
   spawnedAt: number;
 }
 
+/** Every daemon started, killed when the bench ends however it ends. */
+const started: ChildProcess[] = [];
+
 function startDaemon(configFile: string): Daemon {
   const child = spawn(process.execPath, [MAIN, '--config', configFile, 'start'], { env: { ...process.env, SWEEPER_LOG_FORMAT: 'json', SWEEPER_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  started.push(child);
   return { child, out: () => out, spawnedAt: performance.now() };
 }
 
@@ -169,13 +173,15 @@ async function main(): Promise<void> {
       log(`                 runs started twice: ${twice}; (job, occurrence) is unique in the store`);
       const metrics = await fetch(`${url}/metrics`).then(
         (res) => res.text(),
-        (error: unknown) => `(GET /metrics failed: ${error instanceof Error ? error.message : String(error)})`,
+        (error: unknown) =>
+          `(GET /metrics failed: ${error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error)}; daemon ${d.child.exitCode === null && d.child.signalCode === null ? 'running' : `exited ${d.child.exitCode ?? d.child.signalCode}`}; last log: ${d.out().trim().split('\n').slice(-2).join(' | ').slice(0, 400)})`,
       );
       const lagCount = /sweeper_schedule_lag_seconds_count (\d+)/.exec(metrics)?.[1];
-      log(`                 sweeper_schedule_lag_seconds_count ${lagCount ?? `absent ${metrics.slice(0, 120)}`} (/metrics)`);
+      log(`                 sweeper_schedule_lag_seconds_count ${lagCount ?? `absent ${metrics.slice(0, 700)}`} (/metrics)`);
       await stopDaemon(d);
     }
   } finally {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (process.env.BENCH_KEEP === '1') process.stderr.write(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }

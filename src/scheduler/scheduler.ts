@@ -101,7 +101,11 @@ export class Scheduler {
           await this.store.runs.create(trx, { ...base, status: 'skipped', reason: s.reason, scheduledFor: s.at }, now);
         }
         for (const at of plan.run) {
-          const turn = occurrenceTurn(stored, at, previous, job.version);
+          let turn = occurrenceTurn(stored, at, previous, job.version);
+          if (turn.status === 'coalesced' && !(await this.store.runs.coalesceInto(trx, turn.into!, at, now))) {
+            // Taken by a process since it was read: it may delete as of before this occurrence.
+            turn = { status: 'skipped', reason: `overlap: run ${turn.into} of this job started just before this occurrence was claimed` };
+          }
           if (turn.status !== 'queued') {
             await this.store.runs.create(trx, { ...base, status: turn.status, reason: turn.reason, scheduledFor: at }, now);
             continue;
@@ -125,7 +129,7 @@ export class Scheduler {
 
 /** A run just created here as `queued`, as `occurrenceTurn` sees it for the job's next occurrence in the same claim. */
 function queuedRun(id: number, job: string, jobVersion: number, at: Date): RunRecord {
-  return { id, job, jobVersion, status: 'queued', startedAt: null, scheduledFor: at } as RunRecord;
+  return { id, job, jobVersion, status: 'queued', startedAt: null, scheduledFor: at, owner: null } as RunRecord;
 }
 
 /**
@@ -134,25 +138,27 @@ function queuedRun(id: number, job: string, jobVersion: number, at: Date): RunRe
  * - a run of the job that has started (running, interrupted, paused) and not finished: the job overlaps
  *   with itself, `skipped`, reason overlap;
  * - a run of the job still `queued`, never started (it waits for its turn on a shared entity, or for
- *   capacity), of the same version: `coalesced` into it. Its as-of instant is fixed when it starts,
- *   after this occurrence, so it deletes everything this occurrence would have;
+ *   capacity), of the same version: `coalesced` into it. Its as-of instant becomes this occurrence's
+ *   (`coalesceInto`, compare-and-set in the claim), so it deletes everything this occurrence would have;
  * - else (none, or a queued run of an older version): a run of its own, `queued`, which waits behind it.
  */
 export function occurrenceTurn(
   job: Pick<JobRecord, 'paused' | 'pausedReason' | 'postponedUntil'>,
   at: Date,
-  previous: Pick<RunRecord, 'id' | 'status' | 'startedAt' | 'jobVersion'>[],
+  previous: Pick<RunRecord, 'id' | 'status' | 'startedAt' | 'jobVersion' | 'owner'>[],
   version: number,
-): { status: 'queued' | 'skipped' | 'coalesced'; reason: string } {
+): { status: 'queued' | 'skipped' | 'coalesced'; reason: string; into?: number } {
   if (job.paused) return { status: 'skipped', reason: `job is paused${job.pausedReason ? `: ${job.pausedReason}` : ''}` };
   if (job.postponedUntil && at.getTime() < job.postponedUntil.getTime()) return { status: 'skipped', reason: `job is postponed until ${job.postponedUntil.toISOString()}` };
-  const started = previous.filter((r) => r.status !== 'queued' || r.startedAt !== null);
+  // A queued run held by the process that created it (`sweeper run`) is as good as started.
+  const started = previous.filter((r) => r.status !== 'queued' || r.startedAt !== null || r.owner !== null);
   if (started.length > 0) return { status: 'skipped', reason: `overlap: run ${started.map((r) => r.id).join(', ')} of this job has not finished` };
   const waiting = previous.find((r) => r.status === 'queued' && r.jobVersion === version);
   if (waiting) {
     return {
       status: 'coalesced',
-      reason: `coalesced into run ${waiting.id}: it has not started yet (it waits for its turn) and deletes as of when it starts, after this occurrence, so it covers it`,
+      reason: `coalesced into run ${waiting.id}: it has not started yet (it waits for its turn); it deletes as of this occurrence, so it covers it`,
+      into: waiting.id,
     };
   }
   return { status: 'queued', reason: `occurrence of ${at.toISOString()} is due` };

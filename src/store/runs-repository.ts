@@ -104,6 +104,21 @@ export class RunsRepository {
     return ((await q) as Record<string, unknown>[]).map(runFromRow);
   }
 
+  /**
+   * Coalesces the occurrence at `at` into a run still queued, never started: its as-of instant becomes
+   * `at` (the latest occurrence it covers), so when it starts it deletes what that occurrence would
+   * have. Only while the run is still queued and unstarted (compare-and-set): false when a process took
+   * it meanwhile, whose as-of instant may be before `at`.
+   */
+  async coalesceInto(trx: Knex, runId: number, at: Date, now: Date): Promise<boolean> {
+    const n = await trx('runs')
+      .where({ id: runId, status: 'queued' })
+      .whereNull('started_at')
+      .where((q) => void q.whereNull('as_of').orWhere('as_of', '<', toMs(at)))
+      .update({ as_of: toMs(at), updated_at: toMs(now) });
+    return n === 1;
+  }
+
   /** The runs not yet finished of these jobs (the scheduler's claim of many due jobs at once). */
   async activeOf(jobs: string[], trx: Knex = this.db): Promise<RunRecord[]> {
     const rows: Record<string, unknown>[] = [];

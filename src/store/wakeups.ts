@@ -91,10 +91,13 @@ export class Wakeups {
     await this.releaseConnection();
   }
 
-  /** Holds one connection of the store's pool for LISTEN (the pool's settings apply to it too). */
+  /**
+   * A connection of its own for LISTEN, outside the store's pool (made with the pool's settings, so a
+   * pool of one connection is not taken from the runs).
+   */
   private async listen(lost: () => void): Promise<void> {
-    const client = this.store.db.client as { acquireConnection(): Promise<PgListenConnection> };
-    const connection = await client.acquireConnection();
+    const client = this.store.db.client as { acquireRawConnection(): Promise<PgListenConnection> };
+    const connection = await client.acquireRawConnection();
     this.connection = connection;
     connection.on('notification', (m) => {
       if (m.channel === WAKEUP_CHANNEL && (WAKEUP_TOPICS as readonly string[]).includes(m.payload ?? '')) this.listener(new Set([m.payload as WakeupTopic]));
@@ -116,10 +119,10 @@ export class Wakeups {
     try {
       await connection.query(`UNLISTEN ${WAKEUP_CHANNEL}`);
     } catch (error) {
-      // The connection is broken: the pool discards it on release.
+      // The connection is broken: it is closed below anyway.
       this.logger.debug({ err: toError(error) }, 'UNLISTEN failed on a lost connection');
     }
-    const client = this.store.db.client as { releaseConnection(c: unknown): Promise<void> };
-    await client.releaseConnection(connection).catch((error: unknown) => this.logger.debug({ err: toError(error) }, 'releasing the listener connection failed'));
+    const client = this.store.db.client as { destroyRawConnection(c: unknown): Promise<void> };
+    await client.destroyRawConnection(connection).catch((error: unknown) => this.logger.debug({ err: toError(error) }, 'closing the listener connection failed'));
   }
 }

@@ -54,6 +54,7 @@ interface RunRow {
   finished_at: string | null;
   owner: string | null;
   created_at: string;
+  as_of: string | null;
 }
 
 describe('runs sharing a table take turns across three daemons on Postgres', () => {
@@ -91,7 +92,7 @@ describe('runs sharing a table take turns across three daemons on Postgres', () 
     for (const d of daemons) d.child.kill('SIGTERM');
     for (const d of daemons) expect((await d.result).code).toBe(0);
 
-    const all = (await ws.state('runs').orderBy('id').select('id', 'job', 'status', 'reason', 'scheduled_for', 'started_at', 'finished_at', 'owner', 'created_at')) as RunRow[];
+    const all = (await ws.state('runs').orderBy('id').select('id', 'job', 'status', 'reason', 'scheduled_for', 'started_at', 'finished_at', 'owner', 'created_at', 'as_of')) as RunRow[];
     const ran = all.filter((r) => r.status === 'succeeded').sort((a, b) => Number(a.started_at) - Number(b.started_at));
 
     // Turns: never two runs on the table at once.
@@ -120,11 +121,11 @@ describe('runs sharing a table take turns across three daemons on Postgres', () 
       // The holder had started (within the tick that skipped: its clock is read once per tick).
       .filter((s) => s.holderStartedAt === null || s.holderStartedAt > s.due + EVERY_MS);
     expect(notOverlaps).toEqual([]);
-    // A coalesced occurrence names a run of its job that started after it was due.
+    // A coalesced occurrence names a run of its job that deleted as of it (or later).
     for (const c of all.filter((r) => r.status === 'coalesced')) {
       const into = all.find((r) => r.id === Number(/^coalesced into run (\d+):/.exec(c.reason ?? '')?.[1]))!;
       expect(into.job).toBe(c.job);
-      expect(Number(into.started_at)).toBeGreaterThanOrEqual(Number(c.scheduled_for));
+      expect(Number(into.as_of)).toBeGreaterThanOrEqual(Number(c.scheduled_for));
     }
     // Every occurrence once.
     const keys = all.map((r) => `${r.job}@${r.scheduled_for}`);

@@ -64,6 +64,8 @@ describe('scheduler on a real SQLite state store', () => {
     expect(second).toMatchObject({ status: 'coalesced', startedAt: null });
     expect(second!.reason).toMatch(new RegExp(`^coalesced into run ${first!.id}: it has not started yet`));
     expect(second!.finishedAt).not.toBeNull();
+    // The queued run deletes as of the occurrence it covers.
+    expect((await app.store.runs.get(first!.id))!.asOf!.toISOString()).toBe('2026-03-01T11:00:00.000Z');
   });
 
   it('records an occurrence due while the previous run is running as skipped, reason overlap', async () => {
