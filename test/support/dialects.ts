@@ -16,7 +16,7 @@ import { createWorkspace } from './workspace';
  * them from here, so a new dialect gets the whole suite by adding one entry to TEST_DATABASES.
  */
 
-/** The short names tests use for the test databases. */
+/** The short names tests use for the test databases (a new one: here, and its entry in TEST_DATABASES). */
 export type TestDialect = 'sqlite' | 'pg';
 
 /** A state store and a target of one database, with a config naming them and a jobs folder. */
@@ -128,7 +128,7 @@ const postgresDatabase: TestDatabase = {
 export const TEST_DATABASES: readonly TestDatabase[] = [sqliteDatabase, postgresDatabase];
 
 /** The dialect module of each test database, by its test name. */
-export const DIALECT_OF: Record<TestDialect, Dialect> = { sqlite, pg: postgres };
+export const DIALECT_OF = Object.fromEntries(TEST_DATABASES.map((d) => [d.name, d.dialect])) as Record<TestDialect, Dialect>;
 
 /** A count(*) of `table` as a number (Postgres sends bigint counts as text). */
 export async function countRows(db: Knex, table: string): Promise<number> {
