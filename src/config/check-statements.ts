@@ -32,7 +32,7 @@ async function compileOnTarget(target: Target, statement: Statement): Promise<vo
   const client = target.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
   const connection = await client.acquireConnection();
   try {
-    if (target.dialect === 'sqlite') (connection as { prepare(sql: string): unknown }).prepare(statement.sql.sql);
+    if (target.dialect === 'sqlite') await (connection as { prepare(sql: string): Promise<unknown> }).prepare(statement.sql.sql);
     else await (connection as { query(q: { text: string; values: unknown[] }): Promise<unknown> }).query({ text: `EXPLAIN ${statement.sql.sql}`, values: [...statement.sql.bindings] });
   } finally {
     await client.releaseConnection(connection);

@@ -9,10 +9,10 @@
  * long /healthz and the scheduler wait (bench/healthz-phase.ts: p99 87 ms at 50 ms, 334 ms at 100 ms,
  * same run time within noise on 1M rows).
  */
-export const BATCH_TARGET_MS = 50;
+export const BATCH_TARGET_MS = 150;
 export const ADAPTIVE_START = 1000;
 export const ADAPTIVE_MIN = 50;
-export const ADAPTIVE_MAX = 20_000;
+export const ADAPTIVE_MAX = 100_000;
 
 export class BatchSizer {
   private size: number;

@@ -130,7 +130,7 @@ async function transactionThatEnds<T>(target: Knex, work: (trx: Knex.Transaction
     return await target.transaction(work, { connection });
   } finally {
     try {
-      rollBackIfOpen(connection);
+      await rollBackIfOpen(connection);
     } finally {
       await target.client.releaseConnection(connection);
     }
@@ -144,9 +144,9 @@ interface TransactionAware {
 }
 
 /** Postgres ends a transaction whose COMMIT failed by itself; SQLite's connection says it is still in one. */
-function rollBackIfOpen(connection: unknown): void {
+async function rollBackIfOpen(connection: unknown): Promise<void> {
   const c = connection as Partial<TransactionAware> | null;
-  if (c && c.inTransaction === true && typeof c.exec === 'function') c.exec('ROLLBACK');
+  if (c && c.inTransaction === true && typeof c.exec === 'function') await c.exec('ROLLBACK');
 }
 
 async function deleteAll(db: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {

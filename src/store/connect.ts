@@ -3,6 +3,7 @@ import path from 'node:path';
 import knex, { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/schema';
 import { ConfigError, driverErrorCode, SweeperError, type Problem } from '../errors';
+import { sqliteWorkerClient } from '../dialects/sqlite-worker-client';
 import { knexLog } from '../targets/connect';
 
 export type StoreDialect = 'sqlite' | 'pg';
@@ -29,24 +30,14 @@ export function openStore(config: ConnectionConfig): Knex {
   return knex({
     log: knexLog,
     ...rest,
-    client: 'better-sqlite3',
+    client: sqliteWorkerClient({
+      fileMustExist: false,
+      pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = ON', 'busy_timeout = 10000'],
+      checkpointAfterCommit: false,
+    }) as unknown as typeof Knex.Client,
     connection: connection as Knex.StaticConnectionConfig,
     useNullAsDefault: true,
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        try {
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
-          conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 10000');
-          done(null, conn);
-        } catch (error) {
-          done(error as Error, conn);
-        }
-      },
-    },
+    pool: { min: 1, max: 1 },
   });
 }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { knex, type Knex } from 'knex';
-import type BetterSqlite3 from 'better-sqlite3';
+import { sqliteWorkerClient } from '../dialects/sqlite-worker-client';
 import pg from 'pg';
 import { SweeperError } from '../errors';
 import type { Dialect } from './schema';
@@ -131,21 +131,13 @@ export function openTarget(name: string, config: TargetConnectionConfig): Knex {
   if (dialect === 'sqlite') {
     const userAfterCreate = userPool.afterCreate as AfterCreate | undefined;
     const afterCreate: AfterCreate = (conn, done) => {
-      try {
-        const db = conn as BetterSqlite3.Database;
-        db.pragma('foreign_keys = ON');
-        db.pragma('busy_timeout = 5000');
-      } catch (error) {
-        done(targetUnavailable(name, `could not configure the SQLite connection: ${(error as Error).message}`, error), conn);
-        return;
-      }
       if (userAfterCreate) userAfterCreate(conn, done);
       else done(null, conn);
     };
     return knex({
       log: knexLog,
       ...rest,
-      client: 'better-sqlite3',
+      client: sqliteWorkerClient({ fileMustExist: true, pragmas: ['foreign_keys = ON', 'busy_timeout = 5000'], checkpointAfterCommit: true }) as unknown as typeof Knex.Client,
       connection: sqliteConnection(name, connection),
       useNullAsDefault: true,
       // On a failed statement knex inlines the bound values into the message, and cannot inline a

@@ -19,7 +19,7 @@ describe('openTarget (SQLite)', () => {
   });
 
   test('uses better-sqlite3 with foreign keys enforced and a busy timeout', async () => {
-    expect(knex.client.config.client).toBe('better-sqlite3');
+    expect((knex.client as { driverName: string }).driverName).toBe('better-sqlite3');
     expect(await knex.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
     expect(await knex.raw('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
   });
