@@ -9,6 +9,9 @@ const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3') as new (
 interface BetterSqlite3ClientShape {
   connectionSettings: Knex.BetterSqlite3ConnectionConfig;
   _formatBindings(bindings: unknown[] | undefined): unknown[];
+  acquireConnection(): Promise<unknown>;
+  destroy(callback?: unknown): Promise<void>;
+  initializePool(config?: unknown): void;
 }
 
 /** What knex hands `_query`: the statement, then what it answered. */
@@ -34,8 +37,34 @@ export interface SqliteWorkerSettings {
  * COMMIT or a WAL checkpoint never blocks the daemon's event loop. Everything else (query building,
  * transactions and savepoints, the pool of one connection) is knex's better-sqlite3 client.
  */
-export function sqliteWorkerClient(settings: SqliteWorkerSettings): new (config: Knex.Config) => unknown {
-  return class SqliteWorkerClient extends BetterSqlite3Client {
+export function sqliteWorkerClient(settings: SqliteWorkerSettings): typeof Knex.Client {
+  const client = class SqliteWorkerClient extends BetterSqlite3Client {
+    private closing = false;
+
+    constructor(config: Knex.Config) {
+      // The config names the client as knex's own does, for whoever asks which client this is.
+      super({ ...config, client: 'better-sqlite3' });
+    }
+
+    /**
+     * Once the pool is being destroyed a query fails at once, as knex's does once it is gone: tarn
+     * would leave an acquire that comes in while its last connection closes waiting for its timeout.
+     */
+    override async acquireConnection(): Promise<unknown> {
+      if (this.closing) throw new Error('Unable to acquire a connection');
+      return super.acquireConnection();
+    }
+
+    override async destroy(callback?: unknown): Promise<void> {
+      this.closing = true;
+      return super.destroy(callback);
+    }
+
+    override initializePool(config?: unknown): void {
+      this.closing = false;
+      super.initializePool(config);
+    }
+
     async acquireRawConnection(): Promise<SqliteWorkerConnection> {
       const { filename, options = {} } = this.connectionSettings;
       const open: WorkerOpenSettings = {
@@ -50,8 +79,9 @@ export function sqliteWorkerClient(settings: SqliteWorkerSettings): new (config:
       return SqliteWorkerConnection.open(open);
     }
 
-    async destroyRawConnection(connection: SqliteWorkerConnection): Promise<void> {
-      await connection.close();
+    destroyRawConnection(connection: SqliteWorkerConnection): Promise<void> {
+      connection.closeSoon();
+      return Promise.resolve();
     }
 
     validateConnection(connection: SqliteWorkerConnection): boolean {
@@ -67,4 +97,5 @@ export function sqliteWorkerClient(settings: SqliteWorkerSettings): new (config:
       return obj;
     }
   };
+  return client as unknown as typeof Knex.Client;
 }

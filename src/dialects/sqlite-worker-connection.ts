@@ -97,9 +97,23 @@ export class SqliteWorkerConnection {
 
   /** Closes the database and ends the worker. */
   async close(): Promise<void> {
-    if (this.alive) await this.send({ kind: 'close' });
-    this.stopped ??= new Error(`the SQLite connection to ${this.filename} is closed`);
-    await this.worker.terminate();
+    try {
+      if (this.alive) await this.send({ kind: 'close' });
+    } finally {
+      this.stopped ??= new Error(`the SQLite connection to ${this.filename} is closed`);
+      await this.worker.terminate();
+    }
+  }
+
+  /**
+   * Closes the database in the worker after the statements already sent, without waiting: a pool
+   * being destroyed answers at once, as with the driver on this thread (a query asked for meanwhile
+   * would wait for the pool's acquire timeout). The process stays alive until the worker has closed.
+   */
+  closeSoon(): void {
+    this.close().catch((error: unknown) => {
+      process.emitWarning(`the SQLite connection to ${this.filename} did not close cleanly: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 
   private send(request: Unsent<WorkerRequest>): Promise<WorkerResult> {

@@ -1,8 +1,14 @@
 import type { Knex } from 'knex';
 import { openTarget } from '../../src/targets/connect';
-import { introspectTarget, postgresKind } from '../../src/targets/introspect';
+import { postgres } from '../../src/dialects/postgres';
+import { postgresKind } from '../../src/dialects/postgres-introspect';
+import { introspectTarget } from '../../src/targets/introspect';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
+/**
+ * What only Postgres has: schemas on the search path, partitions, domains, its type names. What every
+ * database shares is introspect.test.ts.
+ */
 describe('Postgres introspection', () => {
   let pg: TestPostgres;
   let knex: Knex;
@@ -37,8 +43,8 @@ describe('Postgres introspection', () => {
   });
 
   test('reads the tables of the search path: not other schemas, partitions or views', async () => {
-    const schema = await introspectTarget(knex, 'pg');
-    expect(schema.dialect).toBe('pg');
+    const schema = await introspectTarget(knex, postgres);
+    expect(schema.dialect).toBe(postgres);
     expect([...schema.entities.keys()]).toEqual([
       'events',
       'measurements',
@@ -50,7 +56,7 @@ describe('Postgres introspection', () => {
   });
 
   test('columns, kinds and nullability', async () => {
-    const orgs = (await introspectTarget(knex, 'pg')).entities.get('orgs')!;
+    const orgs = (await introspectTarget(knex, postgres)).entities.get('orgs')!;
     expect([...orgs.columns.values()].map((c) => [c.name, c.type, c.kind, c.nullable])).toEqual([
       ['id', 'bigint', 'integer', false],
       ['name', 'character varying(40)', 'text', false],
@@ -70,32 +76,10 @@ describe('Postgres introspection', () => {
     ]);
   });
 
-  test('primary keys in key order and foreign keys with their ON DELETE action', async () => {
-    const schema = await introspectTarget(knex, 'pg');
-    expect(schema.entities.get('orgs')!.primaryKey).toEqual(['id']);
-    expect(schema.entities.get('teams')!.primaryKey).toEqual(['code', 'org_id']);
+  test('a partitioned table: its primary key and one foreign key to it, not one per partition; ON DELETE SET DEFAULT', async () => {
+    const schema = await introspectTarget(knex, postgres);
     expect(schema.entities.get('measurements')!.primaryKey).toEqual(['id', 'taken']);
-    expect(schema.entities.get('events')!.primaryKey).toEqual([]);
-    expect(schema.entities.get('teams')!.foreignKeys).toEqual([
-      { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' },
-    ]);
-    expect(schema.entities.get('people')!.foreignKeys).toEqual(
-      expect.arrayContaining([
-        { columns: ['boss_id'], parent: 'people', parentColumns: ['id'], onDelete: 'SET NULL' },
-        {
-          columns: ['team_code', 'org_id'],
-          parent: 'teams',
-          parentColumns: ['code', 'org_id'],
-          onDelete: 'RESTRICT',
-        },
-        { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'SET DEFAULT' },
-      ]),
-    );
-    expect(schema.entities.get('people')!.foreignKeys).toHaveLength(3);
-    expect(schema.entities.get('events')!.foreignKeys).toEqual([
-      { columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' },
-    ]);
-    // One key to the partitioned table, not one more per partition.
+    expect(schema.entities.get('people')!.foreignKeys).toContainEqual({ columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'SET DEFAULT' });
     expect(schema.entities.get('readings')!.foreignKeys).toEqual([
       {
         columns: ['mid', 'mtaken'],
@@ -109,7 +93,7 @@ describe('Postgres introspection', () => {
   test('a searchPath option brings another schema in', async () => {
     const other = openTarget('crm', { client: 'pg', connection: pg.url, searchPath: ['hidden', 'public'] });
     try {
-      const schema = await introspectTarget(other, 'pg');
+      const schema = await introspectTarget(other, postgres);
       expect(schema.entities.get('secrets')!.primaryKey).toEqual(['id']);
       expect(schema.entities.has('orgs')).toBe(true);
     } finally {
