@@ -181,7 +181,7 @@ describe.each(TEST_DATABASES)('runner on $name (state store and target)', (db) =
     // What another daemon's recovery does once the owner's lease has run out.
     const [orphan] = await app.store.runs.orphaned(new Date(dead.leaseUntil!.getTime() + 1), () => false);
     expect(orphan!.id).toBe(runId);
-    expect(await app.store.runs.markInterrupted(orphan!, 'lease ran out', 'host:2:other', new Date())).toBe(true);
+    expect(await app.store.runs.markInterrupted({ run: orphan!, reason: 'lease ran out', actor: 'host:2:other', now: new Date() })).toBe(true);
     const resumed = await executeRun(runId, { ...runnerDeps(app), owner: 'host:2:other' }, new AbortController().signal);
     const want = expected();
     expect(resumed).toMatchObject({ status: 'completed_with_failures', deleted: want.deleted.length, failed: want.failed.length });
