@@ -1,19 +1,17 @@
 /**
  * /healthz while a large SQLite run is in progress: the daemon (with its HTTP server) runs the job in
- * this process, and a worker thread, whose event loop better-sqlite3's synchronous batches cannot
- * block, asks /healthz back to back and times each answer.
- * Usage: bench/healthz-phase.ts <work-dir> <db-file>. Prints one JSON line.
+ * this process, and a worker thread, whose event loop the daemon's work cannot block, asks /healthz
+ * back to back and times each answer; the daemon's own event-loop delay is sampled meanwhile.
+ * Usage: bench/healthz-phase.ts <work-dir> <target-json> <expected-deleted>. Prints one JSON line.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { openApp } from '../src/app';
 import { systemClock } from '../src/clock';
 import { Daemon } from '../src/daemon';
-import { quantile } from './phase-io';
-
-const JOB = 'bench-old-events';
+import { maxRssKiB, quantile, report } from './phase-io';
+import { batchSizeFromEnv, JOB, writeWorkspace, type BenchConnection } from './workspace';
 
 const PROBE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -32,43 +30,27 @@ parentPort.on('message', () => { stop = true; });
 })();
 `;
 
-export interface HealthzResult {
-  phase: 'healthz';
-  probes: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  deleted: number;
-  seconds: number;
-}
-
 async function main(): Promise<void> {
-  const [dir, dbFile] = process.argv.slice(2);
-  if (!dir || !dbFile) throw new Error('usage: healthz-phase.ts <work-dir> <db-file>');
-  mkdirSync(path.join(dir, 'jobs'), { recursive: true });
-  const configFile = path.join(dir, 'sweeper.yaml');
-  writeFileSync(
-    configFile,
-    `state: { client: better-sqlite3, connection: { filename: state.db } }
-targets:
-  bench: { client: better-sqlite3, connection: { filename: ${JSON.stringify(dbFile)} } }
-jobs: jobs
-mail: { outboxDir: outbox }
-http: { listen: "127.0.0.1:0" }
-`,
-  );
-  writeFileSync(
-    path.join(dir, 'jobs', `${JOB}.yaml`),
-    `name: ${JOB}\ntarget: bench\nstart: 2099-01-01T00:00:00\nqueries:\n  - entity: events\n    where: { field: created_at, olderThan: 30d }\nnotify: { on: never }\n`,
-  );
+  const [dir, targetJson, expectedText] = process.argv.slice(2);
+  const expected = Number(expectedText);
+  if (!dir || !targetJson || !Number.isInteger(expected)) throw new Error('usage: healthz-phase.ts <work-dir> <target-json> <expected-deleted>');
+  const configFile = writeWorkspace({
+    dir,
+    state: { client: 'better-sqlite3', connection: { filename: 'state.db' } },
+    target: JSON.parse(targetJson) as BenchConnection,
+    http: true,
+    batchSize: batchSizeFromEnv(process.env),
+  });
   const app = await openApp({ configFile, env: {}, clock: systemClock, logger: pino({ level: 'warn' }), checkTargets: true });
   const daemon = new Daemon(app);
   await daemon.start();
   const url = daemon.httpServer!.url;
   const probe = new Worker(PROBE, { eval: true, workerData: { url } });
   const latencies = new Promise<number[]>((resolve) => probe.once('message', resolve));
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   try {
     const started = performance.now();
+    loopDelay.enable();
     const res = await fetch(`${url}/api/jobs/${JOB}/run`, { method: 'POST' });
     const { id } = (await res.json()) as { id: number };
     let run = await app.store.runs.get(id);
@@ -76,19 +58,25 @@ http: { listen: "127.0.0.1:0" }
       await new Promise((r) => setTimeout(r, 100));
       run = await app.store.runs.get(id);
     }
+    loopDelay.disable();
     const seconds = (performance.now() - started) / 1000;
+    if (run?.status !== 'succeeded' || run.deleted !== expected) {
+      throw new Error(`the daemon's run ended ${run?.status ?? 'missing'} with ${run?.deleted ?? 0} deleted; expected succeeded with ${expected}`);
+    }
     probe.postMessage('stop');
     const ms = await latencies;
-    const result: HealthzResult = {
+    report({
       phase: 'healthz',
       probes: ms.length,
       p50Ms: quantile(ms, 0.5),
       p99Ms: quantile(ms, 0.99),
       maxMs: Math.max(0, ...ms),
-      deleted: run?.deleted ?? 0,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      deleted: run.deleted,
       seconds,
-    };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+      maxRssKiB: maxRssKiB(),
+    });
   } finally {
     await probe.terminate();
     await daemon.stop();

@@ -1,31 +1,42 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-/** What the baseline phase prints: one JSON line on stdout. */
+export type BaselineMode = 'plain' | 'not-exists';
+
+/** What bench/baseline-phase.ts prints: one JSON line on stdout. */
 export interface BaselineResult {
   phase: 'baseline';
-  journalMode: string;
-  synchronous: string;
+  mode: BaselineMode;
+  /** The statement run, `?` for the cutoff. */
+  statement: string;
+  /** Whether the statement committed; a foreign-key violation rolls all of it back. */
+  committed: boolean;
+  /** The driver's code when it did not commit (SQLSTATE, SQLITE_...). */
+  code: string | null;
+  message: string | null;
   deleted: number;
   seconds: number;
   rowsPerSecond: number;
   maxRssKiB: number;
 }
 
-/** What the Sweeper phase prints: one JSON line on stdout. */
+/** What bench/sweeper-phase.ts prints: one JSON line on stdout. */
 export interface SweeperResult {
   phase: 'sweeper';
-  journalMode: string;
-  synchronous: string;
   /** The job's fixed batch size, or null when it adapts to the batch time. */
   batchSize: number | null;
   /** Keys per batch: smallest, median and largest. */
   batchKeys: { min: number; p50: number; max: number };
   status: string;
   deleted: number;
+  failed: number;
+  /** Failure records of the run by driver code. */
+  failureCodes: Record<string, number>;
   seconds: number;
   rowsPerSecond: number;
   batches: number;
+  /** Batches in which at least one record failed. */
+  batchesWithFailures: number;
   longestBatchMs: number;
   p50BatchMs: number;
   p99BatchMs: number;
@@ -34,15 +45,25 @@ export interface SweeperResult {
   maxRssKiB: number;
 }
 
-const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
-
-/** `PRAGMA synchronous`'s number as its name. */
-export function synchronousName(value: unknown): string {
-  return SYNCHRONOUS[Number(value)] ?? String(value);
+/** What bench/healthz-phase.ts prints: one JSON line on stdout. */
+export interface HealthzResult {
+  phase: 'healthz';
+  /** /healthz answers timed during the run. */
+  probes: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The daemon's event-loop delay during the run (perf_hooks.monitorEventLoopDelay). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  deleted: number;
+  seconds: number;
+  /** The daemon process's peak RSS. */
+  maxRssKiB: number;
 }
 
 /** Prints a phase's measurements as the one line its parent reads. */
-export function report(result: BaselineResult | SweeperResult): void {
+export function report(result: BaselineResult | SweeperResult | HealthzResult): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

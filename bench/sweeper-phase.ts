@@ -1,96 +1,66 @@
 /**
- * Sweeper: a one-query job `olderThan: 30d` run in-process on its copy of the seed, as `sweeper run`
- * does it (manual run, executeRun with the real state store), timing every batch transaction.
- * Usage: bench/sweeper-phase.ts <work-dir> <db-file> <expected-deleted>. Prints one JSON line.
- * BENCH_BATCH_SIZE overrides the job's batchSize (default: the job schema's default).
+ * Sweeper: the job `olderThan: 30d` run in-process on its copy of the seed, as `sweeper run` does it
+ * (manual run, executeRun with the real state store), timing every batch transaction.
+ * Usage: bench/sweeper-phase.ts <work-dir> <state-json> <target-json> <expected-deleted> <expected-failed>,
+ * the two databases as BenchConnection JSON. Prints one JSON line (SweeperResult).
+ * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import pino from 'pino';
 import { openApp } from '../src/app';
 import { systemClock } from '../src/clock';
 import { executeRun } from '../src/runner/execute-run';
 import { createManualRun } from '../src/runner/manual-run';
 import { runnerDeps } from '../src/runner/runner-deps';
-import { maxRssKiB, quantile, report, synchronousName } from './phase-io';
-
-const JOB = 'bench-old-events';
-
-function writeWorkspace(dir: string, dbFile: string, batchSize: string | undefined): string {
-  mkdirSync(path.join(dir, 'jobs'), { recursive: true });
-  const configFile = path.join(dir, 'sweeper.yaml');
-  writeFileSync(
-    configFile,
-    `state: { client: better-sqlite3, connection: { filename: state.db } }
-targets:
-  bench: { client: better-sqlite3, connection: { filename: ${JSON.stringify(dbFile)} } }
-jobs: jobs
-timezone: UTC
-mail: { outboxDir: outbox }
-`,
-  );
-  writeFileSync(
-    path.join(dir, 'jobs', `${JOB}.yaml`),
-    `name: ${JOB}
-target: bench
-queries:
-  - entity: events
-    where: { field: created_at, olderThan: 30d }
-notify: { on: never }
-${batchSize ? `limits: { batchSize: ${Number(batchSize)} }\n` : ''}`,
-  );
-  return configFile;
-}
-
-function journalModeOf(file: string): string {
-  const db = new Database(file, { fileMustExist: true, readonly: true });
-  try {
-    return String(db.pragma('journal_mode', { simple: true }));
-  } finally {
-    db.close();
-  }
-}
+import { maxRssKiB, quantile, report } from './phase-io';
+import { batchSizeFromEnv, JOB, writeWorkspace, type BenchConnection } from './workspace';
 
 async function main(): Promise<void> {
-  const [dir, dbFile, expectedText] = process.argv.slice(2);
-  const expected = Number(expectedText);
-  if (!dir || !dbFile || !Number.isInteger(expected)) throw new Error('usage: sweeper-phase.ts <work-dir> <db-file> <expected-deleted>');
-  const journalMode = journalModeOf(dbFile);
-  const configFile = writeWorkspace(dir, dbFile, process.env.BENCH_BATCH_SIZE);
+  const [dir, stateJson, targetJson, deletedText, failedText] = process.argv.slice(2);
+  const expectedDeleted = Number(deletedText);
+  const expectedFailed = Number(failedText);
+  if (!dir || !stateJson || !targetJson || !Number.isInteger(expectedDeleted) || !Number.isInteger(expectedFailed)) {
+    throw new Error('usage: sweeper-phase.ts <work-dir> <state-json> <target-json> <expected-deleted> <expected-failed>');
+  }
+  const configFile = writeWorkspace({
+    dir,
+    state: JSON.parse(stateJson) as BenchConnection,
+    target: JSON.parse(targetJson) as BenchConnection,
+    batchSize: batchSizeFromEnv(process.env),
+  });
   const app = await openApp({ configFile, env: {}, clock: systemClock, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }), checkTargets: true });
   try {
-    // What the target connection Sweeper deletes through was set to (it sets foreign_keys and busy_timeout only).
-    const pragma = (await app.targets.get('bench').knex.raw('PRAGMA synchronous')) as { synchronous: number }[];
-    const synchronous = synchronousName(pragma[0]?.synchronous);
     const batchSize = app.jobs.find((j) => j.name === JOB)!.limits.batchSize ?? null;
     const batchMs: number[] = [];
     const batchKeys: number[] = [];
+    let batchesWithFailures = 0;
     const runId = await createManualRun(app, JOB, 'bench');
     const deps = runnerDeps(app, undefined, (b) => {
       batchMs.push(b.transactionMs);
       batchKeys.push(b.keys);
+      if (b.failed > 0) batchesWithFailures++;
     });
     const started = performance.now();
     const run = await executeRun(runId, deps, new AbortController().signal);
     const seconds = (performance.now() - started) / 1000;
-    if (run.status !== 'succeeded') {
-      throw new Error(`run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected succeeded`);
+    const wantStatus = expectedFailed > 0 ? 'completed_with_failures' : 'succeeded';
+    if (run.status !== wantStatus) throw new Error(`run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected ${wantStatus}`);
+    if (run.deleted !== expectedDeleted || run.failed !== expectedFailed) {
+      throw new Error(`run ${runId} deleted ${run.deleted} and failed ${run.failed} rows; expected ${expectedDeleted} deleted and ${expectedFailed} failed`);
     }
-    if (run.deleted !== expected) {
-      throw new Error(`run ${runId} deleted ${run.deleted} rows but the baseline DELETE deleted ${expected}: the two disagree on what matches`);
-    }
+    const failureCodes: Record<string, number> = {};
+    for (const f of await app.store.failures.list({ run: runId, limit: 1_000_000 })) failureCodes[f.code] = (failureCodes[f.code] ?? 0) + 1;
     report({
       phase: 'sweeper',
-      journalMode,
-      synchronous,
       batchSize,
       batchKeys: { min: Math.min(...batchKeys), p50: quantile(batchKeys, 0.5), max: Math.max(...batchKeys) },
       status: run.status,
       deleted: run.deleted,
+      failed: run.failed,
+      failureCodes,
       seconds,
       rowsPerSecond: run.deleted / seconds,
       batches: batchMs.length,
+      batchesWithFailures,
       longestBatchMs: Math.max(0, ...batchMs),
       p50BatchMs: quantile(batchMs, 0.5),
       p99BatchMs: quantile(batchMs, 0.99),

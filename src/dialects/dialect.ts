@@ -49,7 +49,7 @@ export interface Dialect {
   /** Has the database compile a statement without running it (prepare, or EXPLAIN). */
   compileStatement(connection: unknown, statement: Knex.SqlNative): Promise<void>;
   /** After a failed COMMIT: ends the transaction the driver connection may still be in. */
-  rollBackIfOpen(connection: unknown): void;
+  rollBackIfOpen(connection: unknown): Promise<void>;
 
   /** The SQL of time comparisons (see src/query/time-compare.ts). */
   readonly time: TimeSql;

@@ -175,7 +175,7 @@ export const postgres: Dialect = {
     await (connection as pg.PoolClient).query({ text: `EXPLAIN ${statement.sql}`, values: [...statement.bindings] });
   },
   // Postgres ends a transaction whose COMMIT failed by itself.
-  rollBackIfOpen: () => undefined,
+  rollBackIfOpen: () => Promise.resolve(),
   time,
   classifyError,
 };

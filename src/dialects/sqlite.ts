@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type BetterSqlite3 from 'better-sqlite3';
 import { knex, type Knex } from 'knex';
 import { driverErrorCode, targetUnavailable } from '../errors';
 import type { Scalar } from '../query/condition';
@@ -9,8 +8,8 @@ import type { Dialect, ErrorClass, KnexConnectionConfig, TimeSql } from './diale
 import { EPOCH_MS_THRESHOLD } from './dialect';
 import { knexLog } from './knex-log';
 import { introspectSqlite } from './sqlite-introspect';
-
-type AfterCreate = (conn: unknown, done: (err: Error | null, conn: unknown) => void) => void;
+import { sqliteWorkerClient } from './sqlite-worker-client';
+import type { SqliteWorkerConnection } from './sqlite-worker-connection';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -50,64 +49,44 @@ function targetConnection(name: string, connection: unknown): Knex.BetterSqlite3
   return { ...given, filename, options: { ...given.options, safeIntegers: true } };
 }
 
-/** Always better-sqlite3, with foreign keys enforced, a busy timeout and safe integers. */
+/**
+ * Always better-sqlite3, with foreign keys enforced, a busy timeout and safe integers, each connection
+ * in a worker thread of its own (sqlite-worker-client.ts), so no statement blocks the event loop. In
+ * WAL mode the connection checkpoints passively after each COMMIT instead of inside it.
+ */
 function openTarget(name: string, config: KnexConnectionConfig): Knex {
-  const { client: _client, connection, pool, ...rest } = config;
-  const userPool = (pool ?? {}) as Record<string, unknown>;
-  const userAfterCreate = userPool.afterCreate as AfterCreate | undefined;
-  const afterCreate: AfterCreate = (conn, done) => {
-    try {
-      const db = conn as BetterSqlite3.Database;
-      db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
-    } catch (error) {
-      done(targetUnavailable(name, `could not configure the SQLite connection: ${(error as Error).message}`, error), conn);
-      return;
-    }
-    if (userAfterCreate) userAfterCreate(conn, done);
-    else done(null, conn);
-  };
+  const { client: _client, connection, ...rest } = config;
   return knex({
     log: knexLog,
     ...rest,
-    client: 'better-sqlite3',
+    client: sqliteWorkerClient({ fileMustExist: true, pragmas: ['foreign_keys = ON', 'busy_timeout = 5000'], checkpointAfterCommit: true }),
     connection: targetConnection(name, connection),
     useNullAsDefault: true,
     // On a failed statement knex inlines the bound values into the message, and cannot inline a
     // BigInt key (it throws a TypeError instead of the driver's error): keep the SQL with placeholders.
     compileSqlOnError: false,
     postProcessResponse: narrowSafeIntegers,
-    pool: { ...userPool, afterCreate },
   });
 }
 
 /**
  * The state store runs in WAL mode with synchronous=NORMAL: a checkpoint after every batch must be
- * cheap, and WAL keeps committed checkpoints across a process crash. One connection: one writer.
+ * cheap, and WAL keeps committed checkpoints across a process crash. One connection: one writer, in a
+ * worker thread like a target's.
  */
 function openStore(config: KnexConnectionConfig): Knex {
   const { client: _client, connection, ...rest } = config;
   return knex({
     log: knexLog,
     ...rest,
-    client: 'better-sqlite3',
+    client: sqliteWorkerClient({
+      fileMustExist: false,
+      pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = ON', 'busy_timeout = 10000'],
+      checkpointAfterCommit: false,
+    }),
     connection: connection as Knex.StaticConnectionConfig,
     useNullAsDefault: true,
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        try {
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
-          conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 10000');
-          done(null, conn);
-        } catch (error) {
-          done(error as Error, conn);
-        }
-      },
-    },
+    pool: { min: 1, max: 1 },
   });
 }
 
@@ -210,13 +189,6 @@ function classifyError(error: unknown): ErrorClass {
   return 'other';
 }
 
-/** A better-sqlite3 connection, as far as Sweeper uses it directly. */
-interface SqliteConnection {
-  inTransaction: boolean;
-  exec(sql: string): unknown;
-  prepare(sql: string): unknown;
-}
-
 export const sqlite: Dialect = {
   name: 'sqlite',
   label: 'SQLite',
@@ -251,13 +223,12 @@ export const sqlite: Dialect = {
   // SQLite takes a list of row values only as `values (..), (..)`.
   rowValueList: (tuples) => `values ${tuples}`,
   compileStatement(connection, statement) {
-    (connection as SqliteConnection).prepare(statement.sql);
-    return Promise.resolve();
+    return (connection as SqliteWorkerConnection).prepare(statement.sql);
   },
-  rollBackIfOpen(connection) {
+  async rollBackIfOpen(connection) {
     // SQLite keeps the transaction open after a deferred foreign key fails the COMMIT.
-    const c = connection as Partial<SqliteConnection> | null;
-    if (c && c.inTransaction === true && typeof c.exec === 'function') c.exec('ROLLBACK');
+    const c = connection as SqliteWorkerConnection;
+    if (c.inTransaction) await c.exec('ROLLBACK');
   },
   time,
   classifyError,

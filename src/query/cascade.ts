@@ -2,12 +2,13 @@ import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
 import type { Dialect } from '../dialects';
 import type { Entity, ForeignKey, TargetSchema } from '../targets/schema';
-import { identifier, selectAs, tableAs, whereTupleIn } from './sql-dialect';
+import { bindsKeysAsOneValue, identifier, keysPerList, selectAs, tableAs, whereTupleIn } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
 /** How deep ON DELETE CASCADE chains are followed (a self-referencing tree stops here). */
 export const MAX_CASCADE_DEPTH = 5;
-const KEYS_PER_STATEMENT = 1000;
+/** Keys per cascade count as separate values: each level's subquery repeats the list of keys. */
+const CASCADE_KEYS_PER_STATEMENT = 1000;
 
 interface Reference {
   child: Entity;
@@ -78,8 +79,9 @@ export async function countCascaded(
   if (keys.length === 0 || keyCols.length === 0) return 0;
   if (!referencesTo(schema, entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
   let total = 0;
-  for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
-    const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
+  const perStatement = bindsKeysAsOneValue(schema.dialect, keyCols.length) ? keys.length : CASCADE_KEYS_PER_STATEMENT;
+  for (let i = 0; i < keys.length; i += perStatement) {
+    const chunk = keys.slice(i, i + perStatement);
     const rows: RowSet = (columns) => {
       const qb = knex.select(refsOf(knex, schema.dialect, 'r0', columns)).from(tableAs(knex, schema.dialect, entity.name, 'r0'));
       whereTupleIn(qb, schema.dialect, refsOf(knex, schema.dialect, 'r0', keyCols), chunk);
@@ -225,8 +227,10 @@ export async function heldKeys(db: Knex, schema: TargetSchema, entity: Entity, k
     if (fk.parentColumns.length !== keyCols.length || !fk.parentColumns.every((c) => keyCols.includes(c))) continue;
     // The child's columns in the order of the key columns.
     const childCols = keyCols.map((k) => fk.columns[fk.parentColumns.indexOf(k)]!);
-    for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
-      const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
+    // One statement per referencing table for the whole batch where the keys bind as one array value.
+    const perStatement = Math.min(keys.length, keysPerList(schema.dialect, keyCols.length));
+    for (let i = 0; i < keys.length; i += perStatement) {
+      const chunk = keys.slice(i, i + perStatement);
       const qb = db
         .distinct(childCols.map((c, n) => selectAs(db, schema.dialect, ['h', c], `k${n}`)))
         .from(tableAs(db, schema.dialect, child.name, 'h'));

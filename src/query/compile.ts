@@ -3,14 +3,13 @@ import type { QueryDefinition } from '../config/schema';
 import { SweeperError } from '../errors';
 import type { Dialect } from '../dialects';
 import type { Entity } from '../targets/schema';
-import { identifier, tableAs, whereTupleIn, type RawMaker } from './sql-dialect';
+import { bindsKeysAsOneValue, identifier, keysPerList, tableAs, whereTupleIn, type RawMaker } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
 export { applyCondition, type CompileContext } from './where';
 export { countCascaded, countCascadedMatching, countPredictedFailures, heldKeys } from './cascade';
 
-/** Most key values per statement: well inside every driver's limit (Dialect.maxBoundValues) beside a condition's own. */
-export const MAX_KEY_VALUES = 10000;
+export { MAX_KEY_VALUES } from './sql-dialect';
 
 /** The columns that identify a record of a query's entity: `key:` when given, else the primary key. */
 export function keyColumns(query: Pick<QueryDefinition, 'key'>, entity: Entity): string[] {
@@ -47,7 +46,8 @@ export function keysPerStatement(db: Knex | Knex.Transaction, query: QueryDefini
   }
   const room = Math.floor((ctx.dialect.maxBoundValues - own) / Math.max(1, keyCount));
   if (room < 1) throw tooManyValues(ctx.dialect, own, `the condition on "${ctx.entity.name}"`, keyCount);
-  return Math.min(room, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCount)));
+  // A list bound as one array value takes one parameter, whatever its length.
+  return bindsKeysAsOneValue(ctx.dialect, keyCount) ? Number.POSITIVE_INFINITY : Math.min(room, keysPerList(ctx.dialect, keyCount));
 }
 
 function tooManyValues(dialect: Dialect, count: number, what: string, keyCount: number): SweeperError {
@@ -156,7 +156,7 @@ export async function countExistingKeys(
   keyCols: string[],
   keys: unknown[][],
 ): Promise<number> {
-  const chunkSize = Math.max(1, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCols.length)));
+  const chunkSize = keysPerList(dialect, keyCols.length);
   let existing = 0;
   for (let i = 0; i < keys.length; i += chunkSize) {
     const chunk = keys.slice(i, i + chunkSize);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
+import type { Scalar } from './condition';
 
 /**
  * Identifiers and key lists as knex Raw, in the target's dialect (quoting and row-value lists are the
@@ -29,6 +30,23 @@ export function selectAs(knex: RawMaker, dialect: Dialect, ref: [string, string]
   return knex.raw(`${ref.map((p) => dialect.quoteIdentifier(p)).join('.')} as ${dialect.quoteIdentifier(name)}`);
 }
 
+/** Most key values one statement binds as separate values: well inside every driver's limit beside a condition's own. */
+export const MAX_KEY_VALUES = 10000;
+
+/** Whether whereTupleIn binds a list of keys of `keyColumns` columns as one array value (`= ANY(?)`). */
+export function bindsKeysAsOneValue(dialect: Dialect, keyColumns: number): boolean {
+  return keyColumns === 1 && dialect.capabilities.arrayBinding;
+}
+
+/**
+ * How many keys of `keyColumns` columns one statement takes as a list (whereTupleIn): all of them
+ * when they are bound as one array value, else MAX_KEY_VALUES values' worth.
+ */
+export function keysPerList(dialect: Dialect, keyColumns: number): number {
+  if (bindsKeysAsOneValue(dialect, keyColumns)) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.floor(MAX_KEY_VALUES / Math.max(1, keyColumns)));
+}
+
 /**
  * `where (<refs>) in (<source>)` for one column or a row value. `source` is a subquery, or key
  * tuples, every value bound (a row-value list as the dialect takes it).
@@ -47,6 +65,12 @@ export function whereTupleIn(
   }
   if (source.length === 0) {
     qb.whereRaw('1 = 0');
+    return;
+  }
+  if (bindsKeysAsOneValue(dialect, refs.length)) {
+    // One array value for the whole list (`= ANY(?)`): one parameter whatever the batch size.
+    const keys = dialect.inList(false, source.map((k) => k[0]) as Scalar[]);
+    qb.whereRaw(keys.sql, [refs[0]!, keys.binding]);
     return;
   }
   const values = refs.length === 1 ? source.map((k) => k[0]) : source.flat();

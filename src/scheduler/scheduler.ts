@@ -52,7 +52,11 @@ export class Scheduler {
         this.logger.error({ err: toError(error) }, 'scheduler tick failed; retrying');
       }
       if (signal.aborted) break;
-      const wait = await this.sleepMs();
+      // A store that does not answer now is tried again at the next wake-up, as a failed tick is.
+      const wait = await this.sleepMs().catch((error: unknown) => {
+        this.logger.error({ err: toError(error) }, 'scheduler could not read the next occurrence; retrying');
+        return MAX_SLEEP_MS;
+      });
       await this.clock.sleep(wait, AbortSignal.any([signal, woken]));
     }
   }

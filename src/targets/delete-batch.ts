@@ -118,7 +118,7 @@ async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx
     return await target.transaction(work, { connection });
   } finally {
     try {
-      dialect.rollBackIfOpen(connection);
+      await dialect.rollBackIfOpen(connection);
     } finally {
       await target.client.releaseConnection(connection);
     }

@@ -73,8 +73,9 @@ describe('keyset selection and delete', () => {
         .toSQL()
         .toNative(),
     ).toEqual({
-      sql: 'delete from "users" where "id" in (select "t0"."id" from "users" as "t0" where "t0"."id" in ($1, $2) and "t0"."active" = $3)',
-      bindings: [1, 2, true],
+      // A one-column key list is one array value on Postgres (arrayBinding), whatever the batch size.
+      sql: 'delete from "users" where "id" in (select "t0"."id" from "users" as "t0" where "t0"."id" = ANY($1) and "t0"."active" = $2)',
+      bindings: [[1, 2], true],
     });
     expect(
       buildDeleteMatching(builders.pg, members, contextFor(pg, 'memberships'), [

@@ -1,0 +1,70 @@
+/**
+ * The one Sweeper workspace every Sweeper phase runs in (bench/sweeper-phase.ts, bench/healthz-phase.ts):
+ * a config naming the state store and the target, and the job `bench-old-events`, which deletes the
+ * events older than 30 days (the same rows the baselines' cutoff selects).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { OLDER_THAN_DAYS } from './layout';
+
+export const JOB = 'bench-old-events';
+
+/** A database as the config names it: `client` and `connection` (a SQLite `{ filename }` or a Postgres URL). */
+export interface BenchConnection {
+  client: 'better-sqlite3' | 'pg';
+  connection: string | { filename: string };
+}
+
+export interface WorkspacePlan {
+  dir: string;
+  state: BenchConnection;
+  target: BenchConnection;
+  /** Serve HTTP on a free loopback port (the /healthz phase). */
+  http?: boolean;
+  /** The job's `limits.batchSize` (BENCH_BATCH_SIZE); absent: the schema's default. */
+  batchSize?: number;
+}
+
+/** Writes the workspace; returns its config file. The job never comes due: it runs when asked. */
+export function writeWorkspace(plan: WorkspacePlan): string {
+  mkdirSync(path.join(plan.dir, 'jobs'), { recursive: true });
+  const configFile = path.join(plan.dir, 'sweeper.yaml');
+  const yaml = (c: BenchConnection) => `{ client: ${c.client}, connection: ${JSON.stringify(c.connection)} }`;
+  writeFileSync(
+    configFile,
+    [
+      `state: ${yaml(plan.state)}`,
+      'targets:',
+      `  bench: ${yaml(plan.target)}`,
+      'jobs: jobs',
+      'timezone: UTC',
+      'mail: { outboxDir: outbox }',
+      ...(plan.http ? ['http: { listen: "127.0.0.1:0" }'] : []),
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    path.join(plan.dir, 'jobs', `${JOB}.yaml`),
+    [
+      `name: ${JOB}`,
+      'target: bench',
+      'start: 2099-01-01T00:00:00',
+      'queries:',
+      '  - entity: events',
+      `    where: { field: created_at, olderThan: ${OLDER_THAN_DAYS}d }`,
+      'notify: { on: never }',
+      ...(plan.batchSize !== undefined ? [`limits: { batchSize: ${plan.batchSize} }`] : []),
+      '',
+    ].join('\n'),
+  );
+  return configFile;
+}
+
+/** BENCH_BATCH_SIZE, when set. */
+export function batchSizeFromEnv(env: Record<string, string | undefined>): number | undefined {
+  const text = env.BENCH_BATCH_SIZE;
+  if (text === undefined || text === '') return undefined;
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`BENCH_BATCH_SIZE="${text}" is not a whole number of at least 1`);
+  return size;
+}

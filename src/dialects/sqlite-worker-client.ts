@@ -1,0 +1,101 @@
+import type { Knex } from 'knex';
+import type { WorkerOpenSettings } from './sqlite-worker-protocol';
+import { SqliteWorkerConnection } from './sqlite-worker-connection';
+
+/** knex's better-sqlite3 client (no typings of its own): SqliteWorkerClient changes only how statements reach the driver. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3') as new (config: Knex.Config) => BetterSqlite3ClientShape;
+
+interface BetterSqlite3ClientShape {
+  connectionSettings: Knex.BetterSqlite3ConnectionConfig;
+  _formatBindings(bindings: unknown[] | undefined): unknown[];
+  acquireConnection(): Promise<unknown>;
+  destroy(callback?: unknown): Promise<void>;
+  initializePool(config?: unknown): void;
+}
+
+/** What knex hands `_query`: the statement, then what it answered. */
+interface QueryObject {
+  sql: string;
+  bindings?: unknown[];
+  options?: { safeIntegers?: unknown };
+  response?: unknown;
+  context?: { lastID: number | bigint; changes: number };
+}
+
+/** The settings the worker opens a target with, besides its file and options. */
+export interface SqliteWorkerSettings {
+  /** A target must exist (Sweeper never creates one); the state store may be created. */
+  fileMustExist: boolean;
+  pragmas: string[];
+  checkpointAfterCommit: boolean;
+}
+
+/**
+ * A knex client for better-sqlite3 whose connections each run in a worker thread
+ * (SqliteWorkerConnection): the same SQL, results and errors as knex's own client, but a statement, a
+ * COMMIT or a WAL checkpoint never blocks the daemon's event loop. Everything else (query building,
+ * transactions and savepoints, the pool of one connection) is knex's better-sqlite3 client.
+ */
+export function sqliteWorkerClient(settings: SqliteWorkerSettings): typeof Knex.Client {
+  const client = class SqliteWorkerClient extends BetterSqlite3Client {
+    private closing = false;
+
+    constructor(config: Knex.Config) {
+      // The config names the client as knex's own does, for whoever asks which client this is.
+      super({ ...config, client: 'better-sqlite3' });
+    }
+
+    /**
+     * Once the pool is being destroyed a query fails at once, as knex's does once it is gone: tarn
+     * would leave an acquire that comes in while its last connection closes waiting for its timeout.
+     */
+    override async acquireConnection(): Promise<unknown> {
+      if (this.closing) throw new Error('Unable to acquire a connection');
+      return super.acquireConnection();
+    }
+
+    override async destroy(callback?: unknown): Promise<void> {
+      this.closing = true;
+      return super.destroy(callback);
+    }
+
+    override initializePool(config?: unknown): void {
+      this.closing = false;
+      super.initializePool(config);
+    }
+
+    async acquireRawConnection(): Promise<SqliteWorkerConnection> {
+      const { filename, options = {} } = this.connectionSettings;
+      const open: WorkerOpenSettings = {
+        filename,
+        readonly: options.readonly === true,
+        fileMustExist: settings.fileMustExist,
+        safeIntegers: (options as { safeIntegers?: unknown }).safeIntegers === true,
+        ...(typeof options.nativeBinding === 'string' ? { nativeBinding: options.nativeBinding } : {}),
+        pragmas: settings.pragmas,
+        checkpointAfterCommit: settings.checkpointAfterCommit,
+      };
+      return SqliteWorkerConnection.open(open);
+    }
+
+    destroyRawConnection(connection: SqliteWorkerConnection): Promise<void> {
+      connection.closeSoon();
+      return Promise.resolve();
+    }
+
+    validateConnection(connection: SqliteWorkerConnection): boolean {
+      return connection.alive;
+    }
+
+    async _query(connection: SqliteWorkerConnection, obj: QueryObject): Promise<QueryObject> {
+      if (!obj.sql) throw new Error('The query is empty');
+      const safeIntegers = typeof obj.options?.safeIntegers === 'boolean' ? obj.options.safeIntegers : undefined;
+      const result = await connection.query(obj.sql, this._formatBindings(obj.bindings), safeIntegers);
+      obj.response = result;
+      if (!Array.isArray(result)) obj.context = { lastID: result.lastInsertRowid, changes: result.changes };
+      return obj;
+    }
+  };
+  return client as unknown as typeof Knex.Client;
+}

@@ -1,0 +1,53 @@
+/**
+ * The messages between a SQLite target connection (src/dialects/sqlite-worker-connection.ts, on the
+ * daemon's thread) and its worker thread (src/dialects/sqlite-worker-thread.ts), which owns the
+ * better-sqlite3 handle. Plain data only: everything crosses by structured clone.
+ */
+
+/** How the worker opens the database (better-sqlite3 options and the pragmas run once on open). */
+export interface WorkerOpenSettings {
+  filename: string;
+  readonly: boolean;
+  fileMustExist: boolean;
+  /** Integers read as BigInt (see narrowSafeIntegers); statements may override it. */
+  safeIntegers: boolean;
+  nativeBinding?: string;
+  /** `PRAGMA`s run in order after opening, e.g. `foreign_keys = ON`. */
+  pragmas: string[];
+  /**
+   * In WAL mode: no automatic checkpoint inside COMMIT; a passive checkpoint runs after each COMMIT
+   * instead, once the COMMIT has been answered, so it is outside the transaction's time.
+   */
+  checkpointAfterCommit: boolean;
+}
+
+export type WorkerRequest =
+  | { id: number; kind: 'open'; settings: WorkerOpenSettings }
+  /** One statement: rows for a reader (SELECT, RETURNING, PRAGMA), else the change count. */
+  | { id: number; kind: 'query'; sql: string; bindings: unknown[]; safeIntegers?: boolean }
+  /** Compiles a statement without running it. */
+  | { id: number; kind: 'prepare'; sql: string }
+  | { id: number; kind: 'exec'; sql: string }
+  | { id: number; kind: 'close' };
+
+/** Rows column by column: cloning a few flat arrays costs a fraction of cloning one object per row. */
+export interface ColumnarRows {
+  columns: string[];
+  /** `values[c][r]`: column c of row r. */
+  values: unknown[][];
+  count: number;
+}
+
+export type WorkerResult = { rows: ColumnarRows } | { changes: number; lastInsertRowid: number | bigint } | null;
+
+/** What a failed statement threw: enough to rebuild the driver's error (its `code` decides how it is handled). */
+export interface WorkerError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result: WorkerResult; inTransaction: boolean }
+  | { id: number; ok: false; error: WorkerError; inTransaction: boolean };

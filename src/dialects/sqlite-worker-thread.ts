@@ -1,0 +1,99 @@
+/**
+ * The worker thread that owns one SQLite target connection: it runs each statement it is sent on its
+ * better-sqlite3 handle and answers, so a long statement or COMMIT blocks this thread, never the
+ * daemon's event loop (/healthz, the scheduler, other runs). Started by sqlite-worker-connection.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
+
+let db: Database.Database | null = null;
+let checkpointAfterCommit = false;
+
+function open(settings: WorkerOpenSettings): null {
+  db = new Database(settings.filename, {
+    readonly: settings.readonly,
+    fileMustExist: settings.fileMustExist,
+    ...(settings.nativeBinding ? { nativeBinding: settings.nativeBinding } : {}),
+  });
+  db.defaultSafeIntegers(settings.safeIntegers);
+  for (const pragma of settings.pragmas) db.pragma(pragma);
+  checkpointAfterCommit = settings.checkpointAfterCommit && !settings.readonly && String(db.pragma('journal_mode', { simple: true })) === 'wal';
+  if (checkpointAfterCommit) db.pragma('wal_autocheckpoint = 0');
+  return null;
+}
+
+function handle(): Database.Database {
+  if (!db) throw new Error('the SQLite connection is not open');
+  return db;
+}
+
+/** A Buffer arrives as a plain Uint8Array: better-sqlite3 binds Buffers as blobs. */
+function asBinding(value: unknown): unknown {
+  return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
+}
+
+function query(sql: string, bindings: unknown[], safeIntegers: boolean | undefined): WorkerResult {
+  const statement = handle().prepare(sql);
+  if (safeIntegers !== undefined) statement.safeIntegers(safeIntegers);
+  const values = bindings.map(asBinding);
+  if (!statement.reader) {
+    const { changes, lastInsertRowid } = statement.run(values);
+    return { changes, lastInsertRowid };
+  }
+  const columns = statement.columns().map((c) => c.name);
+  const rows = statement.raw(true).all(values) as unknown[][];
+  const columnar: ColumnarRows = { columns, values: columns.map((_, c) => rows.map((row) => row[c])), count: rows.length };
+  return { rows: columnar };
+}
+
+function run(request: WorkerRequest): WorkerResult {
+  switch (request.kind) {
+    case 'open':
+      return open(request.settings);
+    case 'query':
+      return query(request.sql, request.bindings, request.safeIntegers);
+    case 'prepare':
+      handle().prepare(request.sql);
+      return null;
+    case 'exec':
+      handle().exec(request.sql);
+      return null;
+    case 'close':
+      db?.close();
+      db = null;
+      return null;
+  }
+}
+
+function errorOf(thrown: unknown): WorkerError {
+  if (thrown instanceof Error) {
+    const code = (thrown as { code?: unknown }).code;
+    return { name: thrown.name, message: thrown.message, code: typeof code === 'string' ? code : undefined, stack: thrown.stack };
+  }
+  return { name: 'Error', message: String(thrown) };
+}
+
+parentPort!.on('message', (request: WorkerRequest) => {
+  const wasInTransaction = db?.inTransaction ?? false;
+  let reply: WorkerReply;
+  try {
+    const result = run(request);
+    reply = { id: request.id, ok: true, result, inTransaction: db?.inTransaction ?? false };
+  } catch (error) {
+    reply = { id: request.id, ok: false, error: errorOf(error), inTransaction: db?.inTransaction ?? false };
+  }
+  parentPort!.postMessage(reply);
+  // A transaction just committed: fold the WAL into the database now, between batches, rather than in
+  // the next COMMIT. PASSIVE never waits for readers; what it cannot copy now waits for the next one.
+  if (checkpointAfterCommit && wasInTransaction && reply.ok && !reply.inTransaction && db) {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // This connection cannot checkpoint (e.g. an I/O error): let SQLite checkpoint inside COMMIT
+      // again, as it does by default, rather than let the WAL grow; the next statement reports the error.
+      checkpointAfterCommit = false;
+      db.pragma('wal_autocheckpoint = 1000');
+    }
+  }
+});

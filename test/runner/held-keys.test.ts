@@ -1,0 +1,64 @@
+import type { App } from '../../src/app';
+import { keysPerList } from '../../src/query/sql-dialect';
+import { executeRun } from '../../src/runner/execute-run';
+import { createManualRun } from '../../src/runner/manual-run';
+import { runnerDeps } from '../../src/runner/runner-deps';
+import { TEST_DATABASES, type DialectWorkspace } from '../support/dialects';
+
+const DAY = 86_400_000;
+const ROWS = 25_000;
+const HOLD_EVERY = 1000;
+
+const JOB = `
+name: purge-events
+target: app
+queries:
+  - entity: events
+    where: { field: created_at, olderThan: 30d }
+notify: { on: never }
+limits: { batchSize: ${ROWS} }
+`;
+
+/**
+ * Held keys (rows still referenced through a foreign key without cascade) are found for a whole batch
+ * with as few statements as the dialect allows: one per referencing table where the keys bind as one
+ * array value (Postgres), else one per MAX_KEY_VALUES keys.
+ */
+describe.each(TEST_DATABASES)('held keys of a large batch on $name', (db) => {
+  let ws: DialectWorkspace;
+  let app: App;
+
+  beforeEach(async () => {
+    const t = db.types;
+    ws = await db.workspace(`
+CREATE TABLE events (id ${t.integer} PRIMARY KEY, created_at ${t.timestamp} NOT NULL);
+CREATE TABLE holds (id ${t.integer} PRIMARY KEY, event_id ${t.integer} NOT NULL REFERENCES events(id));
+CREATE INDEX holds_event ON holds(event_id);
+`);
+    const old = db.time(Date.now() - 40 * DAY);
+    const ids = Array.from({ length: ROWS }, (_, i) => i + 1);
+    for (let i = 0; i < ids.length; i += 400) await ws.target('events').insert(ids.slice(i, i + 400).map((id) => ({ id, created_at: old })));
+    await ws.target('holds').insert(ids.filter((id) => id % HOLD_EVERY === 0).map((id) => ({ id, event_id: id })));
+    ws.writeJob('purge-events', JOB);
+    app = await ws.open();
+  });
+  afterEach(async () => {
+    await app.close();
+    await ws.close();
+  });
+
+  it('asks the referencing table once per list of keys, and deletes all but the held records', async () => {
+    const statements: string[] = [];
+    app.targets.get('app').knex.on('query', (q: { sql?: string }) => {
+      if (/from "holds"/i.test(q.sql ?? '')) statements.push(q.sql!);
+    });
+    const runId = await createManualRun(app, 'purge-events', 'test');
+    const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+
+    const held = ROWS / HOLD_EVERY;
+    expect(run).toMatchObject({ status: 'completed_with_failures', deleted: ROWS - held, failed: held });
+    // One batch of every key: the held keys are read in one statement per list the dialect takes.
+    expect(statements).toHaveLength(Math.ceil(ROWS / Math.min(ROWS, keysPerList(db.dialect, 1))));
+    if (db.dialect.capabilities.arrayBinding) expect(statements).toHaveLength(1);
+  });
+});
