@@ -5,13 +5,15 @@
  * matching rows are held by a foreign key (bench/pg-report.ts). Reports whether the aims are met and
  * exits 0 either way; exits 1 only when the results are wrong (the two deleted different rows, or the
  * run failed). BENCH_ROWS (default 1000000) sizes the tables; BENCH_POSTGRES=0 skips the Postgres
- * phases; BENCH_KEEP=1 keeps the temp folder.
+ * phases; BENCH_MYSQL=0 skips the MariaDB comparison with pt-archiver (bench/mysql-report.ts);
+ * BENCH_KEEP=1 keeps the temp folder.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HealthzResult } from './healthz-phase';
 import { runPhase, type BaselineResult, type SweeperResult } from './phase-io';
+import { runMysqlBench } from './mysql-report';
 import { runPostgresBench } from './pg-report';
 import { buildSeed } from './seed';
 
@@ -89,6 +91,11 @@ async function main(): Promise<number> {
       const postgres = await runPostgresBench(rows, dir);
       process.stdout.write(`\n${postgres.lines.join('\n')}\n`);
       wrong.push(...postgres.wrong);
+    }
+    if (process.env.BENCH_MYSQL !== '0') {
+      const mysql = await runMysqlBench(rows);
+      process.stdout.write(`\n${mysql.skipped ?? mysql.lines.join('\n')}\n`);
+      wrong.push(...mysql.wrong);
     }
     if (wrong.length > 0) {
       process.stderr.write(`RESULTS ARE WRONG:\n${wrong.map((w) => `  - ${w}`).join('\n')}\n`);

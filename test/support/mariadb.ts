@@ -35,7 +35,9 @@ export function mariadbAvailable(): boolean {
 }
 
 /** `describe` where a MariaDB server can be started here, `describe.skip` where not. */
-export const describeMariadb: jest.Describe = binaries.found ? describe : describe.skip;
+export function describeMariadb(name: string, suite: () => void): void {
+  (binaries.found ? describe : describe.skip)(name, suite);
+}
 
 /**
  * Starts (once per jest worker) the test run's own mariadbd in a temp data directory on a free
