@@ -56,6 +56,11 @@ export class NotFoundError extends SweeperError {
   }
 }
 
+/** Thrown when a target cannot be opened: `detail` says why without the target's name (for config problems). */
+export function targetUnavailable(name: string, detail: string, cause?: unknown): SweeperError {
+  return new SweeperError('TARGET_UNAVAILABLE', `target "${name}": ${detail}`, { cause, context: { target: name, detail } });
+}
+
 /** Turns any thrown value into an Error, keeping the original as `cause`. */
 export function toError(value: unknown): Error {
   // Duck-typed too: errors from another realm (Node internals under jest's VM) fail `instanceof Error`.

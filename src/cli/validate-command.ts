@@ -11,9 +11,10 @@ import { printJson, type CommandContext } from './context';
 
 /** The state store as it is, to read what already ran; null when there is none yet. Validate creates nothing. */
 async function existingStore(config: LoadedConfig): Promise<Store | null> {
-  const conn = config.state.connection;
-  const file = typeof conn === 'object' && typeof conn.filename === 'string' ? conn.filename : null;
-  if (storeDialect(config.state.client) !== 'pg' && (!file || !existsSync(file))) return null;
+  const dialect = storeDialect(config.state);
+  const file = dialect.databaseFile(config.state.connection);
+  // An embedded store (SQLite) that is no file yet has nothing to read; a server store is asked.
+  if (dialect.capabilities.embedded && (!file || !existsSync(file))) return null;
   const store = Store.open(config.state);
   if (await store.db.schema.hasTable('runs')) return store;
   await store.close();

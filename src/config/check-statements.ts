@@ -4,11 +4,8 @@ import { driverErrorCode, type Problem } from '../errors';
 import { buildDeleteMatching, keyColumns, MAX_KEY_VALUES, selectMatchingKeys } from '../query/compile';
 import { ADAPTIVE_MAX } from '../runner/batch-size';
 import { prepareQueries, type PreparedQuery } from '../runner/prepare';
-import { MAX_BOUND_VALUES } from '../query/sql-dialect';
 import type { Target } from '../targets/registry';
-import type { Dialect, TargetSchema } from '../targets/schema';
-
-const DIALECT_NAMES: Record<Dialect, string> = { sqlite: 'SQLite', pg: 'Postgres' };
+import type { TargetSchema } from '../targets/schema';
 
 interface Statement {
   kind: 'select' | 'delete';
@@ -27,13 +24,12 @@ function batchStatements(knex: Knex, job: JobDefinition, q: PreparedQuery): Stat
   ];
 }
 
-/** Has the database compile a statement without running it: SQLite prepares it, Postgres plans it (EXPLAIN). */
+/** Has the database compile a statement without running it (the dialect's way: prepare, or EXPLAIN). */
 async function compileOnTarget(target: Target, statement: Statement): Promise<void> {
   const client = target.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
   const connection = await client.acquireConnection();
   try {
-    if (target.dialect === 'sqlite') (connection as { prepare(sql: string): unknown }).prepare(statement.sql.sql);
-    else await (connection as { query(q: { text: string; values: unknown[] }): Promise<unknown> }).query({ text: `EXPLAIN ${statement.sql.sql}`, values: [...statement.sql.bindings] });
+    await target.dialect.compileStatement(connection, statement.sql);
   } finally {
     await client.releaseConnection(connection);
   }
@@ -55,7 +51,7 @@ function compileFix(error: unknown): string {
  */
 export async function checkStatements(job: JobDefinition, target: Target, schema: TargetSchema, now: Date): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const dialect = DIALECT_NAMES[target.dialect];
+  const dialect = target.dialect.label;
   let prepared: PreparedQuery[];
   try {
     prepared = await prepareQueries(job, target, schema, now);
@@ -72,7 +68,7 @@ export async function checkStatements(job: JobDefinition, target: Target, schema
       continue;
     }
     for (const s of statements) {
-      const limit = MAX_BOUND_VALUES[target.dialect];
+      const limit = target.dialect.maxBoundValues;
       if (s.sql.bindings.length > limit) {
         problems.push({
           file: job.file,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findDialect, supportedClientsText } from '../dialects';
 import { conditionSchema } from '../query/condition';
 import { durationSchema } from './duration-schema';
 import { emailSchema } from './email';
@@ -7,11 +8,15 @@ import { unionError, valueError } from './issue-message';
 
 const knexConnection = z.union([z.string().min(1), z.record(z.string(), z.unknown())], unionError('a connection string or a mapping of connection settings'));
 
+function unsupportedClient(input: unknown): string {
+  return `${JSON.stringify(input)} is not a supported client: use ${supportedClientsText()}`;
+}
+
 /** A knex connection: `client` plus `connection`, and any other knex option (pool, searchPath, ...). */
 export const connectionSchema = z.looseObject({
-  client: z.enum(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'], {
-    error: (issue) => (issue.input === undefined ? 'is required' : `${JSON.stringify(issue.input)} is not a supported client: use "better-sqlite3" (SQLite) or "pg" (Postgres)`),
-  }),
+  client: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : unsupportedClient(issue.input)) })
+    .refine((client) => findDialect(client) !== undefined, { error: (issue) => unsupportedClient(issue.input) }),
   connection: knexConnection,
 });
 export type ConnectionConfig = z.infer<typeof connectionSchema>;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
-import type { Dialect, Entity, ForeignKey, TargetSchema } from '../targets/schema';
+import type { Dialect } from '../dialects';
+import type { Entity, ForeignKey, TargetSchema } from '../targets/schema';
 import { identifier, selectAs, tableAs, whereTupleIn } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 

@@ -1,6 +1,7 @@
 import type { QueryDefinition } from '../config/schema';
 import { closestName } from '../did-you-mean';
 import { DURATION_HINT, parseDuration } from '../duration';
+import type { Dialect } from '../dialects';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
 import {
   isLeaf,
@@ -10,7 +11,6 @@ import {
   type RelativeTimeCondition,
   type Scalar,
 } from './condition';
-import { MAX_BOUND_VALUES } from './sql-dialect';
 import { FINER_THAN_MS, finerThanMilliseconds, isIsoDateTime, isTimeOrdering } from './time-format';
 
 /** One problem of a query; `path` is relative to the query, e.g. `where.all[1].field`. */
@@ -63,13 +63,13 @@ export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?
   if (query.where !== undefined) {
     checkCondition(query.where, entity, schema, 'where', problems, of);
     const most = boundValuesAtMost(query.where);
-    const allowed = Math.floor(MAX_BOUND_VALUES[schema.dialect] / 2);
+    const allowed = Math.floor(schema.dialect.maxBoundValues / 2);
     if (most > allowed) {
       problems.push({
         path: 'where',
         message:
           `has so many conditions that it may bind ${most} values, more than the ${allowed} Sweeper allows beside the keys of a batch ` +
-          `(${schema.dialect === 'pg' ? 'Postgres' : 'SQLite'} takes ${MAX_BOUND_VALUES[schema.dialect]} per statement): ` +
+          `(${schema.dialect.label} takes ${schema.dialect.maxBoundValues} per statement): ` +
           `split the query, or put values in one list with op "in" (a list binds one value whatever its length)`,
       });
     }
@@ -132,7 +132,7 @@ function checkCondition(
         problems.push({ path: `${here}.on.${relatedField}`, message: unknownColumn(thisField, entity) });
       const a = relatedEntity?.columns.get(relatedField);
       const b = entity.columns.get(thisField);
-      if (schema.dialect === 'pg' && a && b && !comparable(a, b)) {
+      if (schema.dialect.capabilities.strictComparisons && a && b && !comparable(a, b)) {
         problems.push({
           path: `${here}.on.${relatedField}`,
           message:
@@ -175,18 +175,20 @@ function checkCondition(
   }
 }
 
-/** The column kinds that can hold epoch numbers: on SQLite any but text and boolean (the values decide). */
-const EPOCH_KINDS: Record<TargetSchema['dialect'], Column['kind'][]> = {
-  sqlite: ['integer', 'number', 'timestamp', 'date', 'other'],
-  pg: ['integer', 'number'],
-};
+/**
+ * The column kinds that can hold epoch numbers: numeric ones; where a column holds whatever was
+ * written (SQLite), any but text and boolean (the values decide).
+ */
+function epochKinds(dialect: Dialect): Column['kind'][] {
+  return dialect.capabilities.dynamicTyping ? ['integer', 'number', 'timestamp', 'date', 'other'] : ['integer', 'number'];
+}
 
 /** `format:` says what a numeric column used as time holds: only there does it mean something. */
 function checkFormat(
   condition: LeafCondition | RelativeTimeCondition,
   column: Column | undefined,
   entity: Entity,
-  dialect: TargetSchema['dialect'],
+  dialect: Dialect,
   path: string,
   problems: QueryProblem[],
 ): void {
@@ -197,7 +199,7 @@ function checkFormat(
       path: at,
       message: `"${condition.format}" applies only to time comparisons (olderThan, newerThan, or lt/lte/gt/gte/between with an ISO-8601 date): remove \`format\``,
     });
-  } else if (column && !EPOCH_KINDS[dialect].includes(column.kind)) {
+  } else if (column && !epochKinds(dialect).includes(column.kind)) {
     problems.push({
       path: at,
       message: `"${condition.format}" is for numeric columns holding epoch time, but "${column.name}" of "${entity.name}" is ${describeColumn(column)}: remove \`format\``,
@@ -219,7 +221,7 @@ function fieldColumn(
 function checkLeafValue(
   leaf: LeafCondition,
   column: Column | undefined,
-  dialect: TargetSchema['dialect'],
+  dialect: Dialect,
   path: string,
   problems: QueryProblem[],
 ): void {
@@ -268,7 +270,7 @@ function checkKind(
   value: Scalar,
   leaf: LeafCondition,
   column: Column | undefined,
-  dialect: string,
+  dialect: Dialect,
   add: (m: string) => void,
 ): void {
   if (!column || value === null) return;
@@ -292,7 +294,7 @@ function checkKind(
       // SQLite has no boolean type: flags live in integer columns as 0/1, and true/false bind as 1/0.
       if (
         typeof value === 'boolean' &&
-        dialect === 'sqlite' &&
+        dialect.capabilities.booleansAsIntegers &&
         column.kind === 'integer' &&
         (leaf.op === 'eq' || leaf.op === 'ne' || leaf.op === 'in' || leaf.op === 'notIn')
       )
@@ -304,7 +306,8 @@ function checkKind(
       return;
     case 'timestamp':
     case 'date':
-      if (isoText || (dialect === 'sqlite' && typeof value === 'number')) return;
+      // Where a column holds whatever was written (SQLite), a DATETIME column may hold epoch numbers.
+      if (isoText || (dialect.capabilities.dynamicTyping && typeof value === 'number')) return;
       add(
         `${shown} cannot be compared with ${what}: use an ISO-8601 date or date-time like "2026-01-31" or "2026-01-31T12:00:00Z"`,
       );

@@ -1,14 +1,15 @@
 import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
 import { SweeperError } from '../errors';
-import type { Dialect, Entity } from '../targets/schema';
-import { dialectOfKnex, identifier, MAX_BOUND_VALUES, tableAs, whereTupleIn, type RawMaker } from './sql-dialect';
+import type { Dialect } from '../dialects';
+import type { Entity } from '../targets/schema';
+import { identifier, tableAs, whereTupleIn, type RawMaker } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
-export { applyCondition, bindValue, type CompileContext } from './where';
+export { applyCondition, type CompileContext } from './where';
 export { countCascaded, countCascadedMatching, countPredictedFailures, heldKeys } from './cascade';
 
-/** Most key values per statement: well inside every driver's limit (MAX_BOUND_VALUES) beside a condition's own. */
+/** Most key values per statement: well inside every driver's limit (Dialect.maxBoundValues) beside a condition's own. */
 export const MAX_KEY_VALUES = 10000;
 
 /** The columns that identify a record of a query's entity: `key:` when given, else the primary key. */
@@ -44,7 +45,7 @@ export function keysPerStatement(db: Knex | Knex.Transaction, query: QueryDefini
     applyCondition(probe, query.where, { ...ctx, aliasCounter: undefined });
     own = probe.toSQL().bindings.length;
   }
-  const room = Math.floor((MAX_BOUND_VALUES[ctx.dialect] - own) / Math.max(1, keyCount));
+  const room = Math.floor((ctx.dialect.maxBoundValues - own) / Math.max(1, keyCount));
   if (room < 1) throw tooManyValues(ctx.dialect, own, `the condition on "${ctx.entity.name}"`, keyCount);
   return Math.min(room, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCount)));
 }
@@ -52,8 +53,8 @@ export function keysPerStatement(db: Knex | Knex.Transaction, query: QueryDefini
 function tooManyValues(dialect: Dialect, count: number, what: string, keyCount: number): SweeperError {
   return new SweeperError(
     'INVALID_CONFIG',
-    `${what} binds ${count} values, more than ${dialect === 'pg' ? 'Postgres' : 'SQLite'} allows in one statement ` +
-      `(${MAX_BOUND_VALUES[dialect]}) beside one key of ${keyCount} column(s): split it into several queries, ` +
+    `${what} binds ${count} values, more than ${dialect.label} allows in one statement ` +
+      `(${dialect.maxBoundValues}) beside one key of ${keyCount} column(s): split it into several queries, ` +
       `or use op "in" with one list instead of many conditions`,
   );
 }
@@ -150,11 +151,11 @@ export async function countMatching(
  */
 export async function countExistingKeys(
   knex: Knex,
+  dialect: Dialect,
   entity: Entity,
   keyCols: string[],
   keys: unknown[][],
 ): Promise<number> {
-  const dialect = dialectOfKnex(knex);
   const chunkSize = Math.max(1, Math.floor(MAX_KEY_VALUES / Math.max(1, keyCols.length)));
   let existing = 0;
   for (let i = 0; i < keys.length; i += chunkSize) {

@@ -1,30 +1,10 @@
 import type { Knex } from 'knex';
 import type { DateTime } from 'luxon';
-import type { Column, Dialect } from '../targets/schema';
-import { defaultTimeFormat, PG_ISO_TEXT, SQLITE_DATE_GLOB, type TimeFormat } from './time-format';
+import type { Dialect, RawFragment } from '../dialects';
+import type { Column } from '../targets/schema';
+import { defaultTimeFormat, type TimeFormat } from './time-format';
 
 export type TimeOperator = '<' | '<=' | '>' | '>=';
-
-/** A where fragment for `whereRaw`: `??` are identifiers, `?` bound values. */
-export interface RawFragment {
-  sql: string;
-  bindings: unknown[];
-}
-
-/** Offset-less ISO text is read as UTC on both dialects (SQLite's julianday does the same). */
-const PG_ISO_OFFSET = '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$';
-
-/** Epoch numbers of one magnitude class, as SQL: the other class (and, on SQLite, text) is not time here. */
-const EPOCH_CLASS: Record<Dialect, Record<'epoch-s' | 'epoch-ms', string>> = {
-  sqlite: {
-    'epoch-s': "typeof(??) in ('integer', 'real') and ?? > -100000000000 and ?? < 100000000000",
-    'epoch-ms': "typeof(??) in ('integer', 'real') and (?? >= 100000000000 or ?? <= -100000000000)",
-  },
-  pg: {
-    'epoch-s': '?? > -100000000000 and ?? < 100000000000',
-    'epoch-ms': '(?? >= 100000000000 or ?? <= -100000000000)',
-  },
-};
 
 /**
  * Compares a column (`ref` is `alias.column`) with an instant, however the column stores time.
@@ -43,9 +23,10 @@ export function timeComparison(
   let effective = format ?? defaultTimeFormat(dialect, column);
   if (
     effective === 'native' &&
-    (dialect !== 'pg' || (column.kind !== 'timestamp' && column.kind !== 'date'))
+    (!dialect.capabilities.nativeTimeTypes || (column.kind !== 'timestamp' && column.kind !== 'date'))
   ) {
-    // Only Postgres has native time types; anything else said to be native is read from its values' kind.
+    // Only a timestamp or date of a dialect with time types is native; anything else said to be native
+    // is read from its values' kind.
     effective = column.kind === 'integer' || column.kind === 'number' ? 'epoch-mixed' : 'iso-text';
   }
   const utcIso = instant.toUTC().toISO() as string;
@@ -61,30 +42,18 @@ export function timeComparison(
       // Postgres ignores an offset given for a timestamp parameter.
       return { sql: `?? ${op} ?`, bindings: [ref, instant.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS")] };
     case 'iso-text':
-      return exactText(dialect, ref, op, column.kind === 'date' && dialect === 'sqlite' ? zonedDate : utcIso);
+      return exactText(dialect, ref, op, column.kind === 'date' && dialect.time.isoDatesAsCalendarDates ? zonedDate : utcIso);
     case 'epoch-s':
     case 'epoch-ms': {
       // A row of the other magnitude compares as null, so neither the condition nor its `not` takes it.
-      const guard = EPOCH_CLASS[dialect][effective];
+      const guard = dialect.time.epochOfClass(ref, effective);
       const value = effective === 'epoch-ms' ? instant.toMillis() : column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds;
-      return {
-        sql: `(CASE WHEN ${guard} THEN ?? END) ${op} ?`,
-        bindings: [...guard.split('??').slice(1).map(() => ref), ref, value],
-      };
+      return { sql: `(CASE WHEN ${guard.sql} THEN ?? END) ${op} ?`, bindings: [...guard.bindings, ref, value] };
     }
-    case 'epoch-mixed':
-      if (dialect === 'sqlite') {
-        return {
-          sql:
-            `(CASE WHEN typeof(??) = 'text' THEN unixepoch(??, 'subsec') ` +
-            `WHEN abs(??) >= 100000000000 THEN ?? / 1000.0 ELSE ?? END) ${op} ?`,
-          bindings: [ref, ref, ref, ref, ref, seconds],
-        };
-      }
-      return {
-        sql: `(CASE WHEN abs(??) >= 100000000000 THEN ?? / 1000.0 ELSE ?? END) ${op} ?`,
-        bindings: [ref, ref, ref, seconds],
-      };
+    case 'epoch-mixed': {
+      const mixed = dialect.time.mixedEpochSeconds(ref);
+      return { sql: `(${mixed.sql}) ${op} ?`, bindings: [...mixed.bindings, seconds] };
+    }
   }
 }
 
@@ -98,21 +67,9 @@ export function timeComparison(
  * since then is left alone.
  */
 function exactText(dialect: Dialect, ref: Knex.Raw, op: TimeOperator, value: string): RawFragment {
-  const instant: RawFragment =
-    dialect === 'sqlite'
-      ? // julianday also reads numbers (as Julian day numbers): only text that starts with a date is time.
-        { sql: "julianday(CASE WHEN typeof(??) = 'text' AND ?? GLOB ? THEN ?? END)", bindings: [ref, ref, SQLITE_DATE_GLOB, ref] }
-      : {
-          sql:
-            '(CASE WHEN CAST(?? AS text) ~ ? THEN (CASE WHEN CAST(?? AS text) ~* ? THEN CAST(CAST(?? AS text) AS timestamptz) ' +
-            "ELSE CAST(CAST(?? AS text) AS timestamp) AT TIME ZONE 'UTC' END) END)",
-          bindings: [ref, PG_ISO_TEXT, ref, PG_ISO_OFFSET, ref, ref],
-        };
-  const bound: RawFragment = dialect === 'sqlite' ? { sql: 'julianday(?)', bindings: [value] } : { sql: 'CAST(? AS timestamptz)', bindings: [value] };
-  const finer: RawFragment =
-    dialect === 'sqlite'
-      ? { sql: "(instr(??, '.') > 0 AND CAST('0.' || substr(??, instr(??, '.') + 4) AS REAL) > 0)", bindings: [ref, ref, ref] }
-      : { sql: 'CAST(?? AS text) ~ ?', bindings: [ref, '\\.\\d{6}0*[1-9]'] };
+  const instant = dialect.time.isoTextInstant(ref);
+  const bound = dialect.time.boundInstant(value);
+  const finer = dialect.time.finerThanRead(ref);
   const equal = op === '<=' || op === '>=' ? 'TRUE' : 'FALSE';
   return {
     sql:

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { DURATION_HINT, parseDuration } from '../duration';
 import { SweeperError } from '../errors';
-import type { Column, Dialect, Entity, TargetSchema } from '../targets/schema';
+import { EPOCH_MS_THRESHOLD, type Dialect, type RawFragment } from '../dialects/dialect';
+import type { Column, Entity, TargetSchema } from '../targets/schema';
 import type { Condition } from './condition';
 import { identifier } from './sql-dialect';
 
@@ -15,21 +16,20 @@ import { identifier } from './sql-dialect';
  */
 export type TimeFormat = 'native' | 'epoch-ms' | 'epoch-s' | 'epoch-mixed' | 'iso-text';
 
-/** Numbers at or above this magnitude are epoch milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */
-export const EPOCH_MS_THRESHOLD = 1e11;
+export { EPOCH_MS_THRESHOLD } from '../dialects/dialect';
 
 /** The format to assume when the values cannot tell: an empty column, or no detection was run. */
 export function defaultTimeFormat(dialect: Dialect, column: Column): TimeFormat {
-  if (dialect === 'pg' && (column.kind === 'timestamp' || column.kind === 'date')) return 'native';
+  if (dialect.capabilities.nativeTimeTypes && (column.kind === 'timestamp' || column.kind === 'date')) return 'native';
   // A per-row conversion is right for seconds and milliseconds alike.
   if (column.kind === 'integer' || column.kind === 'number') return 'epoch-mixed';
   return 'iso-text';
 }
 
 /**
- * Decides once per run what each of `fields` of `entity` holds. On SQLite the values decide,
- * whatever the declared type; on Postgres the declared type decides, and the values of numeric
- * and text columns are checked. Each check is one `limit 1` probe (a range probe for numbers).
+ * Decides once per run what each of `fields` of `entity` holds. Where columns hold any value
+ * (SQLite) the values decide, whatever the declared type; elsewhere the declared type decides, and
+ * the values of numeric and text columns are checked. Each check is one `limit 1` probe (a range probe for numbers).
  * Throws when the values cannot be compared as time safely: text that is not ISO-8601 (`where`
  * names the field), or numbers that are epoch seconds beside epoch milliseconds.
  */
@@ -59,14 +59,14 @@ async function detectColumn(
   where: string,
 ): Promise<TimeFormat> {
   const numeric = column.kind === 'integer' || column.kind === 'number';
-  if (dialect === 'pg' && !numeric && column.kind !== 'text') return defaultTimeFormat(dialect, column);
+  if (!dialect.capabilities.dynamicTyping && !numeric && column.kind !== 'text') return defaultTimeFormat(dialect, column);
   const values = await probeTimeValues(knex, dialect, table, column, numeric);
   const what = `"${column.name}" of "${table.name}"`;
   if (values.notTime !== undefined) {
     throw timeValuesError(
       where,
       `${what} holds ${JSON.stringify(values.notTime)}, which is not an ISO-8601 date-time` +
-        (dialect === 'sqlite' ? ' SQLite reads ("T" or space, optional fraction, "Z" or an offset like +02:00)' : '') +
+        dialect.time.isoTextHint +
         `, so its values cannot be ` +
         `compared as instants: fix such values (ISO-8601 like "2026-01-31T12:00:00Z"), compare with a value that is not ` +
         `a date, or use another column`,
@@ -101,13 +101,6 @@ interface TimeValues {
   text?: boolean;
 }
 
-/** ISO-8601 text as the Postgres comparison reads it (time-compare.ts uses the same pattern). */
-export const PG_ISO_TEXT =
-  '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(\\s*([Zz]|[+-]\\d{2}(:?\\d{2})?))?)?$';
-/** The start SQLite's julianday needs for a calendar date (it also reads bare numbers as day numbers). */
-export const SQLITE_DATE_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
-const MS = String(EPOCH_MS_THRESHOLD);
-
 async function probeTimeValues(
   knex: Knex,
   dialect: Dialect,
@@ -116,31 +109,21 @@ async function probeTimeValues(
   numeric: boolean,
 ): Promise<TimeValues> {
   const ref = identifier(knex, dialect, column.name);
-  const probe = async (sql: string, bindings: unknown[]): Promise<unknown> => {
+  const probe = async (fragment: RawFragment | undefined): Promise<unknown> => {
+    if (!fragment) return undefined;
     const rows = (await knex
       .select(knex.raw('?? as v', [ref]))
       .from(identifier(knex, dialect, table.name))
-      .whereRaw(sql, bindings as Knex.RawBinding[])
+      .whereRaw(fragment.sql, fragment.bindings as Knex.RawBinding[])
       .limit(1)) as { v: unknown }[];
     return rows.length > 0 ? rows[0]!.v : undefined;
   };
-  // The bounds are SQL literals: a bound value would take the column's type (int4 cannot hold them).
-  const seconds = `?? > -${MS} and ?? < ${MS}`;
-  const millis = `(?? >= ${MS} or ?? <= -${MS})`;
-  if (dialect === 'pg') {
-    if (!numeric) return { notTime: await probe('CAST(?? AS text) !~ ?', [ref, PG_ISO_TEXT]), text: true };
-    return { seconds: await probe(seconds, [ref, ref]), millis: await probe(millis, [ref, ref]) };
-  }
-  // SQLite sorts numbers before text before blobs: `>= ''` is the text and blob part of an index.
-  const number = "typeof(??) in ('integer', 'real')";
+  const probes = dialect.time.valueProbes(ref, numeric);
   return {
-    seconds: await probe(`${number} and ${seconds}`, [ref, ref, ref]),
-    millis: await probe(`${number} and ${millis}`, [ref, ref, ref]),
-    text: (await probe("?? >= '' and typeof(??) = 'text'", [ref, ref])) !== undefined,
-    notTime: await probe(
-      "?? >= '' and (typeof(??) <> 'text' or ?? not glob ? or julianday(??) is null)",
-      [ref, ref, ref, SQLITE_DATE_GLOB, ref],
-    ),
+    seconds: await probe(probes.seconds),
+    millis: await probe(probes.millis),
+    text: probes.text === true || (probes.text !== undefined && (await probe(probes.text)) !== undefined),
+    notTime: await probe(probes.notTime),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
-import type { Column, Dialect, Entity, TargetSchema } from '../targets/schema';
+import type { Dialect } from '../dialects';
+import type { Column, Entity, TargetSchema } from '../targets/schema';
 import {
   isLeaf,
   isRelativeTime,
@@ -123,16 +124,10 @@ function applyRelated(
 
 const comparisons = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
 
-/** The column kinds an ISO-8601 date value compares with as an instant. */
-export const TIME_VALUE_KINDS: Record<Dialect, readonly Column['kind'][]> = {
-  sqlite: ['timestamp', 'date', 'integer', 'number', 'text', 'other'],
-  pg: ['timestamp', 'date', 'integer', 'number', 'text'],
-};
-
 function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileContext): void {
   const column = requireColumn(ctx.entity, leaf.field);
   const ref = identifier(qb.client, ctx.dialect, ctx.alias, column.name);
-  const bind = (v: Scalar): Scalar => bindValue(v, column, ctx.dialect);
+  const bind = (v: Scalar): Scalar => ctx.dialect.bindValue(v, column);
   const value = leaf.value;
   switch (leaf.op) {
     case 'isNull':
@@ -192,8 +187,8 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
       const v = scalarOf(leaf, false);
       if (typeof v !== 'string') throw invalidValue(leaf, 'needs a text pattern, e.g. "tmp-%"');
       const operator = leaf.op === 'like' ? 'LIKE' : 'NOT LIKE';
-      // Postgres has no LIKE for numbers or dates: compare their text form.
-      if (ctx.dialect === 'pg' && column.kind !== 'text')
+      // Where LIKE takes text only (Postgres), numbers and dates are compared in their text form.
+      if (ctx.dialect.capabilities.likeOnTextOnly && column.kind !== 'text')
         qb.whereRaw(`CAST(?? AS TEXT) ${operator} ?`, [ref, v]);
       else qb.whereRaw(`?? ${operator} ?`, [ref, v]);
       return;
@@ -244,8 +239,7 @@ function applyList(qb: Knex.QueryBuilder, leaf: LeafCondition, ref: Knex.Raw, va
 
 /**
  * `x in list` as one bound value whatever the list's length, so a list of any size stays within the
- * driver's limit of bound values: SQLite reads a JSON array with json_each, Postgres an array
- * (its element type inferred from the column).
+ * driver's limit of bound values (the dialect binds it: a JSON array, or an array value).
  */
 function listInSql(
   leaf: LeafCondition,
@@ -256,9 +250,7 @@ function listInSql(
   for (const v of values) {
     if (typeof v === 'number' && !Number.isFinite(v)) throw invalidValue(leaf, `cannot list the number ${v}`);
   }
-  if (dialect === 'sqlite')
-    return { sql: `?? ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, binding: JSON.stringify(values) };
-  return { sql: negate ? '?? <> ALL(?)' : '?? = ANY(?)', binding: values as Knex.RawBinding };
+  return dialect.inList(negate, values);
 }
 
 function whereTime(
@@ -282,18 +274,10 @@ function whereTime(
  */
 function timeValue(value: Scalar, column: Column, ctx: CompileContext): ReturnType<typeof parseIsoInstant> {
   if (typeof value !== 'string' || !isIsoDateTime(value)) return null;
-  if (!TIME_VALUE_KINDS[ctx.dialect].includes(column.kind)) return null;
+  if (!ctx.dialect.time.timeValueKinds.includes(column.kind)) return null;
   if (finerThanMilliseconds(value))
     throw new SweeperError('INVALID_CONFIG', `field "${column.name}": ${FINER_THAN_MS} (got ${JSON.stringify(value)})`);
   return parseIsoInstant(value, ctx.timezone);
-}
-
-/** SQLite stores booleans as 0/1; Postgres binds them as booleans to boolean columns only. */
-export function bindValue(value: Scalar, column: Column, dialect: Dialect): Scalar {
-  if (typeof value !== 'boolean') return value;
-  if (dialect === 'pg' && column.kind === 'boolean') return value;
-  if (dialect === 'pg' && column.kind === 'text') return String(value);
-  return value ? 1 : 0;
 }
 
 function scalarOf(leaf: LeafCondition, allowNull: boolean): Scalar {

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { driverErrorCode } from '../errors';
 import { keyJson } from '../store/key-json';
 import type { FailureInput, Key } from '../store/runs-repository';
-import { errorMessage, isRecordError, isRetryable } from './record-errors';
+import type { Dialect } from '../dialects';
+import { errorMessage } from './record-errors';
 
 export interface BatchResult {
   deleted: number;
@@ -31,6 +32,8 @@ export interface BatchOperations {
    * `committed: false` follows when that COMMIT then failed (a deferred constraint): forget the part.
    */
   committing?(part: CommittingPart, committed?: false): Promise<void>;
+  /** The target's dialect: what its errors mean, how a failed COMMIT is ended. */
+  dialect: Dialect;
   /** Lock conflicts are retried with backoff until this is aborted. */
   signal?: AbortSignal;
   queryIndex: number;
@@ -69,7 +72,7 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
     });
   } catch (error) {
     // A deferred constraint fails the commit, not the statement: one transaction per held record.
-    if (!isRecordError(error)) throw error;
+    if (ops.dialect.classifyError(error) !== 'record') throw error;
     tried = EMPTY;
     for (const key of held) tried = merge(tried, await deleteAllOrSplit(target, [key], ops));
   }
@@ -80,13 +83,13 @@ async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations)
   try {
     return await inTransaction(target, keys, ops, (trx) => deleteAll(trx, keys, ops));
   } catch (error) {
-    if (!isRecordError(error)) throw error;
+    if (ops.dialect.classifyError(error) !== 'record') throw error;
     if (keys.length === 1) return { ...EMPTY, failures: [failureOf(keys[0]!, error, ops)] };
   }
   try {
     return await inTransaction(target, keys, ops, (trx) => isolateHalves(trx, keys, ops));
   } catch (error) {
-    if (!isRecordError(error)) throw error;
+    if (ops.dialect.classifyError(error) !== 'record') throw error;
     const middle = Math.ceil(keys.length / 2);
     return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
   }
@@ -101,7 +104,7 @@ async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, wo
   for (let attempt = 1; ; attempt++) {
     const told: { part?: CommittingPart } = {};
     try {
-      return await transactionThatEnds(target, async (trx) => {
+      return await transactionThatEnds(target, ops.dialect, async (trx) => {
         const result = await work(trx);
         if (ops.committing && result.deleted > 0) {
           told.part = { keys, deleted: result.deleted, cascaded: result.cascaded };
@@ -111,7 +114,7 @@ async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, wo
       });
     } catch (error) {
       if (told.part && ops.committing) await ops.committing(told.part, false);
-      if (!isRetryable(error) || attempt >= 5 || ops.signal?.aborted) throw error;
+      if (ops.dialect.classifyError(error) !== 'lock' || attempt >= 5 || ops.signal?.aborted) throw error;
     }
     await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
   }
@@ -124,29 +127,17 @@ async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, wo
  * transaction within a transaction", and what it deleted would linger uncommitted. So the connection
  * is held here and rolled back for real before it goes back to the pool.
  */
-async function transactionThatEnds<T>(target: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   const connection: unknown = await target.client.acquireConnection();
   try {
     return await target.transaction(work, { connection });
   } finally {
     try {
-      rollBackIfOpen(connection);
+      dialect.rollBackIfOpen(connection);
     } finally {
       await target.client.releaseConnection(connection);
     }
   }
-}
-
-/** A driver connection that says whether it is inside a transaction (better-sqlite3's does). */
-interface TransactionAware {
-  inTransaction: boolean;
-  exec(sql: string): unknown;
-}
-
-/** Postgres ends a transaction whose COMMIT failed by itself; SQLite's connection says it is still in one. */
-function rollBackIfOpen(connection: unknown): void {
-  const c = connection as Partial<TransactionAware> | null;
-  if (c && c.inTransaction === true && typeof c.exec === 'function') c.exec('ROLLBACK');
 }
 
 async function deleteAll(db: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
@@ -164,7 +155,7 @@ async function isolate(trx: Knex.Transaction, keys: Key[], ops: BatchOperations)
   try {
     return await trx.transaction((savepoint) => deleteAll(savepoint, keys, ops));
   } catch (error) {
-    if (!isRecordError(error)) throw error;
+    if (ops.dialect.classifyError(error) !== 'record') throw error;
     if (keys.length === 1) return { ...EMPTY, failures: [failureOf(keys[0]!, error, ops)] };
     return isolateHalves(trx, keys, ops);
   }

@@ -186,12 +186,13 @@ async function runQuery(
   const ops = {
     queryIndex: query.index,
     entity: query.entity.name,
+    dialect: query.context.dialect,
     delete: (db: import('knex').Knex, keys: Key[]) => deleteMatching(db, query.definition, query.context, keys),
     cascaded: (db: import('knex').Knex, keys: Key[]) => (query.cascades ? countCascaded(db, query.context.schema, query.entity, keys, keyCols) : Promise.resolve(0)),
     held: (db: import('knex').Knex, keys: Key[]) => heldKeys(db, query.context.schema, query.entity, keyCols, keys),
   };
   const settle = async (keys: Key[], parts: InflightPart[] | null) => {
-    const done = await settleInflight(knex, query.entity, keyCols, keys, parts);
+    const done = await settleInflight(knex, query.context.dialect, query.entity, keyCols, keys, parts);
     await store.runs.checkpoint({ runId, job: job.name, index: query.index, lastKey: null, done: false, ...done, failures: [], owner: deps.owner }, clock.now());
     reporter.add(query.index, done.deleted, 0);
   };

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Dialect } from '../dialects';
 import { keyJson } from '../store/key-json';
 import { countExistingKeys } from '../query/compile';
 import type { InflightPart, Key, RunsRepository } from '../store/runs-repository';
@@ -53,17 +54,18 @@ export class InflightJournal {
  */
 export async function settleInflight(
   knex: Knex,
+  dialect: Dialect,
   entity: Entity,
   keyCols: string[],
   inflight: Key[],
   parts: InflightPart[] | null,
 ): Promise<{ deleted: number; cascaded: number }> {
-  if (parts === null) return { deleted: inflight.length - (await countExistingKeys(knex, entity, keyCols, inflight)), cascaded: 0 };
+  if (parts === null) return { deleted: inflight.length - (await countExistingKeys(knex, dialect, entity, keyCols, inflight)), cascaded: 0 };
   let deleted = 0;
   let cascaded = 0;
   for (const part of parts) {
     const keys = part.keys.map((i) => inflight[i]!);
-    const left = await countExistingKeys(knex, entity, keyCols, keys);
+    const left = await countExistingKeys(knex, dialect, entity, keyCols, keys);
     if (left <= keys.length - part.deleted) {
       deleted += part.deleted;
       cascaded += part.cascaded;

@@ -24,7 +24,7 @@ export async function createManualRun(app: App, jobName: string, actor: string, 
   return app.store.transaction(async (trx) => {
     // On Postgres two processes could both see no active run: the job's row serialises them. (SQLite
     // allows one writer at a time anyway.)
-    if (app.store.dialect === 'pg') await trx('jobs').where({ name: job.name }).forUpdate().first('name');
+    if (app.store.dialect.capabilities.rowLocks) await trx('jobs').where({ name: job.name }).forUpdate().first('name');
     const active = await app.store.runs.active(job.name, trx);
     if (active.length > 0) {
       throw new SweeperError('CONFLICT', `job "${job.name}" already has run ${active[0]!.id} ${active[0]!.status}: wait for it to finish, or cancel it`);

@@ -1,63 +1,26 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import knex, { Knex } from 'knex';
+import type { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/schema';
+import { dialectForClient, type Dialect } from '../dialects';
 import { ConfigError, driverErrorCode, SweeperError, type Problem } from '../errors';
-import { knexLog } from '../targets/connect';
 
-export type StoreDialect = 'sqlite' | 'pg';
-
-export function storeDialect(client: string): StoreDialect {
-  return client === 'pg' || client === 'postgres' || client === 'postgresql' ? 'pg' : 'sqlite';
+/** The dialect of the state store's `client`. */
+export function storeDialect(config: ConnectionConfig): Dialect {
+  return dialectForClient(config.client);
 }
 
-/** The dialect of an open knex instance or transaction of the state store. */
-export function dialectOfStore(db: Knex): StoreDialect {
-  const client: unknown = (db.client as { config?: { client?: unknown } }).config?.client;
-  return storeDialect(typeof client === 'string' ? client : '');
-}
-
-/**
- * Opens the state store. SQLite runs in WAL mode with synchronous=NORMAL: a checkpoint after every
- * batch must be cheap, and WAL keeps committed checkpoints across a process crash.
- */
+/** Opens the state store, the way its dialect opens stores (SQLite: WAL, one connection). */
 export function openStore(config: ConnectionConfig): Knex {
-  const { client: _client, connection, ...rest } = config;
-  if (storeDialect(config.client) === 'pg') {
-    return knex({ log: knexLog, pool: { min: 0, max: 6 }, ...rest, client: 'pg', connection: connection as Knex.StaticConnectionConfig });
-  }
-  return knex({
-    log: knexLog,
-    ...rest,
-    client: 'better-sqlite3',
-    connection: connection as Knex.StaticConnectionConfig,
-    useNullAsDefault: true,
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        try {
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
-          conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 10000');
-          done(null, conn);
-        } catch (error) {
-          done(error as Error, conn);
-        }
-      },
-    },
-  });
+  return storeDialect(config).openStore(config);
 }
 
 const FILENAME = 'state.connection.filename';
 const MOVE_HINT = `or point ${FILENAME} to a folder this user may write`;
 
-/** The file of a SQLite state store; null for Postgres and `:memory:`. */
-function sqliteStoreFile(config: ConnectionConfig): string | null {
-  const conn = config.connection;
-  if (storeDialect(config.client) !== 'sqlite' || typeof conn !== 'object' || typeof conn.filename !== 'string') return null;
-  return conn.filename === ':memory:' || conn.filename.startsWith('file:') ? null : path.resolve(conn.filename);
+/** The file of an embedded state store (SQLite); null for a server and `:memory:`. */
+function storeFile(config: ConnectionConfig): string | null {
+  return storeDialect(config).databaseFile(config.connection);
 }
 
 /** Why this process may not write `file` (a folder needs search permission too), or null. */
@@ -77,7 +40,7 @@ function notWritable(file: string, folder: boolean): string | null {
  * that does not exist yet must be creatable (Sweeper creates its own store, never a target).
  */
 export function storeFileProblems(config: ConnectionConfig, configFile: string): Problem[] {
-  const file = sqliteStoreFile(config);
+  const file = storeFile(config);
   if (!file) return [];
   const problem = (message: string): Problem[] => [{ file: configFile, path: FILENAME, message }];
   const folder = path.dirname(file);
@@ -101,17 +64,9 @@ export function storeFileProblems(config: ConnectionConfig, configFile: string):
 
 /** Creates the folder of a SQLite state store (Sweeper creates its own store, never a target); call after checkStateStore. */
 export function createStoreFolder(config: ConnectionConfig): void {
-  const file = sqliteStoreFile(config);
+  const file = storeFile(config);
   if (file) mkdirSync(path.dirname(file), { recursive: true });
 }
-
-/** Driver codes of a state store that cannot be opened, reached or written (not of a bad statement). */
-const OPEN_FAILURES = [
-  /^SQLITE_(CANTOPEN|READONLY|PERM|NOTADB|CORRUPT|FULL|IOERR)/,
-  /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|EACCES|EROFS)$/,
-  // Postgres: connection exceptions, authentication, unknown database, no permission to create tables.
-  /^(08...|28...|3D000|42501)$/,
-];
 
 /**
  * The error to report when the state store fails at its first use (opening, migrating): a store that
@@ -120,15 +75,15 @@ const OPEN_FAILURES = [
  */
 export function storeOpenError(error: unknown, config: ConnectionConfig, configFile: string): unknown {
   if (error instanceof SweeperError) return error;
+  const dialect = storeDialect(config);
+  const kind = dialect.classifyError(error);
+  if (kind !== 'unavailable' && kind !== 'not-a-database') return error;
   const code = driverErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  const cannotOpenFolder = error instanceof TypeError && message.startsWith('Cannot open database');
-  if (!cannotOpenFolder && !OPEN_FAILURES.some((pattern) => pattern.test(code))) return error;
-  const file = sqliteStoreFile(config);
-  const notStore = /^SQLITE_(NOTADB|CORRUPT)/.test(code);
-  const fix = notStore ? `it is not a readable SQLite database: point ${FILENAME} to the state store, or move this file away` : `make it and its folder writable, ${MOVE_HINT}`;
+  const file = storeFile(config);
+  const fix = kind === 'not-a-database' ? `it is not a readable ${dialect.label} database: point ${FILENAME} to the state store, or move this file away` : `make it and its folder writable, ${MOVE_HINT}`;
   const problem: Problem = file
-    ? { file: configFile, path: FILENAME, message: `cannot open the SQLite state store ${file} (${code}: ${message}): ${fix}` }
+    ? { file: configFile, path: FILENAME, message: `cannot open the ${dialect.label} state store ${file} (${code}: ${message}): ${fix}` }
     : {
         file: configFile,
         path: 'state.connection',

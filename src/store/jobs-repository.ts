@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { driverErrorCode } from '../errors';
-import { dialectOfStore } from './connect';
+import { dialectOfKnex } from '../dialects';
 import { toBool, toDate, toMs, toNumber } from './values';
 
 export interface JobRecord {
@@ -82,7 +82,7 @@ export class JobsRepository {
 
   private async upsertIn(trx: Knex.Transaction, job: JobSync, nextRunAt: (existing: JobRecord | null, changed: boolean) => Date | null, now: Date) {
     const q = trx('jobs').where({ name: job.name });
-    if (dialectOfStore(trx) === 'pg') q.forUpdate();
+    if (dialectOfKnex(trx).capabilities.rowLocks) q.forUpdate();
     const found = (await q.first()) as Record<string, unknown> | undefined;
     const existing = found ? fromRow(found) : null;
     const changed = !existing || existing.hash !== job.hash || existing.removedAt !== null;

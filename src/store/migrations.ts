@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
-import { dialectOfStore } from './connect';
+import { dialectOfKnex } from '../dialects';
 
 /**
  * The state store's schema. Append-only once landed: never edit a migration, add the next one.
@@ -230,14 +230,14 @@ const MIGRATION_LOCK_KEY = 0x737765657065;
 /**
  * Brings the store's schema up to date. Returns the names of the migrations it applied.
  *
- * With Postgres several daemons may start together on one store: knex's own lock row makes the others
+ * With a shared store (Postgres) several daemons may start together on one store: knex's own lock row makes the others
  * fail at once ("Migration table is already locked"), and creating its tables races. So the migration
  * runs under a transaction-scoped advisory lock: the others wait, then find nothing left to do. Under
  * that lock nobody else is migrating, so a knex lock row left set by a process that died mid-migration
  * is stale and is cleared. (The lock holds one pooled connection while the migrations use another.)
  */
 export async function migrateStore(knex: Knex): Promise<string[]> {
-  if (dialectOfStore(knex) !== 'pg') return migrateUnlocked(knex);
+  if (!dialectOfKnex(knex).capabilities.advisoryLocks) return migrateUnlocked(knex);
   return knex.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
     await knex.migrate.forceFreeMigrationsLock(migrationConfig);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { dialectOfStore } from './connect';
+import { dialectOfKnex } from '../dialects';
 import { parseJson, toDate, toMs, toNumber } from './values';
 
 export type OutboxStatus = 'pending' | 'sent' | 'dead';
@@ -84,7 +84,7 @@ export class OutboxRepository {
    * one daemon: there it is a plain read.
    */
   async due(now: Date, limit = 20): Promise<OutboxMessage[]> {
-    if (dialectOfStore(this.db) === 'pg') {
+    if (dialectOfKnex(this.db).capabilities.rowLocks) {
       const result = (await this.db.raw(
         `with picked as (
            select id, next_attempt_at from outbox

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/schema';
-import { openStore, storeDialect, type StoreDialect } from './connect';
+import { dialectOfKnex, type Dialect } from '../dialects';
+import { openStore } from './connect';
 import { FailuresRepository } from './failures-repository';
 import { JobsRepository } from './jobs-repository';
 import { assertSchemaNotNewer, migrateStore } from './migrations';
@@ -13,10 +14,10 @@ export class Store {
   readonly runs: RunsRepository;
   readonly failures: FailuresRepository;
   readonly outbox: OutboxRepository;
-  readonly dialect: StoreDialect;
+  readonly dialect: Dialect;
 
-  constructor(readonly db: Knex, client: string) {
-    this.dialect = storeDialect(client);
+  constructor(readonly db: Knex) {
+    this.dialect = dialectOfKnex(db);
     this.jobs = new JobsRepository(db);
     this.runs = new RunsRepository(db);
     this.failures = new FailuresRepository(db);
@@ -24,7 +25,7 @@ export class Store {
   }
 
   static open(config: ConnectionConfig): Store {
-    return new Store(openStore(config), config.client);
+    return new Store(openStore(config));
   }
 
   migrate(): Promise<string[]> {

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/schema';
-import { NotFoundError, SweeperError } from '../errors';
-import { dialectOf, openTarget, targetUnavailable } from './connect';
+import type { Dialect } from '../dialects';
+import { NotFoundError, SweeperError, targetUnavailable } from '../errors';
+import { targetDialect } from './connect';
 import { introspectTarget } from './introspect';
-import type { Dialect, TargetSchema } from './schema';
+import type { TargetSchema } from './schema';
 
 export interface Target {
   name: string;
@@ -26,7 +27,8 @@ export class Targets {
     if (existing) return existing;
     const config = this.configs[name];
     if (!config) throw new NotFoundError(`target "${name}" is not defined in the config (targets: ${this.names().join(', ')})`);
-    const target = { name, knex: openTarget(name, config), dialect: dialectOf(config.client) };
+    const dialect = targetDialect(name, config);
+    const target = { name, knex: dialect.openTarget(name, config), dialect };
     this.open.set(name, target);
     return target;
   }

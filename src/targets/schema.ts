@@ -1,5 +1,5 @@
 /** What Sweeper knows of a target's real schema, read from the database itself. */
-export type Dialect = 'sqlite' | 'pg';
+import type { Dialect } from '../dialects/dialect';
 
 /** How a column's values compare: drives booleans and relative time. */
 export type ColumnKind = 'integer' | 'number' | 'text' | 'boolean' | 'timestamp' | 'date' | 'other';

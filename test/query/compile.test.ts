@@ -3,8 +3,9 @@ import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
 import { applyCondition, type CompileContext } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
-import { PG_ISO_TEXT, type TimeFormat } from '../../src/query/time-format';
-import type { Dialect } from '../../src/targets/schema';
+import { ISO_OFFSET_PATTERN as PG_ISO_OFFSET, ISO_TEXT_PATTERN as PG_ISO_TEXT } from '../../src/dialects/postgres';
+import type { TimeFormat } from '../../src/query/time-format';
+import type { TestDialect as Dialect } from '../support/dialects';
 import { contextFor, fixtureSchema } from './fixture-schema';
 
 const builders: Record<Dialect, Knex> = {
@@ -189,7 +190,6 @@ test('subquery aliases never take the outer alias', () => {
 });
 
 const DATE_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
-const PG_ISO_OFFSET = '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$';
 
 /**
  * ISO text as an instant, compared exactly: the order where the instants differ; where they are

@@ -15,7 +15,8 @@ import {
 } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
 import { detectQueryTimeFormats } from '../../src/query/time-format';
-import type { Dialect, TargetSchema } from '../../src/targets/schema';
+import type { TargetSchema } from '../../src/targets/schema';
+import type { TestDialect as Dialect } from '../support/dialects';
 import { AS_OF } from './fixture-db';
 
 /** A target database holding the fixture, opened through openTarget and introspected. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { openTarget } from '../../src/targets/connect';
 import { introspectTarget } from '../../src/targets/introspect';
-import type { Dialect } from '../../src/targets/schema';
+import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
 
 /**
  * The same small target on SQLite and Postgres. Times are stored the way each dialect's apps store
@@ -122,7 +122,7 @@ export async function openFixture(
   if (dialect === 'sqlite') fs.writeFileSync((connection as { filename: string }).filename, '', { flag: 'a' });
   const knex = openTarget('fixture', { client: dialect === 'pg' ? 'pg' : 'better-sqlite3', connection });
   await createFixture(knex, dialect);
-  const schema = await introspectTarget(knex, dialect);
+  const schema = await introspectTarget(knex, DIALECT_OF[dialect]);
   return {
     knex,
     schema,

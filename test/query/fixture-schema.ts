@@ -1,4 +1,5 @@
-import type { Column, ColumnKind, Dialect, Entity, ForeignKey, TargetSchema } from '../../src/targets/schema';
+import type { Column, ColumnKind, Entity, ForeignKey, TargetSchema } from '../../src/targets/schema';
+import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
 import type { CompileContext } from '../../src/query/compile';
 
 function column(name: string, kind: ColumnKind, type: string, nullable = true): Column {
@@ -67,7 +68,7 @@ export function fixtureSchema(dialect: Dialect): TargetSchema {
     ),
     entity('audit_log', [column('at', 'text', text), column('message', 'text', text)], []),
   ];
-  return { dialect, entities: new Map(entities.map((e) => [e.name, e])) };
+  return { dialect: DIALECT_OF[dialect], entities: new Map(entities.map((e) => [e.name, e])) };
 }
 
 export function contextFor(

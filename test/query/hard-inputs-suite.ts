@@ -10,15 +10,14 @@ import {
   selectMatchingKeys,
 } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
-import { quoteIdentifier } from '../../src/query/sql-dialect';
 import { checkTimeValues } from '../../src/query/time-format';
 import { introspectTarget } from '../../src/targets/introspect';
-import type { Dialect } from '../../src/targets/schema';
+import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
 import { contextOf, matching, type FixtureTarget } from './condition-suite';
 
 /** SQL with every `{name}` quoted as an identifier (knex would read a `?` in a Postgres name as a parameter). */
 function sql(dialect: Dialect, text: string): string {
-  return text.replace(/\{(.+?)\}/g, (_, n: string) => quoteIdentifier(dialect, n));
+  return text.replace(/\{(.+?)\}/g, (_, n: string) => DIALECT_OF[dialect].quoteIdentifier(n));
 }
 
 /**
@@ -38,7 +37,7 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       await target.knex.raw(sql(dialect, `create table {${name}} (${columns.join(', ')})`));
     };
     const reload = async (): Promise<void> => {
-      target.schema = await introspectTarget(target.knex, dialect);
+      target.schema = await introspectTarget(target.knex, DIALECT_OF[dialect]);
     };
 
     test('ISO-8601 text compares as instants: offsets, fractions, Z, space or T, dates', async () => {
@@ -231,7 +230,7 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       const keys = (await selectMatchingKeys(target.knex, query, ctx, [1], 10)).map((r) => [r['a as b']]);
       expect(keys).toEqual([[2], [3]]);
       expect(await deleteMatching(target.knex, query, ctx, [[1], [2]])).toBe(2);
-      expect(await countExistingKeys(target.knex, ctx.entity, ['a as b'], [[1], [2], [3]])).toBe(1);
+      expect(await countExistingKeys(target.knex, ctx.dialect, ctx.entity, ['a as b'], [[1], [2], [3]])).toBe(1);
       expect(await target.knex.raw(sql(dialect, 'select count(*) as n from {child "x"}')).then(rowsOf)).toEqual([{ n: dialect === 'pg' ? '0' : 0 }]);
     });
 

@@ -2,6 +2,7 @@ import { checkQuery } from '../../src/query/check';
 import { countMatching } from '../../src/query/compile';
 import { detectTimeFormats } from '../../src/query/time-format';
 import { openTarget } from '../../src/targets/connect';
+import { postgres } from '../../src/dialects/postgres';
 import { introspectTarget } from '../../src/targets/introspect';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { contextOf, describeConditionChecks, matching, type FixtureTarget } from './condition-suite';
@@ -90,7 +91,7 @@ describe('Postgres time storage', () => {
     ]);
     target = {
       knex,
-      schema: await introspectTarget(knex, 'pg'),
+      schema: await introspectTarget(knex, postgres),
       async close() {
         await knex.destroy();
         await pg.stop();

@@ -3,6 +3,7 @@ import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
 import { deleteMatching, rowKey, selectMatchingKeys } from '../../src/query/compile';
 import { detectTimeFormats } from '../../src/query/time-format';
+import { sqlite } from '../../src/dialects/sqlite';
 import { introspectTarget } from '../../src/targets/introspect';
 import { describeConditionChecks, matching, contextOf, type FixtureTarget } from './condition-suite';
 import { openFixture, tempDir } from './fixture-db';
@@ -63,7 +64,7 @@ describe('SQLite time storage', () => {
         mixed: m('2026-03-31T09:00:00Z'),
       },
     ]);
-    target.schema = await introspectTarget(target.knex, 'sqlite');
+    target.schema = await introspectTarget(target.knex, sqlite);
   });
   afterEach(async () => {
     await target.close();
@@ -127,7 +128,7 @@ describe('SQLite time storage', () => {
     await target.knex.raw('create table pairs (a integer not null, b text not null, primary key (a, b))');
     const rows = Array.from({ length: 12_000 }, (_, i) => ({ a: i % 7, b: `k${i}` }));
     for (let i = 0; i < rows.length; i += 400) await target.knex('pairs').insert(rows.slice(i, i + 400));
-    target.schema = await introspectTarget(target.knex, 'sqlite');
+    target.schema = await introspectTarget(target.knex, sqlite);
     const query: QueryDefinition = { entity: 'pairs', where: { field: 'b', op: 'like', value: 'k%' } };
     const ctx = await contextOf(target, query);
     const keys = (await selectMatchingKeys(target.knex, query, ctx, null, 20_000)).map((r) =>

@@ -1,8 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { QueryDefinition } from '../../src/config/schema';
 import { buildDeleteMatching, keyColumns, keysPerStatement, selectMatchingKeys } from '../../src/query/compile';
-import { MAX_BOUND_VALUES } from '../../src/query/sql-dialect';
-import type { Dialect } from '../../src/targets/schema';
+import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
 import { contextFor, fixtureSchema } from './fixture-schema';
 
 /** The statements the runner sends, per dialect, as knex compiles them (no connection needed). */
@@ -120,7 +119,7 @@ describe('keyset selection and delete', () => {
     for (const dialect of ['pg', 'sqlite'] as const) {
       const ctx = contextFor(fixtureSchema(dialect), 'memberships');
       // Just enough values that 5,000 two-column keys beside them went over the limit.
-      const width = Math.ceil(Math.sqrt(MAX_BOUND_VALUES[dialect] - 9_000));
+      const width = Math.ceil(Math.sqrt(DIALECT_OF[dialect].maxBoundValues - 9_000));
       const big: QueryDefinition = {
         entity: 'memberships',
         where: {
@@ -134,11 +133,11 @@ describe('keyset selection and delete', () => {
       expect(per).toBeLessThan(5_000);
       const keys = Array.from({ length: per }, (_, i) => [i, i]);
       const bound = buildDeleteMatching(builders[dialect], big, ctx, keys).toSQL().bindings.length;
-      expect(bound).toBeLessThanOrEqual(MAX_BOUND_VALUES[dialect]);
-      expect(bound + 2).toBeGreaterThan(MAX_BOUND_VALUES[dialect]);
+      expect(bound).toBeLessThanOrEqual(DIALECT_OF[dialect].maxBoundValues);
+      expect(bound + 2).toBeGreaterThan(DIALECT_OF[dialect].maxBoundValues);
       // A condition that leaves no room for a key is refused with the limit named.
-      expect(() => keysPerStatement(builders[dialect], big, ctx, MAX_BOUND_VALUES[dialect])).toThrow(
-        `the condition on "memberships" binds ${width * width} values, more than ${dialect === 'pg' ? 'Postgres' : 'SQLite'} allows in one statement (${MAX_BOUND_VALUES[dialect]})`,
+      expect(() => keysPerStatement(builders[dialect], big, ctx, DIALECT_OF[dialect].maxBoundValues)).toThrow(
+        `the condition on "memberships" binds ${width * width} values, more than ${dialect === 'pg' ? 'Postgres' : 'SQLite'} allows in one statement (${DIALECT_OF[dialect].maxBoundValues})`,
       );
     }
   });

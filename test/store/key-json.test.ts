@@ -1,7 +1,7 @@
 import { keyValueJson } from '../../src/api/json';
 import { keyText } from '../../src/runner/batch';
 import { keyJson, parseKeyJson } from '../../src/store/key-json';
-import { narrowSafeIntegers } from '../../src/targets/connect';
+import { narrowSafeIntegers } from '../../src/dialects/sqlite';
 
 describe('keys as JSON text, exact beyond 2^53', () => {
   it('writes a BigInt as a plain JSON integer and reads it back exactly', () => {

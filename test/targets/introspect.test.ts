@@ -2,8 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { dialectOf, openTarget } from '../../src/targets/connect';
-import { introspectTarget, sqliteKind } from '../../src/targets/introspect';
+import { dialectForClient } from '../../src/dialects';
+import { openTarget } from '../../src/targets/connect';
+import { sqlite } from '../../src/dialects/sqlite';
+import { sqliteKind } from '../../src/dialects/sqlite-introspect';
+import { introspectTarget } from '../../src/targets/introspect';
 
 describe('openTarget (SQLite)', () => {
   let dir: string;
@@ -25,15 +28,15 @@ describe('openTarget (SQLite)', () => {
   });
 
   test('dialects of client names', () => {
-    expect(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'].map(dialectOf)).toEqual([
+    expect(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'].map((c) => dialectForClient(c).name)).toEqual([
       'sqlite',
       'sqlite',
-      'pg',
-      'pg',
-      'pg',
+      'postgres',
+      'postgres',
+      'postgres',
     ]);
     expect(() => openTarget('crm', { client: 'mysql2', connection: {} })).toThrow(
-      'target "crm": client "mysql2" is not supported: use "better-sqlite3" (SQLite) or "pg" (Postgres)',
+      'target "crm": client "mysql2" is not supported: use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres)',
     );
   });
 
@@ -50,8 +53,8 @@ describe('openTarget (SQLite)', () => {
     ]) {
       await knex.raw(ddl);
     }
-    const schema = await introspectTarget(knex, 'sqlite');
-    expect(schema.dialect).toBe('sqlite');
+    const schema = await introspectTarget(knex, sqlite);
+    expect(schema.dialect).toBe(sqlite);
     // sqlite_sequence (from autoincrement) and views are not entities.
     expect([...schema.entities.keys()]).toEqual(['events', 'orgs', 'people', 'teams']);
 

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { openTarget } from '../../src/targets/connect';
-import { introspectTarget, postgresKind } from '../../src/targets/introspect';
+import { postgres } from '../../src/dialects/postgres';
+import { postgresKind } from '../../src/dialects/postgres-introspect';
+import { introspectTarget } from '../../src/targets/introspect';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
 describe('Postgres introspection', () => {
@@ -37,8 +39,8 @@ describe('Postgres introspection', () => {
   });
 
   test('reads the tables of the search path: not other schemas, partitions or views', async () => {
-    const schema = await introspectTarget(knex, 'pg');
-    expect(schema.dialect).toBe('pg');
+    const schema = await introspectTarget(knex, postgres);
+    expect(schema.dialect).toBe(postgres);
     expect([...schema.entities.keys()]).toEqual([
       'events',
       'measurements',
@@ -50,7 +52,7 @@ describe('Postgres introspection', () => {
   });
 
   test('columns, kinds and nullability', async () => {
-    const orgs = (await introspectTarget(knex, 'pg')).entities.get('orgs')!;
+    const orgs = (await introspectTarget(knex, postgres)).entities.get('orgs')!;
     expect([...orgs.columns.values()].map((c) => [c.name, c.type, c.kind, c.nullable])).toEqual([
       ['id', 'bigint', 'integer', false],
       ['name', 'character varying(40)', 'text', false],
@@ -71,7 +73,7 @@ describe('Postgres introspection', () => {
   });
 
   test('primary keys in key order and foreign keys with their ON DELETE action', async () => {
-    const schema = await introspectTarget(knex, 'pg');
+    const schema = await introspectTarget(knex, postgres);
     expect(schema.entities.get('orgs')!.primaryKey).toEqual(['id']);
     expect(schema.entities.get('teams')!.primaryKey).toEqual(['code', 'org_id']);
     expect(schema.entities.get('measurements')!.primaryKey).toEqual(['id', 'taken']);
@@ -109,7 +111,7 @@ describe('Postgres introspection', () => {
   test('a searchPath option brings another schema in', async () => {
     const other = openTarget('crm', { client: 'pg', connection: pg.url, searchPath: ['hidden', 'public'] });
     try {
-      const schema = await introspectTarget(other, 'pg');
+      const schema = await introspectTarget(other, postgres);
       expect(schema.entities.get('secrets')!.primaryKey).toEqual(['id']);
       expect(schema.entities.has('orgs')).toBe(true);
     } finally {

@@ -1,0 +1,154 @@
+import type { Knex } from 'knex';
+import type { Scalar } from '../query/condition';
+import type { Column, ColumnKind, Entity } from '../targets/schema';
+
+/**
+ * Everything Sweeper knows of one database, behind one interface: how to open it, read its schema,
+ * quote names, bind values, compare time, how many values a statement may bind, what its errors mean
+ * and what it can do. Code outside src/dialects asks a dialect ("does it have RETURNING?"), never
+ * which database it is. A dialect is chosen by the config's `client` in src/dialects/index.ts.
+ */
+export interface Dialect {
+  /** Short stable name, e.g. `sqlite`, `postgres`: logs and tests. */
+  readonly name: string;
+  /** The database as users call it, for messages: `SQLite`, `Postgres`. */
+  readonly label: string;
+  /** The config `client` values that choose this dialect; the first is the knex client Sweeper uses. */
+  readonly clients: readonly string[];
+  /** Most bound values one statement may have (the driver's or the server's limit). */
+  readonly maxBoundValues: number;
+  readonly capabilities: DialectCapabilities;
+
+  /**
+   * A knex instance for a target (lazy: nothing connects until the first query). Refuses what cannot
+   * be a target (a SQLite file that does not exist) with a TARGET_UNAVAILABLE error naming `target`.
+   */
+  openTarget(target: string, config: KnexConnectionConfig): Knex;
+  /** A knex instance for Sweeper's own state store (which Sweeper may create). */
+  openStore(config: KnexConnectionConfig): Knex;
+  /** The local file a connection names, for an embedded database; null for a server or in-memory one. */
+  databaseFile(connection: unknown): string | null;
+  /**
+   * What keeps an existing state store from being used, or null: a file that is not a database, a
+   * read-only standby, a server that does not answer. `field` is the config field to fix, relative to
+   * `state` (`connection`, `connection.filename`); `message` says what to do. Creates nothing.
+   */
+  storeProblem(config: KnexConnectionConfig): Promise<{ field: string; message: string } | null>;
+
+  /** Every table of the target: columns with their kind, primary key, foreign keys with ON DELETE. */
+  introspect(knex: Knex): Promise<Map<string, Entity>>;
+
+  /** A table, column or alias name as SQL, whatever it holds (quotes, dots, spaces, `?`). */
+  quoteIdentifier(name: string): string;
+  /** A job's value as bound for a column: booleans as this database stores flags. */
+  bindValue(value: Scalar, column: Column): Scalar;
+  /** `ref IN list` (or NOT IN) with the whole list as one bound value, whatever its length. */
+  inList(negate: boolean, values: Scalar[]): { sql: string; binding: Knex.RawBinding };
+  /** The right side of `(a, b) IN (...)` for bound row values: `tuples` is `(?, ?), (?, ?)`. */
+  rowValueList(tuples: string): string;
+  /** Has the database compile a statement without running it (prepare, or EXPLAIN). */
+  compileStatement(connection: unknown, statement: Knex.SqlNative): Promise<void>;
+  /** After a failed COMMIT: ends the transaction the driver connection may still be in. */
+  rollBackIfOpen(connection: unknown): void;
+
+  /** The SQL of time comparisons (see src/query/time-compare.ts). */
+  readonly time: TimeSql;
+
+  /** What an error from this database means to a run (see ErrorClass). */
+  classifyError(error: unknown): ErrorClass;
+}
+
+/**
+ * What a dialect can do, so code branches on a capability:
+ * - `embedded`: the database is a local file opened in this process (no server to connect to);
+ * - `returning`: `DELETE ... RETURNING`;
+ * - `savepoints`: nested transactions (failure isolation inside one batch transaction);
+ * - `deferredConstraints`: foreign keys checked at COMMIT (`DEFERRABLE INITIALLY DEFERRED`);
+ * - `arrayBinding`: a list bound as one array value (`= ANY(?)`);
+ * - `rowLocks`: `SELECT ... FOR UPDATE` and `SKIP LOCKED`, so several processes may share a store;
+ * - `advisoryLocks`: transaction-scoped advisory locks (migrations of a shared store);
+ * - `nativeTimeTypes`: timestamp and date types, compared with a bound instant;
+ * - `dynamicTyping`: a column holds whatever was written whatever its declared type (SQLite's
+ *   affinity): the values decide how time is stored, numbers may sit in a DATETIME column;
+ * - `booleansAsIntegers`: no boolean type, flags are integer 0/1 and true/false bind as 1/0;
+ * - `strictComparisons`: two columns of unlike types cannot be compared (`exists ... on`);
+ * - `likeOnTextOnly`: LIKE takes text only: other columns are compared in their text form.
+ */
+export interface DialectCapabilities {
+  readonly embedded: boolean;
+  readonly returning: boolean;
+  readonly savepoints: boolean;
+  readonly deferredConstraints: boolean;
+  readonly arrayBinding: boolean;
+  readonly rowLocks: boolean;
+  readonly advisoryLocks: boolean;
+  readonly nativeTimeTypes: boolean;
+  readonly dynamicTyping: boolean;
+  readonly booleansAsIntegers: boolean;
+  readonly strictComparisons: boolean;
+  readonly likeOnTextOnly: boolean;
+}
+
+/**
+ * - `record`: belongs to particular records (a foreign key still pointing at the row, a check, a
+ *   trigger that refuses it): isolated as failure records, and the run goes on;
+ * - `lock`: a transient lock conflict (busy, deadlock, serialization): the transaction is retried;
+ * - `unavailable`: the database cannot be opened, reached or written (gone, disk, permissions);
+ * - `not-a-database`: the file opened is not a database of this kind, or is corrupt;
+ * - `other`: anything else (a bad statement): the run fails with its reason.
+ */
+export type ErrorClass = 'record' | 'lock' | 'unavailable' | 'not-a-database' | 'other';
+
+/** A knex connection as the config gives it: `client`, `connection`, any other knex option. */
+export interface KnexConnectionConfig {
+  client: string;
+  connection: unknown;
+  [option: string]: unknown;
+}
+
+/** A where fragment for `whereRaw`: `??` are identifiers, `?` bound values. */
+export interface RawFragment {
+  sql: string;
+  bindings: unknown[];
+}
+
+/** The epoch magnitude classes a comparison may be limited to. */
+export type EpochClass = 'epoch-s' | 'epoch-ms';
+
+/**
+ * The pieces of a time comparison that differ by database; `ref` is the column (`alias.column`).
+ * The shared logic (which format, which value is bound, exact comparisons) is time-compare.ts's.
+ */
+export interface TimeSql {
+  /** The condition that a row holds a number of this magnitude class (epoch seconds or milliseconds). */
+  epochOfClass(ref: Knex.Raw, format: EpochClass): RawFragment;
+  /** The column as epoch seconds, per row: milliseconds from 1e11 up divided, ISO text read where the database can. */
+  mixedEpochSeconds(ref: Knex.Raw): RawFragment;
+  /** The column's ISO-8601 text as an instant; null where it is not ISO-8601 text. */
+  isoTextInstant(ref: Knex.Raw): RawFragment;
+  /** A bound ISO-8601 value as an instant comparable with isoTextInstant. */
+  boundInstant(value: string): RawFragment;
+  /** True where the column's text has non-zero digits beyond what isoTextInstant reads. */
+  finerThanRead(ref: Knex.Raw): RawFragment;
+  /** Bind a date column's iso-text comparison as the calendar date in the job's zone (not a UTC instant). */
+  readonly isoDatesAsCalendarDates: boolean;
+  /** The column kinds an ISO-8601 date value compares with as an instant. */
+  readonly timeValueKinds: readonly ColumnKind[];
+  /** Said after "is not an ISO-8601 date-time": what this database reads as one; may be empty. */
+  readonly isoTextHint: string;
+  /**
+   * The `limit 1` probes that tell what a column used in a time comparison holds: each a where
+   * fragment finding one value of its sort; `text: true` when the declared type says it is text.
+   */
+  valueProbes(ref: Knex.Raw, numeric: boolean): TimeValueProbes;
+}
+
+export interface TimeValueProbes {
+  seconds?: RawFragment;
+  millis?: RawFragment;
+  notTime?: RawFragment;
+  text?: RawFragment | true;
+}
+
+/** Numbers at or above this magnitude are epoch milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */
+export const EPOCH_MS_THRESHOLD = 1e11;

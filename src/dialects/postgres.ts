@@ -1,0 +1,177 @@
+import { knex, type Knex } from 'knex';
+import pg from 'pg';
+import { driverErrorCode } from '../errors';
+import type { Column } from '../targets/schema';
+import type { Scalar } from '../query/condition';
+import type { Dialect, ErrorClass, KnexConnectionConfig, TimeSql } from './dialect';
+import { EPOCH_MS_THRESHOLD } from './dialect';
+import { knexLog } from './knex-log';
+import { introspectPostgres } from './postgres-introspect';
+
+/** timestamp, timestamptz and date: Postgres keeps microseconds, a JS Date only milliseconds. */
+const EXACT_TEXT_TYPES = new Set<number>([pg.types.builtins.TIMESTAMP, pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.DATE]);
+
+/**
+ * A Postgres target's connection, reading timestamps and dates as the text Postgres sends: a key
+ * holding one stays exact through keyset paging, the delete and failure records (a Date would drop the
+ * microseconds, and a rounded key matches no row). int8 and numeric come as exact strings already.
+ */
+function targetConnection(connection: unknown): Knex.Config['connection'] {
+  const types = {
+    getTypeParser: (oid: number, format?: string) =>
+      EXACT_TEXT_TYPES.has(oid) ? (text: string) => text : pg.types.getTypeParser(oid, format as 'text'),
+  };
+  const given = typeof connection === 'string' ? { connectionString: connection } : (connection as Record<string, unknown>);
+  return { ...given, types } as Knex.Config['connection'];
+}
+
+/** A small pool that may shrink to nothing when idle; int8, numeric, timestamps and dates as exact text. */
+function openTarget(_name: string, config: KnexConnectionConfig): Knex {
+  const { client: _client, connection, pool, ...rest } = config;
+  return knex({
+    log: knexLog,
+    ...rest,
+    client: 'pg',
+    connection: targetConnection(connection),
+    pool: { min: 0, max: 4, ...((pool ?? {}) as Record<string, unknown>) },
+  });
+}
+
+function openStore(config: KnexConnectionConfig): Knex {
+  const { client: _client, connection, ...rest } = config;
+  return knex({ log: knexLog, pool: { min: 0, max: 6 }, ...rest, client: 'pg', connection: connection as Knex.StaticConnectionConfig });
+}
+
+/** A Postgres state store must accept connections, and not be a read-only standby. */
+async function storeProblem(config: KnexConnectionConfig): Promise<{ field: string; message: string } | null> {
+  const db = openStore(config);
+  try {
+    const rows = (await db.raw('show transaction_read_only')) as { rows: { transaction_read_only: string }[] };
+    if (rows.rows[0]?.transaction_read_only === 'on') {
+      return { field: 'connection', message: 'the Postgres state store is read-only (a standby?): point state.connection at the primary' };
+    }
+    return null;
+  } catch (error) {
+    return {
+      field: 'connection',
+      message: `cannot connect to the Postgres state store: ${(error as Error).message}: check the connection settings and that the database is up`,
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/**
+ * A table, column or alias name as SQL: in double quotes, a double quote inside doubled, so any real
+ * name works: spaces, dots, " as ", quotes, unicode. knex turns every `?` of a Postgres statement
+ * into `$n`, even inside quotes, so there a `?` is spelled as a Unicode escape (`U&"a\003Fb"`).
+ */
+function quoteIdentifier(name: string): string {
+  const doubled = name.replace(/"/g, '""');
+  if (doubled.includes('?')) return `U&"${doubled.replace(/\\/g, '\\\\').replace(/\?/g, '\\003F')}"`;
+  return `"${doubled}"`;
+}
+
+/** Booleans bind as booleans to boolean columns, as text to text columns, as 1/0 elsewhere. */
+function bindValue(value: Scalar, column: Column): Scalar {
+  if (typeof value !== 'boolean') return value;
+  if (column.kind === 'boolean') return value;
+  if (column.kind === 'text') return String(value);
+  return value ? 1 : 0;
+}
+
+/** ISO-8601 text as the comparison reads it: date, optional time, fraction and offset. */
+export const ISO_TEXT_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(\\s*([Zz]|[+-]\\d{2}(:?\\d{2})?))?)?$';
+/** Offset-less ISO text is read as UTC (as SQLite's julianday does). */
+export const ISO_OFFSET_PATTERN = '\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?\\s*(z|[+-]\\d{2}(:?\\d{2})?)$';
+const MS = String(EPOCH_MS_THRESHOLD);
+
+const time: TimeSql = {
+  epochOfClass(ref, format) {
+    if (format === 'epoch-s') return { sql: `?? > -${MS} and ?? < ${MS}`, bindings: [ref, ref] };
+    return { sql: `(?? >= ${MS} or ?? <= -${MS})`, bindings: [ref, ref] };
+  },
+  mixedEpochSeconds(ref) {
+    return { sql: `CASE WHEN abs(??) >= ${MS} THEN ?? / 1000.0 ELSE ?? END`, bindings: [ref, ref, ref] };
+  },
+  isoTextInstant(ref) {
+    return {
+      sql:
+        '(CASE WHEN CAST(?? AS text) ~ ? THEN (CASE WHEN CAST(?? AS text) ~* ? THEN CAST(CAST(?? AS text) AS timestamptz) ' +
+        "ELSE CAST(CAST(?? AS text) AS timestamp) AT TIME ZONE 'UTC' END) END)",
+      bindings: [ref, ISO_TEXT_PATTERN, ref, ISO_OFFSET_PATTERN, ref, ref],
+    };
+  },
+  boundInstant(value) {
+    return { sql: 'CAST(? AS timestamptz)', bindings: [value] };
+  },
+  finerThanRead(ref) {
+    // Postgres reads microseconds: digits from the seventh of the fraction on are finer.
+    return { sql: 'CAST(?? AS text) ~ ?', bindings: [ref, '\\.\\d{6}0*[1-9]'] };
+  },
+  isoDatesAsCalendarDates: false,
+  timeValueKinds: ['timestamp', 'date', 'integer', 'number', 'text'],
+  isoTextHint: '',
+  valueProbes(ref, numeric) {
+    // The declared type decides: numbers are probed for their magnitudes, text for what is not ISO-8601.
+    if (numeric) return { seconds: time.epochOfClass(ref, 'epoch-s'), millis: time.epochOfClass(ref, 'epoch-ms') };
+    return { notTime: { sql: 'CAST(?? AS text) !~ ?', bindings: [ref, ISO_TEXT_PATTERN] }, text: true };
+  },
+};
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+/** Connection exceptions, authentication, unknown database, no permission; and the network's own codes. */
+const UNAVAILABLE = /^(08...|28...|3D000|42501|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|EACCES|EROFS)$/;
+
+function classifyError(error: unknown): ErrorClass {
+  const code = driverErrorCode(error);
+  // SQLSTATE: class 23 integrity constraint violation, 22 data exception, P0001 raised by a trigger.
+  if (SQLSTATE.test(code) && (code.startsWith('23') || code.startsWith('22') || code === 'P0001')) return 'record';
+  // Serialization failure, deadlock, lock not available.
+  if (code === '40001' || code === '40P01' || code === '55P03') return 'lock';
+  if (UNAVAILABLE.test(code)) return 'unavailable';
+  return 'other';
+}
+
+export const postgres: Dialect = {
+  name: 'postgres',
+  label: 'Postgres',
+  clients: ['pg', 'postgres', 'postgresql'],
+  // The wire protocol's limit: a 16-bit count of parameters.
+  maxBoundValues: 65535,
+  capabilities: {
+    embedded: false,
+    returning: true,
+    savepoints: true,
+    deferredConstraints: true,
+    arrayBinding: true,
+    rowLocks: true,
+    advisoryLocks: true,
+    nativeTimeTypes: true,
+    dynamicTyping: false,
+    booleansAsIntegers: false,
+    strictComparisons: true,
+    likeOnTextOnly: true,
+  },
+  openTarget,
+  openStore,
+  databaseFile: () => null,
+  storeProblem,
+  introspect: introspectPostgres,
+  quoteIdentifier,
+  bindValue,
+  inList(negate, values) {
+    // One array value, its element type inferred from the column.
+    return { sql: negate ? '?? <> ALL(?)' : '?? = ANY(?)', binding: values as Knex.RawBinding };
+  },
+  // The plain list: in `values (..)` untyped parameters would turn into text.
+  rowValueList: (tuples) => tuples,
+  async compileStatement(connection, statement) {
+    await (connection as pg.PoolClient).query({ text: `EXPLAIN ${statement.sql}`, values: [...statement.bindings] });
+  },
+  // Postgres ends a transaction whose COMMIT failed by itself.
+  rollBackIfOpen: () => undefined,
+  time,
+  classifyError,
+};

@@ -1,0 +1,260 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { knex, type Knex } from 'knex';
+import { driverErrorCode, targetUnavailable } from '../errors';
+import type { Scalar } from '../query/condition';
+import type { Dialect, ErrorClass, KnexConnectionConfig, TimeSql } from './dialect';
+import { EPOCH_MS_THRESHOLD } from './dialect';
+import { knexLog } from './knex-log';
+import { introspectSqlite } from './sqlite-introspect';
+
+type AfterCreate = (conn: unknown, done: (err: Error | null, conn: unknown) => void) => void;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A SQLite target's results, read with safe integers (every integer a BigInt): a BigInt a JS number
+ * holds exactly becomes a number again, so counts, flags and ordinary ids stay numbers; only integers
+ * beyond 2^53 (snowflake ids) stay BigInt, exact through keyset paging, deletes and failure records.
+ * Rows are fresh objects from the driver and are changed in place (rows only: not Buffers or Dates).
+ */
+export function narrowSafeIntegers(value: unknown): unknown {
+  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = narrowSafeIntegers(value[i]);
+  } else if (Object.prototype.toString.call(value) === '[object Object]') {
+    const row = value as Record<string, unknown>;
+    for (const column of Object.keys(row)) if (typeof row[column] === 'bigint') row[column] = narrowSafeIntegers(row[column]);
+  }
+  return value;
+}
+
+/**
+ * The better-sqlite3 connection of a SQLite target. The file must exist: Sweeper never creates a
+ * target, and better-sqlite3 would create an empty one (knex cannot pass it `fileMustExist`), which
+ * the job's checks would then blame ("not a table"). Integers are read as BigInt (safe integers, see
+ * narrowSafeIntegers): a key beyond 2^53 must not be rounded.
+ */
+function targetConnection(name: string, connection: unknown): Knex.BetterSqlite3ConnectionConfig {
+  const given = (typeof connection === 'string' ? { filename: connection } : (connection ?? {})) as {
+    filename?: unknown;
+    options?: Knex.BetterSqlite3ConnectionConfig['options'];
+  };
+  const filename = typeof given.filename === 'string' ? given.filename : '';
+  if (filename === '') throw targetUnavailable(name, 'connection.filename is missing: name the SQLite file of the target');
+  if (filename !== ':memory:' && !existsSync(filename)) {
+    throw targetUnavailable(name, `SQLite file ${path.resolve(filename)} does not exist: Sweeper never creates a target; check connection.filename`);
+  }
+  return { ...given, filename, options: { ...given.options, safeIntegers: true } };
+}
+
+/** Always better-sqlite3, with foreign keys enforced, a busy timeout and safe integers. */
+function openTarget(name: string, config: KnexConnectionConfig): Knex {
+  const { client: _client, connection, pool, ...rest } = config;
+  const userPool = (pool ?? {}) as Record<string, unknown>;
+  const userAfterCreate = userPool.afterCreate as AfterCreate | undefined;
+  const afterCreate: AfterCreate = (conn, done) => {
+    try {
+      const db = conn as BetterSqlite3.Database;
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    } catch (error) {
+      done(targetUnavailable(name, `could not configure the SQLite connection: ${(error as Error).message}`, error), conn);
+      return;
+    }
+    if (userAfterCreate) userAfterCreate(conn, done);
+    else done(null, conn);
+  };
+  return knex({
+    log: knexLog,
+    ...rest,
+    client: 'better-sqlite3',
+    connection: targetConnection(name, connection),
+    useNullAsDefault: true,
+    // On a failed statement knex inlines the bound values into the message, and cannot inline a
+    // BigInt key (it throws a TypeError instead of the driver's error): keep the SQL with placeholders.
+    compileSqlOnError: false,
+    postProcessResponse: narrowSafeIntegers,
+    pool: { ...userPool, afterCreate },
+  });
+}
+
+/**
+ * The state store runs in WAL mode with synchronous=NORMAL: a checkpoint after every batch must be
+ * cheap, and WAL keeps committed checkpoints across a process crash. One connection: one writer.
+ */
+function openStore(config: KnexConnectionConfig): Knex {
+  const { client: _client, connection, ...rest } = config;
+  return knex({
+    log: knexLog,
+    ...rest,
+    client: 'better-sqlite3',
+    connection: connection as Knex.StaticConnectionConfig,
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 10000');
+          done(null, conn);
+        } catch (error) {
+          done(error as Error, conn);
+        }
+      },
+    },
+  });
+}
+
+/** The file a connection names (resolved); null for `:memory:`, `file:` URIs and none. */
+function databaseFile(connection: unknown): string | null {
+  const filename = typeof connection === 'string' ? connection : (connection as { filename?: unknown } | null)?.filename;
+  if (typeof filename !== 'string' || filename === '' || filename === ':memory:' || filename.startsWith('file:')) return null;
+  return path.resolve(filename);
+}
+
+/** An existing store file must be a SQLite database; read-only, creating nothing. */
+function storeProblem(config: KnexConnectionConfig): Promise<{ field: string; message: string } | null> {
+  const file = databaseFile(config.connection);
+  if (!file || !existsSync(file)) return Promise.resolve(null);
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('schema_version');
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return Promise.resolve({
+      field: 'connection.filename',
+      message: `${file} is not a Sweeper state store (${(error as Error).message}): point state.connection.filename at the state store, or at a new file`,
+    });
+  }
+  return Promise.resolve(null);
+}
+
+/**
+ * A table, column or alias name as SQL: in double quotes, a double quote inside doubled, so any real
+ * name works: spaces, dots, " as ", quotes, unicode. SQLite statements are not rewritten by knex, so
+ * a `?` inside quotes stays as it is.
+ */
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** SQLite stores booleans as 0/1. */
+function bindValue(value: Scalar): Scalar {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+/** The start julianday needs for a calendar date (it also reads bare numbers as day numbers). */
+const DATE_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
+const MS = String(EPOCH_MS_THRESHOLD);
+const NUMBER = "typeof(??) in ('integer', 'real')";
+
+const time: TimeSql = {
+  epochOfClass(ref, format) {
+    if (format === 'epoch-s') return { sql: `${NUMBER} and ?? > -${MS} and ?? < ${MS}`, bindings: [ref, ref, ref] };
+    return { sql: `${NUMBER} and (?? >= ${MS} or ?? <= -${MS})`, bindings: [ref, ref, ref] };
+  },
+  mixedEpochSeconds(ref) {
+    return {
+      sql: `CASE WHEN typeof(??) = 'text' THEN unixepoch(??, 'subsec') WHEN abs(??) >= ${MS} THEN ?? / 1000.0 ELSE ?? END`,
+      bindings: [ref, ref, ref, ref, ref],
+    };
+  },
+  isoTextInstant(ref) {
+    // julianday also reads numbers (as Julian day numbers): only text that starts with a date is time.
+    return { sql: "julianday(CASE WHEN typeof(??) = 'text' AND ?? GLOB ? THEN ?? END)", bindings: [ref, ref, DATE_GLOB, ref] };
+  },
+  boundInstant(value) {
+    return { sql: 'julianday(?)', bindings: [value] };
+  },
+  finerThanRead(ref) {
+    // julianday reads milliseconds (rounded): digits from the fourth of the fraction on are finer.
+    return { sql: "(instr(??, '.') > 0 AND CAST('0.' || substr(??, instr(??, '.') + 4) AS REAL) > 0)", bindings: [ref, ref, ref] };
+  },
+  isoDatesAsCalendarDates: true,
+  timeValueKinds: ['timestamp', 'date', 'integer', 'number', 'text', 'other'],
+  isoTextHint: ' SQLite reads ("T" or space, optional fraction, "Z" or an offset like +02:00)',
+  valueProbes(ref) {
+    // Whatever the declared type, a column holds what was written: every sort is probed. SQLite sorts
+    // numbers before text before blobs: `>= ''` is the text and blob part of an index.
+    return {
+      seconds: time.epochOfClass(ref, 'epoch-s'),
+      millis: time.epochOfClass(ref, 'epoch-ms'),
+      text: { sql: "?? >= '' and typeof(??) = 'text'", bindings: [ref, ref] },
+      notTime: { sql: "?? >= '' and (typeof(??) <> 'text' or ?? not glob ? or julianday(??) is null)", bindings: [ref, ref, ref, DATE_GLOB, ref] },
+    };
+  },
+};
+
+/** Driver codes of a database that cannot be opened or written (not of a bad statement). */
+const UNAVAILABLE = /^(SQLITE_(CANTOPEN|READONLY|PERM|FULL|IOERR)|EACCES|EROFS)/;
+
+function classifyError(error: unknown): ErrorClass {
+  const code = driverErrorCode(error);
+  if (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH') return 'record';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'lock';
+  if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) return 'not-a-database';
+  // better-sqlite3 throws a TypeError without a code when the file's folder does not exist.
+  if (UNAVAILABLE.test(code) || (error instanceof TypeError && error.message.startsWith('Cannot open database'))) return 'unavailable';
+  return 'other';
+}
+
+/** A better-sqlite3 connection, as far as Sweeper uses it directly. */
+interface SqliteConnection {
+  inTransaction: boolean;
+  exec(sql: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+export const sqlite: Dialect = {
+  name: 'sqlite',
+  label: 'SQLite',
+  clients: ['better-sqlite3', 'sqlite3'],
+  // SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.
+  maxBoundValues: 32766,
+  capabilities: {
+    embedded: true,
+    returning: true,
+    savepoints: true,
+    deferredConstraints: true,
+    arrayBinding: false,
+    rowLocks: false,
+    advisoryLocks: false,
+    nativeTimeTypes: false,
+    dynamicTyping: true,
+    booleansAsIntegers: true,
+    strictComparisons: false,
+    likeOnTextOnly: false,
+  },
+  openTarget,
+  openStore,
+  databaseFile,
+  storeProblem,
+  introspect: introspectSqlite,
+  quoteIdentifier,
+  bindValue,
+  inList(negate, values) {
+    return { sql: `?? ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, binding: JSON.stringify(values) };
+  },
+  // SQLite takes a list of row values only as `values (..), (..)`.
+  rowValueList: (tuples) => `values ${tuples}`,
+  compileStatement(connection, statement) {
+    (connection as SqliteConnection).prepare(statement.sql);
+    return Promise.resolve();
+  },
+  rollBackIfOpen(connection) {
+    // SQLite keeps the transaction open after a deferred foreign key fails the COMMIT.
+    const c = connection as Partial<SqliteConnection> | null;
+    if (c && c.inTransaction === true && typeof c.exec === 'function') c.exec('ROLLBACK');
+  },
+  time,
+  classifyError,
+};
