@@ -42,8 +42,11 @@ export interface Dialect {
   quoteIdentifier(name: string): string;
   /** A job's value as bound for a column: booleans as this database stores flags. */
   bindValue(value: Scalar, column: Column): Scalar;
-  /** `ref IN list` (or NOT IN) with the whole list as one bound value, whatever its length. */
-  inList(negate: boolean, values: Scalar[]): { sql: string; binding: Knex.RawBinding };
+  /**
+   * `ref IN list` (or NOT IN): `??` is the column, then the bindings. Where the database can, the
+   * whole list is one bound value whatever its length (an array, a JSON array); else one each.
+   */
+  inList(negate: boolean, values: Scalar[]): { sql: string; bindings: Knex.RawBinding[] };
   /** The right side of `(a, b) IN (...)` for bound row values: `tuples` is `(?, ?), (?, ?)`. */
   rowValueList(tuples: string): string;
   /** Has the database compile a statement without running it (prepare, or EXPLAIN). */
@@ -72,7 +75,11 @@ export interface Dialect {
  *   affinity): the values decide how time is stored, numbers may sit in a DATETIME column;
  * - `booleansAsIntegers`: no boolean type, flags are integer 0/1 and true/false bind as 1/0;
  * - `strictComparisons`: two columns of unlike types cannot be compared (`exists ... on`);
- * - `likeOnTextOnly`: LIKE takes text only: other columns are compared in their text form.
+ * - `likeOnTextOnly`: LIKE takes text only: other columns are compared in their text form;
+ * - `deleteThroughJoin`: a DELETE names its rows by joining a derived table of their keys
+ *   (`DELETE t FROM e AS t JOIN (SELECT ...) AS m ON ...`), not by `WHERE key IN (subquery)`:
+ *   MySQL refuses a subquery on the table it deletes from (error 1093), and MariaDB, which takes it,
+ *   scans the whole table for each statement.
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -87,6 +94,7 @@ export interface DialectCapabilities {
   readonly booleansAsIntegers: boolean;
   readonly strictComparisons: boolean;
   readonly likeOnTextOnly: boolean;
+  readonly deleteThroughJoin: boolean;
 }
 
 /**

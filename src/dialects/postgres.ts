@@ -153,6 +153,7 @@ export const postgres: Dialect = {
     booleansAsIntegers: false,
     strictComparisons: true,
     likeOnTextOnly: true,
+    deleteThroughJoin: false,
   },
   openTarget,
   openStore,
@@ -163,7 +164,7 @@ export const postgres: Dialect = {
   bindValue,
   inList(negate, values) {
     // One array value, its element type inferred from the column.
-    return { sql: negate ? '?? <> ALL(?)' : '?? = ANY(?)', binding: values as Knex.RawBinding };
+    return { sql: negate ? '?? <> ALL(?)' : '?? = ANY(?)', bindings: [values as Knex.RawBinding] };
   },
   // The plain list: in `values (..)` untyped parameters would turn into text.
   rowValueList: (tuples) => tuples,

@@ -233,6 +233,7 @@ export const sqlite: Dialect = {
     booleansAsIntegers: true,
     strictComparisons: false,
     likeOnTextOnly: false,
+    deleteThroughJoin: false,
   },
   openTarget,
   openStore,
@@ -242,7 +243,7 @@ export const sqlite: Dialect = {
   quoteIdentifier,
   bindValue,
   inList(negate, values) {
-    return { sql: `?? ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, binding: JSON.stringify(values) };
+    return { sql: `?? ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, bindings: [JSON.stringify(values)] };
   },
   // SQLite takes a list of row values only as `values (..), (..)`.
   rowValueList: (tuples) => `values ${tuples}`,

@@ -28,15 +28,13 @@ describe('openTarget (SQLite)', () => {
   });
 
   test('dialects of client names', () => {
-    expect(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'].map((c) => dialectForClient(c).name)).toEqual([
-      'sqlite',
-      'sqlite',
-      'postgres',
-      'postgres',
-      'postgres',
-    ]);
-    expect(() => openTarget('crm', { client: 'mysql2', connection: {} })).toThrow(
-      'target "crm": client "mysql2" is not supported: use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres)',
+    expect(
+      ['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql', 'mysql2', 'mysql'].map(
+        (c) => dialectForClient(c).name,
+      ),
+    ).toEqual(['sqlite', 'sqlite', 'postgres', 'postgres', 'postgres', 'mysql', 'mysql']);
+    expect(() => openTarget('crm', { client: 'oracledb', connection: {} })).toThrow(
+      'target "crm": client "oracledb" is not supported: use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres); "mysql2", "mysql" (MySQL)',
     );
   });
 

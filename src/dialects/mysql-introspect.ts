@@ -1,0 +1,117 @@
+import type { Knex } from 'knex';
+import type { Column, ColumnKind, Entity, ForeignKey } from '../targets/schema';
+
+/**
+ * A MySQL / MariaDB column type (information_schema `DATA_TYPE` and `COLUMN_TYPE`) to a column kind.
+ * `TINYINT(1)` is how both spell BOOLEAN, so it is a boolean; any other TINYINT is an integer.
+ */
+export function mysqlKind(dataType: string, columnType: string): ColumnKind {
+  const data = dataType.toLowerCase();
+  if (data === 'tinyint' && /^tinyint\(1\)/i.test(columnType)) return 'boolean';
+  if (data === 'bool' || data === 'boolean') return 'boolean';
+  if (['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint'].includes(data)) return 'integer';
+  if (['decimal', 'numeric', 'float', 'double', 'real'].includes(data)) return 'number';
+  if (data === 'datetime' || data === 'timestamp') return 'timestamp';
+  if (data === 'date') return 'date';
+  if (['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set'].includes(data))
+    return 'text';
+  return 'other';
+}
+
+interface ColumnRow {
+  table: string;
+  name: string;
+  data_type: string;
+  column_type: string;
+  nullable: string;
+}
+
+interface KeyRow {
+  table: string;
+  constraint: string;
+  type: string;
+  column: string;
+  parent: string | null;
+  parent_column: string | null;
+  delete_rule: string | null;
+}
+
+/** mysql2 answers a raw select with `[rows, fields]`. */
+async function rows<T>(knex: Knex, sql: string): Promise<T[]> {
+  const result = (await knex.raw(sql)) as [T[], unknown];
+  return result[0];
+}
+
+/**
+ * Every base table of the connection's database (`DATABASE()`: the one the connection names), with
+ * its columns in order, its primary key in key order, and the foreign keys it declares with their
+ * ON DELETE rule. Foreign keys to another database are left out: a job names tables of this one.
+ */
+export async function introspectMysql(knex: Knex): Promise<Map<string, Entity>> {
+  const tables = await rows<{ name: string }>(
+    knex,
+    `select table_name as name from information_schema.tables
+     where table_schema = database() and table_type = 'BASE TABLE' order by table_name`,
+  );
+  const entities = new Map<string, Entity>();
+  for (const { name } of tables)
+    entities.set(name, { name, columns: new Map(), primaryKey: [], foreignKeys: [] });
+
+  const columnRows = await rows<ColumnRow>(
+    knex,
+    `select table_name as \`table\`, column_name as name, data_type, column_type, is_nullable as nullable
+     from information_schema.columns where table_schema = database()
+     order by table_name, ordinal_position`,
+  );
+  for (const row of columnRows) {
+    const column: Column = {
+      name: row.name,
+      type: row.column_type,
+      kind: mysqlKind(row.data_type, row.column_type),
+      nullable: row.nullable === 'YES',
+    };
+    entities.get(row.table)?.columns.set(row.name, column);
+  }
+
+  const keyRows = await rows<KeyRow>(
+    knex,
+    `select k.table_name as \`table\`, k.constraint_name as \`constraint\`, c.constraint_type as type,
+            k.column_name as \`column\`, k.referenced_table_name as parent,
+            k.referenced_column_name as parent_column, r.delete_rule
+     from information_schema.key_column_usage k
+     join information_schema.table_constraints c
+       on c.constraint_schema = k.constraint_schema and c.table_name = k.table_name
+      and c.constraint_name = k.constraint_name
+     left join information_schema.referential_constraints r
+       on r.constraint_schema = k.constraint_schema and r.table_name = k.table_name
+      and r.constraint_name = k.constraint_name
+     where k.table_schema = database() and c.constraint_type in ('PRIMARY KEY', 'FOREIGN KEY')
+       and (k.referenced_table_schema is null or k.referenced_table_schema = database())
+     order by k.table_name, c.constraint_type, k.constraint_name, k.ordinal_position`,
+  );
+  const foreignKeys = new Map<string, ForeignKey>();
+  for (const row of keyRows) {
+    const entity = entities.get(row.table);
+    if (!entity) continue;
+    if (row.type === 'PRIMARY KEY') {
+      entity.primaryKey.push(row.column);
+      continue;
+    }
+    const id = `${row.table}\u0000${row.constraint}`;
+    let fk = foreignKeys.get(id);
+    if (!fk) {
+      // MySQL reports NO ACTION as the default rule; InnoDB treats it as RESTRICT.
+      fk = {
+        columns: [],
+        parent: row.parent ?? '',
+        parentColumns: [],
+        onDelete: (row.delete_rule ?? 'NO ACTION').toUpperCase(),
+      };
+      foreignKeys.set(id, fk);
+      entity.foreignKeys.push(fk);
+    }
+    fk.columns.push(row.column);
+    fk.parentColumns.push(row.parent_column ?? row.column);
+  }
+  return entities;
+}
