@@ -19,12 +19,7 @@ import { reportPg } from './pg-phase-io';
 
 const JOB = 'bench-old-events';
 
-function writeWorkspace(
-  dir: string,
-  stateUrl: string,
-  targetUrl: string,
-  batchSize: string | undefined,
-): string {
+function writeWorkspace(dir: string, stateUrl: string, targetUrl: string, batchSize: string | undefined): string {
   mkdirSync(path.join(dir, 'jobs'), { recursive: true });
   const configFile = path.join(dir, 'sweeper.yaml');
   writeFileSync(
@@ -54,25 +49,11 @@ async function main(): Promise<void> {
   const [dir, stateUrl, targetUrl, deletedText, failedText] = process.argv.slice(2);
   const expectedDeleted = Number(deletedText);
   const expectedFailed = Number(failedText);
-  if (
-    !dir ||
-    !stateUrl ||
-    !targetUrl ||
-    !Number.isInteger(expectedDeleted) ||
-    !Number.isInteger(expectedFailed)
-  ) {
-    throw new Error(
-      'usage: pg-sweeper-phase.ts <work-dir> <state-url> <target-url> <expected-deleted> <expected-failed>',
-    );
+  if (!dir || !stateUrl || !targetUrl || !Number.isInteger(expectedDeleted) || !Number.isInteger(expectedFailed)) {
+    throw new Error('usage: pg-sweeper-phase.ts <work-dir> <state-url> <target-url> <expected-deleted> <expected-failed>');
   }
   const configFile = writeWorkspace(dir, stateUrl, targetUrl, process.env.BENCH_BATCH_SIZE);
-  const app = await openApp({
-    configFile,
-    env: {},
-    clock: systemClock,
-    logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }),
-    checkTargets: true,
-  });
+  const app = await openApp({ configFile, env: {}, clock: systemClock, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }), checkTargets: true });
   try {
     const batchSize = app.jobs.find((j) => j.name === JOB)!.limits.batchSize ?? null;
     const batchMs: number[] = [];
@@ -88,18 +69,11 @@ async function main(): Promise<void> {
     const run = await executeRun(runId, deps, new AbortController().signal);
     const seconds = (performance.now() - started) / 1000;
     const wantStatus = expectedFailed > 0 ? 'completed_with_failures' : 'succeeded';
-    if (run.status !== wantStatus)
-      throw new Error(
-        `run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected ${wantStatus}`,
-      );
+    if (run.status !== wantStatus) throw new Error(`run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected ${wantStatus}`);
     if (run.deleted !== expectedDeleted || run.failed !== expectedFailed) {
-      throw new Error(
-        `run ${runId} deleted ${run.deleted} and failed ${run.failed} rows; expected ${expectedDeleted} deleted and ${expectedFailed} failed`,
-      );
+      throw new Error(`run ${runId} deleted ${run.deleted} and failed ${run.failed} rows; expected ${expectedDeleted} deleted and ${expectedFailed} failed`);
     }
-    const foreignKeyFailures = (
-      await app.store.failures.list({ run: runId, code: '23503', limit: 1_000_000 })
-    ).length;
+    const foreignKeyFailures = (await app.store.failures.list({ run: runId, code: '23503', limit: 1_000_000 })).length;
     reportPg({
       phase: 'pg-sweeper',
       batchSize,
@@ -124,8 +98,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `pg sweeper phase failed: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+  process.stderr.write(`pg sweeper phase failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

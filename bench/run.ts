@@ -24,8 +24,7 @@ const AIM_HEALTHZ_MS = 100;
 function rowsFromEnv(): number {
   const text = process.env.BENCH_ROWS ?? '1000000';
   const rows = Number(text);
-  if (!Number.isInteger(rows) || rows < 1000)
-    throw new Error(`BENCH_ROWS="${text}" is not a whole number of at least 1000`);
+  if (!Number.isInteger(rows) || rows < 1000) throw new Error(`BENCH_ROWS="${text}" is not a whole number of at least 1000`);
   return rows;
 }
 
@@ -51,34 +50,18 @@ async function main(): Promise<number> {
       copyFileSync(seedFile, file);
     }
     process.stderr.write(`seeded in ${seed.seconds.toFixed(1)} s; running the baseline DELETE ...\n`);
-    const baseline = await runPhase<BaselineResult>('baseline-phase.ts', [
-      baselineFile,
-      String(seed.cutoffMs),
-    ]);
+    const baseline = await runPhase<BaselineResult>('baseline-phase.ts', [baselineFile, String(seed.cutoffMs)]);
     process.stderr.write('running Sweeper ...\n');
-    const sweeper = await runPhase<SweeperResult>('sweeper-phase.ts', [
-      sweeperDir,
-      sweeperFile,
-      String(baseline.deleted),
-    ]);
+    const sweeper = await runPhase<SweeperResult>('sweeper-phase.ts', [sweeperDir, sweeperFile, String(baseline.deleted)]);
     process.stderr.write('running the daemon with /healthz probed during the run ...\n');
     const healthz = await runPhase<HealthzResult>('healthz-phase.ts', [healthzDir, healthzFile]);
 
     const wrong: string[] = [];
-    if (baseline.deleted !== seed.matched)
-      wrong.push(
-        `the baseline deleted ${count(baseline.deleted)} rows, but ${count(seed.matched)} were seeded older than 30 days`,
-      );
-    if (sweeper.deleted !== baseline.deleted)
-      wrong.push(`Sweeper deleted ${count(sweeper.deleted)} rows, the baseline ${count(baseline.deleted)}`);
-    if (baseline.journalMode !== sweeper.journalMode)
-      wrong.push(`journal modes differ: baseline ${baseline.journalMode}, Sweeper ${sweeper.journalMode}`);
-    if (healthz.deleted !== baseline.deleted)
-      wrong.push(
-        `the daemon's run deleted ${count(healthz.deleted)} rows, the baseline ${count(baseline.deleted)}`,
-      );
-    if (baseline.synchronous !== sweeper.synchronous)
-      wrong.push(`synchronous differs: baseline ${baseline.synchronous}, Sweeper ${sweeper.synchronous}`);
+    if (baseline.deleted !== seed.matched) wrong.push(`the baseline deleted ${count(baseline.deleted)} rows, but ${count(seed.matched)} were seeded older than 30 days`);
+    if (sweeper.deleted !== baseline.deleted) wrong.push(`Sweeper deleted ${count(sweeper.deleted)} rows, the baseline ${count(baseline.deleted)}`);
+    if (baseline.journalMode !== sweeper.journalMode) wrong.push(`journal modes differ: baseline ${baseline.journalMode}, Sweeper ${sweeper.journalMode}`);
+    if (healthz.deleted !== baseline.deleted) wrong.push(`the daemon's run deleted ${count(healthz.deleted)} rows, the baseline ${count(baseline.deleted)}`);
+    if (baseline.synchronous !== sweeper.synchronous) wrong.push(`synchronous differs: baseline ${baseline.synchronous}, Sweeper ${sweeper.synchronous}`);
 
     const ratio = sweeper.rowsPerSecond / baseline.rowsPerSecond;
     const outside = sweeper.seconds - sweeper.inTransactionsSeconds;
