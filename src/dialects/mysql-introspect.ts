@@ -29,7 +29,6 @@ interface ColumnRow {
 interface KeyRow {
   table: string;
   constraint: string;
-  type: string;
   column: string;
   parent: string | null;
   parent_column: string | null;
@@ -73,45 +72,68 @@ export async function introspectMysql(knex: Knex): Promise<Map<string, Entity>> 
     entities.get(row.table)?.columns.set(row.name, column);
   }
 
+  // key_column_usage is shown to a user who may only read the tables; table_constraints and
+  // referential_constraints are not (MariaDB): the primary key is the constraint MySQL always names
+  // PRIMARY, and a rule that is not shown is read from SHOW CREATE TABLE.
   const keyRows = await rows<KeyRow>(
     knex,
-    `select k.table_name as \`table\`, k.constraint_name as \`constraint\`, c.constraint_type as type,
-            k.column_name as \`column\`, k.referenced_table_name as parent,
-            k.referenced_column_name as parent_column, r.delete_rule
+    `select k.table_name as \`table\`, k.constraint_name as \`constraint\`, k.column_name as \`column\`,
+            k.referenced_table_name as parent, k.referenced_column_name as parent_column, r.delete_rule
      from information_schema.key_column_usage k
-     join information_schema.table_constraints c
-       on c.constraint_schema = k.constraint_schema and c.table_name = k.table_name
-      and c.constraint_name = k.constraint_name
      left join information_schema.referential_constraints r
        on r.constraint_schema = k.constraint_schema and r.table_name = k.table_name
       and r.constraint_name = k.constraint_name
-     where k.table_schema = database() and c.constraint_type in ('PRIMARY KEY', 'FOREIGN KEY')
-       and (k.referenced_table_schema is null or k.referenced_table_schema = database())
-     order by k.table_name, c.constraint_type, k.constraint_name, k.ordinal_position`,
+     where k.table_schema = database()
+       and (k.constraint_name = 'PRIMARY' or k.referenced_table_schema = database())
+     order by k.table_name, k.constraint_name <> 'PRIMARY', k.constraint_name, k.ordinal_position`,
   );
-  const foreignKeys = new Map<string, ForeignKey>();
+  const foreignKeys = new Map<string, { entity: Entity; constraint: string; fk: ForeignKey }>();
   for (const row of keyRows) {
     const entity = entities.get(row.table);
     if (!entity) continue;
-    if (row.type === 'PRIMARY KEY') {
+    if (row.parent === null) {
       entity.primaryKey.push(row.column);
       continue;
     }
     const id = `${row.table}\u0000${row.constraint}`;
-    let fk = foreignKeys.get(id);
-    if (!fk) {
-      // MySQL reports NO ACTION as the default rule; InnoDB treats it as RESTRICT.
-      fk = {
-        columns: [],
-        parent: row.parent ?? '',
-        parentColumns: [],
-        onDelete: (row.delete_rule ?? 'NO ACTION').toUpperCase(),
+    let found = foreignKeys.get(id);
+    if (!found) {
+      const onDelete = row.delete_rule?.toUpperCase() ?? '';
+      found = {
+        entity,
+        constraint: row.constraint,
+        fk: { columns: [], parent: row.parent, parentColumns: [], onDelete },
       };
-      foreignKeys.set(id, fk);
-      entity.foreignKeys.push(fk);
+      foreignKeys.set(id, found);
+      entity.foreignKeys.push(found.fk);
     }
-    fk.columns.push(row.column);
-    fk.parentColumns.push(row.parent_column ?? row.column);
+    found.fk.columns.push(row.column);
+    found.fk.parentColumns.push(row.parent_column ?? row.column);
+  }
+  const hidden = [...foreignKeys.values()].filter((f) => f.fk.onDelete === '');
+  for (const table of new Set(hidden.map((f) => f.entity.name))) {
+    const rules = await deleteRulesOf(knex, table);
+    for (const f of hidden.filter((h) => h.entity.name === table))
+      f.fk.onDelete = rules.get(f.constraint) ?? 'RESTRICT';
   }
   return entities;
+}
+
+/** `CONSTRAINT `name` FOREIGN KEY (...) REFERENCES ... [ON DELETE rule]`: one line of SHOW CREATE TABLE. */
+const CONSTRAINT_LINE =
+  /^\s*CONSTRAINT `((?:[^`]|``)+)` FOREIGN KEY .* REFERENCES .*?\)(?: ON DELETE (RESTRICT|CASCADE|SET NULL|NO ACTION|SET DEFAULT))?/;
+
+/** The ON DELETE rule of each foreign key of `table` as SHOW CREATE TABLE writes it (none written: RESTRICT). */
+async function deleteRulesOf(knex: Knex, table: string): Promise<Map<string, string>> {
+  const [row] = await rows<Record<string, string>>(
+    knex,
+    `show create table \`${table.replace(/`/g, '``')}\``,
+  );
+  const ddl = row?.['Create Table'] ?? '';
+  const rules = new Map<string, string>();
+  for (const line of ddl.split('\n')) {
+    const match = CONSTRAINT_LINE.exec(line);
+    if (match) rules.set(match[1]!.replace(/``/g, '`'), match[2] ?? 'RESTRICT');
+  }
+  return rules;
 }

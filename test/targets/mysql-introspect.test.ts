@@ -126,6 +126,35 @@ describeMariadb('MySQL introspection (on MariaDB)', () => {
     ]);
   });
 
+  test('a user who may only read sees the same keys and ON DELETE rules (MariaDB hides its constraint tables from it)', async () => {
+    const user = `reader_${process.pid}`;
+    await knex.raw(`create user '${user}'@'127.0.0.1' identified by 'secret'`);
+    await knex.raw(`grant select on \`${db.database}\`.* to '${user}'@'127.0.0.1'`);
+    const reader = openTarget('shop', {
+      client: 'mysql2',
+      connection: db.url.replace(/\/\/[^@]+@/, `//${user}:secret@`),
+    });
+    try {
+      const owner = await introspectTarget(knex, mysql);
+      const seen = await introspectTarget(reader, mysql);
+      for (const name of owner.entities.keys()) {
+        expect({
+          name,
+          pk: seen.entities.get(name)!.primaryKey,
+          fks: seen.entities.get(name)!.foreignKeys,
+        }).toEqual({
+          name,
+          pk: owner.entities.get(name)!.primaryKey,
+          fks: owner.entities.get(name)!.foreignKeys,
+        });
+      }
+      expect(seen.entities.get('teams')!.foreignKeys[0]!.onDelete).toBe('CASCADE');
+    } finally {
+      await reader.destroy();
+      await knex.raw(`drop user '${user}'@'127.0.0.1'`);
+    }
+  });
+
   test('a name with a backtick is quoted; a name with "?" is refused with what to do', () => {
     expect(mysql.quoteIdentifier('odd `name')).toBe('`odd ``name`');
     expect(() => mysql.quoteIdentifier('why?')).toThrow(
