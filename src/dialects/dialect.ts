@@ -79,7 +79,8 @@ export interface Dialect {
  * - `deleteThroughJoin`: a DELETE names its rows by joining a derived table of their keys
  *   (`DELETE t FROM e AS t JOIN (SELECT ...) AS m ON ...`), not by `WHERE key IN (subquery)`:
  *   MySQL refuses a subquery on the table it deletes from (error 1093), and MariaDB, which takes it,
- *   scans the whole table for each statement.
+ *   scans the whole table for each statement;
+ * - `stateStore`: it may hold Sweeper's own state store (MySQL may not: README "State store").
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -95,17 +96,19 @@ export interface DialectCapabilities {
   readonly strictComparisons: boolean;
   readonly likeOnTextOnly: boolean;
   readonly deleteThroughJoin: boolean;
+  readonly stateStore: boolean;
 }
 
 /**
  * - `record`: belongs to particular records (a foreign key still pointing at the row, a check, a
  *   trigger that refuses it): isolated as failure records, and the run goes on;
  * - `lock`: a transient lock conflict (busy, deadlock, serialization): the transaction is retried;
- * - `unavailable`: the database cannot be opened, reached or written (gone, disk, permissions);
+ * - `unavailable`: the database cannot be opened, reached or written (gone, disk, file permissions);
+ * - `permission`: the database user may not do this (a missing grant: SELECT, DELETE, CREATE);
  * - `not-a-database`: the file opened is not a database of this kind, or is corrupt;
  * - `other`: anything else (a bad statement): the run fails with its reason.
  */
-export type ErrorClass = 'record' | 'lock' | 'unavailable' | 'not-a-database' | 'other';
+export type ErrorClass = 'record' | 'lock' | 'unavailable' | 'permission' | 'not-a-database' | 'other';
 
 /** A knex connection as the config gives it: `client`, `connection`, any other knex option. */
 export interface KnexConnectionConfig {

@@ -221,14 +221,14 @@ const time: TimeSql = {
  * - record: SQLSTATE class 23 (a foreign key still pointing at the row: 1451; MariaDB's CHECK: 4025),
  *   MySQL 8's CHECK (3819, SQLSTATE HY000), a trigger's SIGNAL (1644), class 22 data exceptions;
  * - lock: lock wait timeout (1205) and deadlock (1213): the transaction is retried;
- * - unavailable: the server cannot be reached or refuses us (gone away, shut down, access denied,
+ * - permission: the user lacks a grant (1142 on a table, 1143 a column, 1044 the database, 1227);
+ * - unavailable: the server cannot be reached or refuses us (gone away, shut down, a wrong password,
  *   unknown database, read-only).
  */
 const RECORD_ERRNOS = new Set([1644, 3819]);
 const LOCK_ERRNOS = new Set([1205, 1213]);
-const UNAVAILABLE_ERRNOS = new Set([
-  1040, 1044, 1045, 1049, 1053, 1142, 1143, 1290, 1836, 2002, 2003, 2006, 2013,
-]);
+const PERMISSION_ERRNOS = new Set([1044, 1142, 1143, 1227]);
+const UNAVAILABLE_ERRNOS = new Set([1040, 1045, 1049, 1053, 1290, 1836, 2002, 2003, 2006, 2013]);
 const UNAVAILABLE_CODES =
   /^(PROTOCOL_CONNECTION_LOST|PROTOCOL_SEQUENCE_TIMEOUT|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|EPIPE)$/;
 
@@ -238,6 +238,7 @@ function classifyError(error: unknown): ErrorClass {
   const sqlState = typeof e.sqlState === 'string' ? e.sqlState : '';
   if (sqlState.startsWith('23') || sqlState.startsWith('22') || RECORD_ERRNOS.has(errno)) return 'record';
   if (LOCK_ERRNOS.has(errno)) return 'lock';
+  if (PERMISSION_ERRNOS.has(errno)) return 'permission';
   if (UNAVAILABLE_ERRNOS.has(errno) || UNAVAILABLE_CODES.test(driverErrorCode(error))) return 'unavailable';
   return 'other';
 }
@@ -270,6 +271,7 @@ export const mysql: Dialect = {
     strictComparisons: false,
     likeOnTextOnly: false,
     deleteThroughJoin: true,
+    stateStore: false,
   },
   openTarget,
   openStore,

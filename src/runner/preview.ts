@@ -2,7 +2,7 @@ import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
 import { countMatching, countPredictedFailures, keyColumns, selectMatchingKeys, countCascadedMatching } from '../query/compile';
 import type { Targets } from '../targets/registry';
-import { prepareQueries } from './prepare';
+import { prepareQueries } from '../query/prepare';
 
 /**
  * What each query would delete now: counts, sample keys, cascaded children and predicted failures.

@@ -11,6 +11,11 @@ export function keyJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** A failure record's key: the value of a one-column key, JSON for a composite one; exact beyond 2^53. */
+export function keyText(key: unknown[]): string {
+  return key.length === 1 ? String(key[0]) : keyJson(key);
+}
+
 /** JSON tokens: a string, a number, a literal, or punctuation (after optional white space). */
 const TOKEN = /\s*(?:("(?:[^"\\]|\\.)*")|(-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)|(true|false|null)|([[\]{},:]))/y;
 

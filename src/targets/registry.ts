@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
-import type { ConnectionConfig } from '../config/schema';
+import type { ConnectionConfig, JobDefinition } from '../config/schema';
 import type { Dialect } from '../dialects';
 import { NotFoundError, SweeperError, targetUnavailable } from '../errors';
 import { targetDialect } from './connect';
 import { introspectTarget } from './introspect';
+import { KnexTargetSession } from './knex-session';
 import type { TargetSchema } from './schema';
+import type { TargetSession } from './session';
 
 export interface Target {
   name: string;
@@ -42,6 +44,12 @@ export class Targets {
       if (error instanceof SweeperError && error.code === 'TARGET_UNAVAILABLE') throw error;
       throw targetUnavailable(name, `cannot read its schema: ${(error as Error).message}: check the connection settings and that the database is up`, error);
     }
+  }
+
+  /** A session on the job's target for one run: its queries checked against the real schema and compiled for `asOf`. */
+  async openSession(job: JobDefinition, asOf: Date): Promise<TargetSession> {
+    const target = this.get(job.target);
+    return KnexTargetSession.open(target, await this.schema(job.target), job, asOf);
   }
 
   async close(): Promise<void> {

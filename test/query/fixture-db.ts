@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { openTarget } from '../../src/targets/connect';
 import { introspectTarget } from '../../src/targets/introspect';
-import { CLIENT_OF, DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
+import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
 
 /**
  * The same small target on SQLite and Postgres. Times are stored the way each dialect's apps store
@@ -130,7 +130,7 @@ export async function openFixture(
 ) {
   // openTarget refuses a SQLite file that does not exist (Sweeper never creates a target).
   if (dialect === 'sqlite') fs.writeFileSync((connection as { filename: string }).filename, '', { flag: 'a' });
-  const knex = openTarget('fixture', { client: CLIENT_OF[dialect], connection });
+  const knex = openTarget('fixture', { client: DIALECT_OF[dialect].clients[0]!, connection });
   await createFixture(knex, dialect);
   const schema = await introspectTarget(knex, DIALECT_OF[dialect]);
   return {

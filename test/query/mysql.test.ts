@@ -3,20 +3,9 @@ import { countMatching, deleteMatching } from '../../src/query/compile';
 import { detectTimeFormats } from '../../src/query/time-format';
 import { openTarget } from '../../src/targets/connect';
 import { introspectTarget } from '../../src/targets/introspect';
-import { describeMariadb, mariadbAvailable, startMariadb, type TestMariadb } from '../support/mariadb';
-import { contextOf, describeConditionChecks, matching, type FixtureTarget } from './condition-suite';
-import { AS_OF, openFixture } from './fixture-db';
-import { describeHardInputs } from './hard-inputs-suite';
-
-async function openMysql(): Promise<FixtureTarget> {
-  const db = await startMariadb();
-  return openFixture('mysql', db.url, () => db.stop());
-}
-
-if (mariadbAvailable()) {
-  describeConditionChecks('mysql', openMysql);
-  describeHardInputs('mysql', openMysql);
-}
+import { describeMariadb, startMariadb, type TestMariadb } from '../support/mariadb';
+import { contextOf, matching, type FixtureTarget } from './condition-suite';
+import { AS_OF } from './fixture-db';
 
 describeMariadb('MySQL time storage (on MariaDB)', () => {
   let db: TestMariadb;

@@ -1,6 +1,5 @@
 import { keyValueJson } from '../../src/api/json';
-import { keyText } from '../../src/runner/batch';
-import { keyJson, parseKeyJson } from '../../src/store/key-json';
+import { keyJson, keyText, parseKeyJson } from '../../src/store/key-json';
 import { narrowSafeIntegers } from '../../src/dialects/sqlite';
 
 describe('keys as JSON text, exact beyond 2^53', () => {

@@ -1,13 +1,183 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import type { App } from '../../src/app';
+import type { Clock } from '../../src/clock';
 import type { Dialect } from '../../src/dialects';
 import { mysql } from '../../src/dialects/mysql';
 import { postgres } from '../../src/dialects/postgres';
 import { sqlite } from '../../src/dialects/sqlite';
+import { mariadbAvailable, startMariadb } from './mariadb';
+import { createMariadbWorkspace } from './mariadb-workspace';
+import { startPostgres } from './postgres';
+import { createPgWorkspace } from './postgres-workspace';
+import { createWorkspace } from './workspace';
 
-/** The test databases by the short names tests use (`sqlite`, `pg`, `mysql`: MariaDB stands for MySQL). */
+/**
+ * The test databases: every suite that runs on each database (`describe.each(TEST_DATABASES)`) takes
+ * them from here, so a new dialect gets the whole suite by adding one entry to TEST_DATABASES.
+ */
+
+/** The short names tests use for the test databases (`mysql`: MariaDB stands for MySQL). */
 export type TestDialect = 'sqlite' | 'pg' | 'mysql';
 
-/** The dialect module of each test database. */
+/** A state store and a target of one database, with a config naming them and a jobs folder. */
+export interface DialectWorkspace {
+  dir: string;
+  configFile: string;
+  /** A knex on the target, for seeding and checking rows (foreign keys enforced). */
+  target: Knex;
+  writeJob(name: string, yaml: string): string;
+  open(options?: { clock?: Clock; checkTargets?: boolean }): Promise<App>;
+  /** Makes the target unreachable, as if its database were gone. */
+  loseTarget(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestDatabase {
+  /** As tests name it (`describe.each` titles, `%s`). */
+  name: TestDialect;
+  dialect: Dialect;
+  /** The config `client` the workspace is opened with. */
+  client: string;
+  /** Column types for DDL shared by every database. */
+  types: { integer: string; bigint: string; text: string; boolean: string; timestamp: string; real: string };
+  /** The driver's code for a delete refused by a foreign key. */
+  foreignKeyCode: string;
+  /** The driver's code for a duplicate of a unique key. */
+  uniqueCode: string;
+  /** The ON DELETE rule the catalog reports for a foreign key that names none (both refuse the delete). */
+  defaultOnDelete: string;
+  /** The driver's message for that refusal, of a delete from `parent` referenced by `child`. */
+  foreignKeyMessage(parent: string, child: string): RegExp;
+  /** An instant as the shared `timestamp` type stores it (SQLite: epoch milliseconds). */
+  time(ms: number): unknown;
+  /** A flag as the shared `boolean` type stores it (SQLite: 0/1). */
+  flag(value: boolean): unknown;
+  /** A fresh empty database: its knex `connection` as a config gives it, and how to remove it. */
+  emptyDatabase(): Promise<{ connection: unknown; drop(): Promise<void> }>;
+  /** A fresh workspace whose target holds `schema` (several statements). */
+  workspace(schema: string, extraConfig?: string): Promise<DialectWorkspace>;
+}
+
+const sqliteDatabase: TestDatabase = {
+  name: 'sqlite',
+  dialect: sqlite,
+  client: 'better-sqlite3',
+  types: { integer: 'INTEGER', bigint: 'INTEGER', text: 'TEXT', boolean: 'INTEGER', timestamp: 'INTEGER', real: 'REAL' },
+  foreignKeyCode: 'SQLITE_CONSTRAINT_FOREIGNKEY',
+  uniqueCode: 'SQLITE_CONSTRAINT_UNIQUE',
+  defaultOnDelete: 'NO ACTION',
+  foreignKeyMessage: () => /^FOREIGN KEY constraint failed$/,
+  time: (ms) => ms,
+  flag: (value) => (value ? 1 : 0),
+  emptyDatabase() {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-db-'));
+    const filename = path.join(dir, 'db.sqlite');
+    writeFileSync(filename, '');
+    return Promise.resolve({ connection: { filename }, drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) });
+  },
+  workspace(schema, extraConfig) {
+    const ws = createWorkspace(schema, extraConfig);
+    const target = knex({
+      client: 'better-sqlite3',
+      connection: { filename: ws.targetFile },
+      useNullAsDefault: true,
+      pool: {
+        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        },
+      },
+    });
+    return Promise.resolve({
+      dir: ws.dir,
+      configFile: ws.configFile,
+      target,
+      writeJob: ws.writeJob,
+      open: ws.open,
+      async loseTarget() {
+        await target.destroy();
+        rmSync(ws.targetFile);
+        mkdirSync(ws.targetFile); // a directory where the database was: it cannot be opened
+      },
+      async close() {
+        await target.destroy();
+        rmSync(ws.dir, { recursive: true, force: true });
+      },
+    });
+  },
+};
+
+const postgresDatabase: TestDatabase = {
+  name: 'pg',
+  dialect: postgres,
+  client: 'pg',
+  types: { integer: 'integer', bigint: 'bigint', text: 'text', boolean: 'boolean', timestamp: 'timestamptz', real: 'double precision' },
+  foreignKeyCode: '23503',
+  uniqueCode: '23505',
+  defaultOnDelete: 'NO ACTION',
+  foreignKeyMessage: (parent, child) => new RegExp(`^update or delete on table "${parent}" violates foreign key constraint "\\w+" on table "${child}"$`),
+  time: (ms) => new Date(ms),
+  flag: (value) => value,
+  async emptyDatabase() {
+    const pg = await startPostgres();
+    return { connection: pg.url, drop: () => pg.stop() };
+  },
+  async workspace(schema, extraConfig) {
+    const ws = await createPgWorkspace(schema, extraConfig);
+    return { dir: ws.dir, configFile: ws.configFile, target: ws.target, writeJob: ws.writeJob, open: ws.open, loseTarget: ws.dropTarget, close: ws.close };
+  },
+};
+
+/** DATETIME(3) text in UTC, as the MySQL target's sessions read and write it. */
+const datetime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** MySQL on the test run's own MariaDB (test/support/mariadb.ts), with a SQLite state store. */
+const mysqlDatabase: TestDatabase = {
+  name: 'mysql',
+  dialect: mysql,
+  client: 'mysql2',
+  // MySQL cannot index TEXT without a length: text keys are VARCHAR.
+  types: { integer: 'int', bigint: 'bigint', text: 'varchar(255)', boolean: 'boolean', timestamp: 'datetime(3)', real: 'double' },
+  foreignKeyCode: 'ER_ROW_IS_REFERENCED_2',
+  uniqueCode: 'ER_DUP_ENTRY',
+  // MariaDB reports RESTRICT, MySQL 8 NO ACTION: the same for InnoDB.
+  defaultOnDelete: 'RESTRICT',
+  foreignKeyMessage: (_parent, child) =>
+    new RegExp(`^Cannot delete or update a parent row: a foreign key constraint fails \\(\`[^\`]+\`\\.\`${child}\`, CONSTRAINT .*\\)$`),
+  time: datetime,
+  flag: (value) => value,
+  async emptyDatabase() {
+    const db = await startMariadb();
+    return { connection: db.url, drop: () => db.stop() };
+  },
+  async workspace(schema, extraConfig) {
+    const ws = await createMariadbWorkspace(schema, extraConfig);
+    return {
+      dir: ws.dir,
+      configFile: ws.configFile,
+      target: ws.target,
+      writeJob: ws.writeJob,
+      open: ws.open,
+      loseTarget: ws.dropTarget,
+      close: ws.close,
+    };
+  },
+};
+
+/**
+ * Every test database, in the order suites run on them. MySQL only where a MariaDB server can be
+ * started here (test/support/global-setup.ts says once when not, or fails the run when required).
+ */
+export const TEST_DATABASES: readonly TestDatabase[] = [sqliteDatabase, postgresDatabase, ...(mariadbAvailable() ? [mysqlDatabase] : [])];
+
+/** The dialect module of each test database, by its test name. */
 export const DIALECT_OF: Record<TestDialect, Dialect> = { sqlite, pg: postgres, mysql };
 
-/** The config `client` each test database is opened with. */
-export const CLIENT_OF: Record<TestDialect, string> = { sqlite: 'better-sqlite3', pg: 'pg', mysql: 'mysql2' };
+/** A count(*) of `table` as a number (Postgres sends bigint counts as text). */
+export async function countRows(db: Knex, table: string): Promise<number> {
+  const row = (await db(table).count({ n: '*' }).first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
+}

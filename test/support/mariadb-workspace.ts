@@ -20,6 +20,8 @@ export interface MariadbWorkspace {
   target: Knex;
   writeJob(name: string, yaml: string): string;
   open(options?: { clock?: Clock; checkTargets?: boolean }): Promise<App>;
+  /** Drops the target database, as if it were gone. */
+  dropTarget(): Promise<void>;
   /** Drops the database and removes the folder. */
   close(): Promise<void>;
 }
@@ -58,6 +60,9 @@ ${extraConfig}`,
       const file = path.join(dir, 'jobs', `${name}.yaml`);
       writeFileSync(file, yaml);
       return file;
+    },
+    async dropTarget() {
+      await target.raw(`DROP DATABASE IF EXISTS \`${database.database}\``);
     },
     open(options = {}) {
       return openApp({

@@ -1,8 +1,8 @@
 import type { JobDefinition, QueryDefinition } from '../config/schema';
 import { SweeperError } from '../errors';
-import { checkQuery } from '../query/check';
-import type { CompileContext } from '../query/compile';
-import { detectQueryTimeFormats } from '../query/time-format';
+import { checkQuery } from './check';
+import type { CompileContext } from './compile';
+import { detectQueryTimeFormats } from './time-format';
 import type { Entity, TargetSchema } from '../targets/schema';
 import type { Target } from '../targets/registry';
 

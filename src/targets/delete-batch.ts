@@ -1,59 +1,35 @@
 import type { Knex } from 'knex';
-import { driverErrorCode } from '../errors';
-import { keyJson } from '../store/key-json';
-import type { FailureInput, Key } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
+import { driverErrorCode } from '../errors';
+import { keyText } from '../store/key-json';
+import type { FailureInput, Key } from '../store/runs-repository';
 import { errorMessage } from './record-errors';
+import type { BatchHooks, BatchResult, CommittingPart } from './session';
 
-export interface BatchResult {
-  deleted: number;
-  cascaded: number;
-  failures: FailureInput[];
-}
-
-/** What one target transaction of a batch deleted, told to the runner just before it commits. */
-export interface CommittingPart {
-  /** The records the transaction tried (deleted or failed). */
-  keys: Key[];
-  deleted: number;
-  cascaded: number;
-}
-
-export interface BatchOperations {
+/** How deleteBatch reaches the query's statements on a knex handle (a transaction or a savepoint). */
+export interface BatchOperations extends BatchHooks {
   /** Deletes the records with these keys that still match the condition; returns the count deleted. */
   delete(db: Knex, keys: Key[]): Promise<number>;
   /** Child rows that ON DELETE CASCADE will remove with these keys (0 when the entity has none). */
   cascaded(db: Knex, keys: Key[]): Promise<number>;
   /** Keys other rows still reference through a foreign key that refuses the delete: they will fail. */
   held?(db: Knex, keys: Key[]): Promise<Key[]>;
-  /**
-   * Called inside each target transaction that deleted something, just before its COMMIT, and awaited:
-   * the runner stores the part so that a crash between the commit and the checkpoint loses no count.
-   * `committed: false` follows when that COMMIT then failed (a deferred constraint): forget the part.
-   */
-  committing?(part: CommittingPart, committed?: false): Promise<void>;
   /** The target's dialect: what its errors mean, how a failed COMMIT is ended. */
   dialect: Dialect;
-  /** Lock conflicts are retried with backoff until this is aborted. */
-  signal?: AbortSignal;
   queryIndex: number;
   entity: string;
 }
 
 const EMPTY: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
 
-/** A failure record's key: the value of a one-column key, JSON for a composite one; exact beyond 2^53. */
-export function keyText(key: Key): string {
-  return key.length === 1 ? String(key[0]) : keyJson(key);
-}
-
 /**
  * Deletes one batch in short transactions. The common case, nothing fails, runs the delete straight
  * in one transaction: a savepoint per batch would make SQLite journal every page twice. When the delete
  * fails on a record error, the transaction is rolled back and the batch is retried split in halves under
  * savepoints until each failing record is alone; each becomes a failure record and the rest is deleted.
- * A constraint checked only at commit (deferred) fails the commit instead: then the halves are retried as
- * transactions of their own.
+ * A constraint checked only at commit (deferred) fails the commit instead, and a dialect without
+ * savepoints cannot isolate inside one transaction: then the halves are retried as transactions of
+ * their own.
  */
 export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   const held = ops.held ? await ops.held(target, keys) : [];
@@ -63,6 +39,7 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
   const heldText = new Set(held.map(keyText));
   const clear = keys.filter((k) => !heldText.has(keyText(k)));
   const cleared = clear.length > 0 ? await deleteAllOrSplit(target, clear, ops) : EMPTY;
+  if (!ops.dialect.capabilities.savepoints) return merge(cleared, await eachAlone(target, held, ops));
   let tried: BatchResult;
   try {
     tried = await inTransaction(target, held, ops, async (trx) => {
@@ -73,10 +50,16 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
   } catch (error) {
     // A deferred constraint fails the commit, not the statement: one transaction per held record.
     if (ops.dialect.classifyError(error) !== 'record') throw error;
-    tried = EMPTY;
-    for (const key of held) tried = merge(tried, await deleteAllOrSplit(target, [key], ops));
+    tried = await eachAlone(target, held, ops);
   }
   return merge(cleared, tried);
+}
+
+/** Each record in a transaction of its own. */
+async function eachAlone(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
+  let result = EMPTY;
+  for (const key of keys) result = merge(result, await deleteAllOrSplit(target, [key], ops));
+  return result;
 }
 
 async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
@@ -86,13 +69,15 @@ async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations)
     if (ops.dialect.classifyError(error) !== 'record') throw error;
     if (keys.length === 1) return { ...EMPTY, failures: [failureOf(keys[0]!, error, ops)] };
   }
-  try {
-    return await inTransaction(target, keys, ops, (trx) => isolateHalves(trx, keys, ops));
-  } catch (error) {
-    if (ops.dialect.classifyError(error) !== 'record') throw error;
-    const middle = Math.ceil(keys.length / 2);
-    return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
+  if (ops.dialect.capabilities.savepoints) {
+    try {
+      return await inTransaction(target, keys, ops, (trx) => isolateHalves(trx, keys, ops));
+    } catch (error) {
+      if (ops.dialect.classifyError(error) !== 'record') throw error;
+    }
   }
+  const middle = Math.ceil(keys.length / 2);
+  return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
 }
 
 /**

@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import type { JobDefinition } from '../config/schema';
+import { countCascaded, countExistingKeys, countMatching, deleteMatching, heldKeys, keyColumns, selectMatchingKeys } from '../query/compile';
+import { prepareQueries, type PreparedQuery } from '../query/prepare';
+import type { InflightPart, Key } from '../store/runs-repository';
+import { deleteBatch } from './delete-batch';
+import type { Target } from './registry';
+import type { TargetSchema } from './schema';
+import type { BatchHooks, BatchResult, TargetSession } from './session';
+
+/**
+ * The target session on a knex pool, in this thread: each method compiles the query's statement for
+ * the target's dialect and runs it on the pool (deleteBatch in short transactions of its own).
+ */
+export class KnexTargetSession implements TargetSession {
+  private constructor(
+    private readonly knex: Knex,
+    private readonly queries: PreparedQuery[],
+  ) {}
+
+  /** Checks the job's queries against the schema and compiles them for the run's as-of instant. */
+  static async open(target: Target, schema: TargetSchema, job: JobDefinition, asOf: Date): Promise<KnexTargetSession> {
+    return new KnexTargetSession(target.knex, await prepareQueries(job, target, schema, asOf));
+  }
+
+  count(query: number): Promise<number> {
+    const q = this.query(query);
+    return countMatching(this.knex, q.definition, q.context);
+  }
+
+  async nextKeys(query: number, after: Key | null, limit: number): Promise<Key[]> {
+    const q = this.query(query);
+    const columns = keyColumns(q.definition, q.entity);
+    const rows = await selectMatchingKeys(this.knex, q.definition, q.context, after, limit);
+    return rows.map((row) => columns.map((c) => row[c]));
+  }
+
+  deleteBatch(query: number, keys: Key[], hooks: BatchHooks = {}): Promise<BatchResult> {
+    const q = this.query(query);
+    return deleteBatch(this.knex, keys, {
+      ...hooks,
+      queryIndex: q.index,
+      entity: q.entity.name,
+      dialect: q.context.dialect,
+      delete: (db, batch) => deleteMatching(db, q.definition, q.context, batch),
+      cascaded: (db, batch) => this.cascadedOn(db, q, batch),
+      held: (db, batch) => heldKeys(db, q.context.schema, q.entity, keyColumns(q.definition, q.entity), batch),
+    });
+  }
+
+  heldKeys(query: number, keys: Key[]): Promise<Key[]> {
+    const q = this.query(query);
+    return heldKeys(this.knex, q.context.schema, q.entity, keyColumns(q.definition, q.entity), keys);
+  }
+
+  cascadedCount(query: number, keys: Key[]): Promise<number> {
+    return this.cascadedOn(this.knex, this.query(query), keys);
+  }
+
+  /**
+   * A part that did not commit left every record it tried in place. Without parts (a run begun by an
+   * older version) the records gone are counted as deleted, and their cascade is unknown (0).
+   */
+  async settleInflight(query: number, keys: Key[], parts: InflightPart[] | null): Promise<{ deleted: number; cascaded: number }> {
+    const q = this.query(query);
+    const existing = (some: Key[]) => countExistingKeys(this.knex, q.context.dialect, q.entity, keyColumns(q.definition, q.entity), some);
+    if (parts === null) return { deleted: keys.length - (await existing(keys)), cascaded: 0 };
+    let deleted = 0;
+    let cascaded = 0;
+    for (const part of parts) {
+      const tried = part.keys.map((i) => keys[i]!);
+      if ((await existing(tried)) <= tried.length - part.deleted) {
+        deleted += part.deleted;
+        cascaded += part.cascaded;
+      }
+    }
+    return { deleted, cascaded };
+  }
+
+  close(): Promise<void> {
+    // The pool is the Targets registry's: it stays open for other runs.
+    return Promise.resolve();
+  }
+
+  private query(index: number): PreparedQuery {
+    const q = this.queries[index];
+    if (!q) throw new Error(`internal: the job has no query ${index} (it has ${this.queries.length})`);
+    return q;
+  }
+
+  private cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+    return q.cascades ? countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity)) : Promise.resolve(0);
+  }
+}

@@ -1,0 +1,56 @@
+import type { FailureInput, InflightPart, Key } from '../store/runs-repository';
+
+/**
+ * The target as a run sees it: plain data in, plain data out, no connection or transaction in sight.
+ * A session serves one run of one job: its queries are the job's, compiled once for the run's as-of
+ * instant, and named by their index. The runner drives it batch by batch; how the work reaches the
+ * database (a knex pool, a worker thread, few round trips) is the implementation's.
+ */
+export interface TargetSession {
+  /** How many records query `query` matches now. */
+  count(query: number): Promise<number>;
+  /** The next keys query `query` matches after `after` (null: from the start), in keyset order, at most `limit`. */
+  nextKeys(query: number, after: Key | null, limit: number): Promise<Key[]>;
+  /**
+   * Deletes the records with these keys that still match (the condition is checked again), in short
+   * transactions; a record the database refuses (a record error) is isolated by splitting and comes
+   * back as a failure record, the rest is deleted. Any other error is thrown.
+   */
+  deleteBatch(query: number, keys: Key[], hooks?: BatchHooks): Promise<BatchResult>;
+  /** The keys other rows still reference through a foreign key that refuses the delete: they would fail. */
+  heldKeys(query: number, keys: Key[]): Promise<Key[]>;
+  /** Child rows that ON DELETE CASCADE would remove with these keys (0 when nothing cascades). */
+  cascadedCount(query: number, keys: Key[]): Promise<number>;
+  /**
+   * What of a batch in flight was deleted, when its process died (or the batch failed) before the
+   * checkpoint: the parts whose transaction committed, known by their records being gone.
+   */
+  settleInflight(query: number, keys: Key[], parts: InflightPart[] | null): Promise<{ deleted: number; cascaded: number }>;
+  /** Ends the session (the target's pool stays open for other runs). */
+  close(): Promise<void>;
+}
+
+export interface BatchResult {
+  deleted: number;
+  cascaded: number;
+  failures: FailureInput[];
+}
+
+/** What one target transaction of a batch deleted, told to the runner just before it commits. */
+export interface CommittingPart {
+  /** The records the transaction tried (deleted or failed). */
+  keys: Key[];
+  deleted: number;
+  cascaded: number;
+}
+
+export interface BatchHooks {
+  /**
+   * Called inside each target transaction that deleted something, just before its COMMIT, and awaited:
+   * the runner stores the part so that a crash between the commit and the checkpoint loses no count.
+   * `committed: false` follows when that COMMIT then failed (a deferred constraint): forget the part.
+   */
+  committing?(part: CommittingPart, committed?: false): Promise<void>;
+  /** Lock conflicts are retried with backoff until this is aborted. */
+  signal?: AbortSignal;
+}
