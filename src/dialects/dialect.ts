@@ -43,7 +43,7 @@ export interface Dialect {
   /** A job's value as bound for a column: booleans as this database stores flags. */
   bindValue(value: Scalar, column: Column): Scalar;
   /**
-   * `ref IN list` (or NOT IN): `??` is the column, then the bindings. Where the database can, the
+   * `?? IN list` (or NOT IN; `??` is the column), then the bindings. Where the database can, the
    * whole list is one bound value whatever its length (an array, a JSON array); else one each.
    */
   inList(negate: boolean, values: Scalar[]): { sql: string; bindings: Knex.RawBinding[] };

@@ -1,12 +1,22 @@
 import type { Knex } from 'knex';
 import type { JobDefinition } from '../config/schema';
-import { countCascaded, countExistingKeys, countMatching, deleteMatching, heldKeys, keyColumns, selectMatchingKeys } from '../query/compile';
+import {
+  countCascaded,
+  countCascadedMatching,
+  countExistingKeys,
+  countMatching,
+  countPredictedFailures,
+  deleteMatching,
+  heldKeys,
+  keyColumns,
+  selectMatchingKeys,
+} from '../query/compile';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key } from '../store/runs-repository';
 import { deleteBatch } from './delete-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
-import type { BatchHooks, BatchResult, TargetSession } from './session';
+import type { BatchHooks, BatchResult, QueryPreview, TargetSession } from './session';
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -75,6 +85,16 @@ export class KnexTargetSession implements TargetSession {
       }
     }
     return { deleted, cascaded };
+  }
+
+  async preview(query: number, sampleSize: number): Promise<QueryPreview> {
+    const q = this.query(query);
+    return {
+      matched: await countMatching(this.knex, q.definition, q.context),
+      sample: await this.nextKeys(query, null, sampleSize),
+      cascaded: q.cascades ? await countCascadedMatching(this.knex, q.definition, q.context) : 0,
+      predictedFailures: await countPredictedFailures(this.knex, q.context.schema, q.entity, q.definition, q.context),
+    };
   }
 
   close(): Promise<void> {

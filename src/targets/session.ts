@@ -26,8 +26,20 @@ export interface TargetSession {
    * checkpoint: the parts whose transaction committed, known by their records being gone.
    */
   settleInflight(query: number, keys: Key[], parts: InflightPart[] | null): Promise<{ deleted: number; cascaded: number }>;
+  /** What query `query` would delete now, deleting nothing: its count, the first keys, cascades, predicted failures. */
+  preview(query: number, sampleSize: number): Promise<QueryPreview>;
   /** Ends the session (the target's pool stays open for other runs). */
   close(): Promise<void>;
+}
+
+export interface QueryPreview {
+  matched: number;
+  /** The first keys in keyset order. */
+  sample: Key[];
+  /** Child rows ON DELETE CASCADE would remove with every matching record. */
+  cascaded: number;
+  /** Matching records other rows still hold through a foreign key that refuses the delete. */
+  predictedFailures: number;
 }
 
 export interface BatchResult {

@@ -173,7 +173,10 @@ const mysqlDatabase: TestDatabase = {
  */
 export const TEST_DATABASES: readonly TestDatabase[] = [sqliteDatabase, postgresDatabase, ...(mariadbAvailable() ? [mysqlDatabase] : [])];
 
-/** The dialect module of each test database, by its test name. */
+/**
+ * The dialect module of each test database, by its test name: every one, also where its server is
+ * not installed (statements compile without a connection).
+ */
 export const DIALECT_OF: Record<TestDialect, Dialect> = { sqlite, pg: postgres, mysql };
 
 /** A count(*) of `table` as a number (Postgres sends bigint counts as text). */
