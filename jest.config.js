@@ -8,5 +8,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testTimeout: 60000,
+  // Says once when the MySQL suite is skipped (no mariadbd here), or fails the run when it is required.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 };

@@ -7,7 +7,8 @@
  * Exits 0 whether the aims are met or not; exits 1 only when the results are wrong (two phases
  * deleted different rows, or a run failed).
  * BENCH_ROWS (default 1000000) sizes the tables; BENCH_LAYOUTS=clustered or scattered runs one layout;
- * BENCH_POSTGRES=0 skips Postgres; BENCH_BATCH_SIZE fixes the job's batchSize; BENCH_KEEP=1 keeps the
+ * BENCH_POSTGRES=0 skips Postgres; BENCH_MYSQL=0 skips the MariaDB comparison with pt-archiver
+ * (bench/mysql-report.ts); BENCH_BATCH_SIZE fixes the job's batchSize; BENCH_KEEP=1 keeps the
  * temp folder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { pgBench } from './pg-bench';
 import { runPhase, type HealthzResult } from './phase-io';
 import { reportLines } from './report';
 import { sqliteBench } from './sqlite-bench';
+import { runMysqlBench } from './mysql-report';
 
 async function main(): Promise<number> {
   const rows = rowsFromEnv(process.env);
@@ -54,6 +56,11 @@ async function main(): Promise<number> {
       await runOn(await pgBench());
     }
     process.stdout.write(`${reportLines({ rows, host, settings }, results, healthz).join('\n')}\n`);
+    if (process.env.BENCH_MYSQL !== '0') {
+      const mysql = await runMysqlBench(rows, dir);
+      process.stdout.write(`\n${mysql.skipped ?? mysql.lines.join('\n')}\n`);
+      wrong.push(...mysql.wrong);
+    }
     if (wrong.length > 0) {
       process.stderr.write(`RESULTS ARE WRONG:\n${wrong.map((w) => `  - ${w}`).join('\n')}\n`);
       return 1;

@@ -11,7 +11,7 @@ export const JOB = 'bench-old-events';
 
 /** A database as the config names it: `client` and `connection` (a SQLite `{ filename }` or a Postgres URL). */
 export interface BenchConnection {
-  client: 'better-sqlite3' | 'pg';
+  client: 'better-sqlite3' | 'pg' | 'mysql2';
   connection: string | { filename: string };
 }
 

@@ -42,8 +42,11 @@ export interface Dialect {
   quoteIdentifier(name: string): string;
   /** A job's value as bound for a column: booleans as this database stores flags. */
   bindValue(value: Scalar, column: Column): Scalar;
-  /** `?? IN list` (or NOT IN; `??` is the column) with the whole list as one bound value, whatever its length. */
-  inList(negate: boolean, values: Scalar[]): { sql: string; binding: Knex.RawBinding };
+  /**
+   * `?? IN list` (or NOT IN; `??` is the column), then the bindings. Where the database can, the
+   * whole list is one bound value whatever its length (an array, a JSON array); else one each.
+   */
+  inList(negate: boolean, values: Scalar[]): { sql: string; bindings: Knex.RawBinding[] };
   /** The right side of `(a, b) IN (...)` for bound row values: `tuples` is `(?, ?), (?, ?)`. */
   rowValueList(tuples: string): string;
   /** Has the database compile a statement without running it (prepare, or EXPLAIN). */
@@ -74,7 +77,12 @@ export interface Dialect {
  * - `strictComparisons`: two columns of unlike types cannot be compared (`exists ... on`);
  * - `likeOnTextOnly`: LIKE takes text only: other columns are compared in their text form;
  * - `notify`: the database tells listening processes, when a transaction commits, that it changed
- *   something (LISTEN/NOTIFY); without it other processes learn of a change by polling.
+ *   something (LISTEN/NOTIFY); without it other processes learn of a change by polling;
+ * - `deleteThroughJoin`: a DELETE names its rows by joining a derived table of their keys
+ *   (`DELETE t FROM e AS t JOIN (SELECT ...) AS m ON ...`), not by `WHERE key IN (subquery)`:
+ *   MySQL refuses a subquery on the table it deletes from (error 1093), and MariaDB, which takes it,
+ *   scans the whole table for each statement;
+ * - `stateStore`: it may hold Sweeper's own state store (MySQL may not: README "State store").
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -90,6 +98,8 @@ export interface DialectCapabilities {
   readonly strictComparisons: boolean;
   readonly likeOnTextOnly: boolean;
   readonly notify: boolean;
+  readonly deleteThroughJoin: boolean;
+  readonly stateStore: boolean;
 }
 
 /**

@@ -1,13 +1,14 @@
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
 import type { Dialect } from './dialect';
+import { mysql } from './mysql';
 import { postgres } from './postgres';
 import { sqlite } from './sqlite';
 
 export type { Dialect, DialectCapabilities, ErrorClass, KnexConnectionConfig, RawFragment } from './dialect';
 
 /** Every supported database; a new one is one module and one line here. */
-export const DIALECTS: readonly Dialect[] = [sqlite, postgres];
+export const DIALECTS: readonly Dialect[] = [sqlite, postgres, mysql];
 
 const byClient = new Map<string, Dialect>(DIALECTS.flatMap((d) => d.clients.map((client) => [client, d] as const)));
 

@@ -157,6 +157,8 @@ export const postgres: Dialect = {
     strictComparisons: true,
     likeOnTextOnly: true,
     notify: true,
+    deleteThroughJoin: false,
+    stateStore: true,
   },
   openTarget,
   openStore,
@@ -167,7 +169,7 @@ export const postgres: Dialect = {
   bindValue,
   inList(negate, values) {
     // One array value, its element type inferred from the column.
-    return { sql: negate ? '?? <> ALL(?)' : '?? = ANY(?)', binding: values as Knex.RawBinding };
+    return { sql: negate ? '?? <> ALL(?)' : '?? = ANY(?)', bindings: [values as Knex.RawBinding] };
   },
   // The plain list: in `values (..)` untyped parameters would turn into text.
   rowValueList: (tuples) => tuples,

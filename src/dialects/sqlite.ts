@@ -209,6 +209,8 @@ export const sqlite: Dialect = {
     strictComparisons: false,
     likeOnTextOnly: false,
     notify: false,
+    deleteThroughJoin: false,
+    stateStore: true,
   },
   openTarget,
   openStore,
@@ -218,7 +220,7 @@ export const sqlite: Dialect = {
   quoteIdentifier,
   bindValue,
   inList(negate, values) {
-    return { sql: `?? ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, binding: JSON.stringify(values) };
+    return { sql: `?? ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, bindings: [JSON.stringify(values)] };
   },
   // SQLite takes a list of row values only as `values (..), (..)`.
   rowValueList: (tuples) => `values ${tuples}`,

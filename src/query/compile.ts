@@ -91,8 +91,10 @@ export function selectMatchingKeys(
 
 /**
  * One delete statement for `keys` (at most MAX_KEY_VALUES values): `delete from <entity> where
- * (<key>) in (select <key> from <entity> as <alias> where (<key>) in (<keys>) and <condition>)`.
- * The condition is checked again, so a record changed since it was selected is left alone.
+ * (<key>) in (select <key> from <entity> as <alias> where (<key>) in (<keys>) and <condition>)`;
+ * where the dialect deletes through a join (MySQL), `delete <entity> from <entity> inner join
+ * (<that select>) as <m> on <entity>.<key> = <m>.<key>`. The condition is checked again, so a record
+ * changed since it was selected is left alone.
  */
 export function buildDeleteMatching(
   db: Knex | Knex.Transaction,
@@ -106,6 +108,13 @@ export function buildDeleteMatching(
   whereTupleIn(matching, ctx.dialect, refs, keys);
   if (query.where) applyCondition(matching, query.where, ctx);
   const del = db.from(identifier(db, ctx.dialect, ctx.entity.name));
+  if (ctx.dialect.capabilities.deleteThroughJoin) {
+    // The derived table is materialized first, so the delete reads the keys, not the table it changes.
+    const q = (...parts: string[]): string => parts.map((p) => ctx.dialect.quoteIdentifier(p)).join('.');
+    const derived = `${ctx.alias}_keys`;
+    const on = columns.map((c) => `${q(ctx.entity.name, c)} = ${q(derived, c)}`).join(' and ');
+    return del.joinRaw(`inner join ? as ${q(derived)} on ${on}`, [matching] as unknown as Knex.Value[]).del();
+  }
   const outer = columns.map((c) => identifier(db, ctx.dialect, c));
   whereTupleIn(del, ctx.dialect, outer, matching);
   return del.del();

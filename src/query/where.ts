@@ -220,7 +220,7 @@ function applyList(qb: Knex.QueryBuilder, leaf: LeafCondition, ref: Knex.Raw, va
   const hasNull = nonNull.length < values.length;
   const inList = (group: Knex.QueryBuilder, negate: boolean): void => {
     const list = listInSql(leaf, nonNull, negate, dialect);
-    group.whereRaw(list.sql, [ref, list.binding]);
+    group.whereRaw(list.sql, [ref, ...list.bindings]);
   };
   if (leaf.op === 'in') {
     if (!hasNull) inList(qb, false);
@@ -238,15 +238,15 @@ function applyList(qb: Knex.QueryBuilder, leaf: LeafCondition, ref: Knex.Raw, va
 }
 
 /**
- * `x in list` as one bound value whatever the list's length, so a list of any size stays within the
- * driver's limit of bound values (the dialect binds it: a JSON array, or an array value).
+ * `x in list`, where the dialect can as one bound value whatever the list's length, so a list of any
+ * size stays within the driver's limit of bound values (a JSON array, or an array value).
  */
 function listInSql(
   leaf: LeafCondition,
   values: Scalar[],
   negate: boolean,
   dialect: Dialect,
-): { sql: string; binding: Knex.RawBinding } {
+): { sql: string; bindings: Knex.RawBinding[] } {
   for (const v of values) {
     if (typeof v === 'number' && !Number.isFinite(v)) throw invalidValue(leaf, `cannot list the number ${v}`);
   }

@@ -114,8 +114,24 @@ async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, wo
  */
 async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   const connection: unknown = await target.client.acquireConnection();
+  const failed: { error?: unknown } = {};
   try {
-    return await target.transaction(work, { connection });
+    return await target.transaction(
+      async (trx) => {
+        try {
+          return await work(trx);
+        } catch (error) {
+          failed.error = error;
+          throw error;
+        }
+      },
+      { connection },
+    );
+  } catch (error) {
+    // When the ROLLBACK after a failed statement fails too (the server closed the connection), knex
+    // rejects with the ROLLBACK's error ("connection is in closed state"): the statement's says why.
+    if ('error' in failed && failed.error !== error) throw failed.error;
+    throw error;
   } finally {
     try {
       await dialect.rollBackIfOpen(connection);

@@ -38,8 +38,8 @@ describe('a value of the wrong type says what was found and what is expected', (
       'sweeper.yaml: mail.outboxDir: expected a text, found nothing (an empty value)',
       'sweeper.yaml: concurrency: expected a whole number from 1 to 64, found the text "four"',
     ]);
-    expect(problemsOf(() => loadConfig(folder(BASE.replace('client: better-sqlite3, connection: { filename: app.db }', 'client: mysql2, connection: 5')), {}))).toEqual([
-      'sweeper.yaml: targets.app.client: "mysql2" is not a supported client: use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres)',
+    expect(problemsOf(() => loadConfig(folder(BASE.replace('client: better-sqlite3, connection: { filename: app.db }', 'client: oracledb, connection: 5')), {}))).toEqual([
+      'sweeper.yaml: targets.app.client: "oracledb" is not a supported client: use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres); "mysql2", "mysql" (MySQL)',
       'sweeper.yaml: targets.app.connection: expected a connection string or a mapping of connection settings, found the number 5',
     ]);
   });

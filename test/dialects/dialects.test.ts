@@ -4,7 +4,7 @@ import { DIALECTS, dialectForClient, SUPPORTED_CLIENTS } from '../../src/dialect
 import { runCli } from '../support/cli';
 import { createWorkspace } from '../support/workspace';
 
-const SUPPORTED = 'use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres)';
+const SUPPORTED = 'use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres); "mysql2", "mysql" (MySQL)';
 
 describe('one table from config client to dialect', () => {
   test('each supported client chooses its dialect; an unknown one is refused with the supported list', () => {
@@ -14,8 +14,10 @@ describe('one table from config client to dialect', () => {
       ['pg', 'postgres'],
       ['postgres', 'postgres'],
       ['postgresql', 'postgres'],
+      ['mysql2', 'mysql'],
+      ['mysql', 'mysql'],
     ]);
-    expect(() => dialectForClient('mysql2')).toThrow(`client "mysql2" is not supported: ${SUPPORTED}`);
+    expect(() => dialectForClient('oracledb')).toThrow(`client "oracledb" is not supported: ${SUPPORTED}`);
   });
 
   test('the first client of each dialect is the knex client its connections are opened with', () => {
@@ -27,12 +29,12 @@ describe('one table from config client to dialect', () => {
     const ws = createWorkspace('CREATE TABLE t (id INTEGER PRIMARY KEY);');
     const config = readFileSync(ws.configFile, 'utf8')
       .replace('state: { client: better-sqlite3', 'state: { client: sqlite')
-      .replace('targets:\n', 'targets:\n  shop: { client: mysql2, connection: "mysql://localhost/shop" }\n');
+      .replace('targets:\n', 'targets:\n  shop: { client: oracledb, connection: "oracle://localhost/shop" }\n');
     writeFileSync(ws.configFile, config);
     const r = await runCli(['--config', ws.configFile, 'validate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${ws.configFile}: state.client: "sqlite" is not a supported client: ${SUPPORTED}`);
-    expect(r.stderr).toContain(`${ws.configFile}: targets.shop.client: "mysql2" is not a supported client: ${SUPPORTED}`);
+    expect(r.stderr).toContain(`${ws.configFile}: targets.shop.client: "oracledb" is not a supported client: ${SUPPORTED}`);
   }, 60_000);
 });
 

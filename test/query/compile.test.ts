@@ -11,6 +11,7 @@ import { contextFor, fixtureSchema } from './fixture-schema';
 const builders: Record<Dialect, Knex> = {
   pg: knexFactory({ client: 'pg' }),
   sqlite: knexFactory({ client: 'better-sqlite3', useNullAsDefault: true }),
+  mysql: knexFactory({ client: 'mysql2' }),
 };
 
 afterAll(async () => {

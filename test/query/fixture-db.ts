@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { openTarget } from '../../src/targets/connect';
 import { introspectTarget } from '../../src/targets/introspect';
-import { DIALECT_OF, TEST_DATABASES, type TestDialect as Dialect } from '../support/dialects';
+import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
 
 /**
  * The same small target on SQLite and Postgres. Times are stored the way each dialect's apps store
@@ -27,6 +27,16 @@ const DDL: Record<Dialect, string[]> = {
     'create table notes (id integer primary key, session_id text references sessions(id) on delete cascade, body text)',
     'create table memberships (org_id integer not null, user_id integer not null references users(id) on delete cascade, role text, primary key (org_id, user_id))',
     'create table audit_log (at text, message text)',
+  ],
+  // MySQL: TIMESTAMP and DATETIME (UTC wall time); BOOLEAN is TINYINT(1); foreign keys as table
+  // constraints (MySQL ignores REFERENCES written on a column); text keys in utf8mb4.
+  mysql: [
+    'create table users (id integer primary key, email varchar(255) not null, active boolean not null, created_at timestamp(3) null, tags text)',
+    'create table sessions (id varchar(64) primary key, user_id integer, last_seen_at datetime, pinned boolean not null default false, foreign key (user_id) references users(id) on delete cascade)',
+    'create table session_events (id integer primary key, session_id varchar(64), created_at_ms bigint, foreign key (session_id) references sessions(id))',
+    'create table notes (id integer primary key, session_id varchar(64), body text, foreign key (session_id) references sessions(id) on delete cascade)',
+    'create table memberships (org_id integer not null, user_id integer not null, role text, primary key (org_id, user_id), foreign key (user_id) references users(id) on delete cascade)',
+    'create table audit_log (at varchar(64), message text)',
   ],
 };
 
@@ -120,7 +130,7 @@ export async function openFixture(
 ) {
   // openTarget refuses a SQLite file that does not exist (Sweeper never creates a target).
   if (dialect === 'sqlite') fs.writeFileSync((connection as { filename: string }).filename, '', { flag: 'a' });
-  const knex = openTarget('fixture', { client: TEST_DATABASES.find((d) => d.name === dialect)!.client, connection });
+  const knex = openTarget('fixture', { client: DIALECT_OF[dialect].clients[0]!, connection });
   await createFixture(knex, dialect);
   const schema = await introspectTarget(knex, DIALECT_OF[dialect]);
   return {

@@ -134,7 +134,7 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       ]);
     });
 
-    test('offsets without a colon: Postgres reads them, SQLite cannot and refuses the column', async () => {
+    test('offsets without a colon: Postgres and MySQL read them, SQLite cannot and refuses the column', async () => {
       await createTable('stamps', ['{id} integer primary key', '{at} text']);
       await target.knex('stamps').insert([
         { id: 1, at: '2026-06-01 10:47:11+0200' }, // 08:47:11Z
@@ -142,7 +142,7 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       ]);
       await reload();
       const query: QueryDefinition = { entity: 'stamps', where: { field: 'at', op: 'lt', value: '2026-06-01T08:47:12Z' } };
-      if (dialect === 'pg') {
+      if (dialect !== 'sqlite') {
         expect(await matching(target, 'stamps', query.where)).toEqual([1]);
       } else {
         await expect(contextOf(target, query)).rejects.toThrow(
@@ -191,33 +191,38 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
       ]);
     });
 
-    test('any real table or column name works: " as ", dots, quotes, spaces, unicode, "?"', async () => {
-      const odd = ['a as b', 'x.y', 'q"uote', 'spa ce', 'ünï', 'what?', 'at time?'];
+    test('any real table or column name works: " as ", dots, quotes, spaces, unicode, "?" (not on MySQL)', async () => {
+      // knex's mysql2 client reads every "?" as a bound value: MySQL names with one are refused
+      // (test/targets/mysql-introspect.test.ts); the other odd names work there too.
+      const q = dialect === 'mysql' ? '' : '?';
+      const [what, atTime, held] = [`what${q}`, `at time${q}`, `held${q}`];
+      const odd = ['a as b', 'x.y', 'q"uote', 'spa ce', 'ünï', what, atTime];
       await createTable(
         'odd.table as t',
-        ['{a as b} integer primary key', '{x.y} text', '{q"uote} text', '{spa ce} text', '{ünï} text', '{what?} text', '{at time?} text'],
+        ['{a as b} integer primary key', '{x.y} text', '{q"uote} text', '{spa ce} text', '{ünï} text', `{${what}} text`, `{${atTime}} text`],
       );
+      // Foreign keys as table constraints: MySQL ignores REFERENCES written on a column.
       await createTable(
         'child "x"',
-        ['{id.x} integer primary key', '{parent as p} integer references {odd.table as t} ({a as b}) on delete cascade'],
+        ['{id.x} integer primary key', '{parent as p} integer', 'foreign key ({parent as p}) references {odd.table as t} ({a as b}) on delete cascade'],
       );
       await createTable(
-        'held?',
-        ['{id} integer primary key', '{odd ref} integer references {odd.table as t} ({a as b}) on delete restrict'],
+        held,
+        ['{id} integer primary key', '{odd ref} integer', 'foreign key ({odd ref}) references {odd.table as t} ({a as b}) on delete restrict'],
       );
       for (const i of [1, 2, 3]) {
         const values = odd.map((c, n) => (n === 0 ? i : n === 6 ? `2026-0${i}-01T00:00:00Z` : `${c}${i}`));
         await target.knex.raw(sql(dialect, `insert into {odd.table as t} values (${odd.map(() => '?').join(', ')})`), values);
       }
       await target.knex.raw(sql(dialect, 'insert into {child "x"} values (10, 1), (11, 1), (12, 2)'));
-      await target.knex.raw(sql(dialect, 'insert into {held?} values (1, 3)'));
+      await target.knex.raw(sql(dialect, `insert into {${held}} values (1, 3)`));
       await reload();
       const entity = 'odd.table as t';
       for (const column of odd.slice(1, 6))
         expect(await matching(target, entity, { field: column, op: 'eq', value: `${column}2` })).toEqual([2]);
-      expect(await matching(target, entity, { field: 'what?', op: 'in', value: ['what?1', 'what?3'] })).toEqual([1, 3]);
-      expect(await matching(target, entity, { field: 'at time?', op: 'lt', value: '2026-02-15' })).toEqual([1, 2]);
-      expect(await matching(target, entity, { field: 'at time?', olderThan: '60d' })).toEqual([1]);
+      expect(await matching(target, entity, { field: what, op: 'in', value: [`${what}1`, `${what}3`] })).toEqual([1, 3]);
+      expect(await matching(target, entity, { field: atTime, op: 'lt', value: '2026-02-15' })).toEqual([1, 2]);
+      expect(await matching(target, entity, { field: atTime, olderThan: '60d' })).toEqual([1]);
       expect(
         await matching(target, entity, { exists: { entity: 'child "x"', on: { 'parent as p': 'a as b' } } }),
       ).toEqual([1, 2]);
@@ -253,6 +258,8 @@ export function describeHardInputs(dialect: Dialect, open: () => Promise<Fixture
   });
 }
 
+/** The rows of a raw select: better-sqlite3 gives them, pg `{ rows }`, mysql2 `[rows, fields]`. */
 function rowsOf(result: unknown): unknown[] {
-  return Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+  if (Array.isArray(result)) return Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
+  return (result as { rows: unknown[] }).rows;
 }

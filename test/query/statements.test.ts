@@ -8,6 +8,7 @@ import { contextFor, fixtureSchema } from './fixture-schema';
 const builders: Record<Dialect, Knex> = {
   pg: knexFactory({ client: 'pg' }),
   sqlite: knexFactory({ client: 'better-sqlite3', useNullAsDefault: true }),
+  mysql: knexFactory({ client: 'mysql2' }),
 };
 
 afterAll(async () => {
@@ -103,6 +104,24 @@ describe('keyset selection and delete', () => {
         // SQLite takes a list of row values only as `values (..), (..)`.
         'delete from "memberships" where ("org_id", "user_id") in (select "t0"."org_id", "t0"."user_id" from "memberships" as "t0" ' +
         'where ("t0"."org_id", "t0"."user_id") in (values (?, ?), (?, ?)) and "t0"."role" = ?)',
+      bindings: [1, 2, 3, 4, 'guest'],
+    });
+  });
+
+  test('on MySQL the delete joins the derived table of matching keys: no subquery on the table it deletes from', () => {
+    const mysql = fixtureSchema('mysql');
+    expect(
+      buildDeleteMatching(builders.mysql, members, contextFor(mysql, 'memberships'), [
+        [1, 2],
+        [3, 4],
+      ])
+        .toSQL()
+        .toNative(),
+    ).toEqual({
+      sql:
+        'delete `memberships` from `memberships` inner join (select `t0`.`org_id`, `t0`.`user_id` from `memberships` as `t0` ' +
+        'where (`t0`.`org_id`, `t0`.`user_id`) in ((?, ?), (?, ?)) and `t0`.`role` = ?) as `t0_keys` ' +
+        'on `memberships`.`org_id` = `t0_keys`.`org_id` and `memberships`.`user_id` = `t0_keys`.`user_id`',
       bindings: [1, 2, 3, 4, 'guest'],
     });
   });

@@ -5,7 +5,7 @@ import { TEST_DATABASES } from '../support/dialects';
 import { createStoreDatabase, type StoreDatabase } from './store-backends';
 
 /** The databases a state store can be shared on: a server (an embedded SQLite store serves one daemon). */
-const SHARED_STORES = TEST_DATABASES.filter((d) => !d.dialect.capabilities.embedded);
+const SHARED_STORES = TEST_DATABASES.filter((d) => d.dialect.capabilities.stateStore && !d.dialect.capabilities.embedded);
 
 /**
  * What several daemons sharing one Postgres state store do at the same moment: each Store here has its

@@ -5,8 +5,11 @@ import knex, { type Knex } from 'knex';
 import type { App } from '../../src/app';
 import type { Clock } from '../../src/clock';
 import type { Dialect } from '../../src/dialects';
+import { mysql } from '../../src/dialects/mysql';
 import { postgres } from '../../src/dialects/postgres';
 import { sqlite } from '../../src/dialects/sqlite';
+import { mariadbAvailable, startMariadb } from './mariadb';
+import { createMariadbWorkspace } from './mariadb-workspace';
 import { startPostgres } from './postgres';
 import { createPgWorkspace } from './postgres-workspace';
 import { createWorkspace } from './workspace';
@@ -16,8 +19,8 @@ import { createWorkspace } from './workspace';
  * them from here, so a new dialect gets the whole suite by adding one entry to TEST_DATABASES.
  */
 
-/** The short names tests use for the test databases (a new one: here, and its entry in TEST_DATABASES). */
-export type TestDialect = 'sqlite' | 'pg';
+/** The short names tests use for the test databases (`mysql`: MariaDB stands for MySQL). */
+export type TestDialect = 'sqlite' | 'pg' | 'mysql';
 
 /** A state store and a target of one database, with a config naming them and a jobs folder. */
 export interface DialectWorkspace {
@@ -44,6 +47,8 @@ export interface TestDatabase {
   foreignKeyCode: string;
   /** The driver's code for a duplicate of a unique key. */
   uniqueCode: string;
+  /** The ON DELETE rule the catalog reports for a foreign key that names none (both refuse the delete). */
+  defaultOnDelete: string;
   /** The driver's message for that refusal, of a delete from `parent` referenced by `child`. */
   foreignKeyMessage(parent: string, child: string): RegExp;
   /** An instant as the shared `timestamp` type stores it (SQLite: epoch milliseconds). */
@@ -63,6 +68,7 @@ const sqliteDatabase: TestDatabase = {
   types: { integer: 'INTEGER', bigint: 'INTEGER', text: 'TEXT', boolean: 'INTEGER', timestamp: 'INTEGER', real: 'REAL' },
   foreignKeyCode: 'SQLITE_CONSTRAINT_FOREIGNKEY',
   uniqueCode: 'SQLITE_CONSTRAINT_UNIQUE',
+  defaultOnDelete: 'NO ACTION',
   foreignKeyMessage: () => /^FOREIGN KEY constraint failed$/,
   time: (ms) => ms,
   flag: (value) => (value ? 1 : 0),
@@ -111,6 +117,7 @@ const postgresDatabase: TestDatabase = {
   types: { integer: 'integer', bigint: 'bigint', text: 'text', boolean: 'boolean', timestamp: 'timestamptz', real: 'double precision' },
   foreignKeyCode: '23503',
   uniqueCode: '23505',
+  defaultOnDelete: 'NO ACTION',
   foreignKeyMessage: (parent, child) => new RegExp(`^update or delete on table "${parent}" violates foreign key constraint "\\w+" on table "${child}"$`),
   time: (ms) => new Date(ms),
   flag: (value) => value,
@@ -124,11 +131,53 @@ const postgresDatabase: TestDatabase = {
   },
 };
 
-/** Every test database, in the order suites run on them. */
-export const TEST_DATABASES: readonly TestDatabase[] = [sqliteDatabase, postgresDatabase];
+/** DATETIME(3) text in UTC, as the MySQL target's sessions read and write it. */
+const datetime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
-/** The dialect module of each test database, by its test name. */
-export const DIALECT_OF = Object.fromEntries(TEST_DATABASES.map((d) => [d.name, d.dialect])) as Record<TestDialect, Dialect>;
+/** MySQL on the test run's own MariaDB (test/support/mariadb.ts), with a SQLite state store. */
+const mysqlDatabase: TestDatabase = {
+  name: 'mysql',
+  dialect: mysql,
+  client: 'mysql2',
+  // MySQL cannot index TEXT without a length: text keys are VARCHAR.
+  types: { integer: 'int', bigint: 'bigint', text: 'varchar(255)', boolean: 'boolean', timestamp: 'datetime(3)', real: 'double' },
+  foreignKeyCode: 'ER_ROW_IS_REFERENCED_2',
+  uniqueCode: 'ER_DUP_ENTRY',
+  // MariaDB reports RESTRICT, MySQL 8 NO ACTION: the same for InnoDB.
+  defaultOnDelete: 'RESTRICT',
+  foreignKeyMessage: (_parent, child) =>
+    new RegExp(`^Cannot delete or update a parent row: a foreign key constraint fails \\(\`[^\`]+\`\\.\`${child}\`, CONSTRAINT .*\\)$`),
+  time: datetime,
+  flag: (value) => value,
+  async emptyDatabase() {
+    const db = await startMariadb();
+    return { connection: db.url, drop: () => db.stop() };
+  },
+  async workspace(schema, extraConfig) {
+    const ws = await createMariadbWorkspace(schema, extraConfig);
+    return {
+      dir: ws.dir,
+      configFile: ws.configFile,
+      target: ws.target,
+      writeJob: ws.writeJob,
+      open: ws.open,
+      loseTarget: ws.dropTarget,
+      close: ws.close,
+    };
+  },
+};
+
+/**
+ * Every test database, in the order suites run on them. MySQL only where a MariaDB server can be
+ * started here (test/support/global-setup.ts says once when not, or fails the run when required).
+ */
+export const TEST_DATABASES: readonly TestDatabase[] = [sqliteDatabase, postgresDatabase, ...(mariadbAvailable() ? [mysqlDatabase] : [])];
+
+/**
+ * The dialect module of each test database, by its test name: every one, also where its server is
+ * not installed (statements compile without a connection).
+ */
+export const DIALECT_OF: Record<TestDialect, Dialect> = { sqlite, pg: postgres, mysql };
 
 /** A count(*) of `table` as a number (Postgres sends bigint counts as text). */
 export async function countRows(db: Knex, table: string): Promise<number> {

@@ -1,0 +1,84 @@
+/**
+ * The benchmark's MariaDB: the server the tests start (test/support/mariadb.ts), with InnoDB's
+ * durable defaults (a redo log flush at every commit) since commits are what batching pays for.
+ */
+import mysql from 'mysql2/promise';
+import { mariadbServer, shutdown } from '../test/support/mariadb';
+
+export interface BenchMariadb {
+  port: number;
+  user: string;
+  password: string;
+  /** mysql://... for a database of this server. */
+  urlOf(database: string): string;
+  /** pt-archiver's DSN for a table of this server. */
+  dsnOf(database: string, table: string): string;
+  /** Runs `work` on a connection to `database` (default: none), in UTC. */
+  withConnection<T>(work: (connection: mysql.Connection) => Promise<T>, database?: string): Promise<T>;
+  /** A new database holding an exact copy of `source.table` (indexes too), analyzed. */
+  copyTable(source: string, target: string, table: string): Promise<void>;
+  /** The server settings that decide commit cost, for the report. */
+  settings(): Promise<
+    Record<'version' | 'flushAtCommit' | 'bufferPool' | 'redoLog' | 'binlog' | 'doublewrite', string>
+  >;
+  stop(): Promise<void>;
+}
+
+export async function startBenchMariadb(): Promise<BenchMariadb> {
+  process.env.SWEEPER_MYSQL_DURABLE = '1';
+  const { port, user, password } = await mariadbServer();
+  const urlOf = (database: string): string => `mysql://${user}:${password}@127.0.0.1:${port}/${database}`;
+  const withConnection = async <T>(
+    work: (c: mysql.Connection) => Promise<T>,
+    database?: string,
+  ): Promise<T> => {
+    const connection = await mysql.createConnection({
+      host: '127.0.0.1',
+      port,
+      user,
+      password,
+      database,
+      timezone: 'Z',
+    });
+    try {
+      await connection.query("SET time_zone = '+00:00'");
+      return await work(connection);
+    } finally {
+      await connection.end();
+    }
+  };
+  return {
+    port,
+    user,
+    password,
+    urlOf,
+    dsnOf: (database, table) =>
+      `h=127.0.0.1,P=${port},u=${user},p=${password},A=utf8mb4,D=${database},t=${table}`,
+    withConnection,
+    async copyTable(source, target, table) {
+      await withConnection(async (c) => {
+        await c.query(`CREATE DATABASE \`${target}\``);
+        await c.query(`CREATE TABLE \`${target}\`.\`${table}\` LIKE \`${source}\`.\`${table}\``);
+        await c.query(`INSERT INTO \`${target}\`.\`${table}\` SELECT * FROM \`${source}\`.\`${table}\``);
+        await c.query(`ANALYZE TABLE \`${target}\`.\`${table}\``);
+      });
+    },
+    settings: () =>
+      withConnection(async (c) => {
+        const [rows] = await c.query(
+          'SELECT version() AS version, @@innodb_flush_log_at_trx_commit AS flushAtCommit, @@innodb_buffer_pool_size AS bufferPool, @@innodb_log_file_size AS redoLog, @@log_bin AS binlog, @@innodb_doublewrite AS doublewrite',
+        );
+        const row = (rows as Array<Record<string, unknown>>)[0]!;
+        const mib = (bytes: unknown): string => `${Math.round(Number(bytes) / 1024 / 1024)} MiB`;
+        return {
+          version: String(row.version),
+          flushAtCommit: String(row.flushAtCommit),
+          bufferPool: mib(row.bufferPool),
+          redoLog: mib(row.redoLog),
+          binlog: Number(row.binlog) === 1 ? 'on' : 'off',
+          doublewrite: Number(row.doublewrite) === 1 ? 'on' : 'off',
+        };
+      }),
+    stop: shutdown,
+  };
+}
