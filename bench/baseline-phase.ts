@@ -12,7 +12,8 @@ import { maxRssKiB, report, type BaselineMode, type BaselineResult } from './pha
 import type { BenchConnection } from './workspace';
 
 /** The statements, `?` for the cutoff: SQLite stores epoch ms, Postgres a timestamptz. */
-const STATEMENTS: Record<BenchConnection['client'], Record<BaselineMode, string>> = {
+/** MariaDB's baseline is bench/mysql-report.ts's own (beside pt-archiver). */
+const STATEMENTS: Partial<Record<BenchConnection['client'], Record<BaselineMode, string>>> = {
   'better-sqlite3': {
     plain: 'DELETE FROM events WHERE created_at < ?',
     'not-exists': 'DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM event_holds h WHERE h.event_id = events.id)',

@@ -270,6 +270,7 @@ export const mysql: Dialect = {
     booleansAsIntegers: true,
     strictComparisons: false,
     likeOnTextOnly: false,
+    notify: false,
     deleteThroughJoin: true,
     stateStore: false,
   },
@@ -297,7 +298,7 @@ export const mysql: Dialect = {
     });
   },
   // A failed COMMIT ends the transaction on MySQL.
-  rollBackIfOpen: () => undefined,
+  rollBackIfOpen: () => Promise.resolve(),
   time,
   classifyError,
 };

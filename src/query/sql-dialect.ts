@@ -70,7 +70,7 @@ export function whereTupleIn(
   if (bindsKeysAsOneValue(dialect, refs.length)) {
     // One array value for the whole list (`= ANY(?)`): one parameter whatever the batch size.
     const keys = dialect.inList(false, source.map((k) => k[0]) as Scalar[]);
-    qb.whereRaw(keys.sql, [refs[0]!, keys.binding]);
+    qb.whereRaw(keys.sql, [refs[0]!, ...keys.bindings]);
     return;
   }
   const values = refs.length === 1 ? source.map((k) => k[0]) : source.flat();

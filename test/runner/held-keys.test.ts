@@ -50,7 +50,7 @@ CREATE INDEX holds_event ON holds(event_id);
   it('asks the referencing table once per list of keys, and deletes all but the held records', async () => {
     const statements: string[] = [];
     app.targets.get('app').knex.on('query', (q: { sql?: string }) => {
-      if (/from "holds"/i.test(q.sql ?? '')) statements.push(q.sql!);
+      if (/from [`"]holds[`"]/i.test(q.sql ?? '')) statements.push(q.sql!);
     });
     const runId = await createManualRun(app, 'purge-events', 'test');
     const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
