@@ -101,7 +101,20 @@ export function loadJobFiles(config: LoadedConfig, env: Env = process.env): JobF
 export function loadJobFile(file: string, displayName: string, config: Config, env: Env = process.env): JobFileResult {
   const { value, problems } = readYamlFile(file, displayName, jobSchema, env);
   if (!value) return { file: displayName, job: null, problems };
-  const job: JobDefinition = { ...value, timezone: value.timezone ?? config.timezone, file: displayName };
+  const { archive: archiveGiven, ...definition } = value;
+  const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };
+  const archive = archiveGiven ?? config.archive.default;
+  if (archive && archive !== 'none') job.archive = archive;
+  else if (config.archive.required) {
+    problems.push({
+      file: displayName,
+      path: 'archive',
+      message:
+        archiveGiven === 'none'
+          ? 'is none, but the config says archive.required: true: give the job an archive, e.g. archive: { table: "{entity}_archive" }'
+          : 'is missing, and the config says archive.required: true without an archive.default: add archive: { table: "{entity}_archive" } to the job, or a default to the config',
+    });
+  }
   if (!config.targets[job.target]) {
     const names = Object.keys(config.targets).join(', ') || 'none';
     problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config (targets: ${names})` });

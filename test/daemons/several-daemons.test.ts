@@ -237,7 +237,7 @@ describe('several daemons sharing a Postgres state store', () => {
     ws.writeJob('fast-1', job('fast-1', 'fast_1', '{ batchSize: 50 }'));
     const first = await runCli(['--config', ws.configFile, 'migrate']);
     expect(first).toMatchObject({ code: 0, stdout: `state store is up to date (schema ${latestMigration})\n` });
-    expect(await ws.state('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts']);
+    expect(await ws.state('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts', '0012_archive']);
     expect(await runCli(['--config', ws.configFile, 'migrate'])).toMatchObject({ code: 0 });
     expect(await ws.state('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: '4' });
 

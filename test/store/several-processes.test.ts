@@ -58,8 +58,8 @@ describe('Postgres state store shared by several daemons', () => {
 
   it('daemons starting together on an empty database migrate it once, and all start', async () => {
     const applied = await Promise.all(daemons.map((d) => d.migrate()));
-    expect(applied.flat().sort()).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts']);
-    expect(await daemons[0]!.db('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts']);
+    expect(applied.flat().sort()).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts', '0012_archive']);
+    expect(await daemons[0]!.db('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts', '0012_archive']);
   });
 
   describe('with the schema in place', () => {

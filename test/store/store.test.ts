@@ -6,7 +6,7 @@ import { createStoreDatabase, STORE_BACKENDS, type StoreBackend, type StoreDatab
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const MIGRATIONS = ['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts'];
+const MIGRATIONS = ['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts', '0012_archive'];
 
 function jobSync(name: string, hash = 'a'.repeat(64)): JobSync {
   return {
