@@ -6,6 +6,7 @@ import { cancelCommand, pauseCommand, postponeCommand, resumeCommand } from './c
 import { failuresCommand } from './failures-command';
 import { jobsCommand } from './jobs-command';
 import { migrateCommand } from './migrate-command';
+import { restoreCommand } from './restore-command';
 import { previewCommand, runCommand } from './run-command';
 import { runShowCommand, runsCommand } from './runs-command';
 import { startCommand } from './start-command';
@@ -69,6 +70,14 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
   program.command('resume <job>').description('let a paused job run again; paused runs continue').action((job: string) => on(() => resumeCommand(ctx(), job)));
   program.command('cancel <run-id>').description('cancel a run; a running one stops at its next batch boundary').action((id: string) => on(() => cancelCommand(ctx(), id)));
   program.command('postpone <job>').description('skip the occurrences before a time').option('--until <time>', 'ISO-8601; without offset, in the config time zone').action((job: string, o: { until?: string }) => on(() => postponeCommand(ctx(), job, o)));
+  program
+    .command('restore <run-id>')
+    .description("put a run's archived records back, parents before children")
+    .option('--entity <entity>', "only this entity's records")
+    .option('--dry-run', 'only show what would go back; write nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json')
+    .action((id: string, o: { entity?: string; dryRun?: boolean; yes?: boolean; json?: boolean }) => on(() => restoreCommand(ctx(), id, o)));
   program.command('migrate').description("bring the state store's schema up to date").action(() => on(() => migrateCommand(ctx())));
   program
     .command('seed-demo', { hidden: true })

@@ -20,6 +20,7 @@ export function renderPreview(p: PreviewJson): string {
       p.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.cascaded), formatCount(q.predictedFailures), q.sample.map((s) => JSON.stringify(s)).join(' ')]),
     ),
     p.queries.length > 1 ? 'each query is counted as the data is now: later queries may match more once earlier ones have deleted' : '',
+    p.archive ? `archive: ${p.archive} (each record and cascaded child is copied before it is deleted; sweeper restore puts a run back)` : 'archive: none: the deleted records are gone for good (no archive: in the job or archive.default in the config)',
   ]
     .filter(Boolean)
     .join('\n');
@@ -101,6 +102,7 @@ function renderSummary(run: Awaited<ReturnType<typeof runDetail>>): string {
       run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded)]),
     ),
     run.failed > 0 ? `failure records: sweeper failures --run ${run.id}` : '',
+    run.archive ? `archived: ${run.archive.archived === null ? 'unknown' : formatCount(run.archive.archived)} row(s) to ${run.archive.where}; put them back with: sweeper restore ${run.id}` : '',
   ]
     .filter(Boolean)
     .join('\n');

@@ -78,13 +78,19 @@ export async function runShowCommand(ctx: CommandContext, idText: string, opts: 
       `deleted:       ${formatCount(run.deleted)}`,
       `failed:        ${formatCount(run.failed)}`,
       `notification:  ${run.notification ? `${run.notification.status} (${run.notification.attempts} attempts)` : 'none'}`,
+      `archive:       ${run.archive ? `${run.archive.where}, ${run.archive.archived === null ? 'not counted yet' : `${formatCount(run.archive.archived)} row(s) archived`}` : 'none'}`,
       ...(run.status === 'running' && started ? [`progress:      ${progressLine(run, (ended - started) / 1000)}`] : []),
       '',
       renderTable(
-        ['#', 'ENTITY', 'MATCHED', 'DELETED', 'FAILED', 'CASCADED'],
-        run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded)]),
+        ['#', 'ENTITY', 'MATCHED', 'DELETED', 'FAILED', 'CASCADED', ...(run.archive ? ['ARCHIVED'] : [])],
+        run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded), ...(run.archive ? [formatCount(q.archived ?? null)] : [])]),
       ),
     ];
+    const restoreFailures = await app.store.archive.restoreFailures(id, 5);
+    if (restoreFailures.length > 0) {
+      lines.push('', `restore failures: ${formatCount(await app.store.archive.restoreFailureCount(id))}`);
+      for (const f of restoreFailures) lines.push(`  ${f.entity} ${f.key}: ${f.code} ${f.message}`);
+    }
     if (groups.length > 0) {
       lines.push('', 'failures by code:');
       for (const g of groups) {

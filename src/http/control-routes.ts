@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { jobDetail, runDetail } from '../api/queries';
+import { restoreRun } from '../archive/restore';
+import { UsageError } from '../errors';
 import { pauseJob, postponeJob, resumeJob } from '../control/job-control';
 import { cancelRun } from '../control/run-control';
 import type { Daemon } from '../daemon';
@@ -56,5 +58,14 @@ export function registerControlRoutes(server: FastifyInstance, daemon: Daemon, a
     const message = await cancelRun(app, id, actorOf(request));
     daemon.scheduler.wake();
     return { message, run: await runDetail(app, id) };
+  });
+
+  server.post<{ Params: { id: string } }>('/api/runs/:id/restore', { onRequest }, async (request) => {
+    const id = positiveInt(request.params.id, 'run id');
+    const body = bodyObject(request.body);
+    const dryRun = body?.dryRun ?? false;
+    if (typeof dryRun !== 'boolean') throw new UsageError(`dryRun must be true or false (got ${JSON.stringify(dryRun)})`);
+    const outcome = await restoreRun({ store: app.store, targets: app.targets, clock: app.clock }, { runId: id, entity: text(body, 'entity'), dryRun, actor: actorOf(request) });
+    return { message: dryRun ? `dry run: ${outcome.groups.reduce((n, g) => n + g.pending, 0)} archived record(s) would go back` : `${outcome.restored} record(s) put back, ${outcome.failed} could not go back`, restore: outcome };
   });
 }

@@ -56,6 +56,7 @@ export const openApiSchemas = {
       'failed',
       'queries',
       'notification',
+      'archive',
     ],
     properties: {
       id: { type: 'integer' },
@@ -81,6 +82,7 @@ export const openApiSchemas = {
             deleted: { type: 'integer' },
             failed: { type: 'integer' },
             cascaded: { type: 'integer' },
+            archived: { type: ['integer', 'null'], description: 'rows archived (records and cascaded children); only when the run archives' },
           },
         },
       },
@@ -91,6 +93,17 @@ export const openApiSchemas = {
             type: 'object',
             required: ['status', 'attempts'],
             properties: { status: { type: 'string' }, attempts: { type: 'integer' } },
+          },
+        ],
+      },
+      archive: {
+        description: 'where the run archives what it deletes, and how many rows it archived (null until it stopped once); null: no archive',
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['where', 'archived'],
+            properties: { where: { type: 'string' }, archived: { type: ['integer', 'null'] } },
           },
         ],
       },

@@ -210,6 +210,40 @@ export const openApiDocument = {
       ),
       { parameters: [runId] },
     ),
+    '/api/runs/{id}/restore': control(
+      "Put a run's archived records back, parents before children; what cannot go back is a restore failure with the driver's code",
+      json(
+        {
+          type: 'object',
+          required: ['message', 'restore'],
+          properties: {
+            message: { type: 'string' },
+            restore: {
+              type: 'object',
+              description: 'per entity, query and depth: rows to restore, keys that exist again, restored, failed; and the restore failures',
+            },
+          },
+        },
+        'the restore (or its plan, with dryRun), recorded in the run history with the actor http:<token name>',
+      ),
+      {
+        parameters: [runId],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  entity: { type: 'string', description: "only this entity's records" },
+                  dryRun: { type: 'boolean', description: 'only count what would go back' },
+                },
+              },
+            },
+          },
+        },
+      },
+    ),
     '/api/failures': {
       get: {
         summary: 'The failure log, newest first, a page at a time (keyset pagination on the id)',

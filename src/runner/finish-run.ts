@@ -61,6 +61,7 @@ async function reportOf(o: FinishOptions, status: RunOutcome): Promise<RunReport
   const run = (await o.store.runs.get(o.runId))!;
   const queries = await o.store.runs.queries(o.runId);
   const groups = await o.store.failures.byCode(o.runId);
+  const archive = await o.store.archive.ofRun(o.runId);
   return {
     run: {
       id: run.id,
@@ -83,6 +84,7 @@ async function reportOf(o: FinishOptions, status: RunOutcome): Promise<RunReport
       examples: g.examples.map((f) => ({ entity: f.entity, key: f.key, message: f.message })),
     })),
     nextRunAt: o.nextRunAt,
+    ...(archive ? { archive: { where: archive.where, archived: archive.archived } } : {}),
     failuresCommand: o.failuresCommand,
   };
 }

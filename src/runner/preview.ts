@@ -1,3 +1,4 @@
+import { describeArchive } from '../archive/archive-table';
 import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
 import { countMatching, countPredictedFailures, keyColumns, selectMatchingKeys, countCascadedMatching } from '../query/compile';
@@ -29,5 +30,5 @@ export async function previewJob(job: JobDefinition, targets: Targets, asOf: Dat
       predictedFailures: await countPredictedFailures(target.knex, schema, q.entity, q.definition, q.context),
     });
   }
-  return { job: job.name, asOf: asOf.toISOString(), queries };
+  return { job: job.name, asOf: asOf.toISOString(), queries, archive: job.archive ? describeArchive(job.archive, job.target) : null };
 }

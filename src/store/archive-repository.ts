@@ -104,6 +104,11 @@ export class ArchiveRepository {
     }
   }
 
+  /** An entry of the run's history that changes no status (a restore): `runs show` lists it. */
+  async addRunEvent(runId: number, what: string, reason: string, actor: string, now: Date): Promise<void> {
+    await this.db('run_events').insert({ run_id: runId, at: toMs(now), status: what, reason, actor });
+  }
+
   async restoreFailures(runId: number, limit = 1000): Promise<RestoreFailureRecord[]> {
     const rows = (await this.db('restore_failures')
       .where({ run_id: runId })

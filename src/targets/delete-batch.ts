@@ -107,7 +107,7 @@ async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, wo
  * transaction within a transaction", and what it deleted would linger uncommitted. So the connection
  * is held here and rolled back for real before it goes back to the pool.
  */
-async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   const connection: unknown = await target.client.acquireConnection();
   try {
     return await target.transaction(work, { connection });

@@ -30,7 +30,7 @@ describe.each(['sqlite', 'pg'] as const)('table archive on %s', (dialect) => {
   }
 
   it('copies each deleted record and each cascaded child into its archive table, in the same transaction', async () => {
-    ws.writeJob('purge', JOB('archive: { table: "{entity}_archive" }'));
+    ws.writeJob('purge', JOB('archive: { table: "{entity}_archive" }\nnotify: { to: [ops@example.com] }'));
     const before = await snapshot(ws);
     const runId = await run();
     const stored = (await app!.store.runs.get(runId))!;
@@ -92,6 +92,11 @@ describe.each(['sqlite', 'pg'] as const)('table archive on %s', (dialect) => {
       archived: truth.orders.length + truth.users.length + truth.sessions + truth.events,
       queries: [truth.orders.length, truth.users.length + truth.sessions + truth.events],
     });
+    // The email says how many rows were archived, and where.
+    const all = truth.orders.length + truth.users.length + truth.sessions + truth.events;
+    const mail = (await app!.store.outbox.forRun(runId))!;
+    expect(mail.text).toMatch(new RegExp(`Archived:?\\s+${all} \\(table \\{entity\\}_archive in target app\\)`));
+    expect(mail.html).toContain(`${all} (table {entity}_archive in target app)`);
   });
 
   it('a job without an archive creates no archive table and records none', async () => {
