@@ -97,7 +97,7 @@ export class Daemon {
     for (const run of await store.runs.orphaned(clock.now(), isDeadOwner)) {
       // Compare-and-set: another daemon may have resumed it since the list was read, or the owner renewed late.
       const reason = `owner ${run.owner ?? 'unknown'} stopped renewing its lease; resuming from the checkpoint`;
-      if (!(await store.runs.markInterrupted(run, reason, this.app.owner, clock.now()))) logger.debug({ run: run.id }, 'orphaned run was taken over or renewed meanwhile');
+      if (!(await store.runs.markInterrupted({ run, reason, actor: this.app.owner, now: clock.now() }))) logger.debug({ run: run.id }, 'orphaned run was taken over or renewed meanwhile');
     }
     for (const run of await store.runs.active()) {
       if (this.queue.isActive(run.id) || run.status === 'running') continue;

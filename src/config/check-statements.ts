@@ -35,11 +35,8 @@ async function compileOnTarget(target: Target, statement: Statement): Promise<vo
   }
 }
 
-/** Postgres' SQLSTATE for a missing privilege. */
-const INSUFFICIENT_PRIVILEGE = '42501';
-
-function compileFix(error: unknown): string {
-  if (driverErrorCode(error) === INSUFFICIENT_PRIVILEGE) return "grant the target's database user SELECT and DELETE on the job's tables";
+function compileFix(target: Target, error: unknown): string {
+  if (target.dialect.classifyError(error) === 'permission') return "grant the target's database user SELECT and DELETE on the job's tables";
   return 'check the entity and field names; if they are right, report this message as a Sweeper bug';
 }
 
@@ -83,7 +80,7 @@ export async function checkStatements(job: JobDefinition, target: Target, schema
         problems.push({
           file: job.file,
           path,
-          message: `its ${s.kind} statement does not compile on ${dialect}: ${(error as Error).message} (${driverErrorCode(error)}); nothing was run: ${compileFix(error)}`,
+          message: `its ${s.kind} statement does not compile on ${dialect}: ${(error as Error).message} (${driverErrorCode(error)}); nothing was run: ${compileFix(target, error)}`,
         });
         break;
       }

@@ -30,7 +30,7 @@ export async function pauseJob(app: App, name: string, reason: string | undefine
       if (await app.store.runs.requestStop(run.id, 'pause', actor, now)) stopping.push(run.id);
     } else if (run.status === 'queued' || run.status === 'interrupted') {
       // Compare-and-set: if a daemon took it meanwhile, it is running now and is asked to pause.
-      if (!(await app.store.runs.setStatusIf(run.id, { status: run.status }, 'paused', `job paused by ${actor}: ${why}`, actor, now))) {
+      if (!(await app.store.runs.pauseWaiting({ runId: run.id, from: run.status, reason: `job paused by ${actor}: ${why}`, actor, now }))) {
         if (await app.store.runs.requestStop(run.id, 'pause', actor, now)) stopping.push(run.id);
       }
     }

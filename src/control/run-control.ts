@@ -14,7 +14,7 @@ export async function cancelRun(app: App, runId: number, actor: string): Promise
   }
   if (run.status === 'queued' || run.status === 'interrupted' || run.status === 'paused') {
     // Compare-and-set: a daemon may take the run at this very moment; then it is running, and is asked to stop.
-    if (await app.store.runs.setStatusIf(runId, { status: run.status }, 'canceled', `canceled by ${actor} before it finished`, actor, now, { finished_at: now.getTime(), owner: null, lease_until: null })) {
+    if (await app.store.runs.cancelWaiting({ runId, from: run.status, reason: `canceled by ${actor} before it finished`, actor, now })) {
       return `run ${runId} canceled`;
     }
     return cancelRun(app, runId, actor);

@@ -96,11 +96,12 @@ export interface DialectCapabilities {
  * - `record`: belongs to particular records (a foreign key still pointing at the row, a check, a
  *   trigger that refuses it): isolated as failure records, and the run goes on;
  * - `lock`: a transient lock conflict (busy, deadlock, serialization): the transaction is retried;
- * - `unavailable`: the database cannot be opened, reached or written (gone, disk, permissions);
+ * - `unavailable`: the database cannot be opened, reached or written (gone, disk, file permissions);
+ * - `permission`: the database user may not do this (a missing grant: SELECT, DELETE, CREATE);
  * - `not-a-database`: the file opened is not a database of this kind, or is corrupt;
  * - `other`: anything else (a bad statement): the run fails with its reason.
  */
-export type ErrorClass = 'record' | 'lock' | 'unavailable' | 'not-a-database' | 'other';
+export type ErrorClass = 'record' | 'lock' | 'unavailable' | 'permission' | 'not-a-database' | 'other';
 
 /** A knex connection as the config gives it: `client`, `connection`, any other knex option. */
 export interface KnexConnectionConfig {

@@ -121,8 +121,10 @@ const time: TimeSql = {
 };
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
-/** Connection exceptions, authentication, unknown database, no permission; and the network's own codes. */
-const UNAVAILABLE = /^(08...|28...|3D000|42501|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|EACCES|EROFS)$/;
+/** Connection exceptions, authentication, unknown database; and the network's own codes. */
+const UNAVAILABLE = /^(08...|28...|3D000|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|EACCES|EROFS)$/;
+/** insufficient_privilege. */
+const PERMISSION = '42501';
 
 function classifyError(error: unknown): ErrorClass {
   const code = driverErrorCode(error);
@@ -130,6 +132,7 @@ function classifyError(error: unknown): ErrorClass {
   if (SQLSTATE.test(code) && (code.startsWith('23') || code.startsWith('22') || code === 'P0001')) return 'record';
   // Serialization failure, deadlock, lock not available.
   if (code === '40001' || code === '40P01' || code === '55P03') return 'lock';
+  if (code === PERMISSION) return 'permission';
   if (UNAVAILABLE.test(code)) return 'unavailable';
   return 'other';
 }

@@ -196,12 +196,15 @@ const time: TimeSql = {
 
 /** Driver codes of a database that cannot be opened or written (not of a bad statement). */
 const UNAVAILABLE = /^(SQLITE_(CANTOPEN|READONLY|PERM|FULL|IOERR)|EACCES|EROFS)/;
+/** An authorizer refused the statement (SQLite has no users or grants otherwise). */
+const PERMISSION = 'SQLITE_AUTH';
 
 function classifyError(error: unknown): ErrorClass {
   const code = driverErrorCode(error);
   if (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH') return 'record';
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'lock';
   if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) return 'not-a-database';
+  if (code.startsWith(PERMISSION)) return 'permission';
   // better-sqlite3 throws a TypeError without a code when the file's folder does not exist.
   if (UNAVAILABLE.test(code) || (error instanceof TypeError && error.message.startsWith('Cannot open database'))) return 'unavailable';
   return 'other';

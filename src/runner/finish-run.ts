@@ -2,7 +2,6 @@ import type { JobDefinition } from '../config/schema';
 import { renderNotification } from '../notify/templates';
 import type { RunOutcome, RunReport } from '../notify/report';
 import type { Store } from '../store/store';
-import type { RunStatus } from '../store/runs-repository';
 
 export interface FinishOptions {
   store: Store;
@@ -26,15 +25,14 @@ export interface FinishOptions {
 export async function finishRun(o: FinishOptions): Promise<void> {
   const { store } = o;
   const status = o.status;
-  const finished = status !== 'interrupted' && status !== 'paused';
   let notification = null;
   if (status !== 'interrupted' && status !== 'paused' && status !== 'canceled' && wantsNotification(o.job, status)) {
     notification = renderNotification(await reportOf(o, status));
   }
-  const extra: Record<string, unknown> = { owner: null, lease_until: null, inflight: null, inflight_parts: null };
-  if (finished) extra.finished_at = o.now.getTime();
+  const change = { runId: o.runId, reason: o.reason, actor: o.actor, now: o.now, owner: o.owner };
   await store.transaction(async (trx) => {
-    await store.runs.setStatus(o.runId, o.status as RunStatus, o.reason, o.actor, o.now, extra, trx, o.owner);
+    if (status === 'interrupted' || status === 'paused') await store.runs.stopAtBoundary({ ...change, status }, trx);
+    else await store.runs.finish({ ...change, status }, trx);
     if (notification) {
       await store.outbox.enqueue(
         trx,

@@ -74,7 +74,7 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
       return 'done';
     }
     // The keys in flight are stored before the delete, the parts of the batch as they commit.
-    await store.runs.setInflight(o.runId, query.index, keys, clock.now(), o.owner);
+    await store.runs.setInflight({ runId: o.runId, query: query.index, keys, now: clock.now(), owner: o.owner });
     const journal = new InflightJournal(store.runs, o.runId, o.owner, keys);
     const started = performance.now();
     let result: BatchResult;

@@ -46,7 +46,7 @@ export class RunExecution {
     if (!run) throw new SweeperError('NOT_FOUND', `run ${runId} does not exist`);
     const job = JSON.parse(await store.jobs.definitionAt(run.job, run.jobVersion)) as JobDefinition;
     const now = clock.now();
-    if (!(await store.runs.take(runId, run.status, deps.owner, new Date(now.getTime() + deps.leaseMs), now, now))) {
+    if (!(await store.runs.take({ runId, from: run.status, owner: deps.owner, leaseUntil: new Date(now.getTime() + deps.leaseMs), now }))) {
       throw new SweeperError('CONFLICT', `run ${runId} of job "${job.name}" was taken by another process`);
     }
     const execution = new RunExecution(deps, runId, job, signal, deps.logger.child({ job: job.name, run: runId }));

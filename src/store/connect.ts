@@ -77,7 +77,7 @@ export function storeOpenError(error: unknown, config: ConnectionConfig, configF
   if (error instanceof SweeperError) return error;
   const dialect = storeDialect(config);
   const kind = dialect.classifyError(error);
-  if (kind !== 'unavailable' && kind !== 'not-a-database') return error;
+  if (kind !== 'unavailable' && kind !== 'permission' && kind !== 'not-a-database') return error;
   const code = driverErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   const file = storeFile(config);

@@ -128,8 +128,23 @@ export interface NewRun {
   lease?: { owner: string; until: Date };
 }
 
+/** A change of a run's status: every one is kept as a run event with its reason and who asked. */
+export interface StatusChange {
+  runId: number;
+  status: RunStatus;
+  reason: string;
+  actor: string;
+  now: Date;
+}
+
+/** The statuses a run ends in. */
+export type FinishedStatus = 'succeeded' | 'completed_with_failures' | 'failed' | 'canceled';
+
+/** A run that stops running gives up its lease and its batch in flight (a checkpoint has counted it). */
+const RELEASED = { owner: null, lease_until: null, inflight: null, inflight_parts: null } as const;
+
 /** What a conditional status change expects to find: the run as the caller saw it. */
-export interface RunExpectation {
+interface RunExpectation {
   status: RunStatus;
   /** The owner seen (null: none); omitted: any owner. */
   owner?: string | null;
@@ -227,57 +242,58 @@ export class RunsRepository {
   }
 
   /**
-   * Changes a run's status, recording the reason and who asked. With `expectedOwner`, only while that
-   * process still holds the run (else `leaseLost` is thrown and nothing changes): a process that lost
-   * its run to another daemon must not finish it.
+   * Takes a run for this process (queued, interrupted or paused -> running): only from the status the
+   * caller saw (compare-and-set), and only from a status nobody executes in: a `running` run belongs to
+   * its owner until it is marked `interrupted` (`markInterrupted`), so a daemon that saw a run queued
+   * but finds it running has lost it to another. The as-of instant is fixed the first time (`asOf`,
+   * default `now`) and kept on every resume.
+   *
+   * In the same transaction the run leases every target entity it deletes from (`entity_leases`, with
+   * the run's lease): while another running run, in any process, holds one of them, the run is not
+   * taken (false) and stays as it was, for a later attempt.
    */
-  async setStatus(
-    id: number,
-    status: RunStatus,
-    reason: string,
-    actor: string,
-    now: Date,
-    extra: Record<string, unknown> = {},
-    trx: Knex = this.db,
-    expectedOwner?: string,
-  ): Promise<void> {
-    const q = trx('runs').where({ id });
-    if (expectedOwner !== undefined) q.where({ owner: expectedOwner });
-    const n = await q.update({ status, reason, updated_at: toMs(now), ...extra });
-    if (expectedOwner !== undefined && n !== 1) throw leaseLost(id, expectedOwner);
-    if (status !== 'running') await trx('entity_leases').where({ run_id: id }).del();
-    await trx('run_events').insert({ run_id: id, at: toMs(now), status, reason, actor });
+  async take(t: { runId: number; from: RunStatus; owner: string; leaseUntil: Date; now: Date; asOf?: Date }): Promise<boolean> {
+    if (!TAKEABLE_STATUSES.includes(t.from)) return false;
+    try {
+      return await this.db.transaction(async (trx) => {
+        if (!(await this.takeIn(trx, t))) return false;
+        if (!(await this.leaseEntities(trx, t.runId, t.owner, t.leaseUntil, t.now))) throw ENTITIES_BUSY;
+        return true;
+      });
+    } catch (error) {
+      if (error === ENTITIES_BUSY) return false;
+      throw error;
+    }
   }
 
   /**
-   * Changes a run's status only if it is still as the caller saw it (compare-and-set), recording the
-   * reason and who asked. Returns whether it changed: false when another process changed it first.
+   * A run ends (running -> succeeded, completed_with_failures, failed or canceled): its lease and batch
+   * in flight are cleared and its end time set. With `owner`, only while that process still holds the
+   * run (else `leaseLost` is thrown and nothing changes): a process that lost its run must not finish it.
    */
-  async setStatusIf(
-    id: number,
-    expected: RunExpectation,
-    status: RunStatus,
-    reason: string,
-    actor: string,
-    now: Date,
-    extra: Record<string, unknown> = {},
-  ): Promise<boolean> {
-    return this.db.transaction(async (trx) => {
-      const q = trx('runs').where({ id, status: expected.status });
-      if (expected.owner !== undefined) {
-        if (expected.owner === null) q.whereNull('owner');
-        else q.where({ owner: expected.owner });
-      }
-      if (expected.leaseUntil !== undefined) {
-        if (expected.leaseUntil === null) q.whereNull('lease_until');
-        else q.where({ lease_until: toMs(expected.leaseUntil) });
-      }
-      const n = await q.update({ status, reason, updated_at: toMs(now), ...extra });
-      if (n !== 1) return false;
-      if (status !== 'running') await trx('entity_leases').where({ run_id: id }).del();
-      await trx('run_events').insert({ run_id: id, at: toMs(now), status, reason, actor });
-      return true;
-    });
+  async finish(f: StatusChange & { status: FinishedStatus; owner?: string }, trx: Knex = this.db): Promise<void> {
+    await this.changeStatus(trx, f, { ...RELEASED, finished_at: toMs(f.now) }, f.owner);
+  }
+
+  /**
+   * A run stops at a batch boundary without ending (running -> paused or interrupted): its checkpoint
+   * stays for the resume, its lease and batch in flight are cleared. `owner` as for `finish`.
+   */
+  async stopAtBoundary(s: StatusChange & { status: 'paused' | 'interrupted'; owner?: string }, trx: Knex = this.db): Promise<void> {
+    await this.changeStatus(trx, s, RELEASED, s.owner);
+  }
+
+  /**
+   * A run nobody executes (queued, interrupted or paused) is canceled at once, ending it; only if it is
+   * still in the status the caller saw (`from`). False when a daemon took it meanwhile.
+   */
+  cancelWaiting(c: Omit<StatusChange, 'status'> & { from: RunStatus }): Promise<boolean> {
+    return this.changeStatusIf({ status: c.from }, { ...c, status: 'canceled' }, { finished_at: toMs(c.now), owner: null, lease_until: null });
+  }
+
+  /** A run nobody executes (queued or interrupted) is paused with its job; only if still in status `from`. */
+  pauseWaiting(p: Omit<StatusChange, 'status'> & { from: RunStatus }): Promise<boolean> {
+    return this.changeStatusIf({ status: p.from }, { ...p, status: 'paused' }, {});
   }
 
   /**
@@ -286,34 +302,46 @@ export class RunsRepository {
    * acting on a stale list cannot interrupt a run another daemon has meanwhile resumed, and an owner that
    * renewed its lease late keeps its run.
    */
-  markInterrupted(run: RunRecord, reason: string, actor: string, now: Date): Promise<boolean> {
-    return this.setStatusIf(run.id, { status: 'running', owner: run.owner, leaseUntil: run.leaseUntil }, 'interrupted', reason, actor, now, {
-      owner: null,
-      lease_until: null,
+  markInterrupted(m: { run: RunRecord; reason: string; actor: string; now: Date }): Promise<boolean> {
+    return this.changeStatusIf(
+      { status: 'running', owner: m.run.owner, leaseUntil: m.run.leaseUntil },
+      { runId: m.run.id, status: 'interrupted', reason: m.reason, actor: m.actor, now: m.now },
+      { owner: null, lease_until: null },
+    );
+  }
+
+  /** Sets the status and writes the run event; with `owner`, only while that process holds the run. */
+  private async changeStatus(trx: Knex, c: StatusChange, columns: Record<string, unknown>, owner?: string): Promise<void> {
+    const q = trx('runs').where({ id: c.runId });
+    if (owner !== undefined) q.where({ owner });
+    const n = await q.update({ status: c.status, reason: c.reason, updated_at: toMs(c.now), ...columns });
+    if (owner !== undefined && n !== 1) throw leaseLost(c.runId, owner);
+    await this.recordEvent(trx, c);
+  }
+
+  /** changeStatus only if the run is still as the caller saw it (compare-and-set); false when it is not. */
+  private changeStatusIf(expected: RunExpectation, c: StatusChange, columns: Record<string, unknown>): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const q = trx('runs').where({ id: c.runId, status: expected.status });
+      if (expected.owner !== undefined) {
+        if (expected.owner === null) q.whereNull('owner');
+        else q.where({ owner: expected.owner });
+      }
+      if (expected.leaseUntil !== undefined) {
+        if (expected.leaseUntil === null) q.whereNull('lease_until');
+        else q.where({ lease_until: toMs(expected.leaseUntil) });
+      }
+      const n = await q.update({ status: c.status, reason: c.reason, updated_at: toMs(c.now), ...columns });
+      if (n !== 1) return false;
+      await this.recordEvent(trx, c);
+      return true;
     });
   }
 
-  /**
-   * Takes a run for this process: only from the status the caller saw (compare-and-set), and only from a
-   * status nobody executes in: a `running` run belongs to its owner until it is marked `interrupted`
-   * (`markInterrupted`), so a daemon that saw a run queued but finds it running has lost it to another.
-   *
-   * In the same transaction the run leases every target entity it deletes from (`entity_leases`, with
-   * the run's lease): while another running run, in any process, holds one of them, the run is not
-   * taken (false) and stays as it was, for a later attempt.
-   */
-  async take(id: number, from: RunStatus, owner: string, leaseUntil: Date, now: Date, asOf: Date): Promise<boolean> {
-    if (!TAKEABLE_STATUSES.includes(from)) return false;
-    try {
-      return await this.db.transaction(async (trx) => {
-        if (!(await this.takeIn(trx, id, from, owner, leaseUntil, now, asOf))) return false;
-        if (!(await this.leaseEntities(trx, id, owner, leaseUntil, now))) throw ENTITIES_BUSY;
-        return true;
-      });
-    } catch (error) {
-      if (error === ENTITIES_BUSY) return false;
-      throw error;
-    }
+  /** Every status change is kept with its reason and who asked; a run that stops running frees its entities. */
+  private async recordEvent(trx: Knex, c: StatusChange): Promise<void> {
+    if (c.status !== 'running') await trx('entity_leases').where({ run_id: c.runId }).del();
+    await trx('run_events').insert({ run_id: c.runId, at: toMs(c.now), status: c.status, reason: c.reason, actor: c.actor });
   }
 
   /** The target entities of a run, as `target:entity`, sorted (leased in this order: no deadlocks). */
@@ -355,26 +383,26 @@ export class RunsRepository {
     return inserted.length === entities.length;
   }
 
-  private async takeIn(trx: Knex.Transaction, id: number, from: RunStatus, owner: string, leaseUntil: Date, now: Date, asOf: Date): Promise<boolean> {
+  private async takeIn(trx: Knex.Transaction, t: { runId: number; from: RunStatus; owner: string; leaseUntil: Date; now: Date; asOf?: Date }): Promise<boolean> {
     const n = await trx('runs')
-      .where({ id, status: from })
+      .where({ id: t.runId, status: t.from })
       .update({
         status: 'running',
-        owner,
-        lease_until: toMs(leaseUntil),
-        started_at: trx.raw('coalesce(started_at, ?)', [toMs(now)]),
-        as_of: trx.raw('coalesce(as_of, ?)', [toMs(asOf)]),
+        owner: t.owner,
+        lease_until: toMs(t.leaseUntil),
+        started_at: trx.raw('coalesce(started_at, ?)', [toMs(t.now)]),
+        as_of: trx.raw('coalesce(as_of, ?)', [toMs(t.asOf ?? t.now)]),
         stop_requested: null,
         stop_requested_by: null,
-        updated_at: toMs(now),
+        updated_at: toMs(t.now),
       });
     if (n !== 1) return false;
     await trx('run_events').insert({
-      run_id: id,
-      at: toMs(now),
+      run_id: t.runId,
+      at: toMs(t.now),
       status: 'running',
-      reason: from === 'queued' ? 'started' : `resumed from checkpoint (was ${from})`,
-      actor: owner,
+      reason: t.from === 'queued' ? 'started' : `resumed from checkpoint (was ${t.from})`,
+      actor: t.owner,
     });
     return true;
   }
@@ -409,11 +437,11 @@ export class RunsRepository {
    * `owner`, only while that process still holds the run (else `leaseLost` is thrown): called just
    * before each delete, it keeps a process that lost its run from deleting on.
    */
-  async setInflight(runId: number, index: number, keys: Key[] | null, now: Date, owner?: string): Promise<void> {
-    const q = this.db('runs').where({ id: runId });
-    if (owner !== undefined) q.where({ owner });
-    const n = await q.update({ inflight: keys ? keyJson(keys) : null, inflight_parts: keys ? '[]' : null, query_index: index, updated_at: toMs(now) });
-    if (owner !== undefined && n !== 1) throw leaseLost(runId, owner);
+  async setInflight(b: { runId: number; query: number; keys: Key[]; now: Date; owner?: string }): Promise<void> {
+    const q = this.db('runs').where({ id: b.runId });
+    if (b.owner !== undefined) q.where({ owner: b.owner });
+    const n = await q.update({ inflight: keyJson(b.keys), inflight_parts: '[]', query_index: b.query, updated_at: toMs(b.now) });
+    if (b.owner !== undefined && n !== 1) throw leaseLost(b.runId, b.owner);
   }
 
   /**

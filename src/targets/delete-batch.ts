@@ -32,8 +32,9 @@ const EMPTY: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
  * in one transaction: a savepoint per batch would make SQLite journal every page twice. When the delete
  * fails on a record error, the transaction is rolled back and the batch is retried split in halves under
  * savepoints until each failing record is alone; each becomes a failure record and the rest is deleted.
- * A constraint checked only at commit (deferred) fails the commit instead: then the halves are retried as
- * transactions of their own.
+ * A constraint checked only at commit (deferred) fails the commit instead, and a dialect without
+ * savepoints cannot isolate inside one transaction: then the halves are retried as transactions of
+ * their own.
  */
 export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   const held = ops.held ? await ops.held(target, keys) : [];
@@ -43,6 +44,7 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
   const heldText = new Set(held.map(keyText));
   const clear = keys.filter((k) => !heldText.has(keyText(k)));
   const cleared = clear.length > 0 ? await deleteAllOrSplit(target, clear, ops) : EMPTY;
+  if (!ops.dialect.capabilities.savepoints) return merge(cleared, await eachAlone(target, held, ops));
   let tried: BatchResult;
   try {
     tried = await inTransaction(target, held, ops, async (trx) => {
@@ -53,10 +55,16 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
   } catch (error) {
     // A deferred constraint fails the commit, not the statement: one transaction per held record.
     if (ops.dialect.classifyError(error) !== 'record') throw error;
-    tried = EMPTY;
-    for (const key of held) tried = merge(tried, await deleteAllOrSplit(target, [key], ops));
+    tried = await eachAlone(target, held, ops);
   }
   return merge(cleared, tried);
+}
+
+/** Each record in a transaction of its own. */
+async function eachAlone(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
+  let result = EMPTY;
+  for (const key of keys) result = merge(result, await deleteAllOrSplit(target, [key], ops));
+  return result;
 }
 
 async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
@@ -66,13 +74,15 @@ async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations)
     if (ops.dialect.classifyError(error) !== 'record') throw error;
     if (keys.length === 1) return { ...EMPTY, failures: [failureOf(keys[0]!, error, ops)] };
   }
-  try {
-    return await inTransaction(target, keys, ops, (trx) => isolateHalves(trx, keys, ops));
-  } catch (error) {
-    if (ops.dialect.classifyError(error) !== 'record') throw error;
-    const middle = Math.ceil(keys.length / 2);
-    return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
+  if (ops.dialect.capabilities.savepoints) {
+    try {
+      return await inTransaction(target, keys, ops, (trx) => isolateHalves(trx, keys, ops));
+    } catch (error) {
+      if (ops.dialect.classifyError(error) !== 'record') throw error;
+    }
   }
+  const middle = Math.ceil(keys.length / 2);
+  return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
 }
 
 /**

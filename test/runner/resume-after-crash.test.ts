@@ -83,7 +83,7 @@ describe('a run resumed after its process died', () => {
     void executeRun(runId, runnerDeps(app), new AbortController().signal);
     await at.died;
     at.restore();
-    await app.store.runs.setStatus(runId, 'interrupted', 'owner died', 'test', new Date());
+    expect(await app.store.runs.markInterrupted({ run: (await app.store.runs.get(runId))!, reason: 'owner died', actor: 'test', now: new Date() })).toBe(true);
     return executeRun(runId, { ...runnerDeps(app), owner: 'another-process' }, new AbortController().signal);
   }
 

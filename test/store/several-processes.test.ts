@@ -96,7 +96,7 @@ describe('Postgres state store shared by several daemons', () => {
       const id = await store.transaction((trx) =>
         store.runs.create(trx, { job: 'purge', jobVersion: 1, status: 'queued', reason: 'due', trigger: 'scheduled', scheduledFor: at(2), requestedBy: 'scheduler', entities: ['t'] }, at(2)),
       );
-      const results = await Promise.all(daemons.map((d, i) => d.runs.take(id, 'queued', `host:${i}:x`, at(32), at(2), at(2))));
+      const results = await Promise.all(daemons.map((d, i) => d.runs.take({ runId: id, from: 'queued', owner: `host:${i}:x`, leaseUntil: at(32), now: at(2) })));
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await store.db('run_events').where({ run_id: id, status: 'running' }).count({ n: '*' }).first()).toEqual({ n: '1' });
     });
@@ -109,7 +109,7 @@ describe('Postgres state store shared by several daemons', () => {
         ids.push(await store.transaction((trx) => store.runs.create(trx, { job: `job-${i}`, jobVersion: 1, status: 'queued', reason: 'due', trigger: 'scheduled', scheduledFor: at(2), requestedBy: 'scheduler', entities: [i % 2 ? 'sessions' : 'session_events', 'sessions'] }, at(2))));
       }
       const results = await together(store, 'lock table entity_leases in share row exclusive mode', () =>
-        daemons.map((d, i) => d.runs.take(ids[i]!, 'queued', `host:${i}:x`, at(32), at(2), at(2))),
+        daemons.map((d, i) => d.runs.take({ runId: ids[i]!, from: 'queued', owner: `host:${i}:x`, leaseUntil: at(32), now: at(2) })),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = ids[results.indexOf(true)]!;
@@ -135,13 +135,13 @@ describe('Postgres state store shared by several daemons', () => {
       const id = await store.transaction((trx) =>
         store.runs.create(trx, { job: 'purge', jobVersion: 1, status: 'queued', reason: 'due', trigger: 'scheduled', scheduledFor: at(2), requestedBy: 'scheduler', entities: ['t'] }, at(2)),
       );
-      await store.runs.take(id, 'queued', 'host:dead:x', at(32), at(2), at(2));
+      await store.runs.take({ runId: id, from: 'queued', owner: 'host:dead:x', leaseUntil: at(32), now: at(2) });
       const [orphan] = await store.runs.orphaned(at(40), () => false);
-      const marked = await Promise.all(daemons.map((d, i) => d.runs.markInterrupted(orphan!, `owner ${orphan!.owner} stopped renewing its lease`, `host:${i}:y`, at(40))));
+      const marked = await Promise.all(daemons.map((d, i) => d.runs.markInterrupted({ run: orphan!, reason: `owner ${orphan!.owner} stopped renewing its lease`, actor: `host:${i}:y`, now: at(40) })));
       expect(marked.filter(Boolean)).toHaveLength(1);
-      expect(await store.runs.take(id, 'interrupted', 'host:1:y', at(80), at(41), at(41))).toBe(true);
+      expect(await store.runs.take({ runId: id, from: 'interrupted', owner: 'host:1:y', leaseUntil: at(80), now: at(41) })).toBe(true);
       // A daemon that saw the run orphaned before it was taken over must not interrupt its new owner.
-      expect(await daemons[2]!.runs.markInterrupted(orphan!, 'stale', 'host:2:y', at(42))).toBe(false);
+      expect(await daemons[2]!.runs.markInterrupted({ run: orphan!, reason: 'stale', actor: 'host:2:y', now: at(42) })).toBe(false);
       expect(await store.runs.get(id)).toMatchObject({ status: 'running', owner: 'host:1:y' });
     });
 
@@ -151,9 +151,9 @@ describe('Postgres state store shared by several daemons', () => {
       const id = await store.transaction((trx) =>
         store.runs.create(trx, { job: 'purge', jobVersion: 1, status: 'queued', reason: 'due', trigger: 'scheduled', scheduledFor: at(2), requestedBy: 'scheduler', entities: ['t'] }, at(2)),
       );
-      await store.runs.take(id, 'queued', 'host:old:x', at(32), at(2), at(2));
-      await store.runs.setStatus(id, 'interrupted', 'lease ran out', 'host:new:y', at(40), { owner: null, lease_until: null });
-      await store.runs.take(id, 'interrupted', 'host:new:y', at(80), at(41), at(41));
+      await store.runs.take({ runId: id, from: 'queued', owner: 'host:old:x', leaseUntil: at(32), now: at(2) });
+      expect(await store.runs.markInterrupted({ run: (await store.runs.get(id))!, reason: 'lease ran out', actor: 'host:new:y', now: at(40) })).toBe(true);
+      await store.runs.take({ runId: id, from: 'interrupted', owner: 'host:new:y', leaseUntil: at(80), now: at(41) });
       const failure = { queryIndex: 0, entity: 't', key: '7', code: '23503', message: 'referenced' };
       const stale = { runId: id, job: 'purge', index: 0, lastKey: [100], done: false, deleted: 50, cascaded: 0, failures: [failure], owner: 'host:old:x' };
       await expect(daemons[1]!.runs.checkpoint(stale, at(42))).rejects.toMatchObject({ code: 'CONFLICT' });

@@ -187,8 +187,8 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
         const other = otherProcess();
         const results = await Promise.all([
-          store.runs.take(id, 'queued', 'host:1:a', at(32), at(2), at(2)),
-          other.runs.take(id, 'queued', 'host:2:b', at(33), at(3), at(3)),
+          store.runs.take({ runId: id, from: 'queued', owner: 'host:1:a', leaseUntil: at(32), now: at(2) }),
+          other.runs.take({ runId: id, from: 'queued', owner: 'host:2:b', leaseUntil: at(33), now: at(3) }),
         ]);
         expect(results.filter(Boolean)).toHaveLength(1);
         const winner = results[0] ? 'host:1:a' : 'host:2:b';
@@ -196,20 +196,20 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         expect(run).toMatchObject({ status: 'running', owner: winner });
         expect((await store.runs.events(id)).filter((e) => e.status === 'running')).toEqual([expect.objectContaining({ reason: 'started', actor: winner })]);
         // A running run is its owner's: a process that saw it queued and finds it running has lost it.
-        expect(await other.runs.take(id, 'running', 'host:3:c', at(80), at(4), at(4))).toBe(false);
+        expect(await other.runs.take({ runId: id, from: 'running', owner: 'host:3:c', leaseUntil: at(80), now: at(4) })).toBe(false);
         expect(await store.runs.get(id)).toMatchObject({ status: 'running', owner: winner });
         // The as-of instant and start are fixed by the first take and kept when the run is resumed.
         const { asOf, startedAt } = run;
-        await store.runs.setStatus(id, 'interrupted', 'owner died', 'test', at(40), { owner: null, lease_until: null });
-        expect(await store.runs.take(id, 'running', 'host:3:c', at(80), at(50), at(50))).toBe(false);
-        expect(await store.runs.take(id, 'interrupted', 'host:3:c', at(80), at(50), at(50))).toBe(true);
+        expect(await store.runs.markInterrupted({ run: (await store.runs.get(id))!, reason: 'owner died', actor: 'test', now: at(40) })).toBe(true);
+        expect(await store.runs.take({ runId: id, from: 'running', owner: 'host:3:c', leaseUntil: at(80), now: at(50) })).toBe(false);
+        expect(await store.runs.take({ runId: id, from: 'interrupted', owner: 'host:3:c', leaseUntil: at(80), now: at(50) })).toBe(true);
         expect(await store.runs.get(id)).toMatchObject({ status: 'running', owner: 'host:3:c', asOf, startedAt, leaseUntil: at(80) });
         expect((await store.runs.events(id)).at(-1)).toEqual({ at: at(50), status: 'running', reason: 'resumed from checkpoint (was interrupted)', actor: 'host:3:c' });
       });
 
       it('the lease: only the owner renews it; a run whose lease ran out or whose owner is dead is orphaned', async () => {
         const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
-        await store.runs.take(id, 'queued', 'host:1:a', at(32), at(2), at(2));
+        await store.runs.take({ runId: id, from: 'queued', owner: 'host:1:a', leaseUntil: at(32), now: at(2) });
         expect(await store.runs.renewLease(id, 'host:2:b', at(60))).toBe(false);
         expect(await store.runs.renewLease(id, 'host:1:a', at(42))).toBe(true);
         expect((await store.runs.get(id))!.leaseUntil).toEqual(at(42));
@@ -230,20 +230,20 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         expect(await store.runs.entitiesOf(first)).toEqual(['app:session_events', 'app:sessions']);
         const other = otherProcess();
 
-        expect(await store.runs.take(first, 'queued', 'host:1:a', at(32), at(2), at(2))).toBe(true);
-        expect(await other.runs.take(second, 'queued', 'host:2:b', at(32), at(3), at(3))).toBe(false);
+        expect(await store.runs.take({ runId: first, from: 'queued', owner: 'host:1:a', leaseUntil: at(32), now: at(2) })).toBe(true);
+        expect(await other.runs.take({ runId: second, from: 'queued', owner: 'host:2:b', leaseUntil: at(32), now: at(3) })).toBe(false);
         // Refused, it stays queued, with nothing recorded; the same entity on another target is free.
         expect(await store.runs.get(second)).toMatchObject({ status: 'queued', owner: null });
         expect((await store.runs.events(second)).map((e) => e.status)).toEqual(['queued']);
         expect(await store.runs.entityHolders(second, at(3))).toEqual([{ entity: 'app:session_events', runId: first, owner: 'host:1:a' }]);
-        expect(await other.runs.take(third, 'queued', 'host:2:b', at(32), at(3), at(3))).toBe(true);
+        expect(await other.runs.take({ runId: third, from: 'queued', owner: 'host:2:b', leaseUntil: at(32), now: at(3) })).toBe(true);
 
         // Renewed with the run's lease: still held after the first lease would have run out.
         expect(await store.runs.renewLease(first, 'host:1:a', at(60))).toBe(true);
-        expect(await other.runs.take(second, 'queued', 'host:2:b', at(70), at(40), at(40))).toBe(false);
+        expect(await other.runs.take({ runId: second, from: 'queued', owner: 'host:2:b', leaseUntil: at(70), now: at(40) })).toBe(false);
         // Released when the run stops running.
-        await store.runs.setStatus(first, 'succeeded', 'done', 'host:1:a', at(41), { finished_at: at(41).getTime() });
-        expect(await other.runs.take(second, 'queued', 'host:2:b', at(72), at(42), at(42))).toBe(true);
+        await store.runs.finish({ runId: first, status: 'succeeded', reason: 'done', actor: 'host:1:a', now: at(41) });
+        expect(await other.runs.take({ runId: second, from: 'queued', owner: 'host:2:b', leaseUntil: at(72), now: at(42) })).toBe(true);
         expect(await store.db('entity_leases').orderBy('entity').select('entity', 'run_id')).toEqual([
           { entity: 'app:session_events', run_id: second },
           { entity: 'crm:session_events', run_id: third },
@@ -255,25 +255,25 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         const first = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
         const second = await store.transaction((trx) => store.runs.create(trx, scheduledRun('other', at(2)), at(2)));
         const third = await store.transaction((trx) => store.runs.create(trx, scheduledRun('other', at(4)), at(4)));
-        await store.runs.take(first, 'queued', 'host:dead:a', at(32), at(2), at(2));
-        expect(await store.runs.take(second, 'queued', 'host:2:b', at(40), at(10), at(10))).toBe(false);
+        await store.runs.take({ runId: first, from: 'queued', owner: 'host:dead:a', leaseUntil: at(32), now: at(2) });
+        expect(await store.runs.take({ runId: second, from: 'queued', owner: 'host:2:b', leaseUntil: at(40), now: at(10) })).toBe(false);
         // The dead owner's lease ran out: the entities are free even before anyone marks the run.
-        expect(await store.runs.take(second, 'queued', 'host:2:b', at(63), at(33), at(33))).toBe(true);
-        await store.runs.setStatus(second, 'interrupted', 'shutting down', 'host:2:b', at(34), { owner: null, lease_until: null });
+        expect(await store.runs.take({ runId: second, from: 'queued', owner: 'host:2:b', leaseUntil: at(63), now: at(33) })).toBe(true);
+        await store.runs.stopAtBoundary({ runId: second, status: 'interrupted', reason: 'shutting down', actor: 'host:2:b', now: at(34) });
         // Marked interrupted, a run holds nothing; resumed, it leases its entities again.
         const [orphan] = await store.runs.orphaned(at(40), () => false);
         expect(orphan!.id).toBe(first);
-        expect(await store.runs.markInterrupted(orphan!, 'lease ran out', 'host:2:b', at(40))).toBe(true);
+        expect(await store.runs.markInterrupted({ run: orphan!, reason: 'lease ran out', actor: 'host:2:b', now: at(40) })).toBe(true);
         expect(await store.db('entity_leases').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '0' : 0 });
-        expect(await store.runs.take(first, 'interrupted', 'host:2:b', at(70), at(40), at(40))).toBe(true);
-        expect(await store.runs.take(third, 'queued', 'host:3:c', at(70), at(41), at(41))).toBe(false);
-        expect(await store.runs.take(second, 'interrupted', 'host:3:c', at(70), at(41), at(41))).toBe(false);
+        expect(await store.runs.take({ runId: first, from: 'interrupted', owner: 'host:2:b', leaseUntil: at(70), now: at(40) })).toBe(true);
+        expect(await store.runs.take({ runId: third, from: 'queued', owner: 'host:3:c', leaseUntil: at(70), now: at(41) })).toBe(false);
+        expect(await store.runs.take({ runId: second, from: 'interrupted', owner: 'host:3:c', leaseUntil: at(70), now: at(41) })).toBe(false);
       });
 
       it('a stop request reaches a running run only', async () => {
         const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
         expect(await store.runs.requestStop(id, 'cancel', 'cli:ann', at(3))).toBe(false);
-        await store.runs.take(id, 'queued', 'host:1:a', at(32), at(2), at(2));
+        await store.runs.take({ runId: id, from: 'queued', owner: 'host:1:a', leaseUntil: at(32), now: at(2) });
         expect(await store.runs.requestStop(id, 'pause', 'cli:ann', at(3))).toBe(true);
         expect(await store.runs.stopRequest(id)).toEqual({ kind: 'pause', by: 'cli:ann' });
       });
@@ -281,7 +281,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
       it('a checkpoint adds counts, keeps the last key, clears the batch in flight and moves to the next query when done', async () => {
         const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
         await store.runs.setMatched(id, 0, 1200);
-        await store.runs.setInflight(id, 0, [[1], [2], [3]], at(3));
+        await store.runs.setInflight({ runId: id, query: 0, keys: [[1], [2], [3]], now: at(3) });
         expect((await store.runs.get(id))!.inflight).toEqual([[1], [2], [3]]);
         const failure = (key: string) => ({ queryIndex: 0, entity: 'sessions', key, code: '23503', message: `key ${key} is still referenced` });
         await store.runs.checkpoint({ runId: id, job: 'purge', index: 0, lastKey: [100], done: false, deleted: 98, cascaded: 7, failures: [failure('5'), failure('9')] }, at(3));
@@ -327,7 +327,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
 
       it('finished and active runs, and the last outcome of a job', async () => {
         const first = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
-        await store.runs.setStatus(first, 'succeeded', '10 deleted', 'host:1:a', at(3), { finished_at: at(3).getTime() });
+        await store.runs.finish({ runId: first, status: 'succeeded', reason: '10 deleted', actor: 'host:1:a', now: at(3) });
         await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(4), { status: 'skipped', reason: 'paused' }), at(4)));
         const third = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(6)), at(6)));
         expect(await store.runs.lastFinished('purge')).toMatchObject({ id: first, status: 'succeeded', finishedAt: at(3) });

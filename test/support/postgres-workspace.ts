@@ -23,6 +23,8 @@ export interface PgWorkspace {
   state: Knex;
   writeJob(name: string, yaml: string): string;
   open(options?: { clock?: Clock; checkTargets?: boolean }): Promise<App>;
+  /** Drops the target database, as if its server were gone (the state store stays). */
+  dropTarget(): Promise<void>;
   /** Drops both databases and removes the folder. */
   close(): Promise<void>;
 }
@@ -66,6 +68,10 @@ ${extraConfig}`,
         logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
         checkTargets: options.checkTargets ?? true,
       });
+    },
+    async dropTarget() {
+      await target.destroy();
+      await targetPg.stop();
     },
     async close() {
       if (closed) return;

@@ -129,7 +129,7 @@ describe.each([
     const { app } = backend;
     const runId = await createManualRun(app, 'purge-snowflakes', 'test');
     const keys = [[9_007_199_254_740_993n], [1_400_000_000_000_000_001n], ['9007199254740995'], [42]];
-    await app.store.runs.setInflight(runId, 0, keys, new Date());
+    await app.store.runs.setInflight({ runId: runId, query: 0, keys: keys, now: new Date() });
     expect((await app.store.runs.get(runId))!.inflight).toEqual([[9_007_199_254_740_993n], [1_400_000_000_000_000_001n], ['9007199254740995'], [42]]);
   });
 });

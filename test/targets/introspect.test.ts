@@ -1,151 +1,72 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Knex } from 'knex';
-import { dialectForClient } from '../../src/dialects';
-import { openTarget } from '../../src/targets/connect';
-import { sqlite } from '../../src/dialects/sqlite';
-import { sqliteKind } from '../../src/dialects/sqlite-introspect';
 import { introspectTarget } from '../../src/targets/introspect';
+import type { TargetSchema } from '../../src/targets/schema';
+import { TEST_DATABASES, type DialectWorkspace } from '../support/dialects';
 
-describe('openTarget (SQLite)', () => {
-  let dir: string;
-  let knex: Knex;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeper-targets-'));
-    fs.writeFileSync(path.join(dir, 'app.db'), '');
-    knex = openTarget('app', { client: 'sqlite3', connection: { filename: path.join(dir, 'app.db') } });
+/**
+ * Tables, column kinds, primary keys in key order and foreign keys with their ON DELETE action, read
+ * from every test database. The DDL is portable SQL (table-level foreign keys, explicit columns);
+ * what only one database has (SQLite's affinity and case-insensitive names, Postgres schemas,
+ * domains and partitions) is in sqlite-introspect.test.ts and pg-introspect.test.ts.
+ */
+const DDL = `
+create table orgs (id integer primary key, name varchar(40) not null, founded date, created_at timestamp, active boolean,
+  rating double precision, price numeric(10,2));
+create table teams (org_id integer not null, code varchar(20) not null, primary key (code, org_id),
+  foreign key (org_id) references orgs (id) on delete cascade);
+create table people (id varchar(20) primary key, org_id integer, team_code varchar(20), boss_id varchar(20),
+  foreign key (boss_id) references people (id) on delete set null,
+  foreign key (team_code, org_id) references teams (code, org_id) on delete restrict);
+create table events (person_id varchar(20), at integer, foreign key (person_id) references people (id));
+create view people_view as select * from people;
+`;
+
+describe.each(TEST_DATABASES)('introspection on $name', (db) => {
+  let ws: DialectWorkspace;
+  let schema: TargetSchema;
+  beforeAll(async () => {
+    ws = await db.workspace(DDL);
+    schema = await introspectTarget(ws.target, db.dialect);
   });
-  afterEach(async () => {
-    await knex.destroy();
-    fs.rmSync(dir, { recursive: true, force: true });
+  afterAll(async () => {
+    await ws.close();
   });
 
-  test('uses better-sqlite3 with foreign keys enforced and a busy timeout', async () => {
-    expect(knex.client.config.client).toBe('better-sqlite3');
-    expect(await knex.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
-    expect(await knex.raw('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
-  });
-
-  test('dialects of client names', () => {
-    expect(['better-sqlite3', 'sqlite3', 'pg', 'postgres', 'postgresql'].map((c) => dialectForClient(c).name)).toEqual([
-      'sqlite',
-      'sqlite',
-      'postgres',
-      'postgres',
-      'postgres',
-    ]);
-    expect(() => openTarget('crm', { client: 'mysql2', connection: {} })).toThrow(
-      'target "crm": client "mysql2" is not supported: use one of: "better-sqlite3", "sqlite3" (SQLite); "pg", "postgres", "postgresql" (Postgres)',
-    );
-  });
-
-  test('reads tables, columns, kinds, primary keys in key order and foreign keys', async () => {
-    for (const ddl of [
-      'create table orgs (id integer primary key autoincrement, name varchar(40) not null, founded date, created_at datetime, updated timestamp, rating real, price numeric(10,2), active boolean, data blob, extra)',
-      'create table teams (org_id integer not null references orgs on delete cascade, code text not null, label clob, primary key (code, org_id))',
-      `create table people (
-         id text primary key, org_id integer, team_code text, boss_id text references people(id) on delete set null,
-         foreign key (team_code, org_id) references TEAMS (code, org_id) on delete restrict,
-         foreign key (org_id) references orgs (id) on delete set default)`,
-      'create table events (person_id text references people(id), at integer)',
-      'create view people_view as select * from people',
-    ]) {
-      await knex.raw(ddl);
-    }
-    const schema = await introspectTarget(knex, sqlite);
-    expect(schema.dialect).toBe(sqlite);
-    // sqlite_sequence (from autoincrement) and views are not entities.
+  test('reads the tables, not the views, with the dialect that read them', () => {
+    expect(schema.dialect).toBe(db.dialect);
     expect([...schema.entities.keys()]).toEqual(['events', 'orgs', 'people', 'teams']);
+  });
 
+  test('columns with their kind and nullability', () => {
     const orgs = schema.entities.get('orgs')!;
-    expect([...orgs.columns.values()].map((c) => [c.name, c.type, c.kind, c.nullable])).toEqual([
-      ['id', 'INTEGER', 'integer', false],
-      ['name', 'varchar(40)', 'text', false],
-      ['founded', 'date', 'date', true],
-      ['created_at', 'datetime', 'timestamp', true],
-      ['updated', 'timestamp', 'timestamp', true],
-      ['rating', 'REAL', 'number', true],
-      ['price', 'numeric(10,2)', 'number', true],
-      ['active', 'boolean', 'boolean', true],
-      ['data', 'BLOB', 'other', true],
-      ['extra', '', 'other', true],
+    expect([...orgs.columns.values()].map((c) => [c.name, c.kind, c.nullable])).toEqual([
+      ['id', 'integer', false],
+      ['name', 'text', false],
+      ['founded', 'date', true],
+      ['created_at', 'timestamp', true],
+      ['active', 'boolean', true],
+      ['rating', 'number', true],
+      ['price', 'number', true],
     ]);
-    expect(orgs.primaryKey).toEqual(['id']);
+    expect(schema.entities.get('people')!.columns.get('id')!.nullable).toBe(false);
+  });
+
+  test('primary keys in key order', () => {
+    expect(schema.entities.get('orgs')!.primaryKey).toEqual(['id']);
     expect(schema.entities.get('teams')!.primaryKey).toEqual(['code', 'org_id']);
     expect(schema.entities.get('events')!.primaryKey).toEqual([]);
+  });
 
-    // `references orgs` without columns means the parent's primary key.
-    expect(schema.entities.get('teams')!.foreignKeys).toEqual([
-      { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' },
-    ]);
-    expect(schema.entities.get('people')!.foreignKeys).toEqual(
+  test('foreign keys with their columns in order and their ON DELETE action', () => {
+    expect(schema.entities.get('orgs')!.foreignKeys).toEqual([]);
+    expect(schema.entities.get('teams')!.foreignKeys).toEqual([{ columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' }]);
+    const people = schema.entities.get('people')!.foreignKeys;
+    expect(people).toHaveLength(2);
+    expect(people).toEqual(
       expect.arrayContaining([
         { columns: ['boss_id'], parent: 'people', parentColumns: ['id'], onDelete: 'SET NULL' },
-        // `TEAMS` is resolved to the table's own spelling.
-        {
-          columns: ['team_code', 'org_id'],
-          parent: 'teams',
-          parentColumns: ['code', 'org_id'],
-          onDelete: 'RESTRICT',
-        },
-        { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'SET DEFAULT' },
+        { columns: ['team_code', 'org_id'], parent: 'teams', parentColumns: ['code', 'org_id'], onDelete: 'RESTRICT' },
       ]),
     );
-    expect(schema.entities.get('people')!.foreignKeys).toHaveLength(3);
-    expect(schema.entities.get('events')!.foreignKeys).toEqual([
-      { columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' },
-    ]);
-  });
-});
-
-test('SQLite declared types map by affinity rules', () => {
-  const kinds = Object.fromEntries(
-    [
-      'INT',
-      'BIGINT',
-      'UNSIGNED BIG INT',
-      'TINYINT',
-      'BOOL',
-      'BOOLEAN',
-      'DATETIME',
-      'TIMESTAMP',
-      'DATE',
-      'TIME',
-      'VARCHAR(10)',
-      'NCHAR',
-      'CLOB',
-      'TEXT',
-      'REAL',
-      'DOUBLE PRECISION',
-      'FLOAT',
-      'DECIMAL(5,2)',
-      'NUMERIC',
-      'BLOB',
-      '',
-    ].map((t) => [t, sqliteKind(t)]),
-  );
-  expect(kinds).toEqual({
-    INT: 'integer',
-    BIGINT: 'integer',
-    'UNSIGNED BIG INT': 'integer',
-    TINYINT: 'integer',
-    BOOL: 'boolean',
-    BOOLEAN: 'boolean',
-    DATETIME: 'timestamp',
-    TIMESTAMP: 'timestamp',
-    DATE: 'date',
-    TIME: 'timestamp',
-    'VARCHAR(10)': 'text',
-    NCHAR: 'text',
-    CLOB: 'text',
-    TEXT: 'text',
-    REAL: 'number',
-    'DOUBLE PRECISION': 'number',
-    FLOAT: 'number',
-    'DECIMAL(5,2)': 'number',
-    NUMERIC: 'number',
-    BLOB: 'other',
-    '': 'other',
+    expect(schema.entities.get('events')!.foreignKeys).toEqual([{ columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' }]);
   });
 });

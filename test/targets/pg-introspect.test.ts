@@ -5,6 +5,10 @@ import { postgresKind } from '../../src/dialects/postgres-introspect';
 import { introspectTarget } from '../../src/targets/introspect';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
+/**
+ * What only Postgres has: schemas on the search path, partitions, domains, its type names. What every
+ * database shares is introspect.test.ts.
+ */
 describe('Postgres introspection', () => {
   let pg: TestPostgres;
   let knex: Knex;
@@ -72,32 +76,10 @@ describe('Postgres introspection', () => {
     ]);
   });
 
-  test('primary keys in key order and foreign keys with their ON DELETE action', async () => {
+  test('a partitioned table: its primary key and one foreign key to it, not one per partition; ON DELETE SET DEFAULT', async () => {
     const schema = await introspectTarget(knex, postgres);
-    expect(schema.entities.get('orgs')!.primaryKey).toEqual(['id']);
-    expect(schema.entities.get('teams')!.primaryKey).toEqual(['code', 'org_id']);
     expect(schema.entities.get('measurements')!.primaryKey).toEqual(['id', 'taken']);
-    expect(schema.entities.get('events')!.primaryKey).toEqual([]);
-    expect(schema.entities.get('teams')!.foreignKeys).toEqual([
-      { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'CASCADE' },
-    ]);
-    expect(schema.entities.get('people')!.foreignKeys).toEqual(
-      expect.arrayContaining([
-        { columns: ['boss_id'], parent: 'people', parentColumns: ['id'], onDelete: 'SET NULL' },
-        {
-          columns: ['team_code', 'org_id'],
-          parent: 'teams',
-          parentColumns: ['code', 'org_id'],
-          onDelete: 'RESTRICT',
-        },
-        { columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'SET DEFAULT' },
-      ]),
-    );
-    expect(schema.entities.get('people')!.foreignKeys).toHaveLength(3);
-    expect(schema.entities.get('events')!.foreignKeys).toEqual([
-      { columns: ['person_id'], parent: 'people', parentColumns: ['id'], onDelete: 'NO ACTION' },
-    ]);
-    // One key to the partitioned table, not one more per partition.
+    expect(schema.entities.get('people')!.foreignKeys).toContainEqual({ columns: ['org_id'], parent: 'orgs', parentColumns: ['id'], onDelete: 'SET DEFAULT' });
     expect(schema.entities.get('readings')!.foreignKeys).toEqual([
       {
         columns: ['mid', 'mtaken'],
