@@ -129,7 +129,7 @@ describe.each(['sqlite', 'pg'] as const)('restore on %s', (dialect) => {
     await expect(restore({ entity: 'nope' })).rejects.toThrow(
       '--entity "nope" is not archived by job "purge" (its entities: orders, users, sessions, session_events)',
     );
-    await app.store.runs.setStatus(runId, 'running', 'as if it were resumed', 'test', new Date());
+    await app.store.db('runs').where({ id: runId }).update({ status: 'running' });
     await expect(restore()).rejects.toThrow(
       `run ${runId} is running: cancel it ("sweeper cancel ${runId}") or let it finish before restoring it`,
     );
