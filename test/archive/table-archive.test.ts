@@ -95,7 +95,9 @@ describe.each(['sqlite', 'pg'] as const)('table archive on %s', (dialect) => {
     // The email says how many rows were archived, and where.
     const all = truth.orders.length + truth.users.length + truth.sessions + truth.events;
     const mail = (await app!.store.outbox.forRun(runId))!;
-    expect(mail.text).toMatch(new RegExp(`Archived:?\\s+${all} \\(table \\{entity\\}_archive in target app\\)`));
+    expect(mail.text).toMatch(
+      new RegExp(`Archived:?\\s+${all} \\(table \\{entity\\}_archive in target app\\)`),
+    );
     expect(mail.html).toContain(`${all} (table {entity}_archive in target app)`);
   });
 
