@@ -72,7 +72,7 @@ export class TableArchive {
 }
 
 /** The entities of the queries and every child ON DELETE CASCADE reaches below them. */
-export function archivedEntities(schema: TargetSchema, queries: PreparedQuery[]): Entity[] {
+export function archivedEntities(schema: TargetSchema, queries: { entity: Entity }[]): Entity[] {
   const found = new Map<string, Entity>();
   const visit = (entity: Entity, depth: number) => {
     if (found.has(entity.name) || depth > MAX_CASCADE_DEPTH) return;
