@@ -15,6 +15,8 @@ export interface BaselineResult {
 /** What the Sweeper phase prints: one JSON line on stdout. */
 export interface SweeperResult {
   phase: 'sweeper';
+  /** Rows the run archived (checked equal to `deleted`); null: the job had no archive. */
+  archived?: number | null;
   journalMode: string;
   synchronous: string;
   /** The job's fixed batch size, or null when it adapts to the batch time. */

@@ -1,8 +1,9 @@
 /**
  * Sweeper: a one-query job `olderThan: 30d` run in-process on its copy of the seed, as `sweeper run`
  * does it (manual run, executeRun with the real state store), timing every batch transaction.
- * Usage: bench/sweeper-phase.ts <work-dir> <db-file> <expected-deleted>. Prints one JSON line.
- * BENCH_BATCH_SIZE overrides the job's batchSize (default: the job schema's default).
+ * Usage: bench/sweeper-phase.ts <work-dir> <db-file> <expected-deleted> [archive]. Prints one JSON line.
+ * BENCH_BATCH_SIZE overrides the job's batchSize (default: the job schema's default). `archive` is the
+ * job's archive: `table` for `{ table: "{entity}_archive" }` (bench/archive.ts); none by default.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,9 @@ import { maxRssKiB, quantile, report, synchronousName } from './phase-io';
 
 const JOB = 'bench-old-events';
 
-function writeWorkspace(dir: string, dbFile: string, batchSize: string | undefined): string {
+const ARCHIVES: Record<string, string> = { table: 'archive: { table: "{entity}_archive" }\n' };
+
+function writeWorkspace(dir: string, dbFile: string, batchSize: string | undefined, archive: string | undefined): string {
   mkdirSync(path.join(dir, 'jobs'), { recursive: true });
   const configFile = path.join(dir, 'sweeper.yaml');
   writeFileSync(
@@ -38,7 +41,7 @@ queries:
   - entity: events
     where: { field: created_at, olderThan: 30d }
 notify: { on: never }
-${batchSize ? `limits: { batchSize: ${Number(batchSize)} }\n` : ''}`,
+${batchSize ? `limits: { batchSize: ${Number(batchSize)} }\n` : ''}${archive ? ARCHIVES[archive] : ''}`,
   );
   return configFile;
 }
@@ -53,11 +56,12 @@ function journalModeOf(file: string): string {
 }
 
 async function main(): Promise<void> {
-  const [dir, dbFile, expectedText] = process.argv.slice(2);
+  const [dir, dbFile, expectedText, archive] = process.argv.slice(2);
+  if (archive !== undefined && !ARCHIVES[archive]) throw new Error(`archive "${archive}" is not one of: ${Object.keys(ARCHIVES).join(', ')}`);
   const expected = Number(expectedText);
   if (!dir || !dbFile || !Number.isInteger(expected)) throw new Error('usage: sweeper-phase.ts <work-dir> <db-file> <expected-deleted>');
   const journalMode = journalModeOf(dbFile);
-  const configFile = writeWorkspace(dir, dbFile, process.env.BENCH_BATCH_SIZE);
+  const configFile = writeWorkspace(dir, dbFile, process.env.BENCH_BATCH_SIZE, archive);
   const app = await openApp({ configFile, env: {}, clock: systemClock, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }), checkTargets: true });
   try {
     // What the target connection Sweeper deletes through was set to (it sets foreign_keys and busy_timeout only).
@@ -80,8 +84,11 @@ async function main(): Promise<void> {
     if (run.deleted !== expected) {
       throw new Error(`run ${runId} deleted ${run.deleted} rows but the baseline DELETE deleted ${expected}: the two disagree on what matches`);
     }
+    const archived = archive ? ((await app.store.archive.ofRun(runId))?.archived ?? 0) : null;
+    if (archived !== null && archived !== run.deleted) throw new Error(`run ${runId} deleted ${run.deleted} rows but archived ${archived}`);
     report({
       phase: 'sweeper',
+      archived,
       journalMode,
       synchronous,
       batchSize,
