@@ -18,7 +18,23 @@ export interface ArchiveWrite {
   at: Date;
   /** The archive table of an entity (the query's own, or a child a cascade reaches). */
   tableOf(entity: string): string;
+  /** Where copied rows go; default: `INSERT ... SELECT` into the archive table (insertCopy). */
+  sink?: CopySink;
 }
+
+/**
+ * Copies the rows `from` selects (its select list cleared; `alias` names the entity in it) to
+ * `destination`, returning how many. `level` says which query and depth they come from.
+ */
+export type CopySink = (
+  db: Knex,
+  dialect: Dialect,
+  entity: Entity,
+  destination: string,
+  from: Knex.QueryBuilder,
+  alias: string,
+  level: CopyLevel,
+) => Promise<number>;
 
 /** A set of rows of one entity as a subquery selecting some of its columns (see cascade.ts). */
 type RowSet = (db: Knex, columns: string[]) => Knex.QueryBuilder;
@@ -64,7 +80,7 @@ export async function archiveBatch(
         depth: 1,
         counter: { n: 0 },
       });
-    copied += await insertCopy(
+    copied += await (w.sink ?? insertCopy)(
       db,
       dialect,
       q.entity,
@@ -81,7 +97,7 @@ export async function archiveBatch(
   return copied;
 }
 
-interface CopyLevel {
+export interface CopyLevel {
   write: ArchiveWrite;
   queryIndex: number;
   depth: number;
@@ -114,7 +130,7 @@ async function copyBelow(
       return qb;
     };
     await copyBelow(db, schema, child, childRows, { ...level, depth: level.depth + 1 });
-    await insertCopy(
+    await (level.write.sink ?? insertCopy)(
       db,
       dialect,
       child,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ArchiveSpec } from '../config/archive-schema';
+import { isTableArchive, type ArchiveSpec, type ArchiveTableSpec } from '../config/archive-schema';
 import type { Dialect } from '../dialects';
 import { SweeperError } from '../errors';
 import type { Entity, TargetSchema } from '../targets/schema';
@@ -22,13 +22,16 @@ export const ARCHIVE_COLUMNS = {
 const META = new Set<string>(Object.values(ARCHIVE_COLUMNS));
 
 /** The archive table of `entity`: the pattern with `{entity}` replaced. */
-export function archiveTableName(spec: ArchiveSpec, entity: string): string {
+export function archiveTableName(spec: ArchiveTableSpec, entity: string): string {
   return spec.table.split('{entity}').join(entity);
 }
 
 /** Where a job archives, for previews, run output and email: `table sessions_archive, ...`. */
 export function describeArchive(spec: ArchiveSpec | undefined, target: string): string {
-  return spec ? `table ${spec.table} in target ${target}` : 'none';
+  if (!spec) return 'none';
+  return isTableArchive(spec)
+    ? `table ${spec.table} in target ${target}`
+    : `files ${spec.dir}/<job>/run-<run>-<entity>.${spec.format}${spec.gzip ? '.gz' : ''}`;
 }
 
 /**

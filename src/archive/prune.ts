@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { Knex } from 'knex';
+import { isTableArchive } from '../config/archive-schema';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import type { Targets } from '../targets/registry';
@@ -10,7 +14,7 @@ import { archivedEntities } from './table-archive';
 const PRUNE_BATCH = 5000;
 
 export interface PrunedArchive {
-  /** `target.table` -> rows pruned. */
+  /** `target.table` -> rows pruned (files form: each file removed, as 1). */
   tables: Record<string, number>;
   total: number;
 }
@@ -29,8 +33,13 @@ export async function pruneArchives(o: {
 }): Promise<PrunedArchive> {
   const before = o.now.getTime() - durationMs(o.keep);
   const tables = new Map<string, Set<string>>();
+  const pruned: PrunedArchive = { tables: {}, total: 0 };
   for (const job of o.jobs) {
     if (!job.archive) continue;
+    if (!isTableArchive(job.archive)) {
+      pruned.total += await pruneFiles(path.join(job.archive.dir, job.name), before, pruned);
+      continue;
+    }
     const schema = await o.targets.schema(job.target);
     const entities = job.queries.flatMap((q) =>
       schema.entities.has(q.entity) ? [{ entity: schema.entities.get(q.entity)! }] : [],
@@ -41,7 +50,6 @@ export async function pruneArchives(o: {
         tables.set(job.target, (tables.get(job.target) ?? new Set()).add(table));
     }
   }
-  const pruned: PrunedArchive = { tables: {}, total: 0 };
   for (const [targetName, names] of tables) {
     const target = o.targets.get(targetName);
     for (const table of names) {
@@ -56,6 +64,20 @@ export async function pruneArchives(o: {
     }
   }
   return pruned;
+}
+
+/** The files form: a run's file whose last write is older than keep goes as a whole (counted as one). */
+async function pruneFiles(folder: string, before: number, pruned: PrunedArchive): Promise<number> {
+  if (!existsSync(folder)) return 0;
+  let n = 0;
+  for (const name of await readdir(folder)) {
+    const file = path.join(folder, name);
+    if (!/^run-\d+-/.test(name) || (await stat(file)).mtimeMs >= before) continue;
+    await unlink(file);
+    pruned.tables[file] = 1;
+    n += 1;
+  }
+  return n;
 }
 
 async function pruneTable(

@@ -15,6 +15,10 @@ import { transactionThatEnds } from '../targets/delete-batch';
 import { changedRows } from './archive-copy';
 import { ARCHIVE_COLUMNS, archiveTableName } from './archive-table';
 import { archivedEntities, rowsOf } from './table-archive';
+import { lineKeyColumns } from './file-archive';
+import { FileGroupRestore, fileGroupsOf } from './file-restore';
+import { putBackIsolating } from './put-back';
+import { isTableArchive } from '../config/archive-schema';
 
 export interface RestoreRequest {
   runId: number;
@@ -96,10 +100,23 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
       `--entity "${request.entity}" is not archived by job "${job.name}" (its entities: ${entities.map((e) => e.name).join(', ')})`,
     );
   }
+  const files = isTableArchive(job.archive) ? null : job.archive;
+  const tableSpec = isTableArchive(job.archive) ? job.archive : null;
   const groups: RestoreGroup[] = [];
   for (const entity of entities) {
     if (request.entity !== undefined && entity.name !== request.entity) continue;
-    const table = archiveTableName(job.archive, entity.name);
+    if (files) {
+      groups.push(
+        ...(await fileGroupsOf(target.knex, schema, files, {
+          job: job.name,
+          runId: run.id,
+          entity,
+          keyColumns: lineKeyColumns(entity, queries),
+        })),
+      );
+      continue;
+    }
+    const table = archiveTableName(tableSpec!, entity.name);
     if (!schema.entities.has(table)) continue;
     groups.push(...(await groupsOf(target.knex, schema, entity, table, run.id)));
   }
@@ -120,14 +137,16 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
     queries.find((q) => q.entity.name === entity.name)?.definition.key ?? entity.primaryKey;
   for (const group of groups) {
     const entity = schema.entities.get(group.entity)!;
-    const putter = new GroupRestore(
-      target.knex,
-      schema,
-      entity,
-      schema.entities.get(group.table)!,
-      keyOf(entity),
-      deps.clock,
-    );
+    const putter = files
+      ? new FileGroupRestore(target.knex, schema.dialect, entity, files, lineKeyColumns(entity, queries))
+      : new GroupRestore(
+          target.knex,
+          schema,
+          entity,
+          schema.entities.get(group.table)!,
+          keyOf(entity),
+          deps.clock,
+        );
     await putter.run(run.id, group, request.batchSize ?? DEFAULT_BATCH);
     outcome.failures.push(...putter.failures.map((f) => ({ ...f, runId: run.id, job: job.name })));
     await store.archive.clearRestoreFailures(run.id, entity.name, putter.restoredKeys);
@@ -226,27 +245,26 @@ class GroupRestore {
   }
 
   /** One transaction for the rows; on a record error, halves until each failing row is alone. */
-  private async putBack(group: RestoreGroup, rows: Record<string, unknown>[]): Promise<void> {
-    try {
-      await transactionThatEnds(this.knex, this.dialect, (trx) => this.insertAndMark(trx, group.table, rows));
-      group.restored += rows.length;
-      for (const row of rows) this.restoredKeys.push(this.keyTextOf(row));
-    } catch (error) {
-      if (this.dialect.classifyError(error) !== 'record') throw error;
-      if (rows.length === 1) {
+  private putBack(group: RestoreGroup, rows: Record<string, unknown>[]): Promise<void> {
+    return putBackIsolating(this.dialect, rows, {
+      attempt: (some) =>
+        transactionThatEnds(this.knex, this.dialect, (trx) => this.insertAndMark(trx, group.table, some)),
+      restored: (some) => {
+        group.restored += some.length;
+        for (const row of some) this.restoredKeys.push(this.keyTextOf(row));
+        return Promise.resolve();
+      },
+      failed: (row, error) => {
         group.failed += 1;
         this.failures.push({
           entity: this.entity.name,
-          key: this.keyTextOf(rows[0]!),
+          key: this.keyTextOf(row),
           code: driverErrorCode(error),
           message: errorMessage(error),
         });
-        return;
-      }
-      const middle = Math.ceil(rows.length / 2);
-      await this.putBack(group, rows.slice(0, middle));
-      await this.putBack(group, rows.slice(middle));
-    }
+        return Promise.resolve();
+      },
+    });
   }
 
   private async insertAndMark(

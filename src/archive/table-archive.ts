@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ArchiveSpec } from '../config/archive-schema';
+import type { ArchiveTableSpec } from '../config/archive-schema';
 import { MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
 import type { PreparedQuery } from '../query/prepare';
 import type { Key } from '../store/runs-repository';
@@ -22,7 +22,7 @@ export class TableArchive {
   private constructor(
     private readonly knex: Knex,
     private readonly schema: TargetSchema,
-    private readonly spec: ArchiveSpec,
+    private readonly spec: ArchiveTableSpec,
     private readonly job: string,
     private readonly options: RunArchiveOptions,
     /** Entity name -> its archive table. */
@@ -33,7 +33,7 @@ export class TableArchive {
   static async open(
     knex: Knex,
     schema: TargetSchema,
-    job: { name: string; file: string; archive: ArchiveSpec },
+    job: { name: string; file: string; archive: ArchiveTableSpec },
     queries: PreparedQuery[],
     options: RunArchiveOptions,
   ): Promise<TableArchive> {

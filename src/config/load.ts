@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, type Problem } from '../errors';
 import { checkScheduleSpec } from '../recurrence';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
+import { isTableArchive, type ArchiveSpec } from './archive-schema';
 import { readYamlFile } from './yaml-file';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
@@ -35,6 +36,7 @@ export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
     targets: Object.fromEntries(Object.entries(value.targets).map(([n, t]) => [n, resolveConnection(t, resolve)])),
     jobs: resolve(value.jobs),
     mail: { ...value.mail, smtp: value.mail.smtp || undefined, outboxDir: resolve(value.mail.outboxDir) },
+    archive: { ...value.archive, default: value.archive.default && resolveArchive(value.archive.default, resolve) },
   };
   const settings = checkScheduleSpec({ timezone: config.timezone })
     .filter((p) => p.field === 'timezone')
@@ -54,6 +56,11 @@ export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
 export function isLoopback(listen: string): boolean {
   const host = listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** An archive folder is relative to the config file's folder. */
+function resolveArchive(spec: ArchiveSpec, resolve: (p: string) => string): ArchiveSpec {
+  return isTableArchive(spec) ? spec : { ...spec, dir: resolve(spec.dir) };
 }
 
 /** SQLite filenames are relative to the config file's folder (`:memory:` stays as it is). */
@@ -103,7 +110,9 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
   if (!value) return { file: displayName, job: null, problems };
   const { archive: archiveGiven, ...definition } = value;
   const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };
-  const archive = archiveGiven ?? config.archive.default;
+  // A job's archive folder is relative to the config file's folder, like every path.
+  const configDir = 'file' in config && typeof config.file === 'string' ? path.dirname(config.file) : process.cwd();
+  const archive = archiveGiven === undefined || archiveGiven === 'none' ? (archiveGiven ?? config.archive.default) : resolveArchive(archiveGiven, (p) => path.resolve(configDir, p));
   if (archive && archive !== 'none') job.archive = archive;
   else if (config.archive.required) {
     problems.push({

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { TableArchive, type RunArchiveOptions } from '../archive/table-archive';
+import { openRunArchive, type RunArchive } from '../archive/run-archive';
+import type { RunArchiveOptions } from '../archive/table-archive';
 import type { JobDefinition } from '../config/schema';
 import { countCascaded, countExistingKeys, countMatching, deleteMatching, heldKeys, keyColumns, selectMatchingKeys } from '../query/compile';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
@@ -18,7 +19,7 @@ export class KnexTargetSession implements TargetSession {
     private readonly knex: Knex,
     private readonly queries: PreparedQuery[],
     /** The run's archive, when the job has one: each batch copies its records there before its DELETE. */
-    private readonly archive: TableArchive | null,
+    private readonly archive: RunArchive | null,
   ) {}
 
   /**
@@ -106,6 +107,6 @@ export class KnexTargetSession implements TargetSession {
   }
 }
 
-function openArchive(target: Target, schema: TargetSchema, job: JobDefinition & { archive: NonNullable<JobDefinition['archive']> }, queries: PreparedQuery[], options: RunArchiveOptions): Promise<TableArchive> {
-  return TableArchive.open(target.knex, schema, job, queries, options);
+function openArchive(target: Target, schema: TargetSchema, job: JobDefinition & { archive: NonNullable<JobDefinition['archive']> }, queries: PreparedQuery[], options: RunArchiveOptions): Promise<RunArchive> {
+  return openRunArchive(target.knex, schema, job, queries, options);
 }
