@@ -5,8 +5,9 @@ import type { Knex } from 'knex';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
 import { keyColumns } from '../query/compile';
 import type { PreparedQuery } from '../query/prepare';
-import { identifier } from '../query/sql-dialect';
-import { keyJson } from '../store/key-json';
+import type { Dialect } from '../dialects';
+import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
+import { keyJson, parseKeyJson } from '../store/key-json';
 import type { Key } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, type CopySink } from './archive-copy';
@@ -37,6 +38,8 @@ export function lineKeyColumns(entity: Entity, queries: PreparedQuery[]): string
  */
 export class FileArchive {
   private constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
     private readonly spec: ArchiveFilesSpec,
     private readonly job: string,
     private readonly options: RunArchiveOptions,
@@ -45,13 +48,22 @@ export class FileArchive {
   ) {}
 
   static async open(
+    knex: Knex,
     schema: TargetSchema,
     job: { name: string; archive: ArchiveFilesSpec },
     queries: PreparedQuery[],
     options: RunArchiveOptions,
   ): Promise<FileArchive> {
     await mkdir(path.join(job.archive.dir, job.name), { recursive: true });
-    return new FileArchive(job.archive, job.name, options, archivedEntities(schema, queries), queries);
+    return new FileArchive(
+      knex,
+      schema.dialect,
+      job.archive,
+      job.name,
+      options,
+      archivedEntities(schema, queries),
+      queries,
+    );
   }
 
   copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
@@ -84,18 +96,77 @@ export class FileArchive {
     return rows.length;
   };
 
-  /** Rows archived per query, each (entity, key) once, read back from the run's files. */
+  /**
+   * Rows archived per query, read back from the run's files: each (entity, key) once, and only where
+   * the record is gone from its table (lines of a batch that rolled back are no archived record).
+   */
   async counts(queryCount: number): Promise<number[]> {
     const counts = Array.from({ length: queryCount }, () => 0);
     for (const entity of this.entities) {
-      for (const line of await readArchiveFile(
+      const lines = await readArchiveFile(
         this.spec,
         archiveFileOf(this.spec, this.job, this.options.runId, entity.name),
-      ))
-        counts[line.queryIndex]! += 1;
+      );
+      const present = await keysInTable(
+        this.knex,
+        this.dialect,
+        entity,
+        lineKeyColumns(entity, this.queries),
+        lines,
+        false,
+      );
+      for (const line of lines) if (!present.has(line.key)) counts[line.queryIndex]! += 1;
     }
     return counts;
   }
+}
+
+/**
+ * Of `lines` (one entity's), the keys whose record is in the entity now; with `unchanged`, only those
+ * whose every archived column holds the archived value (compared as text): a line of a batch that
+ * never committed (a record error rolled it back, or the process died after the fsync) or of a record
+ * restored already.
+ */
+export async function keysInTable(
+  knex: Knex,
+  dialect: Dialect,
+  entity: Entity,
+  keyColumns: string[],
+  lines: ArchivedLine[],
+  unchanged: boolean,
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  const text = (v: unknown) =>
+    v === null || v === undefined
+      ? null
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v as string | number | bigint | boolean);
+  for (let i = 0; i < lines.length; i += 500) {
+    const chunk = lines.slice(i, i + 500);
+    const byKey = new Map(chunk.map((l) => [l.key, l]));
+    const columns = unchanged ? [...entity.columns.keys()] : keyColumns;
+    const qb = knex
+      .select(columns.map((c) => identifier(knex, dialect, 'e', c)))
+      .from(tableAs(knex, dialect, entity.name, 'e'));
+    whereTupleIn(
+      qb,
+      dialect,
+      keyColumns.map((c) => identifier(knex, dialect, 'e', c)),
+      chunk.map((l) => parseKeyJson(l.key) as unknown[]),
+    );
+    for (const row of (await qb) as Record<string, unknown>[]) {
+      const key = keyJson(keyColumns.map((c) => row[c]));
+      const line = byKey.get(key);
+      if (!line) continue;
+      if (
+        !unchanged ||
+        Object.keys(line.row).every((c) => !entity.columns.has(c) || text(row[c]) === text(line.row[c]))
+      )
+        found.add(key);
+    }
+  }
+  return found;
 }
 
 /** The lines of an archive file, each (entity, key) once (the last written); none when there is no file. */

@@ -5,14 +5,13 @@ import type { ArchiveFilesSpec } from '../config/archive-schema';
 import type { Dialect } from '../dialects';
 import { driverErrorCode } from '../errors';
 import { countExistingKeys } from '../query/compile';
-import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
 import type { RestoreFailureInput } from '../store/archive-repository';
 import { keyText, parseKeyJson } from '../store/key-json';
 import { transactionThatEnds } from '../targets/delete-batch';
 import { errorMessage } from '../targets/record-errors';
 import type { Entity, TargetSchema } from '../targets/schema';
 import type { ArchivedLine } from './archive-lines';
-import { appendDurably, archiveFileOf, readArchiveFile } from './file-archive';
+import { appendDurably, archiveFileOf, keysInTable, readArchiveFile } from './file-archive';
 import { putBackIsolating } from './put-back';
 import type { RestoreGroup } from './restore';
 
@@ -31,10 +30,22 @@ async function restoredKeys(file: string): Promise<Set<string>> {
   return new Set((await readFile(marker, 'utf8')).split('\n').filter((l) => l !== ''));
 }
 
-/** The run's lines of one entity still to put back (each key once), by query and depth. */
-async function pendingLines(spec: ArchiveFilesSpec, file: string): Promise<ArchivedLine[]> {
+/**
+ * The run's lines of one entity still to put back: each key once, not marked restored, and not of a
+ * record that is in its table unchanged (its batch never committed, or it went back already).
+ */
+async function pendingLines(
+  knex: Knex,
+  dialect: Dialect,
+  spec: ArchiveFilesSpec,
+  file: string,
+  entity: Entity,
+  keyColumns: string[],
+): Promise<ArchivedLine[]> {
   const done = await restoredKeys(file);
-  return (await readArchiveFile(spec, file)).filter((l) => !done.has(l.key));
+  const lines = (await readArchiveFile(spec, file)).filter((l) => !done.has(l.key));
+  const there = await keysInTable(knex, dialect, entity, keyColumns, lines, true);
+  return lines.filter((l) => !there.has(l.key));
 }
 
 export async function fileGroupsOf(
@@ -45,7 +56,7 @@ export async function fileGroupsOf(
 ): Promise<RestoreGroup[]> {
   const file = archiveFileOf(spec, o.job, o.runId, o.entity.name);
   const byGroup = new Map<string, ArchivedLine[]>();
-  for (const line of await pendingLines(spec, file)) {
+  for (const line of await pendingLines(knex, schema.dialect, spec, file, o.entity, o.keyColumns)) {
     const id = `${line.queryIndex}:${line.depth}`;
     byGroup.set(id, [...(byGroup.get(id) ?? []), line]);
   }
@@ -80,15 +91,18 @@ export class FileGroupRestore {
   ) {}
 
   async run(_runId: number, group: RestoreGroup, batchSize: number): Promise<void> {
-    const lines = (await pendingLines(this.spec, group.table)).filter(
-      (l) => l.queryIndex === group.queryIndex && l.depth === group.depth,
-    );
+    const lines = (
+      await pendingLines(this.knex, this.dialect, this.spec, group.table, this.entity, this.keyColumns)
+    ).filter((l) => l.queryIndex === group.queryIndex && l.depth === group.depth);
     for (let i = 0; i < lines.length; i += batchSize) {
       await putBackIsolating(this.dialect, lines.slice(i, i + batchSize), {
         attempt: (some) => transactionThatEnds(this.knex, this.dialect, (trx) => this.insert(trx, some)),
         restored: (some) => this.markRestored(group, some, 'restored'),
         failed: async (line, error) => {
-          if (await this.stillThere(line)) return this.markRestored(group, [line], 'there');
+          if (
+            (await keysInTable(this.knex, this.dialect, this.entity, this.keyColumns, [line], true)).size > 0
+          )
+            return this.markRestored(group, [line], 'there');
           group.failed += 1;
           this.failures.push({
             entity: this.entity.name,
@@ -121,28 +135,6 @@ export class FileGroupRestore {
     );
     if (how === 'restored') group.restored += lines.length;
     for (const line of lines) this.restoredKeys.push(this.keyTextOf(line));
-  }
-
-  /** The record is in its table with the archived values (as text): its batch never committed, or it went back already. */
-  private async stillThere(line: ArchivedLine): Promise<boolean> {
-    const columns = [...this.entity.columns.keys()].filter((c) => c in line.row);
-    const qb = this.knex
-      .select(columns.map((c) => identifier(this.knex, this.dialect, 'e', c)))
-      .from(tableAs(this.knex, this.dialect, this.entity.name, 'e'));
-    whereTupleIn(
-      qb,
-      this.dialect,
-      this.keyColumns.map((c) => identifier(this.knex, this.dialect, 'e', c)),
-      [parseKeyJson(line.key) as unknown[]],
-    );
-    const rows = (await qb) as Record<string, unknown>[];
-    const text = (v: unknown) =>
-      v === null || v === undefined
-        ? null
-        : typeof v === 'object'
-          ? JSON.stringify(v)
-          : String(v as string | number | bigint | boolean);
-    return rows.length === 1 && columns.every((c) => text(rows[0]![c]) === text(line.row[c]));
   }
 
   private keyTextOf(line: ArchivedLine): string {

@@ -22,5 +22,5 @@ export function openRunArchive(
 ): Promise<RunArchive> {
   const { archive } = job;
   if (isTableArchive(archive)) return TableArchive.open(knex, schema, { ...job, archive }, queries, options);
-  return FileArchive.open(schema, { ...job, archive }, queries, options);
+  return FileArchive.open(knex, schema, { ...job, archive }, queries, options);
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadAll } from '../../src/config/load';
 import { BASE, folder, job, problemsOf } from '../config/config-files';
 
@@ -32,6 +33,19 @@ describe('archive in the config and job files', () => {
     ]);
   });
 
+  it('a files archive folder is relative to the config file, format jsonl and gzip by default', () => {
+    const file = folder(`${BASE}archive: { default: { dir: ../bin, format: csv } }\n`, {
+      'a.yaml': job('a', QUERY),
+      'b.yaml': job('b', QUERY, 'archive: { dir: archive }'),
+    });
+    const { jobs } = loadAll(file, {});
+    const dir = path.dirname(file);
+    expect(jobs.map((j) => j.archive)).toEqual([
+      { dir: path.resolve(dir, '../bin'), format: 'csv', gzip: true },
+      { dir: path.join(dir, 'archive'), format: 'jsonl', gzip: true },
+    ]);
+  });
+
   it('archive.required with a default lets jobs without one through', () => {
     const file = folder(`${BASE}archive: { required: true, default: { table: "{entity}_archive" } }\n`, {
       'a.yaml': job('a', QUERY),
@@ -53,7 +67,7 @@ describe('archive in the config and job files', () => {
     });
     expect(problemsOf(() => loadAll(jobsOnly, {}))).toEqual([
       'a.yaml: archive.table: "bin" must contain "{entity}" (e.g. "{entity}_archive"): each entity, and each cascaded child, needs a table of its own',
-      'b.yaml: archive: expected { table: "{entity}_archive" } or none, found "trash"',
+      'b.yaml: archive: expected { table: "{entity}_archive" }, { dir: ../data/archive, format: jsonl } or none, found "trash"',
     ]);
   });
 });
