@@ -3,7 +3,8 @@
  * does it (manual run, executeRun with the real state store), timing every batch transaction.
  * Usage: bench/sweeper-phase.ts <work-dir> <db-file> <expected-deleted> [archive]. Prints one JSON line.
  * BENCH_BATCH_SIZE overrides the job's batchSize (default: the job schema's default). `archive` is the
- * job's archive: `table` for `{ table: "{entity}_archive" }` (bench/archive.ts); none by default.
+ * job's archive: `table` for `{ table: "{entity}_archive" }`, `files` for `{ dir: archive, format: jsonl }` (gzip)
+ * (bench/archive.ts); none by default.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,10 @@ import { maxRssKiB, quantile, report, synchronousName } from './phase-io';
 
 const JOB = 'bench-old-events';
 
-const ARCHIVES: Record<string, string> = { table: 'archive: { table: "{entity}_archive" }\n' };
+const ARCHIVES: Record<string, string> = {
+  table: 'archive: { table: "{entity}_archive" }\n',
+  files: 'archive: { dir: archive, format: jsonl }\n',
+};
 
 function writeWorkspace(dir: string, dbFile: string, batchSize: string | undefined, archive: string | undefined): string {
   mkdirSync(path.join(dir, 'jobs'), { recursive: true });
