@@ -42,7 +42,7 @@ export interface Dialect {
   quoteIdentifier(name: string): string;
   /** A job's value as bound for a column: booleans as this database stores flags. */
   bindValue(value: Scalar, column: Column): Scalar;
-  /** `ref IN list` (or NOT IN) with the whole list as one bound value, whatever its length. */
+  /** `?? IN list` (or NOT IN; `??` is the column) with the whole list as one bound value, whatever its length. */
   inList(negate: boolean, values: Scalar[]): { sql: string; binding: Knex.RawBinding };
   /** The right side of `(a, b) IN (...)` for bound row values: `tuples` is `(?, ?), (?, ?)`. */
   rowValueList(tuples: string): string;

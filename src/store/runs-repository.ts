@@ -1,171 +1,31 @@
 import type { Knex } from 'knex';
-import { SweeperError } from '../errors';
-import { keyJson, parseKeyJson } from './key-json';
-import { parseJson, toBool, toDate, toMs, toNumber } from './values';
+import { keyJson } from './key-json';
+import { parseJson, toDate, toMs, toNumber } from './values';
+import {
+  ACTIVE_STATUSES,
+  FINISHED_STATUSES,
+  leaseLost,
+  queryFromRow,
+  runFromRow,
+  TAKEABLE_STATUSES,
+  type FailureInput,
+  type FinishedStatus,
+  type InflightPart,
+  type Key,
+  type NewRun,
+  type RunExpectation,
+  type RunQueryRecord,
+  type RunRecord,
+  type RunStatus,
+  type StatusChange,
+  type StopKind,
+} from './run-record';
 
-export const RUN_STATUSES = [
-  'queued', 'running', 'paused', 'interrupted', 'succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running', 'interrupted', 'paused'];
-export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'completed_with_failures', 'failed', 'canceled', 'skipped'];
-/** Statuses a run waits in, from which a process may take it to execute it. */
-export const TAKEABLE_STATUSES: RunStatus[] = ['queued', 'interrupted', 'paused'];
-export type RunTrigger = 'scheduled' | 'manual';
-export type Key = unknown[];
-
-export interface RunRecord {
-  id: number;
-  job: string;
-  jobVersion: number;
-  status: RunStatus;
-  reason: string | null;
-  trigger: RunTrigger;
-  scheduledFor: Date | null;
-  asOf: Date | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  deleted: number;
-  failed: number;
-  queryIndex: number;
-  /** Keys of the batch being deleted when the last checkpoint was written. */
-  inflight: Key[] | null;
-  owner: string | null;
-  leaseUntil: Date | null;
-  requestedBy: string;
-  /** An operator asked the run to stop at its next batch boundary. */
-  stopRequested: { kind: StopKind; by: string } | null;
-  /** When every query was counted and maxDeletes held; null: not yet, nothing may be deleted. */
-  guardedAt: Date | null;
-  /** Parts of the batch in flight whose target transaction was about to commit (null: no batch in flight). */
-  inflightParts: InflightPart[] | null;
-}
-
-/** One target transaction of the batch in flight, written to the store just before it commits. */
-export interface InflightPart {
-  /** Indexes into the run's `inflight` keys: the records this transaction tried. */
-  keys: number[];
-  deleted: number;
-  cascaded: number;
-}
-
-export type StopKind = 'cancel' | 'pause';
-
-export interface RunQueryRecord {
-  runId: number;
-  index: number;
-  entity: string;
-  matched: number | null;
-  deleted: number;
-  failed: number;
-  cascaded: number;
-  lastKey: Key | null;
-  done: boolean;
-}
-
-export interface FailureInput {
-  queryIndex: number;
-  entity: string;
-  key: string;
-  code: string;
-  message: string;
-}
-
-/** Stored keys (inflight batch, last key reached): exact, also for integers beyond 2^53. */
-function parseKeys<T>(v: unknown): T | null {
-  return typeof v === 'string' && v !== '' ? (parseKeyJson(v) as T) : null;
-}
-
-function runFromRow(r: Record<string, unknown>): RunRecord {
-  return {
-    id: toNumber(r.id),
-    job: String(r.job),
-    jobVersion: toNumber(r.job_version),
-    status: r.status as RunStatus,
-    reason: (r.reason as string | null) ?? null,
-    trigger: r.trigger as RunTrigger,
-    scheduledFor: toDate(r.scheduled_for),
-    asOf: toDate(r.as_of),
-    startedAt: toDate(r.started_at),
-    finishedAt: toDate(r.finished_at),
-    deleted: toNumber(r.deleted),
-    failed: toNumber(r.failed),
-    queryIndex: toNumber(r.query_index),
-    inflight: parseKeys<Key[]>(r.inflight),
-    owner: (r.owner as string | null) ?? null,
-    leaseUntil: toDate(r.lease_until),
-    requestedBy: String(r.requested_by),
-    stopRequested: r.stop_requested ? { kind: r.stop_requested as StopKind, by: String(r.stop_requested_by) } : null,
-    guardedAt: toDate(r.guarded_at),
-    inflightParts: parseJson<InflightPart[]>(r.inflight_parts),
-  };
-}
-
-function queryFromRow(r: Record<string, unknown>): RunQueryRecord {
-  return {
-    runId: toNumber(r.run_id),
-    index: toNumber(r.query_index),
-    entity: String(r.entity),
-    matched: r.matched === null || r.matched === undefined ? null : toNumber(r.matched),
-    deleted: toNumber(r.deleted),
-    failed: toNumber(r.failed),
-    cascaded: toNumber(r.cascaded),
-    lastKey: parseKeys<Key>(r.last_key),
-    done: toBool(r.done),
-  };
-}
-
-export interface NewRun {
-  job: string;
-  jobVersion: number;
-  status: RunStatus;
-  reason: string;
-  trigger: RunTrigger;
-  scheduledFor: Date | null;
-  requestedBy: string;
-  entities: string[];
-  /** A process that creates a run to execute it itself holds it from the start (others leave it alone). */
-  lease?: { owner: string; until: Date };
-}
-
-/** A change of a run's status: every one is kept as a run event with its reason and who asked. */
-export interface StatusChange {
-  runId: number;
-  status: RunStatus;
-  reason: string;
-  actor: string;
-  now: Date;
-}
-
-/** The statuses a run ends in. */
-export type FinishedStatus = 'succeeded' | 'completed_with_failures' | 'failed' | 'canceled';
+// The run's types are imported from here by most of Sweeper: they stay reachable by this path.
+export * from './run-record';
 
 /** A run that stops running gives up its lease and its batch in flight (a checkpoint has counted it). */
 const RELEASED = { owner: null, lease_until: null, inflight: null, inflight_parts: null } as const;
-
-/** What a conditional status change expects to find: the run as the caller saw it. */
-interface RunExpectation {
-  status: RunStatus;
-  /** The owner seen (null: none); omitted: any owner. */
-  owner?: string | null;
-  /** The lease seen; omitted: any lease. */
-  leaseUntil?: Date | null;
-}
-
-/**
- * Thrown when a process writes to a run it no longer holds: another daemon took it over after its lease
- * ran out. The writer must stop at once, without finishing the run: it belongs to the new owner.
- */
-export function leaseLost(runId: number, owner: string): SweeperError {
-  return new SweeperError('CONFLICT', `run ${runId} is no longer held by ${owner}: another process took it over after its lease ran out`, {
-    context: { runId, owner, leaseLost: true },
-  });
-}
-
-/** Whether `error` is `leaseLost`'s: the process must stop without finishing the run. */
-export function isLeaseLost(error: unknown): boolean {
-  return error instanceof SweeperError && error.code === 'CONFLICT' && error.context.leaseLost === true;
-}
 
 /** Thrown inside take's transaction to roll it back when an entity is leased by another run. */
 const ENTITIES_BUSY = Symbol('entities busy');

@@ -2,11 +2,8 @@ import type { Knex } from 'knex';
 import { dialectForClient, type Dialect, type KnexConnectionConfig } from '../dialects';
 import { SweeperError } from '../errors';
 
-/** A target's knex options as they appear in the config: `client`, `connection`, and any other knex option. */
-export type TargetConnectionConfig = KnexConnectionConfig;
-
 /** The dialect a target's `client` chooses; an unsupported client is an INVALID_CONFIG error naming the target. */
-export function targetDialect(name: string, config: TargetConnectionConfig): Dialect {
+export function targetDialect(name: string, config: KnexConnectionConfig): Dialect {
   try {
     return dialectForClient(config.client);
   } catch (error) {
@@ -19,6 +16,6 @@ export function targetDialect(name: string, config: TargetConnectionConfig): Dia
  * foreign keys on; see src/dialects). Connecting is lazy: nothing touches the database until the
  * first query.
  */
-export function openTarget(name: string, config: TargetConnectionConfig): Knex {
+export function openTarget(name: string, config: KnexConnectionConfig): Knex {
   return targetDialect(name, config).openTarget(name, config);
 }

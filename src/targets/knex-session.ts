@@ -2,13 +2,23 @@ import type { Knex } from 'knex';
 import { openRunArchive, type RunArchive } from '../archive/run-archive';
 import type { RunArchiveOptions } from '../archive/table-archive';
 import type { JobDefinition } from '../config/schema';
-import { countCascaded, countExistingKeys, countMatching, deleteMatching, heldKeys, keyColumns, selectMatchingKeys } from '../query/compile';
+import {
+  countCascaded,
+  countCascadedMatching,
+  countExistingKeys,
+  countMatching,
+  countPredictedFailures,
+  deleteMatching,
+  heldKeys,
+  keyColumns,
+  selectMatchingKeys,
+} from '../query/compile';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key } from '../store/runs-repository';
 import { deleteBatch } from './delete-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
-import type { BatchHooks, BatchResult, SessionOptions, TargetSession } from './session';
+import type { BatchHooks, BatchResult, QueryPreview, SessionOptions, TargetSession } from './session';
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -89,6 +99,16 @@ export class KnexTargetSession implements TargetSession {
       }
     }
     return { deleted, cascaded };
+  }
+
+  async preview(query: number, sampleSize: number): Promise<QueryPreview> {
+    const q = this.query(query);
+    return {
+      matched: await countMatching(this.knex, q.definition, q.context),
+      sample: await this.nextKeys(query, null, sampleSize),
+      cascaded: q.cascades ? await countCascadedMatching(this.knex, q.definition, q.context) : 0,
+      predictedFailures: await countPredictedFailures(this.knex, q.context.schema, q.entity, q.definition, q.context),
+    };
   }
 
   close(): Promise<void> {

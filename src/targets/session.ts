@@ -31,6 +31,8 @@ export interface TargetSession {
    * the archive itself; null when the job has no archive.
    */
   archivedCounts(): Promise<number[] | null>;
+  /** What query `query` would delete now, deleting nothing: its count, the first keys, cascades, predicted failures. */
+  preview(query: number, sampleSize: number): Promise<QueryPreview>;
   /** Ends the session (the target's pool stays open for other runs). */
   close(): Promise<void>;
 }
@@ -43,6 +45,16 @@ export interface SessionOptions {
    * Without it (previews, checks) nothing is archived and nothing is created.
    */
   archive?: { runId: number; now(): Date };
+}
+
+export interface QueryPreview {
+  matched: number;
+  /** The first keys in keyset order. */
+  sample: Key[];
+  /** Child rows ON DELETE CASCADE would remove with every matching record. */
+  cascaded: number;
+  /** Matching records other rows still hold through a foreign key that refuses the delete. */
+  predictedFailures: number;
 }
 
 export interface BatchResult {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { openTarget } from '../../src/targets/connect';
 import { introspectTarget } from '../../src/targets/introspect';
-import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
+import { DIALECT_OF, TEST_DATABASES, type TestDialect as Dialect } from '../support/dialects';
 
 /**
  * The same small target on SQLite and Postgres. Times are stored the way each dialect's apps store
@@ -120,7 +120,7 @@ export async function openFixture(
 ) {
   // openTarget refuses a SQLite file that does not exist (Sweeper never creates a target).
   if (dialect === 'sqlite') fs.writeFileSync((connection as { filename: string }).filename, '', { flag: 'a' });
-  const knex = openTarget('fixture', { client: dialect === 'pg' ? 'pg' : 'better-sqlite3', connection });
+  const knex = openTarget('fixture', { client: TEST_DATABASES.find((d) => d.name === dialect)!.client, connection });
   await createFixture(knex, dialect);
   const schema = await introspectTarget(knex, DIALECT_OF[dialect]);
   return {

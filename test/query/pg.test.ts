@@ -5,17 +5,10 @@ import { openTarget } from '../../src/targets/connect';
 import { postgres } from '../../src/dialects/postgres';
 import { introspectTarget } from '../../src/targets/introspect';
 import { startPostgres, type TestPostgres } from '../support/postgres';
-import { contextOf, describeConditionChecks, matching, type FixtureTarget } from './condition-suite';
-import { AS_OF, openFixture } from './fixture-db';
-import { describeHardInputs } from './hard-inputs-suite';
+import { contextOf, matching, type FixtureTarget } from './condition-suite';
+import { AS_OF } from './fixture-db';
 
-async function openPostgres(): Promise<FixtureTarget> {
-  const pg = await startPostgres();
-  return openFixture('pg', pg.url, () => pg.stop());
-}
-
-describeConditionChecks('pg', openPostgres);
-describeHardInputs('pg', openPostgres);
+/** What only Postgres has: time types, session time zones. The shared suites are conditions.test.ts. */
 
 describe('Postgres time storage', () => {
   let pg: TestPostgres;

@@ -5,17 +5,14 @@ import { deleteMatching, rowKey, selectMatchingKeys } from '../../src/query/comp
 import { detectTimeFormats } from '../../src/query/time-format';
 import { sqlite } from '../../src/dialects/sqlite';
 import { introspectTarget } from '../../src/targets/introspect';
-import { describeConditionChecks, matching, contextOf, type FixtureTarget } from './condition-suite';
+import { matching, contextOf, type FixtureTarget } from './condition-suite';
 import { openFixture, tempDir } from './fixture-db';
-import { describeHardInputs } from './hard-inputs-suite';
 
 function openSqlite(): Promise<FixtureTarget> {
   const tmp = tempDir();
   return openFixture('sqlite', { filename: path.join(tmp.dir, 'target.db') }, tmp.remove);
 }
 
-describeConditionChecks('sqlite', openSqlite);
-describeHardInputs('sqlite', openSqlite);
 
 describe('SQLite time storage', () => {
   let target: FixtureTarget;

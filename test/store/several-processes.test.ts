@@ -1,6 +1,10 @@
 import type { JobSync } from '../../src/store/jobs-repository';
 import type { Store } from '../../src/store/store';
+import { TEST_DATABASES } from '../support/dialects';
 import { createStoreDatabase, type StoreDatabase } from './store-backends';
+
+/** The databases a state store can be shared on: a server (an embedded SQLite store serves one daemon). */
+const SHARED_STORES = TEST_DATABASES.filter((d) => !d.dialect.capabilities.embedded);
 
 /**
  * What several daemons sharing one Postgres state store do at the same moment: each Store here has its
@@ -44,12 +48,12 @@ async function together<T>(holder: Store, lockSql: string, contenders: () => Pro
   return running;
 }
 
-describe('Postgres state store shared by several daemons', () => {
+describe.each(SHARED_STORES)('$name state store shared by several daemons', (backend) => {
   let db: StoreDatabase;
   let daemons: Store[];
 
   beforeEach(async () => {
-    db = await createStoreDatabase('pg');
+    db = await createStoreDatabase(backend);
     daemons = Array.from({ length: DAEMONS }, () => db.open());
   });
   afterEach(async () => {

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ConnectionConfig } from '../../src/config/schema';
 import { Store } from '../../src/store/store';
-import { startPostgres } from '../support/postgres';
+import { TEST_DATABASES, type TestDatabase } from '../support/dialects';
 
 /**
- * One empty state store database per test, SQLite or Postgres. `open()` gives another Store (its own
- * pool) on the same database, as a second daemon would have.
+ * One empty state store database per test, of each test database (test/support/dialects.ts). `open()`
+ * gives another Store (its own pool) on the same database, as a second daemon would have.
  */
 export interface StoreDatabase {
   config: ConnectionConfig;
@@ -16,23 +13,13 @@ export interface StoreDatabase {
   drop(): Promise<void>;
 }
 
-export type StoreBackend = 'sqlite' | 'pg';
+/** The databases a state store is tested on: every test database. */
+export const STORE_BACKENDS: readonly TestDatabase[] = TEST_DATABASES;
 
-export const STORE_BACKENDS: StoreBackend[] = ['sqlite', 'pg'];
-
-export async function createStoreDatabase(backend: StoreBackend): Promise<StoreDatabase> {
+export async function createStoreDatabase(backend: TestDatabase): Promise<StoreDatabase> {
   const opened: Store[] = [];
-  let config: ConnectionConfig;
-  let remove: () => Promise<void>;
-  if (backend === 'pg') {
-    const pg = await startPostgres();
-    config = { client: 'pg', connection: pg.url };
-    remove = () => pg.stop();
-  } else {
-    const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-store-'));
-    config = { client: 'better-sqlite3', connection: { filename: path.join(dir, 'state.db') } };
-    remove = () => Promise.resolve(rmSync(dir, { recursive: true, force: true }));
-  }
+  const database = await backend.emptyDatabase();
+  const config: ConnectionConfig = { client: backend.client, connection: database.connection as ConnectionConfig['connection'] };
   return {
     config,
     open() {
@@ -42,7 +29,7 @@ export async function createStoreDatabase(backend: StoreBackend): Promise<StoreD
     },
     async drop() {
       for (const store of opened.splice(0)) await store.close();
-      await remove();
+      await database.drop();
     },
   };
 }

@@ -2,7 +2,8 @@ import { latestMigration } from '../../src/store/migrations';
 import type { JobSync } from '../../src/store/jobs-repository';
 import type { NewRun } from '../../src/store/runs-repository';
 import type { Store } from '../../src/store/store';
-import { createStoreDatabase, STORE_BACKENDS, type StoreBackend, type StoreDatabase } from './store-backends';
+import { countRows, type TestDatabase } from '../support/dialects';
+import { createStoreDatabase, STORE_BACKENDS, type StoreDatabase } from './store-backends';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -34,7 +35,7 @@ function scheduledRun(job: string, scheduledFor: Date | null, extra: Partial<New
   };
 }
 
-describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
+describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) => {
   let db: StoreDatabase;
   let store: Store;
 
@@ -48,10 +49,10 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
 
   /** A second process's view of the same database (SQLite: the same single connection, see below). */
   function otherProcess(): Store {
-    // A SQLite store has one synchronous connection per process; a second pool in the same process would
-    // busy-wait on the first one's write lock while blocking the event loop that must release it. On
-    // SQLite the two contenders therefore share the connection; their statements still interleave.
-    return backend === 'pg' ? db.open() : store;
+    // An embedded (SQLite) store has one synchronous connection per process; a second pool in the same
+    // process would busy-wait on the first one's write lock while blocking the event loop that must
+    // release it. There the two contenders share the connection; their statements still interleave.
+    return backend.dialect.capabilities.embedded ? store : db.open();
   }
 
   async function createJob(name = 'purge'): Promise<void> {
@@ -77,7 +78,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
       await store.migrate();
       expect(await store.migrate()).toEqual([]);
       expect(await db.open().migrate()).toEqual([]);
-      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? String(MIGRATIONS.length) : MIGRATIONS.length });
+      expect(await countRows(store.db, 'sweeper_migrations')).toBe(MIGRATIONS.length);
     });
 
     it('refuses a store migrated by a newer Sweeper, naming the unknown migration, and changes nothing', async () => {
@@ -87,7 +88,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         'the state store was migrated by a newer Sweeper (unknown migrations: 0099_from_the_future); run the newer version, or restore a backup of the store made before it';
       await expect(store.assertSchemaNotNewer()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
       await expect(db.open().migrate()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', message });
-      expect(await store.db('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? String(MIGRATIONS.length + 1) : MIGRATIONS.length + 1 });
+      expect(await countRows(store.db, 'sweeper_migrations')).toBe(MIGRATIONS.length + 1);
     });
 
     it('an empty database is not "too new"', async () => {
@@ -176,7 +177,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
       it('an occurrence is recorded once: a second run for the same (job, scheduled_for) is refused, manual runs are not limited', async () => {
         await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
         await expect(store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2), { status: 'skipped' }), at(2)))).rejects.toMatchObject({
-          code: backend === 'pg' ? '23505' : 'SQLITE_CONSTRAINT_UNIQUE',
+          code: backend.uniqueCode,
         });
         await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', null), at(3)));
         await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', null), at(3)));
@@ -264,7 +265,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         const [orphan] = await store.runs.orphaned(at(40), () => false);
         expect(orphan!.id).toBe(first);
         expect(await store.runs.markInterrupted({ run: orphan!, reason: 'lease ran out', actor: 'host:2:b', now: at(40) })).toBe(true);
-        expect(await store.db('entity_leases').count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '0' : 0 });
+        expect(await countRows(store.db, 'entity_leases')).toBe(0);
         expect(await store.runs.take({ runId: first, from: 'interrupted', owner: 'host:2:b', leaseUntil: at(70), now: at(40) })).toBe(true);
         expect(await store.runs.take({ runId: third, from: 'queued', owner: 'host:3:c', leaseUntil: at(70), now: at(41) })).toBe(false);
         expect(await store.runs.take({ runId: second, from: 'interrupted', owner: 'host:3:c', leaseUntil: at(70), now: at(41) })).toBe(false);
@@ -307,7 +308,7 @@ describe.each(STORE_BACKENDS)('state store on %s', (backend: StoreBackend) => {
         await store.runs.checkpoint({ runId: id, job: 'purge', index: 1, lastKey: [5], done: false, deleted: 0, cascaded: 0, failures: [failure(1, '5', '23001')] }, at(5));
         expect((await store.runs.get(id))!.failed).toBe(451);
         expect((await store.runs.queries(id)).map((q) => q.failed)).toEqual([450, 1]);
-        expect(await store.db('failures').where({ run_id: id }).count({ n: '*' }).first()).toEqual({ n: backend === 'pg' ? '451' : 451 });
+        expect(Number(((await store.db('failures').where({ run_id: id }).count({ n: '*' }).first()) as { n: number | string }).n)).toBe(451);
 
         const latest = await store.failures.list({ run: id, limit: 2 });
         expect(latest.map((f) => [f.queryIndex, f.key, f.code])).toEqual([

@@ -61,9 +61,15 @@ describe.each(TEST_DATABASES)('target session on $name', (db) => {
     ],
   ];
 
-  it.each(sessions)('counts, pages in keyset order, finds held keys and cascades, and deletes a batch isolating the held records (%s)', async (_, open) => {
+  it.each(sessions)('previews, counts, pages in keyset order, finds held keys and cascades, and deletes a batch isolating the held records (%s)', async (_, open) => {
     const session = await open(app);
     expect(await session.count(0)).toBe(MATCHING.length);
+    expect(await session.preview(0, 3)).toEqual({
+      matched: MATCHING.length,
+      sample: [[2], [4], [6]],
+      cascaded: MATCHING.filter((id) => id % 4 === 0).length,
+      predictedFailures: HELD.length,
+    });
     const first = await session.nextKeys(0, null, 8);
     expect(first.map((k) => Number(k[0]))).toEqual(MATCHING.slice(0, 8));
     const next = await session.nextKeys(0, first[first.length - 1]!, 100);
