@@ -239,7 +239,7 @@ describe('several daemons sharing a Postgres state store', () => {
     expect(first).toMatchObject({ code: 0, stdout: `state store is up to date (schema ${latestMigration})\n` });
     expect(await ws.state('sweeper_migrations').orderBy('id').pluck('name')).toEqual(['0001_initial', '0002_control', '0003_entity_leases', '0004_run_guard_and_inflight_parts', '0012_archive']);
     expect(await runCli(['--config', ws.configFile, 'migrate'])).toMatchObject({ code: 0 });
-    expect(await ws.state('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: '4' });
+    expect(await ws.state('sweeper_migrations').count({ n: '*' }).first()).toEqual({ n: '5' });
 
     await ws.state('sweeper_migrations').insert({ name: '0099_from_a_newer_sweeper', batch: 2, migration_time: new Date() });
     const refused = await runCli(['--config', ws.configFile, 'start']);
