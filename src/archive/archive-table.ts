@@ -67,9 +67,7 @@ export async function ensureArchiveTable(
     await knex.raw(
       `CREATE INDEX IF NOT EXISTS ${q(`${table}_sweeper_run`)} ON ${q(table)} (${q(ARCHIVE_COLUMNS.runId)}, ${q(ARCHIVE_COLUMNS.queryIndex)})`,
     );
-    await knex.raw(
-      `CREATE INDEX IF NOT EXISTS ${q(`${table}_sweeper_at`)} ON ${q(table)} (${q(ARCHIVE_COLUMNS.archivedAt)})`,
-    );
+    // No index on sweeper_archived_at: every archived batch would pay for it, pruning (hourly) scans.
     schema.entities.set(table, {
       name: table,
       columns: new Map(),
