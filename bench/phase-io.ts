@@ -23,6 +23,8 @@ export interface BaselineResult {
 /** What bench/sweeper-phase.ts prints: one JSON line on stdout. */
 export interface SweeperResult {
   phase: 'sweeper';
+  /** Rows the run archived (checked equal to `deleted`); null: the job had no archive. */
+  archived?: number | null;
   /** The job's fixed batch size, or null when it adapts to the batch time. */
   batchSize: number | null;
   /** Keys per batch: smallest, median and largest. */

@@ -3,7 +3,8 @@
  * (manual run, executeRun with the real state store), timing every batch transaction.
  * Usage: bench/sweeper-phase.ts <work-dir> <state-json> <target-json> <expected-deleted> <expected-failed>,
  * the two databases as BenchConnection JSON. Prints one JSON line (SweeperResult).
- * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default).
+ * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default). A sixth argument
+ * `table` or `files` gives the job that archive (bench/archive.ts); the archived count must equal the deleted.
  */
 import pino from 'pino';
 import { openApp } from '../src/app';
@@ -12,10 +13,12 @@ import { executeRun } from '../src/runner/execute-run';
 import { createManualRun } from '../src/runner/manual-run';
 import { runnerDeps } from '../src/runner/runner-deps';
 import { maxRssKiB, quantile, report } from './phase-io';
-import { batchSizeFromEnv, JOB, writeWorkspace, type BenchConnection } from './workspace';
+import { batchSizeFromEnv, isBenchArchive, JOB, writeWorkspace, type BenchConnection } from './workspace';
 
 async function main(): Promise<void> {
-  const [dir, stateJson, targetJson, deletedText, failedText] = process.argv.slice(2);
+  const [dir, stateJson, targetJson, deletedText, failedText, archiveText] = process.argv.slice(2);
+  const archive = isBenchArchive(archiveText) ? archiveText : undefined;
+  if (archiveText !== undefined && !archive) throw new Error(`archive "${archiveText}" is not table or files`);
   const expectedDeleted = Number(deletedText);
   const expectedFailed = Number(failedText);
   if (!dir || !stateJson || !targetJson || !Number.isInteger(expectedDeleted) || !Number.isInteger(expectedFailed)) {
@@ -26,6 +29,7 @@ async function main(): Promise<void> {
     state: JSON.parse(stateJson) as BenchConnection,
     target: JSON.parse(targetJson) as BenchConnection,
     batchSize: batchSizeFromEnv(process.env),
+    archive,
   });
   const app = await openApp({ configFile, env: {}, clock: systemClock, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }), checkTargets: true });
   try {
@@ -49,8 +53,11 @@ async function main(): Promise<void> {
     }
     const failureCodes: Record<string, number> = {};
     for (const f of await app.store.failures.list({ run: runId, limit: 1_000_000 })) failureCodes[f.code] = (failureCodes[f.code] ?? 0) + 1;
+    const archived = archive ? ((await app.store.archive.ofRun(runId))?.archived ?? 0) : null;
+    if (archived !== null && archived !== run.deleted) throw new Error(`run ${runId} deleted ${run.deleted} rows but archived ${archived}`);
     report({
       phase: 'sweeper',
+      archived,
       batchSize,
       batchKeys: { min: Math.min(...batchKeys), p50: quantile(batchKeys, 0.5), max: Math.max(...batchKeys) },
       status: run.status,

@@ -23,6 +23,19 @@ export interface WorkspacePlan {
   http?: boolean;
   /** The job's `limits.batchSize` (BENCH_BATCH_SIZE); absent: the schema's default. */
   batchSize?: number;
+  /** The job's archive (bench/archive.ts): a table in the target, or gzip'd JSON lines; absent: none. */
+  archive?: BenchArchive;
+}
+
+export type BenchArchive = 'table' | 'files';
+
+const ARCHIVES: Record<BenchArchive, string> = {
+  table: 'archive: { table: "{entity}_archive" }',
+  files: 'archive: { dir: archive, format: jsonl }',
+};
+
+export function isBenchArchive(text: string | undefined): text is BenchArchive {
+  return text === 'table' || text === 'files';
 }
 
 /** Writes the workspace; returns its config file. The job never comes due: it runs when asked. */
@@ -54,6 +67,7 @@ export function writeWorkspace(plan: WorkspacePlan): string {
       `    where: { field: created_at, olderThan: ${OLDER_THAN_DAYS}d }`,
       'notify: { on: never }',
       ...(plan.batchSize !== undefined ? [`limits: { batchSize: ${plan.batchSize} }`] : []),
+      ...(plan.archive ? [ARCHIVES[plan.archive]] : []),
       '',
     ].join('\n'),
   );

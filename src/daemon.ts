@@ -9,6 +9,7 @@ import { isDeadOwner, type App } from './app';
 import { Reloader } from './reload/reloader';
 import { startHttpServer, type HttpServer } from './http/server';
 import { SweeperMetrics } from './metrics/metrics';
+import { pruneArchives } from './archive/prune';
 import { pruneHistory } from './store/retention';
 import { SweeperError, toError } from './errors';
 import { earlierWaitingRuns } from './store/entity-turns';
@@ -192,6 +193,15 @@ export class Daemon {
         if (pruned.failures + pruned.runDetails > 0) app.logger.info({ ...pruned, retention: app.config.retention }, 'old history pruned');
       } catch (error) {
         app.logger.error({ err: toError(error) }, 'pruning history failed; retrying later');
+      }
+      const keep = app.config.archive.keep;
+      if (keep) {
+        try {
+          const pruned = await pruneArchives({ targets: app.targets, jobs: this.registry.all().map((j) => j.definition), keep, now: app.clock.now() });
+          if (pruned.total > 0) app.logger.info({ ...pruned, keep }, 'old archived records pruned');
+        } catch (error) {
+          app.logger.error({ err: toError(error) }, 'pruning archives failed; retrying later');
+        }
       }
       await app.clock.sleep(RETENTION_INTERVAL_MS, signal);
     }

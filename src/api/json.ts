@@ -4,6 +4,7 @@
 import type { JobRecord } from '../store/jobs-repository';
 import type { FailureRecord } from '../store/failures-repository';
 import type { OutboxMessage } from '../store/outbox-repository';
+import type { RunArchiveRecord } from '../store/archive-repository';
 import type { RunQueryRecord, RunRecord } from '../store/runs-repository';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -42,22 +43,13 @@ export interface RunJson {
   finishedAt: string | null;
   deleted: number;
   failed: number;
-  queries: {
-    index: number;
-    entity: string;
-    matched: number | null;
-    deleted: number;
-    failed: number;
-    cascaded: number;
-  }[];
+  queries: { index: number; entity: string; matched: number | null; deleted: number; failed: number; cascaded: number; archived?: number | null }[];
   notification: { status: string; attempts: number } | null;
+  /** Where the run archives and how many rows it archived (null until the run stopped once); null: no archive. */
+  archive: { where: string; archived: number | null } | null;
 }
 
-export function runJson(
-  run: RunRecord,
-  queries: RunQueryRecord[],
-  notification: OutboxMessage | null,
-): RunJson {
+export function runJson(run: RunRecord, queries: RunQueryRecord[], notification: OutboxMessage | null, archive: RunArchiveRecord | null = null): RunJson {
   return {
     id: run.id,
     job: run.job,
@@ -77,8 +69,10 @@ export function runJson(
       deleted: q.deleted,
       failed: q.failed,
       cascaded: q.cascaded,
+      ...(archive ? { archived: archive.queries[q.index] ?? null } : {}),
     })),
     notification: notification ? { status: notification.status, attempts: notification.attempts } : null,
+    archive: archive ? { where: archive.where, archived: archive.archived } : null,
   };
 }
 
@@ -122,12 +116,7 @@ export function keyValueJson(value: unknown): unknown {
 export interface PreviewJson {
   job: string;
   asOf: string;
-  queries: {
-    index: number;
-    entity: string;
-    matched: number;
-    sample: unknown[];
-    cascaded: number;
-    predictedFailures: number;
-  }[];
+  queries: { index: number; entity: string; matched: number; sample: unknown[]; cascaded: number; predictedFailures: number }[];
+  /** Where the run would archive what it deletes; null: it deletes without an archive. */
+  archive: string | null;
 }

@@ -27,7 +27,7 @@ export async function jobDetail(app: App, name: string): Promise<JobJson> {
 export async function runDetail(app: App, id: number): Promise<RunJson> {
   const run = await app.store.runs.get(id);
   if (!run) throw new NotFoundError(`run ${id} does not exist: list runs with "sweeper runs"`);
-  return runJson(run, await app.store.runs.queries(id), await app.store.outbox.forRun(id));
+  return runJson(run, await app.store.runs.queries(id), await app.store.outbox.forRun(id), await app.store.archive.ofRun(id));
 }
 
 /** Run history, newest first, each run in full. */

@@ -12,6 +12,7 @@ import { OUTPUT_FORMATS, type OutputOptions } from './output';
 import { RUN_STATUSES } from '../store/runs-repository';
 import { jobsCommand } from './jobs-command';
 import { migrateCommand } from './migrate-command';
+import { restoreCommand } from './restore-command';
 import { previewCommand, runCommand } from './run-command';
 import { runShowCommand, runsCommand } from './runs-command';
 import { startCommand } from './start-command';
@@ -137,6 +138,14 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
     .option('--entity <entity>', 'a table of the target (without it: the tables are listed)')
     .option('--name <name>', 'the job name and file name (default: purge-<entity>)')
     .action((o: InitOptions) => on(() => initCommand(ctx(), o)));
+  program
+    .command('restore <run-id>')
+    .description("put a run's archived records back, parents before children; what cannot go back is listed")
+    .option('--entity <entity>', "only this entity's records")
+    .option('--dry-run', 'only show what would go back; write nothing')
+    .option('-y, --yes', 'do not ask for confirmation (required off a terminal)')
+    .option('--json', 'print the restore as JSON')
+    .action((id: string, o: { entity?: string; dryRun?: boolean; yes?: boolean; json?: boolean }) => on(() => restoreCommand(ctx(), id, o)));
   program.command('migrate').description("bring the state store's schema up to date (start does it too)").action(() => on(() => migrateCommand(ctx())));
   program
     .command('seed-demo', { hidden: true })

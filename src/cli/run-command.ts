@@ -35,6 +35,7 @@ export function renderPreview(ctx: CommandContext, format: OutputFormat, p: Prev
     p.queries.length > 1
       ? 'MATCHED counts the data as it is now (a later query may match more once earlier ones have deleted); PREDICTED FAILURES leaves out the references an earlier query deletes first'
       : '',
+    p.archive ? `archive: ${p.archive} (each record and cascaded child is copied before it is deleted; sweeper restore puts a run back)` : 'archive: none: the deleted records are gone for good (no archive: in the job or archive.default in the config)',
   ]
     .filter(Boolean)
     .join('\n');
@@ -122,6 +123,7 @@ function renderSummary(ctx: CommandContext, run: Awaited<ReturnType<typeof runDe
       run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded)]),
     ),
     run.failed > 0 ? `failure records: sweeper failures --run ${run.id}` : '',
+    run.archive ? `archived: ${run.archive.archived === null ? 'unknown' : formatCount(run.archive.archived)} row(s) to ${run.archive.where}; put them back with: sweeper restore ${run.id}` : '',
   ]
     .filter(Boolean)
     .join('\n');

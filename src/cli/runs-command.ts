@@ -141,10 +141,21 @@ export async function runShowCommand(ctx: CommandContext, idText: string, opts: 
       `deleted:       ${formatCount(run.deleted)}`,
       `failed:        ${formatCount(run.failed)}`,
       `notification:  ${notificationLine(await app.store.outbox.forRun(id), displayPath)}`,
+      `archive:       ${run.archive ? `${run.archive.where}, ${run.archive.archived === null ? 'not counted yet' : `${formatCount(run.archive.archived)} row(s) archived`}` : 'none'}`,
       ...(run.status === 'running' && started ? [`progress:      ${progressLine(run, (ended - started) / 1000)}`] : []),
       '',
-      table(ctx, format, QUERY_COLUMNS, run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded)])),
+      table(
+        ctx,
+        format,
+        run.archive ? [...QUERY_COLUMNS, { header: 'ARCHIVED', kind: 'number' }] : QUERY_COLUMNS,
+        run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded), ...(run.archive ? [formatCount(q.archived ?? null)] : [])]),
+      ),
     ];
+    const restoreFailures = await app.store.archive.restoreFailures(id, 5);
+    if (restoreFailures.length > 0) {
+      lines.push('', `restore failures: ${formatCount(await app.store.archive.restoreFailureCount(id))}`);
+      for (const f of restoreFailures) lines.push(`  ${f.entity} ${f.key}: ${f.code} ${f.message}`);
+    }
     if (groups.length > 0) {
       lines.push('', 'failures by code:');
       for (const g of groups) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, type Problem } from '../errors';
 import { checkScheduleSpec } from '../recurrence';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
+import { isTableArchive, type ArchiveSpec } from './archive-schema';
 import { readYamlFile, type UnsetVariables } from './yaml-file';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
@@ -68,6 +69,7 @@ export function loadConfig(file: string, env: Env = process.env, options: LoadOp
     targets: Object.fromEntries(Object.entries(value.targets).map(([n, t]) => [n, resolveConnection(t, resolve)])),
     jobs: resolve(value.jobs),
     mail: { ...value.mail, smtp: value.mail.smtp || undefined, outboxDir: resolve(value.mail.outboxDir) },
+    archive: { ...value.archive, default: value.archive.default && resolveArchive(value.archive.default, resolve) },
   };
   const settings = checkScheduleSpec({ timezone: config.timezone })
     .filter((p) => p.field === 'timezone')
@@ -87,6 +89,11 @@ export function loadConfig(file: string, env: Env = process.env, options: LoadOp
 export function isLoopback(listen: string): boolean {
   const host = listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** An archive folder is relative to the config file's folder. */
+function resolveArchive(spec: ArchiveSpec, resolve: (p: string) => string): ArchiveSpec {
+  return isTableArchive(spec) ? spec : { ...spec, dir: resolve(spec.dir) };
 }
 
 /** SQLite filenames are relative to the config file's folder (`:memory:` stays as it is). */
@@ -143,7 +150,22 @@ export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?
 export function loadJobFile(file: string, displayName: string, config: Config, env: Env = process.env): JobFileResult {
   const { value, problems } = readYamlFile(file, displayName, jobSchema, env);
   if (!value) return { file: displayName, job: null, problems };
-  const job: JobDefinition = { ...value, timezone: value.timezone ?? config.timezone, file: displayName };
+  const { archive: archiveGiven, ...definition } = value;
+  const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };
+  // A job's archive folder is relative to the config file's folder, like every path.
+  const configDir = 'file' in config && typeof config.file === 'string' ? path.dirname(config.file) : process.cwd();
+  const archive = archiveGiven === undefined || archiveGiven === 'none' ? (archiveGiven ?? config.archive.default) : resolveArchive(archiveGiven, (p) => path.resolve(configDir, p));
+  if (archive && archive !== 'none') job.archive = archive;
+  else if (config.archive.required) {
+    problems.push({
+      file: displayName,
+      path: 'archive',
+      message:
+        archiveGiven === 'none'
+          ? 'is none, but the config says archive.required: true: give the job an archive, e.g. archive: { table: "{entity}_archive" }'
+          : 'is missing, and the config says archive.required: true without an archive.default: add archive: { table: "{entity}_archive" } to the job, or a default to the config',
+    });
+  }
   if (!config.targets[job.target]) {
     const names = Object.keys(config.targets).join(', ') || 'none';
     problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config (targets: ${names})` });

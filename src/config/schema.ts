@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { findDialect, SUPPORTED_CLIENTS, supportedClientsText } from '../dialects';
 import { conditionSchema } from '../query/condition';
+import { configArchiveSchema, jobArchiveSchema, type ArchiveSpec } from './archive-schema';
 import { durationSchema } from './duration-schema';
 import { emailSchema } from './email';
 import { httpSchema } from './http-schema';
@@ -45,6 +46,7 @@ export const configSchema = z.strictObject({
     .strictObject({ runs: durationSchema('retention').default('180d'), failures: durationSchema('retention').default('30d') })
     .default({ runs: '180d', failures: '30d' }),
   concurrency: z.number().int().min(1).max(64).default(4),
+  archive: configArchiveSchema,
 });
 export type Config = z.infer<typeof configSchema>;
 
@@ -88,6 +90,8 @@ export const jobSchema = z
         maxRuntime: durationSchema('maxRuntime').optional(),
       })
       .default({ pauseBetweenBatches: '0ms' }),
+    /** Where deleted records are kept; absent: the config's archive.default. */
+    archive: jobArchiveSchema.optional(),
   })
   .refine((j) => !(j.recurrence && j.cron), {
     message: 'give either recurrence (RRULE) or cron, not both',
@@ -99,8 +103,13 @@ export const jobSchema = z
 export type JobFileDefinition = z.infer<typeof jobSchema>;
 
 /** A job as loaded: the file's definition with defaults applied and where it came from. */
-export interface JobDefinition extends JobFileDefinition {
+export interface JobDefinition extends Omit<JobFileDefinition, 'archive'> {
   timezone: string;
+  /**
+   * The job's archive, or the config's default; absent: the job deletes without one (absent rather
+   * than null, so a job without an archive keeps the definition hash it had before archives existed).
+   */
+  archive?: ArchiveSpec;
   /** Path of the job file, for messages. */
   file: string;
 }

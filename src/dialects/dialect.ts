@@ -57,6 +57,9 @@ export interface Dialect {
   /** The SQL of time comparisons (see src/query/time-compare.ts). */
   readonly time: TimeSql;
 
+  /** How an archive table is declared (see src/archive/archive-table.ts). */
+  readonly archive: ArchiveSql;
+
   /** What an error from this database means to a run (see ErrorClass). */
   classifyError(error: unknown): ErrorClass;
 }
@@ -162,6 +165,14 @@ export interface TimeValueProbes {
   millis?: RawFragment;
   notTime?: RawFragment;
   text?: RawFragment | true;
+}
+
+/** The pieces of an archive table's DDL that differ by database. */
+export interface ArchiveSql {
+  /** The archive table's own key column: a type and `primary key`, numbered by the database. */
+  readonly serialKey: string;
+  /** The type an archive column gets for an entity's column, so every value fits unchanged ('' for none). */
+  columnType(column: Column): string;
 }
 
 /** Numbers at or above this magnitude are epoch milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */

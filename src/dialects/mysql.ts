@@ -300,5 +300,10 @@ export const mysql: Dialect = {
   // A failed COMMIT ends the transaction on MySQL.
   rollBackIfOpen: () => Promise.resolve(),
   time,
+  archive: {
+    serialKey: 'bigint AUTO_INCREMENT PRIMARY KEY',
+    // COLUMN_TYPE as introspected: the exact type with its modifiers (varchar(40), decimal(10,2), tinyint(1)).
+    columnType: (column) => column.type,
+  },
   classifyError,
 };

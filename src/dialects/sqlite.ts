@@ -233,5 +233,11 @@ export const sqlite: Dialect = {
     if (c.inTransaction) await c.exec('ROLLBACK');
   },
   time,
+  archive: {
+    // The rowid: no AUTOINCREMENT, whose counter table would cost every archived batch a write.
+    serialKey: 'INTEGER PRIMARY KEY',
+    // The declared type as written: SQLite keeps whatever a column is given, by affinity.
+    columnType: (column) => column.type,
+  },
   classifyError,
 };

@@ -53,9 +53,14 @@ export const runSchema = z.object({
       deleted: z.int(),
       failed: z.int(),
       cascaded: z.int(),
+      archived: z.int().nullable().optional().describe('records of this query (and their cascaded children) archived; only when the run archives'),
     }),
   ),
   notification: z.object({ status: z.string(), attempts: z.int() }).nullable(),
+  archive: z
+    .object({ where: z.string(), archived: z.int().nullable() })
+    .nullable()
+    .describe('where the run archives and how many records it archived (null until counted); null: no archive'),
 });
 // `#/components/schemas/Run` in the OpenAPI document (ids live in zod's global registry, as descriptions do).
 z.globalRegistry.add(runSchema, { id: 'Run' });
@@ -248,3 +253,22 @@ export function postponeBody(zone: string) {
   // No body arrives as null or undefined: either is "until is required".
   return z.preprocess((v) => v ?? undefined, body);
 }
+
+/** `POST /api/runs/:id/restore`: optional; `entity` limits the restore to one entity, `dryRun` writes nothing. */
+export const restoreBody = z.preprocess(
+  (v) => v ?? undefined,
+  z
+    .object(
+      {
+        entity: text('entity', "only this entity's records"),
+        dryRun: z.boolean({ error: (issue) => `dryRun must be true or false (got ${JSON.stringify(issue.input)})` }).optional(),
+      },
+      { error: BODY_OBJECT },
+    )
+    .optional(),
+);
+
+export const restoreAnswerSchema = z.object({
+  message: z.string(),
+  restore: z.looseObject({ restored: z.number(), failed: z.number() }).describe('per entity: what went back and what could not'),
+});

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { jobDetail, runDetail } from '../api/queries';
+import { restoreRun } from '../archive/restore';
 import { DaemonControl } from '../control/daemon-control';
 import type { Daemon } from '../daemon';
 import {
@@ -8,6 +9,8 @@ import {
   jobNameParams,
   pauseBody,
   postponeBody,
+  restoreAnswerSchema,
+  restoreBody,
   runChangeSchema,
   runIdParams,
   runSchema,
@@ -135,6 +138,31 @@ export function registerControlRoutes(fastify: FastifyInstance, daemon: Daemon, 
       const id = request.params.id;
       const message = await control.cancel(id, actorOf(request));
       return { message, run: await runDetail(app, id) };
+    },
+  );
+  server.post(
+    '/api/runs/:id/restore',
+    {
+      onRequest,
+      schema: {
+        operationId: 'restoreRun',
+        summary: "Put a run's archived records back, parents before children; what cannot go back becomes a restore failure",
+        ...secured,
+        params: runIdParams,
+        body: restoreBody,
+        response: { 200: answer('what went back, and what could not', restoreAnswerSchema), ...controlErrors },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      const dryRun = request.body?.dryRun ?? false;
+      const outcome = await restoreRun({ store: app.store, targets: app.targets, clock: app.clock }, { runId: id, entity: request.body?.entity, dryRun, actor: actorOf(request) });
+      return {
+        message: dryRun
+          ? `dry run: ${outcome.groups.reduce((n, g) => n + g.pending, 0)} archived record(s) would go back`
+          : `${outcome.restored} record(s) put back, ${outcome.failed} could not go back`,
+        restore: outcome,
+      };
     },
   );
 }

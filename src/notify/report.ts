@@ -45,6 +45,8 @@ export interface RunReport {
     examples: { entity: string; key: string; message: string }[];
   }[];
   nextRunAt: Date | null;
+  /** Where the run archived what it deleted and how many rows (records and cascaded children); absent: no archive. */
+  archive?: { where: string; archived: number | null };
   /** The CLI command that lists all failures of this run, e.g. "sweeper --config /etc/sweeper.yaml failures --run 42". */
   failuresCommand: string;
   /** `<http.publicUrl>/ui/runs/<id>` when `http.publicUrl` is set. */

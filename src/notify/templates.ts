@@ -106,6 +106,7 @@ function buildDocument(report: RunReport): NotificationDocument {
     { label: 'Duration', value: formatDuration(run.finishedAt.getTime() - run.startedAt.getTime()) },
     { label: 'Deleted', value: formatCount(run.deleted) },
     { label: 'Failed', value: formatCount(run.failed) },
+    ...(report.archive ? [{ label: 'Archived', value: `${report.archive.archived === null ? 'unknown' : formatCount(report.archive.archived)} (${report.archive.where})` }] : []),
   ];
   if (run.status === 'failed') fields.push({ label: 'Reason', value: run.reason ?? 'no reason recorded' });
 

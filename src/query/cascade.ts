@@ -10,13 +10,13 @@ export const MAX_CASCADE_DEPTH = 5;
 /** Keys per cascade count as separate values: each level's subquery repeats the list of keys. */
 const CASCADE_KEYS_PER_STATEMENT = 1000;
 
-interface Reference {
+export interface Reference {
   child: Entity;
   fk: ForeignKey;
 }
 
 /** Foreign keys (of any entity) that point at `parent`. */
-function referencesTo(schema: TargetSchema, parent: string): Reference[] {
+export function referencesTo(schema: TargetSchema, parent: string): Reference[] {
   const refs: Reference[] = [];
   for (const child of schema.entities.values()) {
     for (const fk of child.foreignKeys) if (fk.parent === parent) refs.push({ child, fk });

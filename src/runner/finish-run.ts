@@ -68,6 +68,7 @@ async function reportOf(o: FinishOptions, status: RunOutcome): Promise<RunReport
   const queries = await o.store.runs.queries(o.runId);
   const groups = await o.store.failures.byCode(o.runId);
   const events = await o.store.runs.events(o.runId);
+  const archive = await o.store.archive.ofRun(o.runId);
   return {
     run: {
       id: run.id,
@@ -98,6 +99,7 @@ async function reportOf(o: FinishOptions, status: RunOutcome): Promise<RunReport
       examples: g.examples.map((f) => ({ entity: f.entity, key: f.key, message: f.message })),
     })),
     nextRunAt: o.nextRunAt,
+    ...(archive ? { archive: { where: archive.where, archived: archive.archived } } : {}),
     failuresCommand: o.failuresCommand,
     runPageUrl: o.runPageUrl,
   };

@@ -1,3 +1,4 @@
+import { describeArchive } from '../archive/archive-table';
 import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
 import type { Targets } from '../targets/registry';
@@ -22,7 +23,7 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
         predictedFailures: preview.predictedFailures,
       });
     }
-    return { job: job.name, asOf: asOf.toISOString(), queries };
+    return { job: job.name, asOf: asOf.toISOString(), queries, archive: job.archive ? describeArchive(job.archive, job.target) : null };
   } finally {
     await session.close();
   }

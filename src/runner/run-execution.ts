@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { describeArchive } from '../archive/archive-table';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
@@ -27,6 +28,8 @@ export class RunExecution {
   /** Set when a renewal finds the run held by another process: this one stops at once, finishing nothing. */
   private lostLease = false;
   private stop: { reason: StopReason; by: string } | null = null;
+  /** The run's target session while it is open: its archive is counted when the run stops. */
+  private session: TargetSession | null = null;
 
   private constructor(
     private readonly deps: RunnerDeps,
@@ -57,7 +60,9 @@ export class RunExecution {
     let session: TargetSession | null = null;
     try {
       const run = await this.current();
-      session = await this.deps.targets.openSession(this.job, run.asOf!);
+      session = await this.deps.targets.openSession(this.job, run.asOf!, { archive: { runId: this.runId, now: () => this.deps.clock.now() } });
+      this.session = session;
+      if (this.job.archive) await this.deps.store.archive.setWhere(this.runId, describeArchive(this.job.archive, this.job.target));
       if (!run.guardedAt) {
         // Until the guard has passed, and recorded so, nothing is deleted: a run that died while
         // counting counts again.
@@ -78,6 +83,7 @@ export class RunExecution {
       return await this.finish('failed', e.message);
     } finally {
       clearInterval(heartbeat);
+      this.session = null;
       await session?.close();
     }
   }
@@ -183,6 +189,7 @@ export class RunExecution {
 
   private async finish(status: FinalStatus, reason: string, actor = this.deps.owner): Promise<RunRecord> {
     const { deps } = this;
+    await this.countArchived();
     await finishRun({
       store: deps.store,
       job: this.job,
@@ -199,6 +206,18 @@ export class RunExecution {
     const run = await this.current();
     this.log.info({ status: run.status, deleted: run.deleted, failed: run.failed, reason }, `run ${run.status}`);
     return run;
+  }
+
+  /** Reads from the archive how many rows the run archived, for `runs show`, the run JSON and the email. */
+  private async countArchived(): Promise<void> {
+    if (!this.session || !this.job.archive) return;
+    try {
+      const counts = await this.session.archivedCounts();
+      if (counts) await this.deps.store.archive.setCounts(this.runId, counts);
+    } catch (error) {
+      // The count is for reports: a target gone at the end must not hide the run's own outcome.
+      this.log.warn({ err: toError(error) }, 'could not count the archived rows of the run');
+    }
   }
 
   private async current(): Promise<RunRecord> {

@@ -269,6 +269,44 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0008_archive',
+    async up(knex) {
+      await knex.schema.alterTable('runs', (t) => {
+        // Where the run archives (e.g. "table {entity}_archive in target app"); null: it deletes without an archive.
+        t.text('archive').nullable();
+        // Rows archived (records and their cascaded children), read from the archive when the run stops.
+        t.integer('archived').nullable();
+      });
+      await knex.schema.alterTable('run_queries', (t) => {
+        t.integer('archived').nullable();
+      });
+      // Records a restore could not put back (the key exists again, a parent is gone, a constraint):
+      // listed like failure records, one row per run, entity and key (a later restore updates it).
+      await knex.schema.createTable('restore_failures', (t) => {
+        t.increments('id');
+        t.integer('run_id').notNullable().references('runs.id').onDelete('CASCADE');
+        t.string('job').notNullable();
+        t.string('entity').notNullable();
+        t.text('key').notNullable();
+        t.string('code').notNullable();
+        t.text('message').notNullable();
+        t.bigInteger('at').notNullable();
+        t.unique(['run_id', 'entity', 'key']);
+        t.index(['at']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('restore_failures');
+      await knex.schema.alterTable('run_queries', (t) => {
+        t.dropColumn('archived');
+      });
+      await knex.schema.alterTable('runs', (t) => {
+        t.dropColumn('archive');
+        t.dropColumn('archived');
+      });
+    },
+  },
 ];
 
 /** The knex migrator settings for these migrations, or (tests of a migration) for the first `count` of them. */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/schema';
 import { dialectOfKnex, type Dialect } from '../dialects';
 import { openStore } from './connect';
+import { ArchiveRepository } from './archive-repository';
 import { FailuresRepository } from './failures-repository';
 import { JobsRepository } from './jobs-repository';
 import { assertSchemaNotNewer, migrateStore } from './migrations';
@@ -14,6 +15,7 @@ export class Store {
   readonly runs: RunsRepository;
   readonly failures: FailuresRepository;
   readonly outbox: OutboxRepository;
+  readonly archive: ArchiveRepository;
   readonly dialect: Dialect;
 
   constructor(readonly db: Knex) {
@@ -22,6 +24,7 @@ export class Store {
     this.runs = new RunsRepository(db);
     this.failures = new FailuresRepository(db);
     this.outbox = new OutboxRepository(db);
+    this.archive = new ArchiveRepository(db);
   }
 
   static open(config: ConnectionConfig): Store {

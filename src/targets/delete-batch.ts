@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
-import { driverErrorCode } from '../errors';
+import { driverErrorCode, SweeperError } from '../errors';
 import { keyText } from '../store/key-json';
 import type { FailureInput, Key } from '../store/runs-repository';
 import { errorMessage } from './record-errors';
@@ -14,6 +14,11 @@ export interface BatchOperations extends BatchHooks {
   cascaded(db: Knex, keys: Key[]): Promise<number>;
   /** Keys other rows still reference through a foreign key that refuses the delete: they will fail. */
   held?(db: Knex, keys: Key[]): Promise<Key[]>;
+  /**
+   * Copies the records the delete will remove (and their cascaded children) into the run's archive,
+   * in the same transaction, just before the DELETE; returns how many of the records it copied.
+   */
+  archive?(db: Knex, keys: Key[]): Promise<number>;
   /** The target's dialect: what its errors mean, how a failed COMMIT is ended. */
   dialect: Dialect;
   queryIndex: number;
@@ -112,7 +117,7 @@ async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, wo
  * transaction within a transaction", and what it deleted would linger uncommitted. So the connection
  * is held here and rolled back for real before it goes back to the pool.
  */
-async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   const connection: unknown = await target.client.acquireConnection();
   const failed: { error?: unknown } = {};
   try {
@@ -143,7 +148,15 @@ async function transactionThatEnds<T>(target: Knex, dialect: Dialect, work: (trx
 
 async function deleteAll(db: Knex, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   const cascaded = await ops.cascaded(db, keys);
+  const archived = ops.archive ? await ops.archive(db, keys) : null;
   const deleted = await ops.delete(db, keys);
+  if (archived !== null && archived !== deleted) {
+    // Never a record deleted without its copy, nor a copy of a record left in place: refuse the batch.
+    throw new SweeperError(
+      'INTERNAL',
+      `archiving "${ops.entity}": ${archived} record(s) were copied to the archive but the delete removed ${deleted}; the batch was rolled back, nothing of it was deleted`,
+    );
+  }
   return { deleted, cascaded, failures: [] };
 }
 

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { openRunArchive, type RunArchive } from '../archive/run-archive';
+import type { RunArchiveOptions } from '../archive/table-archive';
 import type { JobDefinition } from '../config/schema';
 import {
   countCascaded,
@@ -16,7 +18,7 @@ import type { InflightPart, Key } from '../store/runs-repository';
 import { deleteBatch } from './delete-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
-import type { BatchHooks, BatchResult, QueryPreview, TargetSession } from './session';
+import type { BatchHooks, BatchResult, QueryPreview, SessionOptions, TargetSession } from './session';
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -26,11 +28,18 @@ export class KnexTargetSession implements TargetSession {
   private constructor(
     private readonly knex: Knex,
     private readonly queries: PreparedQuery[],
+    /** The run's archive, when the job has one: each batch copies its records there before its DELETE. */
+    private readonly archive: RunArchive | null,
   ) {}
 
-  /** Checks the job's queries against the schema and compiles them for the run's as-of instant. */
-  static async open(target: Target, schema: TargetSchema, job: JobDefinition, asOf: Date): Promise<KnexTargetSession> {
-    return new KnexTargetSession(target.knex, await prepareQueries(job, target, schema, asOf));
+  /**
+   * Checks the job's queries against the schema and compiles them for the run's as-of instant; with
+   * `options.archive` and a job that archives, makes the archive tables ready.
+   */
+  static async open(target: Target, schema: TargetSchema, job: JobDefinition, asOf: Date, options: SessionOptions = {}): Promise<KnexTargetSession> {
+    const queries = await prepareQueries(job, target, schema, asOf);
+    const archive = job.archive && options.archive ? await openArchive(target, schema, { ...job, archive: job.archive }, queries, options.archive) : null;
+    return new KnexTargetSession(target.knex, queries, archive);
   }
 
   count(query: number): Promise<number> {
@@ -55,7 +64,12 @@ export class KnexTargetSession implements TargetSession {
       delete: (db, batch) => deleteMatching(db, q.definition, q.context, batch),
       cascaded: (db, batch) => this.cascadedOn(db, q, batch),
       held: (db, batch) => heldKeys(db, q.context.schema, q.entity, keyColumns(q.definition, q.entity), batch),
+      archive: this.archive ? (db, batch) => this.archive!.copy(db, q, batch) : undefined,
     });
+  }
+
+  archivedCounts(): Promise<number[] | null> {
+    return this.archive ? this.archive.counts(this.queries.length) : Promise.resolve(null);
   }
 
   heldKeys(query: number, keys: Key[]): Promise<Key[]> {
@@ -119,4 +133,8 @@ export class KnexTargetSession implements TargetSession {
   private cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
     return q.cascades ? countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity)) : Promise.resolve(0);
   }
+}
+
+function openArchive(target: Target, schema: TargetSchema, job: JobDefinition & { archive: NonNullable<JobDefinition['archive']> }, queries: PreparedQuery[], options: RunArchiveOptions): Promise<RunArchive> {
+  return openRunArchive(target.knex, schema, job, queries, options);
 }

@@ -6,7 +6,7 @@ import { targetDialect } from './connect';
 import { introspectTarget } from './introspect';
 import { KnexTargetSession } from './knex-session';
 import type { TargetSchema } from './schema';
-import type { TargetSession } from './session';
+import type { SessionOptions, TargetSession } from './session';
 
 export interface Target {
   name: string;
@@ -53,9 +53,9 @@ export class Targets {
   }
 
   /** A session on the job's target for one run: its queries checked against the real schema and compiled for `asOf`. */
-  async openSession(job: JobDefinition, asOf: Date): Promise<TargetSession> {
+  async openSession(job: JobDefinition, asOf: Date, options: SessionOptions = {}): Promise<TargetSession> {
     const target = this.get(job.target);
-    return KnexTargetSession.open(target, await this.schema(job.target), job, asOf);
+    return KnexTargetSession.open(target, await this.schema(job.target), job, asOf, options);
   }
 
   async close(): Promise<void> {

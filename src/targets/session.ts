@@ -26,10 +26,25 @@ export interface TargetSession {
    * checkpoint: the parts whose transaction committed, known by their records being gone.
    */
   settleInflight(query: number, keys: Key[], parts: InflightPart[] | null): Promise<{ deleted: number; cascaded: number }>;
+  /**
+   * How many rows the run archived per query (its records and their cascaded children), read from
+   * the archive itself; null when the job has no archive.
+   */
+  archivedCounts(): Promise<number[] | null>;
   /** What query `query` would delete now, deleting nothing: its count, the first keys, cascades, predicted failures. */
   preview(query: number, sampleSize: number): Promise<QueryPreview>;
   /** Ends the session (the target's pool stays open for other runs). */
   close(): Promise<void>;
+}
+
+/** How a run opens its session. */
+export interface SessionOptions {
+  /**
+   * The run that archives (when its job has an archive): every batch copies the records it deletes,
+   * and the rows their cascades remove, into the archive in the same transaction, before its DELETE.
+   * Without it (previews, checks) nothing is archived and nothing is created.
+   */
+  archive?: { runId: number; now(): Date };
 }
 
 export interface QueryPreview {

@@ -39,7 +39,7 @@ describe('config and job files', () => {
       'a.yaml: queries[0].where.op: expected one of eq, ne, lt, lte, gt, gte, in, notIn, like, notLike, isNull, notNull, between, found the text "equals"',
       'a.yaml: limits.pauseBetweenBatches: "soon" is not a duration: use a number with a unit (ms, s, m, h, d, w), e.g. "30d" or "1h30m", or ISO-8601 like "P30D"; pauseBetweenBatches takes from 0ms to 1h, e.g. "200ms"',
       'b.yaml: queries[0].where: give exactly one of olderThan or newerThan',
-      'b.yaml: unknown field "colour": remove it (the fields here are name, description, target, start, timezone, recurrence, cron, catchUp, queries, notify, limits)',
+      'b.yaml: unknown field "colour": remove it (the fields here are name, description, target, start, timezone, recurrence, cron, catchUp, queries, notify, limits, archive)',
       'b.yaml: cron: give either recurrence (RRULE) or cron, not both',
       'd.yaml: queries[0].where.any[1]: unknown field "fld": remove it (the fields here are all, any, not, exists, notExists, field, op, value, olderThan, newerThan, format)',
       expect.stringMatching(/^e\.yaml: name: job "c" is already defined in .*c\.yml: job names must be unique/),

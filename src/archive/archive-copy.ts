@@ -1,0 +1,191 @@
+import type { Knex } from 'knex';
+import type { Dialect } from '../dialects';
+import { SweeperError } from '../errors';
+import { MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
+import { keyColumns, keysPerStatement } from '../query/compile';
+import type { PreparedQuery } from '../query/prepare';
+import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
+import { applyCondition } from '../query/where';
+import type { Key } from '../store/runs-repository';
+import type { Entity, TargetSchema } from '../targets/schema';
+import { ARCHIVE_COLUMNS } from './archive-table';
+
+/** What every archived row of one run carries, and where each entity's rows go. */
+export interface ArchiveWrite {
+  runId: number;
+  job: string;
+  /** When the batch is archived (the run's clock, bound into the SQL). */
+  at: Date;
+  /** The archive table of an entity (the query's own, or a child a cascade reaches). */
+  tableOf(entity: string): string;
+  /** Where copied rows go; default: `INSERT ... SELECT` into the archive table (insertCopy). */
+  sink?: CopySink;
+}
+
+/**
+ * Copies the rows `from` selects (its select list cleared; `alias` names the entity in it) to
+ * `destination`, returning how many. `level` says which query and depth they come from.
+ */
+export type CopySink = (
+  db: Knex,
+  dialect: Dialect,
+  entity: Entity,
+  destination: string,
+  from: Knex.QueryBuilder,
+  alias: string,
+  level: CopyLevel,
+) => Promise<number>;
+
+/** A set of rows of one entity as a subquery selecting some of its columns (see cascade.ts). */
+type RowSet = (db: Knex, columns: string[]) => Knex.QueryBuilder;
+
+/**
+ * Copies into the archive, inside the batch's transaction and before its DELETE, the records among
+ * `keys` that still match query `q` and every row ON DELETE CASCADE will remove with them (children
+ * first, found through the foreign keys before the parent is gone). Where the dialect has row locks
+ * the records are locked first, so none changes between its copy and its delete. Returns how many
+ * records of the query's own entity were copied: the caller checks that the DELETE removes as many.
+ */
+export async function archiveBatch(
+  db: Knex,
+  q: PreparedQuery,
+  keys: Key[],
+  w: ArchiveWrite,
+): Promise<number> {
+  const { dialect } = q.context;
+  const columns = keyColumns(q.definition, q.entity);
+  const chunkSize = keysPerStatement(db, q.definition, q.context, columns.length);
+  let copied = 0;
+  for (let i = 0; i < keys.length; i += chunkSize) {
+    const chunk = keys.slice(i, i + chunkSize);
+    const matching: RowSet = (handle, cols) => {
+      const qb = handle
+        .select(cols.map((c) => identifier(handle, dialect, 't0', c)))
+        .from(tableAs(handle, dialect, q.entity.name, 't0'));
+      whereTupleIn(
+        qb,
+        dialect,
+        columns.map((c) => identifier(handle, dialect, 't0', c)),
+        chunk,
+      );
+      if (q.definition.where)
+        applyCondition(qb, q.definition.where, { ...q.context, aliasCounter: undefined });
+      return qb;
+    };
+    if (dialect.capabilities.rowLocks) await matching(db, columns).forUpdate();
+    if (q.cascades)
+      await copyBelow(db, q.context.schema, q.entity, matching, {
+        write: w,
+        queryIndex: q.index,
+        depth: 1,
+        counter: { n: 0 },
+      });
+    copied += await (w.sink ?? insertCopy)(
+      db,
+      dialect,
+      q.entity,
+      w.tableOf(q.entity.name),
+      matching(db, [...q.entity.columns.keys()]).clearSelect(),
+      't0',
+      {
+        write: w,
+        queryIndex: q.index,
+        depth: 0,
+      },
+    );
+  }
+  return copied;
+}
+
+export interface CopyLevel {
+  write: ArchiveWrite;
+  queryIndex: number;
+  depth: number;
+}
+
+/** Copies the rows of each ON DELETE CASCADE child below `rows` of `entity`, deepest first. */
+async function copyBelow(
+  db: Knex,
+  schema: TargetSchema,
+  entity: Entity,
+  rows: RowSet,
+  level: CopyLevel & { counter: { n: number } },
+): Promise<void> {
+  if (level.depth > MAX_CASCADE_DEPTH) return;
+  const { dialect } = schema;
+  for (const { child, fk } of referencesTo(schema, entity.name)) {
+    if (fk.onDelete !== 'CASCADE') continue;
+    level.counter.n += 1;
+    const alias = `c${level.counter.n}`;
+    const childRows: RowSet = (handle, columns) => {
+      const qb = handle
+        .select(columns.map((c) => identifier(handle, dialect, alias, c)))
+        .from(tableAs(handle, dialect, child.name, alias));
+      whereTupleIn(
+        qb,
+        dialect,
+        fk.columns.map((c) => identifier(handle, dialect, alias, c)),
+        rows(handle, fk.parentColumns),
+      );
+      return qb;
+    };
+    await copyBelow(db, schema, child, childRows, { ...level, depth: level.depth + 1 });
+    await (level.write.sink ?? insertCopy)(
+      db,
+      dialect,
+      child,
+      level.write.tableOf(child.name),
+      childRows(db, []).clearSelect(),
+      alias,
+      level,
+    );
+  }
+}
+
+/** `INSERT INTO archive (<entity columns>, <Sweeper's>) SELECT <alias>.<columns>, <bound values> FROM ...`; returns the rows copied. */
+async function insertCopy(
+  db: Knex,
+  dialect: Dialect,
+  entity: Entity,
+  table: string,
+  from: Knex.QueryBuilder,
+  alias: string,
+  level: CopyLevel,
+): Promise<number> {
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const names = [...entity.columns.keys()];
+  from.select([
+    ...names.map((c) => identifier(db, dialect, alias, c)),
+    db.raw('CAST(? AS bigint)', [level.write.runId]),
+    db.raw('CAST(? AS text)', [level.write.job]),
+    db.raw('CAST(? AS integer)', [level.queryIndex]),
+    db.raw('CAST(? AS integer)', [level.depth]),
+    db.raw('CAST(? AS bigint)', [level.write.at.getTime()]),
+  ]);
+  const select = from.toSQL();
+  const into = [
+    ...names,
+    ARCHIVE_COLUMNS.runId,
+    ARCHIVE_COLUMNS.job,
+    ARCHIVE_COLUMNS.queryIndex,
+    ARCHIVE_COLUMNS.depth,
+    ARCHIVE_COLUMNS.archivedAt,
+  ].map(q);
+  const result: unknown = await db.raw(
+    `INSERT INTO ${q(table)} (${into.join(', ')}) ${select.sql}`,
+    select.bindings as Knex.RawBinding[],
+  );
+  return changedRows(result);
+}
+
+/** The rows a write statement changed, as each driver reports it (better-sqlite3 `changes`, pg `rowCount`). */
+export function changedRows(result: unknown): number {
+  const r = result as { changes?: unknown; rowCount?: unknown } | null;
+  const n = r?.changes ?? r?.rowCount;
+  if (typeof n !== 'number' && typeof n !== 'bigint')
+    throw new SweeperError(
+      'INTERNAL',
+      `the driver did not say how many rows a statement changed (${JSON.stringify(Object.keys(r ?? {}))})`,
+    );
+  return Number(n);
+}

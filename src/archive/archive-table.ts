@@ -1,0 +1,110 @@
+import type { Knex } from 'knex';
+import { isTableArchive, type ArchiveSpec, type ArchiveTableSpec } from '../config/archive-schema';
+import type { Dialect } from '../dialects';
+import { SweeperError } from '../errors';
+import type { Entity, TargetSchema } from '../targets/schema';
+
+/**
+ * The columns Sweeper adds to an archive table beside the entity's own: which run archived the row
+ * (and its job and query, and how far below the query's entity a cascade found it), when, and when
+ * it was restored (null until then: a second restore skips it).
+ */
+export const ARCHIVE_COLUMNS = {
+  id: 'sweeper_archive_id',
+  runId: 'sweeper_run_id',
+  job: 'sweeper_job',
+  queryIndex: 'sweeper_query_index',
+  depth: 'sweeper_depth',
+  archivedAt: 'sweeper_archived_at',
+  restoredAt: 'sweeper_restored_at',
+} as const;
+
+const META = new Set<string>(Object.values(ARCHIVE_COLUMNS));
+
+/** The archive table of `entity`: the pattern with `{entity}` replaced. */
+export function archiveTableName(spec: ArchiveTableSpec, entity: string): string {
+  return spec.table.split('{entity}').join(entity);
+}
+
+/** Where a job archives, for previews, run output and email: `table sessions_archive, ...`. */
+export function describeArchive(spec: ArchiveSpec | undefined, target: string): string {
+  if (!spec) return 'none';
+  return isTableArchive(spec)
+    ? `table ${spec.table} in target ${target}`
+    : `files ${spec.dir}/<job>/run-<run>-<entity>.${spec.format}${spec.gzip ? '.gz' : ''}`;
+}
+
+/**
+ * Makes the archive table of `entity` ready: created on first use with the entity's columns (types
+ * as the dialect maps them, all nullable) plus Sweeper's; a column the entity gained since is added.
+ * A table of that name that is not an archive, or an entity whose column names Sweeper's own, is
+ * refused before anything is deleted.
+ */
+export async function ensureArchiveTable(
+  knex: Knex,
+  schema: TargetSchema,
+  entity: Entity,
+  table: string,
+  where: string,
+): Promise<void> {
+  const { dialect } = schema;
+  const clash = [...entity.columns.keys()].filter((c) => META.has(c));
+  if (clash.length > 0) {
+    throw new SweeperError(
+      'INVALID_CONFIG',
+      `${where}: cannot archive "${entity.name}": its column(s) ${clash.join(', ')} have the names of Sweeper's archive columns; archive it elsewhere or rename the column`,
+    );
+  }
+  if (table === entity.name)
+    throw new SweeperError(
+      'INVALID_CONFIG',
+      `${where}: the archive table of "${entity.name}" would be "${table}" itself: use a pattern like "{entity}_archive"`,
+    );
+  const existing = schema.entities.get(table);
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  if (!existing) {
+    await knex.raw(createTableSql(dialect, entity, table));
+    await knex.raw(
+      `CREATE INDEX IF NOT EXISTS ${q(`${table}_sweeper_run`)} ON ${q(table)} (${q(ARCHIVE_COLUMNS.runId)}, ${q(ARCHIVE_COLUMNS.queryIndex)})`,
+    );
+    // No index on sweeper_archived_at: every archived batch would pay for it, pruning (hourly) scans.
+    schema.entities.set(table, {
+      name: table,
+      columns: new Map(),
+      primaryKey: [ARCHIVE_COLUMNS.id],
+      foreignKeys: [],
+    });
+    for (const column of entity.columns.values())
+      schema.entities.get(table)!.columns.set(column.name, { ...column, nullable: true });
+    return;
+  }
+  if (!existing.columns.has(ARCHIVE_COLUMNS.runId) || !existing.columns.has(ARCHIVE_COLUMNS.restoredAt)) {
+    throw new SweeperError(
+      'INVALID_CONFIG',
+      `${where}: table "${table}" exists in the target and is not a Sweeper archive (it has no ${ARCHIVE_COLUMNS.runId} or ${ARCHIVE_COLUMNS.restoredAt} column): choose another archive table pattern`,
+    );
+  }
+  for (const column of entity.columns.values()) {
+    if (existing.columns.has(column.name)) continue;
+    // A column the entity gained after its first archived rows: the archive gains it too (older rows hold null).
+    await knex.raw(
+      `ALTER TABLE ${q(table)} ADD COLUMN ${q(column.name)} ${dialect.archive.columnType(column)}`.trimEnd(),
+    );
+    existing.columns.set(column.name, { ...column, nullable: true });
+  }
+}
+
+function createTableSql(dialect: Dialect, entity: Entity, table: string): string {
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const columns = [
+    `${q(ARCHIVE_COLUMNS.id)} ${dialect.archive.serialKey}`,
+    ...[...entity.columns.values()].map((c) => `${q(c.name)} ${dialect.archive.columnType(c)}`.trimEnd()),
+    `${q(ARCHIVE_COLUMNS.runId)} bigint NOT NULL`,
+    `${q(ARCHIVE_COLUMNS.job)} text NOT NULL`,
+    `${q(ARCHIVE_COLUMNS.queryIndex)} integer NOT NULL`,
+    `${q(ARCHIVE_COLUMNS.depth)} integer NOT NULL`,
+    `${q(ARCHIVE_COLUMNS.archivedAt)} bigint NOT NULL`,
+    `${q(ARCHIVE_COLUMNS.restoredAt)} bigint`,
+  ];
+  return `CREATE TABLE IF NOT EXISTS ${q(table)} (${columns.join(', ')})`;
+}

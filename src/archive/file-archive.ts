@@ -1,0 +1,203 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import type { ArchiveFilesSpec } from '../config/archive-schema';
+import { keyColumns } from '../query/compile';
+import type { PreparedQuery } from '../query/prepare';
+import type { Dialect } from '../dialects';
+import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
+import { keyJson, parseKeyJson } from '../store/key-json';
+import type { Key } from '../store/runs-repository';
+import type { Entity, TargetSchema } from '../targets/schema';
+import { archiveBatch, type CopySink } from './archive-copy';
+import { decodeLines, encodeLines, type ArchivedLine } from './archive-lines';
+import type { RunArchiveOptions } from './table-archive';
+import { archivedEntities } from './table-archive';
+
+/** The archive file of one run and entity: `<dir>/<job>/run-<run>-<entity>.<format>[.gz]`. */
+export function archiveFileOf(spec: ArchiveFilesSpec, job: string, runId: number, entity: string): string {
+  const safe = entity.replace(/[^A-Za-z0-9_.-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return path.join(spec.dir, job, `run-${runId}-${safe}.${spec.format}${spec.gzip ? '.gz' : ''}`);
+}
+
+/** The columns that identify a row of `entity` in its archive lines: the query's key, else the primary key, else every column. */
+export function lineKeyColumns(entity: Entity, queries: PreparedQuery[]): string[] {
+  const q = queries.find((p) => p.entity.name === entity.name);
+  const key = q ? keyColumns(q.definition, q.entity) : entity.primaryKey;
+  return key.length > 0 ? key : [...entity.columns.keys()];
+}
+
+/**
+ * The files archive of one run: each batch selects, inside its transaction, its records and the rows
+ * their cascades will remove, appends them to the run's file of each entity (one gzip member per
+ * write) and fsyncs the file before the DELETE runs; the transaction commits after. A crash after the
+ * fsync but before the commit leaves lines of records that were not deleted: the batch is tried again
+ * on resume and writes them again, so every reader dedupes on (entity, key) keeping the last line, and
+ * restore skips a record that is still in its table unchanged.
+ */
+export class FileArchive {
+  private constructor(
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+    private readonly spec: ArchiveFilesSpec,
+    private readonly job: string,
+    private readonly options: RunArchiveOptions,
+    private readonly entities: Entity[],
+    private readonly queries: PreparedQuery[],
+  ) {}
+
+  static async open(
+    knex: Knex,
+    schema: TargetSchema,
+    job: { name: string; archive: ArchiveFilesSpec },
+    queries: PreparedQuery[],
+    options: RunArchiveOptions,
+  ): Promise<FileArchive> {
+    await mkdir(path.join(job.archive.dir, job.name), { recursive: true });
+    return new FileArchive(
+      knex,
+      schema.dialect,
+      job.archive,
+      job.name,
+      options,
+      archivedEntities(schema, queries),
+      queries,
+    );
+  }
+
+  copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+    return archiveBatch(db, q, keys, {
+      runId: this.options.runId,
+      job: this.job,
+      at: this.options.now(),
+      tableOf: (entity) => archiveFileOf(this.spec, this.job, this.options.runId, entity),
+      sink: this.sink,
+    });
+  }
+
+  private readonly sink: CopySink = async (db, dialect, entity, file, from, alias, level) => {
+    const columns = [...entity.columns.keys()];
+    from.select(columns.map((c) => identifier(db, dialect, alias, c)));
+    const rows = (await from) as Record<string, unknown>[];
+    if (rows.length === 0) return 0;
+    const key = lineKeyColumns(entity, this.queries);
+    const lines: ArchivedLine[] = rows.map((row) => ({
+      runId: level.write.runId,
+      job: level.write.job,
+      entity: entity.name,
+      key: keyJson(key.map((c) => row[c])),
+      queryIndex: level.queryIndex,
+      depth: level.depth,
+      archivedAt: level.write.at.getTime(),
+      row,
+    }));
+    await appendDurably(file, encodeLines(this.spec, lines, columns));
+    return rows.length;
+  };
+
+  /**
+   * Rows archived per query, read back from the run's files: each (entity, key) once, and only where
+   * the record is gone from its table (lines of a batch that rolled back are no archived record).
+   */
+  async counts(queryCount: number): Promise<number[]> {
+    const counts = Array.from({ length: queryCount }, () => 0);
+    for (const entity of this.entities) {
+      const lines = await readArchiveFile(
+        this.spec,
+        archiveFileOf(this.spec, this.job, this.options.runId, entity.name),
+      );
+      const present = await keysInTable(
+        this.knex,
+        this.dialect,
+        entity,
+        lineKeyColumns(entity, this.queries),
+        lines,
+        false,
+      );
+      for (const line of lines) if (!present.has(line.key)) counts[line.queryIndex]! += 1;
+    }
+    return counts;
+  }
+}
+
+/**
+ * Of `lines` (one entity's), the keys whose record is in the entity now; with `unchanged`, only those
+ * whose every archived column holds the archived value (compared as text): a line of a batch that
+ * never committed (a record error rolled it back, or the process died after the fsync) or of a record
+ * restored already.
+ */
+export async function keysInTable(
+  knex: Knex,
+  dialect: Dialect,
+  entity: Entity,
+  keyColumns: string[],
+  lines: ArchivedLine[],
+  unchanged: boolean,
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  const text = (v: unknown) =>
+    v === null || v === undefined
+      ? null
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v as string | number | bigint | boolean);
+  for (let i = 0; i < lines.length; i += 500) {
+    const chunk = lines.slice(i, i + 500);
+    const byKey = new Map(chunk.map((l) => [l.key, l]));
+    const columns = unchanged ? [...entity.columns.keys()] : keyColumns;
+    const qb = knex
+      .select(columns.map((c) => identifier(knex, dialect, 'e', c)))
+      .from(tableAs(knex, dialect, entity.name, 'e'));
+    whereTupleIn(
+      qb,
+      dialect,
+      keyColumns.map((c) => identifier(knex, dialect, 'e', c)),
+      chunk.map((l) => parseKeyJson(l.key) as unknown[]),
+    );
+    for (const row of (await qb) as Record<string, unknown>[]) {
+      const key = keyJson(keyColumns.map((c) => row[c]));
+      const line = byKey.get(key);
+      if (!line) continue;
+      if (
+        !unchanged ||
+        Object.keys(line.row).every((c) => !entity.columns.has(c) || text(row[c]) === text(line.row[c]))
+      )
+        found.add(key);
+    }
+  }
+  return found;
+}
+
+/** The lines of an archive file, each (entity, key) once (the last written); none when there is no file. */
+export async function readArchiveFile(spec: ArchiveFilesSpec, file: string): Promise<ArchivedLine[]> {
+  if (!existsSync(file)) return [];
+  const byKey = new Map<string, ArchivedLine>();
+  for (const line of decodeLines(spec, await readFile(file))) {
+    const id = `${line.entity}\u0000${line.key}`;
+    byKey.delete(id);
+    byKey.set(id, line);
+  }
+  return [...byKey.values()];
+}
+
+/** Appends and fsyncs; a new file's folder is fsynced too, so the file itself survives a crash. */
+export async function appendDurably(file: string, bytes: Buffer): Promise<void> {
+  const created = !existsSync(file);
+  const handle = await open(file, 'a');
+  try {
+    await handle.write(bytes);
+    // The data, and the size a read needs (fdatasync): the file's other metadata can wait.
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  if (created) {
+    const folder = await open(path.dirname(file), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { isTableArchive } from '../config/archive-schema';
+import type { JobDefinition } from '../config/schema';
+import { durationMs } from '../duration';
+import type { Targets } from '../targets/registry';
+import { changedRows } from './archive-copy';
+import { ARCHIVE_COLUMNS, archiveTableName } from './archive-table';
+import { archivedEntities } from './table-archive';
+
+/** Rows deleted per statement: pruning stays a series of short transactions, like a run's batches. */
+const PRUNE_BATCH = 5000;
+
+export interface PrunedArchive {
+  /** `target.table` -> rows pruned (files form: each file removed, as 1). */
+  tables: Record<string, number>;
+  total: number;
+}
+
+/**
+ * `archive.keep`: archived rows older than that (by `sweeper_archived_at`) are deleted from the
+ * archive tables of every job that archives (the tables of its entities and of the children its
+ * cascades reach), restored or not, a batch at a time. A table that is missing, or is not an archive,
+ * is left alone.
+ */
+export async function pruneArchives(o: {
+  targets: Targets;
+  jobs: JobDefinition[];
+  keep: string;
+  now: Date;
+}): Promise<PrunedArchive> {
+  const before = o.now.getTime() - durationMs(o.keep);
+  const tables = new Map<string, Set<string>>();
+  const pruned: PrunedArchive = { tables: {}, total: 0 };
+  for (const job of o.jobs) {
+    if (!job.archive) continue;
+    if (!isTableArchive(job.archive)) {
+      pruned.total += await pruneFiles(path.join(job.archive.dir, job.name), before, pruned);
+      continue;
+    }
+    const schema = await o.targets.schema(job.target);
+    const entities = job.queries.flatMap((q) =>
+      schema.entities.has(q.entity) ? [{ entity: schema.entities.get(q.entity)! }] : [],
+    );
+    for (const entity of archivedEntities(schema, entities)) {
+      const table = archiveTableName(job.archive, entity.name);
+      if (schema.entities.get(table)?.columns.has(ARCHIVE_COLUMNS.archivedAt))
+        tables.set(job.target, (tables.get(job.target) ?? new Set()).add(table));
+    }
+  }
+  for (const [targetName, names] of tables) {
+    const target = o.targets.get(targetName);
+    for (const table of names) {
+      const n = await pruneTable(
+        target.knex,
+        target.dialect.quoteIdentifier.bind(target.dialect),
+        table,
+        before,
+      );
+      if (n > 0) pruned.tables[`${targetName}.${table}`] = n;
+      pruned.total += n;
+    }
+  }
+  return pruned;
+}
+
+/** The files form: a run's file whose last write is older than keep goes as a whole (counted as one). */
+async function pruneFiles(folder: string, before: number, pruned: PrunedArchive): Promise<number> {
+  if (!existsSync(folder)) return 0;
+  let n = 0;
+  for (const name of await readdir(folder)) {
+    const file = path.join(folder, name);
+    if (!/^run-\d+-/.test(name) || (await stat(file)).mtimeMs >= before) continue;
+    await unlink(file);
+    pruned.tables[file] = 1;
+    n += 1;
+  }
+  return n;
+}
+
+async function pruneTable(
+  knex: Knex,
+  q: (name: string) => string,
+  table: string,
+  before: number,
+): Promise<number> {
+  const id = q(ARCHIVE_COLUMNS.id);
+  let total = 0;
+  for (;;) {
+    const n = changedRows(
+      await knex.raw(
+        `DELETE FROM ${q(table)} WHERE ${id} IN (SELECT ${id} FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.archivedAt)} < ? LIMIT ${PRUNE_BATCH})`,
+        [before],
+      ),
+    );
+    total += n;
+    if (n < PRUNE_BATCH) return total;
+  }
+}

@@ -1,0 +1,305 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock';
+import type { JobDefinition } from '../config/schema';
+import type { Dialect } from '../dialects';
+import { driverErrorCode, NotFoundError, SweeperError } from '../errors';
+import { prepareQueries } from '../query/prepare';
+import type { RestoreFailureInput } from '../store/archive-repository';
+import { keyText } from '../store/key-json';
+import { ACTIVE_STATUSES } from '../store/runs-repository';
+import type { Store } from '../store/store';
+import { errorMessage } from '../targets/record-errors';
+import type { Targets } from '../targets/registry';
+import type { Entity, TargetSchema } from '../targets/schema';
+import { transactionThatEnds } from '../targets/delete-batch';
+import { changedRows } from './archive-copy';
+import { ARCHIVE_COLUMNS, archiveTableName } from './archive-table';
+import { archivedEntities, rowsOf } from './table-archive';
+import { lineKeyColumns } from './file-archive';
+import { FileGroupRestore, fileGroupsOf } from './file-restore';
+import { putBackIsolating } from './put-back';
+import { isTableArchive } from '../config/archive-schema';
+
+export interface RestoreRequest {
+  runId: number;
+  /** Only this entity's records (its archive table). */
+  entity?: string;
+  /** Count what would go back; write nothing. */
+  dryRun: boolean;
+  /** Who asked: `cli:$USER`, `http:<token name>`; kept in the run's history. */
+  actor: string;
+  /** Archived rows per restore transaction. */
+  batchSize?: number;
+}
+
+/** One archive group: the rows of one entity a query's batches archived at one depth below it. */
+export interface RestoreGroup {
+  entity: string;
+  table: string;
+  queryIndex: number;
+  depth: number;
+  /** Rows of the run still to put back (not restored yet). */
+  pending: number;
+  /** Of those, the rows whose key is in the entity again (they will fail); null without a primary key. */
+  keyExists: number | null;
+  restored: number;
+  failed: number;
+}
+
+export interface RestoreOutcome {
+  runId: number;
+  job: string;
+  target: string;
+  dryRun: boolean;
+  groups: RestoreGroup[];
+  restored: number;
+  failed: number;
+  failures: RestoreFailureInput[];
+}
+
+export interface RestoreDeps {
+  store: Store;
+  targets: Targets;
+  clock: Clock;
+}
+
+const DEFAULT_BATCH = 500;
+
+/**
+ * Puts a run's archived records back (SPEC "Archive and restore"): parents before children, that is
+ * the job's queries in reverse order and, within one, the query's entity before the children its
+ * cascades removed, depth by depth; in batches of archived rows, each one transaction that inserts the
+ * rows into their entity and marks them restored in the archive, so a second restore puts nothing
+ * back twice. A row that cannot go back (its key exists again, a parent is gone, a constraint) is
+ * isolated by splitting the batch and becomes a restore failure with the driver's code.
+ */
+export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreOutcome> {
+  const { store } = deps;
+  const run = await store.runs.get(request.runId);
+  if (!run) throw new NotFoundError(`run ${request.runId} does not exist: list runs with "sweeper runs"`);
+  const job = JSON.parse(await store.jobs.definitionAt(run.job, run.jobVersion)) as JobDefinition;
+  if (!job.archive) {
+    throw new SweeperError(
+      'NOT_FOUND',
+      `run ${run.id} of job "${run.job}" did not archive what it deleted (its job had no archive): there is nothing to restore`,
+    );
+  }
+  if (ACTIVE_STATUSES.includes(run.status) && !request.dryRun) {
+    throw new SweeperError(
+      'CONFLICT',
+      `run ${run.id} is ${run.status}: cancel it ("sweeper cancel ${run.id}") or let it finish before restoring it`,
+    );
+  }
+  const target = deps.targets.get(job.target);
+  const schema = await deps.targets.schema(job.target);
+  const queries = await prepareQueries(job, target, schema, run.asOf ?? deps.clock.now());
+  const entities = archivedEntities(schema, queries);
+  if (request.entity !== undefined && !entities.some((e) => e.name === request.entity)) {
+    throw new SweeperError(
+      'USAGE',
+      `--entity "${request.entity}" is not archived by job "${job.name}" (its entities: ${entities.map((e) => e.name).join(', ')})`,
+    );
+  }
+  const files = isTableArchive(job.archive) ? null : job.archive;
+  const tableSpec = isTableArchive(job.archive) ? job.archive : null;
+  const groups: RestoreGroup[] = [];
+  for (const entity of entities) {
+    if (request.entity !== undefined && entity.name !== request.entity) continue;
+    if (files) {
+      groups.push(
+        ...(await fileGroupsOf(target.knex, schema, files, {
+          job: job.name,
+          runId: run.id,
+          entity,
+          keyColumns: lineKeyColumns(entity, queries),
+        })),
+      );
+      continue;
+    }
+    const table = archiveTableName(tableSpec!, entity.name);
+    if (!schema.entities.has(table)) continue;
+    groups.push(...(await groupsOf(target.knex, schema, entity, table, run.id)));
+  }
+  // Parents before children: the last query first, and within a query the shallowest rows first.
+  groups.sort((a, b) => b.queryIndex - a.queryIndex || a.depth - b.depth);
+  const outcome: RestoreOutcome = {
+    runId: run.id,
+    job: job.name,
+    target: job.target,
+    dryRun: request.dryRun,
+    groups,
+    restored: 0,
+    failed: 0,
+    failures: [],
+  };
+  if (request.dryRun) return outcome;
+  const keyOf = (entity: Entity) =>
+    queries.find((q) => q.entity.name === entity.name)?.definition.key ?? entity.primaryKey;
+  for (const group of groups) {
+    const entity = schema.entities.get(group.entity)!;
+    const putter = files
+      ? new FileGroupRestore(target.knex, schema.dialect, entity, files, lineKeyColumns(entity, queries))
+      : new GroupRestore(
+          target.knex,
+          schema,
+          entity,
+          schema.entities.get(group.table)!,
+          keyOf(entity),
+          deps.clock,
+        );
+    await putter.run(run.id, group, request.batchSize ?? DEFAULT_BATCH);
+    outcome.failures.push(...putter.failures.map((f) => ({ ...f, runId: run.id, job: job.name })));
+    await store.archive.clearRestoreFailures(run.id, entity.name, putter.restoredKeys);
+  }
+  outcome.restored = groups.reduce((n, g) => n + g.restored, 0);
+  outcome.failed = groups.reduce((n, g) => n + g.failed, 0);
+  await store.archive.addRestoreFailures(outcome.failures, deps.clock.now());
+  await store.archive.addRunEvent(
+    run.id,
+    'restored',
+    `${outcome.restored} archived record(s) put back${request.entity ? ` (entity ${request.entity})` : ''}, ${outcome.failed} could not go back`,
+    request.actor,
+    deps.clock.now(),
+  );
+  return outcome;
+}
+
+/** The run's archived rows of one entity by query and depth, with what is still to put back. */
+async function groupsOf(
+  knex: Knex,
+  schema: TargetSchema,
+  entity: Entity,
+  table: string,
+  runId: number,
+): Promise<RestoreGroup[]> {
+  const q = (n: string) => schema.dialect.quoteIdentifier(n);
+  const C = ARCHIVE_COLUMNS;
+  const rows = rowsOf<{ i: unknown; d: unknown; n: unknown }>(
+    await knex.raw(
+      `SELECT ${q(C.queryIndex)} AS i, ${q(C.depth)} AS d, count(*) AS n FROM ${q(table)} WHERE ${q(C.runId)} = ? AND ${q(C.restoredAt)} IS NULL GROUP BY ${q(C.queryIndex)}, ${q(C.depth)}`,
+      [runId],
+    ),
+  );
+  const groups: RestoreGroup[] = [];
+  for (const row of rows) {
+    let keyExists: number | null = null;
+    if (entity.primaryKey.length > 0) {
+      const on = entity.primaryKey.map((c) => `e.${q(c)} = a.${q(c)}`).join(' AND ');
+      const counted = rowsOf<{ n: unknown }>(
+        await knex.raw(
+          `SELECT count(*) AS n FROM ${q(table)} a WHERE a.${q(C.runId)} = ? AND a.${q(C.queryIndex)} = ? AND a.${q(C.depth)} = ? AND a.${q(C.restoredAt)} IS NULL AND EXISTS (SELECT 1 FROM ${q(entity.name)} e WHERE ${on})`,
+          [runId, Number(row.i), Number(row.d)],
+        ),
+      );
+      keyExists = Number(counted[0]?.n ?? 0);
+    }
+    groups.push({
+      entity: entity.name,
+      table,
+      queryIndex: Number(row.i),
+      depth: Number(row.d),
+      pending: Number(row.n),
+      keyExists,
+      restored: 0,
+      failed: 0,
+    });
+  }
+  return groups;
+}
+
+/** Puts one group back in batches, isolating the rows that cannot go back. */
+class GroupRestore {
+  readonly failures: Omit<RestoreFailureInput, 'runId' | 'job'>[] = [];
+  readonly restoredKeys: string[] = [];
+  private readonly dialect: Dialect;
+  /** The columns the entity and its archive both have (a column dropped from the entity since is left out). */
+  private readonly columns: string[];
+
+  constructor(
+    private readonly knex: Knex,
+    schema: TargetSchema,
+    private readonly entity: Entity,
+    archive: Entity,
+    private readonly keyColumns: string[],
+    private readonly clock: Clock,
+  ) {
+    this.dialect = schema.dialect;
+    this.columns = [...entity.columns.keys()].filter((c) => archive.columns.has(c));
+  }
+
+  async run(runId: number, group: RestoreGroup, batchSize: number): Promise<void> {
+    const q = (n: string) => this.dialect.quoteIdentifier(n);
+    const C = ARCHIVE_COLUMNS;
+    let after: unknown = -1;
+    for (;;) {
+      const rows = rowsOf<Record<string, unknown>>(
+        await this.knex.raw(
+          `SELECT ${[C.id, ...this.keyColumns].map(q).join(', ')} FROM ${q(group.table)} WHERE ${q(C.runId)} = ? AND ${q(C.queryIndex)} = ? AND ${q(C.depth)} = ? AND ${q(C.restoredAt)} IS NULL AND ${q(C.id)} > ? ORDER BY ${q(C.id)} LIMIT ?`,
+          [runId, group.queryIndex, group.depth, after as Knex.Value, batchSize],
+        ),
+      );
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]![C.id];
+      await this.putBack(group, rows);
+    }
+  }
+
+  /** One transaction for the rows; on a record error, halves until each failing row is alone. */
+  private putBack(group: RestoreGroup, rows: Record<string, unknown>[]): Promise<void> {
+    return putBackIsolating(this.dialect, rows, {
+      attempt: (some) =>
+        transactionThatEnds(this.knex, this.dialect, (trx) => this.insertAndMark(trx, group.table, some)),
+      restored: (some) => {
+        group.restored += some.length;
+        for (const row of some) this.restoredKeys.push(this.keyTextOf(row));
+        return Promise.resolve();
+      },
+      failed: (row, error) => {
+        group.failed += 1;
+        this.failures.push({
+          entity: this.entity.name,
+          key: this.keyTextOf(row),
+          code: driverErrorCode(error),
+          message: errorMessage(error),
+        });
+        return Promise.resolve();
+      },
+    });
+  }
+
+  private async insertAndMark(
+    trx: Knex.Transaction,
+    table: string,
+    rows: Record<string, unknown>[],
+  ): Promise<void> {
+    const q = (n: string) => this.dialect.quoteIdentifier(n);
+    const ids = rows.map((r) => r[ARCHIVE_COLUMNS.id] as Knex.Value);
+    const list = ids.map(() => '?').join(', ');
+    const cols = this.columns.map(q).join(', ');
+    const inserted = changedRows(
+      await trx.raw(
+        `INSERT INTO ${q(this.entity.name)} (${cols}) SELECT ${cols} FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.id)} IN (${list}) AND ${q(ARCHIVE_COLUMNS.restoredAt)} IS NULL`,
+        ids,
+      ),
+    );
+    const marked = changedRows(
+      await trx.raw(
+        `UPDATE ${q(table)} SET ${q(ARCHIVE_COLUMNS.restoredAt)} = CAST(? AS bigint) WHERE ${q(ARCHIVE_COLUMNS.id)} IN (${list}) AND ${q(ARCHIVE_COLUMNS.restoredAt)} IS NULL`,
+        [this.clock.now().getTime(), ...ids],
+      ),
+    );
+    if (inserted !== rows.length || marked !== rows.length) {
+      // Another restore of the same run got there first: roll back, and let this one count nothing twice.
+      throw new SweeperError(
+        'CONFLICT',
+        `restoring "${this.entity.name}": ${rows.length} archived rows were to go back, ${inserted} did and ${marked} were marked; another restore of this run is under way: try again when it is done`,
+      );
+    }
+  }
+
+  private keyTextOf(row: Record<string, unknown>): string {
+    return this.keyColumns.length > 0
+      ? keyText(this.keyColumns.map((c) => row[c]))
+      : `archive row ${String(row[ARCHIVE_COLUMNS.id])}`;
+  }
+}

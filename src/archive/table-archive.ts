@@ -1,0 +1,90 @@
+import type { Knex } from 'knex';
+import type { ArchiveTableSpec } from '../config/archive-schema';
+import { MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
+import type { PreparedQuery } from '../query/prepare';
+import type { Key } from '../store/runs-repository';
+import type { Entity, TargetSchema } from '../targets/schema';
+import { archiveBatch } from './archive-copy';
+import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
+
+/** What a run gives its session to archive: which run, and its clock. */
+export interface RunArchiveOptions {
+  runId: number;
+  now(): Date;
+}
+
+/**
+ * The same-target table archive of one run: every entity the job deletes from, and every child a
+ * cascade reaches, has its table (made ready when the session opens); each batch copies its records
+ * in the batch's own transaction.
+ */
+export class TableArchive {
+  private constructor(
+    private readonly knex: Knex,
+    private readonly schema: TargetSchema,
+    private readonly spec: ArchiveTableSpec,
+    private readonly job: string,
+    private readonly options: RunArchiveOptions,
+    /** Entity name -> its archive table. */
+    private readonly tables: Map<string, string>,
+  ) {}
+
+  /** Creates (or brings up to date) the archive table of each entity the run may delete from. */
+  static async open(
+    knex: Knex,
+    schema: TargetSchema,
+    job: { name: string; file: string; archive: ArchiveTableSpec },
+    queries: PreparedQuery[],
+    options: RunArchiveOptions,
+  ): Promise<TableArchive> {
+    const tables = new Map<string, string>();
+    for (const entity of archivedEntities(schema, queries))
+      tables.set(entity.name, archiveTableName(job.archive, entity.name));
+    for (const [name, table] of tables)
+      await ensureArchiveTable(knex, schema, schema.entities.get(name)!, table, `${job.file}: archive`);
+    return new TableArchive(knex, schema, job.archive, job.name, options, tables);
+  }
+
+  /** Copies a batch's records (and their cascaded children) on `db`, the batch's transaction. */
+  copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+    return archiveBatch(db, q, keys, {
+      runId: this.options.runId,
+      job: this.job,
+      at: this.options.now(),
+      tableOf: (entity) => this.tables.get(entity) ?? archiveTableName(this.spec, entity),
+    });
+  }
+
+  /** How many rows this run archived per query (its own records and their cascaded children). */
+  async counts(queryCount: number): Promise<number[]> {
+    const counts = Array.from({ length: queryCount }, () => 0);
+    const q = (name: string) => this.schema.dialect.quoteIdentifier(name);
+    for (const table of new Set(this.tables.values())) {
+      const result: unknown = await this.knex.raw(
+        `SELECT ${q(ARCHIVE_COLUMNS.queryIndex)} AS i, count(*) AS n FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.runId)} = ? GROUP BY ${q(ARCHIVE_COLUMNS.queryIndex)}`,
+        [this.options.runId],
+      );
+      const rows = rowsOf<{ i: unknown; n: unknown }>(result);
+      for (const row of rows) counts[Number(row.i)] = (counts[Number(row.i)] ?? 0) + Number(row.n);
+    }
+    return counts;
+  }
+}
+
+/** The entities of the queries and every child ON DELETE CASCADE reaches below them. */
+export function archivedEntities(schema: TargetSchema, queries: { entity: Entity }[]): Entity[] {
+  const found = new Map<string, Entity>();
+  const visit = (entity: Entity, depth: number) => {
+    if (found.has(entity.name) || depth > MAX_CASCADE_DEPTH) return;
+    found.set(entity.name, entity);
+    for (const { child, fk } of referencesTo(schema, entity.name))
+      if (fk.onDelete === 'CASCADE') visit(child, depth + 1);
+  };
+  for (const q of queries) visit(q.entity, 0);
+  return [...found.values()];
+}
+
+/** The rows of a raw SELECT as each driver returns them (better-sqlite3 an array, pg `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

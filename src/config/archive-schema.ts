@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { durationSchema } from './duration-schema';
+import { valueError } from './issue-message';
+
+/**
+ * Where a job's deleted records are kept (SPEC "Archive and restore"). The same-target table form:
+ * `{ table: "{entity}_archive" }`, `{entity}` standing for each entity the job deletes from (and each
+ * child table ON DELETE CASCADE empties with it), written in the same transaction as the delete.
+ */
+export const archiveTableSchema = z.strictObject({
+  table: z
+    .string()
+    .min(1)
+    .refine(
+      (t) => t.includes('{entity}'),
+      valueError(
+        'must contain "{entity}" (e.g. "{entity}_archive"): each entity, and each cascaded child, needs a table of its own',
+      ),
+    ),
+});
+
+/**
+ * The files form: `{ dir, format: jsonl | csv }`, gzip unless `gzip: false`; one file per run and
+ * entity, each batch's rows appended (a gzip member of its own) and fsynced before its DELETE commits.
+ * `dir` is relative to the config file's folder.
+ */
+export const archiveFilesSchema = z.strictObject({
+  dir: z.string().min(1),
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+  gzip: z.boolean().default(true),
+});
+
+/** A job's `archive:` the archive form, or `none` to delete without an archive (refused when the config says `required: true`). */
+export const archiveSpecSchema = z.union([archiveTableSchema, archiveFilesSchema], {
+  error: (issue) =>
+    issue.input === undefined
+      ? 'is required'
+      : `expected { table: "{entity}_archive" } or { dir: ../data/archive, format: jsonl }, found ${JSON.stringify(issue.input)}`,
+});
+
+export const jobArchiveSchema = z.union([z.literal('none'), archiveTableSchema, archiveFilesSchema], {
+  error: (issue) =>
+    issue.input === undefined
+      ? 'is required'
+      : `expected { table: "{entity}_archive" }, { dir: ../data/archive, format: jsonl } or none, found ${JSON.stringify(issue.input)}`,
+});
+
+export type ArchiveTableSpec = z.infer<typeof archiveTableSchema>;
+export type ArchiveFilesSpec = z.infer<typeof archiveFilesSchema>;
+export type ArchiveSpec = ArchiveTableSpec | ArchiveFilesSpec;
+
+export function isTableArchive(spec: ArchiveSpec): spec is ArchiveTableSpec {
+  return 'table' in spec;
+}
+
+/** The config's `archive:` the rule and the default for every job. */
+export const configArchiveSchema = z
+  .strictObject({
+    /** Jobs that have no archive (none given, no default, or `none`) are refused. */
+    required: z.boolean().default(false),
+    /** The archive of jobs that do not say. */
+    default: archiveSpecSchema.optional(),
+    /** Archived records older than this are pruned by the daemon (hourly, like retention). */
+    keep: durationSchema('retention').optional(),
+  })
+  .default({ required: false });
+
+export type ArchiveConfig = z.infer<typeof configArchiveSchema>;

@@ -1,0 +1,133 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { App } from '../../src/app';
+import { decodeLines } from '../../src/archive/archive-lines';
+import { restoreRun } from '../../src/archive/restore';
+import { executeRun } from '../../src/runner/execute-run';
+import { createManualRun } from '../../src/runner/manual-run';
+import { runnerDeps } from '../../src/runner/runner-deps';
+import { collect } from '../support/cli';
+import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
+import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
+
+/**
+ * The files form on SQLite and Postgres, as JSON lines and as CSV: one gzip file per run and entity
+ * holding every deleted record and cascaded row; restore puts them back from the files; a SIGKILL
+ * after a batch's fsync but before its commit duplicates lines, never records.
+ */
+const FORMS = [
+  ['sqlite', 'jsonl'],
+  ['sqlite', 'csv'],
+  ['pg', 'jsonl'],
+  ['pg', 'csv'],
+] as const;
+
+describe.each(FORMS)('files archive on %s as %s', (dialect, format) => {
+  let ws: ArchiveWorkspace;
+  let app: App;
+  const spec = { dir: '', format, gzip: true };
+  beforeEach(async () => {
+    ws = await createArchiveWorkspace(dialect, SCHEMA);
+    await seed(ws);
+    ws.writeJob('purge', JOB(`archive: { dir: archive, format: ${format} }`, 13));
+    spec.dir = path.join(ws.dir, 'archive');
+  });
+  afterEach(async () => {
+    await app.close();
+    await ws.close();
+  });
+  const linesOf = (runId: number, entity: string) =>
+    decodeLines(spec, readFileSync(path.join(spec.dir, 'purge', `run-${runId}-${entity}.${format}.gz`)));
+  const restore = (runId: number) =>
+    restoreRun(
+      { store: app.store, targets: app.targets, clock: app.clock },
+      { runId, dryRun: false, actor: 'test', batchSize: 29 },
+    );
+  const all = truth.orders.length + truth.users.length + truth.sessions + truth.events;
+
+  it('writes every deleted record and cascaded row to its run file, and restore puts them all back once', async () => {
+    const before = await snapshot(ws);
+    app = await ws.open();
+    const runId = await createManualRun(app, 'purge', 'test');
+    await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    expect(readdirSync(path.join(spec.dir, 'purge')).sort()).toEqual(
+      ['orders', 'session_events', 'sessions', 'users'].map((e) => `run-${runId}-${e}.${format}.gz`),
+    );
+    // The file also holds the users whose delete failed: their batch wrote them, then rolled back. Their
+    // records are still in the table, so they count as no archived record and restore skips them.
+    const users = linesOf(runId, 'users');
+    const ids = [...new Set(users.map((l) => Number(l.row.id)))].sort((a, b) => a - b);
+    expect(ids).toEqual([...truth.users, ...truth.failedUsers].sort((a, b) => a - b));
+    expect(users[0]).toMatchObject({
+      runId,
+      job: 'purge',
+      entity: 'users',
+      key: `[${truth.users[0]}]`,
+      queryIndex: 1,
+      depth: 0,
+    });
+    expect(String(users[0]!.row.name)).toBe(`user ${truth.users[0]}`);
+    expect(linesOf(runId, 'session_events').every((l) => l.depth === 2)).toBe(true);
+    // With the failed users' events (written by the batches that rolled back): 4 per user.
+    expect(new Set(linesOf(runId, 'session_events').map((l) => l.key)).size).toBe(
+      (truth.users.length + truth.failedUsers.length) * 4,
+    );
+    expect(await app.store.archive.ofRun(runId)).toMatchObject({
+      archived: all,
+      where: expect.stringContaining(`files ${spec.dir}/<job>/run-<run>-<entity>.${format}.gz`) as unknown,
+    });
+
+    const done = await restore(runId);
+    expect({ restored: done.restored, failed: done.failed }).toEqual({ restored: all, failed: 0 });
+    expect(await snapshot(ws)).toEqual(before);
+    expect((await restore(runId)).groups).toEqual([]);
+  });
+
+  it('SIGKILL after a batch was fsynced but before it committed: lines twice, records once, restore exact', async () => {
+    const before = await snapshot(ws);
+    app = await ws.open();
+    const runId = await createManualRun(app, 'purge', 'test');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(__dirname, 'kill-at-commit.ts'),
+        ws.configFile,
+        String(runId),
+        'commit',
+        '4',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect((await collect(child).result).signal).toBe('SIGKILL');
+    expect(
+      await app.store.runs.markInterrupted({
+        run: (await app.store.runs.get(runId))!,
+        reason: 'owner died',
+        actor: 'test',
+        now: new Date(),
+      }),
+    ).toBe(true);
+    const run = await executeRun(
+      runId,
+      { ...runnerDeps(app), owner: 'another-process' },
+      new AbortController().signal,
+    );
+    expect(run).toMatchObject({
+      deleted: truth.orders.length + truth.users.length,
+      failed: truth.failedUsers.length,
+    });
+    // The 4th batch (of users) was written, then died uncommitted, and was written again on resume.
+    const users = linesOf(runId, 'users');
+    expect(users.length).toBeGreaterThan(truth.users.length);
+    expect(new Set(users.map((l) => l.key)).size).toBe(truth.users.length + truth.failedUsers.length);
+    expect(await app.store.archive.ofRun(runId)).toMatchObject({ archived: all });
+
+    const done = await restore(runId);
+    expect({ restored: done.restored, failed: done.failed }).toEqual({ restored: all, failed: 0 });
+    expect(await snapshot(ws)).toEqual(before);
+    expect(existsSync(path.join(spec.dir, 'purge', `run-${runId}-users.${format}.gz.restored`))).toBe(true);
+  });
+});

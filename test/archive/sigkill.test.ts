@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { App } from '../../src/app';
+import { executeRun } from '../../src/runner/execute-run';
+import { createManualRun } from '../../src/runner/manual-run';
+import { runnerDeps } from '../../src/runner/runner-deps';
+import { collect } from '../support/cli';
+import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
+import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
+
+/**
+ * SIGKILL between the archive write and the delete's commit, and between the commit and the
+ * checkpoint, in a real child process (test/archive/kill-at-commit.ts); then the run is resumed by
+ * "another process". Nothing is lost and nothing is archived twice: every deleted row is in its
+ * archive exactly once, every other row is still in its table, and the counts are exact.
+ */
+describe.each(['sqlite', 'pg'] as const)('SIGKILL around the archived batch on %s', (dialect) => {
+  let ws: ArchiveWorkspace;
+  let app: App;
+  beforeEach(async () => {
+    ws = await createArchiveWorkspace(dialect, SCHEMA);
+    await seed(ws);
+    ws.writeJob('purge', JOB('archive: { table: "{entity}_archive" }', 7));
+  });
+  afterEach(async () => {
+    await app.close();
+    await ws.close();
+  });
+
+  async function killAt(hook: 'commit' | 'checkpoint', nth: number, runId: number): Promise<void> {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(__dirname, 'kill-at-commit.ts'),
+        ws.configFile,
+        String(runId),
+        hook,
+        String(nth),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const result = await collect(child).result;
+    expect({ signal: result.signal, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      signal: 'SIGKILL',
+      stdout: `killing at ${hook} ${nth}\n`,
+      stderr: '',
+    });
+  }
+
+  it.each([
+    ['commit', 3],
+    ['commit', 9],
+    ['checkpoint', 5],
+    ['checkpoint', 11],
+  ] as const)('killed at %s #%d: resumed, nothing lost and nothing archived twice', async (hook, nth) => {
+    const before = await snapshot(ws);
+    app = await ws.open();
+    const runId = await createManualRun(app, 'purge', 'test');
+    await killAt(hook, nth, runId);
+    // What a daemon does for a dead owner, then another process resumes the run.
+    expect(
+      await app.store.runs.markInterrupted({
+        run: (await app.store.runs.get(runId))!,
+        reason: 'owner died',
+        actor: 'test',
+        now: new Date(),
+      }),
+    ).toBe(true);
+    const run = await executeRun(
+      runId,
+      { ...runnerDeps(app), owner: 'another-process' },
+      new AbortController().signal,
+    );
+    expect(run).toMatchObject({
+      status: 'completed_with_failures',
+      deleted: truth.orders.length + truth.users.length,
+      failed: truth.failedUsers.length,
+    });
+
+    const after = await snapshot(ws);
+    for (const table of ['orders', 'users', 'sessions', 'session_events']) {
+      const left = new Set((after[table] as { id: number }[]).map((r) => r.id));
+      const archived = await ws.rows<Record<string, unknown> & { id: number }>(
+        `SELECT * FROM ${table}_archive ORDER BY id`,
+      );
+      const ids = archived.map((r) => r.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      // Every row is either still in its table or in its archive, never both, never neither, unchanged.
+      const gone = (before[table] as { id: number }[]).filter((r) => !left.has(r.id));
+      expect(
+        archived.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('sweeper_')))),
+      ).toEqual(gone);
+      expect(after[table]!.length + archived.length).toBe(before[table]!.length);
+    }
+    expect(await app.store.archive.ofRun(runId)).toMatchObject({
+      archived: truth.orders.length + truth.users.length + truth.sessions + truth.events,
+    });
+  });
+});
