@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { findMariadbBinaries } from './mariadb-binaries';
+import { launchServer, stopLaunched, type LaunchedServer } from './server-launcher';
 
 /** A fresh database on a real MariaDB server started by the test run itself. */
 export interface TestMariadb {
@@ -13,12 +12,7 @@ export interface TestMariadb {
   stop(): Promise<void>;
 }
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-  user: string;
-  password: string;
-}
+type Server = LaunchedServer;
 
 let server: Promise<Server> | null = null;
 let users = 0;
@@ -112,47 +106,7 @@ async function admin(
 
 function launch(): Promise<Server> {
   if (!binaries.found) return Promise.reject(new Error(`no MariaDB server to test on: ${binaries.reason}`));
-  const repo = path.resolve(__dirname, '..', '..');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'mariadb-server.mts'), binaries.mariadbd, binaries.installDb],
-    { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  return new Promise<Server>((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(
-      () => fail(new Error(`mariadbd not ready after ${READY_TIMEOUT_MS} ms:\n${stderr}`)),
-      READY_TIMEOUT_MS,
-    );
-    function fail(error: Error): void {
-      clearTimeout(timer);
-      child.kill('SIGTERM');
-      reject(error);
-    }
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', (error) =>
-      fail(new Error(`could not run the MariaDB launcher: ${error.message}`, { cause: error })),
-    );
-    child.once('exit', (code) =>
-      fail(new Error(`the MariaDB launcher exited with code ${String(code)}:\n${stderr}`)),
-    );
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      const newline = stdout.indexOf('\n');
-      if (newline < 0) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      const ready = JSON.parse(stdout.slice(0, newline)) as { port: number; user: string; password: string };
-      // Do not keep jest alive: the launcher stops the server when our end of stdin closes.
-      child.unref();
-      for (const stream of [child.stdin, child.stdout, child.stderr])
-        (stream as unknown as { unref?: () => void } | null)?.unref?.();
-      resolve({ child, ...ready });
-    });
-  });
+  return launchServer('mariadbd', 'mariadb-server.mts', [binaries.mariadbd, binaries.installDb], READY_TIMEOUT_MS);
 }
 
 /** Stops the server now (it also stops by itself when this process exits). */
@@ -162,17 +116,5 @@ export async function shutdown(): Promise<void> {
   const current = server;
   server = null;
   if (!current) return;
-  const { child } = await current;
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 20_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.stdin?.end();
-  });
+  await stopLaunched((await current).child, 20_000);
 }

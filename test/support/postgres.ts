@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { Client } from 'pg';
+import { launchServer, stopLaunched, type LaunchedServer } from './server-launcher';
 
 /** A fresh database on a real Postgres started by the test run itself. */
 export interface TestPostgres {
@@ -11,12 +10,7 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-interface Cluster {
-  child: ChildProcess;
-  port: number;
-  user: string;
-  password: string;
-}
+type Cluster = LaunchedServer;
 
 let cluster: Promise<Cluster> | null = null;
 let users = 0;
@@ -86,46 +80,7 @@ async function admin(server: Cluster, work: (client: Client) => Promise<unknown>
 }
 
 function launch(): Promise<Cluster> {
-  const repo = path.resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'postgres-server.mts')], {
-    cwd: repo,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  return new Promise<Cluster>((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(
-      () => fail(new Error(`embedded postgres not ready after ${READY_TIMEOUT_MS} ms`)),
-      READY_TIMEOUT_MS,
-    );
-    function fail(error: Error): void {
-      clearTimeout(timer);
-      child.kill('SIGTERM');
-      reject(error);
-    }
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', (error) =>
-      fail(new Error(`could not run the embedded postgres launcher: ${error.message}`, { cause: error })),
-    );
-    child.once('exit', (code) =>
-      fail(new Error(`embedded postgres launcher exited with code ${String(code)}:\n${stderr}`)),
-    );
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      const newline = stdout.indexOf('\n');
-      if (newline < 0) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      const ready = JSON.parse(stdout.slice(0, newline)) as { port: number; user: string; password: string };
-      // Do not keep jest alive: the launcher stops the server when our end of stdin closes.
-      child.unref();
-      for (const stream of [child.stdin, child.stdout, child.stderr])
-        (stream as unknown as { unref?: () => void } | null)?.unref?.();
-      resolve({ child, ...ready });
-    });
-  });
+  return launchServer('embedded postgres', 'postgres-server.mts', [], READY_TIMEOUT_MS);
 }
 
 /** Stops the server now (it also stops by itself when this process exits). */
@@ -135,17 +90,5 @@ export async function shutdown(): Promise<void> {
   const current = cluster;
   cluster = null;
   if (!current) return;
-  const { child } = await current;
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.stdin?.end();
-  });
+  await stopLaunched((await current).child, 15_000);
 }
