@@ -150,7 +150,6 @@ export class Daemon {
     this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal), this.retentionLoop(this.controller.signal)];
     if (app.config.http) {
       this.http = await startHttpServer(this, app.config.http, { metrics: this.metrics });
-      app.logger.info({ url: this.http.url }, `HTTP API on ${this.http.url} (OpenAPI: ${this.http.url}/openapi.json)`);
     }
     app.logger.info({ config: app.config.displayFile, jobs: app.jobs.length, owner: app.owner }, 'sweeper daemon started');
   }

@@ -141,7 +141,7 @@ export async function startHttpServer(
   const url = urlOf(bound);
   logger.info(
     { url, dashboard: `${url}/ui`, tokens: http.tokens.length },
-    `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''}; dashboard: ${url}/ui`,
+    `HTTP API listening on ${url}${auth.open ? ' without tokens (loopback only)' : ''} (OpenAPI: ${url}/openapi.json); dashboard: ${url}/ui`,
   );
   let closing: Promise<void> | null = null;
   return {
