@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { checkJobs } from './config/check-jobs';
 import { checkStateStore } from './config/check-store';
-import { loadAll, type ConfigPart, type LoadedConfig } from './config/load';
+import { JobFileCache } from './config/job-file-cache';
+import { loadConfig, loadJobFile, loadJobs, type ConfigPart, type LoadedConfig } from './config/load';
 import type { JobDefinition } from './config/schema';
 import { ConfigError } from './errors';
 import { createStoreFolder, storeOpenError } from './store/connect';
@@ -24,8 +25,8 @@ export interface App {
   logger: Logger;
   /** This process as the owner of the runs it executes. */
   owner: string;
-  /** When the job files were read (wall-clock ms, to compare with their mtimes); absent: unknown. */
-  jobsReadAt?: number;
+  /** What each job file gave when last read, by its stat and hash: a reload reads only what changed. */
+  jobFiles: JobFileCache;
   close(): Promise<void>;
 }
 
@@ -57,9 +58,7 @@ export function isDeadOwner(owner: string): boolean {
 }
 
 export async function openApp(o: OpenOptions): Promise<App> {
-  // Wall-clock, not the injected clock: it is compared with the files' mtimes.
-  const jobsReadAt = Date.now();
-  const { config, jobs } = loadAll(o.configFile, o.env, { uses: o.uses });
+  const config = loadConfig(o.configFile, o.env, { uses: o.uses });
   const storeProblems = await checkStateStore(config);
   if (storeProblems.length > 0) throw new ConfigError(storeProblems);
   createStoreFolder(config.state);
@@ -73,13 +72,18 @@ export async function openApp(o: OpenOptions): Promise<App> {
     await store.migrate().catch((error: unknown) => {
       throw storeOpenError(error, config.state, config.displayFile);
     });
+    // Only the files changed since they were last read (by any command) are parsed again.
+    const jobFiles = await JobFileCache.load(store, config);
+    const jobs = loadJobs(config, o.env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, o.env)));
+    jobFiles.takeFresh();
+    await jobFiles.save(store);
     if (o.checkTargets) {
       const problems = await checkJobs(jobs, { targets, store, configFile: config.displayFile, now: o.clock.now() });
       if (problems.length > 0) throw new ConfigError(problems);
     }
+    return { config, jobs, env: o.env, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), jobFiles, close };
   } catch (error) {
     await close();
     throw error;
   }
-  return { config, jobs, env: o.env, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), jobsReadAt, close };
 }

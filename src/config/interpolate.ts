@@ -32,3 +32,11 @@ export function interpolate(
   }
   return value;
 }
+
+/** Whether any string in `value` holds a `${VAR}`: what it gives depends on the environment. */
+export function mentionsVariable(value: unknown): boolean {
+  if (typeof value === 'string') return new RegExp(pattern.source).test(value);
+  if (Array.isArray(value)) return value.some(mentionsVariable);
+  if (value && typeof value === 'object' && !(value instanceof Date)) return Object.values(value).some(mentionsVariable);
+  return false;
+}

@@ -115,6 +115,8 @@ export interface JobFileResult {
   file: string;
   job: JobDefinition | null;
   problems: Problem[];
+  /** The file holds a `${VAR}`: another environment may give another result (it is never cached). */
+  usesVariables?: boolean;
 }
 
 /**
@@ -148,8 +150,8 @@ export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?
 }
 
 export function loadJobFile(file: string, displayName: string, config: Config, env: Env = process.env): JobFileResult {
-  const { value, problems } = readYamlFile(file, displayName, jobSchema, env);
-  if (!value) return { file: displayName, job: null, problems };
+  const { value, problems, usesVariables } = readYamlFile(file, displayName, jobSchema, env);
+  if (!value) return { file: displayName, job: null, problems, usesVariables };
   const { archive: archiveGiven, ...definition } = value;
   const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };
   // A job's archive folder is relative to the config file's folder, like every path.
@@ -182,14 +184,19 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
       });
     }
   });
-  return { file: displayName, job: problems.length === 0 ? job : null, problems };
+  return { file: displayName, job: problems.length === 0 ? job : null, problems, usesVariables };
 }
 
 /** Config and all jobs, or a ConfigError with every problem of every file. */
 export function loadAll(file: string, env: Env = process.env, options: LoadOptions = {}): { config: LoadedConfig; jobs: JobDefinition[] } {
   const config = loadConfig(file, env, options);
-  const results = loadJobFiles(config, env);
+  return { config, jobs: loadJobs(config, env) };
+}
+
+/** Every job of the config's jobs folder (`read` as for loadJobFiles), or a ConfigError with every problem of every file. */
+export function loadJobs(config: LoadedConfig, env: Env, read?: (file: string, displayName: string) => JobFileResult): JobDefinition[] {
+  const results = loadJobFiles(config, env, read);
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, jobs: results.map((r) => r.job!) };
+  return results.map((r) => r.job!);
 }

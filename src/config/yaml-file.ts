@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { CST, Lexer, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { toError, type Problem } from '../errors';
-import { interpolate, type MissingVariable } from './interpolate';
+import { interpolate, mentionsVariable, type MissingVariable } from './interpolate';
 import { explainIssueMap } from './issue-message';
 
 /** A config or job file is a page of YAML; anything larger is refused before it is parsed. */
@@ -15,7 +15,8 @@ export const MAX_ALIAS_COUNT = 100;
  */
 export const MAX_NESTING = 100;
 
-type Result<T> = { value: T | null; problems: Problem[] };
+/** `usesVariables`: the file holds a `${VAR}`, so what it gives depends on the environment. */
+type Result<T> = { value: T | null; problems: Problem[]; usesVariables?: boolean };
 
 /**
  * Given the interpolated value and the variables that were not set, returns the ones that are a
@@ -79,7 +80,7 @@ function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env
       if (!unset.has(formatPath(path))) problems.push({ file: displayName, path: formatPath(path), message });
     }
   }
-  return { value: problems.length === 0 && parsed.success ? parsed.data : null, problems };
+  return { value: problems.length === 0 && parsed.success ? parsed.data : null, problems, usesVariables: mentionsVariable(raw) };
 }
 
 /**

@@ -6,7 +6,6 @@ import { loadConfig, loadJobFile, loadJobFiles } from '../config/load';
 import type { JobDefinition } from '../config/schema';
 import { ConfigError, formatProblem, toError, type Problem } from '../errors';
 import type { JobRegistry } from '../scheduler/job-registry';
-import { JobFileCache } from './job-file-cache';
 
 /** Changes in a burst (an editor's write, a `cp -r`) are applied once, this long after the last. */
 const SETTLE_MS = 100;
@@ -31,9 +30,6 @@ export class Reloader {
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
-  private readonly files = new JobFileCache();
-  /** The config the cached files were read with: another config reads every file again. */
-  private configKey: string;
 
   constructor(
     private readonly app: App,
@@ -41,10 +37,6 @@ export class Reloader {
     private readonly onChange: () => void,
   ) {
     for (const job of app.jobs) this.lastGood.set(job.file, job);
-    this.configKey = JSON.stringify(app.config);
-    if (app.jobsReadAt !== undefined) {
-      this.files.remember(app.jobs.map((job) => ({ file: path.resolve(job.file), result: { file: job.file, job, problems: [] } })), app.jobsReadAt);
-    }
   }
 
   /** Reloads now; concurrent requests are applied one after the other. */
@@ -94,17 +86,17 @@ export class Reloader {
     if (JSON.stringify([config.state, config.targets, config.mail, config.http]) !== JSON.stringify([app.config.state, app.config.targets, app.config.mail, app.config.http])) {
       log.warn(`${config.displayFile}: changes to state, targets, mail or http take effect after a restart`);
     }
-    const configKey = JSON.stringify(config);
-    if (configKey !== this.configKey) this.files.clear();
-    this.configKey = configKey;
+    const files = app.jobFiles;
+    // Another config (zone, targets, archive) reads every file again.
+    files.rekey(config);
     // Only the files whose stat or content changed are read, parsed and checked against the targets again.
     const pathOf = new Map<string, string>();
     const results = loadJobFiles(config, app.env, (file, name) => {
       pathOf.set(name, file);
-      return this.files.read(file, () => loadJobFile(file, name, config, app.env));
+      return files.read(file, name, () => loadJobFile(file, name, config, app.env));
     });
-    const fresh = this.files.takeFresh();
-    this.files.keepOnly(new Set(pathOf.values()));
+    const fresh = files.takeFresh();
+    files.keepOnly(new Set(pathOf.values()));
     const problems = results.flatMap((r) => r.problems);
     const isFresh = (r: { file: string }) => fresh.has(pathOf.get(r.file) ?? '');
     const checked = results.flatMap((r) => (r.job && isFresh(r) ? [r.job] : []));
@@ -112,8 +104,8 @@ export class Reloader {
     for (const r of results) {
       const file = pathOf.get(r.file);
       if (!file) continue;
-      if (isFresh(r)) this.files.setTargetProblems(file, targetProblems.filter((p) => p.file === r.file));
-      else problems.push(...this.files.targetProblems(file));
+      if (isFresh(r)) files.setTargetProblems(file, targetProblems.filter((p) => p.file === r.file));
+      else problems.push(...files.targetProblems(file));
     }
     problems.push(...targetProblems);
     const badFiles = new Set(problems.map((p) => p.file));
@@ -128,6 +120,7 @@ export class Reloader {
     }
     for (const p of problems) log.error({ problem: p }, `invalid, ${this.lastGood.has(p.file) ? 'keeping its last good definition' : 'not scheduled'}: ${formatProblem(p)}`);
     const changes = await this.registry.sync(jobs);
+    await files.save(app.store);
     app.jobs = jobs;
     this.lastGood.clear();
     for (const job of jobs) this.lastGood.set(job.file, job);

@@ -307,6 +307,28 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0009_job_files',
+    async up(knex) {
+      // What reading each job file gave, by its stat and content hash (src/config/job-file-cache.ts): a
+      // start, `sweeper jobs` and a reload parse only the files that changed since. `config_key` names the
+      // config and code that read it; a row of another is read again.
+      await knex.schema.createTable('job_files', (t) => {
+        // sha256 of the absolute path: a key of fixed length, whatever the path's.
+        t.string('file_key', 64).primary();
+        t.text('path').notNullable();
+        t.string('config_key', 64).notNullable();
+        t.double('mtime_ms').notNullable();
+        t.bigInteger('size').notNullable();
+        t.string('hash', 64).notNullable();
+        t.bigInteger('seen_at').notNullable();
+        t.text('result').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('job_files');
+    },
+  },
 ];
 
 /** The knex migrator settings for these migrations, or (tests of a migration) for the first `count` of them. */

@@ -4,6 +4,7 @@ import { dialectOfKnex, type Dialect } from '../dialects';
 import { openStore } from './connect';
 import { ArchiveRepository } from './archive-repository';
 import { FailuresRepository } from './failures-repository';
+import { JobFilesRepository } from './job-files-repository';
 import { JobsRepository } from './jobs-repository';
 import { assertSchemaNotNewer, migrateStore } from './migrations';
 import { OutboxRepository } from './outbox-repository';
@@ -12,6 +13,7 @@ import { RunsRepository } from './runs-repository';
 /** Sweeper's own database: jobs, runs, failure records, outbox. */
 export class Store {
   readonly jobs: JobsRepository;
+  readonly jobFiles: JobFilesRepository;
   readonly runs: RunsRepository;
   readonly failures: FailuresRepository;
   readonly outbox: OutboxRepository;
@@ -21,6 +23,7 @@ export class Store {
   constructor(readonly db: Knex) {
     this.dialect = dialectOfKnex(db);
     this.jobs = new JobsRepository(db);
+    this.jobFiles = new JobFilesRepository(db);
     this.runs = new RunsRepository(db);
     this.failures = new FailuresRepository(db);
     this.outbox = new OutboxRepository(db);

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { Problem } from '../errors';
+import type { StoredJobFile } from '../store/job-files-repository';
+import type { Store } from '../store/store';
+import type { JobFileResult, LoadedConfig } from './load';
+
+/** A file changed within this long of when it was last looked at may have changed again unseen by its mtime (its content is compared then). */
+const MTIME_GRANULARITY_MS = 1000;
+/** Bumped when what a cached result holds changes: every file is read again once. */
+const CACHE_FORMAT = 1;
+
+interface Fingerprint {
+  mtimeMs: number;
+  size: number;
+  /** sha256 of the content. */
+  hash: string;
+  /** When the stat was taken (wall-clock ms). */
+  seenAt: number;
+  result: JobFileResult;
+  /** Problems found against the targets when the file was last read (this process only). */
+  targetProblems: Problem[];
+}
+
+/**
+ * What a job file gives depends on its content, on the config (default zone, targets, archive
+ * settings, the config's folder) and on the code that reads it: the key of the rows read with them.
+ */
+export function jobFilesKey(config: LoadedConfig): string {
+  const code = ['./load', './schema', './job-file-cache'].map((m) => {
+    const st = statSync(require.resolve(m));
+    return `${st.mtimeMs}:${st.size}`;
+  });
+  const inputs = { format: CACHE_FORMAT, code, file: config.file, timezone: config.timezone, targets: Object.keys(config.targets).sort(), archive: config.archive };
+  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex');
+}
+
+/**
+ * Per job file: mtime, size and content hash, with what reading it gave; kept in the state store
+ * (table job_files) so that a start, `sweeper jobs` and a reload read, parse and check only the files
+ * whose stat or content changed: with 10,000 job files, editing one reads one, and a start with none
+ * changed parses none. A stat alone proves a file unchanged only when it was taken well after the
+ * file's mtime (an edit in the same instant as the look keeps mtime and size); otherwise the content
+ * hash decides. A file that holds a `${VAR}` is read every time (the environment may differ).
+ */
+export class JobFileCache {
+  private readonly files = new Map<string, Fingerprint>();
+  /** Files read afresh by the last `read` calls since `takeFresh`. */
+  private fresh = new Set<string>();
+  /** Files recorded or forgotten since the last `save`. */
+  private readonly changed = new Set<string>();
+
+  private constructor(private configKey: string) {}
+
+  /** The files recorded in the store for this config and code. */
+  static async load(store: Store, config: LoadedConfig): Promise<JobFileCache> {
+    const cache = new JobFileCache(jobFilesKey(config));
+    for (const row of await store.jobFiles.list(cache.configKey)) {
+      const result = JSON.parse(row.result) as JobFileResult;
+      cache.files.set(row.path, { mtimeMs: row.mtimeMs, size: row.size, hash: row.hash, seenAt: row.seenAt, result, targetProblems: [] });
+    }
+    return cache;
+  }
+
+  /** An empty cache that is never saved (tests, commands without a store). */
+  static empty(): JobFileCache {
+    return new JobFileCache('');
+  }
+
+  /** Records in the store what changed since the last call. */
+  async save(store: Store): Promise<void> {
+    if (this.configKey === '' || this.changed.size === 0) return;
+    const files: StoredJobFile[] = [];
+    const remove: string[] = [];
+    for (const path of this.changed) {
+      const f = this.files.get(path);
+      if (!f) remove.push(path);
+      else files.push({ path, mtimeMs: f.mtimeMs, size: f.size, hash: f.hash, seenAt: f.seenAt, result: JSON.stringify(f.result) });
+    }
+    this.changed.clear();
+    await store.jobFiles.save(this.configKey, files, remove);
+  }
+
+  /** The earlier result of `file` (shown as `displayName`) when it is unchanged, else `load()`'s, recorded. */
+  read(file: string, displayName: string, load: () => JobFileResult): JobFileResult {
+    const known = this.files.get(file);
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      return this.loadFresh(file, load, null);
+    }
+    const now = Date.now();
+    if (known && known.mtimeMs === st.mtimeMs && known.size === st.size && st.mtimeMs < known.seenAt - MTIME_GRANULARITY_MS) return shownAs(known.result, displayName);
+    const hash = contentHash(file);
+    if (known && hash !== null && known.size === st.size && known.hash === hash) {
+      this.remember(file, { ...known, mtimeMs: st.mtimeMs, seenAt: now });
+      return shownAs(known.result, displayName);
+    }
+    return this.loadFresh(file, load, hash === null ? null : { mtimeMs: st.mtimeMs, size: st.size, hash, seenAt: now });
+  }
+
+  private loadFresh(file: string, load: () => JobFileResult, stat: Omit<Fingerprint, 'result' | 'targetProblems'> | null): JobFileResult {
+    const result = load();
+    this.fresh.add(file);
+    if (stat && !result.usesVariables) this.remember(file, { ...stat, result, targetProblems: [] });
+    else this.forget(file);
+    return result;
+  }
+
+  private remember(file: string, fingerprint: Fingerprint): void {
+    this.files.set(file, fingerprint);
+    this.changed.add(file);
+  }
+
+  private forget(file: string): void {
+    if (this.files.delete(file)) this.changed.add(file);
+  }
+
+  /** The files read afresh since the last call. */
+  takeFresh(): Set<string> {
+    const fresh = this.fresh;
+    this.fresh = new Set();
+    return fresh;
+  }
+
+  /** The target problems of a file, kept for the next reload that does not read it again. */
+  setTargetProblems(file: string, problems: Problem[]): void {
+    const known = this.files.get(file);
+    if (known) known.targetProblems = problems;
+  }
+
+  targetProblems(file: string): Problem[] {
+    return this.files.get(file)?.targetProblems ?? [];
+  }
+
+  /** Forgets every file when the config changed: every job is read again, and saved under the new key. */
+  rekey(config: LoadedConfig): void {
+    const key = this.configKey === '' ? '' : jobFilesKey(config);
+    if (key === this.configKey) return;
+    this.configKey = key;
+    this.files.clear();
+    this.fresh.clear();
+  }
+
+  /** Forgets the files not in `present` (removed). */
+  keepOnly(present: Set<string>): void {
+    for (const file of [...this.files.keys()]) if (!present.has(file)) this.forget(file);
+  }
+}
+
+/** A result as read by a process whose working directory shows the file under another name. */
+function shownAs(result: JobFileResult, displayName: string): JobFileResult {
+  if (result.file === displayName) return result;
+  return {
+    ...result,
+    file: displayName,
+    job: result.job && { ...result.job, file: displayName },
+    problems: result.problems.map((p) => ({ ...p, file: displayName })),
+  };
+}
+
+function contentHash(file: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return null;
+  }
+}
