@@ -4,20 +4,32 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UsageError } from '../errors';
 import { configPath } from '../config/load';
 import type { CommandContext } from './context';
-import { cancelCommand, pauseCommand, postponeCommand, resumeCommand } from './control-command';
-import { explainCommand } from './explain-command';
-import { failuresCommand, type FailuresOptions } from './failures-command';
-import { initCommand, type InitOptions } from './init-command';
+import type { FailuresOptions } from './failures-command';
+import type { InitOptions } from './init-command';
 import { OUTPUT_FORMATS, type OutputOptions } from './output';
 import { RUN_STATUSES } from '../store/runs-repository';
-import { jobsCommand } from './jobs-command';
-import { migrateCommand } from './migrate-command';
-import { restoreCommand } from './restore-command';
-import { previewCommand, runCommand } from './run-command';
-import { runShowCommand, runsCommand } from './runs-command';
-import { startCommand } from './start-command';
-import { validateCommand } from './validate-command';
-import { seedDemoCommand } from './demo-command';
+
+/**
+ * Each command's module, loaded when that command runs: `sweeper jobs` then loads neither the daemon,
+ * its HTTP server nor the mailer (a third of its start-up). `require` rather than `import()`: the build
+ * is CommonJS, where `import()` would go through Node's ESM loader.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commands = {
+  control: () => require('./control-command') as typeof import('./control-command'),
+  demo: () => require('./demo-command') as typeof import('./demo-command'),
+  explain: () => require('./explain-command') as typeof import('./explain-command'),
+  failures: () => require('./failures-command') as typeof import('./failures-command'),
+  init: () => require('./init-command') as typeof import('./init-command'),
+  jobs: () => require('./jobs-command') as typeof import('./jobs-command'),
+  migrate: () => require('./migrate-command') as typeof import('./migrate-command'),
+  restore: () => require('./restore-command') as typeof import('./restore-command'),
+  run: () => require('./run-command') as typeof import('./run-command'),
+  runs: () => require('./runs-command') as typeof import('./runs-command'),
+  start: () => require('./start-command') as typeof import('./start-command'),
+  validate: () => require('./validate-command') as typeof import('./validate-command'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 type Base = Omit<CommandContext, 'configFile'>;
 
@@ -71,28 +83,28 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
       .addOption(new Option('-o, --output <format>', 'table fits the terminal, wide cuts nothing; json, yaml, csv').choices([...OUTPUT_FORMATS]))
       .option('--json', 'print JSON, the objects of the HTTP API (same as -o json)');
 
-  program.command('start').description('run the daemon in the foreground until SIGTERM/SIGINT (or until its output is closed)').action(() => on(() => startCommand(ctx())));
+  program.command('start').description('run the daemon in the foreground until SIGTERM/SIGINT (or until its output is closed)').action(() => on(() => commands.start().startCommand(ctx())));
   program
     .command('validate')
     .description("check the config and every job against the state store and the targets' schemas; exit 2 on any problem")
     .option('--json', 'print { valid, jobs, problems } as JSON')
-    .action((o: { json?: boolean }) => on(() => validateCommand(ctx(), o)));
-  listing(program.command('jobs').description('list jobs: name, target, schedule, next run, last outcome, paused')).action((o: OutputOptions) => on(() => jobsCommand(ctx(), o)));
+    .action((o: { json?: boolean }) => on(() => commands.validate().validateCommand(ctx(), o)));
+  listing(program.command('jobs').description('list jobs: name, target, schedule, next run, last outcome, paused')).action((o: OutputOptions) => on(() => commands.jobs().jobsCommand(ctx(), o)));
   listing(program.command('preview <job>').description('what each query would delete now: counts, sample keys, cascaded children, predicted failures; deletes nothing')).action(
-    (job: string, o: OutputOptions) => on(() => previewCommand(ctx(), job, o)),
+    (job: string, o: OutputOptions) => on(() => commands.run().previewCommand(ctx(), job, o)),
   );
   program
     .command('explain <job>')
     .description('the SQL each query of a job runs per batch, for its target\'s dialect, with the bound values apart; runs nothing')
     .option('--json', 'print the statements and their bound values as JSON')
-    .action((job: string, o: { json?: boolean }) => on(() => explainCommand(ctx(), job, o)));
+    .action((job: string, o: { json?: boolean }) => on(() => commands.explain().explainCommand(ctx(), job, o)));
   program
     .command('run <job>')
     .description('run a job now: shows the preview, asks on a terminal, delivers the notification, prints the summary')
     .option('--dry-run', 'only preview; delete nothing')
     .option('-y, --yes', 'do not ask for confirmation (required off a terminal)')
     .option('--json', 'print the finished run as JSON (with --dry-run: the preview)')
-    .action((job: string, o: { dryRun?: boolean; yes?: boolean; json?: boolean }) => on(() => runCommand(ctx(), job, o)));
+    .action((job: string, o: { dryRun?: boolean; yes?: boolean; json?: boolean }) => on(() => commands.run().runCommand(ctx(), job, o)));
   const runs = listing(
     program
       .command('runs')
@@ -100,12 +112,12 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
       .option('--job <job>', 'only the runs of this job')
       .option('--status <status>', `only runs in this state (${RUN_STATUSES.join(', ')})`)
       .option('--limit <n>', 'at most this many runs (default 20)'),
-  ).action((o: { job?: string; status?: string; limit?: string } & OutputOptions) => on(() => runsCommand(ctx(), o)));
+  ).action((o: { job?: string; status?: string; limit?: string } & OutputOptions) => on(() => commands.runs().runsCommand(ctx(), o)));
   listing(runs.command('show <run-id>').description('one run: counts per query, timings, failures by code, notification status, history'))
     // commander gives `--json` / `-o` after `show <id>` to the parent `runs` (it has the same options): read both.
     .action((id: string, o: OutputOptions) => {
       const parent = runs.opts<OutputOptions>();
-      on(() => runShowCommand(ctx(), id, { output: o.output ?? parent.output, json: o.json === true || parent.json === true }));
+      on(() => commands.runs().runShowCommand(ctx(), id, { output: o.output ?? parent.output, json: o.json === true || parent.json === true }));
     });
   listing(
     program
@@ -118,26 +130,26 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
       .option('--since <time>', 'only failures since an ISO-8601 time, or a duration back from now such as 24h')
       .option('--limit <n>', 'at most this many (default 100 in a table, 100,000 otherwise)')
       .option('--format <format>', 'table, json or csv (same as -o)'),
-  ).action((o: FailuresOptions) => on(() => failuresCommand(ctx(), o)));
+  ).action((o: FailuresOptions) => on(() => commands.failures().failuresCommand(ctx(), o)));
   program
     .command('pause <job>')
     .description('hold a job: occurrences are skipped, a running run stops at its next batch boundary')
     .option('--reason <text>', 'why, kept in the job history')
-    .action((job: string, o: { reason?: string }) => on(() => pauseCommand(ctx(), job, o)));
-  program.command('resume <job>').description('let a paused job run again; its paused run continues from its checkpoint').action((job: string) => on(() => resumeCommand(ctx(), job)));
-  program.command('cancel <run-id>').description('cancel a run; a running one stops at its next batch boundary').action((id: string) => on(() => cancelCommand(ctx(), id)));
+    .action((job: string, o: { reason?: string }) => on(() => commands.control().pauseCommand(ctx(), job, o)));
+  program.command('resume <job>').description('let a paused job run again; its paused run continues from its checkpoint').action((job: string) => on(() => commands.control().resumeCommand(ctx(), job)));
+  program.command('cancel <run-id>').description('cancel a run; a running one stops at its next batch boundary').action((id: string) => on(() => commands.control().cancelCommand(ctx(), id)));
   program
     .command('postpone <job>')
     .description('skip the occurrences of a job before a time')
     .option('--until <time>', 'ISO-8601 time; without an offset, in the config\'s time zone')
-    .action((job: string, o: { until?: string }) => on(() => postponeCommand(ctx(), job, o)));
+    .action((job: string, o: { until?: string }) => on(() => commands.control().postponeCommand(ctx(), job, o)));
   program
     .command('init')
     .description('write a commented job file for an entity of a target, listing its real columns')
     .option('--target <target>', 'a target of the config (default: the only one)')
     .option('--entity <entity>', 'a table of the target (without it: the tables are listed)')
     .option('--name <name>', 'the job name and file name (default: purge-<entity>)')
-    .action((o: InitOptions) => on(() => initCommand(ctx(), o)));
+    .action((o: InitOptions) => on(() => commands.init().initCommand(ctx(), o)));
   program
     .command('restore <run-id>')
     .description("put a run's archived records back, parents before children; what cannot go back is listed")
@@ -145,14 +157,14 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
     .option('--dry-run', 'only show what would go back; write nothing')
     .option('-y, --yes', 'do not ask for confirmation (required off a terminal)')
     .option('--json', 'print the restore as JSON')
-    .action((id: string, o: { entity?: string; dryRun?: boolean; yes?: boolean; json?: boolean }) => on(() => restoreCommand(ctx(), id, o)));
-  program.command('migrate').description("bring the state store's schema up to date (start does it too)").action(() => on(() => migrateCommand(ctx())));
+    .action((id: string, o: { entity?: string; dryRun?: boolean; yes?: boolean; json?: boolean }) => on(() => commands.restore().restoreCommand(ctx(), id, o)));
+  program.command('migrate').description("bring the state store's schema up to date (start does it too)").action(() => on(() => commands.migrate().migrateCommand(ctx())));
   program
     .command('seed-demo', { hidden: true })
     .description('create the demo SQLite target if it does not exist (npm start does this)')
     .option('--file <file>', 'demo database file', 'data/app.db')
     .option('--rows <n>', 'sessions to create', '20000')
-    .action((o: { file: string; rows: string }) => on(() => seedDemoCommand(base, o)));
+    .action((o: { file: string; rows: string }) => on(() => commands.demo().seedDemoCommand(base, o)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
