@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { toError } from '../errors';
 import type { JobRecord } from '../store/jobs-repository';
-import type { RunRecord } from '../store/runs-repository';
+import { createRuns } from '../store/create-runs';
+import type { NewRun, RunRecord } from '../store/runs-repository';
 import type { Store } from '../store/store';
 import { planOccurrences, type OccurrencePlan } from './catch-up';
 import type { JobRegistry, RegisteredJob } from './job-registry';
@@ -81,6 +82,52 @@ export class Scheduler {
   private async claim(due: JobRecord[]): Promise<void> {
     // Read once per chunk: the claims record when they were made, not when the tick began.
     const now = this.clock.now();
+    const plans = this.plan(due, now);
+    if (plans.length === 0) return;
+    const previousOf = new Map<string, RunRecord[]>();
+    for (const run of await this.store.runs.activeOf(plans.map((p) => p.stored.name))) previousOf.set(run.job, [...(previousOf.get(run.job) ?? []), run]);
+    const claimed = await this.store.transaction(async (trx) => {
+      const moved = await this.store.jobs.advanceMany(trx, plans.map((p) => ({ name: p.stored.name, expected: p.stored.nextRunAt!, next: p.plan.next })), now);
+      const done: Claimed[] = [];
+      // Runs whose id nothing in this claim needs before they exist are created together at the end.
+      const batch: { run: NewRun; created?: QueuedRun[] }[] = [];
+      for (const { stored, job, plan } of plans) {
+        if (!moved.has(stored.name)) continue;
+        const previous = previousOf.get(stored.name) ?? [];
+        const created: QueuedRun[] = [];
+        const base = { job: stored.name, jobVersion: job.version, trigger: 'scheduled' as const, requestedBy: SCHEDULER_ACTOR, entities: job.definition.queries.map((q) => q.entity) };
+        for (const s of plan.skip) batch.push({ run: { ...base, status: 'skipped', reason: s.reason, scheduledFor: s.at } });
+        for (const at of plan.run) {
+          let turn = occurrenceTurn(stored, at, previous, job.version);
+          if (turn.status === 'coalesced' && !(await this.store.runs.coalesceInto(trx, turn.into!, at, now))) {
+            // Taken by a process since it was read: it may delete as of before this occurrence.
+            turn = { status: 'skipped', reason: `overlap: run ${turn.into} of this job started just before this occurrence was claimed` };
+          }
+          const run: NewRun = { ...base, status: turn.status, reason: turn.reason, scheduledFor: at };
+          if (turn.status !== 'queued') batch.push({ run });
+          // The job's next occurrence in this claim (catch-up) sees this run: it is created now.
+          else if (plan.run.length > 1) {
+            const id = await this.store.runs.create(trx, run, now);
+            created.push({ id, job: stored.name, entities: this.entitiesOf(stored.name), dueAt: at });
+            if (job.definition.catchUp !== 'all') previous.push(queuedRun(id, stored.name, job.version, at));
+          } else batch.push({ run, created });
+        }
+        done.push({ stored, plan, created });
+      }
+      const ids = await createRuns(trx, batch.map((b) => b.run), now);
+      batch.forEach((b, k) => b.created?.push({ id: ids[k]!, job: b.run.job, entities: this.entitiesOf(b.run.job), dueAt: b.run.scheduledFor! }));
+      return done;
+    });
+    for (const { stored, plan, created } of claimed) {
+      for (const at of plan.run) this.onClaim?.({ job: stored.name, scheduledFor: at, claimedAt: now });
+      for (const s of plan.skip) this.logger.info({ job: stored.name, scheduledFor: s.at.toISOString() }, `occurrence skipped: ${s.reason}`);
+      for (const run of created) this.queue.enqueue(run);
+      this.logger.debug({ job: stored.name, next: plan.next?.toISOString() ?? null }, 'next occurrence');
+    }
+  }
+
+  /** What to do with each due job's occurrences; a job whose plan fails is tried again at the next pass. */
+  private plan(due: JobRecord[], now: Date): { stored: JobRecord; job: RegisteredJob; plan: OccurrencePlan }[] {
     const plans: { stored: JobRecord; job: RegisteredJob; plan: OccurrencePlan }[] = [];
     for (const stored of due) {
       const job = this.registry.get(stored.name);
@@ -91,44 +138,14 @@ export class Scheduler {
         this.logger.error({ err: toError(error), job: stored.name }, 'cannot plan the due occurrences of this job; trying again at the next pass');
       }
     }
-    if (plans.length === 0) return;
-    const previousOf = new Map<string, RunRecord[]>();
-    for (const run of await this.store.runs.activeOf(plans.map((p) => p.stored.name))) previousOf.set(run.job, [...(previousOf.get(run.job) ?? []), run]);
-    const claimed = await this.store.transaction(async (trx) => {
-      const done: { stored: JobRecord; plan: OccurrencePlan; created: QueuedRun[] }[] = [];
-      for (const { stored, job, plan } of plans) {
-        if (!(await this.store.jobs.advance(trx, stored.name, stored.nextRunAt!, plan.next, now))) continue;
-        const previous = previousOf.get(stored.name) ?? [];
-        const created: QueuedRun[] = [];
-        const base = { job: stored.name, jobVersion: job.version, trigger: 'scheduled' as const, requestedBy: SCHEDULER_ACTOR, entities: job.definition.queries.map((q) => q.entity) };
-        for (const s of plan.skip) {
-          await this.store.runs.create(trx, { ...base, status: 'skipped', reason: s.reason, scheduledFor: s.at }, now);
-        }
-        for (const at of plan.run) {
-          let turn = occurrenceTurn(stored, at, previous, job.version);
-          if (turn.status === 'coalesced' && !(await this.store.runs.coalesceInto(trx, turn.into!, at, now))) {
-            // Taken by a process since it was read: it may delete as of before this occurrence.
-            turn = { status: 'skipped', reason: `overlap: run ${turn.into} of this job started just before this occurrence was claimed` };
-          }
-          if (turn.status !== 'queued') {
-            await this.store.runs.create(trx, { ...base, status: turn.status, reason: turn.reason, scheduledFor: at }, now);
-            continue;
-          }
-          const id = await this.store.runs.create(trx, { ...base, status: 'queued', reason: turn.reason, scheduledFor: at }, now);
-          created.push({ id, job: stored.name, entities: this.entitiesOf(stored.name), dueAt: at });
-          if (job.definition.catchUp !== 'all') previous.push(queuedRun(id, stored.name, job.version, at));
-        }
-        done.push({ stored, plan, created });
-      }
-      return done;
-    });
-    for (const { stored, plan, created } of claimed) {
-      for (const at of plan.run) this.onClaim?.({ job: stored.name, scheduledFor: at, claimedAt: now });
-      for (const s of plan.skip) this.logger.info({ job: stored.name, scheduledFor: s.at.toISOString() }, `occurrence skipped: ${s.reason}`);
-      for (const run of created) this.queue.enqueue(run);
-      this.logger.debug({ job: stored.name, next: plan.next?.toISOString() ?? null }, 'next occurrence');
-    }
+    return plans;
   }
+}
+
+interface Claimed {
+  stored: JobRecord;
+  plan: OccurrencePlan;
+  created: QueuedRun[];
 }
 
 /** A run just created here as `queued`, as `occurrenceTurn` sees it for the job's next occurrence in the same claim. */

@@ -52,6 +52,8 @@ function fromRow(r: Record<string, unknown>): JobRecord {
 
 /** Names bound in one statement: well under every driver's limit. */
 const NAMES_PER_STATEMENT = 1000;
+/** Jobs advanced per statement of a claim: 4 bindings each. */
+const NAMES_PER_CLAIM = 100;
 
 export class JobsRepository {
   constructor(private readonly db: Knex) {}
@@ -175,6 +177,34 @@ export class JobsRepository {
       .where({ name, next_run_at: toMs(expected) })
       .update({ next_run_at: toMs(next), updated_at: toMs(now) });
     return n === 1;
+  }
+
+  /**
+   * `advance` for many jobs at once: each job's next occurrence moves only if nobody else moved it
+   * first. Returns the names of the jobs it moved. Where the store can return what an UPDATE changed,
+   * it is one statement per `NAMES_PER_CLAIM` jobs (the rows locked first in name order where the store
+   * locks rows, so that daemons claiming together cannot deadlock); elsewhere one per job.
+   */
+  async advanceMany(trx: Knex, moves: { name: string; expected: Date; next: Date | null }[], now: Date): Promise<Set<string>> {
+    const moved = new Set<string>();
+    const { capabilities } = dialectOfKnex(trx);
+    if (!capabilities.returning) {
+      for (const m of moves) if (await this.advance(trx, m.name, m.expected, m.next, now)) moved.add(m.name);
+      return moved;
+    }
+    for (let i = 0; i < moves.length; i += NAMES_PER_CLAIM) {
+      const chunk = moves.slice(i, i + NAMES_PER_CLAIM);
+      if (capabilities.rowLocks) await trx('jobs').whereIn('name', chunk.map((m) => m.name)).orderBy('name').forUpdate().select('name');
+      const next = trx.raw(`CASE name ${chunk.map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ')} END`, chunk.flatMap((m) => [m.name, toMs(m.next)]));
+      const rows = (await trx('jobs')
+        .where((q) => {
+          for (const m of chunk) q.orWhere((w) => void w.where('name', m.name).where('next_run_at', toMs(m.expected)));
+        })
+        .update({ next_run_at: next, updated_at: toMs(now) })
+        .returning('name')) as ({ name: string } | string)[];
+      for (const r of rows) moved.add(typeof r === 'object' ? r.name : r);
+    }
+    return moved;
   }
 
   /** Pauses, resumes or postpones a job, keeping the change with its reason and who asked. */

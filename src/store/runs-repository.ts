@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createRuns } from './create-runs';
 import { keyJson } from './key-json';
 import { parseJson, toDate, toMs, toNumber } from './values';
 import {
@@ -45,29 +46,7 @@ export class RunsRepository {
   constructor(private readonly db: Knex) {}
 
   async create(trx: Knex, run: NewRun, now: Date): Promise<number> {
-    const [row] = (await trx('runs')
-      .insert({
-        job: run.job,
-        job_version: run.jobVersion,
-        status: run.status,
-        reason: run.reason,
-        trigger: run.trigger,
-        scheduled_for: toMs(run.scheduledFor),
-        requested_by: run.requestedBy,
-        owner: run.lease?.owner ?? null,
-        lease_until: toMs(run.lease?.until),
-        started_at: null,
-        finished_at: NOT_RUN_STATUSES.includes(run.status) ? toMs(now) : null,
-        created_at: toMs(now),
-        updated_at: toMs(now),
-      })
-      .returning('id')) as ({ id: number } | number)[];
-    const id = typeof row === 'object' ? Number(row.id) : Number(row);
-    if (!NOT_RUN_STATUSES.includes(run.status)) {
-      await trx('run_queries').insert(run.entities.map((entity, index) => ({ run_id: id, query_index: index, entity })));
-    }
-    await trx('run_events').insert({ run_id: id, at: toMs(now), status: run.status, reason: run.reason, actor: run.requestedBy });
-    return id;
+    return (await createRuns(trx, [run], now))[0]!;
   }
 
   async get(id: number, trx: Knex = this.db): Promise<RunRecord | null> {
