@@ -1,0 +1,123 @@
+import fs, { utimesSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { jobsCommand } from '../../src/cli/jobs-command';
+import type { CommandContext } from '../../src/cli/context';
+import { systemClock } from '../../src/clock';
+import { createWorkspace, type Workspace } from '../support/workspace';
+
+const SCHEMA = 'CREATE TABLE t (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);';
+const JOB = (name: string, cron: string, extra = '') => `
+name: ${name}
+target: app
+cron: "${cron}"
+queries:
+  - entity: t
+    where: { field: at, olderThan: 1d }
+${extra}`;
+
+/** `sweeper jobs --json` as the CLI runs it, in this process: its output, and the job files it read (hashed, then parsed: each file counts once). */
+async function jobsJson(ws: Workspace, env: Record<string, string> = {}): Promise<{ jobs: { name: string; schedule: string }[]; read: string[] }> {
+  const out: string[] = [];
+  const ctx: CommandContext = {
+    configFile: ws.configFile,
+    env,
+    clock: systemClock,
+    out: (t) => out.push(t),
+    err: (t) => out.push(t),
+    width: 80,
+    interactive: false,
+    ask: () => Promise.reject(new Error('no questions in this test')),
+    logger: () => pino({ level: 'silent' }),
+    stopRequested: new Promise(() => undefined),
+    onReload: () => undefined,
+  };
+  const jobsDir = path.join(ws.dir, 'jobs');
+  const read: string[] = [];
+  const original = fs.readFileSync;
+  const spy = jest.spyOn(fs, 'readFileSync').mockImplementation(((file: fs.PathOrFileDescriptor, options?: unknown) => {
+    if (typeof file === 'string' && file.startsWith(jobsDir)) read.push(path.basename(file));
+    return original(file, options as BufferEncoding);
+  }) as typeof fs.readFileSync);
+  try {
+    expect(await jobsCommand(ctx, { json: true })).toBe(0);
+  } finally {
+    spy.mockRestore();
+  }
+  return { jobs: JSON.parse(out.join('\n')) as { name: string; schedule: string }[], read: [...new Set(read)].sort() };
+}
+
+/** Written well before they are read: their stat alone proves them unchanged. */
+function makeOld(file: string, secondsAgo = 60): void {
+  const old = new Date(Date.now() - secondsAgo * 1000);
+  utimesSync(file, old, old);
+}
+
+describe('the job file cache in the state store', () => {
+  it('jobs --json reads again only the job files that changed since any command last read them', async () => {
+    const ws = createWorkspace(SCHEMA);
+    for (const n of ['a', 'b', 'c']) makeOld(ws.writeJob(n, JOB(n, '0 3 * * *')));
+    const first = await jobsJson(ws);
+    expect(first.read).toEqual(['a.yaml', 'b.yaml', 'c.yaml']);
+
+    // A second command (a new process would do the same: the cache is in the store) reads none.
+    const second = await jobsJson(ws);
+    expect(second.read).toEqual([]);
+    expect(second.jobs).toEqual(first.jobs);
+
+    // One edited: only it is read, and the listing shows the edit.
+    makeOld(ws.writeJob('b', JOB('b', '30 4 * * *')), 30);
+    const third = await jobsJson(ws);
+    expect(third.read).toEqual(['b.yaml']);
+    expect(third.jobs.find((j) => j.name === 'b')!.schedule).toBe('cron 30 4 * * * (UTC)');
+
+    // Removed, then written back with a stat that looks old: the content is compared, not trusted.
+    fs.rmSync(path.join(ws.dir, 'jobs', 'c.yaml'));
+    expect((await jobsJson(ws)).jobs.map((j) => j.name)).toEqual(['a', 'b']);
+    makeOld(ws.writeJob('c', JOB('c', '0 5 * * *')));
+    const fourth = await jobsJson(ws);
+    expect(fourth.read).toEqual(['c.yaml']);
+    expect(fourth.jobs.find((j) => j.name === 'c')!.schedule).toBe('cron 0 5 * * * (UTC)');
+  });
+
+  it('a file edited within the same second as it was read is compared by its content', async () => {
+    const ws = createWorkspace(SCHEMA);
+    const file = ws.writeJob('a', JOB('a', '0 3 * * *'));
+    await jobsJson(ws);
+    // Same size, and the mtime put back: only the content tells the edit.
+    const st = fs.statSync(file);
+    ws.writeJob('a', JOB('a', '0 4 * * *'));
+    utimesSync(file, st.atime, st.mtime);
+    const again = await jobsJson(ws);
+    expect(again.read).toEqual(['a.yaml']);
+    expect(again.jobs[0]!.schedule).toBe('cron 0 4 * * * (UTC)');
+  });
+
+  it('a file that holds a ${VAR} is read every time: another environment gives another job', async () => {
+    const ws = createWorkspace(SCHEMA);
+    makeOld(ws.writeJob('a', JOB('a', '${CRON}')));
+    makeOld(ws.writeJob('b', JOB('b', '0 3 * * *')));
+    expect((await jobsJson(ws, { CRON: '0 1 * * *' })).jobs[0]!.schedule).toBe('cron 0 1 * * * (UTC)');
+    const second = await jobsJson(ws, { CRON: '0 2 * * *' });
+    expect(second.read).toEqual(['a.yaml']);
+    expect(second.jobs[0]!.schedule).toBe('cron 0 2 * * * (UTC)');
+  });
+
+  it('a config that reads jobs otherwise (another default zone) reads every file again', async () => {
+    const ws = createWorkspace(SCHEMA);
+    for (const n of ['a', 'b']) makeOld(ws.writeJob(n, JOB(n, '0 3 * * *')));
+    await jobsJson(ws);
+    fs.writeFileSync(ws.configFile, fs.readFileSync(ws.configFile, 'utf8').replace('timezone: UTC', 'timezone: Europe/Berlin'));
+    const again = await jobsJson(ws);
+    expect(again.read).toEqual(['a.yaml', 'b.yaml']);
+    expect(again.jobs[0]!.schedule).toBe('cron 0 3 * * * (Europe/Berlin)');
+  });
+
+  it('validation problems of an unchanged file are still reported with its file and field', async () => {
+    const ws = createWorkspace(SCHEMA);
+    makeOld(ws.writeJob('bad', JOB('bad', '0 3 * * *', 'catchUp: sometimes\n')));
+    for (let i = 0; i < 2; i++) {
+      await expect(jobsJson(ws)).rejects.toMatchObject({ problems: [expect.objectContaining({ file: expect.stringMatching(/bad\.yaml$/), path: 'catchUp' })] });
+    }
+  });
+});
