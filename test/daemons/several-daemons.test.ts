@@ -167,8 +167,9 @@ describe('several daemons sharing a Postgres state store', () => {
 
     // Nothing is left running: the survivors checkpointed their runs as interrupted when they stopped.
     expect(all.filter((r) => r.status === 'running')).toEqual([]);
-    // (A run claimed just before the stop may still be queued: the next daemon to start takes it.)
-    expect(all.filter((r) => !['succeeded', 'skipped', 'interrupted', 'queued'].includes(r.status))).toEqual([]);
+    // (A run claimed just before the stop may still be queued: the next daemon to start takes it. On a
+    // busy machine an occurrence due while the job's run still waits to start is coalesced into it.)
+    expect(all.filter((r) => !['succeeded', 'skipped', 'interrupted', 'queued', 'coalesced'].includes(r.status))).toEqual([]);
 
     // The killed run's history: taken by the victim, interrupted and resumed by another daemon.
     const history = (await ws.state('run_events').where({ run_id: slowRun.id }).orderBy('id').select('status', 'actor', 'reason')) as { status: string; actor: string; reason: string }[];
