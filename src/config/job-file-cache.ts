@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Problem } from '../errors';
 import type { StoredJobFile } from '../store/job-files-repository';
 import type { Store } from '../store/store';
+import { definitionHash, rememberDefinitionHash } from '../scheduler/job-registry';
 import type { JobFileResult, LoadedConfig } from './load';
 
 /** A file changed within this long of when it was last looked at may have changed again unseen by its mtime (its content is compared then). */
@@ -27,7 +28,7 @@ interface Fingerprint {
  * settings, the config's folder) and on the code that reads it: the key of the rows read with them.
  */
 export function jobFilesKey(config: LoadedConfig): string {
-  const code = ['./load', './schema', './job-file-cache'].map((m) => {
+  const code = ['./load', './schema', './job-file-cache', '../scheduler/job-registry'].map((m) => {
     const st = statSync(require.resolve(m));
     return `${st.mtimeMs}:${st.size}`;
   });
@@ -56,7 +57,8 @@ export class JobFileCache {
   static async load(store: Store, config: LoadedConfig): Promise<JobFileCache> {
     const cache = new JobFileCache(jobFilesKey(config));
     for (const row of await store.jobFiles.list(cache.configKey)) {
-      const result = JSON.parse(row.result) as JobFileResult;
+      const { definitionHash: hash, ...result } = JSON.parse(row.result) as JobFileResult & { definitionHash?: string };
+      if (result.job && hash) rememberDefinitionHash(result.job, hash);
       cache.files.set(row.path, { mtimeMs: row.mtimeMs, size: row.size, hash: row.hash, seenAt: row.seenAt, result, targetProblems: [] });
     }
     return cache;
@@ -75,7 +77,7 @@ export class JobFileCache {
     for (const path of this.changed) {
       const f = this.files.get(path);
       if (!f) remove.push(path);
-      else files.push({ path, mtimeMs: f.mtimeMs, size: f.size, hash: f.hash, seenAt: f.seenAt, result: JSON.stringify(f.result) });
+      else files.push({ path, mtimeMs: f.mtimeMs, size: f.size, hash: f.hash, seenAt: f.seenAt, result: JSON.stringify({ ...f.result, definitionHash: f.result.job && definitionHash(f.result.job) }) });
     }
     this.changed.clear();
     await store.jobFiles.save(this.configKey, files, remove);

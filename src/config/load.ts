@@ -126,7 +126,9 @@ export interface JobFileResult {
  */
 export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?: (file: string, displayName: string) => JobFileResult): JobFileResult[] {
   const dir = config.jobs;
-  const display = (f: string) => displayPath(path.join(dir, f));
+  // Once for the folder, not per file: the same as displayPath(path.join(dir, f)), for 10,000 files.
+  const displayDir = path.relative(process.cwd(), dir) === '' ? '' : displayPath(dir);
+  const display = (f: string) => (displayDir === '' ? f : path.join(displayDir, f));
   if (!existsSync(dir)) {
     return [{ file: dir, job: null, problems: [{ file: config.displayFile, path: 'jobs', message: `folder ${dir} does not exist: create it or point "jobs" at the folder of job files` }] }];
   }

@@ -30,9 +30,22 @@ function registered(definition: JobDefinition, startAt: () => Date, version: num
   };
 }
 
+/** Hashes already computed (or read with the job file cache), per definition object. */
+const hashes = new WeakMap<JobDefinition, string>();
+
 export function definitionHash(job: JobDefinition): string {
-  const { file: _file, ...rest } = job;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+  let hash = hashes.get(job);
+  if (hash === undefined) {
+    const { file: _file, ...rest } = job;
+    hash = createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+    hashes.set(job, hash);
+  }
+  return hash;
+}
+
+/** A definition's hash as computed earlier by this code (the job file cache keeps it beside the definition). */
+export function rememberDefinitionHash(job: JobDefinition, hash: string): void {
+  hashes.set(job, hash);
 }
 
 /**
