@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { checkStateStore } from './config/check-store';
 import { JobFileCache } from './config/job-file-cache';
-import { loadConfig, loadJobFile, loadJobs, type ConfigPart, type LoadedConfig } from './config/load';
+import { loadConfig, loadJobFile, loadJobFiles, type ConfigPart, type LoadedConfig } from './config/load';
 import type { JobDefinition } from './config/schema';
 import { ConfigError } from './errors';
 import { createStoreFolder, storeOpenError } from './store/connect';
@@ -73,9 +73,13 @@ export async function openApp(o: OpenOptions): Promise<App> {
     });
     // Only the files changed since they were last read (by any command) are parsed again.
     const jobFiles = await JobFileCache.load(store, config);
-    const jobs = loadJobs(config, o.env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, o.env)));
+    const results = loadJobFiles(config, o.env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, o.env)));
     jobFiles.takeFresh();
+    // Saved before any problem is reported: the next command parses only the files still to fix.
     await jobFiles.save(store);
+    const jobProblems = results.flatMap((r) => r.problems);
+    if (jobProblems.length > 0) throw new ConfigError(jobProblems);
+    const jobs = results.map((r) => r.job!);
     if (o.checkTargets) {
       // Loaded only here: listings and control commands skip the query checker and its modules.
       // eslint-disable-next-line @typescript-eslint/no-require-imports

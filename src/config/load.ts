@@ -192,13 +192,8 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
 /** Config and all jobs, or a ConfigError with every problem of every file. */
 export function loadAll(file: string, env: Env = process.env, options: LoadOptions = {}): { config: LoadedConfig; jobs: JobDefinition[] } {
   const config = loadConfig(file, env, options);
-  return { config, jobs: loadJobs(config, env) };
-}
-
-/** Every job of the config's jobs folder (`read` as for loadJobFiles), or a ConfigError with every problem of every file. */
-export function loadJobs(config: LoadedConfig, env: Env, read?: (file: string, displayName: string) => JobFileResult): JobDefinition[] {
-  const results = loadJobFiles(config, env, read);
+  const results = loadJobFiles(config, env);
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return results.map((r) => r.job!);
+  return { config, jobs: results.map((r) => r.job!) };
 }
