@@ -129,7 +129,7 @@ describe('a run resumed after its process died', () => {
 
   it('a crash between a range batch commit and its checkpoint: the range is settled by what still matches', async () => {
     // events has one key column, no cascade and no reference: its batches are key ranges.
-    ws.writeJob('purge', JOB('batchSize: 50').replace(/  - entity: parents\n    where: \{ field: created_at, olderThan: 30d \}\n/, ''));
+    ws.writeJob('purge', JOB('batchSize: 50').replace('  - entity: parents\n    where: { field: created_at, olderThan: 30d }\n', ''));
     app = await ws.open();
     const runId = await createManualRun(app, 'purge', 'test');
     const died = dieAt('checkpoint', 2);
