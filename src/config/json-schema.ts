@@ -82,7 +82,7 @@ const JOB_DOCS: Record<string, string> = {
   'notify.slack': 'POST a compact message coloured by outcome to a Slack incoming webhook',
   'notify.slack.webhookUrl': 'The incoming-webhook URL (a secret: write "${SLACK_WEBHOOK_URL}")',
   limits: 'Guards and pacing of a run',
-  'limits.batchSize': 'Records per delete transaction; absent: adapts to keep each batch near 50 ms',
+  'limits.batchSize': 'Records per delete transaction; absent: adapts to keep each batch transaction near 120 ms',
   'limits.maxDeletes': 'Refuse the whole run, deleting nothing, when the queries match more than this',
   'limits.pauseBetweenBatches': 'A pause between batches (0ms to 1h), e.g. 200ms',
   'limits.maxRuntime':

@@ -85,6 +85,10 @@ export interface Dialect {
  *   (`DELETE t FROM e AS t JOIN (SELECT ...) AS m ON ...`), not by `WHERE key IN (subquery)`:
  *   MySQL refuses a subquery on the table it deletes from (error 1093), and MariaDB, which takes it,
  *   scans the whole table for each statement;
+ * - `keyRangeBatches`: a batch of a one-column key is named by its key range and the count it
+ *   expects (`key > a and key <= b and <condition>`), not by the list of its keys: the keys never
+ *   leave the database (SQLite: they would cross to and from its worker thread, and into the state
+ *   store, for every batch);
  * - `stateStore`: it may hold Sweeper's own state store (MySQL may not: README "State store").
  */
 export interface DialectCapabilities {
@@ -102,6 +106,7 @@ export interface DialectCapabilities {
   readonly likeOnTextOnly: boolean;
   readonly notify: boolean;
   readonly deleteThroughJoin: boolean;
+  readonly keyRangeBatches: boolean;
   readonly stateStore: boolean;
 }
 

@@ -272,6 +272,7 @@ export const mysql: Dialect = {
     likeOnTextOnly: false,
     notify: false,
     deleteThroughJoin: true,
+    keyRangeBatches: false,
     stateStore: false,
   },
   openTarget,

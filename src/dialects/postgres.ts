@@ -158,6 +158,7 @@ export const postgres: Dialect = {
     likeOnTextOnly: true,
     notify: true,
     deleteThroughJoin: false,
+    keyRangeBatches: false,
     stateStore: true,
   },
   openTarget,

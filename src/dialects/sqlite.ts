@@ -210,6 +210,7 @@ export const sqlite: Dialect = {
     likeOnTextOnly: false,
     notify: false,
     deleteThroughJoin: false,
+    keyRangeBatches: true,
     stateStore: true,
   },
   openTarget,

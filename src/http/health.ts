@@ -1,7 +1,7 @@
 import type { Daemon } from '../daemon';
 import { toError } from '../errors';
 
-/** How long the state store has to answer `select 1`. */
+/** How long the state store has to answer `select 1` (on a connection of its own where the store has one writer: Store.ping). */
 export const STORE_TIMEOUT_MS = 1000;
 /** The scheduler wakes at least every 30 s; five missed wake-ups mean its loop is stuck. */
 export const SCHEDULER_STALE_MS = 150_000;
@@ -53,7 +53,7 @@ export class HealthCheck {
     const problems: string[] = [];
     let store: Health['checks']['store'] = 'ok';
     try {
-      await withTimeout(app.store.db.raw('select 1'), STORE_TIMEOUT_MS, 'the state store');
+      await withTimeout(app.store.ping(), STORE_TIMEOUT_MS, 'the state store');
     } catch (error) {
       store = 'failing';
       problems.push(`state store: ${this.redact(toError(error).message)}`);

@@ -6,20 +6,30 @@ import { defaultTimeFormat, type TimeFormat } from './time-format';
 
 export type TimeOperator = '<' | '<=' | '>' | '>=';
 
+/** A time comparison to compile: the column (`ref` is `alias.column`), how it stores time, and the instant. */
+export interface TimeComparison {
+  dialect: Dialect;
+  column: Column;
+  format: TimeFormat | undefined;
+  ref: Knex.Raw;
+  op: TimeOperator;
+  instant: DateTime;
+  timezone: string;
+  /**
+   * The comparison stands under an odd number of `not`s of its WHERE clause. Only there does it
+   * matter whether a row compares false or null (`not` takes the false ones), so only there is the
+   * index-usable range left out (see withIndexRange).
+   */
+  negated: boolean;
+}
+
 /**
- * Compares a column (`ref` is `alias.column`) with an instant, however the column stores time.
+ * Compares a column with an instant, however the column stores time.
  * The instant is always bound: as an ISO string, a calendar date (for date columns: the date in
  * the job's zone), or epoch seconds / milliseconds. Constants of the conversion are SQL literals.
  */
-export function timeComparison(
-  dialect: Dialect,
-  column: Column,
-  format: TimeFormat | undefined,
-  ref: Knex.Raw,
-  op: TimeOperator,
-  instant: DateTime,
-  timezone: string,
-): RawFragment {
+export function timeComparison(t: TimeComparison): RawFragment {
+  const { dialect, column, format, ref, op, instant, timezone } = t;
   let effective = format ?? defaultTimeFormat(dialect, column);
   if (
     effective === 'native' &&
@@ -48,13 +58,28 @@ export function timeComparison(
       // A row of the other magnitude compares as null, so neither the condition nor its `not` takes it.
       const guard = dialect.time.epochOfClass(ref, effective);
       const value = effective === 'epoch-ms' ? instant.toMillis() : column.kind === 'integer' ? wholeSeconds(seconds, op) : seconds;
-      return { sql: `(CASE WHEN ${guard.sql} THEN ?? END) ${op} ?`, bindings: [...guard.bindings, ref, value] };
+      const exact: RawFragment = { sql: `(CASE WHEN ${guard.sql} THEN ?? END) ${op} ?`, bindings: [...guard.bindings, ref, value] };
+      return t.negated ? exact : withIndexRange(exact, column, ref, op, value);
     }
     case 'epoch-mixed': {
       const mixed = dialect.time.mixedEpochSeconds(ref);
       return { sql: `(${mixed.sql}) ${op} ?`, bindings: [...mixed.bindings, seconds] };
     }
   }
+}
+
+/**
+ * The exact comparison of epoch numbers reads the column inside a CASE, which no index can serve: a
+ * count, or the greatest matching key, would scan the whole table. Where the column is declared
+ * numeric, the plain range `column op value` holds for every row the exact comparison takes (a
+ * number of its magnitude class, compared with the same bound value), so it is ANDed in front of it:
+ * the database may read the rows from an index on the column, and the CASE still decides. Rows the
+ * range leaves out compare false instead of null, which only a `not` could tell apart: under one,
+ * the caller asks for the exact form alone (TimeComparison.negated).
+ */
+function withIndexRange(exact: RawFragment, column: Column, ref: Knex.Raw, op: TimeOperator, value: number): RawFragment {
+  if (column.kind !== 'integer' && column.kind !== 'number') return exact;
+  return { sql: `?? ${op} ? AND ${exact.sql}`, bindings: [ref, value, ...exact.bindings] };
 }
 
 /**

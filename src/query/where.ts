@@ -33,6 +33,12 @@ export interface CompileContext {
    * alias); shared by one compilation. Created by applyCondition when absent.
    */
   aliasCounter?: { n: number; root?: string };
+  /**
+   * Under an odd number of `not`s of the WHERE clause being compiled (a related entity's condition
+   * starts a WHERE clause of its own: its rows are taken where it is true, whatever the polarity
+   * outside). Time comparisons add an index-usable range only where this is false.
+   */
+  negated?: boolean;
 }
 
 /**
@@ -51,7 +57,7 @@ export function applyCondition(qb: Knex.QueryBuilder, condition: Condition, ctx:
       for (const child of condition.any) group.orWhere((branch) => applyCondition(branch, child, c));
     });
   } else if ('not' in condition) {
-    qb.whereNot((group) => applyCondition(group, condition.not, c));
+    qb.whereNot((group) => applyCondition(group, condition.not, { ...c, negated: !c.negated }));
   } else if ('exists' in condition) {
     applyRelated(qb, condition.exists, false, c);
   } else if ('notExists' in condition) {
@@ -110,7 +116,7 @@ function applyRelated(
     sub.select(sub.client.raw('1')).from(tableAs(sub.client, dialect, entity.name, alias));
     for (const [relatedField, thisField] of pairs)
       sub.whereRaw('?? = ??', [identifier(sub.client, dialect, alias, relatedField), identifier(sub.client, dialect, ctx.alias, thisField)]);
-    if (related.where) applyCondition(sub, related.where, { ...ctx, entity, alias });
+    if (related.where) applyCondition(sub, related.where, { ...ctx, entity, alias, negated: false });
   };
   if (negate)
     qb.whereNotExists(function (this: Knex.QueryBuilder) {
@@ -263,7 +269,7 @@ function whereTime(
   declared: TimeFormat | undefined,
 ): void {
   const format = declared ?? ctx.timeFormats.get(`${ctx.entity.name}.${column.name}`);
-  const fragment = timeComparison(ctx.dialect, column, format, ref, op, instant, ctx.timezone);
+  const fragment = timeComparison({ dialect: ctx.dialect, column, format, ref, op, instant, timezone: ctx.timezone, negated: ctx.negated === true });
   qb.whereRaw(fragment.sql, fragment.bindings as Knex.RawBinding[]);
 }
 

@@ -1,16 +1,16 @@
 /**
  * How many records the next batch takes. A job that sets `limits.batchSize` gets exactly that. Without
- * it, the size follows the time each batch transaction took: doubled while batches take under half the
- * target, halved when one takes longer, so batches stay short on a slow database and large enough on a
- * fast one that per-commit costs do not dominate.
+ * it, the size follows the time each full batch transaction took: scaled by target / measured time
+ * (at most 4 times larger or smaller at once), so batches reach the size the database sustains within
+ * a few batches and stay short on a slow or loaded one, while per-commit costs (COMMIT, the WAL
+ * checkpoint, the state store's checkpoint) do not dominate on a fast one.
  */
 /**
- * 150 ms: a batch holds its write locks that long at most in the common case (aim: the longest under
+ * 120 ms: a batch holds its write locks that long at most in the common case (aim: the longest under
  * 250 ms), and no longer blocks the event loop (SQLite runs in a worker thread), so larger batches
- * are bought only with lock time. Fewer, larger batches cost fewer commits, checkpoints and
- * state-store round trips (`npm run bench`).
+ * are bought only with lock time (`npm run bench`).
  */
-export const BATCH_TARGET_MS = 150;
+export const BATCH_TARGET_MS = 120;
 export const ADAPTIVE_START = 1000;
 export const ADAPTIVE_MIN = 50;
 export const ADAPTIVE_MAX = 100_000;
@@ -26,10 +26,10 @@ export class BatchSizer {
     return this.size;
   }
 
-  /** Feeds back one batch: how many keys it had and how long its transaction took. */
+  /** Feeds back one batch: how many records it had and how long its transaction took. */
   record(keys: number, transactionMs: number): void {
     if (this.fixed !== undefined || keys < this.size) return;
-    if (transactionMs > BATCH_TARGET_MS) this.size = Math.max(ADAPTIVE_MIN, Math.floor(this.size / 2));
-    else if (transactionMs < BATCH_TARGET_MS / 2) this.size = Math.min(ADAPTIVE_MAX, this.size * 2);
+    const scale = Math.min(4, Math.max(0.25, BATCH_TARGET_MS / Math.max(1, transactionMs)));
+    this.size = Math.min(ADAPTIVE_MAX, Math.max(ADAPTIVE_MIN, Math.floor(this.size * scale)));
   }
 }

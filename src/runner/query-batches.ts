@@ -4,7 +4,7 @@ import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
 import type { Store } from '../store/store';
-import { isLeaseLost, type InflightPart, type Key, type RunQueryRecord } from '../store/runs-repository';
+import { isLeaseLost, type InflightPart, type Key, type KeyRange, type RunQueryRecord } from '../store/runs-repository';
 import type { BatchResult, TargetSession } from '../targets/session';
 import { BatchSizer } from './batch-size';
 import { InflightJournal } from './inflight';
@@ -34,8 +34,8 @@ export interface QueryBatchesOptions {
   query: { index: number; entity: string };
   /** Where the run stood on this query: the last key reached. */
   state: RunQueryRecord;
-  /** The batch in flight when the process died (its keys, and the parts known to be committing). */
-  inflight: { keys: Key[]; parts: InflightPart[] | null } | null;
+  /** The batch in flight when the process died (its keys and the parts known to be committing, or its range). */
+  inflight: Inflight | null;
   signal: AbortSignal;
   /** At each batch boundary: whether the run must stop (this process stopping, or an operator's request). */
   shouldStop(): Promise<boolean>;
@@ -43,6 +43,19 @@ export interface QueryBatchesOptions {
   deadline: number;
   reporter: ProgressReporter;
   onBatch?(batch: BatchReport): void;
+}
+
+/** The batch in flight as the state store holds it: its keys (and parts), or its key range. */
+type Inflight = { keys: Key[]; parts: InflightPart[] | null } | { range: KeyRange };
+
+/** One batch, read and ready: how many records, its last key, how it is recorded, deleted and settled. */
+interface Batch {
+  size: number;
+  last: Key;
+  inflight: Inflight;
+  delete(): Promise<BatchResult>;
+  /** What of it committed, when it failed part way (the committing parts, or the range's count). */
+  inflightNow(): Inflight;
 }
 
 /**
@@ -54,46 +67,67 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   const { store, session, clock, query } = o;
   const checkpoint = (c: { lastKey: Key | null; done: boolean } & BatchResult) =>
     store.runs.checkpoint({ runId: o.runId, job: o.job.name, index: query.index, ...c, owner: o.owner }, clock.now());
-  const settle = async (keys: Key[], parts: InflightPart[] | null) => {
-    const done = await session.settleInflight(query.index, keys, parts);
+  const settle = async (inflight: Inflight) => {
+    const done = 'range' in inflight ? await session.settleRange(query.index, inflight.range) : await session.settleInflight(query.index, inflight.keys, inflight.parts);
     await checkpoint({ lastKey: null, done: false, ...done, failures: [] });
     o.reporter.add(query.index, done.deleted, 0);
   };
   // The process died in a batch, before its checkpoint: count what of it committed. Its other records
   // come after the last key reached and are tried again.
-  if (o.inflight && o.inflight.keys.length > 0) await settle(o.inflight.keys, o.inflight.parts);
+  if (o.inflight && ('range' in o.inflight || o.inflight.keys.length > 0)) await settle(o.inflight);
   let lastKey = o.state.lastKey;
   const sizer = new BatchSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   for (;;) {
     if (await o.shouldStop()) return 'stopped';
     if (clock.now().getTime() >= o.deadline) return 'timeout';
-    const keys = await session.nextKeys(query.index, lastKey, sizer.next());
-    if (keys.length === 0) {
+    const batch = await nextBatch(o, lastKey, sizer.next());
+    if (!batch) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });
       return 'done';
     }
-    // The keys in flight are stored before the delete, the parts of the batch as they commit.
-    await store.runs.setInflight({ runId: o.runId, query: query.index, keys, now: clock.now(), owner: o.owner });
-    const journal = new InflightJournal(store.runs, o.runId, o.owner, keys);
+    // The batch in flight is stored before the delete (a key list's parts also as they commit).
+    const recorded = { runId: o.runId, query: query.index, now: clock.now(), owner: o.owner };
+    await store.runs.setInflight('range' in batch.inflight ? { ...recorded, range: batch.inflight.range } : { ...recorded, keys: batch.inflight.keys });
     const started = performance.now();
     let result: BatchResult;
     try {
-      result = await session.deleteBatch(query.index, keys, { committing: journal.committing, signal: o.signal });
+      result = await batch.delete();
     } catch (error) {
       // Parts of the batch may have committed before it failed: count them before the run fails.
-      if (!isLeaseLost(error)) await settleAfterFailure(() => settle(keys, journal.recorded()), error);
+      if (!isLeaseLost(error)) await settleAfterFailure(() => settle(batch.inflightNow()), error);
       throw error;
     }
     const transactionMs = performance.now() - started;
-    sizer.record(keys.length, transactionMs);
-    o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
-    lastKey = keys[keys.length - 1]!;
+    sizer.record(batch.size, transactionMs);
+    o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: batch.size, deleted: result.deleted, failed: result.failures.length, transactionMs });
+    lastKey = batch.last;
     await checkpoint({ lastKey, done: false, ...result });
     o.reporter.add(query.index, result.deleted, result.failures.length);
     await yieldToEventLoop();
     if (pause > 0) await clock.sleep(pause, o.signal);
   }
+}
+
+/** The next batch after `lastKey`: a key range where the session batches by range, else a list of keys. */
+async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: number): Promise<Batch | null> {
+  const { session, query } = o;
+  if (session.batchesByRange(query.index)) {
+    const range = await session.nextRange(query.index, lastKey, size);
+    if (!range) return null;
+    const inflight = { range };
+    return { size: range.expected, last: range.last, inflight, inflightNow: () => inflight, delete: () => session.deleteRange(query.index, range, { signal: o.signal }) };
+  }
+  const keys = await session.nextKeys(query.index, lastKey, size);
+  if (keys.length === 0) return null;
+  const journal = new InflightJournal(o.store.runs, o.runId, o.owner, keys);
+  return {
+    size: keys.length,
+    last: keys[keys.length - 1]!,
+    inflight: { keys, parts: [] },
+    inflightNow: () => ({ keys, parts: journal.recorded() }),
+    delete: () => session.deleteBatch(query.index, keys, { committing: journal.committing, signal: o.signal }),
+  };
 }
 
 /** Settles a failed batch; when that fails too, the error says both. */

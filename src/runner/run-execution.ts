@@ -8,9 +8,15 @@ import type { TargetSession } from '../targets/session';
 import type { RunnerDeps, StopReason } from './execute-run';
 import { finishRun, type FinishOptions } from './finish-run';
 import { ProgressReporter } from './progress';
-import { deleteInBatches, type QueryOutcome } from './query-batches';
+import { deleteInBatches, type QueryBatchesOptions, type QueryOutcome } from './query-batches';
 
 type FinalStatus = FinishOptions['status'];
+
+/** The batch the run had in flight when its process stopped, as the state store holds it. */
+function inflightOf(run: RunRecord): QueryBatchesOptions['inflight'] {
+  if (run.inflightRange) return { range: run.inflightRange };
+  return run.inflight ? { keys: run.inflight, parts: run.inflightParts } : null;
+}
 
 /**
  * One execution of a run, from its checkpoint to its end, as SPEC's "Runs" tells it:
@@ -130,7 +136,7 @@ export class RunExecution {
         owner: this.deps.owner,
         query: { index, entity: this.job.queries[index]!.entity },
         state,
-        inflight: run.queryIndex === index && run.inflight ? { keys: run.inflight, parts: run.inflightParts } : null,
+        inflight: run.queryIndex === index ? inflightOf(run) : null,
         signal: this.signal,
         shouldStop: () => this.shouldStop(),
         deadline,

@@ -1,5 +1,5 @@
 import { SweeperError } from '../errors';
-import { parseKeyJson } from './key-json';
+import { keyJson, parseKeyJson } from './key-json';
 import { parseJson, toBool, toDate, toNumber } from './values';
 
 /** A run as the state store holds it, its queries' progress, and how rows map to them. */
@@ -36,6 +36,8 @@ export interface RunRecord {
   queryIndex: number;
   /** Keys of the batch being deleted when the last checkpoint was written. */
   inflight: Key[] | null;
+  /** Or, for a batch named by its key range (KeyRange), that range. */
+  inflightRange: KeyRange | null;
   owner: string | null;
   leaseUntil: Date | null;
   requestedBy: string;
@@ -53,6 +55,29 @@ export interface InflightPart {
   keys: number[];
   deleted: number;
   cascaded: number;
+}
+
+/**
+ * A batch named by a range of a one-column key (dialects with `keyRangeBatches`): the records with
+ * `after < key <= last` that match, `expected` of them when the range was read.
+ */
+export interface KeyRange {
+  /** null: from the first key. */
+  after: Key | null;
+  last: Key;
+  expected: number;
+}
+
+/** The `inflight` column holds the batch's keys (a JSON array) or its range (`{"range": [after, last, expected]}`). */
+export function inflightRangeJson(range: KeyRange): string {
+  return `{"range":${keyJson([range.after, range.last, range.expected])}}`;
+}
+
+function parseInflight(v: unknown): { keys: Key[] | null; range: KeyRange | null } {
+  const parsed = parseKeys<unknown>(v);
+  if (parsed === null || Array.isArray(parsed)) return { keys: parsed as Key[] | null, range: null };
+  const [after, last, expected] = (parsed as { range: [Key | null, Key, number] }).range;
+  return { keys: null, range: { after, last, expected } };
 }
 
 export type StopKind = 'cancel' | 'pause';
@@ -97,7 +122,8 @@ export function runFromRow(r: Record<string, unknown>): RunRecord {
     deleted: toNumber(r.deleted),
     failed: toNumber(r.failed),
     queryIndex: toNumber(r.query_index),
-    inflight: parseKeys<Key[]>(r.inflight),
+    inflight: parseInflight(r.inflight).keys,
+    inflightRange: parseInflight(r.inflight).range,
     owner: (r.owner as string | null) ?? null,
     leaseUntil: toDate(r.lease_until),
     requestedBy: String(r.requested_by),

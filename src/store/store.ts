@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/schema';
 import { dialectOfKnex, type Dialect } from '../dialects';
-import { openStore } from './connect';
+import { openStore, storeDialect } from './connect';
 import { ArchiveRepository } from './archive-repository';
 import { FailuresRepository } from './failures-repository';
 import { JobFilesRepository } from './job-files-repository';
@@ -20,7 +20,15 @@ export class Store {
   readonly archive: ArchiveRepository;
   readonly dialect: Dialect;
 
-  constructor(readonly db: Knex) {
+  /**
+   * `probe`: a connection of its own for health checks, where the store's pool is its one writer
+   * (an embedded store in a file): in WAL mode it answers while the writer is inside a checkpoint,
+   * so /healthz does not queue behind the runs.
+   */
+  constructor(
+    readonly db: Knex,
+    private readonly probe: Knex | null = null,
+  ) {
     this.dialect = dialectOfKnex(db);
     this.jobs = new JobsRepository(db);
     this.jobFiles = new JobFilesRepository(db);
@@ -31,7 +39,14 @@ export class Store {
   }
 
   static open(config: ConnectionConfig): Store {
-    return new Store(openStore(config));
+    const dialect = storeDialect(config);
+    const probe = dialect.capabilities.embedded && dialect.databaseFile(config.connection) !== null ? openStore(config) : null;
+    return new Store(openStore(config), probe);
+  }
+
+  /** Whether the store answers a query now (health checks); rejects with why not. */
+  async ping(): Promise<void> {
+    await (this.probe ?? this.db).raw('select 1');
   }
 
   migrate(): Promise<string[]> {
@@ -46,7 +61,11 @@ export class Store {
     return this.db.transaction(fn);
   }
 
-  close(): Promise<void> {
-    return this.db.destroy();
+  async close(): Promise<void> {
+    try {
+      await this.probe?.destroy();
+    } finally {
+      await this.db.destroy();
+    }
   }
 }

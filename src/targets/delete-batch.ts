@@ -90,7 +90,7 @@ async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations)
  * COMMIT fails). Lock conflicts (SQLITE_BUSY, deadlock, serialization) are retried a few times with
  * backoff: each attempt is all or nothing, so a retry counts nothing twice.
  */
-async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, work: (trx: Knex.Transaction) => Promise<BatchResult>): Promise<BatchResult> {
+export async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, work: (trx: Knex.Transaction) => Promise<BatchResult>): Promise<BatchResult> {
   for (let attempt = 1; ; attempt++) {
     const told: { part?: CommittingPart } = {};
     try {
@@ -179,6 +179,6 @@ function failureOf(key: Key, error: unknown, ops: BatchOperations): FailureInput
   return { queryIndex: ops.queryIndex, entity: ops.entity, key: keyText(key), code: driverErrorCode(error), message: errorMessage(error) };
 }
 
-function merge(a: BatchResult, b: BatchResult): BatchResult {
+export function merge(a: BatchResult, b: BatchResult): BatchResult {
   return { deleted: a.deleted + b.deleted, cascaded: a.cascaded + b.cascaded, failures: [...a.failures, ...b.failures] };
 }

@@ -13,9 +13,11 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
+import { countInKeyRange, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
-import type { InflightPart, Key } from '../store/runs-repository';
-import { deleteBatch } from './delete-batch';
+import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
+import { deleteBatch, type BatchOperations } from './delete-batch';
+import { deleteRange } from './delete-range';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
 import type { BatchHooks, BatchResult, QueryPreview, SessionOptions, TargetSession } from './session';
@@ -25,6 +27,12 @@ import type { BatchHooks, BatchResult, QueryPreview, SessionOptions, TargetSessi
  * the target's dialect and runs it on the pool (deleteBatch in short transactions of its own).
  */
 export class KnexTargetSession implements TargetSession {
+  /**
+   * Per query batched by range, the greatest key that matched when it was last counted (null: none
+   * matched): its ranges end there, so the last one does not read the rest of the table.
+   */
+  private readonly lastKeys = new Map<number, unknown>();
+
   private constructor(
     private readonly knex: Knex,
     private readonly queries: PreparedQuery[],
@@ -42,9 +50,45 @@ export class KnexTargetSession implements TargetSession {
     return new KnexTargetSession(target.knex, queries, archive);
   }
 
-  count(query: number): Promise<number> {
+  async count(query: number): Promise<number> {
     const q = this.query(query);
-    return countMatching(this.knex, q.definition, q.context);
+    if (!this.batchesByRange(query)) return countMatching(this.knex, q.definition, q.context);
+    const { matched, last } = await countWithLastKey(this.knex, q.definition, q.context, this.keyColumn(q));
+    this.lastKeys.set(query, last);
+    return matched;
+  }
+
+  batchesByRange(query: number): boolean {
+    const q = this.query(query);
+    return q.context.dialect.capabilities.keyRangeBatches && keyColumns(q.definition, q.entity).length === 1 && !q.cascades && this.archive === null;
+  }
+
+  async nextRange(query: number, after: Key | null, limit: number): Promise<KeyRange | null> {
+    const q = this.query(query);
+    // Records that match only after the count, with keys beyond every key counted, wait for the next run.
+    const ceiling = this.lastKeys.get(query);
+    if (this.lastKeys.has(query) && ceiling === null) return null;
+    const next = await nextKeyRange(this.knex, q.definition, q.context, this.keyColumn(q), { after: after?.[0] ?? null, ceiling: ceiling ?? null, limit });
+    return next ? { after, last: [next.last], expected: next.expected } : null;
+  }
+
+  deleteRange(query: number, range: KeyRange, hooks: BatchHooks = {}): Promise<BatchResult> {
+    const q = this.query(query);
+    const column = this.keyColumn(q);
+    // A range is settled by counting what of it still matches: no part is told before its commit.
+    const batch = this.batchOperations(q, { signal: hooks.signal });
+    return deleteRange(this.knex, range, {
+      held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
+      delete: (db, r, except) => deleteKeyRange(db, q.definition, q.context, column, r, except),
+      keys: (db, r) => keysInRange(db, q.definition, q.context, column, r),
+      batch,
+    });
+  }
+
+  async settleRange(query: number, range: KeyRange): Promise<{ deleted: number; cascaded: number }> {
+    const q = this.query(query);
+    const left = await countInKeyRange(this.knex, q.definition, q.context, this.keyColumn(q), range);
+    return { deleted: Math.max(0, range.expected - left), cascaded: 0 };
   }
 
   async nextKeys(query: number, after: Key | null, limit: number): Promise<Key[]> {
@@ -55,8 +99,11 @@ export class KnexTargetSession implements TargetSession {
   }
 
   deleteBatch(query: number, keys: Key[], hooks: BatchHooks = {}): Promise<BatchResult> {
-    const q = this.query(query);
-    return deleteBatch(this.knex, keys, {
+    return deleteBatch(this.knex, keys, this.batchOperations(this.query(query), hooks));
+  }
+
+  private batchOperations(q: PreparedQuery, hooks: BatchHooks): BatchOperations {
+    return {
       ...hooks,
       queryIndex: q.index,
       entity: q.entity.name,
@@ -65,7 +112,11 @@ export class KnexTargetSession implements TargetSession {
       cascaded: (db, batch) => this.cascadedOn(db, q, batch),
       held: (db, batch) => heldKeys(db, q.context.schema, q.entity, keyColumns(q.definition, q.entity), batch),
       archive: this.archive ? (db, batch) => this.archive!.copy(db, q, batch) : undefined,
-    });
+    };
+  }
+
+  private keyColumn(q: PreparedQuery): string {
+    return keyColumns(q.definition, q.entity)[0]!;
   }
 
   archivedCounts(): Promise<number[] | null> {

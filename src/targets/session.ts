@@ -1,4 +1,4 @@
-import type { FailureInput, InflightPart, Key } from '../store/runs-repository';
+import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-repository';
 
 /**
  * The target as a run sees it: plain data in, plain data out, no connection or transaction in sight.
@@ -17,6 +17,27 @@ export interface TargetSession {
    * back as a failure record, the rest is deleted. Any other error is thrown.
    */
   deleteBatch(query: number, keys: Key[], hooks?: BatchHooks): Promise<BatchResult>;
+  /**
+   * Whether query `query` deletes in batches named by key ranges (nextRange, deleteRange,
+   * settleRange) rather than by lists of keys (nextKeys, deleteBatch, settleInflight): on a dialect
+   * with `keyRangeBatches`, for a one-column key, when no cascade has to be counted and no archive
+   * copied per batch.
+   */
+  batchesByRange(query: number): boolean;
+  /**
+   * The next range after `after` (null: from the start): up to `limit` matching records, counted in
+   * the database, and no further than the greatest key that matched when the query was counted.
+   * Null when none is left.
+   */
+  nextRange(query: number, after: Key | null, limit: number): Promise<KeyRange | null>;
+  /** deleteBatch for the records of a range that still match. */
+  deleteRange(query: number, range: KeyRange, hooks?: BatchHooks): Promise<BatchResult>;
+  /**
+   * What of a range in flight was deleted, when its process died (or the batch failed) before the
+   * checkpoint: the records it expected that no longer match. Ranges are used only where nothing
+   * cascades, so the cascaded count is 0.
+   */
+  settleRange(query: number, range: KeyRange): Promise<{ deleted: number; cascaded: number }>;
   /** The keys other rows still reference through a foreign key that refuses the delete: they would fail. */
   heldKeys(query: number, keys: Key[]): Promise<Key[]>;
   /** Child rows that ON DELETE CASCADE would remove with these keys (0 when nothing cascades). */

@@ -28,6 +28,27 @@ describe('GET /healthz', () => {
     ]);
   });
 
+  it('answers while the state store writer is inside a long transaction (a SQLite store has a connection for probes)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let began!: () => void;
+    const inside = new Promise<void>((resolve) => (began = resolve));
+    const writer = stack.app.store.db.transaction(async (trx) => {
+      await trx('runs').count({ n: '*' });
+      began();
+      await held;
+    });
+    await inside;
+    try {
+      const res = await stack.call<Health>('GET', '/healthz');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'ok', checks: { store: 'ok' } });
+    } finally {
+      release();
+      await writer;
+    }
+  });
+
   it('is 503 when the state store does not answer', async () => {
     await stack.app.store.close();
     const started = Date.now();

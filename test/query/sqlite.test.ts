@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
-import { deleteMatching, rowKey, selectMatchingKeys } from '../../src/query/compile';
+import type { Knex } from 'knex';
+import { applyCondition, deleteMatching, rowKey, selectMatchingKeys } from '../../src/query/compile';
 import { detectTimeFormats } from '../../src/query/time-format';
 import { sqlite } from '../../src/dialects/sqlite';
 import { introspectTarget } from '../../src/targets/introspect';
@@ -119,6 +120,37 @@ describe('SQLite time storage', () => {
       'Europe/Berlin',
     );
     expect(older).toEqual([10]);
+  });
+
+  test('an epoch column is read through its index, and rows of another sort still compare as null', async () => {
+    await target.knex.raw('create table hits (id integer primary key, at integer)');
+    await target.knex.raw('create index hits_at on hits (at)');
+    const m = (iso: string) => Date.parse(iso);
+    // The 30-day cutoff from AS_OF is 2026-03-01T10:00:00Z. Beside epoch milliseconds the column holds
+    // what was written since the job said `format: epoch-ms`: seconds, ISO text, a blob, null.
+    await target.knex('hits').insert([
+      { id: 1, at: m('2026-03-01T09:59:59.999Z') },
+      { id: 2, at: m('2026-03-01T10:00:00Z') },
+      { id: 3, at: Date.parse('2026-01-01T00:00:00Z') / 1000 },
+      { id: 4, at: '2026-01-01T00:00:00Z' },
+      { id: 5, at: Buffer.from('x') },
+      { id: 6, at: null },
+      { id: 7, at: -m('2026-01-01T00:00:00Z') },
+    ]);
+    target.schema = await introspectTarget(target.knex, sqlite);
+    const older = { field: 'at', olderThan: '30d', format: 'epoch-ms' } as const;
+    expect(await matching(target, 'hits', older)).toEqual([1, 7]);
+    expect(await matching(target, 'hits', { not: older })).toEqual([2]);
+    expect(await matching(target, 'hits', { any: [older, { field: 'id', op: 'eq', value: 4 }] })).toEqual([1, 4, 7]);
+    expect(await matching(target, 'hits', { not: { all: [older, { field: 'id', op: 'gt', value: 0 }] } })).toEqual([2]);
+    expect(await matching(target, 'hits', { not: { not: older } })).toEqual([1, 7]);
+    const query: QueryDefinition = { entity: 'hits', where: older };
+    const ctx = await contextOf(target, query);
+    const count = target.knex.from('hits as t0').count({ n: '*' });
+    applyCondition(count, older, ctx);
+    const { sql, bindings } = count.toSQL();
+    const plan = (await target.knex.raw(`explain query plan ${sql}`, bindings as Knex.RawBinding[])) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join('; ')).toContain('USING COVERING INDEX hits_at');
   });
 
   test('a batch larger than the bound-value limit is deleted in several statements', async () => {

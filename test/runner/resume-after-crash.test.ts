@@ -126,4 +126,24 @@ describe('a run resumed after its process died', () => {
     const failures = await app.store.failures.list({ run: runId, limit: 1000 });
     expect(failures.map((f) => Number(f.key)).sort((a, b) => a - b)).toEqual(want.failed);
   });
+
+  it('a crash between a range batch commit and its checkpoint: the range is settled by what still matches', async () => {
+    // events has one key column, no cascade and no reference: its batches are key ranges.
+    ws.writeJob('purge', JOB('batchSize: 50').replace('  - entity: parents\n    where: { field: created_at, olderThan: 30d }\n', ''));
+    app = await ws.open();
+    const runId = await createManualRun(app, 'purge', 'test');
+    const died = dieAt('checkpoint', 2);
+    void executeRun(runId, runnerDeps(app), new AbortController().signal);
+    await died.died;
+    died.restore();
+    const dead = (await app.store.runs.get(runId))!;
+    // The second range (the 51st to 100th old events, ids 76 to 149) committed; the state store still holds it in flight.
+    expect(dead).toMatchObject({ inflight: null, inflightRange: { after: [74], last: [149], expected: 50 } });
+    expect(countRows('events')).toBe(300 - 100);
+    expect(await app.store.runs.markInterrupted({ run: dead, reason: 'owner died', actor: 'test', now: new Date() })).toBe(true);
+    const run = await executeRun(runId, { ...runnerDeps(app), owner: 'another-process' }, new AbortController().signal);
+    expect(run).toMatchObject({ status: 'succeeded', deleted: 200, failed: 0 });
+    expect((await app.store.runs.queries(runId))[0]).toMatchObject({ matched: 200, deleted: 200, failed: 0 });
+    expect(countRows('events')).toBe(100);
+  });
 });

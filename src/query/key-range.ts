@@ -1,0 +1,117 @@
+import type { Knex } from 'knex';
+import type { QueryDefinition } from '../config/schema';
+import type { KeyRange } from '../store/run-record';
+import { referencesTo } from './cascade';
+import { identifier, selectAs, tableAs, whereTupleIn } from './sql-dialect';
+import { applyCondition, type CompileContext } from './where';
+
+/**
+ * The statements of batches named by a range of a one-column key (the dialect's `keyRangeBatches`):
+ * `key > after and key <= last`, with the condition checked in every statement, so no key list ever
+ * leaves the database. A range's records are the keys the keyset page `key > after ... order by key`
+ * would list up to `last`: the same comparison, the same order.
+ */
+
+/** The one key column of a query that batches by range. */
+function keyRef(db: Knex, ctx: CompileContext, column: string): Knex.Raw {
+  return identifier(db, ctx.dialect, ctx.alias, column);
+}
+
+/** `key > after` (when there is one) `and key <= last` (when there is one). */
+function whereInRange(qb: Knex.QueryBuilder, ref: Knex.Raw, after: unknown, last: unknown): void {
+  if (after !== null && after !== undefined) qb.whereRaw('?? > ?', [ref, after as Knex.Value]);
+  if (last !== null && last !== undefined) qb.whereRaw('?? <= ?', [ref, last as Knex.Value]);
+}
+
+function matchingFrom(db: Knex, query: QueryDefinition, ctx: CompileContext): Knex.QueryBuilder {
+  const qb = db.from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias));
+  if (query.where) applyCondition(qb, query.where, { ...ctx, aliasCounter: undefined });
+  return qb;
+}
+
+/**
+ * How many records match, and the greatest matching key, in one statement (a condition on an
+ * indexed column reads the index only): the count guards the run, the key ends its ranges.
+ */
+export async function countWithLastKey(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string): Promise<{ matched: number; last: unknown }> {
+  const qb = matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [keyRef(db, ctx, column), 'last']));
+  const rows = (await qb) as { n: number | string; last: unknown }[];
+  return { matched: Number(rows[0]?.n ?? 0), last: rows[0]?.last ?? null };
+}
+
+/**
+ * The next range after `after`, up to `limit` matching records and no further than `ceiling`: its
+ * last key and how many records it holds, counted in the database (the `limit`-th matching key
+ * after `after`; short of that, the count and last key of what is left). Null when none match.
+ */
+export async function nextKeyRange(
+  db: Knex,
+  query: QueryDefinition,
+  ctx: CompileContext,
+  column: string,
+  bounds: { after: unknown; ceiling: unknown; limit: number },
+): Promise<{ last: unknown; expected: number } | null> {
+  const ref = keyRef(db, ctx, column);
+  const nth = matchingFrom(db, query, ctx).select(selectAs(db, ctx.dialect, [ctx.alias, column], 'k'));
+  whereInRange(nth, ref, bounds.after, bounds.ceiling);
+  const found = (await nth.orderByRaw('?? asc', [ref]).limit(1).offset(bounds.limit - 1)) as { k: unknown }[];
+  if (found.length > 0) return { last: found[0]!.k, expected: bounds.limit };
+  const rest = matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [ref, 'last']));
+  whereInRange(rest, ref, bounds.after, bounds.ceiling);
+  const rows = (await rest) as { n: number | string; last: unknown }[];
+  const expected = Number(rows[0]?.n ?? 0);
+  return expected === 0 ? null : { last: rows[0]!.last, expected };
+}
+
+/**
+ * Deletes the records of the range that still match, but `except` (keys known to be held):
+ * `delete from <entity> as <alias> where key > ? and key <= ? and <condition> and key not in (...)`.
+ * Returns the count deleted (rows removed by ON DELETE CASCADE not included).
+ */
+export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][]): Promise<number> {
+  const ref = keyRef(db, ctx, column);
+  const del = matchingFrom(db, query, ctx);
+  whereInRange(del, ref, range.after?.[0], range.last[0]);
+  if (except.length > 0) del.whereNot((not) => whereTupleIn(not, ctx.dialect, [ref], except));
+  return Number(await del.del());
+}
+
+/** How many records of the range match now (what a batch in flight left). */
+export async function countInKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<number> {
+  const qb = matchingFrom(db, query, ctx).count({ n: '*' });
+  whereInRange(qb, keyRef(db, ctx, column), range.after?.[0], range.last[0]);
+  const rows = (await qb) as { n: number | string }[];
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The matching keys of the range in key order: for isolating the records a range delete refused. */
+export async function keysInRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<unknown[][]> {
+  const ref = keyRef(db, ctx, column);
+  const qb = matchingFrom(db, query, ctx).select(selectAs(db, ctx.dialect, [ctx.alias, column], 'k'));
+  whereInRange(qb, ref, range.after?.[0], range.last[0]);
+  qb.orderByRaw('?? asc', [ref]);
+  return ((await qb) as { k: unknown }[]).map((row) => [row.k]);
+}
+
+/**
+ * The matching records of the range that rows of other entities still reference through a foreign
+ * key that refuses the delete (RESTRICT / NO ACTION) on the key column: one statement per
+ * referencing table, read from the referencing side (`child.fk > ? and child.fk <= ?`, which its
+ * index serves). Like heldKeys, only direct references are found; a delete still refused is isolated.
+ */
+export async function heldKeysInRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<unknown[][]> {
+  const held = new Map<string, unknown>();
+  for (const { child, fk } of referencesTo(ctx.schema, ctx.entity.name)) {
+    if (fk.onDelete !== 'RESTRICT' && fk.onDelete !== 'NO ACTION') continue;
+    if (fk.parentColumns.length !== 1 || fk.parentColumns[0] !== column) continue;
+    const childRef = identifier(db, ctx.dialect, 'h', fk.columns[0]!);
+    const qb = db.distinct(selectAs(db, ctx.dialect, ['h', fk.columns[0]!], 'k')).from(tableAs(db, ctx.dialect, child.name, 'h'));
+    whereInRange(qb, childRef, range.after?.[0], range.last[0]);
+    qb.whereExists((parent) => {
+      parent.select(db.raw('1')).from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias)).whereRaw('?? = ??', [keyRef(db, ctx, column), childRef]);
+      if (query.where) applyCondition(parent, query.where, { ...ctx, aliasCounter: undefined });
+    });
+    for (const row of (await qb) as { k: unknown }[]) held.set(String(row.k), row.k);
+  }
+  return [...held.values()].map((k) => [k]);
+}
