@@ -49,8 +49,11 @@ export class Store {
     await (this.probe ?? this.db).raw('select 1');
   }
 
-  migrate(): Promise<string[]> {
-    return migrateStore(this.db);
+  /** Brings the schema up to date; also opens the probe connection, so the first health check does not wait for it to start. */
+  async migrate(): Promise<string[]> {
+    const applied = await migrateStore(this.db);
+    await this.probe?.raw('select 1');
+    return applied;
   }
 
   assertSchemaNotNewer(): Promise<void> {
