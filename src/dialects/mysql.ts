@@ -273,6 +273,7 @@ export const mysql: Dialect = {
     notify: false,
     deleteThroughJoin: true,
     stateStore: false,
+    physicalRangeBatches: false,
   },
   openTarget,
   openStore,

@@ -211,6 +211,7 @@ export const sqlite: Dialect = {
     notify: false,
     deleteThroughJoin: false,
     stateStore: true,
+    physicalRangeBatches: false,
   },
   openTarget,
   openStore,

@@ -9,6 +9,7 @@ import type { BatchResult, TargetSession } from '../targets/session';
 import { BatchSizer } from './batch-size';
 import { InflightJournal } from './inflight';
 import type { ProgressReporter } from './progress';
+import { deleteInRanges, rangeCheckpointOf } from './range-batches';
 
 /** How the batches of one query ended: all deleted, stopped at a batch boundary, or out of time. */
 export type QueryOutcome = 'done' | 'stopped' | 'timeout';
@@ -62,7 +63,10 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   // The process died in a batch, before its checkpoint: count what of it committed. Its other records
   // come after the last key reached and are tried again.
   if (o.inflight && o.inflight.keys.length > 0) await settle(o.inflight.keys, o.inflight.parts);
-  let lastKey = o.state.lastKey;
+  // Where the dialect reads a table in physical ranges, those come first (range-batches.ts).
+  const ranges = await deleteInRanges(o, { checkpoint, settle, settleAfterFailure });
+  if (ranges !== 'keyset') return ranges;
+  let lastKey = rangeCheckpointOf(o.state.lastKey) === undefined ? o.state.lastKey : null;
   const sizer = new BatchSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   for (;;) {

@@ -346,14 +346,15 @@ export class RunsRepository {
   }
 
   /**
-   * Records the keys of the batch about to be deleted, so a crash mid-batch can be accounted for. With
+   * Records the keys of the batch about to be deleted, so a crash mid-batch can be accounted for
+   * (with `parts`, also those of its parts; a range batch learns its keys as it deletes them). With
    * `owner`, only while that process still holds the run (else `leaseLost` is thrown): called just
    * before each delete, it keeps a process that lost its run from deleting on.
    */
-  async setInflight(b: { runId: number; query: number; keys: Key[]; now: Date; owner?: string }): Promise<void> {
+  async setInflight(b: { runId: number; query: number; keys: Key[]; now: Date; owner?: string; parts?: InflightPart[] }): Promise<void> {
     const q = this.db('runs').where({ id: b.runId });
     if (b.owner !== undefined) q.where({ owner: b.owner });
-    const n = await q.update({ inflight: keyJson(b.keys), inflight_parts: '[]', query_index: b.query, updated_at: toMs(b.now) });
+    const n = await q.update({ inflight: keyJson(b.keys), inflight_parts: JSON.stringify(b.parts ?? []), query_index: b.query, updated_at: toMs(b.now) });
     if (b.owner !== undefined && n !== 1) throw leaseLost(b.runId, b.owner);
   }
 

@@ -13,12 +13,15 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
+import { directBlockers } from '../query/cascade';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
+import { buildDeleteWithin, selectKeysWithin } from '../query/range';
 import type { InflightPart, Key } from '../store/runs-repository';
-import { deleteBatch } from './delete-batch';
+import { deleteBatch, type BatchOperations } from './delete-batch';
+import { deleteRangeBatch } from './range-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
-import type { BatchHooks, BatchResult, QueryPreview, SessionOptions, TargetSession } from './session';
+import type { BatchHooks, BatchResult, QueryPreview, RangeBatchResult, RangePosition, SessionOptions, TargetSession } from './session';
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -55,16 +58,24 @@ export class KnexTargetSession implements TargetSession {
   }
 
   deleteBatch(query: number, keys: Key[], hooks: BatchHooks = {}): Promise<BatchResult> {
+    return deleteBatch(this.knex, keys, this.batchOperations(this.query(query), hooks));
+  }
+
+  async deleteRange(query: number, from: RangePosition | null, blocks: number, hooks: BatchHooks = {}): Promise<RangeBatchResult | null> {
     const q = this.query(query);
-    return deleteBatch(this.knex, keys, {
-      ...hooks,
-      queryIndex: q.index,
-      entity: q.entity.name,
-      dialect: q.context.dialect,
-      delete: (db, batch) => deleteMatching(db, q.definition, q.context, batch),
-      cascaded: (db, batch) => this.cascadedOn(db, q, batch),
-      held: (db, batch) => heldKeys(db, q.context.schema, q.entity, keyColumns(q.definition, q.entity), batch),
-      archive: this.archive ? (db, batch) => this.archive!.copy(db, q, batch) : undefined,
+    const { dialect } = q.context;
+    if (!dialect.capabilities.physicalRangeBatches || !dialect.physicalRanges) return null;
+    const columns = keyColumns(q.definition, q.entity);
+    const mayBeHeld = directBlockers(q.context.schema, q.entity).length > 0;
+    const keysOf = (rows: Record<string, unknown>[]) => rows.map((row) => columns.map((c) => row[c]));
+    return deleteRangeBatch(this.knex, from, blocks, {
+      ...this.batchOperations(q, hooks),
+      ranges: dialect.physicalRanges,
+      table: q.entity.name,
+      oneStatement: !this.archive && !q.cascades && (!mayBeHeld || dialect.capabilities.savepoints),
+      mayBeHeld,
+      deleteWithin: async (db, start, to) => keysOf((await buildDeleteWithin(db, q.definition, q.context, { from: start, to }, mayBeHeld)) as Record<string, unknown>[]),
+      keysWithin: async (db, start, to) => keysOf(await selectKeysWithin(db, q.definition, q.context, { from: start, to })),
     });
   }
 
@@ -128,6 +139,19 @@ export class KnexTargetSession implements TargetSession {
     const q = this.queries[index];
     if (!q) throw new Error(`internal: the job has no query ${index} (it has ${this.queries.length})`);
     return q;
+  }
+
+  private batchOperations(q: PreparedQuery, hooks: BatchHooks): BatchOperations {
+    return {
+      ...hooks,
+      queryIndex: q.index,
+      entity: q.entity.name,
+      dialect: q.context.dialect,
+      delete: (db, batch) => deleteMatching(db, q.definition, q.context, batch),
+      cascaded: (db, batch) => this.cascadedOn(db, q, batch),
+      held: (db, batch) => heldKeys(db, q.context.schema, q.entity, keyColumns(q.definition, q.entity), batch),
+      archive: this.archive ? (db, batch) => this.archive!.copy(db, q, batch) : undefined,
+    };
   }
 
   private cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
