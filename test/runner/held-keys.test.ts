@@ -57,6 +57,15 @@ CREATE INDEX holds_event ON holds(event_id);
 
     const held = ROWS / HOLD_EVERY;
     expect(run).toMatchObject({ status: 'completed_with_failures', deleted: ROWS - held, failed: held });
+    if (db.dialect.capabilities.physicalRangeBatches) {
+      // Each range's DELETE leaves the held rows out itself (one NOT EXISTS per referencing table); the
+      // pass by key afterwards finds the held ones left in one statement.
+      const ranges = statements.filter((s) => /^delete /i.test(s));
+      expect(ranges.length).toBeGreaterThan(0);
+      for (const sql of ranges) expect(sql.match(/not exists/gi)).toHaveLength(1);
+      expect(statements.filter((s) => /^select distinct/i.test(s))).toHaveLength(1);
+      return;
+    }
     // One batch of every key: the held keys are read in one statement per list the dialect takes.
     expect(statements).toHaveLength(Math.ceil(ROWS / Math.min(ROWS, keysPerList(db.dialect, 1))));
     if (db.dialect.capabilities.arrayBinding) expect(statements).toHaveLength(1);
