@@ -6,6 +6,7 @@ import { SweeperError, toError } from '../errors';
 import type { Store } from '../store/store';
 import { isLeaseLost, type InflightPart, type Key, type RunQueryRecord } from '../store/runs-repository';
 import type { BatchResult, TargetSession } from '../targets/session';
+import { keyText } from '../store/key-json';
 import { BatchSizer } from './batch-size';
 import { InflightJournal } from './inflight';
 import type { ProgressReporter } from './progress';
@@ -65,17 +66,26 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   if (o.inflight && o.inflight.keys.length > 0) await settle(o.inflight.keys, o.inflight.parts);
   // Where the dialect reads a table in physical ranges, those come first (range-batches.ts).
   const ranges = await deleteInRanges(o, { checkpoint, settle, settleAfterFailure });
-  if (ranges !== 'keyset') return ranges;
+  if (ranges !== 'by key' && ranges !== 'by key after ranges') return ranges;
   let lastKey = rangeCheckpointOf(o.state.lastKey) === undefined ? o.state.lastKey : null;
+  // After the ranges every record they tried and could not delete has its failure record: the pass by
+  // key looks for rows moved behind the ranges, and does not try those again.
+  const failed = ranges === 'by key after ranges' ? new Set(await store.failures.keysOf(o.runId, query.index)) : null;
   const sizer = new BatchSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   for (;;) {
     if (await o.shouldStop()) return 'stopped';
     if (clock.now().getTime() >= o.deadline) return 'timeout';
-    const keys = await session.nextKeys(query.index, lastKey, sizer.next());
-    if (keys.length === 0) {
+    const page = await session.nextKeys(query.index, lastKey, sizer.next());
+    if (page.length === 0) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });
       return 'done';
+    }
+    const keys = failed ? page.filter((k) => !failed.has(keyText(k))) : page;
+    if (keys.length === 0) {
+      lastKey = page[page.length - 1]!;
+      await checkpoint({ lastKey, done: false, deleted: 0, cascaded: 0, failures: [] });
+      continue;
     }
     // The keys in flight are stored before the delete, the parts of the batch as they commit.
     await store.runs.setInflight({ runId: o.runId, query: query.index, keys, now: clock.now(), owner: o.owner });
@@ -92,7 +102,7 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
     const transactionMs = performance.now() - started;
     sizer.record(keys.length, transactionMs);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: keys.length, deleted: result.deleted, failed: result.failures.length, transactionMs });
-    lastKey = keys[keys.length - 1]!;
+    lastKey = page[page.length - 1]!;
     await checkpoint({ lastKey, done: false, ...result });
     o.reporter.add(query.index, result.deleted, result.failures.length);
     await yieldToEventLoop();

@@ -38,14 +38,18 @@ export interface RangeSteps {
   settleAfterFailure(settle: () => Promise<void>, failure: unknown): Promise<void>;
 }
 
+/** What comes after the ranges: the pass by key, after ranges (which tried every record once) or instead of them. */
+export type AfterRanges = 'by key' | 'by key after ranges';
+
 /**
- * Deletes in ranges from the checkpoint's position. Resolves to 'keyset' when the pass by key is next
+ * Deletes in ranges from the checkpoint's position. Resolves to the pass by key when that is next
  * (the ranges are done, or the entity cannot be read in ranges), else to how the run stopped.
  */
-export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps): Promise<QueryOutcome | 'keyset'> {
-  const { store, session, clock, query } = o;
+export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps): Promise<QueryOutcome | AfterRanges> {
+  const { session, clock, query } = o;
   const at = rangeCheckpointOf(o.state.lastKey);
-  if (at === undefined || at === 'end') return 'keyset';
+  if (at === undefined) return 'by key';
+  if (at === 'end') return 'by key after ranges';
   let from: RangePosition | null = at;
   const sizer = new RangeSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
@@ -54,7 +58,7 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
     if (clock.now().getTime() >= o.deadline) return 'timeout';
     // The keys in flight are stored with the part just before its COMMIT, only while this process still
     // holds the run (else leaseLost rolls the range back): one state-store write in the batch.
-    const journal = new InflightJournal(store.runs, o.runId, o.owner, [], { query: query.index, now: () => clock.now() });
+    const journal = new InflightJournal(o.store.runs, o.runId, o.owner, [], { query: query.index, now: () => clock.now() });
     const started = performance.now();
     let result: RangeBatchResult | null;
     try {
@@ -63,13 +67,13 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
       if (!isLeaseLost(error)) await steps.settleAfterFailure(() => steps.settle(journal.inflightKeys(), journal.recorded()), error);
       throw error;
     }
-    if (result === null) return 'keyset';
+    if (result === null) return from === null ? 'by key' : 'by key after ranges';
     const transactionMs = performance.now() - started;
     sizer.record(result.blocks, result.tried, transactionMs);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: result.tried, deleted: result.deleted, failed: result.failures.length, transactionMs });
     await steps.checkpoint({ lastKey: rangeCheckpoint(result.next ?? 'end'), done: false, ...result });
     o.reporter.add(query.index, result.deleted, result.failures.length);
-    if (result.next === null) return 'keyset';
+    if (result.next === null) return 'by key after ranges';
     from = result.next;
     await yieldToEventLoop();
     if (pause > 0) await clock.sleep(pause, o.signal);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { TableStorage } from '../dialects/dialect';
 import { openRunArchive, type RunArchive } from '../archive/run-archive';
 import type { RunArchiveOptions } from '../archive/table-archive';
 import type { JobDefinition } from '../config/schema';
@@ -28,6 +29,9 @@ import type { BatchHooks, BatchResult, QueryPreview, RangeBatchResult, RangePosi
  * the target's dialect and runs it on the pool (deleteBatch in short transactions of its own).
  */
 export class KnexTargetSession implements TargetSession {
+  /** Per query, its table's storage as last read (batches by physical range). */
+  private readonly storage = new Map<number, TableStorage | null>();
+
   private constructor(
     private readonly knex: Knex,
     private readonly queries: PreparedQuery[],
@@ -64,14 +68,17 @@ export class KnexTargetSession implements TargetSession {
   async deleteRange(query: number, from: RangePosition | null, blocks: number, hooks: BatchHooks = {}): Promise<RangeBatchResult | null> {
     const q = this.query(query);
     const { dialect } = q.context;
-    if (!dialect.capabilities.physicalRangeBatches || !dialect.physicalRanges) return null;
+    const ranges = dialect.physicalRanges;
+    if (!dialect.capabilities.physicalRangeBatches || !ranges) return null;
     const columns = keyColumns(q.definition, q.entity);
     const mayBeHeld = directBlockers(q.context.schema, q.entity).length > 0;
     const keysOf = (rows: Record<string, unknown>[]) => rows.map((row) => columns.map((c) => row[c]));
     return deleteRangeBatch(this.knex, from, blocks, {
       ...this.batchOperations(q, hooks),
-      ranges: dialect.physicalRanges,
-      table: q.entity.name,
+      storage: async (fresh) => {
+        if (fresh || !this.storage.has(query)) this.storage.set(query, await ranges.storage(this.knex, q.entity.name));
+        return this.storage.get(query)!;
+      },
       oneStatement: !this.archive && !q.cascades && (!mayBeHeld || dialect.capabilities.savepoints),
       mayBeHeld,
       deleteWithin: async (db, start, to) => keysOf((await buildDeleteWithin(db, q.definition, q.context, { from: start, to }, mayBeHeld)) as Record<string, unknown>[]),

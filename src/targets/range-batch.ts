@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
-import type { PhysicalRangeSql } from '../dialects/dialect';
+import type { TableStorage } from '../dialects/dialect';
 import type { Key } from '../store/runs-repository';
 import { deleteBatch, EMPTY, inTransaction, isolateEach, merge, type BatchOperations } from './delete-batch';
 import type { RangeBatchResult, RangePosition } from './session';
 
 /** How deleteRangeBatch reaches the query's statements: deleteBatch's operations, and the range's own. */
 export interface RangeOperations extends BatchOperations {
-  ranges: PhysicalRangeSql;
-  table: string;
+  /** The table's storage (see PhysicalRangeSql.storage); `fresh`: read again, not as known from before. */
+  storage(fresh: boolean): Promise<TableStorage | null>;
   /**
    * Whether a range may be deleted by one statement: not when each batch must copy or count the rows by
    * key first (an archive, cascades), nor when the held rows could not be tried alone (no savepoints).
@@ -31,10 +31,14 @@ export interface RangeOperations extends BatchOperations {
  * key (an archive, cascades), the range's keys are read and deleted as deleteBatch does.
  *
  * A position in another storage of the table (rewritten by VACUUM FULL, CLUSTER) means nothing: the
- * ranges start again from the first block (what was deleted is gone; failures are recorded once).
+ * ranges start again from the first block (what was deleted is gone; failures are recorded once). The
+ * storage is read once per session and again near its end, so a rewrite during a run is met there or
+ * by the pass by key after the ranges, which deletes what the ranges did not reach.
  */
 export async function deleteRangeBatch(target: Knex, from: RangePosition | null, blocks: number, ops: RangeOperations): Promise<RangeBatchResult | null> {
-  const storage = await ops.ranges.storage(target, ops.table);
+  let storage = await ops.storage(false);
+  // The length known from before may be stale only near the end: read it again there.
+  if (storage && (from?.block ?? 0) + blocks >= storage.blocks) storage = await ops.storage(true);
   if (!storage) return null;
   const start = from && from.relation === storage.relation ? from.block : 0;
   // The last range reaches to the end, whatever was appended since the table's length was read.

@@ -59,11 +59,11 @@ CREATE INDEX holds_event ON holds(event_id);
     expect(run).toMatchObject({ status: 'completed_with_failures', deleted: ROWS - held, failed: held });
     if (db.dialect.capabilities.physicalRangeBatches) {
       // Each range's DELETE leaves the held rows out itself (one NOT EXISTS per referencing table); the
-      // pass by key afterwards finds the held ones left in one statement.
+      // pass by key afterwards does not try the records that have failure records again.
       const ranges = statements.filter((s) => /^delete /i.test(s));
       expect(ranges.length).toBeGreaterThan(0);
       for (const sql of ranges) expect(sql.match(/not exists/gi)).toHaveLength(1);
-      expect(statements.filter((s) => /^select distinct/i.test(s))).toHaveLength(1);
+      expect(statements).toHaveLength(ranges.length);
       return;
     }
     // One batch of every key: the held keys are read in one statement per list the dialect takes.

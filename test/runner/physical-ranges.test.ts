@@ -91,7 +91,7 @@ CREATE TABLE holds (id integer PRIMARY KEY, item_id integer NOT NULL REFERENCES 
     await expectAllDeleted(runId);
   });
 
-  it('starts the ranges again when the table was rewritten (VACUUM FULL) between two batches', async () => {
+  it('deletes the same set when the table is rewritten (VACUUM FULL) between two batches', async () => {
     const runId = await createManualRun(app, 'purge-items', 'test');
     const relation = async () => ((await ws.target.raw(`SELECT pg_relation_filenode('items')::text AS r`)) as { rows: { r: string }[] }).rows[0]!.r;
     const before = await relation();
