@@ -7,7 +7,7 @@
  * Exits 0 whether the aims are met or not; exits 1 only when the results are wrong (two phases
  * deleted different rows, or a run failed).
  * BENCH_ROWS (default 1000000) sizes the tables; BENCH_LAYOUTS=clustered or scattered runs one layout;
- * BENCH_POSTGRES=0 skips Postgres; BENCH_MYSQL=0 skips the MariaDB comparison with pt-archiver
+ * BENCH_SQLITE=0 skips SQLite (and the /healthz phase, which runs on it); BENCH_POSTGRES=0 skips Postgres; BENCH_MYSQL=0 skips the MariaDB comparison with pt-archiver
  * (bench/mysql-report.ts); BENCH_BATCH_SIZE fixes the job's batchSize; BENCH_KEEP=1 keeps the
  * temp folder.
  */
@@ -44,13 +44,16 @@ async function main(): Promise<number> {
     }
   };
   try {
-    const sqlite = sqliteBench(dir);
-    await runOn(sqlite);
-    const healthzLayout = layouts.includes('scattered') ? 'scattered' : layouts[0]!;
-    process.stderr.write(`SQLite, ${healthzLayout}: the daemon runs the job with /healthz probed ...\n`);
-    const target = await sqlite.copy(healthzLayout, false, 'healthz');
-    const matched = results.find((r) => r.database === 'SQLite' && r.layout === healthzLayout)!.seed.matched;
-    const healthz = await runPhase<HealthzResult>('healthz-phase.ts', [path.join(dir, 'sqlite', healthzLayout, 'healthz-workspace'), JSON.stringify(target), String(matched)]);
+    let healthz: HealthzResult | null = null;
+    if (process.env.BENCH_SQLITE !== '0') {
+      const sqlite = sqliteBench(dir);
+      await runOn(sqlite);
+      const healthzLayout = layouts.includes('scattered') ? 'scattered' : layouts[0]!;
+      process.stderr.write(`SQLite, ${healthzLayout}: the daemon runs the job with /healthz probed ...\n`);
+      const target = await sqlite.copy(healthzLayout, false, 'healthz');
+      const matched = results.find((r) => r.database === 'SQLite' && r.layout === healthzLayout)!.seed.matched;
+      healthz = await runPhase<HealthzResult>('healthz-phase.ts', [path.join(dir, 'sqlite', healthzLayout, 'healthz-workspace'), JSON.stringify(target), String(matched)]);
+    }
     if (process.env.BENCH_POSTGRES !== '0') {
       process.stderr.write('starting an embedded Postgres ...\n');
       await runOn(await pgBench());

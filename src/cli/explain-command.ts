@@ -3,6 +3,8 @@ import { keyValueJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
 import { EXIT } from '../errors';
 import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../query/compile';
+import { directBlockers } from '../query/cascade';
+import { buildDeleteWithin } from '../query/range';
 import { tableAs } from '../query/sql-dialect';
 import { applyCondition } from '../query/where';
 import { ADAPTIVE_START } from '../runner/batch-size';
@@ -14,7 +16,7 @@ import { printJson, withApp, type CommandContext } from './context';
 
 /** One statement as the driver receives it: the SQL with the dialect's placeholders, the values apart. */
 export interface ExplainedStatement {
-  step: 'count' | 'first batch' | 'next batch' | 'delete';
+  step: 'count' | 'first batch' | 'next batch' | 'delete' | 'range delete';
   what: string;
   sql: string;
   bindings: unknown[];
@@ -57,7 +59,18 @@ function explainQuery(knex: Knex, q: PreparedQuery, batchSize: number): Explaine
       `one short transaction per batch; the condition is checked again; shown with 2 keys, a batch binds one value per key column of each of its keys`,
       buildDeleteMatching(knex, q.definition, q.context, batchKeys),
     ),
+    ...(q.context.dialect.capabilities.physicalRangeBatches ? [rangeDelete(knex, q)] : []),
   ];
+}
+
+/** Where the dialect deletes by physical range: the statement of one range (README "Runs"), shown for blocks 0 to 32. */
+function rangeDelete(knex: Knex, q: PreparedQuery): ExplainedStatement {
+  const held = directBlockers(q.context.schema, q.entity).length > 0;
+  return statement(
+    'range delete',
+    'each batch by physical range: what matches in the next blocks of the table (shown: blocks 0 to 32), rows held by a foreign key left out; after the last range, the batches by key above delete what still matches',
+    buildDeleteWithin(knex, q.definition, q.context, { from: 0, to: 32 }, held),
+  );
 }
 
 export async function explainJob(job: JobDefinition, target: Target, schema: TargetSchema, asOf: Date): Promise<ExplainJson> {

@@ -274,6 +274,7 @@ export const mysql: Dialect = {
     deleteThroughJoin: true,
     keyRangeBatches: false,
     stateStore: false,
+    physicalRangeBatches: false,
   },
   openTarget,
   openStore,

@@ -212,6 +212,7 @@ export const sqlite: Dialect = {
     deleteThroughJoin: false,
     keyRangeBatches: true,
     stateStore: true,
+    physicalRangeBatches: false,
   },
   openTarget,
   openStore,

@@ -245,3 +245,26 @@ export async function heldKeys(db: Knex, schema: TargetSchema, entity: Entity, k
   // Return the batch's own key values (types as the parent table gave them).
   return keys.filter((k) => held.has(JSON.stringify(k.map(String))));
 }
+
+/** The foreign keys whose child rows refuse the delete of a row of `entity` directly (not below a cascade). */
+export function directBlockers(schema: TargetSchema, entity: Entity): Reference[] {
+  return blockersOf(schema, entity, MAX_CASCADE_DEPTH).filter((b) => !b.below);
+}
+
+/**
+ * Keeps out the rows of `entity` (as `alias`) that a row of another entity references through a foreign
+ * key refusing their delete (directBlockers): `not exists (select 1 from <child> where <fk> = <key>)`
+ * for each, so one statement deletes the others and the held ones are left to be tried alone.
+ */
+export function whereNotHeld(qb: Knex.QueryBuilder, schema: TargetSchema, entity: Entity, alias: string): void {
+  const { dialect } = schema;
+  directBlockers(schema, entity).forEach(({ child, fk }, n) => {
+    const childAlias = `h${n + 1}`;
+    qb.whereNotExists(function (this: Knex.QueryBuilder) {
+      this.select(this.client.raw('1')).from(tableAs(this.client, dialect, child.name, childAlias));
+      fk.columns.forEach((column, i) => {
+        this.whereRaw('?? = ??', [identifier(this.client, dialect, childAlias, column), identifier(this.client, dialect, alias, fk.parentColumns[i]!)]);
+      });
+    });
+  });
+}

@@ -11,13 +11,27 @@ export class InflightJournal {
   private readonly indexOf = new Map<Key, number>();
   private parts: InflightPart[] = [];
 
+  private readonly keys: Key[];
+
+  /**
+   * `keys`: the batch's keys, stored already (setInflight). With `growing`, a part's keys not among
+   * them are added and the keys stored again with the parts, in one write: a range batch learns its
+   * keys only as its DELETE returns them.
+   */
   constructor(
     private readonly runs: RunsRepository,
     private readonly runId: number,
     private readonly owner: string,
     keys: Key[],
+    private readonly growing?: { query: number; now(): Date },
   ) {
+    this.keys = [...keys];
     keys.forEach((key, i) => this.indexOf.set(key, i));
+  }
+
+  /** The keys the parts so far name. */
+  inflightKeys(): Key[] {
+    return this.keys;
   }
 
   /** The parts recorded so far: what may have committed. */
@@ -27,8 +41,14 @@ export class InflightJournal {
 
   /** BatchHooks.committing: records a part before its COMMIT, forgets it when the COMMIT failed. */
   readonly committing = async (part: CommittingPart, committed?: false): Promise<void> => {
+    let grew = false;
     const indexes = part.keys.map((key) => {
-      const i = this.indexOf.get(key);
+      let i = this.indexOf.get(key);
+      if (i === undefined && this.growing) {
+        i = this.keys.push(key) - 1;
+        this.indexOf.set(key, i);
+        grew = true;
+      }
       if (i === undefined) throw new Error(`internal: a key of the batch in flight is not one of its keys: ${keyJson(key)}`);
       return i;
     });
@@ -38,6 +58,8 @@ export class InflightJournal {
     } else {
       this.parts = [...this.parts, { keys: indexes, deleted: part.deleted, cascaded: part.cascaded }];
     }
-    await this.runs.setInflightParts(this.runId, this.parts, this.owner);
+    if (grew && this.growing) {
+      await this.runs.setInflight({ runId: this.runId, query: this.growing.query, keys: this.keys, parts: this.parts, now: this.growing.now(), owner: this.owner });
+    } else await this.runs.setInflightParts(this.runId, this.parts, this.owner);
   };
 }

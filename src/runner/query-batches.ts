@@ -6,9 +6,11 @@ import { SweeperError, toError } from '../errors';
 import type { Store } from '../store/store';
 import { isLeaseLost, type InflightPart, type Key, type KeyRange, type RunQueryRecord } from '../store/runs-repository';
 import type { BatchResult, TargetSession } from '../targets/session';
+import { keyText } from '../store/key-json';
 import { BatchSizer } from './batch-size';
 import { InflightJournal } from './inflight';
 import type { ProgressReporter } from './progress';
+import { deleteInRanges, rangeCheckpointOf } from './range-batches';
 
 /** How the batches of one query ended: all deleted, stopped at a batch boundary, or out of time. */
 export type QueryOutcome = 'done' | 'stopped' | 'timeout';
@@ -75,16 +77,28 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   // The process died in a batch, before its checkpoint: count what of it committed. Its other records
   // come after the last key reached and are tried again.
   if (o.inflight && ('range' in o.inflight || o.inflight.keys.length > 0)) await settle(o.inflight);
-  let lastKey = o.state.lastKey;
+  // Where the dialect reads a table in physical ranges, those come first (range-batches.ts).
+  const ranges = await deleteInRanges(o, { checkpoint, settle: (keys, parts) => settle({ keys, parts }), settleAfterFailure });
+  if (ranges !== 'by key' && ranges !== 'by key after ranges') return ranges;
+  let lastKey = rangeCheckpointOf(o.state.lastKey) === undefined ? o.state.lastKey : null;
+  // After the ranges every record they tried and could not delete has its failure record: the pass by
+  // key looks for rows moved behind the ranges, and does not try those again.
+  const failed = ranges === 'by key after ranges' ? new Set(await store.failures.keysOf(o.runId, query.index)) : null;
   const sizer = new BatchSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   for (;;) {
     if (await o.shouldStop()) return 'stopped';
     if (clock.now().getTime() >= o.deadline) return 'timeout';
-    const batch = await nextBatch(o, lastKey, sizer.next());
+    const batch = await nextBatch(o, lastKey, sizer.next(), failed);
     if (!batch) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });
       return 'done';
+    }
+    if (batch.size === 0) {
+      // Every key of this page already has its failure record from the ranges: step over it.
+      lastKey = batch.last;
+      await checkpoint({ lastKey, done: false, deleted: 0, cascaded: 0, failures: [] });
+      continue;
     }
     // The batch in flight is stored before the delete (a key list's parts also as they commit).
     const recorded = { runId: o.runId, query: query.index, now: clock.now(), owner: o.owner };
@@ -110,7 +124,7 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
 }
 
 /** The next batch after `lastKey`: a key range where the session batches by range, else a list of keys. */
-async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: number): Promise<Batch | null> {
+async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: number, skip: Set<string> | null): Promise<Batch | null> {
   const { session, query } = o;
   if (session.batchesByRange(query.index)) {
     const range = await session.nextRange(query.index, lastKey, size);
@@ -118,12 +132,13 @@ async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: numb
     const inflight = { range };
     return { size: range.expected, last: range.last, inflight, inflightNow: () => inflight, delete: () => session.deleteRange(query.index, range, { signal: o.signal }) };
   }
-  const keys = await session.nextKeys(query.index, lastKey, size);
-  if (keys.length === 0) return null;
+  const page = await session.nextKeys(query.index, lastKey, size);
+  if (page.length === 0) return null;
+  const keys = skip ? page.filter((k) => !skip.has(keyText(k))) : page;
   const journal = new InflightJournal(o.store.runs, o.runId, o.owner, keys);
   return {
     size: keys.length,
-    last: keys[keys.length - 1]!,
+    last: page[page.length - 1]!,
     inflight: { keys, parts: [] },
     inflightNow: () => ({ keys, parts: journal.recorded() }),
     delete: () => session.deleteBatch(query.index, keys, { committing: journal.committing, signal: o.signal }),

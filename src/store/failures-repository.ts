@@ -47,6 +47,12 @@ export class FailuresRepository {
   constructor(private readonly db: Knex) {}
 
   /** Failure records newest first; with `after`, the page just newer than that id (read oldest first, then turned). */
+  /** The keys (as failure records hold them) of a run's failure records for one query. */
+  async keysOf(runId: number, queryIndex: number): Promise<string[]> {
+    const rows = (await this.db('failures').where({ run_id: runId, query_index: queryIndex }).select('key')) as { key: string }[];
+    return rows.map((r) => r.key);
+  }
+
   async list(filter: FailureFilter): Promise<FailureRecord[]> {
     const backwards = filter.after !== undefined;
     const q = this.db('failures').orderBy('id', backwards ? 'asc' : 'desc');

@@ -327,15 +327,16 @@ export class RunsRepository {
   }
 
   /**
-   * Records the keys of the batch about to be deleted, so a crash mid-batch can be accounted for. With
+   * Records the keys of the batch about to be deleted, so a crash mid-batch can be accounted for
+   * (with `parts`, also those of its parts; a range batch learns its keys as it deletes them). With
    * `owner`, only while that process still holds the run (else `leaseLost` is thrown): called just
    * before each delete, it keeps a process that lost its run from deleting on.
    */
-  async setInflight(b: { runId: number; query: number; keys: Key[]; now: Date; owner?: string } | { runId: number; query: number; range: KeyRange; now: Date; owner?: string }): Promise<void> {
+  async setInflight(b: { runId: number; query: number; keys: Key[]; now: Date; owner?: string; parts?: InflightPart[] } | { runId: number; query: number; range: KeyRange; now: Date; owner?: string }): Promise<void> {
     const q = this.db('runs').where({ id: b.runId });
     if (b.owner !== undefined) q.where({ owner: b.owner });
     // A range's batch is settled by counting what of it still matches: it has no parts.
-    const inflight = 'range' in b ? { inflight: inflightRangeJson(b.range), inflight_parts: null } : { inflight: keyJson(b.keys), inflight_parts: '[]' };
+    const inflight = 'range' in b ? { inflight: inflightRangeJson(b.range), inflight_parts: null } : { inflight: keyJson(b.keys), inflight_parts: JSON.stringify(b.parts ?? []) };
     const n = await q.update({ ...inflight, query_index: b.query, updated_at: toMs(b.now) });
     if (b.owner !== undefined && n !== 1) throw leaseLost(b.runId, b.owner);
   }

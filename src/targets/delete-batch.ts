@@ -25,7 +25,7 @@ export interface BatchOperations extends BatchHooks {
   entity: string;
 }
 
-const EMPTY: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
+export const EMPTY: BatchResult = { deleted: 0, cascaded: 0, failures: [] };
 
 /**
  * Deletes one batch in short transactions. The common case, nothing fails, runs the delete straight
@@ -47,11 +47,7 @@ export async function deleteBatch(target: Knex, keys: Key[], ops: BatchOperation
   if (!ops.dialect.capabilities.savepoints) return merge(cleared, await eachAlone(target, held, ops));
   let tried: BatchResult;
   try {
-    tried = await inTransaction(target, held, ops, async (trx) => {
-      let result = EMPTY;
-      for (const key of held) result = merge(result, await isolate(trx, [key], ops));
-      return result;
-    });
+    tried = await inTransaction(target, held, ops, (trx) => isolateEach(trx, held, ops));
   } catch (error) {
     // A deferred constraint fails the commit, not the statement: one transaction per held record.
     if (ops.dialect.classifyError(error) !== 'record') throw error;
@@ -85,19 +81,22 @@ async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations)
   return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
 }
 
+/** A transaction's result; `tried`: the records it tried, when the work found them itself (a range). */
+export type TriedResult = BatchResult & { tried?: Key[] };
+
 /**
  * One target transaction, its part told to the runner just before it commits (and untold when the
  * COMMIT fails). Lock conflicts (SQLITE_BUSY, deadlock, serialization) are retried a few times with
  * backoff: each attempt is all or nothing, so a retry counts nothing twice.
  */
-export async function inTransaction(target: Knex, keys: Key[], ops: BatchOperations, work: (trx: Knex.Transaction) => Promise<BatchResult>): Promise<BatchResult> {
+export async function inTransaction<R extends TriedResult>(target: Knex, keys: Key[], ops: BatchOperations, work: (trx: Knex.Transaction) => Promise<R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     const told: { part?: CommittingPart } = {};
     try {
       return await transactionThatEnds(target, ops.dialect, async (trx) => {
         const result = await work(trx);
         if (ops.committing && result.deleted > 0) {
-          told.part = { keys, deleted: result.deleted, cascaded: result.cascaded };
+          told.part = { keys: result.tried ?? keys, deleted: result.deleted, cascaded: result.cascaded };
           await ops.committing(told.part);
         }
         return result;
@@ -163,6 +162,13 @@ async function deleteAll(db: Knex, keys: Key[], ops: BatchOperations): Promise<B
 async function isolateHalves(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   const middle = Math.ceil(keys.length / 2);
   return merge(await isolate(trx, keys.slice(0, middle), ops), await isolate(trx, keys.slice(middle), ops));
+}
+
+/** Each record under a savepoint of its own in `trx`: the database's own error for each that fails. */
+export async function isolateEach(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
+  let result = EMPTY;
+  for (const key of keys) result = merge(result, await isolate(trx, [key], ops));
+  return result;
 }
 
 async function isolate(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {

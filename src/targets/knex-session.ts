@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { TableStorage } from '../dialects/dialect';
 import { openRunArchive, type RunArchive } from '../archive/run-archive';
 import type { RunArchiveOptions } from '../archive/table-archive';
 import type { JobDefinition } from '../config/schema';
@@ -18,9 +19,12 @@ import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, type BatchOperations } from './delete-batch';
 import { deleteRange } from './delete-range';
+import { directBlockers } from '../query/cascade';
+import { buildDeleteWithin, selectKeysWithin } from '../query/range';
+import { deleteRangeBatch } from './range-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
-import type { BatchHooks, BatchResult, QueryPreview, SessionOptions, TargetSession } from './session';
+import type { BatchHooks, BatchResult, QueryPreview, RangeBatchResult, RangePosition, SessionOptions, TargetSession } from './session';
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -32,6 +36,9 @@ export class KnexTargetSession implements TargetSession {
    * matched): its ranges end there, so the last one does not read the rest of the table.
    */
   private readonly lastKeys = new Map<number, unknown>();
+
+  /** Per query, its table's storage as last read (batches by physical range). */
+  private readonly storage = new Map<number, TableStorage | null>();
 
   private constructor(
     private readonly knex: Knex,
@@ -117,6 +124,27 @@ export class KnexTargetSession implements TargetSession {
 
   private keyColumn(q: PreparedQuery): string {
     return keyColumns(q.definition, q.entity)[0]!;
+  }
+
+  async deletePhysicalRange(query: number, from: RangePosition | null, blocks: number, hooks: BatchHooks = {}): Promise<RangeBatchResult | null> {
+    const q = this.query(query);
+    const { dialect } = q.context;
+    const ranges = dialect.physicalRanges;
+    if (!dialect.capabilities.physicalRangeBatches || !ranges) return null;
+    const columns = keyColumns(q.definition, q.entity);
+    const mayBeHeld = directBlockers(q.context.schema, q.entity).length > 0;
+    const keysOf = (rows: Record<string, unknown>[]) => rows.map((row) => columns.map((c) => row[c]));
+    return deleteRangeBatch(this.knex, from, blocks, {
+      ...this.batchOperations(q, hooks),
+      storage: async (fresh) => {
+        if (fresh || !this.storage.has(query)) this.storage.set(query, await ranges.storage(this.knex, q.entity.name));
+        return this.storage.get(query)!;
+      },
+      oneStatement: !this.archive && !q.cascades && (!mayBeHeld || dialect.capabilities.savepoints),
+      mayBeHeld,
+      deleteWithin: async (db, start, to) => keysOf((await buildDeleteWithin(db, q.definition, q.context, { from: start, to }, mayBeHeld)) as Record<string, unknown>[]),
+      keysWithin: async (db, start, to) => keysOf(await selectKeysWithin(db, q.definition, q.context, { from: start, to })),
+    });
   }
 
   archivedCounts(): Promise<number[] | null> {

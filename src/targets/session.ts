@@ -38,6 +38,16 @@ export interface TargetSession {
    * cascades, so the cascaded count is 0.
    */
   settleRange(query: number, range: KeyRange): Promise<{ deleted: number; cascaded: number }>;
+  /**
+   * Where the dialect has physicalRangeBatches: deletes what query `query` matches in the next
+   * `blocks` blocks of the table's storage from `from` (null: from the start), in one short transaction
+   * (the condition is checked inside the delete; records the database refuses are isolated and come
+   * back as failure records, as deleteBatch does). Resolves to null when the entity cannot be read in
+   * ranges (another dialect, a partitioned table): then the run pages by key. A range is not stable
+   * (an UPDATE or VACUUM FULL moves rows), so after the last range the run pages once by key over what
+   * still matches (see src/runner/range-batches.ts).
+   */
+  deletePhysicalRange(query: number, from: RangePosition | null, blocks: number, hooks?: BatchHooks): Promise<RangeBatchResult | null>;
   /** The keys other rows still reference through a foreign key that refuses the delete: they would fail. */
   heldKeys(query: number, keys: Key[]): Promise<Key[]>;
   /** Child rows that ON DELETE CASCADE would remove with these keys (0 when nothing cascades). */
@@ -82,6 +92,21 @@ export interface BatchResult {
   deleted: number;
   cascaded: number;
   failures: FailureInput[];
+}
+
+/** A position in a table's storage: its identity (see TableStorage) and the next block to read. */
+export interface RangePosition {
+  relation: string;
+  block: number;
+}
+
+export interface RangeBatchResult extends BatchResult {
+  /** Where the next range starts; null: this range reached the end of the table. */
+  next: RangePosition | null;
+  /** How many blocks the range covered. */
+  blocks: number;
+  /** How many records the range tried (deleted or failed). */
+  tried: number;
 }
 
 /** What one target transaction of a batch deleted, told to the runner just before it commits. */

@@ -65,6 +65,15 @@ CREATE INDEX holds_event ON holds(event_id);
       expect(statements[0]).toMatch(/"h"\."event_id" > \? and "h"\."event_id" <= \?|"h"\."event_id" <= \?/);
       return;
     }
+    if (db.dialect.capabilities.physicalRangeBatches) {
+      // Each range's DELETE leaves the held rows out itself (one NOT EXISTS per referencing table); the
+      // pass by key afterwards does not try the records that have failure records again.
+      const ranges = statements.filter((s) => /^delete /i.test(s));
+      expect(ranges.length).toBeGreaterThan(0);
+      for (const sql of ranges) expect(sql.match(/not exists/gi)).toHaveLength(1);
+      expect(statements).toHaveLength(ranges.length);
+      return;
+    }
     // One batch of every key: the held keys are read in one statement per list the dialect takes.
     expect(statements).toHaveLength(Math.ceil(ROWS / Math.min(ROWS, keysPerList(db.dialect, 1))));
     if (db.dialect.capabilities.arrayBinding) expect(statements).toHaveLength(1);

@@ -177,7 +177,9 @@ describe.each(TEST_DATABASES)('runner on $name (state store and target)', (db) =
     app.store.runs.checkpoint = checkpoint;
     const dead = (await app.store.runs.get(runId))!;
     expect(dead).toMatchObject({ status: 'running', owner: app.owner });
-    expect(dead.inflight).toHaveLength(100);
+    // A batch of 100 keys; a batch by physical range stores the keys it tried as its parts commit.
+    if (db.dialect.capabilities.physicalRangeBatches) expect(dead.inflight!.length).toBeGreaterThan(0);
+    else expect(dead.inflight).toHaveLength(100);
     // What another daemon's recovery does once the owner's lease has run out.
     const [orphan] = await app.store.runs.orphaned(new Date(dead.leaseUntil!.getTime() + 1), () => false);
     expect(orphan!.id).toBe(runId);

@@ -1,0 +1,120 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { durationMs } from '../duration';
+import { isLeaseLost, type InflightPart, type Key } from '../store/runs-repository';
+import type { BatchResult, RangeBatchResult, RangePosition } from '../targets/session';
+import { BATCH_TARGET_MS } from './batch-size';
+import { InflightJournal } from './inflight';
+import type { QueryBatchesOptions, QueryOutcome } from './query-batches';
+
+/**
+ * Batches by physical range (a dialect with physicalRangeBatches, see TargetSession.deletePhysicalRange): each
+ * batch deletes what matches in the next blocks of the table, with a checkpoint after every batch,
+ * until the last range; then the run pages once by key over what still matches (query-batches.ts),
+ * which catches the rows an UPDATE moved from a block not yet read to one already read, and tries the
+ * failed records again (their failure records are stored once).
+ *
+ * The checkpoint's `lastKey` holds the position while the ranges go on: `[{ physicalRange: { relation,
+ * block } }]` (the table's storage and the next block to read), then `[{ physicalRange: 'end' }]` once
+ * the last range is done, until the pass by key stores a key of its own.
+ */
+export type RangeCheckpoint = { physicalRange: RangePosition | 'end' };
+
+/** The position a checkpoint's lastKey holds: a range position, 'end', or undefined (a key, or none: not in ranges). */
+export function rangeCheckpointOf(lastKey: Key | null): RangePosition | 'end' | null | undefined {
+  if (lastKey === null) return null;
+  const first = lastKey[0] as Partial<RangeCheckpoint> | null;
+  if (lastKey.length !== 1 || typeof first !== 'object' || first === null || !('physicalRange' in first)) return undefined;
+  return first.physicalRange;
+}
+
+function rangeCheckpoint(position: RangePosition | 'end'): Key {
+  return [{ physicalRange: position } satisfies RangeCheckpoint];
+}
+
+/** Steps of the ranges loop the caller shares with the pass by key. */
+export interface RangeSteps {
+  checkpoint(c: { lastKey: Key | null; done: boolean } & BatchResult): Promise<void>;
+  settle(keys: Key[], parts: InflightPart[] | null): Promise<void>;
+  settleAfterFailure(settle: () => Promise<void>, failure: unknown): Promise<void>;
+}
+
+/** What comes after the ranges: the pass by key, after ranges (which tried every record once) or instead of them. */
+export type AfterRanges = 'by key' | 'by key after ranges';
+
+/**
+ * Deletes in ranges from the checkpoint's position. Resolves to the pass by key when that is next
+ * (the ranges are done, or the entity cannot be read in ranges), else to how the run stopped.
+ */
+export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps): Promise<QueryOutcome | AfterRanges> {
+  const { session, clock, query } = o;
+  const at = rangeCheckpointOf(o.state.lastKey);
+  if (at === undefined) return 'by key';
+  if (at === 'end') return 'by key after ranges';
+  let from: RangePosition | null = at;
+  const sizer = new RangeSizer(o.job.limits.batchSize);
+  const pause = durationMs(o.job.limits.pauseBetweenBatches);
+  for (;;) {
+    if (await o.shouldStop()) return 'stopped';
+    if (clock.now().getTime() >= o.deadline) return 'timeout';
+    // The keys in flight are stored with the part just before its COMMIT, only while this process still
+    // holds the run (else leaseLost rolls the range back): one state-store write in the batch.
+    const journal = new InflightJournal(o.store.runs, o.runId, o.owner, [], { query: query.index, now: () => clock.now() });
+    const started = performance.now();
+    let result: RangeBatchResult | null;
+    try {
+      result = await session.deletePhysicalRange(query.index, from, sizer.next(), { committing: journal.committing, signal: o.signal });
+    } catch (error) {
+      if (!isLeaseLost(error)) await steps.settleAfterFailure(() => steps.settle(journal.inflightKeys(), journal.recorded()), error);
+      throw error;
+    }
+    if (result === null) return from === null ? 'by key' : 'by key after ranges';
+    const transactionMs = performance.now() - started;
+    sizer.record(result.blocks, result.tried, transactionMs);
+    o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: result.tried, deleted: result.deleted, failed: result.failures.length, transactionMs });
+    await steps.checkpoint({ lastKey: rangeCheckpoint(result.next ?? 'end'), done: false, ...result });
+    o.reporter.add(query.index, result.deleted, result.failures.length);
+    if (result.next === null) return 'by key after ranges';
+    from = result.next;
+    await yieldToEventLoop();
+    if (pause > 0) await clock.sleep(pause, o.signal);
+  }
+}
+
+/** Most blocks one range covers (8 KiB each on Postgres: 128 MiB). */
+export const RANGE_MAX_BLOCKS = 16384;
+/** The first range without limits.batchSize: a few thousand rows of a typical table. */
+export const RANGE_START_BLOCKS = 32;
+
+/**
+ * How many blocks the next range covers. With `limits.batchSize` the range is sized to hold about that
+ * many records, from how many the ranges so far held per block; without it, as BatchSizer does: doubled
+ * while ranges take under half the target time, halved when one takes longer.
+ */
+export class RangeSizer {
+  private blocks: number;
+  private covered = 0;
+  private records = 0;
+
+  constructor(private readonly batchSize: number | undefined) {
+    this.blocks = batchSize === undefined ? RANGE_START_BLOCKS : 1;
+  }
+
+  next(): number {
+    return this.blocks;
+  }
+
+  record(blocks: number, records: number, transactionMs: number): void {
+    if (blocks < this.blocks) return;
+    if (this.batchSize !== undefined) {
+      this.covered += blocks;
+      this.records += records;
+      const perBlock = this.records / this.covered;
+      this.blocks = clamp(perBlock > 0 ? Math.floor(this.batchSize / perBlock) : this.blocks * 2);
+    } else if (transactionMs > BATCH_TARGET_MS) this.blocks = clamp(Math.floor(this.blocks / 2));
+    else if (transactionMs < BATCH_TARGET_MS / 2) this.blocks = clamp(this.blocks * 2);
+  }
+}
+
+function clamp(blocks: number): number {
+  return Math.max(1, Math.min(RANGE_MAX_BLOCKS, blocks));
+}

@@ -1,0 +1,63 @@
+import type { Knex } from 'knex';
+import type { TableStorage } from '../dialects/dialect';
+import type { Key } from '../store/runs-repository';
+import { deleteBatch, EMPTY, inTransaction, isolateEach, merge, type BatchOperations } from './delete-batch';
+import type { RangeBatchResult, RangePosition } from './session';
+
+/** How deleteRangeBatch reaches the query's statements: deleteBatch's operations, and the range's own. */
+export interface RangeOperations extends BatchOperations {
+  /** The table's storage (see PhysicalRangeSql.storage); `fresh`: read again, not as known from before. */
+  storage(fresh: boolean): Promise<TableStorage | null>;
+  /**
+   * Whether a range may be deleted by one statement: not when each batch must copy or count the rows by
+   * key first (an archive, cascades), nor when the held rows could not be tried alone (no savepoints).
+   */
+  oneStatement: boolean;
+  /** Whether rows of other entities may refuse the delete directly: then the statement leaves them out. */
+  mayBeHeld: boolean;
+  /** Deletes the matching rows of the range (leaving out the held ones when mayBeHeld); returns their keys. */
+  deleteWithin(db: Knex, from: number, to: number | null): Promise<Key[]>;
+  /** The keys of the rows of the range that match now. */
+  keysWithin(db: Knex, from: number, to: number | null): Promise<Key[]>;
+}
+
+/**
+ * Deletes what matches in the next `blocks` blocks of the table from `from`, or null when the table
+ * has no physical order to range over. The common case is one statement in one short transaction
+ * (no index probe per row, no second SELECT): `DELETE ... WHERE <in the range> AND <condition> AND NOT
+ * EXISTS (<a row holding it>) RETURNING key`; then the rows of the range that still match (the held
+ * ones) are each tried under a savepoint, for the database's own error as their failure record. When
+ * that transaction fails on a record error (a trigger, a deferred constraint) or the batch must go by
+ * key (an archive, cascades), the range's keys are read and deleted as deleteBatch does.
+ *
+ * A position in another storage of the table (rewritten by VACUUM FULL, CLUSTER) means nothing: the
+ * ranges start again from the first block (what was deleted is gone; failures are recorded once). The
+ * storage is read once per session and again near its end, so a rewrite during a run is met there or
+ * by the pass by key after the ranges, which deletes what the ranges did not reach.
+ */
+export async function deleteRangeBatch(target: Knex, from: RangePosition | null, blocks: number, ops: RangeOperations): Promise<RangeBatchResult | null> {
+  let storage = await ops.storage(false);
+  // The length known from before may be stale only near the end: read it again there.
+  if (storage && (from?.block ?? 0) + blocks >= storage.blocks) storage = await ops.storage(true);
+  if (!storage) return null;
+  const start = from && from.relation === storage.relation ? from.block : 0;
+  // The last range reaches to the end, whatever was appended since the table's length was read.
+  const to = start + blocks >= storage.blocks ? null : start + blocks;
+  const range = { next: to === null ? null : { relation: storage.relation, block: to }, blocks: (to ?? Math.max(storage.blocks, start)) - start };
+  if (ops.oneStatement) {
+    try {
+      const result = await inTransaction(target, [], ops, async (trx) => {
+        const deleted = await ops.deleteWithin(trx, start, to);
+        const left = ops.mayBeHeld ? await ops.keysWithin(trx, start, to) : [];
+        const alone = left.length > 0 ? await isolateEach(trx, left, ops) : EMPTY;
+        return { ...merge({ ...EMPTY, deleted: deleted.length }, alone), tried: [...deleted, ...left] };
+      });
+      return { deleted: result.deleted, cascaded: result.cascaded, failures: result.failures, tried: result.tried.length, ...range };
+    } catch (error) {
+      if (ops.dialect.classifyError(error) !== 'record') throw error;
+    }
+  }
+  const keys = await ops.keysWithin(target, start, to);
+  const result = keys.length > 0 ? await deleteBatch(target, keys, ops) : EMPTY;
+  return { ...result, tried: keys.length, ...range };
+}
