@@ -12,7 +12,8 @@ import { runDetail } from '../api/queries';
 import { cliActor, printJson, withApp, type CommandContext } from './context';
 import { isStructured, outputFormat, printListing, table, type OutputFormat, type OutputOptions } from './output';
 import { QUERY_COLUMNS } from './runs-command';
-import { formatCount, formatCountsIn, renderCsv, type Column } from './table';
+import { renderCsv } from '../api/csv';
+import { formatCount, formatCountsIn, type Column } from './table';
 
 const PREVIEW_COLUMNS: Column[] = [
   { header: '#', kind: 'number' },
