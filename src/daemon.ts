@@ -1,5 +1,5 @@
 import { createMailer } from './notify/mailer';
-import { OutboxSender } from './notify/outbox-sender';
+import { appOutboxSender, OutboxSender } from './notify/outbox-sender';
 import { executeRun } from './runner/execute-run';
 import { runnerDeps } from './runner/runner-deps';
 import { JobRegistry } from './scheduler/job-registry';
@@ -54,7 +54,7 @@ export class Daemon {
     );
     this.wakeups = new Wakeups(store, clock, logger, (topics) => this.wokenBy(topics));
     const mailer = createMailer({ smtp: app.config.mail.smtp, outboxDir: app.config.mail.outboxDir });
-    this.outbox = new OutboxSender(store, mailer, app.config.mail.from, clock, logger);
+    this.outbox = appOutboxSender(app, mailer);
     this.outbox.onDeliveryFailure((f) => this.metrics.observeDeliveryFailure(f));
     this.reloader = new Reloader(app, this.registry, () => this.scheduler.wake());
   }

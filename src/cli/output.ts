@@ -1,7 +1,8 @@
 import { stringify } from 'yaml';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';
-import { renderCsv, renderTable, type Cell, type Column } from './table';
+import { renderCsv, type CsvCell } from '../api/csv';
+import { renderTable, type Cell, type Column } from './table';
 
 /**
  * How a listing prints, as kubectl's `-o`: `table` fits the terminal, `wide` cuts nothing, `json` and
@@ -31,7 +32,7 @@ export interface Listing<T> {
   columns: Column[];
   rows: Cell[][];
   /** CSV: field names and one row per line (defaults to the table's headers and rows). */
-  csv?: { headers: string[]; rows: (string | number | boolean | null | undefined)[][] };
+  csv?: { headers: string[]; rows: CsvCell[][] };
 }
 
 export function printListing<T>(ctx: CommandContext, format: OutputFormat, listing: Listing<T>): void {

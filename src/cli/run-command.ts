@@ -2,7 +2,7 @@ import type { PreviewJson } from '../api/json';
 import type { App } from '../app';
 import { EXIT, UsageError } from '../errors';
 import { createMailer } from '../notify/mailer';
-import { OutboxSender } from '../notify/outbox-sender';
+import { appOutboxSender } from '../notify/outbox-sender';
 import { executeRun } from '../runner/execute-run';
 import { previewJob } from '../runner/preview';
 import { runnerDeps } from '../runner/runner-deps';
@@ -12,7 +12,8 @@ import { runDetail } from '../api/queries';
 import { cliActor, printJson, withApp, type CommandContext } from './context';
 import { isStructured, outputFormat, printListing, table, type OutputFormat, type OutputOptions } from './output';
 import { QUERY_COLUMNS } from './runs-command';
-import { formatCount, formatCountsIn, renderCsv, type Column } from './table';
+import { renderCsv } from '../api/csv';
+import { formatCount, formatCountsIn, type Column } from './table';
 
 const PREVIEW_COLUMNS: Column[] = [
   { header: '#', kind: 'number' },
@@ -100,7 +101,7 @@ export async function runCommand(ctx: CommandContext, name: string, opts: { dryR
 async function deliverNotification(app: App, ctx: CommandContext, runId: number): Promise<void> {
   const mailer = createMailer({ smtp: app.config.mail.smtp, outboxDir: app.config.mail.outboxDir });
   try {
-    const sender = new OutboxSender(app.store, mailer, app.config.mail.from, app.clock, app.logger);
+    const sender = appOutboxSender(app, mailer);
     await sender.deliverDue();
     const message = await app.store.outbox.forRun(runId);
     if (message?.status === 'pending') {

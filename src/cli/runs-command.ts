@@ -6,7 +6,8 @@ import { displayPath } from '../config/load';
 import type { OutboxMessage } from '../store/outbox-repository';
 import { withApp, type CommandContext } from './context';
 import { isStructured, outputFormat, printListing, table, type OutputOptions } from './output';
-import { formatAge, formatCount, formatCountsIn, formatTime, renderCsv, type Column } from './table';
+import { renderCsv } from '../api/csv';
+import { formatAge, formatCount, formatCountsIn, formatTime, type Column } from './table';
 
 /** The per-query counts of a run, in `runs show` and after `run`. */
 export const QUERY_COLUMNS: Column[] = [

@@ -115,17 +115,3 @@ export function formatAge(d: Date | string | null | undefined, now: Date): strin
   if (seconds < 172_800) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86_400)}d`;
 }
-
-/** RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled. */
-export function renderCsv(headers: string[], rows: (string | number | boolean | null | undefined)[][]): string {
-  return [headers, ...rows].map(csvLine).join('');
-}
-
-/** One CSV line, CRLF-terminated (RFC 4180): also for files written row by row (the dashboard's download). */
-export function csvLine(row: (string | number | boolean | null | undefined)[]): string {
-  const field = (v: string | number | boolean | null | undefined) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return row.map(field).join(',') + '\r\n';
-}

@@ -105,7 +105,9 @@ export class JobFileCache {
   private loadFresh(file: string, load: () => JobFileResult, stat: Omit<Fingerprint, 'result' | 'targetProblems'> | null): JobFileResult {
     const result = load();
     this.fresh.add(file);
-    if (stat && !result.usesVariables) this.remember(file, { ...stat, result, targetProblems: [] });
+    // A file with a webhook or Slack channel names a secret (even when written out, not as ${VAR}): the
+    // state store must not hold it (src/notify/notify-secrets.ts), so that file is read every time.
+    if (stat && !result.usesVariables && !namesNotifySecrets(result)) this.remember(file, { ...stat, result, targetProblems: [] });
     else this.forget(file);
     return result;
   }
@@ -168,4 +170,8 @@ function contentHash(file: string): string | null {
   } catch {
     return null;
   }
+}
+
+function namesNotifySecrets(result: JobFileResult): boolean {
+  return Boolean(result.job && (result.job.notify.webhook || result.job.notify.slack));
 }

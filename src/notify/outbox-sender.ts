@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
+import type { App } from '../app';
 import type { Clock } from '../clock';
 import { driverErrorCode, toError } from '../errors';
 import type { OutboxChannel, OutboxMessage } from '../store/outbox-repository';
 import type { Store } from '../store/store';
+import type { NotifyDefinition } from '../config/notify-schema';
 import type { Mailer } from './mailer';
+import { destinationOf, UndeliverableError } from './notify-secrets';
 import { postMessage } from './poster';
 
 /** Backoff between attempts while the SMTP server or a webhook's receiver is down: 30 s doubling, at most an hour. */
@@ -24,24 +27,40 @@ export interface DeliveryFailure {
   code: string;
 }
 
+export interface OutboxSenderOptions {
+  store: Store;
+  mailer: Mailer;
+  /** `mail.from`. */
+  from: string;
+  clock: Clock;
+  logger: Logger;
+  /**
+   * A job's `notify` as its file is loaded now (undefined: no such job file): where its webhook and
+   * Slack messages go and the webhook's secret, which the outbox does not store.
+   */
+  notifyOf: (job: string) => NotifyDefinition | undefined;
+}
+
 /**
  * Delivers the outbox: every stored notification is sent (email, or .eml file; webhook and Slack
  * posts), and retried with backoff until it is. A crash between storing and sending loses nothing:
- * the row stays pending.
+ * the row stays pending. A post whose job file is gone, or no longer names its channel, cannot be
+ * sent anywhere: it is marked dead with the reason, not retried.
  */
 export class OutboxSender {
   private wakeController = new AbortController();
   private readonly failureListeners: ((f: DeliveryFailure) => void)[] = [];
   private readonly domain: string;
+  private readonly store: Store;
+  private readonly mailer: Mailer;
+  private readonly from: string;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly notifyOf: (job: string) => NotifyDefinition | undefined;
 
-  constructor(
-    private readonly store: Store,
-    private readonly mailer: Mailer,
-    private readonly from: string,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {
-    this.domain = messageIdDomain(from);
+  constructor(o: OutboxSenderOptions) {
+    ({ store: this.store, mailer: this.mailer, from: this.from, clock: this.clock, logger: this.logger, notifyOf: this.notifyOf } = o);
+    this.domain = messageIdDomain(o.from);
   }
 
   wake(): void {
@@ -68,7 +87,7 @@ export class OutboxSender {
       } catch (error) {
         const e = toError(error);
         const code = driverErrorCode(e);
-        const next = new Date(this.clock.now().getTime() + backoffMs(m.attempts + 1));
+        const next = e instanceof UndeliverableError ? null : new Date(this.clock.now().getTime() + backoffMs(m.attempts + 1));
         await this.store.outbox.markFailed(m.id, `${code}: ${e.message}`, next);
         for (const listener of this.failureListeners) listener({ channel: m.channel, code });
         // A post's error names only the receiver's origin; its cause (with the full, secret URL) stays out of the log.
@@ -80,9 +99,9 @@ export class OutboxSender {
             channel: m.channel,
             code,
             ...detail,
-            nextAttemptAt: next.toISOString(),
+            nextAttemptAt: next?.toISOString() ?? null,
           },
-          'notification not delivered; will retry',
+          next ? 'notification not delivered; will retry' : 'notification not delivered; given up',
         );
       }
     }
@@ -105,7 +124,7 @@ export class OutboxSender {
     return postMessage(
       {
         channel: m.channel,
-        destination: m.destination!,
+        destination: destinationOf(m.channel, m.job, m.job === null ? undefined : this.notifyOf(m.job)),
         body: m.text,
         messageId: `<${m.messageId}@${this.domain}>`,
       },
@@ -126,4 +145,19 @@ export class OutboxSender {
       await this.clock.sleep(Math.min(wait, 60_000), AbortSignal.any([signal, this.wakeController.signal]));
     }
   }
+}
+
+/**
+ * The sender of an app's outbox (the daemon's, `sweeper run`'s): each job's notify as the app holds
+ * it when the message is sent (the reloader replaces `app.jobs` when a job file changes or goes).
+ */
+export function appOutboxSender(app: Pick<App, 'store' | 'config' | 'clock' | 'logger' | 'jobs'>, mailer: Mailer): OutboxSender {
+  return new OutboxSender({
+    store: app.store,
+    mailer,
+    from: app.config.mail.from,
+    clock: app.clock,
+    logger: app.logger,
+    notifyOf: (job) => app.jobs.find((j) => j.name === job)?.notify,
+  });
 }

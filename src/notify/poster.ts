@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { toError } from '../errors';
-import type { OutboxDestination } from '../store/outbox-repository';
+import type { PostDestination } from './notify-secrets';
 import { SIGNATURE_HEADER, signatureHeader } from './signature';
 
 /**
@@ -24,7 +24,7 @@ export class PostDeliveryError extends Error {
 
 export interface PostedMessage {
   channel: 'webhook' | 'slack';
-  destination: OutboxDestination;
+  destination: PostDestination;
   body: string;
   /** Sent as `Sweeper-Message-Id`: the same for every attempt, so a receiver can drop repeats. */
   messageId: string;

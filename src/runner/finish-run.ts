@@ -46,7 +46,10 @@ function wantsNotification(job: JobDefinition, status: RunOutcome): boolean {
   return job.notify.on === 'always' || status !== 'succeeded';
 }
 
-/** One message per channel the job's notify names: email (when it has recipients), webhook, Slack. */
+/**
+ * One message per channel the job's notify names: email (when it has recipients), webhook, Slack. A
+ * webhook or Slack message names its job only: the sender reads the URL and secret from the job file.
+ */
 function notificationsOf(o: FinishOptions, report: RunReport): NewOutboxMessage[] {
   const { notify } = o.job;
   const summary = `${o.job.name} run ${o.runId} ${report.run.status}`;
@@ -55,10 +58,10 @@ function notificationsOf(o: FinishOptions, report: RunReport): NewOutboxMessage[
     messages.push({ runId: o.runId, to: notify.to, cc: notify.cc, ...renderNotification(report), fileName: `${o.job.name}-run-${o.runId}` });
   }
   if (notify.webhook) {
-    messages.push({ channel: 'webhook', runId: o.runId, subject: `webhook: ${summary}`, body: webhookBody(report), destination: { url: notify.webhook.url, secret: notify.webhook.secret } });
+    messages.push({ channel: 'webhook', runId: o.runId, subject: `webhook: ${summary}`, body: webhookBody(report), job: o.job.name });
   }
   if (notify.slack) {
-    messages.push({ channel: 'slack', runId: o.runId, subject: `Slack: ${summary}`, body: slackBody(report), destination: { url: notify.slack.webhookUrl } });
+    messages.push({ channel: 'slack', runId: o.runId, subject: `Slack: ${summary}`, body: slackBody(report), job: o.job.name });
   }
   return messages;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { JobDefinition } from '../config/schema';
+import { storedDefinition } from '../notify/notify-secrets';
 import { createSchedule, localToInstant, type Schedule } from '../recurrence';
 import type { JobHead, JobRecord, JobSync } from '../store/jobs-repository';
 import type { Store } from '../store/store';
@@ -33,10 +34,15 @@ function registered(definition: JobDefinition, startAt: () => Date, version: num
 /** Hashes already computed (or read with the job file cache), per definition object. */
 const hashes = new WeakMap<JobDefinition, string>();
 
+/**
+ * The hash of the definition the store keeps (without notification secrets, which are not hashed
+ * either: a hash would let a store dump test guesses of a secret). A change of a webhook's secret or
+ * URL alone is no new version: the sender reads them from the job file when it posts.
+ */
 export function definitionHash(job: JobDefinition): string {
   let hash = hashes.get(job);
   if (hash === undefined) {
-    const { file: _file, ...rest } = job;
+    const { file: _file, ...rest } = storedDefinition(job);
     hash = createHash('sha256').update(JSON.stringify(rest)).digest('hex');
     hashes.set(job, hash);
   }
@@ -112,7 +118,7 @@ export class JobRegistry {
         continue;
       }
       const schedule = known && known.definition === definition ? known.schedule : scheduleOf(definition, startAt());
-      const sync: JobSync = { name: definition.name, definition: JSON.stringify(definition), hash, target: definition.target, schedule: schedule.describe(), timezone: definition.timezone, startAt: startAt() };
+      const sync: JobSync = { name: definition.name, definition: JSON.stringify(storedDefinition(definition)), hash, target: definition.target, schedule: schedule.describe(), timezone: definition.timezone, startAt: startAt() };
       writes.push({ definition, schedule, sync, existing });
     }
     for (let i = 0; i < writes.length; i += SYNC_CHUNK) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { SweeperError } from '../errors';
 import { dialectOfKnex } from '../dialects';
+import { forgetNotifySecrets } from './notify-secrets-migration';
 import { WAKEUP_TOPICS, wakeupTriggers } from './wakeup-triggers';
 
 /**
@@ -328,6 +329,12 @@ const migrations: Migration[] = [
     async down(knex) {
       await knex.schema.dropTableIfExists('job_files');
     },
+  },
+  {
+    name: '0010_notify_secrets_out_of_store',
+    up: forgetNotifySecrets,
+    // Nothing to put back: the secrets are in the job files, and the sender reads them from there.
+    down: () => Promise.resolve(),
   },
 ];
 

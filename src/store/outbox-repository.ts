@@ -7,12 +7,6 @@ export type OutboxStatus = 'pending' | 'sent' | 'dead';
 export const OUTBOX_CHANNELS = ['email', 'webhook', 'slack'] as const;
 export type OutboxChannel = (typeof OUTBOX_CHANNELS)[number];
 
-/** Where a webhook or Slack message goes; the secret signs a webhook's body. */
-export interface OutboxDestination {
-  url: string;
-  secret?: string;
-}
-
 export interface OutboxMessage {
   id: number;
   runId: number | null;
@@ -23,8 +17,11 @@ export interface OutboxMessage {
   /** Email recipients (empty for the other channels). */
   to: string[];
   cc: string[];
-  /** A webhook's or Slack message's address (null for email). */
-  destination: OutboxDestination | null;
+  /**
+   * For a webhook or Slack message: the job whose file holds its URL (and secret), read when it is
+   * sent (src/notify/notify-secrets.ts); null for email, or for a message of no job.
+   */
+  job: string | null;
   /** For logs and messages: the email subject, or a summary of what is posted. */
   subject: string;
   /** The email's text part, or the body (JSON) a webhook or Slack message posts. */
@@ -55,7 +52,8 @@ export interface NewPostedMessage {
   subject: string;
   /** The JSON to post. */
   body: string;
-  destination: OutboxDestination;
+  /** The job whose notify names the channel: its URL and secret are read from its file when sending, never stored. */
+  job: string | null;
 }
 
 export type NewOutboxMessage = NewEmailMessage | NewPostedMessage;
@@ -72,7 +70,7 @@ function fromRow(r: Record<string, unknown>): OutboxMessage {
     status: r.status as OutboxStatus,
     to: email ? ((stored.to as string[] | undefined) ?? []) : [],
     cc: email ? ((stored.cc as string[] | undefined) ?? []) : [],
-    destination: email ? null : (stored as unknown as OutboxDestination),
+    job: !email && typeof stored.job === 'string' ? stored.job : null,
     subject: String(r.subject),
     text: String(r.text),
     html: String(r.html),
@@ -98,8 +96,8 @@ export class OutboxRepository {
   /** Stores a notification; called inside the transaction that finishes its run. */
   async enqueue(trx: Knex, m: NewOutboxMessage, now: Date): Promise<void> {
     const content =
-      'destination' in m
-        ? { channel: m.channel, recipients: JSON.stringify(m.destination), text: m.body, html: '', file_name: '' }
+      'body' in m
+        ? { channel: m.channel, recipients: JSON.stringify({ job: m.job }), text: m.body, html: '', file_name: '' }
         : { channel: 'email', recipients: JSON.stringify({ to: m.to, cc: m.cc }), text: m.text, html: m.html, file_name: m.fileName };
     await trx('outbox').insert({
       run_id: m.runId,

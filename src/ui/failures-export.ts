@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { failureJson, type FailureJson } from '../api/json';
-import { csvLine } from '../cli/table';
+import { csvLine } from '../api/csv';
 import type { FailureRecord } from '../store/failures-repository';
 
 const CSV_COLUMNS = [

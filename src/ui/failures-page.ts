@@ -1,5 +1,5 @@
 import type { FailureRecord } from '../store/failures-repository';
-import { html, type SafeHtml } from './html';
+import { dataTable, html, type SafeHtml } from './html';
 import type { KeysetPage } from './keyset';
 import { href, page, pager, time, type PageContext } from './layout';
 
@@ -41,32 +41,22 @@ export function failuresTable(items: FailureRecord[]): SafeHtml {
         <td data-label="At" class="nowrap hide-narrow">${time(f.at)}</td>
       </tr>`,
   );
-  return html`<div class="table-wrap">
-    <table class="cards">
-      <thead>
-        <tr>
-          <th class="num hide-narrow">ID</th>
-          <th class="num">Run</th>
-          <th class="hide-narrow">Job</th>
-          <th class="num hide-narrow">Query</th>
-          <th>Entity</th>
-          <th>Key</th>
-          <th>Code</th>
-          <th>Message</th>
-          <th class="hide-narrow">At</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          items.length === 0
-            ? html`<tr>
-                <td colspan="9" class="muted">no failure records match</td>
-              </tr>`
-            : rows
-        }
-      </tbody>
-    </table>
-  </div>`;
+  return dataTable({
+    cards: true,
+    columns: [
+      { header: 'ID', class: 'num hide-narrow' },
+      { header: 'Run', class: 'num' },
+      { header: 'Job', class: 'hide-narrow' },
+      { header: 'Query', class: 'num hide-narrow' },
+      { header: 'Entity' },
+      { header: 'Key' },
+      { header: 'Code' },
+      { header: 'Message' },
+      { header: 'At', class: 'hide-narrow' },
+    ],
+    rows,
+    empty: 'no failure records match',
+  });
 }
 
 export function failuresPage(

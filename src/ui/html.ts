@@ -33,3 +33,46 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
 export function raw(text: string): SafeHtml {
   return new SafeHtml(text);
 }
+
+/** A column of a dashboard table: its header and the class of its header cell (`num`, `hide-narrow`). */
+export interface TableColumn {
+  header: string;
+  class?: string;
+}
+
+export interface DataTable {
+  /** The columns; `false` leaves one out (a column some pages show). */
+  columns: (TableColumn | false)[];
+  /** One `<tr>` each. */
+  rows: HtmlValue[];
+  /** The one row's text when there are no rows (none: an empty body). */
+  empty?: string;
+  /** Each row a card on a narrow screen (`table.cards` in styles.ts). */
+  cards?: boolean;
+  /** Attributes of the wrapping `div.table-wrap` (`id`, `data-live`: a part that refreshes itself). */
+  attributes?: Record<string, string>;
+  /** A `<tfoot>` row (totals). */
+  foot?: SafeHtml;
+}
+
+/** The one home of the dashboard's tables: the scrolling wrapper, the header row, the rows, the row of an empty table. */
+export function dataTable(t: DataTable): SafeHtml {
+  const columns = t.columns.filter((c): c is TableColumn => Boolean(c));
+  const attributes = Object.entries(t.attributes ?? {}).map(([name, value]) => html` ${raw(name)}="${value}"`);
+  const head = columns.map((c) => (c.class ? html`<th class="${c.class}">${c.header}</th>` : html`<th>${c.header}</th>`));
+  const body =
+    t.rows.length === 0 && t.empty !== undefined
+      ? html`<tr><td colspan="${columns.length}" class="muted">${t.empty}</td></tr>`
+      : t.rows;
+  return html`<div class="table-wrap"${attributes}>
+    <table${t.cards ? raw(' class="cards"') : ''}>
+      <thead>
+        <tr>${head}</tr>
+      </thead>
+      <tbody>
+        ${body}
+      </tbody>
+      ${t.foot ? html`<tfoot>${t.foot}</tfoot>` : ''}
+    </table>
+  </div>`;
+}

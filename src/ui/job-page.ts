@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import type { PreviewJson } from '../api/json';
 import type { JobRecord } from '../store/jobs-repository';
 import type { RunRecord } from '../store/runs-repository';
-import { html, type SafeHtml } from './html';
+import { dataTable, html, type SafeHtml } from './html';
 import { canControl, count, csrfField, href, page, time, type PageContext } from './layout';
 import { jobFlags, scheduleInZone } from './jobs-page';
 import { runsTable } from './runs-page';
@@ -35,20 +35,7 @@ function queriesTable(job: JobRecord): SafeHtml {
         </td>
       </tr>`,
   );
-  return html`<div class="table-wrap">
-    <table>
-      <thead>
-        <tr>
-          <th class="num">#</th>
-          <th>Entity</th>
-          <th>Condition</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>
-  </div>`;
+  return dataTable({ columns: [{ header: '#', class: 'num' }, { header: 'Entity' }, { header: 'Condition' }], rows });
 }
 
 /** Pause (with a reason) or resume, postpone until a local time, run now: for operators only. */
@@ -179,23 +166,17 @@ export function previewPage(
         As of ${time(preview.asOf, job.timezone)}: ${count(total)} records match now. Nothing has been
         deleted.${preview.queries.length > 1 ? ' Each query is counted as the data is now: later queries may match more once earlier ones have deleted.' : ''}
       </p>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th class="num">#</th>
-              <th>Entity</th>
-              <th class="num">Matched</th>
-              <th class="num">Cascaded</th>
-              <th class="num">Predicted failures</th>
-              <th>Sample keys</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows}
-          </tbody>
-        </table>
-      </div>
+      ${dataTable({
+        columns: [
+          { header: '#', class: 'num' },
+          { header: 'Entity' },
+          { header: 'Matched', class: 'num' },
+          { header: 'Cascaded', class: 'num' },
+          { header: 'Predicted failures', class: 'num' },
+          { header: 'Sample keys' },
+        ],
+        rows,
+      })}
       ${confirm}`,
   });
 }

@@ -1,5 +1,5 @@
 import type { JobOverview } from '../api/queries';
-import { html, type SafeHtml } from './html';
+import { dataTable, html, type SafeHtml } from './html';
 import { page, statusBadge, time, type PageContext } from './layout';
 
 /** The last runs as a row of bars, oldest left, each in its status colour and linking to the run. */
@@ -60,29 +60,19 @@ function row(o: JobOverview, now: Date): SafeHtml {
 
 /** The jobs table: the part of the page that refreshes itself. */
 export function jobsTable(jobs: JobOverview[], now: Date): SafeHtml {
-  return html`<div class="table-wrap" id="jobs" data-live="/ui/jobs?part=table" data-live-every="5000">
-    <table>
-      <thead>
-        <tr>
-          <th>Job</th>
-          <th>Target</th>
-          <th>Schedule</th>
-          <th>Next run</th>
-          <th>Last outcome</th>
-          <th class="hide-narrow">Last runs</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          jobs.length === 0
-            ? html`<tr>
-                <td colspan="6" class="muted">no jobs: add job files to the jobs folder</td>
-              </tr>`
-            : jobs.map((j) => row(j, now))
-        }
-      </tbody>
-    </table>
-  </div>`;
+  return dataTable({
+    attributes: { id: 'jobs', 'data-live': '/ui/jobs?part=table', 'data-live-every': '5000' },
+    columns: [
+      { header: 'Job' },
+      { header: 'Target' },
+      { header: 'Schedule' },
+      { header: 'Next run' },
+      { header: 'Last outcome' },
+      { header: 'Last runs', class: 'hide-narrow' },
+    ],
+    rows: jobs.map((j) => row(j, now)),
+    empty: 'no jobs: add job files to the jobs folder',
+  });
 }
 
 export function jobsPage(ctx: PageContext, jobs: JobOverview[], now: Date): SafeHtml {

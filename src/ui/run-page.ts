@@ -2,7 +2,7 @@ import type { RunJson } from '../api/json';
 import type { runPageData } from '../api/queries';
 import { formatDuration } from '../notify/format';
 import { ACTIVE_STATUSES, type RunStatus } from '../store/runs-repository';
-import { html, type SafeHtml } from './html';
+import { dataTable, html, type SafeHtml } from './html';
 import { canControl, count, csrfField, href, page, statusBadge, time, type PageContext } from './layout';
 
 export type RunPageData = Awaited<ReturnType<typeof runPageData>> & { now: Date; timezone: string };
@@ -92,41 +92,28 @@ function queriesTable(run: RunJson): SafeHtml {
         <td class="num">${count(q.cascaded)}</td>
       </tr>`,
   );
-  return html`<div class="table-wrap">
-    <table>
-      <thead>
-        <tr>
-          <th class="num">#</th>
-          <th>Entity</th>
-          <th class="num">Matched</th>
-          <th class="num">Deleted</th>
-          <th class="num">Failed</th>
-          <th class="num">Cascaded</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length > 0
-            ? rows
-            : html`<tr>
-                <td colspan="6" class="muted">no queries (skipped)</td>
-              </tr>`
-        }
-      </tbody>
-      <tfoot>
-        <tr>
-          <th></th>
-          <th>Total</th>
-          <th class="num">
-            ${count(run.queries.every((q) => q.matched !== null) ? run.queries.reduce((s, q) => s + (q.matched ?? 0), 0) : null)}
-          </th>
-          <th class="num">${count(run.deleted)}</th>
-          <th class="num">${count(run.failed)}</th>
-          <th class="num">${count(run.queries.reduce((s, q) => s + q.cascaded, 0))}</th>
-        </tr>
-      </tfoot>
-    </table>
-  </div>`;
+  return dataTable({
+    columns: [
+      { header: '#', class: 'num' },
+      { header: 'Entity' },
+      { header: 'Matched', class: 'num' },
+      { header: 'Deleted', class: 'num' },
+      { header: 'Failed', class: 'num' },
+      { header: 'Cascaded', class: 'num' },
+    ],
+    rows,
+    empty: 'no queries (skipped)',
+    foot: html`<tr>
+      <th></th>
+      <th>Total</th>
+      <th class="num">
+        ${count(run.queries.every((q) => q.matched !== null) ? run.queries.reduce((s, q) => s + (q.matched ?? 0), 0) : null)}
+      </th>
+      <th class="num">${count(run.deleted)}</th>
+      <th class="num">${count(run.failed)}</th>
+      <th class="num">${count(run.queries.reduce((s, q) => s + q.cascaded, 0))}</th>
+    </tr>`,
+  });
 }
 
 function failures(data: RunPageData): SafeHtml {
@@ -138,27 +125,17 @@ function failures(data: RunPageData): SafeHtml {
           <a href="${href('/ui/failures', { run: run.id, code: g.code })}"><code>${g.code}</code></a
           >: ${count(g.count)}
         </h3>
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Entity</th>
-                <th>Key</th>
-                <th>Message</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${g.examples.map(
-                (f) =>
-                  html`<tr>
-                    <td>${f.entity}</td>
-                    <td class="key">${f.key}</td>
-                    <td class="text">${f.message}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-        </div>
+        ${dataTable({
+          columns: [{ header: 'Entity' }, { header: 'Key' }, { header: 'Message' }],
+          rows: g.examples.map(
+            (f) =>
+              html`<tr>
+                <td>${f.entity}</td>
+                <td class="key">${f.key}</td>
+                <td class="text">${f.message}</td>
+              </tr>`,
+          ),
+        })}
         ${g.count > g.examples.length ? html`<p class="muted">… and ${count(g.count - g.examples.length)} more</p>` : ''}`,
   );
   return html`${groups}

@@ -1,5 +1,5 @@
 import { RUN_STATUSES, type RunRecord } from '../store/runs-repository';
-import { html, type SafeHtml } from './html';
+import { dataTable, html, type SafeHtml } from './html';
 import type { KeysetPage } from './keyset';
 import { count, page, pager, statusBadge, time, type PageContext } from './layout';
 
@@ -23,33 +23,22 @@ export function runsTable(runs: RunRecord[], o: { showJob: boolean }): SafeHtml 
         <td data-label="Reason" class="text hide-narrow">${r.reason ?? ''}</td>
       </tr>`,
   );
-  const columns = o.showJob ? 9 : 8;
-  return html`<div class="table-wrap">
-    <table class="cards">
-      <thead>
-        <tr>
-          <th class="num">Run</th>
-          ${o.showJob ? html`<th>Job</th>` : ''}
-          <th>Status</th>
-          <th class="hide-narrow">Trigger</th>
-          <th class="hide-narrow">Scheduled / started</th>
-          <th>Finished</th>
-          <th class="num">Deleted</th>
-          <th class="num">Failed</th>
-          <th class="hide-narrow">Reason</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          runs.length === 0
-            ? html`<tr>
-                <td colspan="${columns}" class="muted">no runs match</td>
-              </tr>`
-            : rows
-        }
-      </tbody>
-    </table>
-  </div>`;
+  return dataTable({
+    cards: true,
+    columns: [
+      { header: 'Run', class: 'num' },
+      o.showJob && { header: 'Job' },
+      { header: 'Status' },
+      { header: 'Trigger', class: 'hide-narrow' },
+      { header: 'Scheduled / started', class: 'hide-narrow' },
+      { header: 'Finished' },
+      { header: 'Deleted', class: 'num' },
+      { header: 'Failed', class: 'num' },
+      { header: 'Reason', class: 'hide-narrow' },
+    ],
+    rows,
+    empty: 'no runs match',
+  });
 }
 
 export function runsPage(

@@ -89,7 +89,7 @@ describe('runs show: where the notification went', () => {
     runId: 1,
     channel: 'email',
     messageId: 'sweeper.run-1.test@localhost',
-    destination: null,
+    job: null,
     status: 'sent',
     to: ['ops@example.com'],
     cc: [],

@@ -103,6 +103,19 @@ describe('the job file cache in the state store', () => {
     expect(second.jobs[0]!.schedule).toBe('cron 0 2 * * * (UTC)');
   });
 
+  it('a file that names a webhook or Slack secret is read every time and never kept in the state store', async () => {
+    const ws = createWorkspace(SCHEMA);
+    const secret = 'literal-secret-0123456789';
+    makeOld(ws.writeJob('a', JOB('a', '0 3 * * *', `notify:\n  webhook: { url: "https://hooks.example.com/x", secret: ${secret} }`)));
+    makeOld(ws.writeJob('b', JOB('b', '0 3 * * *')));
+    await jobsJson(ws);
+    expect((await jobsJson(ws)).read).toEqual(['a.yaml']);
+    for (const file of [ws.stateFile, `${ws.stateFile}-wal`].filter((f) => fs.existsSync(f))) {
+      expect(fs.readFileSync(file).includes(secret)).toBe(false);
+    }
+    expect(fs.existsSync(ws.stateFile)).toBe(true);
+  });
+
   it('a config that reads jobs otherwise (another default zone) reads every file again', async () => {
     const ws = createWorkspace(SCHEMA);
     for (const n of ['a', 'b']) makeOld(ws.writeJob(n, JOB(n, '0 3 * * *')));

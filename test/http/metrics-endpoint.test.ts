@@ -59,6 +59,12 @@ describe('GET /metrics', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
+    // A job whose webhook is that port (the sender reads the URL from the loaded job when it posts).
+    const [first] = stack.app.jobs;
+    stack.app.jobs = [
+      ...stack.app.jobs,
+      { ...first!, name: 'hooked', notify: { ...first!.notify, webhook: { url: `http://127.0.0.1:${port}/hook`, secret: 'x'.repeat(16) } } },
+    ];
     await stack.app.store.transaction((trx) =>
       stack.app.store.outbox.enqueue(
         trx,
@@ -67,7 +73,7 @@ describe('GET /metrics', () => {
           runId: null,
           subject: 'webhook: test',
           body: '{}',
-          destination: { url: `http://127.0.0.1:${port}/hook`, secret: 'x'.repeat(16) },
+          job: 'hooked',
         },
         new Date(),
       ),

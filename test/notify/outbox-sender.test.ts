@@ -56,7 +56,7 @@ describe('outbox delivery over real SMTP', () => {
       app.store.outbox.enqueue(trx, { runId: null, to: ['ops@example.com'], cc: ['cc@example.com'], subject: 'run 7 succeeded', text: 'hello', html: '<p>hello</p>', fileName: 'x' }, clock.now()),
     );
     const mailer = createMailer({ smtp: `smtp://127.0.0.1:${port}`, outboxDir: ws.outboxDir });
-    const sender = new OutboxSender(app.store, mailer, 'Sweeper <s@localhost>', clock, pino({ level: 'silent' }));
+    const sender = new OutboxSender({ store: app.store, mailer, from: 'Sweeper <s@localhost>', clock, logger: pino({ level: 'silent' }), notifyOf: () => undefined });
 
     expect(await sender.deliverDue()).toBe(0);
     let [message] = await app.store.outbox.due(new Date(8.64e15));
@@ -110,7 +110,7 @@ describe('Message-ID', () => {
     const sent: string[] = [];
     const mailer = { kind: 'file' as const, send: (m: { messageId: string }) => (sent.push(m.messageId), Promise.reject(new Error('down'))), close() {} };
     // A stand-in mailer: what is checked is the id handed to the mailer on each attempt (the real mailers are tested with it above).
-    const sender = new OutboxSender(app.store, mailer as never, '"Ops, Sweeper" <sweeper@mail.example.org>', clock, pino({ level: 'silent' }));
+    const sender = new OutboxSender({ store: app.store, mailer: mailer as never, from: '"Ops, Sweeper" <sweeper@mail.example.org>', clock, logger: pino({ level: 'silent' }), notifyOf: () => undefined });
     await sender.deliverDue();
     clock.current += backoffMs(1);
     await sender.deliverDue();

@@ -1,9 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
-import { systemClock } from '../../src/clock';
 import { createMailer } from '../../src/notify/mailer';
-import { OutboxSender } from '../../src/notify/outbox-sender';
+import { appOutboxSender } from '../../src/notify/outbox-sender';
 import { collect, spawnCli } from '../support/cli';
 import { createWorkspace, eventually } from '../support/workspace';
 
@@ -51,13 +49,8 @@ describe('a webhook across a crash of the process sending it', () => {
         const [row] = await app.store.outbox.allForRun(1);
         expect(row).toMatchObject({ channel: 'webhook', status: 'pending', attempts: 0 });
         const mailer = createMailer({ outboxDir: ws.outboxDir });
-        const sender = new OutboxSender(
-          app.store,
-          mailer,
-          'Sweeper <s@localhost>',
-          systemClock,
-          pino({ level: 'silent' }),
-        );
+        // The next process reads the webhook's URL and secret from the job file (the outbox has neither).
+        const sender = appOutboxSender(app, mailer);
         expect(await sender.deliverDue()).toBe(1);
         mailer.close();
         expect(requests).toHaveLength(2);

@@ -112,7 +112,15 @@ describe('webhook and Slack notifications through the outbox', () => {
       const clock = new TestClock(Date.now());
       const { logger, lines } = capturingLogger();
       const mailer = createMailer({ outboxDir: ws.outboxDir });
-      const sender = new OutboxSender(app.store, mailer, 'Sweeper <sweeper@ops.example.com>', clock, logger);
+      const a = app;
+      const sender = new OutboxSender({
+        store: a.store,
+        mailer,
+        from: 'Sweeper <sweeper@ops.example.com>',
+        clock,
+        logger,
+        notifyOf: (name) => a.jobs.find((j) => j.name === name)?.notify,
+      });
       expect(await sender.deliverDue()).toBe(3);
       mailer.close();
       expect(await sender.deliverDue()).toBe(0);
@@ -192,7 +200,7 @@ describe('webhook and Slack notifications through the outbox', () => {
           runId: null,
           subject: 'webhook: test',
           body: '{"type":"run.finished"}',
-          destination: { url: `http://127.0.0.1:${port}/hooks/x?token=${SECRET}`, secret: SECRET },
+          job: 'hooked',
         },
         clock.now(),
       ),
@@ -200,7 +208,9 @@ describe('webhook and Slack notifications through the outbox', () => {
     const { logger, lines } = capturingLogger();
     const failures: string[] = [];
     const mailer = createMailer({ outboxDir: ws.outboxDir });
-    const sender = new OutboxSender(a.store, mailer, 'Sweeper <s@localhost>', clock, logger);
+    const webhook = { url: `http://127.0.0.1:${port}/hooks/x?token=${SECRET}`, secret: SECRET };
+    const notifyOf = (name: string) => (name === 'hooked' ? { to: [], cc: [], on: 'always' as const, webhook } : undefined);
+    const sender = new OutboxSender({ store: a.store, mailer, from: 'Sweeper <s@localhost>', clock, logger, notifyOf });
     sender.onDeliveryFailure((f) => failures.push(`${f.channel} ${f.code}`));
 
     expect(await sender.deliverDue()).toBe(0);
@@ -245,14 +255,16 @@ describe('webhook and Slack notifications through the outbox', () => {
             runId: null,
             subject: 'Slack: test',
             body: '{"text":"hi"}',
-            destination: { url: `http://127.0.0.1:${port}${SLACK_PATH}` },
+            job: 'chatty',
           },
           clock.now(),
         ),
       );
       const { logger, lines } = capturingLogger();
       const mailer = createMailer({ outboxDir: ws.outboxDir });
-      const sender = new OutboxSender(a.store, mailer, 'Sweeper <s@localhost>', clock, logger);
+      const slack = { webhookUrl: `http://127.0.0.1:${port}${SLACK_PATH}` };
+      const notifyOf = (name: string) => (name === 'chatty' ? { to: [], cc: [], on: 'always' as const, slack } : undefined);
+      const sender = new OutboxSender({ store: a.store, mailer, from: 'Sweeper <s@localhost>', clock, logger, notifyOf });
       expect(await sender.deliverDue()).toBe(0);
       const [message] = await a.store.outbox.due(new Date(8.64e15));
       expect(message!.lastError).toBe(

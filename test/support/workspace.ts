@@ -8,51 +8,50 @@ import type { Clock } from '../../src/clock';
 import { systemClock } from '../../src/clock';
 
 /** A temp folder with a config, a jobs folder, a state store and a SQLite target: one per test. */
-export interface Workspace {
-  dir: string;
-  configFile: string;
+export interface Workspace extends WorkspaceFolder {
   targetFile: string;
   stateFile: string;
   outboxDir: string;
-  writeJob(name: string, yaml: string): string;
   target(): Database.Database;
+}
+
+/** What every test workspace (SQLite, Postgres, MariaDB) is: a temp folder with a config and a jobs folder. */
+export interface WorkspaceFolder {
+  dir: string;
+  configFile: string;
+  writeJob(name: string, yaml: string): string;
   open(options?: { clock?: Clock; checkTargets?: boolean }): Promise<App>;
 }
 
-export function createWorkspace(targetSchema: string, extraConfig = ''): Workspace {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-test-'));
+/**
+ * A temp folder (`<prefix>XXXXXX` in the temp dir) with a jobs folder and a config whose state store
+ * and target `app` are the given YAML values; `open()` opens it as a command would, logging silently
+ * unless TEST_LOG_LEVEL says otherwise.
+ */
+export function workspaceFolder(
+  prefix: string,
+  o: { state: string; target: string; extraConfig?: string },
+): WorkspaceFolder {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
   mkdirSync(path.join(dir, 'jobs'));
-  const targetFile = path.join(dir, 'app.db');
-  const db = new Database(targetFile);
-  db.pragma('journal_mode = WAL');
-  db.exec(targetSchema);
-  db.close();
   const configFile = path.join(dir, 'sweeper.yaml');
   writeFileSync(
     configFile,
-    `state: { client: better-sqlite3, connection: { filename: state.db } }
+    `state: ${o.state}
 targets:
-  app: { client: better-sqlite3, connection: { filename: app.db } }
+  app: ${o.target}
 jobs: jobs
 timezone: UTC
 mail: { outboxDir: outbox }
-${extraConfig}`,
+${o.extraConfig ?? ''}`,
   );
   return {
     dir,
     configFile,
-    targetFile,
-    stateFile: path.join(dir, 'state.db'),
-    outboxDir: path.join(dir, 'outbox'),
     writeJob(name, yaml) {
       const file = path.join(dir, 'jobs', `${name}.yaml`);
       writeFileSync(file, yaml);
       return file;
-    },
-    target() {
-      const t = new Database(targetFile);
-      t.pragma('foreign_keys = ON');
-      return t;
     },
     open(options = {}) {
       return openApp({
@@ -66,8 +65,37 @@ ${extraConfig}`,
   };
 }
 
+export function createWorkspace(targetSchema: string, extraConfig = ''): Workspace {
+  const folder = workspaceFolder('sweeper-test-', {
+    state: '{ client: better-sqlite3, connection: { filename: state.db } }',
+    target: '{ client: better-sqlite3, connection: { filename: app.db } }',
+    extraConfig,
+  });
+  const { dir } = folder;
+  const targetFile = path.join(dir, 'app.db');
+  const db = new Database(targetFile);
+  db.pragma('journal_mode = WAL');
+  db.exec(targetSchema);
+  db.close();
+  return {
+    ...folder,
+    targetFile,
+    stateFile: path.join(dir, 'state.db'),
+    outboxDir: path.join(dir, 'outbox'),
+    target() {
+      const t = new Database(targetFile);
+      t.pragma('foreign_keys = ON');
+      return t;
+    },
+  };
+}
+
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

