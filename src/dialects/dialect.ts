@@ -62,6 +62,13 @@ export interface Dialect {
 
   /** What an error from this database means to a run (see ErrorClass). */
   classifyError(error: unknown): ErrorClass;
+
+  /**
+   * Replication lag, read on a replica's own connection (`limits.maxReplicaLag`, src/targets/replicas.ts):
+   * whole seconds behind its primary, or null when it does not replicate (not a replica, replication
+   * stopped or broken). Absent: the database has no replicas Sweeper can watch (SQLite).
+   */
+  readReplicaLag?(replica: Knex): Promise<number | null>;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Dialect, ErrorClass, KnexConnectionConfig, RawFragment, TimeSql } 
 import { EPOCH_MS_THRESHOLD } from './dialect';
 import { knexLog } from './knex-log';
 import { introspectMysql } from './mysql-introspect';
+import { readMysqlReplicaLag } from './mysql-replica';
 
 type AfterCreate = (conn: unknown, done: (err: Error | null, conn: unknown) => void) => void;
 
@@ -306,4 +307,5 @@ export const mysql: Dialect = {
     columnType: (column) => column.type,
   },
   classifyError,
+  readReplicaLag: readMysqlReplicaLag,
 };

@@ -137,6 +137,21 @@ function classifyError(error: unknown): ErrorClass {
   return 'other';
 }
 
+/**
+ * A standby's replay lag in seconds, read on the standby: 0 when it has replayed all WAL it received,
+ * else the time since the last transaction it replayed committed on the primary (the standby's clock
+ * against the primary's commit time, the usual reading). Null on a server that is not a standby.
+ */
+async function readReplicaLag(replica: Knex): Promise<number | null> {
+  const result = (await replica.raw(
+    `SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL
+       WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+       ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0) END AS lag`,
+  )) as { rows: { lag: string | number | null }[] };
+  const lag = result.rows[0]?.lag;
+  return lag === null || lag === undefined ? null : Math.max(0, Number(lag));
+}
+
 export const postgres: Dialect = {
   name: 'postgres',
   label: 'Postgres',
@@ -185,4 +200,5 @@ export const postgres: Dialect = {
     columnType: (column) => column.type,
   },
   classifyError,
+  readReplicaLag,
 };
