@@ -180,6 +180,11 @@ export interface ArchiveSql {
   readonly serialKey: string;
   /** The type an archive column gets for an entity's column, so every value fits unchanged ('' for none). */
   columnType(column: Column): string;
+  /**
+   * A bound value of an archive column's own type, as SQL (`CAST(? AS bigint)`): Postgres needs the type
+   * of a value bound in `INSERT ... SELECT`, MySQL's CAST knows no `bigint` or `text` (SIGNED, CHAR).
+   */
+  boundValue(type: 'bigint' | 'integer' | 'text'): string;
 }
 
 /** Numbers at or above this magnitude are epoch milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */
