@@ -52,7 +52,7 @@ export function parseDuration(text: string): Duration | null {
 }
 
 /** Where a duration is used, and the range that is sane there. */
-export type DurationField = 'olderThan' | 'newerThan' | 'pauseBetweenBatches' | 'maxRuntime' | 'retention';
+export type DurationField = 'olderThan' | 'newerThan' | 'pauseBetweenBatches' | 'maxRuntime' | 'maxReplicaLag' | 'maxReplicaOutage' | 'retention';
 
 interface Bounds {
   /** Milliseconds; `min` itself is allowed only when `minIncluded`. */
@@ -73,6 +73,9 @@ export const DURATION_BOUNDS: Record<DurationField, Bounds> = {
   newerThan: older,
   pauseBetweenBatches: { min: 0, minIncluded: true, max: 3_600_000, range: 'from 0ms to 1h', example: '200ms' },
   maxRuntime: { min: 0, minIncluded: false, max: 30 * DAY, range: 'more than 0 and at most 30d', example: '2h' },
+  // Replicas report their lag in whole seconds.
+  maxReplicaLag: { min: 1000, minIncluded: true, max: DAY, range: 'from 1s to 1d', example: '5s' },
+  maxReplicaOutage: { min: 1000, minIncluded: true, max: DAY, range: 'from 1s to 1d', example: '1m' },
   retention: { min: DAY, minIncluded: true, max: 100 * YEAR, range: 'from 1d to 100 years (P100Y)', example: '30d' },
 };
 

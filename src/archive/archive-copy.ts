@@ -156,11 +156,11 @@ async function insertCopy(
   const names = [...entity.columns.keys()];
   from.select([
     ...names.map((c) => identifier(db, dialect, alias, c)),
-    db.raw('CAST(? AS bigint)', [level.write.runId]),
-    db.raw('CAST(? AS text)', [level.write.job]),
-    db.raw('CAST(? AS integer)', [level.queryIndex]),
-    db.raw('CAST(? AS integer)', [level.depth]),
-    db.raw('CAST(? AS bigint)', [level.write.at.getTime()]),
+    db.raw(dialect.archive.boundValue('bigint'), [level.write.runId]),
+    db.raw(dialect.archive.boundValue('text'), [level.write.job]),
+    db.raw(dialect.archive.boundValue('integer'), [level.queryIndex]),
+    db.raw(dialect.archive.boundValue('integer'), [level.depth]),
+    db.raw(dialect.archive.boundValue('bigint'), [level.write.at.getTime()]),
   ]);
   const select = from.toSQL();
   const into = [
@@ -178,10 +178,11 @@ async function insertCopy(
   return changedRows(result);
 }
 
-/** The rows a write statement changed, as each driver reports it (better-sqlite3 `changes`, pg `rowCount`). */
+/** The rows a write statement changed, as each driver reports it. */
 export function changedRows(result: unknown): number {
-  const r = result as { changes?: unknown; rowCount?: unknown } | null;
-  const n = r?.changes ?? r?.rowCount;
+  // better-sqlite3: `changes`; pg: `rowCount`; mysql2: `[ResultSetHeader { affectedRows }, fields]`.
+  const r = (Array.isArray(result) ? result[0] : result) as { changes?: unknown; rowCount?: unknown; affectedRows?: unknown } | null;
+  const n = r?.changes ?? r?.rowCount ?? r?.affectedRows;
   if (typeof n !== 'number' && typeof n !== 'bigint')
     throw new SweeperError(
       'INTERNAL',

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import type { Dialect } from '../dialects';
 import { isTableArchive } from '../config/archive-schema';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
@@ -53,12 +54,7 @@ export async function pruneArchives(o: {
   for (const [targetName, names] of tables) {
     const target = o.targets.get(targetName);
     for (const table of names) {
-      const n = await pruneTable(
-        target.knex,
-        target.dialect.quoteIdentifier.bind(target.dialect),
-        table,
-        before,
-      );
+      const n = await pruneTable(target.knex, target.dialect, table, before);
       if (n > 0) pruned.tables[`${targetName}.${table}`] = n;
       pruned.total += n;
     }
@@ -82,19 +78,20 @@ async function pruneFiles(folder: string, before: number, pruned: PrunedArchive)
 
 async function pruneTable(
   knex: Knex,
-  q: (name: string) => string,
+  dialect: Dialect,
   table: string,
   before: number,
 ): Promise<number> {
+  const q = (name: string) => dialect.quoteIdentifier(name);
   const id = q(ARCHIVE_COLUMNS.id);
+  const older = `SELECT ${id} FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.archivedAt)} < ? LIMIT ${PRUNE_BATCH}`;
+  // MySQL refuses a subquery on the table it deletes from: a join on a derived table instead.
+  const statement = dialect.capabilities.deleteThroughJoin
+    ? `DELETE a FROM ${q(table)} AS a JOIN (${older}) AS m ON a.${id} = m.${id}`
+    : `DELETE FROM ${q(table)} WHERE ${id} IN (${older})`;
   let total = 0;
   for (;;) {
-    const n = changedRows(
-      await knex.raw(
-        `DELETE FROM ${q(table)} WHERE ${id} IN (SELECT ${id} FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.archivedAt)} < ? LIMIT ${PRUNE_BATCH})`,
-        [before],
-      ),
-    );
+    const n = changedRows(await knex.raw(statement, [before]));
     total += n;
     if (n < PRUNE_BATCH) return total;
   }

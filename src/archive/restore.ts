@@ -284,7 +284,7 @@ class GroupRestore {
     );
     const marked = changedRows(
       await trx.raw(
-        `UPDATE ${q(table)} SET ${q(ARCHIVE_COLUMNS.restoredAt)} = CAST(? AS bigint) WHERE ${q(ARCHIVE_COLUMNS.id)} IN (${list}) AND ${q(ARCHIVE_COLUMNS.restoredAt)} IS NULL`,
+        `UPDATE ${q(table)} SET ${q(ARCHIVE_COLUMNS.restoredAt)} = ${this.dialect.archive.boundValue('bigint')} WHERE ${q(ARCHIVE_COLUMNS.id)} IN (${list}) AND ${q(ARCHIVE_COLUMNS.restoredAt)} IS NULL`,
         [this.clock.now().getTime(), ...ids],
       ),
     );

@@ -84,7 +84,8 @@ export function archivedEntities(schema: TargetSchema, queries: { entity: Entity
   return [...found.values()];
 }
 
-/** The rows of a raw SELECT as each driver returns them (better-sqlite3 an array, pg `{ rows }`). */
+/** The rows of a raw SELECT as each driver returns them (better-sqlite3 an array, pg `{ rows }`, mysql2 `[rows, fields]`). */
 export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  if (Array.isArray(result)) return (Array.isArray(result[0]) ? result[0] : result) as T[];
+  return (result as { rows: T[] }).rows;
 }

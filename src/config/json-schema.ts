@@ -87,6 +87,10 @@ const JOB_DOCS: Record<string, string> = {
   'limits.pauseBetweenBatches': 'A pause between batches (0ms to 1h), e.g. 200ms',
   'limits.maxRuntime':
     'Stop at a batch boundary after this long (at most 30d); the run fails with the reason',
+  'limits.maxReplicaLag':
+    'Wait before each batch while a replica of the target (targets.NAME.replicas) lags more than this (1s to 1d), e.g. 5s',
+  'limits.maxReplicaOutage':
+    'How long a watched replica may be unreachable or not replicating before the run fails (default 60s; 1s to 1d)',
 };
 
 const CONFIG_DOCS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Problem } from '../errors';
+import { findDialect } from '../dialects';
 import { checkScheduleSpec } from '../recurrence';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
 import { isTableArchive, type ArchiveSpec } from './archive-schema';
@@ -74,6 +75,7 @@ export function loadConfig(file: string, env: Env = process.env, options: LoadOp
   const settings = checkScheduleSpec({ timezone: config.timezone })
     .filter((p) => p.field === 'timezone')
     .map((p) => ({ file, path: 'timezone', message: p.message }));
+  settings.push(...replicaProblems(config, file));
   if (config.http && config.http.tokens.length === 0 && !isLoopback(config.http.listen)) {
     settings.push({
       file,
@@ -83,6 +85,25 @@ export function loadConfig(file: string, env: Env = process.env, options: LoadOp
   }
   if (settings.length > 0) throw new ConfigError(settings);
   return config;
+}
+
+/** Replicas are watched through their dialect's lag reading: a target without one lists none, each name once. */
+function replicaProblems(config: LoadedConfig, file: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, target] of Object.entries(config.targets)) {
+    if (!target.replicas) continue;
+    const dialect = findDialect(target.client);
+    if (dialect && !dialect.readReplicaLag) {
+      problems.push({ file, path: `targets.${name}.replicas`, message: `${dialect.label} has no replicas to watch: remove replicas from target "${name}" (maxReplicaLag watches MySQL, MariaDB and Postgres replicas)` });
+    }
+    const seen = new Set<string>();
+    target.replicas.forEach((replica, i) => {
+      const replicaName = replica.name ?? `replicas[${i}]`;
+      if (seen.has(replicaName)) problems.push({ file, path: `targets.${name}.replicas[${i}].name`, message: `"${replicaName}" names another replica of target "${name}" too: give each replica its own name` });
+      seen.add(replicaName);
+    });
+  }
+  return problems;
 }
 
 /** Whether `host:port` listens on this machine only. */
@@ -97,7 +118,7 @@ function resolveArchive(spec: ArchiveSpec, resolve: (p: string) => string): Arch
 }
 
 /** SQLite filenames are relative to the config file's folder (`:memory:` stays as it is). */
-function resolveConnection(c: ConnectionConfig, resolve: (p: string) => string): ConnectionConfig {
+function resolveConnection<C extends ConnectionConfig>(c: C, resolve: (p: string) => string): C {
   const conn = c.connection;
   if (typeof conn === 'object' && typeof conn.filename === 'string' && conn.filename !== ':memory:' && !conn.filename.startsWith('file:')) {
     return { ...c, connection: { ...conn, filename: resolve(conn.filename) } };
@@ -174,6 +195,7 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
     const names = Object.keys(config.targets).join(', ') || 'none';
     problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config (targets: ${names})` });
   }
+  problems.push(...replicaLimitProblems(job, config, displayName));
   for (const p of checkScheduleSpec({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron })) {
     problems.push({ file: displayName, path: p.field, message: p.message });
   }
@@ -187,6 +209,25 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
     }
   });
   return { file: displayName, job: problems.length === 0 ? job : null, problems, usesVariables };
+}
+
+/** maxReplicaLag needs replicas listed on the job's target; maxReplicaOutage means nothing without maxReplicaLag. */
+function replicaLimitProblems(job: JobDefinition, config: Config, displayName: string): Problem[] {
+  const target = config.targets[job.target];
+  const { maxReplicaLag, maxReplicaOutage } = job.limits;
+  if (maxReplicaLag && target && !target.replicas) {
+    return [
+      {
+        file: displayName,
+        path: 'limits.maxReplicaLag',
+        message: `target "${job.target}" lists no replicas to watch: add targets.${job.target}.replicas: [ { name: replica1, connection: ... } ] to the config, or remove maxReplicaLag`,
+      },
+    ];
+  }
+  if (maxReplicaOutage && !maxReplicaLag) {
+    return [{ file: displayName, path: 'limits.maxReplicaOutage', message: 'is set without limits.maxReplicaLag: add maxReplicaLag (e.g. "5s"), or remove maxReplicaOutage' }];
+  }
+  return [];
 }
 
 /** Config and all jobs, or a ConfigError with every problem of every file. */

@@ -25,9 +25,25 @@ export const connectionSchema = z.looseObject({
 });
 export type ConnectionConfig = z.infer<typeof connectionSchema>;
 
+/**
+ * A replica of a target whose replication lag `limits.maxReplicaLag` watches: its connection (same
+ * client as the target), and a name for messages (default: `replicas[i]`).
+ */
+export const replicaSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'is not a replica name: use letters, digits, ".", "-" and "_"').optional(),
+  connection: knexConnection,
+});
+export type ReplicaConfig = z.infer<typeof replicaSchema>;
+
+/** A target: a knex connection, and the replicas a job's maxReplicaLag watches. */
+export const targetSchema = connectionSchema.extend({
+  replicas: z.array(replicaSchema).min(1, 'list at least one replica, or leave replicas out').optional(),
+});
+export type TargetConfig = z.infer<typeof targetSchema>;
+
 export const configSchema = z.strictObject({
   state: connectionSchema,
-  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'is not a target name: use letters, digits, - and _'), connectionSchema),
+  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'is not a target name: use letters, digits, - and _'), targetSchema),
   jobs: z.string().default('jobs'),
   timezone: z.string().default('UTC'),
   mail: z
@@ -88,6 +104,10 @@ export const jobSchema = z
         maxDeletes: z.number().int().min(0).optional(),
         pauseBetweenBatches: durationSchema('pauseBetweenBatches').default('0ms'),
         maxRuntime: durationSchema('maxRuntime').optional(),
+        /** Batches wait while a replica of the target (targets.NAME.replicas) lags more than this. */
+        maxReplicaLag: durationSchema('maxReplicaLag').optional(),
+        /** How long a watched replica may be unreachable or not replicating before the run fails. */
+        maxReplicaOutage: durationSchema('maxReplicaOutage').optional(),
       })
       .default({ pauseBetweenBatches: '0ms' }),
     /** Where deleted records are kept; absent: the config's archive.default. */

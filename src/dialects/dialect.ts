@@ -65,6 +65,13 @@ export interface Dialect {
 
   /** What an error from this database means to a run (see ErrorClass). */
   classifyError(error: unknown): ErrorClass;
+
+  /**
+   * Replication lag, read on a replica's own connection (`limits.maxReplicaLag`, src/targets/replicas.ts):
+   * whole seconds behind its primary, or null when it does not replicate (not a replica, replication
+   * stopped or broken). Absent: the database has no replicas Sweeper can watch (SQLite).
+   */
+  readReplicaLag?(replica: Knex): Promise<number | null>;
 }
 
 /**
@@ -185,6 +192,11 @@ export interface ArchiveSql {
   readonly serialKey: string;
   /** The type an archive column gets for an entity's column, so every value fits unchanged ('' for none). */
   columnType(column: Column): string;
+  /**
+   * A bound value of an archive column's own type, as SQL (`CAST(? AS bigint)`): Postgres needs the type
+   * of a value bound in `INSERT ... SELECT`, MySQL's CAST knows no `bigint` or `text` (SIGNED, CHAR).
+   */
+  boundValue(type: 'bigint' | 'integer' | 'text'): string;
 }
 
 /** Where a table's rows lie now, for batches by physical range. */

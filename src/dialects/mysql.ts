@@ -6,6 +6,7 @@ import type { Dialect, ErrorClass, KnexConnectionConfig, RawFragment, TimeSql } 
 import { EPOCH_MS_THRESHOLD } from './dialect';
 import { knexLog } from './knex-log';
 import { introspectMysql } from './mysql-introspect';
+import { readMysqlReplicaLag } from './mysql-replica';
 
 type AfterCreate = (conn: unknown, done: (err: Error | null, conn: unknown) => void) => void;
 
@@ -306,6 +307,8 @@ export const mysql: Dialect = {
     serialKey: 'bigint AUTO_INCREMENT PRIMARY KEY',
     // COLUMN_TYPE as introspected: the exact type with its modifiers (varchar(40), decimal(10,2), tinyint(1)).
     columnType: (column) => column.type,
+    boundValue: (type) => (type === 'text' ? 'CAST(? AS CHAR)' : 'CAST(? AS SIGNED)'),
   },
   classifyError,
+  readReplicaLag: readMysqlReplicaLag,
 };

@@ -9,8 +9,8 @@ import { RunExecution } from './run-execution';
 
 export interface RunnerDeps {
   store: Store;
-  /** Where runs get their target sessions (Targets.openSession). */
-  targets: Pick<Targets, 'openSession'>;
+  /** Where runs get their target sessions and the replicas maxReplicaLag watches. */
+  targets: Pick<Targets, 'openSession' | 'replicaWatch'>;
   clock: Clock;
   logger: Logger;
   /** This process, as run owner: `host:pid:random`. */

@@ -11,6 +11,7 @@ import { BatchSizer } from './batch-size';
 import { InflightJournal } from './inflight';
 import type { ProgressReporter } from './progress';
 import { deleteInRanges, rangeCheckpointOf } from './range-batches';
+import type { ReplicaLagGuard } from './replica-wait';
 
 /** How the batches of one query ended: all deleted, stopped at a batch boundary, or out of time. */
 export type QueryOutcome = 'done' | 'stopped' | 'timeout';
@@ -44,6 +45,8 @@ export interface QueryBatchesOptions {
   /** The instant (ms) maxRuntime ends; Infinity without one. */
   deadline: number;
   reporter: ProgressReporter;
+  /** limits.maxReplicaLag: each batch waits until the target's replicas are within it. */
+  replicas?: ReplicaLagGuard;
   onBatch?(batch: BatchReport): void;
 }
 
@@ -89,6 +92,8 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   for (;;) {
     if (await o.shouldStop()) return 'stopped';
     if (clock.now().getTime() >= o.deadline) return 'timeout';
+    const guard = o.replicas ? await o.replicas.ready(o) : 'ready';
+    if (guard !== 'ready') return guard;
     const batch = await nextBatch(o, lastKey, sizer.next(), failed);
     if (!batch) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });

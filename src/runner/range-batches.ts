@@ -56,6 +56,8 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
   for (;;) {
     if (await o.shouldStop()) return 'stopped';
     if (clock.now().getTime() >= o.deadline) return 'timeout';
+    const guard = o.replicas ? await o.replicas.ready(o) : 'ready';
+    if (guard !== 'ready') return guard;
     // The keys in flight are stored with the part just before its COMMIT, only while this process still
     // holds the run (else leaseLost rolls the range back): one state-store write in the batch.
     const journal = new InflightJournal(o.store.runs, o.runId, o.owner, [], { query: query.index, now: () => clock.now() });

@@ -9,6 +9,7 @@ import type { RunnerDeps, StopReason } from './execute-run';
 import { finishRun, type FinishOptions } from './finish-run';
 import { ProgressReporter } from './progress';
 import { deleteInBatches, type QueryBatchesOptions, type QueryOutcome } from './query-batches';
+import { DEFAULT_REPLICA_OUTAGE_MS, ReplicaLagGuard } from './replica-wait';
 
 type FinalStatus = FinishOptions['status'];
 
@@ -118,6 +119,7 @@ export class RunExecution {
       this.log.info(p, `progress: ${p.deleted} deleted, ${p.rate}/s${p.etaSeconds !== null ? `, ETA ${p.etaSeconds}s` : ''}`);
       this.deps.onProgress?.(p);
     });
+    const replicas = this.replicaGuard();
     for (let index = run.queryIndex; index < this.job.queries.length; index++) {
       const state = progressRows[index]!;
       if (state.done) continue;
@@ -141,11 +143,33 @@ export class RunExecution {
         shouldStop: () => this.shouldStop(),
         deadline,
         reporter,
+        replicas,
         onBatch: this.deps.onBatch,
       });
       if (outcome !== 'done') return outcome;
     }
     return 'done';
+  }
+
+  /** limits.maxReplicaLag's guard over the target's replicas; undefined when the job sets none. */
+  private replicaGuard(): ReplicaLagGuard | undefined {
+    const { maxReplicaLag, maxReplicaOutage } = this.job.limits;
+    if (!maxReplicaLag) return undefined;
+    const watch = this.deps.targets.replicaWatch(this.job.target);
+    if (!watch) {
+      // Validation refuses such a job; a config changed under a running daemon can still get here.
+      throw new SweeperError('INVALID_CONFIG', `${this.job.file}: limits.maxReplicaLag is set but target "${this.job.target}" lists no replicas: add targets.${this.job.target}.replicas to the config, or remove maxReplicaLag`);
+    }
+    const { store, clock, owner } = this.deps;
+    return new ReplicaLagGuard({
+      watch,
+      maxLagMs: durationMs(maxReplicaLag),
+      maxOutageMs: maxReplicaOutage ? durationMs(maxReplicaOutage) : DEFAULT_REPLICA_OUTAGE_MS,
+      clock,
+      signal: this.signal,
+      log: this.log,
+      onWaiting: (reason) => store.runs.setRunningReason({ runId: this.runId, reason, actor: owner, now: clock.now(), owner }),
+    });
   }
 
   /** The end a run reaches after its queries: all done, stopped at a batch boundary, or out of time. */

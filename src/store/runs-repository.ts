@@ -175,6 +175,14 @@ export class RunsRepository {
   }
 
   /**
+   * A running run says what it is doing now (waiting for a lagging replica, going on again), as a run
+   * event too, so its timeline shows the wait; only while `owner` still holds the run.
+   */
+  async setRunningReason(c: Omit<StatusChange, 'status'> & { owner: string }): Promise<void> {
+    await this.db.transaction((trx) => this.changeStatus(trx, { ...c, status: 'running' }, {}, c.owner));
+  }
+
+  /**
    * A run nobody executes (queued, interrupted or paused) is canceled at once, ending it; only if it is
    * still in the status the caller saw (`from`). False when a daemon took it meanwhile.
    */

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
-import type { ConnectionConfig, JobDefinition } from '../config/schema';
+import type { JobDefinition, TargetConfig } from '../config/schema';
 import type { Dialect } from '../dialects';
 import { NotFoundError, SweeperError, targetUnavailable } from '../errors';
 import { targetDialect } from './connect';
 import { introspectTarget } from './introspect';
 import { KnexTargetSession } from './knex-session';
+import { ReplicaWatch } from './replicas';
 import type { TargetSchema } from './schema';
 import type { SessionOptions, TargetSession } from './session';
 
@@ -17,10 +18,11 @@ export interface Target {
 /** One knex pool per target, opened on first use and destroyed on close. */
 export class Targets {
   private readonly open = new Map<string, Target>();
+  private readonly watches = new Map<string, ReplicaWatch>();
 
   /** `unresolved`: targets a command loaded without, because a variable of theirs is unset (name -> variable). */
   constructor(
-    private readonly configs: Record<string, ConnectionConfig>,
+    private readonly configs: Record<string, TargetConfig>,
     private readonly unresolved: ReadonlyMap<string, string> = new Map(),
   ) {}
 
@@ -36,7 +38,8 @@ export class Targets {
     const variable = this.unresolved.get(name);
     if (variable) throw new SweeperError('INVALID_CONFIG', `targets.${name}: environment variable ${variable} is not set: export it to use target "${name}"`);
     const dialect = targetDialect(name, config);
-    const target = { name, knex: dialect.openTarget(name, config), dialect };
+    const { replicas: _replicas, ...connection } = config;
+    const target = { name, knex: dialect.openTarget(name, connection), dialect };
     this.open.set(name, target);
     return target;
   }
@@ -58,7 +61,21 @@ export class Targets {
     return KnexTargetSession.open(target, await this.schema(job.target), job, asOf, options);
   }
 
+  /** The replicas `limits.maxReplicaLag` watches on a target (its config's `replicas`); null when it lists none. */
+  replicaWatch(name: string): ReplicaWatch | null {
+    const existing = this.watches.get(name);
+    if (existing) return existing;
+    const config = this.configs[name];
+    if (!config?.replicas) return null;
+    const watch = ReplicaWatch.open(name, config, this.get(name).dialect);
+    this.watches.set(name, watch);
+    return watch;
+  }
+
   async close(): Promise<void> {
+    const watches = [...this.watches.values()];
+    this.watches.clear();
+    for (const w of watches) await w.close();
     const all = [...this.open.values()];
     this.open.clear();
     for (const t of all) {

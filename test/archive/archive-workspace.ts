@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
 import knex, { type Knex } from 'knex';
 import type { App } from '../../src/app';
+import { createMariadbWorkspace } from '../support/mariadb-workspace';
 import { createPgWorkspace } from '../support/postgres-workspace';
 import type { TestDialect } from '../support/dialects';
 import { createWorkspace } from '../support/workspace';
 
 /**
- * One workspace for the archive suites on either test database: a config and jobs folder, a state
+ * One workspace for the archive suites on every test database: a config and jobs folder, a state
  * store and a target of that dialect, and a knex on the target for seeding and checking rows.
  */
 export interface ArchiveWorkspace {
@@ -43,6 +44,23 @@ export async function createArchiveWorkspace(
       close: () => ws.close(),
     };
   }
+  if (dialect === 'mysql') {
+    const ws = await createMariadbWorkspace(schema, extraConfig);
+    return {
+      dialect,
+      dir: ws.dir,
+      configFile: ws.configFile,
+      target: ws.target,
+      writeJob: (n, y) => ws.writeJob(n, y),
+      open: () => ws.open(),
+      async rows<T>(sql: string, bindings: unknown[] = []) {
+        // mysql2's raw result is [rows, fields].
+        const [rows] = (await ws.target.raw(sql, bindings as Knex.RawBinding[])) as unknown as [T[]];
+        return rows.map((r) => numeric(r) as T);
+      },
+      close: () => ws.close(),
+    };
+  }
   const ws = createWorkspace(schema, extraConfig);
   const target = knex({
     client: 'better-sqlite3',
@@ -74,7 +92,7 @@ export async function createArchiveWorkspace(
   };
 }
 
-/** Postgres sends bigint and numeric as text: compare them as numbers. */
+/** Postgres and MySQL send bigint and numeric (decimal) as text: compare them as numbers. */
 function numeric(row: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row as Record<string, unknown>))
@@ -82,7 +100,7 @@ function numeric(row: unknown): unknown {
   return out;
 }
 
-/** Inserts rows in chunks (both dialects). */
+/** Inserts rows in chunks (every dialect). */
 export async function insertRows(db: Knex, table: string, rows: Record<string, unknown>[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) await db(table).insert(rows.slice(i, i + 200));
 }

@@ -8,6 +8,7 @@ import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import { collect } from '../support/cli';
+import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 
@@ -16,12 +17,7 @@ import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
  * holding every deleted record and cascaded row; restore puts them back from the files; a SIGKILL
  * after a batch's fsync but before its commit duplicates lines, never records.
  */
-const FORMS = [
-  ['sqlite', 'jsonl'],
-  ['sqlite', 'csv'],
-  ['pg', 'jsonl'],
-  ['pg', 'csv'],
-] as const;
+const FORMS = TEST_DATABASES.flatMap((d) => (['jsonl', 'csv'] as const).map((format) => [d.name, format] as const));
 
 describe.each(FORMS)('files archive on %s as %s', (dialect, format) => {
   let ws: ArchiveWorkspace;

@@ -5,6 +5,7 @@ import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import { eventually } from '../support/workspace';
+import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, truth } from './fixture';
 
@@ -12,7 +13,7 @@ import { JOB, SCHEMA, seed, truth } from './fixture';
 const DAY = 86_400_000;
 const TABLES = ['orders_archive', 'users_archive', 'sessions_archive', 'session_events_archive'];
 
-describe.each(['sqlite', 'pg'] as const)('archive.keep on %s', (dialect) => {
+describe.each(TEST_DATABASES.map((d) => d.name))('archive.keep on %s', (dialect) => {
   let ws: ArchiveWorkspace;
   let app: App;
   beforeEach(async () => {

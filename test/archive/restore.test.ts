@@ -3,6 +3,7 @@ import { restoreRun } from '../../src/archive/restore';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
+import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 
@@ -14,9 +15,10 @@ import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 const CODES = {
   sqlite: { keyExists: 'SQLITE_CONSTRAINT_PRIMARYKEY', parentGone: 'SQLITE_CONSTRAINT_FOREIGNKEY' },
   pg: { keyExists: '23505', parentGone: '23503' },
+  mysql: { keyExists: 'ER_DUP_ENTRY', parentGone: 'ER_NO_REFERENCED_ROW_2' },
 };
 
-describe.each(['sqlite', 'pg'] as const)('restore on %s', (dialect) => {
+describe.each(TEST_DATABASES.map((d) => d.name))('restore on %s', (dialect) => {
   let ws: ArchiveWorkspace;
   let app: App;
   let before: Record<string, unknown[]>;

@@ -5,6 +5,7 @@ import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import { collect } from '../support/cli';
+import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 
@@ -14,7 +15,7 @@ import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
  * "another process". Nothing is lost and nothing is archived twice: every deleted row is in its
  * archive exactly once, every other row is still in its table, and the counts are exact.
  */
-describe.each(['sqlite', 'pg'] as const)('SIGKILL around the archived batch on %s', (dialect) => {
+describe.each(TEST_DATABASES.map((d) => d.name))('SIGKILL around the archived batch on %s', (dialect) => {
   let ws: ArchiveWorkspace;
   let app: App;
   beforeEach(async () => {

@@ -2,6 +2,7 @@ import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
+import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 
@@ -9,7 +10,7 @@ import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
  * The same-target table archive on SQLite and Postgres: every deleted record, and every row its
  * cascades removed, is in its entity's archive once, with its run, job and time; nothing else is.
  */
-describe.each(['sqlite', 'pg'] as const)('table archive on %s', (dialect) => {
+describe.each(TEST_DATABASES.map((d) => d.name))('table archive on %s', (dialect) => {
   let ws: ArchiveWorkspace;
   let app: App | null = null;
   beforeEach(async () => {
@@ -105,11 +106,12 @@ describe.each(['sqlite', 'pg'] as const)('table archive on %s', (dialect) => {
     ws.writeJob('purge', JOB());
     const runId = await run();
     expect(await app!.store.archive.ofRun(runId)).toBeNull();
-    const tables =
-      dialect === 'pg'
-        ? await ws.rows("SELECT tablename AS name FROM pg_tables WHERE tablename LIKE '%archive%'")
-        : await ws.rows("SELECT name FROM sqlite_master WHERE name LIKE '%archive%'");
-    expect(tables).toEqual([]);
+    const tables = {
+      pg: () => ws.rows("SELECT tablename AS name FROM pg_tables WHERE tablename LIKE '%archive%'"),
+      mysql: () => ws.rows("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '%archive%'"),
+      sqlite: () => ws.rows("SELECT name FROM sqlite_master WHERE name LIKE '%archive%'"),
+    };
+    expect(await tables[dialect]()).toEqual([]);
   });
 
   it('a column added to the entity after archiving is added to its archive, and old copies keep null there', async () => {
