@@ -1,9 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Problem } from '../errors';
+import { closestName } from '../did-you-mean';
 import { checkScheduleSpec } from '../recurrence';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
-import { isTableArchive, type ArchiveSpec } from './archive-schema';
+import { isFilesArchive, isTargetArchive, type ArchiveSpec } from './archive-schema';
 import { readYamlFile, type UnsetVariables } from './yaml-file';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
@@ -93,7 +94,7 @@ export function isLoopback(listen: string): boolean {
 
 /** An archive folder is relative to the config file's folder. */
 function resolveArchive(spec: ArchiveSpec, resolve: (p: string) => string): ArchiveSpec {
-  return isTableArchive(spec) ? spec : { ...spec, dir: resolve(spec.dir) };
+  return isFilesArchive(spec) ? { ...spec, dir: resolve(spec.dir) } : spec;
 }
 
 /** SQLite filenames are relative to the config file's folder (`:memory:` stays as it is). */
@@ -170,6 +171,7 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
     const names = Object.keys(config.targets).join(', ') || 'none';
     problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config (targets: ${names})` });
   }
+  problems.push(...archiveTargetProblems(job, config, displayName, archiveGiven === undefined));
   for (const p of checkScheduleSpec({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron })) {
     problems.push({ file: displayName, path: p.field, message: p.message });
   }
@@ -183,6 +185,26 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
     }
   });
   return { file: displayName, job: problems.length === 0 ? job : null, problems };
+}
+
+/**
+ * `archive: { target: NAME }` names another target of the config. The job's own target is refused
+ * rather than taken as the table form: the operator asked for copies off the database they delete from.
+ */
+function archiveTargetProblems(job: JobDefinition, config: Config, file: string, fromDefault: boolean): Problem[] {
+  if (!job.archive || !isTargetArchive(job.archive)) return [];
+  const name = job.archive.target;
+  const path = fromDefault ? 'archive' : 'archive.target';
+  const given = fromDefault ? `"${name}" (from the config's archive.default)` : `"${name}"`;
+  if (!config.targets[name]) {
+    const names = Object.keys(config.targets);
+    const close = closestName(name, names);
+    return [{ file, path, message: `${given} is not a target of the config (targets: ${names.join(', ') || 'none'})${close ? `: did you mean "${close}"?` : ''}` }];
+  }
+  if (name === job.target) {
+    return [{ file, path, message: `${given} is the job's own target: use archive: { table: "${job.archive.table}" } to archive in the same target (in the delete's transaction), or name another target` }];
+  }
+  return [];
 }
 
 /** Config and all jobs, or a ConfigError with every problem of every file. */

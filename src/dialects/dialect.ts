@@ -173,6 +173,8 @@ export interface ArchiveSql {
   readonly serialKey: string;
   /** The type an archive column gets for an entity's column, so every value fits unchanged ('' for none). */
   columnType(column: Column): string;
+  /** The text type any value's text fits in: an archive of another kind of database's rows declares every column so. */
+  readonly textType: string;
 }
 
 /** Numbers at or above this magnitude are epoch milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */

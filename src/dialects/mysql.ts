@@ -304,6 +304,7 @@ export const mysql: Dialect = {
     serialKey: 'bigint AUTO_INCREMENT PRIMARY KEY',
     // COLUMN_TYPE as introspected: the exact type with its modifiers (varchar(40), decimal(10,2), tinyint(1)).
     columnType: (column) => column.type,
+    textType: 'LONGTEXT',
   },
   classifyError,
 };

@@ -238,6 +238,7 @@ export const sqlite: Dialect = {
     serialKey: 'INTEGER PRIMARY KEY',
     // The declared type as written: SQLite keeps whatever a column is given, by affinity.
     columnType: (column) => column.type,
+    textType: 'TEXT',
   },
   classifyError,
 };
