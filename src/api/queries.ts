@@ -75,11 +75,12 @@ export async function jobOverviews(app: App): Promise<JobOverview[]> {
 /** Everything the run page shows: the run, its state changes with who asked, failures by code, its email, a stop asked for. */
 export async function runPageData(app: App, id: number, examplesPerCode: number) {
   const run = await runDetail(app, id);
-  const [events, failureGroups, notification, stopRequested] = await Promise.all([
+  const [events, failureGroups, notification, stopRequested, restoreFailures] = await Promise.all([
     app.store.runs.events(id),
     app.store.failures.byCode(id, examplesPerCode),
     app.store.outbox.forRun(id),
     app.store.runs.stopRequest(id),
+    app.store.archive.restoreFailureCount(id),
   ]);
-  return { run, events, failureGroups, notification, stopRequested };
+  return { run, events, failureGroups, notification, stopRequested, restoreFailures };
 }

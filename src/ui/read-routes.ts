@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { jobOverviews, runPageData } from '../api/queries';
+import { jobOverviews, runDetail, runPageData } from '../api/queries';
+import { restoreRun } from '../archive/restore';
 import type { App } from '../app';
 import { NotFoundError, UsageError } from '../errors';
 import {
@@ -20,6 +21,7 @@ import { FAILURES_PAGE_SIZE, failuresPage, type FailuresFormValues } from './fai
 import { jobPage, jobRunsPart, previewPage } from './job-page';
 import { jobsPage, jobsTable } from './jobs-page';
 import { keysetPage } from './keyset';
+import { restorePage } from './restore-page';
 import { runLivePart, runPage } from './run-page';
 import { runsPage } from './runs-page';
 import { sendPage, type Context } from './send-page';
@@ -108,6 +110,13 @@ export function registerReadPages(ui: FastifyInstance, app: App, context: Contex
     const ctx = context(request, reply);
     if (request.query.part === 'live') return sendPage(reply, runLivePart(ctx, full));
     return sendPage(reply, runPage(ctx, full));
+  });
+
+  ui.get<{ Params: { id: string } }>('/runs/:id/restore', async (request, reply) => {
+    const id = positiveInt(request.params.id, 'run id');
+    const run = await runDetail(app, id);
+    const plan = await restoreRun({ store: app.store, targets: app.targets, clock: app.clock }, { runId: id, dryRun: true, actor: 'ui' });
+    return sendPage(reply, restorePage(context(request, reply), { run, plan }));
   });
 
   ui.get<{ Querystring: Params }>('/failures', async (request, reply) => {
