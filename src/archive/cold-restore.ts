@@ -116,6 +116,7 @@ export class ColdGroupRestore {
           if (await this.inSourceUnchanged(row)) return this.mark(group, [row], 'there');
           group.failed += 1;
           this.failures.push({
+            queryIndex: group.queryIndex,
             entity: this.scope.entity.name,
             key: this.keyTextOf(row),
             code: driverErrorCode(error),

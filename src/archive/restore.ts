@@ -174,6 +174,7 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
   outcome.restored = groups.reduce((n, g) => n + g.restored, 0);
   outcome.failed = groups.reduce((n, g) => n + g.failed, 0);
   await store.archive.addRestoreFailures(outcome.failures, deps.clock.now());
+  await store.archive.addRestored(run.id, outcome.restored);
   await store.archive.addRunEvent(
     run.id,
     'restored',
@@ -277,6 +278,7 @@ class GroupRestore {
       failed: (row, error) => {
         group.failed += 1;
         this.failures.push({
+          queryIndex: group.queryIndex,
           entity: this.entity.name,
           key: this.keyTextOf(row),
           code: driverErrorCode(error),

@@ -17,7 +17,7 @@ import { findJob } from '../runner/manual-run';
 import { previewJob } from '../runner/preview';
 import type { FailureFilter } from '../store/failures-repository';
 import { failuresCsv, failuresJsonArray } from './failures-export';
-import { FAILURES_PAGE_SIZE, failuresPage, type FailuresFormValues } from './failures-page';
+import { FAILURES_PAGE_SIZE, failuresPage, type FailureRow, type FailuresFormValues } from './failures-page';
 import { jobPage, jobRunsPart, previewPage } from './job-page';
 import { jobsPage, jobsTable } from './jobs-page';
 import { keysetPage } from './keyset';
@@ -46,6 +46,7 @@ function failureFilter(
     run: text(q, 'run'),
     entity: text(q, 'entity'),
     code: text(q, 'code'),
+    kind: text(q, 'kind'),
     since: text(q, 'since'),
     limit: text(q, 'limit'),
   };
@@ -123,7 +124,11 @@ export function registerReadPages(ui: FastifyInstance, app: App, context: Contex
     const q = request.query;
     const { filter, values } = failureFilter(app, q);
     const c = cursor(q, FAILURES_PAGE_SIZE, 1000);
-    const failures = await keysetPage(c, (k) => app.store.failures.list({ ...filter, ...k }));
+    const failures = await keysetPage<FailureRow>(c, (k) =>
+      values.kind === 'restore'
+        ? app.store.archive.listRestoreFailures({ ...filter, ...k })
+        : app.store.failures.list({ ...filter, ...k }),
+    );
     const jobs = (await app.store.jobs.list({ includeRemoved: true })).map((j) => j.name);
     return sendPage(
       reply,

@@ -87,8 +87,8 @@ export function archiveSection(
     <p>
       ${count(run.archive.archived)} rows archived to ${run.archive.where}.
       ${restoreFailures > 0
-        ? html`${count(restoreFailures)} could not go back on restore (<code>sweeper runs show ${run.id}</code> lists
-            them with the driver's code).`
+        ? html`<a href="/ui/failures?kind=restore&amp;run=${run.id}">${count(restoreFailures)} could not go back</a> on
+            restore.`
         : ''}
       ${!active && canControl(ctx) ? html`<a class="button" href="/ui/runs/${run.id}/restore">Restore…</a>` : ''}
     </p>`;
