@@ -2,6 +2,9 @@ import { runCli } from '../support/cli';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 
+/** A dozen CLI processes in one test: on a loaded 2-core host each takes seconds to start. */
+const CLI_TEST_MS = 240_000;
+
 /** The CLI as an operator runs it: preview, run and `runs show` say where a run archives; `sweeper restore` puts it back. */
 describe('sweeper restore and the archive in the CLI output (SQLite)', () => {
   let ws: ArchiveWorkspace;
@@ -72,7 +75,7 @@ describe('sweeper restore and the archive in the CLI output (SQLite)', () => {
     expect((await cli('runs', 'show', '1')).stdout).toMatch(
       new RegExp(`restored\\s+${all} archived record\\(s\\) put back, 0 could not go back \\(cli:alice\\)`),
     );
-  });
+  }, CLI_TEST_MS);
 
   it('restore failures are listed by failures --kind restore, and runs show says how many went back and how many could not', async () => {
     const run = await cli('run', 'purge', '--yes');
@@ -95,7 +98,7 @@ describe('sweeper restore and the archive in the CLI output (SQLite)', () => {
     const bad = await cli('failures', '--kind', 'restored');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--kind "restored" is neither delete');
-  });
+  }, CLI_TEST_MS);
 
   it('restore of a run without an archive says so (exit 2)', async () => {
     const run = await cli('run', 'bare', '--yes');
