@@ -4,7 +4,7 @@
 import type { JobRecord } from '../store/jobs-repository';
 import type { FailureRecord } from '../store/failures-repository';
 import type { OutboxMessage } from '../store/outbox-repository';
-import type { RunArchiveRecord } from '../store/archive-repository';
+import type { RestoreFailureRecord, RunArchiveRecord } from '../store/archive-repository';
 import type { RunQueryRecord, RunRecord } from '../store/runs-repository';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -80,12 +80,28 @@ export interface FailureJson {
   id: number;
   runId: number;
   job: string;
-  queryIndex: number;
+  /** Null only for a restore failure stored before Sweeper kept its query. */
+  queryIndex: number | null;
   entity: string;
   key: string;
   code: string;
   message: string;
   at: string;
+}
+
+/** A restore failure as the failure log lists it (`failures --kind restore`): the same fields. */
+export function restoreFailureJson(f: RestoreFailureRecord): FailureJson {
+  return {
+    id: f.id,
+    runId: f.runId,
+    job: f.job,
+    queryIndex: f.queryIndex,
+    entity: f.entity,
+    key: f.key,
+    code: f.code,
+    message: f.message,
+    at: f.at.toISOString(),
+  };
 }
 
 export function failureJson(f: FailureRecord): FailureJson {

@@ -3,7 +3,7 @@
  */
 import type { App } from '../app';
 import { NotFoundError } from '../errors';
-import { failureJson, jobJson, runJson, type FailureJson, type JobJson, type RunJson } from './json';
+import { failureJson, jobJson, restoreFailureJson, runJson, type FailureJson, type JobJson, type RunJson } from './json';
 import type { FailureFilter } from '../store/failures-repository';
 import type { JobRecord } from '../store/jobs-repository';
 import type { RunFilter, RunRecord, RunStatus } from '../store/runs-repository';
@@ -40,13 +40,22 @@ export async function listRuns(app: App, filter: RunFilter): Promise<RunJson[]> 
  * One page of the failure log, newest first. Fetches one more than `limit` to know whether another
  * page exists; `nextBefore` is the keyset cursor for it (`before=<id>`), or null on the last page.
  */
+/** Which failure log: the records runs could not delete (default), or those restores could not put back. */
+export type FailureKind = 'delete' | 'restore';
+
+/** The failure log of one kind, newest first, as JSON: one home for the CLI, the API and the dashboard. */
+export async function failureLog(app: App, filter: FailureFilter & { kind?: FailureKind }): Promise<FailureJson[]> {
+  if (filter.kind === 'restore') return (await app.store.archive.listRestoreFailures(filter)).map(restoreFailureJson);
+  return (await app.store.failures.list(filter)).map(failureJson);
+}
+
 export async function failurePage(
   app: App,
-  filter: FailureFilter & { limit: number },
+  filter: FailureFilter & { limit: number; kind?: FailureKind },
 ): Promise<{ items: FailureJson[]; nextBefore: number | null }> {
-  const rows = await app.store.failures.list({ ...filter, limit: filter.limit + 1 });
-  const items = rows.slice(0, filter.limit).map(failureJson);
-  return { items, nextBefore: rows.length > filter.limit ? items[items.length - 1]!.id : null };
+  const rows = await failureLog(app, { ...filter, limit: filter.limit + 1 });
+  const page = rows.slice(0, filter.limit);
+  return { items: page, nextBefore: rows.length > filter.limit ? page[page.length - 1]!.id : null };
 }
 
 /** One job as the dashboard's jobs page shows it: the stored job, its last finished run, its recent runs. */
@@ -75,11 +84,12 @@ export async function jobOverviews(app: App): Promise<JobOverview[]> {
 /** Everything the run page shows: the run, its state changes with who asked, failures by code, its email, a stop asked for. */
 export async function runPageData(app: App, id: number, examplesPerCode: number) {
   const run = await runDetail(app, id);
-  const [events, failureGroups, notification, stopRequested] = await Promise.all([
+  const [events, failureGroups, notification, stopRequested, restoreFailures] = await Promise.all([
     app.store.runs.events(id),
     app.store.failures.byCode(id, examplesPerCode),
     app.store.outbox.forRun(id),
     app.store.runs.stopRequest(id),
+    app.store.archive.restoreFailureCount(id),
   ]);
-  return { run, events, failureGroups, notification, stopRequested };
+  return { run, events, failureGroups, notification, stopRequested, restoreFailures };
 }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { isTableArchive, type ArchiveSpec, type ArchiveTableSpec } from '../config/archive-schema';
+import { isFilesArchive, isTargetArchive, type ArchiveSpec } from '../config/archive-schema';
 import type { Dialect } from '../dialects';
 import { SweeperError } from '../errors';
-import type { Entity, TargetSchema } from '../targets/schema';
+import type { Column, Entity, TargetSchema } from '../targets/schema';
 
 /**
  * The columns Sweeper adds to an archive table beside the entity's own: which run archived the row
@@ -22,16 +22,18 @@ export const ARCHIVE_COLUMNS = {
 const META = new Set<string>(Object.values(ARCHIVE_COLUMNS));
 
 /** The archive table of `entity`: the pattern with `{entity}` replaced. */
-export function archiveTableName(spec: ArchiveTableSpec, entity: string): string {
+export function archiveTableName(spec: { table: string }, entity: string): string {
   return spec.table.split('{entity}').join(entity);
 }
 
 /** Where a job archives, for previews, run output and email: `table sessions_archive, ...`. */
 export function describeArchive(spec: ArchiveSpec | undefined, target: string): string {
   if (!spec) return 'none';
-  return isTableArchive(spec)
-    ? `table ${spec.table} in target ${target}`
-    : `files ${spec.dir}/<job>/run-<run>-<entity>.${spec.format}${spec.gzip ? '.gz' : ''}`;
+  if (isFilesArchive(spec))
+    return `files ${spec.dir}/<job>/run-<run>-<entity>.${spec.format}${spec.gzip ? '.gz' : ''}`;
+  if (isTargetArchive(spec))
+    return `table ${spec.table} in target ${spec.target} (committed before the batch in target ${target})`;
+  return `table ${spec.table} in target ${target}`;
 }
 
 /**
@@ -46,6 +48,8 @@ export async function ensureArchiveTable(
   entity: Entity,
   table: string,
   where: string,
+  /** How an entity column is declared in the archive: the dialect's own mapping unless another is given (another target's, of another database kind). */
+  columnType: (column: Column) => string = (column) => schema.dialect.archive.columnType(column),
 ): Promise<void> {
   const { dialect } = schema;
   const clash = [...entity.columns.keys()].filter((c) => META.has(c));
@@ -55,7 +59,7 @@ export async function ensureArchiveTable(
       `${where}: cannot archive "${entity.name}": its column(s) ${clash.join(', ')} have the names of Sweeper's archive columns; archive it elsewhere or rename the column`,
     );
   }
-  if (table === entity.name)
+  if (table === entity.name && schema.entities.get(table) === entity)
     throw new SweeperError(
       'INVALID_CONFIG',
       `${where}: the archive table of "${entity.name}" would be "${table}" itself: use a pattern like "{entity}_archive"`,
@@ -63,7 +67,7 @@ export async function ensureArchiveTable(
   const existing = schema.entities.get(table);
   const q = (name: string) => dialect.quoteIdentifier(name);
   if (!existing) {
-    await knex.raw(createTableSql(dialect, entity, table));
+    await knex.raw(createTableSql(dialect, entity, table, columnType));
     await knex.raw(
       `CREATE INDEX IF NOT EXISTS ${q(`${table}_sweeper_run`)} ON ${q(table)} (${q(ARCHIVE_COLUMNS.runId)}, ${q(ARCHIVE_COLUMNS.queryIndex)})`,
     );
@@ -87,18 +91,21 @@ export async function ensureArchiveTable(
   for (const column of entity.columns.values()) {
     if (existing.columns.has(column.name)) continue;
     // A column the entity gained after its first archived rows: the archive gains it too (older rows hold null).
-    await knex.raw(
-      `ALTER TABLE ${q(table)} ADD COLUMN ${q(column.name)} ${dialect.archive.columnType(column)}`.trimEnd(),
-    );
+    await knex.raw(`ALTER TABLE ${q(table)} ADD COLUMN ${q(column.name)} ${columnType(column)}`.trimEnd());
     existing.columns.set(column.name, { ...column, nullable: true });
   }
 }
 
-function createTableSql(dialect: Dialect, entity: Entity, table: string): string {
+function createTableSql(
+  dialect: Dialect,
+  entity: Entity,
+  table: string,
+  columnType: (column: Column) => string,
+): string {
   const q = (name: string) => dialect.quoteIdentifier(name);
   const columns = [
     `${q(ARCHIVE_COLUMNS.id)} ${dialect.archive.serialKey}`,
-    ...[...entity.columns.values()].map((c) => `${q(c.name)} ${dialect.archive.columnType(c)}`.trimEnd()),
+    ...[...entity.columns.values()].map((c) => `${q(c.name)} ${columnType(c)}`.trimEnd()),
     `${q(ARCHIVE_COLUMNS.runId)} bigint NOT NULL`,
     `${q(ARCHIVE_COLUMNS.job)} text NOT NULL`,
     `${q(ARCHIVE_COLUMNS.queryIndex)} integer NOT NULL`,

@@ -37,6 +37,16 @@ export function lineKeyColumns(entity: Entity, queries: PreparedQuery[]): string
  * restore skips a record that is still in its table unchanged.
  */
 export class FileArchive {
+  /** Records archived per query by the batches of this process that deleted them (what counts() says while `exact`). */
+  private readonly archived: number[];
+  /** The copies of the batch in flight, per query, until its DELETE says how many went. */
+  private pending = 0;
+  /**
+   * No file of the run existed when it opened and no batch failed since: every line written for
+   * a committed batch is counted in `archived`, so counts() need not read the files back.
+   */
+  private exact: boolean;
+
   private constructor(
     private readonly knex: Knex,
     private readonly dialect: Dialect,
@@ -45,7 +55,11 @@ export class FileArchive {
     private readonly options: RunArchiveOptions,
     private readonly entities: Entity[],
     private readonly queries: PreparedQuery[],
-  ) {}
+    fresh: boolean,
+  ) {
+    this.archived = queries.map(() => 0);
+    this.exact = fresh;
+  }
 
   static async open(
     knex: Knex,
@@ -55,18 +69,14 @@ export class FileArchive {
     options: RunArchiveOptions,
   ): Promise<FileArchive> {
     await mkdir(path.join(job.archive.dir, job.name), { recursive: true });
-    return new FileArchive(
-      knex,
-      schema.dialect,
-      job.archive,
-      job.name,
-      options,
-      archivedEntities(schema, queries),
-      queries,
-    );
+    const entities = archivedEntities(schema, queries);
+    const fresh = entities.every((e) => !existsSync(archiveFileOf(job.archive, job.name, options.runId, e.name)));
+    return new FileArchive(knex, schema.dialect, job.archive, job.name, options, entities, queries, fresh);
   }
 
-  copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+  async copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+    this.pending = 0;
+    this.current = q.index;
     return archiveBatch(db, q, keys, {
       runId: this.options.runId,
       job: this.job,
@@ -74,6 +84,21 @@ export class FileArchive {
       tableOf: (entity) => archiveFileOf(this.spec, this.job, this.options.runId, entity),
       sink: this.sink,
     });
+  }
+
+  private current = 0;
+
+  /** The batch's DELETE removed `deleted` records: its lines count once it commits (a failed commit calls forget). */
+  afterDelete(deleted: number): Promise<void> {
+    if (deleted > 0) this.archived[this.current]! += this.pending;
+    this.pending = 0;
+    return Promise.resolve();
+  }
+
+  /** A batch that failed, or a resumed run's batch in flight: its lines may be of records not deleted; counts() reads the files back. */
+  forget(): Promise<void> {
+    this.exact = false;
+    return Promise.resolve();
   }
 
   private readonly sink: CopySink = async (db, dialect, entity, file, from, alias, level) => {
@@ -93,14 +118,17 @@ export class FileArchive {
       row,
     }));
     await appendDurably(file, encodeLines(this.spec, lines, columns));
+    this.pending += rows.length;
     return rows.length;
   };
 
   /**
-   * Rows archived per query, read back from the run's files: each (entity, key) once, and only where
+   * Rows archived per query: counted as the batches went when this process wrote the whole run and
+   * no batch failed; else read back from the run's files: each (entity, key) once, and only where
    * the record is gone from its table (lines of a batch that rolled back are no archived record).
    */
   async counts(queryCount: number): Promise<number[]> {
+    if (this.exact) return Array.from({ length: queryCount }, (_, i) => this.archived[i] ?? 0);
     const counts = Array.from({ length: queryCount }, () => 0);
     for (const entity of this.entities) {
       const lines = await readArchiveFile(

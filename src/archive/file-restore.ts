@@ -105,6 +105,7 @@ export class FileGroupRestore {
             return this.markRestored(group, [line], 'there');
           group.failed += 1;
           this.failures.push({
+            queryIndex: group.queryIndex,
             entity: this.entity.name,
             key: this.keyTextOf(line),
             code: driverErrorCode(error),

@@ -3,7 +3,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
-import { isTableArchive } from '../config/archive-schema';
+import { isFilesArchive, isTargetArchive } from '../config/archive-schema';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import type { Targets } from '../targets/registry';
@@ -37,18 +37,21 @@ export async function pruneArchives(o: {
   const pruned: PrunedArchive = { tables: {}, total: 0 };
   for (const job of o.jobs) {
     if (!job.archive) continue;
-    if (!isTableArchive(job.archive)) {
+    if (isFilesArchive(job.archive)) {
       pruned.total += await pruneFiles(path.join(job.archive.dir, job.name), before, pruned);
       continue;
     }
     const schema = await o.targets.schema(job.target);
+    // The cold form: the tables of the same pattern in the archive target.
+    const archiveTarget = isTargetArchive(job.archive) ? job.archive.target : job.target;
+    const archiveSchema = archiveTarget === job.target ? schema : await o.targets.schema(archiveTarget);
     const entities = job.queries.flatMap((q) =>
       schema.entities.has(q.entity) ? [{ entity: schema.entities.get(q.entity)! }] : [],
     );
     for (const entity of archivedEntities(schema, entities)) {
       const table = archiveTableName(job.archive, entity.name);
-      if (schema.entities.get(table)?.columns.has(ARCHIVE_COLUMNS.archivedAt))
-        tables.set(job.target, (tables.get(job.target) ?? new Set()).add(table));
+      if (archiveSchema.entities.get(table)?.columns.has(ARCHIVE_COLUMNS.archivedAt))
+        tables.set(archiveTarget, (tables.get(archiveTarget) ?? new Set()).add(table));
     }
   }
   for (const [targetName, names] of tables) {

@@ -18,7 +18,9 @@ import { archivedEntities, rowsOf } from './table-archive';
 import { lineKeyColumns } from './file-archive';
 import { FileGroupRestore, fileGroupsOf } from './file-restore';
 import { putBackIsolating } from './put-back';
-import { isTableArchive } from '../config/archive-schema';
+import { isFilesArchive, isTableArchive, isTargetArchive } from '../config/archive-schema';
+import { openColdTarget } from './cold-archive';
+import { ColdGroupRestore, coldGroupsOf, type ColdRestoreScope } from './cold-restore';
 
 export interface RestoreRequest {
   runId: number;
@@ -100,11 +102,27 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
       `--entity "${request.entity}" is not archived by job "${job.name}" (its entities: ${entities.map((e) => e.name).join(', ')})`,
     );
   }
-  const files = isTableArchive(job.archive) ? null : job.archive;
+  const files = isFilesArchive(job.archive) ? job.archive : null;
   const tableSpec = isTableArchive(job.archive) ? job.archive : null;
+  const cold = isTargetArchive(job.archive)
+    ? { spec: job.archive, target: await openColdTarget(deps.targets, job.archive, schema.dialect) }
+    : null;
+  const coldScope = (entity: Entity): ColdRestoreScope => ({
+    source: target.knex,
+    schema,
+    cold: cold!.target,
+    entity,
+    table: archiveTableName(cold!.spec, entity.name),
+    keyColumns: lineKeyColumns(entity, queries),
+    runId: run.id,
+  });
   const groups: RestoreGroup[] = [];
   for (const entity of entities) {
     if (request.entity !== undefined && entity.name !== request.entity) continue;
+    if (cold) {
+      groups.push(...(await coldGroupsOf(coldScope(entity))));
+      continue;
+    }
     if (files) {
       groups.push(
         ...(await fileGroupsOf(target.knex, schema, files, {
@@ -137,16 +155,18 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
     queries.find((q) => q.entity.name === entity.name)?.definition.key ?? entity.primaryKey;
   for (const group of groups) {
     const entity = schema.entities.get(group.entity)!;
-    const putter = files
-      ? new FileGroupRestore(target.knex, schema.dialect, entity, files, lineKeyColumns(entity, queries))
-      : new GroupRestore(
-          target.knex,
-          schema,
-          entity,
-          schema.entities.get(group.table)!,
-          keyOf(entity),
-          deps.clock,
-        );
+    const putter = cold
+      ? new ColdGroupRestore(coldScope(entity), deps.clock)
+      : files
+        ? new FileGroupRestore(target.knex, schema.dialect, entity, files, lineKeyColumns(entity, queries))
+        : new GroupRestore(
+            target.knex,
+            schema,
+            entity,
+            schema.entities.get(group.table)!,
+            keyOf(entity),
+            deps.clock,
+          );
     await putter.run(run.id, group, request.batchSize ?? DEFAULT_BATCH);
     outcome.failures.push(...putter.failures.map((f) => ({ ...f, runId: run.id, job: job.name })));
     await store.archive.clearRestoreFailures(run.id, entity.name, putter.restoredKeys);
@@ -154,6 +174,7 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
   outcome.restored = groups.reduce((n, g) => n + g.restored, 0);
   outcome.failed = groups.reduce((n, g) => n + g.failed, 0);
   await store.archive.addRestoreFailures(outcome.failures, deps.clock.now());
+  await store.archive.addRestored(run.id, outcome.restored);
   await store.archive.addRunEvent(
     run.id,
     'restored',
@@ -257,6 +278,7 @@ class GroupRestore {
       failed: (row, error) => {
         group.failed += 1;
         this.failures.push({
+          queryIndex: group.queryIndex,
           entity: this.entity.name,
           key: this.keyTextOf(row),
           code: driverErrorCode(error),

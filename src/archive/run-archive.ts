@@ -1,14 +1,19 @@
 import type { Knex } from 'knex';
-import { isTableArchive, type ArchiveSpec } from '../config/archive-schema';
+import { isFilesArchive, isTargetArchive, type ArchiveSpec } from '../config/archive-schema';
 import type { PreparedQuery } from '../query/prepare';
 import type { Key } from '../store/runs-repository';
 import type { TargetSchema } from '../targets/schema';
+import { ColdArchive, type ArchiveTargets } from './cold-archive';
 import { FileArchive } from './file-archive';
 import { TableArchive, type RunArchiveOptions } from './table-archive';
 
 /** A run's archive as its target session uses it: copy a batch inside its transaction, count what was archived. */
 export interface RunArchive {
   copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number>;
+  /** After the batch's DELETE removed `deleted` records, still inside its transaction (the cold form commits its copies here). */
+  afterDelete?(deleted: number): Promise<void>;
+  /** The batch of these keys did not commit (or may not have: a resumed run's batch in flight): drop the copies of what is still in the source. */
+  forget?(q: PreparedQuery, keys: Key[]): Promise<void>;
   counts(queryCount: number): Promise<number[]>;
 }
 
@@ -18,9 +23,10 @@ export function openRunArchive(
   schema: TargetSchema,
   job: { name: string; file: string; archive: ArchiveSpec },
   queries: PreparedQuery[],
-  options: RunArchiveOptions,
+  o: { options: RunArchiveOptions; targets: ArchiveTargets },
 ): Promise<RunArchive> {
   const { archive } = job;
-  if (isTableArchive(archive)) return TableArchive.open(knex, schema, { ...job, archive }, queries, options);
-  return FileArchive.open(knex, schema, { ...job, archive }, queries, options);
+  if (isFilesArchive(archive)) return FileArchive.open(knex, schema, { ...job, archive }, queries, o.options);
+  if (isTargetArchive(archive)) return ColdArchive.open(knex, schema, { ...job, archive }, queries, o);
+  return TableArchive.open(knex, schema, { ...job, archive }, queries, o.options);
 }

@@ -3,6 +3,7 @@ import type { ArchiveTableSpec } from '../config/archive-schema';
 import { MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
 import type { PreparedQuery } from '../query/prepare';
 import type { Key } from '../store/runs-repository';
+import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch } from './archive-copy';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
@@ -56,19 +57,36 @@ export class TableArchive {
   }
 
   /** How many rows this run archived per query (its own records and their cascaded children). */
-  async counts(queryCount: number): Promise<number[]> {
-    const counts = Array.from({ length: queryCount }, () => 0);
-    const q = (name: string) => this.schema.dialect.quoteIdentifier(name);
-    for (const table of new Set(this.tables.values())) {
-      const result: unknown = await this.knex.raw(
-        `SELECT ${q(ARCHIVE_COLUMNS.queryIndex)} AS i, count(*) AS n FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.runId)} = ? GROUP BY ${q(ARCHIVE_COLUMNS.queryIndex)}`,
-        [this.options.runId],
-      );
-      const rows = rowsOf<{ i: unknown; n: unknown }>(result);
-      for (const row of rows) counts[Number(row.i)] = (counts[Number(row.i)] ?? 0) + Number(row.n);
-    }
-    return counts;
+  counts(queryCount: number): Promise<number[]> {
+    return countArchived(
+      this.knex,
+      this.schema.dialect,
+      new Set(this.tables.values()),
+      this.options.runId,
+      queryCount,
+    );
   }
+}
+
+/** How many rows run `runId` has in these archive tables, per query. */
+export async function countArchived(
+  knex: Knex,
+  dialect: Dialect,
+  tables: Set<string>,
+  runId: number,
+  queryCount: number,
+): Promise<number[]> {
+  const counts = Array.from({ length: queryCount }, () => 0);
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  for (const table of tables) {
+    const result: unknown = await knex.raw(
+      `SELECT ${q(ARCHIVE_COLUMNS.queryIndex)} AS i, count(*) AS n FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.runId)} = ? GROUP BY ${q(ARCHIVE_COLUMNS.queryIndex)}`,
+      [runId],
+    );
+    for (const row of rowsOf<{ i: unknown; n: unknown }>(result))
+      counts[Number(row.i)] = (counts[Number(row.i)] ?? 0) + Number(row.n);
+  }
+  return counts;
 }
 
 /** The entities of the queries and every child ON DELETE CASCADE reaches below them. */

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { failureJson } from '../api/json';
+import { failureLog, type FailureKind } from '../api/queries';
 import { EXIT, UsageError } from '../errors';
 import { parseDuration } from '../duration';
 import { withApp, type CommandContext } from './context';
@@ -12,6 +12,7 @@ export interface FailuresOptions {
   run?: string;
   entity?: string;
   code?: string;
+  kind?: string;
   since?: string;
   limit?: string;
   format?: string;
@@ -31,6 +32,9 @@ export function parseSince(text: string, now: Date): Date {
 /** `sweeper failures`: the failure log with every filter of SPEC. */
 export async function failuresCommand(ctx: CommandContext, opts: FailuresOptions): Promise<number> {
   const format = outputFormat(opts, { flag: '--format', value: opts.format });
+  if (opts.kind !== undefined && opts.kind !== 'delete' && opts.kind !== 'restore')
+    throw new UsageError(`--kind "${opts.kind}" is neither delete (records runs could not delete, the default) nor restore (records restores could not put back)`);
+  const kind = opts.kind as FailureKind | undefined;
   const filter = {
     job: opts.job,
     run: opts.run === undefined ? undefined : parseRunId(opts.run),
@@ -40,9 +44,9 @@ export async function failuresCommand(ctx: CommandContext, opts: FailuresOptions
     limit: parseLimit(opts.limit, isStructured(format) ? 100_000 : 100),
   };
   return withApp(ctx, async (app) => {
-    const failures = (await app.store.failures.list(filter)).map(failureJson);
+    const failures = await failureLog(app, { ...filter, kind });
     if (failures.length === 0 && !isStructured(format)) {
-      ctx.out('no failure records match');
+      ctx.out(kind === 'restore' ? 'no restore failures match' : 'no failure records match');
       return EXIT.ok;
     }
     const fields = ['id', 'runId', 'job', 'queryIndex', 'entity', 'key', 'code', 'message', 'at'] as const;

@@ -127,6 +127,7 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
       .option('--run <run-id>', 'only failures of this run')
       .option('--entity <entity>', 'only failures on this entity (table)')
       .option('--code <code>', 'only this error code, e.g. SQLITE_CONSTRAINT_FOREIGNKEY or 23503')
+      .option('--kind <kind>', 'delete (default): records runs could not delete; restore: records restores could not put back')
       .option('--since <time>', 'only failures since an ISO-8601 time, or a duration back from now such as 24h')
       .option('--limit <n>', 'at most this many (default 100 in a table, 100,000 otherwise)')
       .option('--format <format>', 'table, json or csv (same as -o)'),

@@ -152,10 +152,13 @@ export async function runShowCommand(ctx: CommandContext, idText: string, opts: 
         run.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.deleted), formatCount(q.failed), formatCount(q.cascaded), ...(run.archive ? [formatCount(q.archived ?? null)] : [])]),
       ),
     ];
+    const restored = await app.store.archive.restoredCount(id);
     const restoreFailures = await app.store.archive.restoreFailures(id, 5);
-    if (restoreFailures.length > 0) {
-      lines.push('', `restore failures: ${formatCount(await app.store.archive.restoreFailureCount(id))}`);
+    if (restored !== null || restoreFailures.length > 0) {
+      const failedBack = await app.store.archive.restoreFailureCount(id);
+      lines.push('', `restored:      ${formatCount(restored ?? 0)} record(s) put back, ${formatCount(failedBack)} could not go back`);
       for (const f of restoreFailures) lines.push(`  ${f.entity} ${f.key}: ${f.code} ${f.message}`);
+      if (failedBack > 0) lines.push(`  all of them: sweeper --config ${app.config.displayFile} failures --kind restore --run ${id}`);
     }
     if (groups.length > 0) {
       lines.push('', 'failures by code:');

@@ -30,27 +30,52 @@ export const archiveFilesSchema = z.strictObject({
   gzip: z.boolean().default(true),
 });
 
-/** A job's `archive:` the archive form, or `none` to delete without an archive (refused when the config says `required: true`). */
-export const archiveSpecSchema = z.union([archiveTableSchema, archiveFilesSchema], {
-  error: (issue) =>
-    issue.input === undefined
-      ? 'is required'
-      : `expected { table: "{entity}_archive" } or { dir: ../data/archive, format: jsonl }, found ${JSON.stringify(issue.input)}`,
+/**
+ * The other-target form: `{ target: cold }`, the same table pattern (`table:`, default
+ * "{entity}_archive") in another target of the config, possibly of another database kind; each
+ * batch's copies are committed there before the source batch commits (src/archive/cold-archive.ts).
+ */
+export const archiveTargetSchema = z.strictObject({
+  target: z.string().min(1),
+  table: archiveTableSchema.shape.table.default('{entity}_archive'),
 });
 
-export const jobArchiveSchema = z.union([z.literal('none'), archiveTableSchema, archiveFilesSchema], {
+/** A job's `archive:` the archive form, or `none` to delete without an archive (refused when the config says `required: true`). */
+export const archiveSpecSchema = z.union([archiveTableSchema, archiveTargetSchema, archiveFilesSchema], {
   error: (issue) =>
     issue.input === undefined
       ? 'is required'
-      : `expected { table: "{entity}_archive" }, { dir: ../data/archive, format: jsonl } or none, found ${JSON.stringify(issue.input)}`,
+      : `expected { table: "{entity}_archive" }, { target: cold } or { dir: ../data/archive, format: jsonl }, found ${JSON.stringify(issue.input)}`,
 });
+
+export const jobArchiveSchema = z.union(
+  [z.literal('none'), archiveTableSchema, archiveTargetSchema, archiveFilesSchema],
+  {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required'
+        : `expected { table: "{entity}_archive" }, { target: cold }, { dir: ../data/archive, format: jsonl } or none, found ${JSON.stringify(issue.input)}`,
+  },
+);
 
 export type ArchiveTableSpec = z.infer<typeof archiveTableSchema>;
 export type ArchiveFilesSpec = z.infer<typeof archiveFilesSchema>;
-export type ArchiveSpec = ArchiveTableSpec | ArchiveFilesSpec;
+export type ArchiveTargetSpec = z.infer<typeof archiveTargetSchema>;
+export type ArchiveSpec = ArchiveTableSpec | ArchiveTargetSpec | ArchiveFilesSpec;
 
+/** The same-target table form. */
 export function isTableArchive(spec: ArchiveSpec): spec is ArchiveTableSpec {
-  return 'table' in spec;
+  return 'table' in spec && !('target' in spec);
+}
+
+/** The other-target (cold) form. */
+export function isTargetArchive(spec: ArchiveSpec): spec is ArchiveTargetSpec {
+  return 'target' in spec;
+}
+
+/** The files form. */
+export function isFilesArchive(spec: ArchiveSpec): spec is ArchiveFilesSpec {
+  return 'dir' in spec;
 }
 
 /** The config's `archive:` the rule and the default for every job. */

@@ -2,9 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Problem } from '../errors';
 import { findDialect } from '../dialects';
+import { closestName } from '../did-you-mean';
 import { checkScheduleSpec } from '../recurrence';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
-import { isTableArchive, type ArchiveSpec } from './archive-schema';
+import { isFilesArchive, isTargetArchive, type ArchiveSpec } from './archive-schema';
 import { readYamlFile, type UnsetVariables } from './yaml-file';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
@@ -114,7 +115,7 @@ export function isLoopback(listen: string): boolean {
 
 /** An archive folder is relative to the config file's folder. */
 function resolveArchive(spec: ArchiveSpec, resolve: (p: string) => string): ArchiveSpec {
-  return isTableArchive(spec) ? spec : { ...spec, dir: resolve(spec.dir) };
+  return isFilesArchive(spec) ? { ...spec, dir: resolve(spec.dir) } : spec;
 }
 
 /** SQLite filenames are relative to the config file's folder (`:memory:` stays as it is). */
@@ -196,6 +197,7 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
     problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config (targets: ${names})` });
   }
   problems.push(...replicaLimitProblems(job, config, displayName));
+  problems.push(...archiveTargetProblems(job, config, displayName, archiveGiven === undefined));
   for (const p of checkScheduleSpec({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron })) {
     problems.push({ file: displayName, path: p.field, message: p.message });
   }
@@ -226,6 +228,26 @@ function replicaLimitProblems(job: JobDefinition, config: Config, displayName: s
   }
   if (maxReplicaOutage && !maxReplicaLag) {
     return [{ file: displayName, path: 'limits.maxReplicaOutage', message: 'is set without limits.maxReplicaLag: add maxReplicaLag (e.g. "5s"), or remove maxReplicaOutage' }];
+  }
+  return [];
+}
+
+/**
+ * `archive: { target: NAME }` names another target of the config. The job's own target is refused
+ * rather than taken as the table form: the operator asked for copies off the database they delete from.
+ */
+function archiveTargetProblems(job: JobDefinition, config: Config, file: string, fromDefault: boolean): Problem[] {
+  if (!job.archive || !isTargetArchive(job.archive)) return [];
+  const name = job.archive.target;
+  const path = fromDefault ? 'archive' : 'archive.target';
+  const given = fromDefault ? `"${name}" (from the config's archive.default)` : `"${name}"`;
+  if (!config.targets[name]) {
+    const names = Object.keys(config.targets);
+    const close = closestName(name, names);
+    return [{ file, path, message: `${given} is not a target of the config (targets: ${names.join(', ') || 'none'})${close ? `: did you mean "${close}"?` : ''}` }];
+  }
+  if (name === job.target) {
+    return [{ file, path, message: `${given} is the job's own target: use archive: { table: "${job.archive.table}" } to archive in the same target (in the delete's transaction), or name another target` }];
   }
   return [];
 }

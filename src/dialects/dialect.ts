@@ -197,6 +197,8 @@ export interface ArchiveSql {
    * of a value bound in `INSERT ... SELECT`, MySQL's CAST knows no `bigint` or `text` (SIGNED, CHAR).
    */
   boundValue(type: 'bigint' | 'integer' | 'text'): string;
+  /** The text type any value's text fits in: an archive of another kind of database's rows declares every column so. */
+  readonly textType: string;
 }
 
 /** Where a table's rows lie now, for batches by physical range. */

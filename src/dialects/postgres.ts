@@ -230,6 +230,7 @@ export const postgres: Dialect = {
     // format_type as introspected: the exact type with its modifiers (varchar(40), numeric(10,2), int[]).
     columnType: (column) => column.type,
     boundValue: (type) => `CAST(? AS ${type})`,
+    textType: 'text',
   },
   classifyError,
   readReplicaLag,

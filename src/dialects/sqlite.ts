@@ -241,6 +241,7 @@ export const sqlite: Dialect = {
     // The declared type as written: SQLite keeps whatever a column is given, by affinity.
     columnType: (column) => column.type,
     boundValue: (type) => `CAST(? AS ${type})`,
+    textType: 'TEXT',
   },
   classifyError,
 };

@@ -69,7 +69,7 @@ export const failureSchema = z.object({
   id: z.int(),
   runId: z.int(),
   job: z.string(),
-  queryIndex: z.int(),
+  queryIndex: z.int().nullable().describe('the query the record is of; null only for a restore failure stored before Sweeper kept it'),
   entity: z.string(),
   key: z.string().describe('the record key; JSON for composite keys'),
   code: z.string().describe("the driver's error code, e.g. SQLITE_CONSTRAINT_FOREIGNKEY or SQLSTATE 23503"),
@@ -192,6 +192,10 @@ export function failuresQuery(now: () => Date) {
     run: optionalPositiveInt('run', 'only failures of this run'),
     entity: text('entity', 'only failures on this entity'),
     code: text('code', "only failures with this error code (the driver's)"),
+    kind: z
+      .enum(['delete', 'restore'])
+      .optional()
+      .describe('delete (default): records runs could not delete; restore: records restores could not put back'),
     since: text(
       'since',
       'only failures at or after this time: ISO-8601, or a duration back from now such as 24h',

@@ -109,7 +109,7 @@ export function registerReadRoutes(fastify: FastifyInstance, daemon: Daemon, aut
  * page, so a duration (`24h`) does not move from page to page.
  */
 function nextPageUrl(
-  filter: { job?: string; run?: number; entity?: string; code?: string; since?: Date; limit: number },
+  filter: { job?: string; run?: number; entity?: string; code?: string; kind?: string; since?: Date; limit: number },
   before: number,
 ): string {
   const params = new URLSearchParams();
@@ -117,6 +117,7 @@ function nextPageUrl(
   if (filter.run !== undefined) params.set('run', String(filter.run));
   if (filter.entity !== undefined) params.set('entity', filter.entity);
   if (filter.code !== undefined) params.set('code', filter.code);
+  if (filter.kind !== undefined) params.set('kind', filter.kind);
   if (filter.since !== undefined) params.set('since', filter.since.toISOString());
   params.set('limit', String(filter.limit));
   params.set('before', String(before));

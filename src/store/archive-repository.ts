@@ -14,6 +14,8 @@ export interface RestoreFailureRecord {
   id: number;
   runId: number;
   job: string;
+  /** The query whose rows it is of (null: stored before Sweeper kept it). */
+  queryIndex: number | null;
   entity: string;
   key: string;
   code: string;
@@ -28,6 +30,7 @@ function restoreFailureFromRow(r: Record<string, unknown>): RestoreFailureRecord
     id: toNumber(r.id),
     runId: toNumber(r.run_id),
     job: String(r.job),
+    queryIndex: r.query_index === null || r.query_index === undefined ? null : toNumber(r.query_index),
     entity: String(r.entity),
     key: String(r.key),
     code: String(r.code),
@@ -80,6 +83,7 @@ export class ArchiveRepository {
     const rows = failures.map((f) => ({
       run_id: f.runId,
       job: f.job,
+      query_index: f.queryIndex,
       entity: f.entity,
       key: f.key,
       code: f.code,
@@ -90,7 +94,7 @@ export class ArchiveRepository {
       await this.db('restore_failures')
         .insert(rows.slice(i, i + 200))
         .onConflict(['run_id', 'entity', 'key'])
-        .merge(['code', 'message', 'at']);
+        .merge(['code', 'message', 'at', 'query_index']);
     }
   }
 
@@ -115,6 +119,44 @@ export class ArchiveRepository {
       .orderBy('id')
       .limit(limit)) as Record<string, unknown>[];
     return rows.map(restoreFailureFromRow);
+  }
+
+  /** Adds what one restore put back to the run's count of restored records. */
+  async addRestored(runId: number, restored: number): Promise<void> {
+    await this.db('runs')
+      .where({ id: runId })
+      .update({ restored: this.db.raw('coalesce(restored, 0) + ?', [restored]) });
+  }
+
+  /** Records the run's restores put back; null when it was never restored. */
+  async restoredCount(runId: number): Promise<number | null> {
+    const row = (await this.db('runs').where({ id: runId }).first('restored')) as { restored: unknown } | undefined;
+    return row?.restored === null || row?.restored === undefined ? null : toNumber(row.restored);
+  }
+
+  /** Restore failures as the failure log lists them (`sweeper failures --kind restore`), newest first. */
+  async listRestoreFailures(filter: {
+    job?: string;
+    run?: number;
+    entity?: string;
+    code?: string;
+    since?: Date;
+    limit?: number;
+    before?: number;
+    after?: number;
+  }): Promise<RestoreFailureRecord[]> {
+    const backwards = filter.after !== undefined;
+    const q = this.db('restore_failures').orderBy('id', backwards ? 'asc' : 'desc');
+    if (filter.limit !== undefined) q.limit(filter.limit);
+    if (filter.job) q.where({ job: filter.job });
+    if (filter.run !== undefined) q.where({ run_id: filter.run });
+    if (filter.entity) q.where({ entity: filter.entity });
+    if (filter.code) q.where({ code: filter.code });
+    if (filter.since) q.where('at', '>=', toMs(filter.since));
+    if (filter.before !== undefined) q.where('id', '<', filter.before);
+    if (filter.after !== undefined) q.where('id', '>', filter.after);
+    const rows = ((await q) as Record<string, unknown>[]).map(restoreFailureFromRow);
+    return backwards ? rows.reverse() : rows;
   }
 
   async restoreFailureCount(runId: number): Promise<number> {

@@ -336,6 +336,27 @@ const migrations: Migration[] = [
     // Nothing to put back: the secrets are in the job files, and the sender reads them from there.
     down: () => Promise.resolve(),
   },
+  {
+    name: '0011_restore_counts',
+    async up(knex) {
+      // Which query's rows a restore failure is of, so the failure log lists it like a failure record.
+      await knex.schema.alterTable('restore_failures', (t) => {
+        t.integer('query_index').nullable();
+      });
+      // Records put back by the run's restores, for `runs show`; null: never restored.
+      await knex.schema.alterTable('runs', (t) => {
+        t.integer('restored').nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('runs', (t) => {
+        t.dropColumn('restored');
+      });
+      await knex.schema.alterTable('restore_failures', (t) => {
+        t.dropColumn('query_index');
+      });
+    },
+  },
 ];
 
 /** The knex migrator settings for these migrations, or (tests of a migration) for the first `count` of them. */

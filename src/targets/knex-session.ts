@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { TableStorage } from '../dialects/dialect';
 import { openRunArchive, type RunArchive } from '../archive/run-archive';
-import type { RunArchiveOptions } from '../archive/table-archive';
+import type { ArchiveTargets } from '../archive/cold-archive';
 import type { JobDefinition } from '../config/schema';
+import { SweeperError, toError } from '../errors';
 import {
   countCascaded,
   countCascadedMatching,
@@ -24,7 +25,7 @@ import { buildDeleteWithin, selectKeysWithin } from '../query/range';
 import { deleteRangeBatch } from './range-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
-import type { BatchHooks, BatchResult, QueryPreview, RangeBatchResult, RangePosition, SessionOptions, TargetSession } from './session';
+import type { BatchHooks, BatchResult, CommittingPart, QueryPreview, RangeBatchResult, RangePosition, SessionOptions, TargetSession } from './session';
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -51,9 +52,9 @@ export class KnexTargetSession implements TargetSession {
    * Checks the job's queries against the schema and compiles them for the run's as-of instant; with
    * `options.archive` and a job that archives, makes the archive tables ready.
    */
-  static async open(target: Target, schema: TargetSchema, job: JobDefinition, asOf: Date, options: SessionOptions = {}): Promise<KnexTargetSession> {
+  static async open(target: Target, schema: TargetSchema, job: JobDefinition, asOf: Date, options: SessionOptions = {}, targets: ArchiveTargets = noOtherTargets): Promise<KnexTargetSession> {
     const queries = await prepareQueries(job, target, schema, asOf);
-    const archive = job.archive && options.archive ? await openArchive(target, schema, { ...job, archive: job.archive }, queries, options.archive) : null;
+    const archive = job.archive && options.archive ? await openRunArchive(target.knex, schema, { ...job, archive: job.archive }, queries, { options: options.archive, targets }) : null;
     return new KnexTargetSession(target.knex, queries, archive);
   }
 
@@ -105,20 +106,45 @@ export class KnexTargetSession implements TargetSession {
     return rows.map((row) => columns.map((c) => row[c]));
   }
 
-  deleteBatch(query: number, keys: Key[], hooks: BatchHooks = {}): Promise<BatchResult> {
-    return deleteBatch(this.knex, keys, this.batchOperations(this.query(query), hooks));
+  async deleteBatch(query: number, keys: Key[], hooks: BatchHooks = {}): Promise<BatchResult> {
+    const q = this.query(query);
+    const archive = this.archive;
+    const ops = this.batchOperations(q, hooks);
+    const forget = archive?.forget?.bind(archive);
+    if (!forget) return deleteBatch(this.knex, keys, ops);
+    // An archive committed apart from the batch (the cold form): a part whose COMMIT failed, or a
+    // batch that throws, leaves copies of records still in the source: they are dropped at once.
+    const committing = async (part: CommittingPart, committed?: false) => {
+      if (hooks.committing) await hooks.committing(part, committed);
+      if (committed === false) await forget(q, part.keys);
+    };
+    try {
+      return await deleteBatch(this.knex, keys, { ...ops, committing });
+    } catch (error) {
+      try {
+        await forget(q, keys);
+      } catch (forgetting) {
+        throw new SweeperError('RUN_FAILED', `${toError(error).message}; dropping the archive copies of the batch's records still in the source failed too: ${toError(forgetting).message}`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   private batchOperations(q: PreparedQuery, hooks: BatchHooks): BatchOperations {
+    const archive = this.archive;
     return {
       ...hooks,
       queryIndex: q.index,
       entity: q.entity.name,
       dialect: q.context.dialect,
-      delete: (db, batch) => deleteMatching(db, q.definition, q.context, batch),
+      delete: async (db, batch) => {
+        const deleted = await deleteMatching(db, q.definition, q.context, batch);
+        if (archive?.afterDelete) await archive.afterDelete(deleted);
+        return deleted;
+      },
       cascaded: (db, batch) => this.cascadedOn(db, q, batch),
       held: (db, batch) => heldKeys(db, q.context.schema, q.entity, keyColumns(q.definition, q.entity), batch),
-      archive: this.archive ? (db, batch) => this.archive!.copy(db, q, batch) : undefined,
+      archive: archive ? (db, batch) => archive.copy(db, q, batch) : undefined,
     };
   }
 
@@ -130,7 +156,8 @@ export class KnexTargetSession implements TargetSession {
     const q = this.query(query);
     const { dialect } = q.context;
     const ranges = dialect.physicalRanges;
-    if (!dialect.capabilities.physicalRangeBatches || !ranges) return null;
+    // A cold archive drops its copies of records a failed part left in the source (deleteBatch): by key.
+    if (!dialect.capabilities.physicalRangeBatches || !ranges || this.archive?.forget) return null;
     const columns = keyColumns(q.definition, q.entity);
     const mayBeHeld = directBlockers(q.context.schema, q.entity).length > 0;
     const keysOf = (rows: Record<string, unknown>[]) => rows.map((row) => columns.map((c) => row[c]));
@@ -166,6 +193,8 @@ export class KnexTargetSession implements TargetSession {
    */
   async settleInflight(query: number, keys: Key[], parts: InflightPart[] | null): Promise<{ deleted: number; cascaded: number }> {
     const q = this.query(query);
+    // An archive committed before the batch (the cold form) may hold copies of records whose batch never committed.
+    if (this.archive?.forget) await this.archive.forget(q, keys);
     const existing = (some: Key[]) => countExistingKeys(this.knex, q.context.dialect, q.entity, keyColumns(q.definition, q.entity), some);
     if (parts === null) return { deleted: keys.length - (await existing(keys)), cascaded: 0 };
     let deleted = 0;
@@ -214,6 +243,10 @@ export class KnexTargetSession implements TargetSession {
   }
 }
 
-function openArchive(target: Target, schema: TargetSchema, job: JobDefinition & { archive: NonNullable<JobDefinition['archive']> }, queries: PreparedQuery[], options: RunArchiveOptions): Promise<RunArchive> {
-  return openRunArchive(target.knex, schema, job, queries, options);
-}
+/** Without the config's targets (a session opened on its own), an archive in another target cannot be reached. */
+const noOtherTargets: ArchiveTargets = {
+  get: (name) => {
+    throw new Error(`internal: the session was opened without the config's targets, so the archive target "${name}" cannot be reached`);
+  },
+  schema: (name) => Promise.reject(new Error(`internal: no archive target "${name}" in this session`)),
+};

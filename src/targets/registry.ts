@@ -58,7 +58,7 @@ export class Targets {
   /** A session on the job's target for one run: its queries checked against the real schema and compiled for `asOf`. */
   async openSession(job: JobDefinition, asOf: Date, options: SessionOptions = {}): Promise<TargetSession> {
     const target = this.get(job.target);
-    return KnexTargetSession.open(target, await this.schema(job.target), job, asOf, options);
+    return KnexTargetSession.open(target, await this.schema(job.target), job, asOf, options, this);
   }
 
   /** The replicas `limits.maxReplicaLag` watches on a target (its config's `replicas`); null when it lists none. */

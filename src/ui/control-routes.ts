@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { runDetail } from '../api/queries';
+import { restoreRun } from '../archive/restore';
 import { DaemonControl } from '../control/daemon-control';
 import type { Daemon } from '../daemon';
 import { HttpError } from '../http/http-errors';
@@ -6,6 +8,7 @@ import { positiveInt, text, timeParam, type Params } from './params';
 import { findJob } from '../runner/manual-run';
 import { previewJob } from '../runner/preview';
 import { previewPage } from './job-page';
+import { restorePage } from './restore-page';
 import { sendPage, type Context } from './send-page';
 import { CSRF_FIELD, type UiSessions } from './session';
 
@@ -36,7 +39,7 @@ export function registerControlForms(
     if (principal?.role !== 'operator')
       throw new HttpError(
         'FORBIDDEN',
-        `${principal ? `token "${principal.name}" has the role ${principal.role}` : 'not signed in'}: running, pausing, postponing and canceling need an operator token`,
+        `${principal ? `token "${principal.name}" has the role ${principal.role}` : 'not signed in'}: running, pausing, postponing, canceling and restoring need an operator token`,
       );
   };
   const csrfChecked = async (request: FastifyRequest) =>
@@ -79,6 +82,22 @@ export function registerControlForms(
     const until = timeParam(form(request), 'until', zone);
     sessions.setNotice(request, reply, await control.postpone(name, until, uiActor(request)));
     return reply.redirect(jobPath(name), 303);
+  });
+
+  ui.post<{ Params: { id: string } }>('/runs/:id/restore', options, async (request, reply) => {
+    const id = positiveInt(request.params.id, 'run id');
+    const run = await runDetail(app, id);
+    const deps = { store: app.store, targets: app.targets, clock: app.clock };
+    const typed = text(form(request), 'confirm') ?? '';
+    if (typed.trim() !== run.job) {
+      // As run-now: the job's name, typed, is the confirmation; anything else writes nothing.
+      const plan = await restoreRun(deps, { runId: id, dryRun: true, actor: uiActor(request) });
+      const problem = `not confirmed: you typed "${typed}", not the job's name "${run.job}"; nothing was restored`;
+      return sendPage(reply, restorePage(context(request, reply), { run, plan, problem }), 400);
+    }
+    const done = await restoreRun(deps, { runId: id, dryRun: false, actor: uiActor(request) });
+    sessions.setNotice(request, reply, `restore of run ${id}: ${done.restored} record(s) put back, ${done.failed} could not go back`);
+    return reply.redirect(`/ui/runs/${id}`, 303);
   });
 
   ui.post<{ Params: { id: string } }>('/runs/:id/cancel', options, async (request, reply) => {

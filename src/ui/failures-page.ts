@@ -9,9 +9,14 @@ export interface FailuresFormValues {
   run?: string;
   entity?: string;
   code?: string;
+  /** `restore`: the records restores could not put back; else those runs could not delete. */
+  kind?: string;
   since?: string;
   limit?: string;
 }
+
+/** A row of the failure log: a failure record, or a restore failure (its query may be unknown). */
+export type FailureRow = Omit<FailureRecord, 'queryIndex'> & { queryIndex: number | null };
 
 export const FAILURES_PAGE_SIZE = 100;
 
@@ -24,7 +29,7 @@ function input(
   return html`<label>${label}<input name="${name}" value="${values[name] ?? ''}" ${extra} /></label>`;
 }
 
-export function failuresTable(items: FailureRecord[]): SafeHtml {
+export function failuresTable(items: FailureRow[]): SafeHtml {
   const rows = items.map(
     (f) =>
       html`<tr data-id="${f.id}">
@@ -33,7 +38,7 @@ export function failuresTable(items: FailureRecord[]): SafeHtml {
         <td data-label="Job" class="hide-narrow">
           <a href="/ui/jobs/${encodeURIComponent(f.job)}">${f.job}</a>
         </td>
-        <td data-label="Query" class="num hide-narrow">${f.queryIndex}</td>
+        <td data-label="Query" class="num hide-narrow">${f.queryIndex ?? '-'}</td>
         <td data-label="Entity">${f.entity}</td>
         <td data-label="Key" class="key">${f.key}</td>
         <td data-label="Code"><code>${f.code}</code></td>
@@ -64,7 +69,7 @@ export function failuresPage(
   o: {
     values: FailuresFormValues;
     jobs: string[];
-    failures: KeysetPage<FailureRecord>;
+    failures: KeysetPage<FailureRow>;
     limit: number;
     sinceInstant?: Date;
   },
@@ -73,7 +78,8 @@ export function failuresPage(
   const jobOptions = [...new Set([...o.jobs, ...(values.job ? [values.job] : [])])].map(
     (j) => html`<option${values.job === j ? html` selected` : ''}>${j}</option>`,
   );
-  const filters = { job: values.job, run: values.run, entity: values.entity, code: values.code };
+  const restore = values.kind === 'restore';
+  const filters = { job: values.job, run: values.run, entity: values.entity, code: values.code, kind: restore ? 'restore' : undefined };
   const pageParams = {
     ...filters,
     since: o.sinceInstant?.toISOString(),
@@ -84,12 +90,20 @@ export function failuresPage(
     title: 'Failures',
     section: '/ui/failures',
     body: html`<h1>Failure records</h1>
-      <p class="lead">Records a run could not delete, with the database's own error code; newest first.</p>
+      <p class="lead">
+        ${restore ? "Records a restore could not put back, with the database's own error code; newest first." : "Records a run could not delete, with the database's own error code; newest first."}
+      </p>
       <form class="filters" method="get" action="/ui/failures">
         <label
           >Job<select name="job">
             <option value="">all jobs</option>
             ${jobOptions}
+          </select></label
+        >
+        <label
+          >Kind<select name="kind">
+            <option value="">could not delete</option>
+            <option value="restore"${restore ? html` selected` : ''}>could not go back (restore)</option>
           </select></label
         >
         ${input('Run', 'run', values, html` inputmode="numeric" size="6"`)}
@@ -107,10 +121,14 @@ export function failuresPage(
         /></label>
         <button type="submit">Filter</button> <a href="/ui/failures">Clear</a>
       </form>
-      <div class="downloads">
-        Download every matching record: <a href="${href('/ui/failures.csv', download)}" download>CSV</a>
-        <a href="${href('/ui/failures.json', download)}" download>JSON</a>
-      </div>
+      ${
+        restore
+          ? html`<p class="muted">Every restore failure as CSV: <code>sweeper failures --kind restore -o csv</code></p>`
+          : html`<div class="downloads">
+              Download every matching record: <a href="${href('/ui/failures.csv', download)}" download>CSV</a>
+              <a href="${href('/ui/failures.json', download)}" download>JSON</a>
+            </div>`
+      }
       ${failuresTable(failures.items)}
       ${pager({ base: '/ui/failures', params: pageParams, first: failures.items[0]?.id, last: failures.items.at(-1)?.id, hasNewer: failures.hasNewer, hasOlder: failures.hasOlder })}`,
   });

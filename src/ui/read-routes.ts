@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { jobOverviews, runPageData } from '../api/queries';
+import { jobOverviews, runDetail, runPageData } from '../api/queries';
+import { restoreRun } from '../archive/restore';
 import type { App } from '../app';
 import { NotFoundError, UsageError } from '../errors';
 import {
@@ -16,10 +17,11 @@ import { findJob } from '../runner/manual-run';
 import { previewJob } from '../runner/preview';
 import type { FailureFilter } from '../store/failures-repository';
 import { failuresCsv, failuresJsonArray } from './failures-export';
-import { FAILURES_PAGE_SIZE, failuresPage, type FailuresFormValues } from './failures-page';
+import { FAILURES_PAGE_SIZE, failuresPage, type FailureRow, type FailuresFormValues } from './failures-page';
 import { jobPage, jobRunsPart, previewPage } from './job-page';
 import { jobsPage, jobsTable } from './jobs-page';
 import { keysetPage } from './keyset';
+import { restorePage } from './restore-page';
 import { runLivePart, runPage } from './run-page';
 import { runsPage } from './runs-page';
 import { sendPage, type Context } from './send-page';
@@ -44,6 +46,7 @@ function failureFilter(
     run: text(q, 'run'),
     entity: text(q, 'entity'),
     code: text(q, 'code'),
+    kind: text(q, 'kind'),
     since: text(q, 'since'),
     limit: text(q, 'limit'),
   };
@@ -110,11 +113,22 @@ export function registerReadPages(ui: FastifyInstance, app: App, context: Contex
     return sendPage(reply, runPage(ctx, full));
   });
 
+  ui.get<{ Params: { id: string } }>('/runs/:id/restore', async (request, reply) => {
+    const id = positiveInt(request.params.id, 'run id');
+    const run = await runDetail(app, id);
+    const plan = await restoreRun({ store: app.store, targets: app.targets, clock: app.clock }, { runId: id, dryRun: true, actor: 'ui' });
+    return sendPage(reply, restorePage(context(request, reply), { run, plan }));
+  });
+
   ui.get<{ Querystring: Params }>('/failures', async (request, reply) => {
     const q = request.query;
     const { filter, values } = failureFilter(app, q);
     const c = cursor(q, FAILURES_PAGE_SIZE, 1000);
-    const failures = await keysetPage(c, (k) => app.store.failures.list({ ...filter, ...k }));
+    const failures = await keysetPage<FailureRow>(c, (k) =>
+      values.kind === 'restore'
+        ? app.store.archive.listRestoreFailures({ ...filter, ...k })
+        : app.store.failures.list({ ...filter, ...k }),
+    );
     const jobs = (await app.store.jobs.list({ includeRemoved: true })).map((j) => j.name);
     return sendPage(
       reply,

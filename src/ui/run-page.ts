@@ -4,6 +4,7 @@ import { formatDuration } from '../notify/format';
 import { ACTIVE_STATUSES, type RunStatus } from '../store/runs-repository';
 import { dataTable, html, type SafeHtml } from './html';
 import { canControl, count, csrfField, href, page, statusBadge, time, type PageContext } from './layout';
+import { archiveSection } from './restore-page';
 
 export type RunPageData = Awaited<ReturnType<typeof runPageData>> & { now: Date; timezone: string };
 
@@ -182,7 +183,7 @@ export function runLivePart(ctx: PageContext, data: RunPageData): SafeHtml {
     <p>${statusBadge(run.status)}</p>
     ${active ? progress(run, data.now) : ''} ${cancel} ${facts(data)}
     <h2>Queries</h2>
-    ${queriesTable(run)}
+    ${queriesTable(run)} ${archiveSection(ctx, run, data.restoreFailures, active)}
     <h2>Failures by code</h2>
     ${failures(data)}
     <h2>Timeline</h2>

@@ -67,7 +67,32 @@ describe('archive in the config and job files', () => {
     });
     expect(problemsOf(() => loadAll(jobsOnly, {}))).toEqual([
       'a.yaml: archive.table: "bin" must contain "{entity}" (e.g. "{entity}_archive"): each entity, and each cascaded child, needs a table of its own',
-      'b.yaml: archive: expected { table: "{entity}_archive" }, { dir: ../data/archive, format: jsonl } or none, found "trash"',
+      'b.yaml: archive: expected { table: "{entity}_archive" }, { target: cold }, { dir: ../data/archive, format: jsonl } or none, found "trash"',
+    ]);
+  });
+
+  it('archive: { target } names another target of the config (table pattern {entity}_archive unless given)', () => {
+    const twoTargets = BASE.replace(
+      'targets: { app: { client: better-sqlite3, connection: { filename: app.db } } }',
+      'targets: { app: { client: better-sqlite3, connection: { filename: app.db } }, cold: { client: better-sqlite3, connection: { filename: cold.db } } }',
+    );
+    const ok = folder(twoTargets, {
+      'a.yaml': job('a', QUERY, 'archive: { target: cold }'),
+      'b.yaml': job('b', QUERY, 'archive: { target: cold, table: "bin_{entity}" }'),
+    });
+    expect(loadAll(ok, {}).jobs.map((j) => j.archive)).toEqual([
+      { target: 'cold', table: '{entity}_archive' },
+      { target: 'cold', table: 'bin_{entity}' },
+    ]);
+    const bad = folder(`${twoTargets}archive: { default: { target: app } }\n`, {
+      'a.yaml': job('a', QUERY, 'archive: { target: colt }'),
+      'b.yaml': job('b', QUERY, 'archive: { target: app }'),
+      'c.yaml': job('c', QUERY),
+    });
+    expect(problemsOf(() => loadAll(bad, {}))).toEqual([
+      'a.yaml: archive.target: "colt" is not a target of the config (targets: app, cold): did you mean "cold"?',
+      'b.yaml: archive.target: "app" is the job\'s own target: use archive: { table: "{entity}_archive" } to archive in the same target (in the delete\'s transaction), or name another target',
+      'c.yaml: archive: "app" (from the config\'s archive.default) is the job\'s own target: use archive: { table: "{entity}_archive" } to archive in the same target (in the delete\'s transaction), or name another target',
     ]);
   });
 });

@@ -2,6 +2,9 @@ import { runCli } from '../support/cli';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 
+/** A dozen CLI processes in one test: on a loaded 2-core host each takes seconds to start. */
+const CLI_TEST_MS = 240_000;
+
 /** The CLI as an operator runs it: preview, run and `runs show` say where a run archives; `sweeper restore` puts it back. */
 describe('sweeper restore and the archive in the CLI output (SQLite)', () => {
   let ws: ArchiveWorkspace;
@@ -72,7 +75,30 @@ describe('sweeper restore and the archive in the CLI output (SQLite)', () => {
     expect((await cli('runs', 'show', '1')).stdout).toMatch(
       new RegExp(`restored\\s+${all} archived record\\(s\\) put back, 0 could not go back \\(cli:alice\\)`),
     );
-  });
+  }, CLI_TEST_MS);
+
+  it('restore failures are listed by failures --kind restore, and runs show says how many went back and how many could not', async () => {
+    const run = await cli('run', 'purge', '--yes');
+    const id = /run (\d+) of purge/.exec(run.stdout)![1]!;
+    const order = truth.orders[0]!;
+    // The key of an archived order is taken again (by a user who stays).
+    await ws.target('orders').insert({ id: order, user_id: 2, total: 1, created_at: 500 });
+    const done = await cli('restore', id, '--yes');
+    expect(done.code).toBe(3);
+    const listed = await cli('failures', '--kind', 'restore', '--run', id, '-o', 'json');
+    expect(listed.code).toBe(0);
+    expect(
+      (JSON.parse(listed.stdout) as Record<string, unknown>[]).map(({ runId, job, queryIndex, entity, key, code }) => ({ runId, job, queryIndex, entity, key, code })),
+    ).toEqual([{ runId: Number(id), job: 'purge', queryIndex: 0, entity: 'orders', key: String(order), code: 'SQLITE_CONSTRAINT_PRIMARYKEY' }]);
+    // The failure log of deletes does not hold it.
+    expect((await cli('failures', '--run', id, '--code', 'SQLITE_CONSTRAINT_PRIMARYKEY')).stdout).toContain('no failure records match');
+    const show = await cli('runs', 'show', id);
+    expect(show.stdout).toContain(`restored:      ${all - 1} record(s) put back, 1 could not go back`);
+    expect(show.stdout).toContain(`failures --kind restore --run ${id}`);
+    const bad = await cli('failures', '--kind', 'restored');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--kind "restored" is neither delete');
+  }, CLI_TEST_MS);
 
   it('restore of a run without an archive says so (exit 2)', async () => {
     const run = await cli('run', 'bare', '--yes');

@@ -138,12 +138,13 @@ http:
 `;
 
 /** A real daemon on a temp SQLite workspace with its HTTP server on a free loopback port. */
-export async function startStack(options: { tokens?: boolean; http?: string } = {}): Promise<Stack> {
+export async function startStack(options: { tokens?: boolean; http?: string; jobs?: Record<string, string> } = {}): Promise<Stack> {
   const http = options.http ?? (options.tokens === false ? 'http: { listen: "127.0.0.1:0" }\n' : TOKENS);
   const ws = createWorkspace(SCHEMA, http);
   seed(ws);
   ws.writeJob('purge-parents', PURGE_JOB);
   ws.writeJob('slow-purge', SLOW_JOB);
+  for (const [name, yaml] of Object.entries(options.jobs ?? {})) ws.writeJob(name, yaml);
   const app = await ws.open();
   const daemon = new Daemon(app);
   await daemon.start();

@@ -1,0 +1,95 @@
+import type { RunJson } from '../api/json';
+import type { RestoreOutcome } from '../archive/restore';
+import { html, type SafeHtml } from './html';
+import { canControl, count, csrfField, page, type PageContext } from './layout';
+
+/**
+ * What restoring a run would put back (the dry run: per entity, query and depth, parents first, and
+ * how many keys exist again), and for operators the form that asks for the job's name to confirm, as
+ * run-now does.
+ */
+export function restorePage(
+  ctx: PageContext,
+  o: { run: RunJson; plan: RestoreOutcome; problem?: string },
+): SafeHtml {
+  const { run, plan } = o;
+  const pending = plan.groups.reduce((n, g) => n + g.pending, 0);
+  const rows = plan.groups.map(
+    (g) =>
+      html`<tr>
+        <td>${g.entity}</td>
+        <td>${g.table}</td>
+        <td class="num">${g.queryIndex}</td>
+        <td class="num">${g.depth}</td>
+        <td class="num">${count(g.pending)}</td>
+        <td class="num">${g.keyExists === null ? '-' : count(g.keyExists)}</td>
+      </tr>`,
+  );
+  const confirm =
+    pending === 0
+      ? html`<p class="muted">Nothing left to restore: the run archived nothing, or all of it went back already.</p>`
+      : canControl(ctx)
+        ? html`<h2>Restore</h2>
+            ${o.problem ? html`<p class="problem" role="alert">${o.problem}</p>` : ''}
+            <form method="post" action="/ui/runs/${run.id}/restore" class="controls">
+              ${csrfField(ctx)}
+              <label
+                >Put these records back into target "${plan.target}"? Type the job name to confirm<input
+                  name="confirm"
+                  autocomplete="off"
+                  required
+                  spellcheck="false"
+              /></label>
+              <button type="submit" class="danger">Restore</button>
+            </form>
+            <p class="muted">
+              The restored records may still match the job's queries: pause "${run.job}" or change it, or its
+              next run deletes them again.
+            </p>`
+        : html`<p class="muted">Restoring a run needs an operator token.</p>`;
+  return page(ctx, {
+    title: `Restore run ${run.id}`,
+    section: '/ui/runs',
+    body: html`<h1>Restore <a href="/ui/runs/${run.id}">run ${run.id}</a> of ${run.job}</h1>
+      <p class="lead">
+        ${count(pending)} archived records would go back, parents before children. Nothing has been written.
+      </p>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Entity</th>
+              <th>Archive</th>
+              <th class="num">Query</th>
+              <th class="num">Depth</th>
+              <th class="num">To restore</th>
+              <th class="num">Key exists again</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows}
+          </tbody>
+        </table>
+      </div>
+      ${confirm}`,
+  });
+}
+
+/** The run page's archive section: where and how many, what restores left behind, and the way to restore. */
+export function archiveSection(
+  ctx: PageContext,
+  run: RunJson,
+  restoreFailures: number,
+  active: boolean,
+): SafeHtml {
+  if (!run.archive) return html``;
+  return html`<h2>Archive</h2>
+    <p>
+      ${count(run.archive.archived)} rows archived to ${run.archive.where}.
+      ${restoreFailures > 0
+        ? html`<a href="/ui/failures?kind=restore&amp;run=${run.id}">${count(restoreFailures)} could not go back</a> on
+            restore.`
+        : ''}
+      ${!active && canControl(ctx) ? html`<a class="button" href="/ui/runs/${run.id}/restore">Restore…</a>` : ''}
+    </p>`;
+}
