@@ -1,3 +1,4 @@
+import { postgres } from '../../src/dialects/postgres';
 import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
@@ -89,6 +90,9 @@ limits: { batchSize: 150 }
     expect(run).toMatchObject({ status: 'succeeded', deleted: 2000, failed: 0 });
     expect(Number(((await ws.target('readings').count({ n: '*' }).first()) as { n: string }).n)).toBe(100);
     const [q] = await app.store.runs.queries(runId);
-    expect(q!.lastKey).toHaveLength(2);
+    // By key, the checkpoint holds both key columns; where the dialect deletes by physical range, the
+    // ranges did it all and the pass by key after them found nothing left.
+    if (postgres.capabilities.physicalRangeBatches) expect(q!.lastKey).toEqual([{ physicalRange: 'end' }]);
+    else expect(q!.lastKey).toHaveLength(2);
   });
 });

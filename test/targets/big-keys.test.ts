@@ -3,6 +3,7 @@ import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { previewJob } from '../../src/runner/preview';
+import { rangeCheckpointOf } from '../../src/runner/range-batches';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import { runCli } from '../support/cli';
 import { createPgWorkspace } from '../support/postgres-workspace';
@@ -112,11 +113,17 @@ describe.each([
     const stopped = await executeRun(runId, runnerDeps(app, undefined, () => controller.abort('shutdown')), controller.signal);
     expect(stopped.status).toBe('interrupted');
     const [progress] = await app.store.runs.queries(runId);
-    // The first batch: the 7 smallest matching keys; the checkpoint holds the last one exactly.
-    const lastOfFirstBatch = matching[6]!.id.toString();
-    expect(progress!.lastKey!.map(String)).toEqual([lastOfFirstBatch]);
-    const stored = (await app.store.db('run_queries').where({ run_id: runId }).first('last_key')) as { last_key: string };
-    expect(stored.last_key).toContain(lastOfFirstBatch);
+    if (rangeCheckpointOf(progress!.lastKey) === undefined) {
+      // The first batch: the 7 smallest matching keys; the checkpoint holds the last one exactly.
+      const lastOfFirstBatch = matching[6]!.id.toString();
+      expect(progress!.lastKey!.map(String)).toEqual([lastOfFirstBatch]);
+      const stored = (await app.store.db('run_queries').where({ run_id: runId }).first('last_key')) as { last_key: string };
+      expect(stored.last_key).toContain(lastOfFirstBatch);
+    } else {
+      // Postgres deletes by physical range first (its checkpoint holds a block, not a key); the pass
+      // by key after the ranges steps over the held keys, which must compare exactly (below).
+      expect(progress!.lastKey).toEqual([{ physicalRange: expect.anything() }]);
+    }
 
     const resumed = await executeRun(runId, runnerDeps(app), new AbortController().signal);
     expect(resumed).toMatchObject({ status: 'completed_with_failures', deleted: matching.length - held.length, failed: held.length });
