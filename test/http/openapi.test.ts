@@ -65,7 +65,7 @@ describe('GET /openapi.json', () => {
   it('documents query parameters, and a body only where the route reads one (required only when it must be sent)', async () => {
     const doc = (await stack.call<OpenApi>('GET', '/openapi.json')).body;
     const op = (path: string, method: string) => doc.paths[path]![method] as { parameters?: { name: string; in: string; description?: string }[]; requestBody?: { required: boolean } };
-    expect(op('/api/failures', 'get').parameters!.map((p) => `${p.in} ${p.name}`)).toEqual(['query job', 'query run', 'query entity', 'query code', 'query since', 'query limit', 'query before']);
+    expect(op('/api/failures', 'get').parameters!.map((p) => `${p.in} ${p.name}`)).toEqual(['query job', 'query run', 'query entity', 'query code', 'query kind', 'query since', 'query limit', 'query before']);
     expect(op('/api/runs', 'get').parameters!.find((p) => p.name === 'limit')!.description).toBe('at most this many (default 20, at most 500)');
     expect(op('/api/jobs/{name}/postpone', 'post').requestBody!.required).toBe(true);
     expect(op('/api/jobs/{name}/pause', 'post').requestBody!.required).toBe(false);
