@@ -52,12 +52,24 @@ describe.each(TEST_DATABASES.map((d) => d.name))('SIGKILL around the archived ba
     });
   }
 
-  it.each([
-    ['commit', 3],
-    ['commit', 9],
-    ['checkpoint', 5],
-    ['checkpoint', 11],
-  ] as const)('killed at %s #%d: resumed, nothing lost and nothing archived twice', async (hook, nth) => {
+  // Batches by physical range cover this small table in a few batches (a range holds the rows of
+  // whole blocks), so there the kills come earlier; by key a batch holds 7 records.
+  const ranged = TEST_DATABASES.find((d) => d.name === dialect)!.dialect.capabilities.physicalRangeBatches;
+  it.each(
+    (ranged
+      ? [
+          ['commit', 2],
+          ['commit', 3],
+          ['checkpoint', 4],
+          ['checkpoint', 5],
+        ]
+      : [
+          ['commit', 3],
+          ['commit', 9],
+          ['checkpoint', 5],
+          ['checkpoint', 11],
+        ]) as ['commit' | 'checkpoint', number][],
+  )('killed at %s #%d: resumed, nothing lost and nothing archived twice', async (hook, nth) => {
     const before = await snapshot(ws);
     app = await ws.open();
     const runId = await createManualRun(app, 'purge', 'test');
