@@ -89,22 +89,8 @@ export interface FailureJson {
   at: string;
 }
 
-/** A restore failure as the failure log lists it (`failures --kind restore`): the same fields. */
-export function restoreFailureJson(f: RestoreFailureRecord): FailureJson {
-  return {
-    id: f.id,
-    runId: f.runId,
-    job: f.job,
-    queryIndex: f.queryIndex,
-    entity: f.entity,
-    key: f.key,
-    code: f.code,
-    message: f.message,
-    at: f.at.toISOString(),
-  };
-}
-
-export function failureJson(f: FailureRecord): FailureJson {
+/** A failure record, or a restore failure as the failure log lists it (`failures --kind restore`): the same fields. */
+export function failureJson(f: FailureRecord | RestoreFailureRecord): FailureJson {
   return {
     id: f.id,
     runId: f.runId,

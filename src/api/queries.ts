@@ -3,7 +3,7 @@
  */
 import type { App } from '../app';
 import { NotFoundError } from '../errors';
-import { failureJson, jobJson, restoreFailureJson, runJson, type FailureJson, type JobJson, type RunJson } from './json';
+import { failureJson, jobJson, runJson, type FailureJson, type JobJson, type RunJson } from './json';
 import type { FailureFilter } from '../store/failures-repository';
 import type { JobRecord } from '../store/jobs-repository';
 import type { RunFilter, RunRecord, RunStatus } from '../store/runs-repository';
@@ -45,7 +45,7 @@ export type FailureKind = 'delete' | 'restore';
 
 /** The failure log of one kind, newest first, as JSON: one home for the CLI, the API and the dashboard. */
 export async function failureLog(app: App, filter: FailureFilter & { kind?: FailureKind }): Promise<FailureJson[]> {
-  if (filter.kind === 'restore') return (await app.store.archive.listRestoreFailures(filter)).map(restoreFailureJson);
+  if (filter.kind === 'restore') return (await app.store.archive.listRestoreFailures(filter)).map(failureJson);
   return (await app.store.failures.list(filter)).map(failureJson);
 }
 
