@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { whereLogFilter } from './failures-repository';
 import { toDate, toMs, toNumber } from './values';
 
 /** Where a run archives and how many rows it archived (null until it stopped once). */
@@ -147,14 +148,7 @@ export class ArchiveRepository {
   }): Promise<RestoreFailureRecord[]> {
     const backwards = filter.after !== undefined;
     const q = this.db('restore_failures').orderBy('id', backwards ? 'asc' : 'desc');
-    if (filter.limit !== undefined) q.limit(filter.limit);
-    if (filter.job) q.where({ job: filter.job });
-    if (filter.run !== undefined) q.where({ run_id: filter.run });
-    if (filter.entity) q.where({ entity: filter.entity });
-    if (filter.code) q.where({ code: filter.code });
-    if (filter.since) q.where('at', '>=', toMs(filter.since));
-    if (filter.before !== undefined) q.where('id', '<', filter.before);
-    if (filter.after !== undefined) q.where('id', '>', filter.after);
+    whereLogFilter(q, filter);
     const rows = ((await q) as Record<string, unknown>[]).map(restoreFailureFromRow);
     return backwards ? rows.reverse() : rows;
   }

@@ -58,14 +58,7 @@ export class FailuresRepository {
     const q = this.db('failures').orderBy('id', backwards ? 'asc' : 'desc');
     const recent = filter.since ? await this.fewSince(filter.since) : null;
     if (recent) q.whereIn('id', recent);
-    if (filter.limit !== undefined) q.limit(filter.limit);
-    if (filter.job) q.where({ job: filter.job });
-    if (filter.run !== undefined) q.where({ run_id: filter.run });
-    if (filter.entity) q.where({ entity: filter.entity });
-    if (filter.code) q.where({ code: filter.code });
-    if (filter.since) q.where('at', '>=', toMs(filter.since));
-    if (filter.before !== undefined) q.where('id', '<', filter.before);
-    if (filter.after !== undefined) q.where('id', '>', filter.after);
+    whereLogFilter(q, filter);
     const rows = ((await q) as Record<string, unknown>[]).map(fromRow);
     return backwards ? rows.reverse() : rows;
   }
@@ -122,4 +115,16 @@ export class FailuresRepository {
     }
     return groups;
   }
+}
+
+/** The failure log's filters (job, run, entity, code, since, a page by id), on failures and restore failures alike. */
+export function whereLogFilter(q: Knex.QueryBuilder, filter: FailureFilter): void {
+    if (filter.limit !== undefined) q.limit(filter.limit);
+    if (filter.job) q.where({ job: filter.job });
+    if (filter.run !== undefined) q.where({ run_id: filter.run });
+    if (filter.entity) q.where({ entity: filter.entity });
+    if (filter.code) q.where({ code: filter.code });
+    if (filter.since) q.where('at', '>=', toMs(filter.since));
+    if (filter.before !== undefined) q.where('id', '<', filter.before);
+    if (filter.after !== undefined) q.where('id', '>', filter.after);
 }
