@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import type { App } from '../../src/app';
+import { pruneArchives } from '../../src/archive/prune';
 import { restoreRun } from '../../src/archive/restore';
 import { rowsOf } from '../../src/archive/table-archive';
 import { executeRun } from '../../src/runner/execute-run';
@@ -20,6 +21,7 @@ import { ALL_TABLES, JOB, SCHEMA, seed, snapshot, truth } from './fixture';
  * commit and the source's (test/archive/kill-at-commit.ts) and the run is resumed; restore puts the
  * records back from the cold target, and a second restore puts nothing back twice.
  */
+const DAY = 86_400_000;
 const PAIRS = (['sqlite', 'pg'] as const).flatMap((source) => TEST_DATABASES.map((cold) => [source, cold.name, cold] as const));
 
 /** A value as the test compares it: numbers in text (a portable archive, Postgres numerics) as numbers. */
@@ -98,6 +100,28 @@ describe.each(PAIRS)('archive to another target: %s into %s', (source, _name, co
     for (const table of ALL_TABLES) expect((restored[table] as Record<string, unknown>[]).map(plain)).toEqual((before[table] as Record<string, unknown>[]).map(plain));
     const again = await restoreRun(deps, { runId, dryRun: false, actor: 'test' });
     expect({ restored: again.restored, groups: again.groups }).toEqual({ restored: 0, groups: [] });
+  });
+
+  it('archive.keep prunes the archive tables in the archive target, only what is older than keep', async () => {
+    app = await ws.open();
+    const runId = await createManualRun(app, 'purge', 'test');
+    await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    const counts = async () => Promise.all(ALL_TABLES.map(async (t) => (await coldRows(`${t}_archive`)).length));
+    const archived = await counts();
+    const prune = (now: number) => pruneArchives({ targets: app!.targets, jobs: app!.jobs, keep: '30d', now: new Date(now) });
+    expect((await prune(Date.now() + 29 * DAY)).total).toBe(0);
+    // The first half of the users' copies are made older than keep (by archive id: across kinds of
+    // database the copied key column may be text in the archive).
+    const older = Math.floor(archived[0]! / 2);
+    const ids = rowsOf<{ sweeper_archive_id: number | string }>(await cold.knex.raw('SELECT sweeper_archive_id FROM users_archive ORDER BY sweeper_archive_id'));
+    await cold.knex.raw('UPDATE users_archive SET sweeper_archived_at = sweeper_archived_at - ? WHERE sweeper_archive_id <= ?', [40 * DAY, ids[older - 1]!.sweeper_archive_id]);
+    expect(older).toBeGreaterThan(0);
+    expect(await prune(Date.now())).toEqual({ tables: { 'cold.users_archive': older }, total: older });
+    const all = await prune(Date.now() + 31 * DAY);
+    expect(all.total).toBe(archived.reduce((a, b) => a + b, 0) - older);
+    expect(await counts()).toEqual(ALL_TABLES.map(() => 0));
+    // The source target has no archive tables of its own: nothing was made or pruned there.
+    expect(Object.keys(all.tables).every((t) => t.startsWith('cold.'))).toBe(true);
   });
 
   it('a record whose key exists again is a restore failure with the driver code, the others go back', async () => {

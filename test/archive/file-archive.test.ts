@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { App } from '../../src/app';
 import { decodeLines } from '../../src/archive/archive-lines';
+import { pruneArchives } from '../../src/archive/prune';
 import { restoreRun } from '../../src/archive/restore';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
@@ -78,6 +79,22 @@ describe.each(FORMS)('files archive on %s as %s', (dialect, format) => {
     expect({ restored: done.restored, failed: done.failed }).toEqual({ restored: all, failed: 0 });
     expect(await snapshot(ws)).toEqual(before);
     expect((await restore(runId)).groups).toEqual([]);
+  });
+
+  it('archive.keep removes the run files last written longer ago than keep, and leaves other files alone', async () => {
+    app = await ws.open();
+    const runId = await createManualRun(app, 'purge', 'test');
+    await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    const folder = path.join(spec.dir, 'purge');
+    const old = path.join(folder, `run-${runId}-users.${format}.gz`);
+    const kept = readdirSync(folder).filter((f) => f !== path.basename(old));
+    writeFileSync(path.join(folder, 'notes.txt'), "an operator's file");
+    const monthsAgo = new Date(Date.now() - 40 * 86_400_000);
+    utimesSync(old, monthsAgo, monthsAgo);
+    utimesSync(path.join(folder, 'notes.txt'), monthsAgo, monthsAgo);
+    const pruned = await pruneArchives({ targets: app.targets, jobs: app.jobs, keep: '30d', now: new Date() });
+    expect(pruned).toEqual({ tables: { [old]: 1 }, total: 1 });
+    expect(readdirSync(folder).sort()).toEqual([...kept, 'notes.txt'].sort());
   });
 
   it('SIGKILL after a batch was fsynced but before it committed: lines twice, records once, restore exact', async () => {
