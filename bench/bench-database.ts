@@ -12,6 +12,8 @@ export interface BenchDatabase {
   seed(layout: Layout, rows: number, now: number): Promise<{ seed: SeedResult; held: number }>;
   /** An identical copy of the layout's seed (or its held variant) for one phase. */
   copy(layout: Layout, held: boolean, phase: string): Promise<BenchConnection>;
+  /** An empty database of this kind for one phase (the archive target of bench/archive.ts). */
+  emptyDatabase(phase: string): Promise<BenchConnection>;
   /** An empty state store for one Sweeper phase, whose workspace is `dir`. */
   stateStore(phase: string): Promise<BenchConnection>;
   /** Called before each timed phase (Postgres flushes dirty pages now, not during the phase). */

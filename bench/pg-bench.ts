@@ -27,6 +27,9 @@ export async function pgBench(): Promise<BenchDatabase> {
       const name = `bench_${layout}_${phase.replaceAll('-', '_')}`;
       return { client: 'pg', connection: await pg.createDatabase(name, seedName(layout, held)) };
     },
+    async emptyDatabase(phase) {
+      return { client: 'pg', connection: await pg.createDatabase(`bench_empty_${phase.replaceAll('-', '_')}`) };
+    },
     async stateStore(phase) {
       return { client: 'pg', connection: await pg.createDatabase(`bench_state_${phase.replaceAll('-', '_')}`) };
     },

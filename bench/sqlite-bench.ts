@@ -34,6 +34,13 @@ export function sqliteBench(dir: string): BenchDatabase {
       copyFileSync(seedFile(layout, held), file);
       return Promise.resolve({ client: 'better-sqlite3', connection: { filename: file } });
     },
+    emptyDatabase(phase) {
+      // Sweeper never creates a target's file: the empty database is made here.
+      const file = path.join(dir, 'sqlite', 'empty', phase, 'cold.db');
+      mkdirSync(path.dirname(file), { recursive: true });
+      new Database(file).close();
+      return Promise.resolve({ client: 'better-sqlite3', connection: { filename: file } });
+    },
     stateStore: () => Promise.resolve({ client: 'better-sqlite3', connection: { filename: 'state.db' } }),
     beforePhase: () => Promise.resolve(),
     stop: () => Promise.resolve(),

@@ -4,7 +4,8 @@
  * Usage: bench/sweeper-phase.ts <work-dir> <state-json> <target-json> <expected-deleted> <expected-failed>,
  * the two databases as BenchConnection JSON. Prints one JSON line (SweeperResult).
  * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default). A sixth argument
- * `table` or `files` gives the job that archive (bench/archive.ts); the archived count must equal the deleted.
+ * `table`, `files` or `cold` gives the job that archive (bench/archive.ts), `cold` with the archive
+ * target's BenchConnection JSON as the seventh; the archived count must equal the deleted.
  */
 import pino from 'pino';
 import { openApp } from '../src/app';
@@ -16,9 +17,9 @@ import { maxRssKiB, quantile, report } from './phase-io';
 import { batchSizeFromEnv, isBenchArchive, JOB, writeWorkspace, type BenchConnection } from './workspace';
 
 async function main(): Promise<void> {
-  const [dir, stateJson, targetJson, deletedText, failedText, archiveText] = process.argv.slice(2);
+  const [dir, stateJson, targetJson, deletedText, failedText, archiveText, coldJson] = process.argv.slice(2);
   const archive = isBenchArchive(archiveText) ? archiveText : undefined;
-  if (archiveText !== undefined && !archive) throw new Error(`archive "${archiveText}" is not table or files`);
+  if (archiveText !== undefined && !archive) throw new Error(`archive "${archiveText}" is not table, files or cold`);
   const expectedDeleted = Number(deletedText);
   const expectedFailed = Number(failedText);
   if (!dir || !stateJson || !targetJson || !Number.isInteger(expectedDeleted) || !Number.isInteger(expectedFailed)) {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     target: JSON.parse(targetJson) as BenchConnection,
     batchSize: batchSizeFromEnv(process.env),
     archive,
+    cold: coldJson ? (JSON.parse(coldJson) as BenchConnection) : undefined,
   });
   const app = await openApp({ configFile, env: {}, clock: systemClock, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }), checkTargets: true });
   try {

@@ -23,23 +23,27 @@ export interface WorkspacePlan {
   http?: boolean;
   /** The job's `limits.batchSize` (BENCH_BATCH_SIZE); absent: the schema's default. */
   batchSize?: number;
-  /** The job's archive (bench/archive.ts): a table in the target, or gzip'd JSON lines; absent: none. */
+  /** The job's archive (bench/archive.ts): a table in the target, gzip'd JSON lines, or a table in the target `cold`; absent: none. */
   archive?: BenchArchive;
+  /** The target `cold` (an empty database of the target's kind), for the archive `cold`. */
+  cold?: BenchConnection;
 }
 
-export type BenchArchive = 'table' | 'files';
+export type BenchArchive = 'table' | 'files' | 'cold';
 
 const ARCHIVES: Record<BenchArchive, string> = {
   table: 'archive: { table: "{entity}_archive" }',
   files: 'archive: { dir: archive, format: jsonl }',
+  cold: 'archive: { target: cold }',
 };
 
 export function isBenchArchive(text: string | undefined): text is BenchArchive {
-  return text === 'table' || text === 'files';
+  return text === 'table' || text === 'files' || text === 'cold';
 }
 
 /** Writes the workspace; returns its config file. The job never comes due: it runs when asked. */
 export function writeWorkspace(plan: WorkspacePlan): string {
+  if ((plan.archive === 'cold') !== (plan.cold !== undefined)) throw new Error('the archive "cold" needs the target cold, and only it');
   mkdirSync(path.join(plan.dir, 'jobs'), { recursive: true });
   const configFile = path.join(plan.dir, 'sweeper.yaml');
   const yaml = (c: BenchConnection) => `{ client: ${c.client}, connection: ${JSON.stringify(c.connection)} }`;
@@ -49,6 +53,7 @@ export function writeWorkspace(plan: WorkspacePlan): string {
       `state: ${yaml(plan.state)}`,
       'targets:',
       `  bench: ${yaml(plan.target)}`,
+      ...(plan.cold ? [`  cold: ${yaml(plan.cold)}`] : []),
       'jobs: jobs',
       'timezone: UTC',
       'mail: { outboxDir: outbox }',

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import type { ArchiveTargetSpec } from '../config/archive-schema';
 import type { Dialect } from '../dialects';
-import { SweeperError, toError } from '../errors';
+import { SweeperError } from '../errors';
 import type { PreparedQuery } from '../query/prepare';
+import { insertRows } from '../query/insert-rows';
+import { errorMessage } from '../targets/record-errors';
 import { identifier, keysPerList, whereTupleIn } from '../query/sql-dialect';
 import type { Key } from '../store/runs-repository';
 import type { Target } from '../targets/registry';
@@ -139,7 +141,7 @@ export class ColdArchive {
       // Not a record error of the source: the batch must not be split into failure records, it stops the run.
       throw new SweeperError(
         'RUN_FAILED',
-        `archive target "${this.cold.name}": writing the copies of ${deleted} record(s) of "${staged[0]!.entity.name}" failed, so the batch was rolled back and nothing of it deleted: ${toError(error).message}`,
+        `archive target "${this.cold.name}": writing the copies of ${deleted} record(s) of "${staged[0]!.entity.name}" failed, so the batch was rolled back and nothing of it deleted: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -206,10 +208,7 @@ export class ColdArchive {
       out[C.archivedAt] = at;
       return out;
     });
-    const perStatement = Math.max(1, Math.floor(30000 / (s.entity.columns.size + 5)));
-    const into = trx.raw(this.cold.schema.dialect.quoteIdentifier(s.table));
-    for (let i = 0; i < archived.length; i += perStatement)
-      await trx.into(into).insert(archived.slice(i, i + perStatement));
+    await insertRows(trx, this.cold.schema.dialect, s.table, archived);
   }
 
   private async deleteCopies(p: StagedRows): Promise<void> {

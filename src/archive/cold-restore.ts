@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Clock } from '../clock';
 import { driverErrorCode } from '../errors';
 import { countExistingKeys } from '../query/compile';
+import { insertRows } from '../query/insert-rows';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
 import type { RestoreFailureInput } from '../store/archive-repository';
 import { keyText } from '../store/key-json';
@@ -129,7 +130,7 @@ export class ColdGroupRestore {
 
   private async insert(trx: Knex.Transaction, rows: Record<string, unknown>[]): Promise<void> {
     const values = rows.map((row) => Object.fromEntries(this.columns.map((c) => [c, row[c] as Knex.Value])));
-    await trx.into(trx.raw(this.scope.schema.dialect.quoteIdentifier(this.scope.entity.name))).insert(values);
+    await insertRows(trx, this.scope.schema.dialect, this.scope.entity.name, values);
   }
 
   /** Marks rows restored in the archive (after their source transaction committed). */

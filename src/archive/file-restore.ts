@@ -5,6 +5,7 @@ import type { ArchiveFilesSpec } from '../config/archive-schema';
 import type { Dialect } from '../dialects';
 import { driverErrorCode } from '../errors';
 import { countExistingKeys } from '../query/compile';
+import { insertRows } from '../query/insert-rows';
 import type { RestoreFailureInput } from '../store/archive-repository';
 import { keyText, parseKeyJson } from '../store/key-json';
 import { transactionThatEnds } from '../targets/delete-batch';
@@ -122,7 +123,7 @@ export class FileGroupRestore {
         [...this.entity.columns.keys()].filter((c) => c in l.row).map((c) => [c, l.row[c] as Knex.Value]),
       ),
     );
-    await trx.into(trx.raw(this.dialect.quoteIdentifier(this.entity.name))).insert(rows);
+    await insertRows(trx, this.dialect, this.entity.name, rows);
   }
 
   private async markRestored(

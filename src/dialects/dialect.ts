@@ -17,6 +17,8 @@ export interface Dialect {
   readonly clients: readonly string[];
   /** Most bound values one statement may have (the driver's or the server's limit). */
   readonly maxBoundValues: number;
+  /** Most rows one multi-row INSERT may carry (besides maxBoundValues); Infinity: no other limit. */
+  readonly maxRowsPerInsert: number;
   readonly capabilities: DialectCapabilities;
 
   /**

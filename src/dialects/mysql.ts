@@ -256,6 +256,7 @@ export const mysql: Dialect = {
   // The server's limit for a prepared statement (a 16-bit count); the text protocol knex uses is
   // bounded only by max_allowed_packet, which this stays well inside.
   maxBoundValues: 65535,
+  maxRowsPerInsert: Infinity,
   capabilities: {
     embedded: false,
     // MariaDB 10.5 has DELETE ... RETURNING, MySQL 8 does not.

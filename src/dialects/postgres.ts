@@ -186,6 +186,7 @@ export const postgres: Dialect = {
   clients: ['pg', 'postgres', 'postgresql'],
   // The wire protocol's limit: a 16-bit count of parameters.
   maxBoundValues: 65535,
+  maxRowsPerInsert: Infinity,
   capabilities: {
     embedded: false,
     returning: true,

@@ -195,6 +195,8 @@ export const sqlite: Dialect = {
   clients: ['better-sqlite3', 'sqlite3'],
   // SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.
   maxBoundValues: 32766,
+  // knex writes a multi-row INSERT as a compound SELECT: SQLITE_MAX_COMPOUND_SELECT is 500 terms.
+  maxRowsPerInsert: 500,
   capabilities: {
     embedded: true,
     returning: true,
