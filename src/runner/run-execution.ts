@@ -4,6 +4,7 @@ import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
 import { isLeaseLost, leaseLost, type RunRecord } from '../store/runs-repository';
+import { errorMessage } from '../targets/record-errors';
 import type { TargetSession } from '../targets/session';
 import type { RunnerDeps, StopReason } from './execute-run';
 import { finishRun, type FinishOptions } from './finish-run';
@@ -87,7 +88,9 @@ export class RunExecution {
         throw e;
       }
       this.log.error({ err: e }, 'run failed');
-      return await this.finish('failed', e.message);
+      // A driver's error as knex throws it starts with the whole statement (the log has it): the
+      // reason, which runs, emails and the API show, keeps the database's own message.
+      return await this.finish('failed', e instanceof SweeperError ? e.message : errorMessage(e));
     } finally {
       clearInterval(heartbeat);
       this.session = null;

@@ -248,6 +248,25 @@ describe.each(TEST_DATABASES)('runner on $name (state store and target)', (db) =
     await expect(createManualRun(app, 'purge-parents', 'test')).rejects.toThrow(/already has run \d+ queued: wait for it to finish, or cancel it/);
   });
 
+  it("fails the run with the database's own message, not the whole statement, when a delete fails for another reason than a record", async () => {
+    // A trigger that reads a table that does not exist: every delete of a parent fails, and not as a record error.
+    const broken: Record<string, string[]> = {
+      sqlite: ['CREATE TRIGGER parents_broken BEFORE DELETE ON parents BEGIN SELECT count(*) FROM no_such_table; END'],
+      pg: [
+        'CREATE FUNCTION parents_broken() RETURNS trigger AS $$ BEGIN PERFORM 1 FROM no_such_table; RETURN OLD; END $$ LANGUAGE plpgsql',
+        'CREATE TRIGGER parents_broken BEFORE DELETE ON parents FOR EACH ROW EXECUTE FUNCTION parents_broken()',
+      ],
+      mysql: ['CREATE TRIGGER parents_broken BEFORE DELETE ON parents FOR EACH ROW BEGIN DECLARE n INT; SELECT count(*) INTO n FROM no_such_table; END'],
+    };
+    for (const statement of broken[db.name]!) await ws.target.raw(statement);
+    const runId = await createManualRun(app, 'purge-parents', 'test');
+    const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    expect(run.status).toBe('failed');
+    expect(run.reason).toMatch(/no_such_table/);
+    expect(run.reason).not.toMatch(/delete\s/i);
+    expect(await countRows(ws.target, 'parents')).toBe(ROWS);
+  });
+
   it('fails the run with a clear reason naming the target when the target database is gone', async () => {
     const runId = await createManualRun(app, 'purge-parents', 'test');
     await app.targets.close();
