@@ -10,6 +10,7 @@ import type { Key } from '../store/runs-repository';
 import type { Target } from '../targets/registry';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, type CopySink } from './archive-copy';
+import { bindableValue } from './bindable-value';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 import { lineKeyColumns } from './file-archive';
 import { archivedEntities, countArchived, type RunArchiveOptions } from './table-archive';
@@ -195,12 +196,14 @@ export class ColdArchive {
 
   private async insert(trx: Knex.Transaction, s: StagedRows): Promise<void> {
     if (s.rows.length === 0) return;
-    const value = this.cold.portable ? coldValue : (v: unknown) => v;
+    const { dialect } = this.cold.schema;
+    const kinds = new Map([...s.entity.columns.values()].map((c) => [c.name, dialect.archive.valueKind(c)]));
+    const value = this.cold.portable ? (_c: string, v: unknown) => coldValue(v) : (c: string, v: unknown) => bindableValue(kinds.get(c) ?? 'plain', v, 'native');
     const C = ARCHIVE_COLUMNS;
     const at = this.options.now().getTime();
     const archived = s.rows.map((row) => {
       const out: Record<string, unknown> = {};
-      for (const [column, v] of Object.entries(row)) out[column] = value(v);
+      for (const [column, v] of Object.entries(row)) out[column] = value(column, v);
       out[C.runId] = this.options.runId;
       out[C.job] = this.job;
       out[C.queryIndex] = s.queryIndex;

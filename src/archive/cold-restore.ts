@@ -12,6 +12,7 @@ import type { Entity, TargetSchema } from '../targets/schema';
 import { ARCHIVE_COLUMNS } from './archive-table';
 import { coldValue, type ColdTarget } from './cold-archive';
 import { putBackIsolating } from './put-back';
+import { bindableValue } from './bindable-value';
 import type { RestoreGroup } from './restore';
 import { rowsOf } from './table-archive';
 
@@ -129,7 +130,10 @@ export class ColdGroupRestore {
   }
 
   private async insert(trx: Knex.Transaction, rows: Record<string, unknown>[]): Promise<void> {
-    const values = rows.map((row) => Object.fromEntries(this.columns.map((c) => [c, row[c] as Knex.Value])));
+    const { dialect } = this.scope.schema;
+    const binary = this.scope.cold.portable ? 'hex' : 'native';
+    const kinds = this.columns.map((c) => [c, dialect.archive.valueKind(this.scope.entity.columns.get(c)!)] as const);
+    const values = rows.map((row) => Object.fromEntries(kinds.map(([c, kind]) => [c, bindableValue(kind, row[c], binary)])));
     await insertRows(trx, this.scope.schema.dialect, this.scope.entity.name, values);
   }
 

@@ -14,6 +14,7 @@ import type { Entity, TargetSchema } from '../targets/schema';
 import type { ArchivedLine } from './archive-lines';
 import { appendDurably, archiveFileOf, keysInTable, readArchiveFile } from './file-archive';
 import { putBackIsolating } from './put-back';
+import { bindableValue } from './bindable-value';
 import type { RestoreGroup } from './restore';
 
 /**
@@ -118,9 +119,12 @@ export class FileGroupRestore {
   }
 
   private async insert(trx: Knex.Transaction, lines: ArchivedLine[]): Promise<void> {
+    const columns = [...this.entity.columns.values()];
     const rows = lines.map((l) =>
       Object.fromEntries(
-        [...this.entity.columns.keys()].filter((c) => c in l.row).map((c) => [c, l.row[c] as Knex.Value]),
+        columns
+          .filter((c) => c.name in l.row)
+          .map((c) => [c.name, bindableValue(this.dialect.archive.valueKind(c), l.row[c.name], 'base64')]),
       ),
     );
     await insertRows(trx, this.dialect, this.entity.name, rows);

@@ -201,7 +201,16 @@ export interface ArchiveSql {
   boundValue(type: 'bigint' | 'integer' | 'text'): string;
   /** The text type any value's text fits in: an archive of another kind of database's rows declares every column so. */
   readonly textType: string;
+  /**
+   * How a value of the column must be bound to go back into it (restore, a copy into an archive of its own type) (src/archive/bindable-value.ts):
+   * `binary` bytes (an archive keeps them as text), `array` a database array (bound as a list),
+   * `json` a JSON document (bound as its text, so a JSON array is not taken for a database array),
+   * `plain` as it is.
+   */
+  valueKind(column: Column): RestoredValueKind;
 }
+
+export type RestoredValueKind = 'binary' | 'array' | 'json' | 'plain';
 
 /** Where a table's rows lie now, for batches by physical range. */
 export interface TableStorage {

@@ -310,6 +310,7 @@ export const mysql: Dialect = {
     columnType: (column) => column.type,
     boundValue: (type) => (type === 'text' ? 'CAST(? AS CHAR)' : 'CAST(? AS SIGNED)'),
     textType: 'LONGTEXT',
+    valueKind: (column) => (/binary|blob/i.test(column.type) ? 'binary' : /^json$/i.test(column.type) ? 'json' : 'plain'),
   },
   classifyError,
   readReplicaLag: readMysqlReplicaLag,

@@ -232,6 +232,7 @@ export const postgres: Dialect = {
     columnType: (column) => column.type,
     boundValue: (type) => `CAST(? AS ${type})`,
     textType: 'text',
+    valueKind: (column) => (column.type === 'bytea' ? 'binary' : column.type.endsWith('[]') ? 'array' : /^jsonb?$/.test(column.type) ? 'json' : 'plain'),
   },
   classifyError,
   readReplicaLag,

@@ -244,6 +244,8 @@ export const sqlite: Dialect = {
     columnType: (column) => column.type,
     boundValue: (type) => `CAST(? AS ${type})`,
     textType: 'TEXT',
+    // A column declared BLOB (or with no type: affinity BLOB) holds bytes; SQLite has no arrays or JSON type.
+    valueKind: (column) => (/BLOB/i.test(column.type) || column.type.trim() === '' ? 'binary' : 'plain'),
   },
   classifyError,
 };
