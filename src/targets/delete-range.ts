@@ -10,6 +10,10 @@ export interface RangeOperations {
   held(db: Knex, range: KeyRange): Promise<Key[]>;
   /** Deletes the records of the range that still match, but `except`; returns the count deleted. */
   delete(db: Knex, range: KeyRange, except: Key[]): Promise<number>;
+  /** How many records of the range match now. */
+  count(db: Knex, range: KeyRange): Promise<number>;
+  /** Told, inside the range's transaction before its COMMIT, the range with the count that matched at delete time when it is not the one expected (BatchHooks.recount). */
+  recount?(range: KeyRange): Promise<void>;
   /** The matching keys of the range, for isolating what the range delete refused. */
   keys(db: Knex, range: KeyRange): Promise<Key[]>;
   /** The same query's operations by key list (deleteBatch), for the records the range cannot take. */
@@ -28,10 +32,26 @@ export async function deleteRange(target: Knex, range: KeyRange, ops: RangeOpera
   if (held.length > keysPerList(ops.batch.dialect, 1)) return deleteBatch(target, await ops.keys(target, range), ops.batch);
   let cleared: BatchResult;
   try {
-    cleared = await inTransaction(target, [], ops.batch, async (trx) => ({ deleted: await ops.delete(trx, range, held), cascaded: 0, failures: [] }));
+    cleared = await inTransaction(target, [], ops.batch, async (trx) => {
+      const deleted = await ops.delete(trx, range, held);
+      await recountIfChanged(trx, range, { deleted, held: held.length }, ops);
+      return { deleted, cascaded: 0, failures: [] };
+    });
   } catch (error) {
     if (ops.batch.dialect.classifyError(error) !== 'record') throw error;
     return deleteBatch(target, await ops.keys(target, range), ops.batch);
   }
   return held.length === 0 ? cleared : merge(cleared, await deleteBatch(target, held, ops.batch));
+}
+
+/**
+ * The range's records that matched at delete time are those the delete removed and those still
+ * matching in it after (the held ones, counted in the same transaction: the delete's locks keep the
+ * range as it is until COMMIT). When that is not the count the range was recorded with (rows changed
+ * since it was counted), the runner is told before COMMIT, so a crash loses no count and counts none twice.
+ */
+async function recountIfChanged(trx: Knex, range: KeyRange, done: { deleted: number; held: number }, ops: RangeOperations): Promise<void> {
+  if (!ops.recount || (done.held === 0 && done.deleted === range.expected)) return;
+  const matched = done.deleted + (done.held === 0 ? 0 : await ops.count(trx, range));
+  if (matched !== range.expected) await ops.recount({ ...range, expected: matched });
 }

@@ -126,4 +126,11 @@ export interface BatchHooks {
   committing?(part: CommittingPart, committed?: false): Promise<void>;
   /** Lock conflicts are retried with backoff until this is aborted. */
   signal?: AbortSignal;
+  /**
+   * For a range batch (deleteRange): called inside its transaction, just before its COMMIT, and
+   * awaited, when the records of the range that matched at delete time are not the count it expected
+   * (rows changed since it was counted): the runner records the range with the count now expected,
+   * so that settleRange counts exactly what the batch deleted, whether the COMMIT happens or not.
+   */
+  recount?(range: KeyRange): Promise<void>;
 }
