@@ -80,9 +80,17 @@ export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: Comp
 }
 
 /** How many records of the range match now (what a batch in flight left). */
-export async function countInKeyRange(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<number> {
+export async function countInKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<number> {
   const qb = matchingFrom(db, query, ctx).count({ n: '*' });
   whereInRange(qb, keyRef(db, ctx, column), range.after?.[0], range.last[0]);
+  const rows = (await qb) as { n: number | string }[];
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** How many of the records with these keys (at most keysPerList of them) match now. */
+export async function countMatchingKeys(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, column: string, keys: unknown[][]): Promise<number> {
+  const qb = matchingFrom(db as Knex, query, ctx).count({ n: '*' });
+  whereTupleIn(qb, ctx.dialect, [keyRef(db as Knex, ctx, column)], keys);
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
 }

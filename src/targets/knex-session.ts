@@ -15,7 +15,7 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
-import { countInKeyRange, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
+import { countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
 import { relatedEntities } from '../query/condition';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
@@ -92,7 +92,7 @@ export class KnexTargetSession implements TargetSession {
     return deleteRange(this.knex, range, {
       held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
       delete: (db, r, except) => deleteKeyRange(db, q.definition, q.context, column, r, except),
-      count: (db, r) => countInKeyRange(db, q.definition, q.context, column, r),
+      matching: (db, keys) => countMatchingKeys(db, q.definition, q.context, column, keys),
       keys: (db, r) => keysInRange(db, q.definition, q.context, column, r),
       recount: hooks.recount,
       batch,

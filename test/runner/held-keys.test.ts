@@ -60,8 +60,9 @@ CREATE INDEX holds_event ON holds(event_id);
     expect(run).toMatchObject({ status: 'completed_with_failures', deleted: ROWS - held, failed: held });
     if (db.dialect.capabilities.keyRangeBatches) {
       // One range of every key: its held records are read in one statement from the referencing side
-      // (the key range, not a list of keys), then checked again as the list of those held, each tried alone.
-      expect(statements).toHaveLength(2);
+      // (the key range, not a list of keys), then each is tried alone in the range's transaction
+      // (a dialect with savepoints) without being looked up again.
+      expect(statements).toHaveLength(db.dialect.capabilities.savepoints ? 1 : 2);
       expect(statements[0]).toMatch(/(["`])h\1\.(["`])event_id\2 > \? and (["`])h\3\.(["`])event_id\4 <= \?|(["`])h\5\.(["`])event_id\6 <= \?/);
       return;
     }

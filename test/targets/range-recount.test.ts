@@ -1,5 +1,7 @@
 import type { App } from '../../src/app';
 import type { KeyRange } from '../../src/store/runs-repository';
+import { KnexTargetSession } from '../../src/targets/knex-session';
+import type { TargetSession } from '../../src/targets/session';
 import { TEST_DATABASES, type DialectWorkspace, type TestDatabase } from '../support/dialects';
 
 /**
@@ -46,9 +48,21 @@ describe.each(RANGE_DIALECTS)('key range batches on $name', (db) => {
     return ((await ws.target('items').where({ kind: 'old' }).orderBy('id').select('id')) as { id: unknown }[]).map((r) => Number(r.id));
   }
 
-  it('rows changed between the count and the delete: exactly the rows matching at delete time go, and the range is recorded again with their count', async () => {
+  const sessions: [string, (app: App) => Promise<TargetSession>][] = [
+    ['held records tried in the range transaction', (a) => a.targets.openSession(a.jobs[0]!, new Date())],
+    [
+      'without savepoints: held records tried after it',
+      async (a) => {
+        const target = a.targets.get('app');
+        const dialect = { ...target.dialect, capabilities: { ...target.dialect.capabilities, savepoints: false } };
+        return KnexTargetSession.open({ ...target, dialect }, await a.targets.schema('app'), a.jobs[0]!, new Date());
+      },
+    ],
+  ];
+
+  it.each(sessions)('rows changed between the count and the delete: exactly the rows matching at delete time go, and the range is recorded again with their count (%s)', async (_, openSession) => {
     await open('{ field: kind, op: eq, value: old }');
-    const session = await app.targets.openSession(app.jobs[0]!, new Date());
+    const session = await openSession(app);
     expect(session.batchesByRange(0)).toBe(true);
     expect(await session.count(0)).toBe(20);
     const range = (await session.nextRange(0, null, 10))!;
