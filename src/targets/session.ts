@@ -21,7 +21,8 @@ export interface TargetSession {
    * Whether query `query` deletes in batches named by key ranges (nextRange, deleteRange,
    * settleRange) rather than by lists of keys (nextKeys, deleteBatch, settleInflight): on a dialect
    * with `keyRangeBatches`, for a one-column key, when no cascade has to be counted and no archive
-   * copied per batch.
+   * copied per batch (and, where the dialect deletes through a join, when the condition does not
+   * read the entity's own table).
    */
   batchesByRange(query: number): boolean;
   /**

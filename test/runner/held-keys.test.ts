@@ -22,7 +22,7 @@ limits: { batchSize: ${ROWS} }
 /**
  * Held keys (rows still referenced through a foreign key without cascade) are found for a whole batch
  * with as few statements as the dialect allows: one per referencing table where the keys bind as one
- * array value (Postgres), else one per MAX_KEY_VALUES keys; where batches are key ranges (SQLite), one
+ * array value (Postgres), else one per MAX_KEY_VALUES keys; where batches are key ranges (SQLite, MySQL), one
  * per range, read from the referencing side.
  */
 describe.each(TEST_DATABASES)('held keys of a large batch on $name', (db) => {
