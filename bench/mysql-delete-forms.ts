@@ -2,8 +2,8 @@
  * `npx tsx bench/mysql-delete-forms.ts`: where a MySQL batch's time goes, statement by statement, on
  * the bench's MariaDB seed (BENCH_ROWS, default 200,000; BENCH_FORM_BATCH keys per batch, default 1000).
  * Each form deletes the whole matching set batch by batch on its own copy of the seed, each batch in
- * its own transaction, and prints its rows/s as a ratio of the first (Sweeper's statements today):
- * - keyset SELECT, then `DELETE t FROM t JOIN (SELECT key ... WHERE key IN (...) AND cond)` (today's);
+ * its own transaction, and prints its rows/s as a ratio of the first (Sweeper's key-list statements; a one-column key now batches by key range):
+ * - keyset SELECT, then `DELETE t FROM t JOIN (SELECT key ... WHERE key IN (...) AND cond)` (the key-list form);
  * - keyset SELECT, then `DELETE FROM t WHERE cond AND key >= first AND key <= last` (a key range);
  * - keyset SELECT, then `DELETE t0 FROM t AS t0 WHERE t0.key IN (...) AND cond` (the list, no derived table);
  * - `DELETE FROM t WHERE cond ORDER BY key LIMIT n` alone (no SELECT: no keys known beforehand).

@@ -6,6 +6,7 @@
  * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default). A sixth argument
  * `table`, `files` or `cold` gives the job that archive (bench/archive.ts), `cold` with the archive
  * target's BenchConnection JSON as the seventh; the archived count must equal the deleted.
+ * BENCH_PROFILE=1 prints to stderr the time spent in each kind of statement, on the target and the state store.
  */
 import pino from 'pino';
 import { openApp } from '../src/app';
@@ -14,6 +15,7 @@ import { executeRun } from '../src/runner/execute-run';
 import { createManualRun } from '../src/runner/manual-run';
 import { runnerDeps } from '../src/runner/runner-deps';
 import { maxRssKiB, quantile, report } from './phase-io';
+import { StatementProfile } from './statement-profile';
 import { batchSizeFromEnv, isBenchArchive, JOB, writeWorkspace, type BenchConnection } from './workspace';
 
 async function main(): Promise<void> {
@@ -39,6 +41,11 @@ async function main(): Promise<void> {
     const batchMs: number[] = [];
     const batchKeys: number[] = [];
     let batchesWithFailures = 0;
+    const profile = process.env.BENCH_PROFILE === '1' ? new StatementProfile() : null;
+    if (profile) {
+      profile.watch('target', app.targets.get('bench').knex);
+      profile.watch('store', app.store.db);
+    }
     const runId = await createManualRun(app, JOB, 'bench');
     const deps = runnerDeps(app, undefined, (b) => {
       batchMs.push(b.transactionMs);
@@ -48,6 +55,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const run = await executeRun(runId, deps, new AbortController().signal);
     const seconds = (performance.now() - started) / 1000;
+    if (profile) process.stderr.write(`statements of the run (${seconds.toFixed(2)} s):\n${profile.lines().join('\n')}\n`);
     const wantStatus = expectedFailed > 0 ? 'completed_with_failures' : 'succeeded';
     if (run.status !== wantStatus) throw new Error(`run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected ${wantStatus}`);
     if (run.deleted !== expectedDeleted || run.failed !== expectedFailed) {

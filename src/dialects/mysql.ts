@@ -274,7 +274,8 @@ export const mysql: Dialect = {
     likeOnTextOnly: false,
     notify: false,
     deleteThroughJoin: true,
-    keyRangeBatches: false,
+    // A range's DELETE reads the key's index range once (batchesByRange: not where the condition reads the table itself).
+    keyRangeBatches: true,
     stateStore: false,
     physicalRangeBatches: false,
   },

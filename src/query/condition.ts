@@ -144,3 +144,13 @@ export function isLeaf(c: Condition): c is LeafCondition {
 export function isRelativeTime(c: Condition): c is RelativeTimeCondition {
   return 'field' in c && !('op' in c);
 }
+
+/** The entities a condition's `exists` / `notExists` read, at any depth. */
+export function relatedEntities(c: Condition): string[] {
+  if ('all' in c) return c.all.flatMap(relatedEntities);
+  if ('any' in c) return c.any.flatMap(relatedEntities);
+  if ('not' in c) return relatedEntities(c.not);
+  const related = 'exists' in c ? c.exists : 'notExists' in c ? c.notExists : null;
+  if (!related) return [];
+  return [related.entity, ...(related.where ? relatedEntities(related.where) : [])];
+}

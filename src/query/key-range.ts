@@ -65,12 +65,15 @@ export async function nextKeyRange(
 
 /**
  * Deletes the records of the range that still match, but `except` (keys known to be held):
- * `delete from <entity> as <alias> where key > ? and key <= ? and <condition> and key not in (...)`.
+ * `delete from <entity> where key > ? and key <= ? and <condition> and key not in (...)`.
  * Returns the count deleted (rows removed by ON DELETE CASCADE not included).
  */
 export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][]): Promise<number> {
-  const ref = keyRef(db, ctx, column);
-  const del = matchingFrom(db, query, ctx);
+  // The table by its own name, not an alias: MariaDB's single-table DELETE takes no alias.
+  const own = { ...ctx, alias: ctx.entity.name, aliasCounter: undefined };
+  const ref = keyRef(db, own, column);
+  const del = db.from(identifier(db, own.dialect, own.entity.name));
+  if (query.where) applyCondition(del, query.where, own);
   whereInRange(del, ref, range.after?.[0], range.last[0]);
   if (except.length > 0) del.whereNot((not) => whereTupleIn(not, ctx.dialect, [ref], except));
   return Number(await del.del());
@@ -80,6 +83,14 @@ export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: Comp
 export async function countInKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<number> {
   const qb = matchingFrom(db, query, ctx).count({ n: '*' });
   whereInRange(qb, keyRef(db, ctx, column), range.after?.[0], range.last[0]);
+  const rows = (await qb) as { n: number | string }[];
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** How many of the records with these keys (at most keysPerList of them) match now. */
+export async function countMatchingKeys(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, column: string, keys: unknown[][]): Promise<number> {
+  const qb = matchingFrom(db as Knex, query, ctx).count({ n: '*' });
+  whereTupleIn(qb, ctx.dialect, [keyRef(db as Knex, ctx, column)], keys);
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
 }

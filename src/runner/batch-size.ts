@@ -1,7 +1,9 @@
 /**
  * How many records the next batch takes. A job that sets `limits.batchSize` gets exactly that. Without
  * it, the size follows the time each full batch transaction took: scaled by target / measured time
- * (at most 4 times larger or smaller at once), so batches reach the size the database sustains within
+ * (at most 2 times larger or 4 times smaller at once: a batch's time varies with the rows it meets and
+ * the host's load, and growing 4 times on one fast batch made the next one overshoot the 250 ms aim
+ * on MariaDB), so batches reach the size the database sustains within
  * a few batches and stay short on a slow or loaded one, while per-commit costs (COMMIT, the WAL
  * checkpoint, the state store's checkpoint) do not dominate on a fast one.
  */
@@ -14,6 +16,9 @@ export const BATCH_TARGET_MS = 120;
 export const ADAPTIVE_START = 1000;
 export const ADAPTIVE_MIN = 50;
 export const ADAPTIVE_MAX = 100_000;
+/** The most a batch grows, and shrinks, at once. */
+const MAX_GROWTH = 2;
+const MAX_SHRINK = 4;
 
 export class BatchSizer {
   private size: number;
@@ -29,7 +34,7 @@ export class BatchSizer {
   /** Feeds back one batch: how many records it had and how long its transaction took. */
   record(keys: number, transactionMs: number): void {
     if (this.fixed !== undefined || keys < this.size) return;
-    const scale = Math.min(4, Math.max(0.25, BATCH_TARGET_MS / Math.max(1, transactionMs)));
+    const scale = Math.min(MAX_GROWTH, Math.max(1 / MAX_SHRINK, BATCH_TARGET_MS / Math.max(1, transactionMs)));
     this.size = Math.min(ADAPTIVE_MAX, Math.max(ADAPTIVE_MIN, Math.floor(this.size * scale)));
   }
 }

@@ -135,7 +135,12 @@ async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: numb
     const range = await session.nextRange(query.index, lastKey, size);
     if (!range) return null;
     const inflight = { range };
-    return { size: range.expected, last: range.last, inflight, inflightNow: () => inflight, delete: () => session.deleteRange(query.index, range, { signal: o.signal }) };
+    // Rows changed since the range was counted: it is recorded again with what matched at delete time.
+    const recount = async (matched: KeyRange) => {
+      await o.store.runs.setInflight({ runId: o.runId, query: query.index, now: o.clock.now(), owner: o.owner, range: matched });
+      inflight.range = matched;
+    };
+    return { size: range.expected, last: range.last, inflight, inflightNow: () => inflight, delete: () => session.deleteRange(query.index, range, { signal: o.signal, recount }) };
   }
   const page = await session.nextKeys(query.index, lastKey, size);
   if (page.length === 0) return null;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { keysPerList } from '../query/sql-dialect';
 import type { Key, KeyRange } from '../store/runs-repository';
-import { deleteBatch, inTransaction, merge, type BatchOperations } from './delete-batch';
+import { deleteBatch, inTransaction, isolateEach, merge, type BatchOperations } from './delete-batch';
 import type { BatchResult } from './session';
 
 /** How deleteRange reaches the query's statements for a range (src/query/key-range.ts). */
@@ -10,6 +10,10 @@ export interface RangeOperations {
   held(db: Knex, range: KeyRange): Promise<Key[]>;
   /** Deletes the records of the range that still match, but `except`; returns the count deleted. */
   delete(db: Knex, range: KeyRange, except: Key[]): Promise<number>;
+  /** How many of the records with these keys match now. */
+  matching(db: Knex, keys: Key[]): Promise<number>;
+  /** Told, inside the range's transaction before its COMMIT, the range with the count that matched at delete time when it is not the one expected (BatchHooks.recount). */
+  recount?(range: KeyRange): Promise<void>;
   /** The matching keys of the range, for isolating what the range delete refused. */
   keys(db: Knex, range: KeyRange): Promise<Key[]>;
   /** The same query's operations by key list (deleteBatch), for the records the range cannot take. */
@@ -19,19 +23,41 @@ export interface RangeOperations {
 /**
  * Deletes one range batch: its held records (found from the referencing side) left out, the rest in
  * one transaction by `key > after and key <= last and <condition>`; then each held record alone, for
- * the database's own error. When the range delete is refused anyway (a trigger, a check, a
- * reference the held query does not see), it is rolled back and the range is deleted by its keys,
- * which isolates the records that fail (deleteBatch). The keys of a range are read only then.
+ * the database's own error: under a savepoint of its own in the same transaction where the dialect
+ * has savepoints (one transaction a batch, and the held records are not looked up again), else in
+ * transactions of their own after it (deleteBatch). When the range delete is refused anyway (a
+ * trigger, a check, a reference the held query does not see), it is rolled back and the range is
+ * deleted by its keys, which isolates the records that fail (deleteBatch). The keys of a range are
+ * read only then.
  */
 export async function deleteRange(target: Knex, range: KeyRange, ops: RangeOperations): Promise<BatchResult> {
   const held = await ops.held(target, range);
   if (held.length > keysPerList(ops.batch.dialect, 1)) return deleteBatch(target, await ops.keys(target, range), ops.batch);
-  let cleared: BatchResult;
+  const together = held.length > 0 && ops.batch.dialect.capabilities.savepoints;
+  let done: BatchResult;
   try {
-    cleared = await inTransaction(target, [], ops.batch, async (trx) => ({ deleted: await ops.delete(trx, range, held), cascaded: 0, failures: [] }));
+    done = await inTransaction(target, [], ops.batch, async (trx) => {
+      const cleared = { deleted: await ops.delete(trx, range, held), cascaded: 0, failures: [] };
+      const tried = together ? merge(cleared, await isolateEach(trx, held, ops.batch)) : cleared;
+      await recountIfChanged(trx, range, tried.deleted, held, ops);
+      return tried;
+    });
   } catch (error) {
     if (ops.batch.dialect.classifyError(error) !== 'record') throw error;
     return deleteBatch(target, await ops.keys(target, range), ops.batch);
   }
-  return held.length === 0 ? cleared : merge(cleared, await deleteBatch(target, held, ops.batch));
+  return held.length === 0 || together ? done : merge(done, await deleteBatch(target, held, ops.batch));
+}
+
+/**
+ * The range's records that matched at delete time are those its transaction deleted and the held
+ * records that still match (counted in the same transaction, by their keys: the range's other
+ * records that match were deleted, and the delete's locks keep the range as it is until COMMIT).
+ * When that is not the count the range was recorded with (rows changed since it was counted), the
+ * runner is told before COMMIT, so a crash loses no count and counts none twice.
+ */
+async function recountIfChanged(trx: Knex, range: KeyRange, deleted: number, held: Key[], ops: RangeOperations): Promise<void> {
+  if (!ops.recount || (held.length === 0 && deleted === range.expected)) return;
+  const matched = deleted + (held.length === 0 ? 0 : await ops.matching(trx, held));
+  if (matched !== range.expected) await ops.recount({ ...range, expected: matched });
 }

@@ -15,7 +15,8 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
-import { countInKeyRange, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
+import { countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
+import { relatedEntities } from '../query/condition';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, type BatchOperations } from './delete-batch';
@@ -68,7 +69,10 @@ export class KnexTargetSession implements TargetSession {
 
   batchesByRange(query: number): boolean {
     const q = this.query(query);
-    return q.context.dialect.capabilities.keyRangeBatches && keyColumns(q.definition, q.entity).length === 1 && !q.cascades && this.archive === null;
+    const { capabilities } = q.context.dialect;
+    if (!capabilities.keyRangeBatches || keyColumns(q.definition, q.entity).length !== 1 || q.cascades || this.archive !== null) return false;
+    // A dialect that deletes through a join refuses a DELETE whose condition reads the table it deletes from (MySQL's 1093).
+    return !capabilities.deleteThroughJoin || !q.definition.where || !relatedEntities(q.definition.where).includes(q.entity.name);
   }
 
   async nextRange(query: number, after: Key | null, limit: number): Promise<KeyRange | null> {
@@ -88,7 +92,9 @@ export class KnexTargetSession implements TargetSession {
     return deleteRange(this.knex, range, {
       held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
       delete: (db, r, except) => deleteKeyRange(db, q.definition, q.context, column, r, except),
+      matching: (db, keys) => countMatchingKeys(db, q.definition, q.context, column, keys),
       keys: (db, r) => keysInRange(db, q.definition, q.context, column, r),
+      recount: hooks.recount,
       batch,
     });
   }

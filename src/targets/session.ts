@@ -21,7 +21,8 @@ export interface TargetSession {
    * Whether query `query` deletes in batches named by key ranges (nextRange, deleteRange,
    * settleRange) rather than by lists of keys (nextKeys, deleteBatch, settleInflight): on a dialect
    * with `keyRangeBatches`, for a one-column key, when no cascade has to be counted and no archive
-   * copied per batch.
+   * copied per batch (and, where the dialect deletes through a join, when the condition does not
+   * read the entity's own table).
    */
   batchesByRange(query: number): boolean;
   /**
@@ -126,4 +127,11 @@ export interface BatchHooks {
   committing?(part: CommittingPart, committed?: false): Promise<void>;
   /** Lock conflicts are retried with backoff until this is aborted. */
   signal?: AbortSignal;
+  /**
+   * For a range batch (deleteRange): called inside its transaction, just before its COMMIT, and
+   * awaited, when the records of the range that matched at delete time are not the count it expected
+   * (rows changed since it was counted): the runner records the range with the count now expected,
+   * so that settleRange counts exactly what the batch deleted, whether the COMMIT happens or not.
+   */
+  recount?(range: KeyRange): Promise<void>;
 }

@@ -22,7 +22,7 @@ limits: { batchSize: ${ROWS} }
 /**
  * Held keys (rows still referenced through a foreign key without cascade) are found for a whole batch
  * with as few statements as the dialect allows: one per referencing table where the keys bind as one
- * array value (Postgres), else one per MAX_KEY_VALUES keys; where batches are key ranges (SQLite), one
+ * array value (Postgres), else one per MAX_KEY_VALUES keys; where batches are key ranges (SQLite, MySQL), one
  * per range, read from the referencing side.
  */
 describe.each(TEST_DATABASES)('held keys of a large batch on $name', (db) => {
@@ -60,9 +60,10 @@ CREATE INDEX holds_event ON holds(event_id);
     expect(run).toMatchObject({ status: 'completed_with_failures', deleted: ROWS - held, failed: held });
     if (db.dialect.capabilities.keyRangeBatches) {
       // One range of every key: its held records are read in one statement from the referencing side
-      // (the key range, not a list of keys), then checked again as the list of those held, each tried alone.
-      expect(statements).toHaveLength(2);
-      expect(statements[0]).toMatch(/"h"\."event_id" > \? and "h"\."event_id" <= \?|"h"\."event_id" <= \?/);
+      // (the key range, not a list of keys), then each is tried alone in the range's transaction
+      // (a dialect with savepoints) without being looked up again.
+      expect(statements).toHaveLength(db.dialect.capabilities.savepoints ? 1 : 2);
+      expect(statements[0]).toMatch(/(["`])h\1\.(["`])event_id\2 > \? and (["`])h\3\.(["`])event_id\4 <= \?|(["`])h\5\.(["`])event_id\6 <= \?/);
       return;
     }
     if (db.dialect.capabilities.physicalRangeBatches) {
