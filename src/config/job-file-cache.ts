@@ -117,8 +117,15 @@ export class JobFileCache {
     this.changed.add(file);
   }
 
-  private forget(file: string): void {
+  /** Forgets one file (removed). */
+  forget(file: string): void {
     if (this.files.delete(file)) this.changed.add(file);
+  }
+
+  /** The result last recorded for `file` (shown as `displayName`), without looking at the file: a reload that knows it unchanged. */
+  known(file: string, displayName: string): JobFileResult | undefined {
+    const known = this.files.get(file);
+    return known && shownAs(known.result, displayName);
   }
 
   /** The files read afresh since the last call. */

@@ -144,33 +144,52 @@ export interface JobFileResult {
 /**
  * Reads every `*.yaml` / `*.yml` in the jobs folder; each file's problems are reported with its path.
  * `read` reads one file (default `loadJobFile`): the reloader's gives the earlier result of a file it
- * knows unchanged.
+ * knows unchanged. `names`: the folder's job files as `jobFileNames` lists them, when the caller knows
+ * them (the reloader, told by the watcher which files came or went); default: the folder is listed.
  */
-export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?: (file: string, displayName: string) => JobFileResult): JobFileResult[] {
+export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?: (file: string, displayName: string) => JobFileResult, names?: readonly string[]): JobFileResult[] {
   const dir = config.jobs;
-  // Once for the folder, not per file: the same as displayPath(path.join(dir, f)), for 10,000 files.
-  const displayDir = path.relative(process.cwd(), dir) === '' ? '' : displayPath(dir);
-  const display = (f: string) => (displayDir === '' ? f : path.join(displayDir, f));
+  const pathsOf = jobFilePaths(config);
   if (!existsSync(dir)) {
     return [{ file: dir, job: null, problems: [{ file: config.displayFile, path: 'jobs', message: `folder ${dir} does not exist: create it or point "jobs" at the folder of job files` }] }];
   }
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = names ?? jobFileNames(dir);
   // Copies: the duplicate-name check below changes them.
   const readFile = read ?? ((file: string, name: string) => loadJobFile(file, name, config, env));
   const results = files.map((f) => {
-    const r = readFile(path.join(dir, f), display(f));
-    return { ...r, problems: [...r.problems] };
+    const { file, displayName } = pathsOf(f);
+    return readFile(file, displayName);
   });
   const seen = new Map<string, string>();
-  for (const r of results) {
+  for (const [i, r] of results.entries()) {
     if (!r.job) continue;
     const first = seen.get(r.job.name);
-    if (first) {
-      r.problems.push({ file: r.file, path: 'name', message: `job "${r.job.name}" is already defined in ${first}: job names must be unique` });
-      r.job = null;
-    } else seen.set(r.job.name, r.file);
+    // A copy: `read` may give the result it keeps.
+    if (first) results[i] = { ...r, job: null, problems: [...r.problems, { file: r.file, path: 'name', message: `job "${r.job.name}" is already defined in ${first}: job names must be unique` }] };
+    else seen.set(r.job.name, r.file);
   }
   return results;
+}
+
+/**
+ * A job file's path and the name it is shown by, from its name in the jobs folder. The display folder
+ * is worked out once, not per file: the same as displayPath(path.join(dir, name)), for 10,000 files
+ * (both folders are normalized: a name is joined to them as path.join would).
+ */
+export function jobFilePaths(config: LoadedConfig): (name: string) => { file: string; displayName: string } {
+  const dir = config.jobs;
+  const displayDir = path.relative(process.cwd(), dir) === '' ? '' : displayPath(dir);
+  const under = (folder: string, f: string) => (folder.endsWith(path.sep) ? folder + f : `${folder}${path.sep}${f}`);
+  return (name) => ({ file: under(dir, name), displayName: displayDir === '' ? name : under(displayDir, name) });
+}
+
+/** The job files of a folder (`*.yaml`, `*.yml`), by name in sorted order: the order `loadJobFiles` reads them in. */
+export function jobFileNames(dir: string): string[] {
+  return readdirSync(dir).filter(isJobFileName).sort();
+}
+
+export function isJobFileName(name: string): boolean {
+  return /\.ya?ml$/.test(name);
 }
 
 export function loadJobFile(file: string, displayName: string, config: Config, env: Env = process.env): JobFileResult {

@@ -1,5 +1,5 @@
 import { knex, type Knex } from 'knex';
-import pg from 'pg';
+import type pg from 'pg';
 import { driverErrorCode } from '../errors';
 import type { Column } from '../targets/schema';
 import type { Scalar } from '../query/condition';
@@ -8,8 +8,20 @@ import { EPOCH_MS_THRESHOLD } from './dialect';
 import { knexLog } from './knex-log';
 import { introspectPostgres } from './postgres-introspect';
 
+/**
+ * The pg driver, loaded when a Postgres connection is opened: a command on a SQLite store and targets
+ * does not load it (knex loads it for its client then too).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pgDriver = (): typeof pg => require('pg') as typeof pg;
+
 /** timestamp, timestamptz and date: Postgres keeps microseconds, a JS Date only milliseconds. */
-const EXACT_TEXT_TYPES = new Set<number>([pg.types.builtins.TIMESTAMP, pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.DATE]);
+let exactTextTypes: Set<number> | null = null;
+function isExactTextType(oid: number): boolean {
+  const { builtins } = pgDriver().types;
+  exactTextTypes ??= new Set<number>([builtins.TIMESTAMP, builtins.TIMESTAMPTZ, builtins.DATE]);
+  return exactTextTypes.has(oid);
+}
 
 /**
  * A Postgres target's connection, reading timestamps and dates as the text Postgres sends: a key
@@ -19,7 +31,7 @@ const EXACT_TEXT_TYPES = new Set<number>([pg.types.builtins.TIMESTAMP, pg.types.
 function targetConnection(connection: unknown): Knex.Config['connection'] {
   const types = {
     getTypeParser: (oid: number, format?: string) =>
-      EXACT_TEXT_TYPES.has(oid) ? (text: string) => text : pg.types.getTypeParser(oid, format as 'text'),
+      isExactTextType(oid) ? (text: string) => text : pgDriver().types.getTypeParser(oid, format as 'text'),
   };
   const given = typeof connection === 'string' ? { connectionString: connection } : (connection as Record<string, unknown>);
   return { ...given, types } as Knex.Config['connection'];

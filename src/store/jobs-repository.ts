@@ -50,6 +50,12 @@ function fromRow(r: Record<string, unknown>): JobRecord {
   };
 }
 
+const HEAD_COLUMNS = ['name', 'version', 'hash', 'start_at', 'removed_at'];
+
+function headOf(r: Record<string, unknown>): JobHead {
+  return { name: String(r.name), version: toNumber(r.version), hash: String(r.hash), startAt: toDate(r.start_at)!, removedAt: toDate(r.removed_at) };
+}
+
 /** Names bound in one statement: well under every driver's limit. */
 const NAMES_PER_STATEMENT = 1000;
 /** Jobs advanced per statement of a claim: 4 bindings each. */
@@ -71,8 +77,17 @@ export class JobsRepository {
 
   /** Every job's name, version, hash, start and removal, without its definition: what a sync compares. */
   async heads(): Promise<JobHead[]> {
-    const rows = (await this.db('jobs').select('name', 'version', 'hash', 'start_at', 'removed_at')) as Record<string, unknown>[];
-    return rows.map((r) => ({ name: String(r.name), version: toNumber(r.version), hash: String(r.hash), startAt: toDate(r.start_at)!, removedAt: toDate(r.removed_at) }));
+    return ((await this.db('jobs').select(HEAD_COLUMNS)) as Record<string, unknown>[]).map(headOf);
+  }
+
+  /** The heads of the jobs named (those stored), in statements of at most NAMES_PER_STATEMENT names. */
+  async headsOf(names: readonly string[]): Promise<JobHead[]> {
+    const heads: JobHead[] = [];
+    for (let i = 0; i < names.length; i += NAMES_PER_STATEMENT) {
+      const rows = (await this.db('jobs').whereIn('name', names.slice(i, i + NAMES_PER_STATEMENT)).select(HEAD_COLUMNS)) as Record<string, unknown>[];
+      heads.push(...rows.map(headOf));
+    }
+    return heads;
   }
 
   /** The names of the scheduled jobs that are paused. */

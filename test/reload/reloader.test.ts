@@ -1,4 +1,4 @@
-import { appendFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import fs, { appendFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../../src/app';
 import { Daemon } from '../../src/daemon';
@@ -107,6 +107,97 @@ describe('reload of many job files', () => {
     } finally {
       await daemon.stop();
     }
+  });
+});
+
+/** Runs `fn` counting the job files (by name) that are stat'ed, tested for or read meanwhile. */
+async function lookedAt<T>(jobsDir: string, fn: () => Promise<T>): Promise<{ result: T; looked: string[] }> {
+  const looked: string[] = [];
+  const spies = (['statSync', 'existsSync', 'readFileSync'] as const).map((name) => {
+    const original = fs[name] as (...args: unknown[]) => unknown;
+    return jest.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith(`${jobsDir}${path.sep}`)) looked.push(path.basename(args[0]));
+      return original(...args);
+    }) as never);
+  });
+  try {
+    const result = await fn();
+    return { result, looked: [...new Set(looked)].sort() };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+describe('reload of the files the watcher names', () => {
+  let ws: Workspace;
+  let app: App;
+  let daemon: Daemon;
+  let jobsDir: string;
+
+  beforeEach(async () => {
+    ws = createWorkspace(SCHEMA);
+    for (const n of ['a', 'b', 'c']) ws.writeJob(n, JOB(n, '0 3 * * *'));
+    jobsDir = path.join(ws.dir, 'jobs');
+    app = await ws.open();
+    daemon = new Daemon(app);
+    await daemon.start();
+  });
+  afterEach(() => daemon.stop());
+
+  const named = (...names: string[]) => new Set(names.map((n) => path.join(jobsDir, `${n}.yaml`)));
+
+  it('looks at the named file only (no stat of the others), and applies its change', async () => {
+    ws.writeJob('b', JOB('b', '30 4 * * *'));
+    const { result, looked } = await lookedAt(jobsDir, () => daemon.reloader.reload('b edited', named('b')));
+    expect(looked).toEqual(['b.yaml']);
+    expect(result.read.map((f) => path.basename(f))).toEqual(['b.yaml']);
+    expect(result.jobs).toEqual(['a', 'b', 'c']);
+    expect((await app.store.jobs.get('b'))!).toMatchObject({ version: 2, schedule: 'cron 30 4 * * * (UTC)' });
+    expect((await app.store.jobs.get('a'))!).toMatchObject({ version: 1 });
+    // A reload of every file (SIGHUP) finds the same.
+    expect((await daemon.reloader.reload('SIGHUP')).jobs).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a named file that is invalid keeps its last good definition; fixed, it applies; removed, its job is unscheduled; new, it is scheduled', async () => {
+    ws.writeJob('b', JOB('b', '0 3 * * *', 'created'));
+    const broken = await daemon.reloader.reload('b broken', named('b'));
+    expect(broken.problems.map((p) => `${path.basename(p.file)} ${p.path}`)).toEqual(['b.yaml queries[0].where.field']);
+    expect(broken.kept.map((f) => path.basename(f))).toEqual(['b.yaml']);
+    expect(broken.jobs).toEqual(['a', 'b', 'c']);
+    // Another file's reload keeps reporting b's problem, without reading b.
+    ws.writeJob('c', JOB('c', '15 3 * * *'));
+    const other = await lookedAt(jobsDir, () => daemon.reloader.reload('c edited', named('c')));
+    expect(other.looked).toEqual(['c.yaml']);
+    expect(other.result.problems.map((p) => path.basename(p.file))).toEqual(['b.yaml']);
+
+    ws.writeJob('b', JOB('b', '45 3 * * *'));
+    expect((await daemon.reloader.reload('b fixed', named('b'))).problems).toEqual([]);
+    expect((await app.store.jobs.get('b'))!).toMatchObject({ schedule: 'cron 45 3 * * * (UTC)' });
+
+    rmSync(path.join(jobsDir, 'a.yaml'));
+    const removed = await daemon.reloader.reload('a removed', named('a'));
+    expect(removed.jobs).toEqual(['b', 'c']);
+    expect((await app.store.jobs.get('a'))!.removedAt).not.toBeNull();
+
+    ws.writeJob('d', JOB('d', '0 5 * * *'));
+    const added = await lookedAt(jobsDir, () => daemon.reloader.reload('d added', named('d')));
+    expect(added.looked).toEqual(['d.yaml']);
+    expect(added.result.jobs).toEqual(['b', 'c', 'd']);
+    expect(await app.store.jobs.get('d')).toMatchObject({ removedAt: null, nextRunAt: expect.any(Date) });
+  });
+
+  it('a named file that gives another file\'s job name is a duplicate, as a reload of every file says', async () => {
+    ws.writeJob('d', JOB('a', '0 5 * * *'));
+    const dup = await daemon.reloader.reload('d added', named('d'));
+    expect(dup.problems.map((p) => `${path.basename(p.file)}: ${p.message}`)).toEqual([expect.stringMatching(/^d\.yaml: job "a" is already defined in .*a\.yaml/)]);
+    expect(dup.jobs).toEqual(['a', 'b', 'c']);
+    const all = await daemon.reloader.reload('SIGHUP');
+    expect(all.problems.map((p) => `${path.basename(p.file)}: ${p.message}`)).toEqual(dup.problems.map((p) => `${path.basename(p.file)}: ${p.message}`));
+  });
+
+  it('the watcher names the file it saw change', async () => {
+    ws.writeJob('b', JOB('b', '30 4 * * *'));
+    await eventually(async () => ((await app.store.jobs.get('b'))!.version === 2 ? true : undefined), 10_000, 'the watcher to apply the edit');
   });
 });
 
