@@ -276,6 +276,7 @@ export const mysql: Dialect = {
     keyRangeBatches: false,
     stateStore: false,
     physicalRangeBatches: false,
+    transactionStatus: false,
   },
   openTarget,
   openStore,

@@ -3,6 +3,7 @@ import { durationMs } from '../duration';
 import { isLeaseLost, type InflightPart, type Key } from '../store/runs-repository';
 import type { BatchResult, RangeBatchResult, RangePosition } from '../targets/session';
 import { BATCH_TARGET_MS } from './batch-size';
+import { atBatchBoundary } from './batch-boundary';
 import { InflightJournal } from './inflight';
 import type { QueryBatchesOptions, QueryOutcome } from './query-batches';
 
@@ -54,10 +55,8 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
   const sizer = new RangeSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   for (;;) {
-    if (await o.shouldStop()) return 'stopped';
-    if (clock.now().getTime() >= o.deadline) return 'timeout';
-    const guard = o.replicas ? await o.replicas.ready(o) : 'ready';
-    if (guard !== 'ready') return guard;
+    const stop = await atBatchBoundary(o);
+    if (stop) return stop;
     // The keys in flight are stored with the part just before its COMMIT, only while this process still
     // holds the run (else leaseLost rolls the range back): one state-store write in the batch.
     const journal = new InflightJournal(o.store.runs, o.runId, o.owner, [], { query: query.index, now: () => clock.now() });
@@ -71,7 +70,7 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
     }
     if (result === null) return from === null ? 'by key' : 'by key after ranges';
     const transactionMs = performance.now() - started;
-    sizer.record(result.blocks, result.tried, transactionMs);
+    sizer.record(result.blocks, result.tried, result.deleteMs);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: result.tried, deleted: result.deleted, failed: result.failures.length, transactionMs });
     await steps.checkpoint({ lastKey: rangeCheckpoint(result.next ?? 'end'), done: false, ...result });
     o.reporter.add(query.index, result.deleted, result.failures.length);
@@ -89,8 +88,10 @@ export const RANGE_START_BLOCKS = 32;
 
 /**
  * How many blocks the next range covers. With `limits.batchSize` the range is sized to hold about that
- * many records, from how many the ranges so far held per block; without it, as BatchSizer does: doubled
- * while ranges take under half the target time, halved when one takes longer.
+ * many records, from how many the ranges so far held per block; without it, as BatchSizer does: scaled
+ * by the target time over the time the last range's DELETE took (at most 4 times larger or smaller at
+ * once). The DELETE's own time, not the transaction's: the held records tried alone under savepoints
+ * and the fixed costs of a commit do not grow with the range, so they must not shrink it.
  */
 export class RangeSizer {
   private blocks: number;
@@ -105,15 +106,17 @@ export class RangeSizer {
     return this.blocks;
   }
 
-  record(blocks: number, records: number, transactionMs: number): void {
+  record(blocks: number, records: number, deleteMs: number): void {
     if (blocks < this.blocks) return;
     if (this.batchSize !== undefined) {
       this.covered += blocks;
       this.records += records;
       const perBlock = this.records / this.covered;
       this.blocks = clamp(perBlock > 0 ? Math.floor(this.batchSize / perBlock) : this.blocks * 2);
-    } else if (transactionMs > BATCH_TARGET_MS) this.blocks = clamp(Math.floor(this.blocks / 2));
-    else if (transactionMs < BATCH_TARGET_MS / 2) this.blocks = clamp(this.blocks * 2);
+    } else {
+      const scale = Math.min(4, Math.max(0.25, BATCH_TARGET_MS / Math.max(1, deleteMs)));
+      this.blocks = clamp(Math.floor(this.blocks * scale));
+    }
   }
 }
 
