@@ -49,6 +49,8 @@ export interface QueryBatchesOptions {
   /** limits.maxReplicaLag: each batch waits until the target's replicas are within it. */
   replicas?: ReplicaLagGuard;
   onBatch?(batch: BatchReport): void;
+  /** Batches by physical range named by their transactions checkpoint this often at most (default RANGE_CHECKPOINT_EVERY_MS; 0: after every batch). */
+  checkpointEveryMs?: number;
 }
 
 /** The batch in flight as the state store holds it: its keys (and parts), or its key range. */
