@@ -75,7 +75,7 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
       return from === null ? 'by key' : 'by key after ranges';
     }
     const transactionMs = performance.now() - started;
-    sizer.record(result.blocks, result.tried, result.deleteMs);
+    sizer.record(result.blocks, result.tried, result.deleteMs, transactionMs);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: result.tried, deleted: result.deleted, failed: result.failures.length, transactionMs });
     await pending.add(result);
     if (result.next === null) {
@@ -141,6 +141,9 @@ class PendingCheckpoint {
   }
 }
 
+/** The longest a range's transaction should take (aim: under 250 ms): longer ones shrink the next range. */
+export const RANGE_LONGEST_MS = 200;
+
 /** Most blocks one range covers (8 KiB each on Postgres: 128 MiB). */
 export const RANGE_MAX_BLOCKS = 16384;
 /** The first range without limits.batchSize: a few thousand rows of a typical table. */
@@ -166,7 +169,7 @@ export class RangeSizer {
     return this.blocks;
   }
 
-  record(blocks: number, records: number, deleteMs: number): void {
+  record(blocks: number, records: number, deleteMs: number, transactionMs: number): void {
     if (blocks < this.blocks) return;
     if (this.batchSize !== undefined) {
       this.covered += blocks;
@@ -174,8 +177,10 @@ export class RangeSizer {
       const perBlock = this.records / this.covered;
       this.blocks = clamp(perBlock > 0 ? Math.floor(this.batchSize / perBlock) : this.blocks * 2);
     } else {
-      // Grown at most twice at once: a range that reaches denser blocks must not overshoot far.
-      const scale = Math.min(2, Math.max(0.25, BATCH_TARGET_MS / Math.max(1, deleteMs)));
+      // Grown at most twice at once: a range that reaches denser blocks must not overshoot far. Shrunk
+      // also when the whole transaction (its held records tried alone, its commit) went past RANGE_LONGEST_MS.
+      const wanted = Math.min(BATCH_TARGET_MS / Math.max(1, deleteMs), RANGE_LONGEST_MS / Math.max(1, transactionMs));
+      const scale = Math.min(2, Math.max(0.25, wanted));
       this.blocks = clamp(Math.floor(this.blocks * scale));
     }
   }
