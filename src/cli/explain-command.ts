@@ -69,7 +69,7 @@ function rangeDelete(knex: Knex, q: PreparedQuery): ExplainedStatement {
   return statement(
     'range delete',
     'each batch by physical range: what matches in the next blocks of the table (shown: blocks 0 to 32), rows held by a foreign key left out; after the last range, the batches by key above delete what still matches',
-    buildDeleteWithin(knex, q.definition, q.context, { from: 0, to: 32 }, held),
+    buildDeleteWithin(knex, q.definition, q.context, { from: 0, to: 32 }, { skipHeld: held, returning: !q.context.dialect.capabilities.transactionStatus }),
   );
 }
 

@@ -65,6 +65,9 @@ export interface Dialect {
   /** Where `capabilities.physicalRangeBatches`: how a table's physical storage is read in ranges of blocks. */
   readonly physicalRanges?: PhysicalRangeSql;
 
+  /** Where `capabilities.transactionStatus`: a transaction's own id, and whether it committed (see TransactionStatusSql). */
+  readonly transactionStatus?: TransactionStatusSql;
+
   /** What an error from this database means to a run (see ErrorClass). */
   classifyError(error: unknown): ErrorClass;
 
@@ -104,7 +107,10 @@ export interface Dialect {
  * - `stateStore`: it may hold Sweeper's own state store (MySQL may not: README "State store");
  * - `physicalRangeBatches`: a table is read in ranges of its physical storage blocks, each range one
  *   scan of its own (Postgres' ctid ranges): a batch deletes what matches in the next range with one
- *   statement, as fast as one DELETE, instead of probing an index once per key (`physicalRanges`).
+ *   statement, as fast as one DELETE, instead of probing an index once per key (`physicalRanges`);
+ * - `transactionStatus`: a transaction has an id of its own, and the database tells later whether
+ *   the transaction with that id committed (Postgres' `pg_xact_status`): a batch in flight is
+ *   recorded by that id, not by the list of the keys it deleted (`transactionStatus`).
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -124,6 +130,7 @@ export interface DialectCapabilities {
   readonly keyRangeBatches: boolean;
   readonly stateStore: boolean;
   readonly physicalRangeBatches: boolean;
+  readonly transactionStatus: boolean;
 }
 
 /**
@@ -233,6 +240,21 @@ export interface PhysicalRangeSql {
   storage(knex: Knex, table: string): Promise<TableStorage | null>;
   /** The condition that a row of `alias` lies in blocks from `from` up to `to` (exclusive; null: to the end). */
   within(alias: string, from: number, to: number | null): RawFragment;
+}
+
+/** Whether a transaction committed, as the database knows it later (null: too old to know). */
+export type TransactionOutcome = 'committed' | 'aborted' | 'in progress' | null;
+
+/** The SQL of `capabilities.transactionStatus`. */
+export interface TransactionStatusSql {
+  /** The id of the transaction `trx` is in (assigned now if it had none). */
+  current(trx: Knex): Promise<string>;
+  /**
+   * What became of the transaction with that id: committed, aborted (a crash or a failed COMMIT ends
+   * it so), still in progress (its connection not yet closed), or null when the database no longer
+   * keeps its status (it is older than the oldest status kept).
+   */
+  outcome(knex: Knex, id: string): Promise<TransactionOutcome>;
 }
 
 /** Numbers at or above this magnitude are epoch milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */

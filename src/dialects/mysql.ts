@@ -278,6 +278,7 @@ export const mysql: Dialect = {
     keyRangeBatches: true,
     stateStore: false,
     physicalRangeBatches: false,
+    transactionStatus: false,
   },
   openTarget,
   openStore,

@@ -215,6 +215,7 @@ export const sqlite: Dialect = {
     keyRangeBatches: true,
     stateStore: true,
     physicalRangeBatches: false,
+    transactionStatus: false,
   },
   openTarget,
   openStore,

@@ -23,6 +23,8 @@ export interface RunnerDeps {
   onProgress?(progress: Progress): void;
   /** Called after each batch with how long its target transaction took (benchmarks, metrics). */
   onBatch?(batch: BatchReport): void;
+  /** See QueryBatchesOptions.checkpointEveryMs (tests set 0 to see a checkpoint after every range). */
+  checkpointEveryMs?: number;
 }
 
 /** Why a run stops before its end: the signal's reason. */

@@ -52,13 +52,15 @@ export class InflightJournal {
       if (i === undefined) throw new Error(`internal: a key of the batch in flight is not one of its keys: ${keyJson(key)}`);
       return i;
     });
+    const named = part.transaction === undefined ? {} : { transaction: part.transaction };
     if (committed === false) {
       const text = JSON.stringify(indexes);
-      this.parts = this.parts.filter((p) => JSON.stringify(p.keys) !== text);
+      this.parts = this.parts.filter((p) => (part.transaction === undefined ? JSON.stringify(p.keys) !== text : p.transaction !== part.transaction));
     } else {
-      this.parts = [...this.parts, { keys: indexes, deleted: part.deleted, cascaded: part.cascaded }];
+      this.parts = [...this.parts, { keys: indexes, deleted: part.deleted, cascaded: part.cascaded, ...named }];
     }
-    if (grew && this.growing) {
+    // A part named by its transaction, in a batch that stored no keys before: the batch is stored with it.
+    if ((grew || part.transaction !== undefined) && this.growing) {
       await this.runs.setInflight({ runId: this.runId, query: this.growing.query, keys: this.keys, parts: this.parts, now: this.growing.now(), owner: this.owner });
     } else await this.runs.setInflightParts(this.runId, this.parts, this.owner);
   };

@@ -8,6 +8,7 @@ import { isLeaseLost, type InflightPart, type Key, type KeyRange, type RunQueryR
 import type { BatchResult, TargetSession } from '../targets/session';
 import { keyText } from '../store/key-json';
 import { BatchSizer } from './batch-size';
+import { atBatchBoundary } from './batch-boundary';
 import { InflightJournal } from './inflight';
 import type { ProgressReporter } from './progress';
 import { deleteInRanges, rangeCheckpointOf } from './range-batches';
@@ -48,6 +49,8 @@ export interface QueryBatchesOptions {
   /** limits.maxReplicaLag: each batch waits until the target's replicas are within it. */
   replicas?: ReplicaLagGuard;
   onBatch?(batch: BatchReport): void;
+  /** Batches by physical range named by their transactions checkpoint this often at most (default RANGE_CHECKPOINT_EVERY_MS; 0: after every batch). */
+  checkpointEveryMs?: number;
 }
 
 /** The batch in flight as the state store holds it: its keys (and parts), or its key range. */
@@ -79,7 +82,7 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   };
   // The process died in a batch, before its checkpoint: count what of it committed. Its other records
   // come after the last key reached and are tried again.
-  if (o.inflight && ('range' in o.inflight || o.inflight.keys.length > 0)) await settle(o.inflight);
+  if (o.inflight && ('range' in o.inflight || o.inflight.keys.length > 0 || (o.inflight.parts?.length ?? 0) > 0)) await settle(o.inflight);
   // Where the dialect reads a table in physical ranges, those come first (range-batches.ts).
   const ranges = await deleteInRanges(o, { checkpoint, settle: (keys, parts) => settle({ keys, parts }), settleAfterFailure });
   if (ranges !== 'by key' && ranges !== 'by key after ranges') return ranges;
@@ -87,13 +90,15 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   // After the ranges every record they tried and could not delete has its failure record: the pass by
   // key looks for rows moved behind the ranges, and does not try those again.
   const failed = ranges === 'by key after ranges' ? new Set(await store.failures.keysOf(o.runId, query.index)) : null;
+  if (failed && lastKey === null && (await onlyFailedLeft(o, failed))) {
+    await checkpoint({ lastKey: null, done: true, deleted: 0, cascaded: 0, failures: [] });
+    return 'done';
+  }
   const sizer = new BatchSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   for (;;) {
-    if (await o.shouldStop()) return 'stopped';
-    if (clock.now().getTime() >= o.deadline) return 'timeout';
-    const guard = o.replicas ? await o.replicas.ready(o) : 'ready';
-    if (guard !== 'ready') return guard;
+    const stop = await atBatchBoundary(o);
+    if (stop) return stop;
     const batch = await nextBatch(o, lastKey, sizer.next(), failed);
     if (!batch) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });
@@ -153,6 +158,15 @@ async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: numb
     inflightNow: () => ({ keys, parts: journal.recorded() }),
     delete: () => session.deleteBatch(query.index, keys, { committing: journal.committing, signal: o.signal }),
   };
+}
+
+/**
+ * After the ranges: whether every record that still matches has its failure record already, so the
+ * pass by key has nothing to do (the common case: an index lookup instead of a scan in key order).
+ */
+async function onlyFailedLeft(o: QueryBatchesOptions, failed: Set<string>): Promise<boolean> {
+  const left = await o.session.matchingKeysUpTo(o.query.index, failed.size);
+  return left !== null && left.every((k) => failed.has(keyText(k)));
 }
 
 /** Settles a failed batch; when that fails too, the error says both. */

@@ -3,12 +3,14 @@ import { durationMs } from '../duration';
 import { isLeaseLost, type InflightPart, type Key } from '../store/runs-repository';
 import type { BatchResult, RangeBatchResult, RangePosition } from '../targets/session';
 import { BATCH_TARGET_MS } from './batch-size';
+import { atBatchBoundary } from './batch-boundary';
 import { InflightJournal } from './inflight';
 import type { QueryBatchesOptions, QueryOutcome } from './query-batches';
 
 /**
  * Batches by physical range (a dialect with physicalRangeBatches, see TargetSession.deletePhysicalRange): each
- * batch deletes what matches in the next blocks of the table, with a checkpoint after every batch,
+ * batch deletes what matches in the next blocks of the table, with a checkpoint after every batch
+ * (or every RANGE_CHECKPOINT_EVERY_MS where the batches in flight are named by their transactions),
  * until the last range; then the run pages once by key over what still matches (query-batches.ts),
  * which catches the rows an UPDATE moved from a block not yet read to one already read, and tries the
  * failed records again (their failure records are stored once).
@@ -53,34 +55,94 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
   let from: RangePosition | null = at;
   const sizer = new RangeSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
+  const pending = new PendingCheckpoint(o, steps);
   for (;;) {
-    if (await o.shouldStop()) return 'stopped';
-    if (clock.now().getTime() >= o.deadline) return 'timeout';
-    const guard = o.replicas ? await o.replicas.ready(o) : 'ready';
-    if (guard !== 'ready') return guard;
-    // The keys in flight are stored with the part just before its COMMIT, only while this process still
-    // holds the run (else leaseLost rolls the range back): one state-store write in the batch.
-    const journal = new InflightJournal(o.store.runs, o.runId, o.owner, [], { query: query.index, now: () => clock.now() });
+    const stop = await atBatchBoundary(o);
+    if (stop) {
+      await pending.write();
+      return stop;
+    }
     const started = performance.now();
     let result: RangeBatchResult | null;
     try {
-      result = await session.deletePhysicalRange(query.index, from, sizer.next(), { committing: journal.committing, signal: o.signal });
+      result = await session.deletePhysicalRange(query.index, from, sizer.next(), { committing: pending.journal.committing, signal: o.signal });
     } catch (error) {
-      if (!isLeaseLost(error)) await steps.settleAfterFailure(() => steps.settle(journal.inflightKeys(), journal.recorded()), error);
+      if (!isLeaseLost(error)) await steps.settleAfterFailure(() => steps.settle(pending.journal.inflightKeys(), pending.journal.recorded()), error);
       throw error;
     }
-    if (result === null) return from === null ? 'by key' : 'by key after ranges';
+    if (result === null) {
+      await pending.write();
+      return from === null ? 'by key' : 'by key after ranges';
+    }
     const transactionMs = performance.now() - started;
-    sizer.record(result.blocks, result.tried, transactionMs);
+    sizer.record(result.blocks, result.tried, result.deleteMs, transactionMs);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: result.tried, deleted: result.deleted, failed: result.failures.length, transactionMs });
-    await steps.checkpoint({ lastKey: rangeCheckpoint(result.next ?? 'end'), done: false, ...result });
-    o.reporter.add(query.index, result.deleted, result.failures.length);
-    if (result.next === null) return 'by key after ranges';
+    await pending.add(result);
+    if (result.next === null) {
+      await pending.write();
+      return 'by key after ranges';
+    }
     from = result.next;
     await yieldToEventLoop();
     if (pause > 0) await clock.sleep(pause, o.signal);
   }
 }
+
+/** How often a run by physical range checkpoints at most, when its batches in flight are named by their transactions. */
+export const RANGE_CHECKPOINT_EVERY_MS = 250;
+
+/**
+ * The checkpoint of the ranges done since the last one. Each range's part is stored just before its
+ * COMMIT, only while this process still holds the run (else leaseLost rolls the range back): one
+ * state-store write in the batch. Where every part is named by its transaction (a few bytes, no keys)
+ * the parts of several ranges stay in flight together, and the checkpoint (a state-store transaction
+ * of its own) is written every RANGE_CHECKPOINT_EVERY_MS, at a stop and after the last range: a crash
+ * in between loses no count (each part is settled by whether its transaction committed) and the
+ * resumed run reads those ranges again (their failure records are stored once). Otherwise (a part
+ * that names its keys) the checkpoint follows every range.
+ */
+class PendingCheckpoint {
+  journal: InflightJournal;
+  private result: BatchResult & { next: RangePosition | null } = { deleted: 0, cascaded: 0, failures: [], next: null };
+  private ranges = 0;
+  private since = performance.now();
+
+  constructor(
+    private readonly o: QueryBatchesOptions,
+    private readonly steps: RangeSteps,
+  ) {
+    this.journal = this.newJournal();
+  }
+
+  private newJournal(): InflightJournal {
+    const { o } = this;
+    return new InflightJournal(o.store.runs, o.runId, o.owner, [], { query: o.query.index, now: () => o.clock.now() });
+  }
+
+  async add(range: RangeBatchResult): Promise<void> {
+    const r = this.result;
+    this.result = { deleted: r.deleted + range.deleted, cascaded: r.cascaded + range.cascaded, failures: [...r.failures, ...range.failures], next: range.next };
+    this.ranges++;
+    const named = this.journal.inflightKeys().length === 0 && this.journal.recorded().every((p) => p.transaction !== undefined);
+    const every = this.o.checkpointEveryMs ?? RANGE_CHECKPOINT_EVERY_MS;
+    if (!named || performance.now() - this.since >= every) await this.write();
+  }
+
+  async write(): Promise<void> {
+    if (this.ranges > 0) {
+      const { next, ...counts } = this.result;
+      await this.steps.checkpoint({ lastKey: rangeCheckpoint(next ?? 'end'), done: false, ...counts });
+      this.o.reporter.add(this.o.query.index, counts.deleted, counts.failures.length);
+    }
+    this.result = { deleted: 0, cascaded: 0, failures: [], next: null };
+    this.ranges = 0;
+    this.since = performance.now();
+    this.journal = this.newJournal();
+  }
+}
+
+/** The longest a range's transaction should take (aim: under 250 ms): longer ones shrink the next range. */
+export const RANGE_LONGEST_MS = 200;
 
 /** Most blocks one range covers (8 KiB each on Postgres: 128 MiB). */
 export const RANGE_MAX_BLOCKS = 16384;
@@ -89,8 +151,10 @@ export const RANGE_START_BLOCKS = 32;
 
 /**
  * How many blocks the next range covers. With `limits.batchSize` the range is sized to hold about that
- * many records, from how many the ranges so far held per block; without it, as BatchSizer does: doubled
- * while ranges take under half the target time, halved when one takes longer.
+ * many records, from how many the ranges so far held per block; without it, as BatchSizer does: scaled
+ * by the target time over the time the last range's DELETE took (at most twice as large or a quarter
+ * as large at once). The DELETE's own time, not the transaction's: the held records tried alone under savepoints
+ * and the fixed costs of a commit do not grow with the range, so they must not shrink it.
  */
 export class RangeSizer {
   private blocks: number;
@@ -105,15 +169,20 @@ export class RangeSizer {
     return this.blocks;
   }
 
-  record(blocks: number, records: number, transactionMs: number): void {
+  record(blocks: number, records: number, deleteMs: number, transactionMs: number): void {
     if (blocks < this.blocks) return;
     if (this.batchSize !== undefined) {
       this.covered += blocks;
       this.records += records;
       const perBlock = this.records / this.covered;
       this.blocks = clamp(perBlock > 0 ? Math.floor(this.batchSize / perBlock) : this.blocks * 2);
-    } else if (transactionMs > BATCH_TARGET_MS) this.blocks = clamp(Math.floor(this.blocks / 2));
-    else if (transactionMs < BATCH_TARGET_MS / 2) this.blocks = clamp(this.blocks * 2);
+    } else {
+      // Grown at most twice at once: a range that reaches denser blocks must not overshoot far. Shrunk
+      // also when the whole transaction (its held records tried alone, its commit) went past RANGE_LONGEST_MS.
+      const wanted = Math.min(BATCH_TARGET_MS / Math.max(1, deleteMs), RANGE_LONGEST_MS / Math.max(1, transactionMs));
+      const scale = Math.min(2, Math.max(0.25, wanted));
+      this.blocks = clamp(Math.floor(this.blocks * scale));
+    }
   }
 }
 

@@ -148,6 +148,7 @@ export class RunExecution {
         reporter,
         replicas,
         onBatch: this.deps.onBatch,
+        checkpointEveryMs: this.deps.checkpointEveryMs,
       });
       if (outcome !== 'done') return outcome;
     }

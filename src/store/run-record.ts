@@ -51,10 +51,12 @@ export interface RunRecord {
 
 /** One target transaction of the batch in flight, written to the store just before it commits. */
 export interface InflightPart {
-  /** Indexes into the run's `inflight` keys: the records this transaction tried. */
+  /** Indexes into the run's `inflight` keys: the records this transaction tried (none with `transaction`). */
   keys: number[];
   deleted: number;
   cascaded: number;
+  /** The target transaction's own id, where the dialect tells later whether it committed (transactionStatus). */
+  transaction?: string;
 }
 
 /**

@@ -81,8 +81,11 @@ async function deleteAllOrSplit(target: Knex, keys: Key[], ops: BatchOperations)
   return merge(await deleteAllOrSplit(target, keys.slice(0, middle), ops), await deleteAllOrSplit(target, keys.slice(middle), ops));
 }
 
-/** A transaction's result; `tried`: the records it tried, when the work found them itself (a range). */
-export type TriedResult = BatchResult & { tried?: Key[] };
+/**
+ * A transaction's result; `tried`: the records it tried, when the work found them itself (a range);
+ * `transaction`: the transaction's own id, which names its part instead of its records.
+ */
+export type TriedResult = BatchResult & { tried?: Key[]; transaction?: string };
 
 /**
  * One target transaction, its part told to the runner just before it commits (and untold when the
@@ -96,7 +99,8 @@ export async function inTransaction<R extends TriedResult>(target: Knex, keys: K
       return await transactionThatEnds(target, ops.dialect, async (trx) => {
         const result = await work(trx);
         if (ops.committing && result.deleted > 0) {
-          told.part = { keys: result.tried ?? keys, deleted: result.deleted, cascaded: result.cascaded };
+          const named = result.transaction === undefined ? {} : { transaction: result.transaction };
+          told.part = { keys: result.tried ?? keys, deleted: result.deleted, cascaded: result.cascaded, ...named };
           await ops.committing(told.part);
         }
         return result;

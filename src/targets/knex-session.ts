@@ -22,7 +22,7 @@ import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, type BatchOperations } from './delete-batch';
 import { deleteRange } from './delete-range';
 import { directBlockers } from '../query/cascade';
-import { buildDeleteWithin, selectKeysWithin } from '../query/range';
+import { buildDeleteWithin, selectKeysWithin, selectMatchingKeysUpTo } from '../query/range';
 import { deleteRangeBatch } from './range-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
@@ -167,6 +167,7 @@ export class KnexTargetSession implements TargetSession {
     const columns = keyColumns(q.definition, q.entity);
     const mayBeHeld = directBlockers(q.context.schema, q.entity).length > 0;
     const keysOf = (rows: Record<string, unknown>[]) => rows.map((row) => columns.map((c) => row[c]));
+    const transactions = dialect.capabilities.transactionStatus ? dialect.transactionStatus : undefined;
     return deleteRangeBatch(this.knex, from, blocks, {
       ...this.batchOperations(q, hooks),
       storage: async (fresh) => {
@@ -175,9 +176,20 @@ export class KnexTargetSession implements TargetSession {
       },
       oneStatement: !this.archive && !q.cascades && (!mayBeHeld || dialect.capabilities.savepoints),
       mayBeHeld,
-      deleteWithin: async (db, start, to) => keysOf((await buildDeleteWithin(db, q.definition, q.context, { from: start, to }, mayBeHeld)) as Record<string, unknown>[]),
+      deleteWithin: async (db, start, to, returning) => {
+        const result = (await buildDeleteWithin(db, q.definition, q.context, { from: start, to }, { skipHeld: mayBeHeld, returning })) as Record<string, unknown>[] | number;
+        return typeof result === 'number' ? { deleted: result, keys: [] } : { deleted: result.length, keys: keysOf(result) };
+      },
+      transactionId: transactions ? (trx) => transactions.current(trx) : undefined,
       keysWithin: async (db, start, to) => keysOf(await selectKeysWithin(db, q.definition, q.context, { from: start, to })),
     });
+  }
+
+  async matchingKeysUpTo(query: number, limit: number): Promise<Key[] | null> {
+    const q = this.query(query);
+    const columns = keyColumns(q.definition, q.entity);
+    const rows = await selectMatchingKeysUpTo(this.knex, q.definition, q.context, limit + 1);
+    return rows.length > limit ? null : rows.map((row) => columns.map((c) => row[c]));
   }
 
   archivedCounts(): Promise<number[] | null> {
@@ -206,6 +218,13 @@ export class KnexTargetSession implements TargetSession {
     let deleted = 0;
     let cascaded = 0;
     for (const part of parts) {
+      if (part.transaction !== undefined) {
+        if ((await this.transactionOutcome(q, part.transaction)) === 'committed') {
+          deleted += part.deleted;
+          cascaded += part.cascaded;
+        }
+        continue;
+      }
       const tried = part.keys.map((i) => keys[i]!);
       if ((await existing(tried)) <= tried.length - part.deleted) {
         deleted += part.deleted;
@@ -213,6 +232,29 @@ export class KnexTargetSession implements TargetSession {
       }
     }
     return { deleted, cascaded };
+  }
+
+  /**
+   * Whether a part named by its transaction committed: asked of the target, waiting while the
+   * transaction is still open (a process killed a moment ago: its server ends the transaction when it
+   * sees the connection close). A target that no longer knows (the transaction is older than the
+   * status it keeps) cannot be counted exactly: the run fails and says so rather than guess.
+   */
+  private async transactionOutcome(q: PreparedQuery, id: string): Promise<'committed' | 'aborted'> {
+    const status = q.context.dialect.transactionStatus;
+    if (!status) throw new SweeperError('INTERNAL', `the batch in flight names transaction ${id}, but ${q.context.dialect.label} cannot tell whether a transaction committed`);
+    const waitUntil = Date.now() + TRANSACTION_WAIT_MS;
+    for (let wait = 10; ; wait = Math.min(1000, wait * 2)) {
+      const outcome = await status.outcome(this.knex, id);
+      if (outcome === 'committed' || outcome === 'aborted') return outcome;
+      if (outcome === null) {
+        throw new SweeperError('RUN_FAILED', `"${q.entity.name}": the batch in flight when the run stopped was transaction ${id}, which ${q.context.dialect.label} no longer keeps the status of, so what it deleted cannot be counted exactly; the records it did not delete are tried by the next run`);
+      }
+      if (Date.now() >= waitUntil) {
+        throw new SweeperError('RUN_FAILED', `"${q.entity.name}": the batch in flight when the run stopped, transaction ${id}, is still open after ${TRANSACTION_WAIT_MS / 1000} s: end that session on the target, then resume the run`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   async preview(query: number, sampleSize: number): Promise<QueryPreview> {
@@ -248,6 +290,9 @@ export class KnexTargetSession implements TargetSession {
     return q.cascades ? countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity)) : Promise.resolve(0);
   }
 }
+
+/** How long settling waits for the transaction of a batch in flight to end (its process was killed). */
+const TRANSACTION_WAIT_MS = 60_000;
 
 /** Without the config's targets (a session opened on its own), an archive in another target cannot be reached. */
 const noOtherTargets: ArchiveTargets = {

@@ -15,8 +15,16 @@ export interface RangeOperations extends BatchOperations {
   oneStatement: boolean;
   /** Whether rows of other entities may refuse the delete directly: then the statement leaves them out. */
   mayBeHeld: boolean;
-  /** Deletes the matching rows of the range (leaving out the held ones when mayBeHeld); returns their keys. */
-  deleteWithin(db: Knex, from: number, to: number | null): Promise<Key[]>;
+  /**
+   * Deletes the matching rows of the range (leaving out the held ones when mayBeHeld); returns how
+   * many, and their keys when `keys` (else none: nothing is sent back but the count).
+   */
+  deleteWithin(db: Knex, from: number, to: number | null, keys: boolean): Promise<{ deleted: number; keys: Key[] }>;
+  /**
+   * The id of the transaction `trx` is in, where the dialect tells later whether it committed
+   * (capabilities.transactionStatus): then the part about to commit is named by it, not by its keys.
+   */
+  transactionId?(trx: Knex): Promise<string>;
   /** The keys of the rows of the range that match now. */
   keysWithin(db: Knex, from: number, to: number | null): Promise<Key[]>;
 }
@@ -25,8 +33,10 @@ export interface RangeOperations extends BatchOperations {
  * Deletes what matches in the next `blocks` blocks of the table from `from`, or null when the table
  * has no physical order to range over. The common case is one statement in one short transaction
  * (no index probe per row, no second SELECT): `DELETE ... WHERE <in the range> AND <condition> AND NOT
- * EXISTS (<a row holding it>) RETURNING key`; then the rows of the range that still match (the held
- * ones) are each tried under a savepoint, for the database's own error as their failure record. When
+ * EXISTS (<a row holding it>)`, `RETURNING key` only where the part about to commit must name its
+ * records (a dialect without transactionStatus names it by its transaction's id); then the rows of
+ * the range that still match (the held ones) are each tried under a savepoint, for the database's
+ * own error as their failure record. When
  * that transaction fails on a record error (a trigger, a deferred constraint) or the batch must go by
  * key (an archive, cascades), the range's keys are read and deleted as deleteBatch does.
  *
@@ -46,18 +56,24 @@ export async function deleteRangeBatch(target: Knex, from: RangePosition | null,
   const range = { next: to === null ? null : { relation: storage.relation, block: to }, blocks: (to ?? Math.max(storage.blocks, start)) - start };
   if (ops.oneStatement) {
     try {
+      let deleteMs = 0;
       const result = await inTransaction(target, [], ops, async (trx) => {
-        const deleted = await ops.deleteWithin(trx, start, to);
+        const transaction = ops.transactionId ? await ops.transactionId(trx) : undefined;
+        const started = performance.now();
+        const deleted = await ops.deleteWithin(trx, start, to, transaction === undefined);
+        deleteMs = performance.now() - started;
         const left = ops.mayBeHeld ? await ops.keysWithin(trx, start, to) : [];
         const alone = left.length > 0 ? await isolateEach(trx, left, ops) : EMPTY;
-        return { ...merge({ ...EMPTY, deleted: deleted.length }, alone), tried: [...deleted, ...left] };
+        const named = transaction === undefined ? { tried: [...deleted.keys, ...left] } : { tried: [], transaction };
+        return { ...merge({ ...EMPTY, deleted: deleted.deleted }, alone), ...named, count: deleted.deleted + left.length };
       });
-      return { deleted: result.deleted, cascaded: result.cascaded, failures: result.failures, tried: result.tried.length, ...range };
+      return { deleted: result.deleted, cascaded: result.cascaded, failures: result.failures, tried: result.count, deleteMs, ...range };
     } catch (error) {
       if (ops.dialect.classifyError(error) !== 'record') throw error;
     }
   }
+  const started = performance.now();
   const keys = await ops.keysWithin(target, start, to);
   const result = keys.length > 0 ? await deleteBatch(target, keys, ops) : EMPTY;
-  return { ...result, tried: keys.length, ...range };
+  return { ...result, tried: keys.length, deleteMs: performance.now() - started, ...range };
 }

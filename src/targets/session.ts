@@ -49,6 +49,13 @@ export interface TargetSession {
    * still matches (see src/runner/range-batches.ts).
    */
   deletePhysicalRange(query: number, from: RangePosition | null, blocks: number, hooks?: BatchHooks): Promise<RangeBatchResult | null>;
+  /**
+   * Where the dialect has physicalRangeBatches, after the last range: the keys of every record query
+   * `query` matches now when at most `limit` do, else null (more than `limit` match). Read by the
+   * condition alone, in no order, so learning that nothing (or only the records already failed) is
+   * left costs an index lookup, not a scan in key order.
+   */
+  matchingKeysUpTo(query: number, limit: number): Promise<Key[] | null>;
   /** The keys other rows still reference through a foreign key that refuses the delete: they would fail. */
   heldKeys(query: number, keys: Key[]): Promise<Key[]>;
   /** Child rows that ON DELETE CASCADE would remove with these keys (0 when nothing cascades). */
@@ -108,14 +115,24 @@ export interface RangeBatchResult extends BatchResult {
   blocks: number;
   /** How many records the range tried (deleted or failed). */
   tried: number;
+  /**
+   * How long the range's DELETE took (ms): what sizes the next range. Not counted: the fixed costs
+   * of a transaction and the held records tried alone under savepoints.
+   */
+  deleteMs: number;
 }
 
 /** What one target transaction of a batch deleted, told to the runner just before it commits. */
 export interface CommittingPart {
-  /** The records the transaction tried (deleted or failed). */
+  /** The records the transaction tried (deleted or failed); none where `transaction` names it. */
   keys: Key[];
   deleted: number;
   cascaded: number;
+  /**
+   * The transaction's own id, on a dialect with transactionStatus: whether it committed is asked of
+   * the database, so the part need not name its records.
+   */
+  transaction?: string;
 }
 
 export interface BatchHooks {

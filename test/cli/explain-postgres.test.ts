@@ -27,7 +27,7 @@ describe('explain on Postgres: the statements in its own dialect', () => {
     expect(del!.sql).toMatch(/^delete from "sessions" where "id" in \(select "t0"\."id" from "sessions" as "t0" where "t0"\."id" = ANY\(\$1\) and/);
     // Batches by physical range: one DELETE over a ctid range that checks the condition itself.
     expect(range!.step).toBe('range delete');
-    expect(range!.sql).toMatch(/^delete from "sessions" as "t0" where "t0"\.ctid >= CAST\(\$1 AS tid\) AND "t0"\.ctid < CAST\(\$2 AS tid\) and \("t0"\."last_seen_at" < \$3 .* returning "t0"\."id"$/);
+    expect(range!.sql).toMatch(/^delete from "sessions" as "t0" where "t0"\.ctid >= CAST\(\$1 AS tid\) AND "t0"\.ctid < CAST\(\$2 AS tid\) and \("t0"\."last_seen_at" < \$3 .*$/);
     expect(range!.bindings.slice(0, 2)).toEqual(['(0,0)', '(32,0)']);
   }, 90_000);
 });

@@ -1,0 +1,13 @@
+import type { QueryBatchesOptions, QueryOutcome } from './query-batches';
+
+/**
+ * The steps at every batch boundary, before the next batch of any kind (by physical range, by key
+ * range, by list of keys): the run stops when asked (cancel, pause, shutdown), ends at maxRuntime,
+ * and waits while the target's replicas lag (limits.maxReplicaLag). Null: the next batch may go.
+ */
+export async function atBatchBoundary(o: Pick<QueryBatchesOptions, 'shouldStop' | 'clock' | 'deadline' | 'replicas'>): Promise<QueryOutcome | null> {
+  if (await o.shouldStop()) return 'stopped';
+  if (o.clock.now().getTime() >= o.deadline) return 'timeout';
+  const guard = o.replicas ? await o.replicas.ready(o) : 'ready';
+  return guard === 'ready' ? null : guard;
+}
