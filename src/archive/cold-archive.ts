@@ -211,7 +211,7 @@ export class ColdArchive {
       out[C.archivedAt] = at;
       return out;
     });
-    await insertRows(trx, this.cold.schema.dialect, s.table, archived);
+    await insertRows(trx, dialect, s.table, archived);
   }
 
   private async deleteCopies(p: StagedRows): Promise<void> {

@@ -134,7 +134,7 @@ export class ColdGroupRestore {
     const binary = this.scope.cold.portable ? 'hex' : 'native';
     const kinds = this.columns.map((c) => [c, dialect.archive.valueKind(this.scope.entity.columns.get(c)!)] as const);
     const values = rows.map((row) => Object.fromEntries(kinds.map(([c, kind]) => [c, bindableValue(kind, row[c], binary)])));
-    await insertRows(trx, this.scope.schema.dialect, this.scope.entity.name, values);
+    await insertRows(trx, dialect, this.scope.entity.name, values);
   }
 
   /** Marks rows restored in the archive (after their source transaction committed). */

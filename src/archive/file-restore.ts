@@ -119,13 +119,9 @@ export class FileGroupRestore {
   }
 
   private async insert(trx: Knex.Transaction, lines: ArchivedLine[]): Promise<void> {
-    const columns = [...this.entity.columns.values()];
+    const kinds = [...this.entity.columns.values()].map((c) => [c.name, this.dialect.archive.valueKind(c)] as const);
     const rows = lines.map((l) =>
-      Object.fromEntries(
-        columns
-          .filter((c) => c.name in l.row)
-          .map((c) => [c.name, bindableValue(this.dialect.archive.valueKind(c), l.row[c.name], 'base64')]),
-      ),
+      Object.fromEntries(kinds.filter(([c]) => c in l.row).map(([c, kind]) => [c, bindableValue(kind, l.row[c], 'base64')])),
     );
     await insertRows(trx, this.dialect, this.entity.name, rows);
   }
