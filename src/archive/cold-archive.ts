@@ -10,7 +10,7 @@ import type { Key } from '../store/runs-repository';
 import type { Target } from '../targets/registry';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, type CopySink } from './archive-copy';
-import { bindableValue } from './bindable-value';
+import { bindableValue, carriedAsText } from './bindable-value';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 import { lineKeyColumns } from './file-archive';
 import { archivedEntities, countArchived, type RunArchiveOptions } from './table-archive';
@@ -61,6 +61,8 @@ export function coldValue(value: unknown): string | null {
 /** The rows of one entity a batch selected for its archive, waiting for the batch's DELETE. */
 interface StagedRows {
   entity: Entity;
+  /** The source's dialect, which gives each column's kind of value. */
+  dialect: Dialect;
   table: string;
   queryIndex: number;
   depth: number;
@@ -158,7 +160,7 @@ export class ColdArchive {
     const collect: CopySink = async (db, dialect, entity, table, from, alias, level) => {
       from.select(lineKeyColumns(entity, this.queries).map((c) => identifier(db, dialect, alias, c)));
       const rows = (await from) as Record<string, unknown>[];
-      present.push({ entity, table, queryIndex: level.queryIndex, depth: level.depth, rows });
+      present.push({ entity, dialect, table, queryIndex: level.queryIndex, depth: level.depth, rows });
       return rows.length;
     };
     // Without the condition: a record that no longer matches is still not deleted.
@@ -190,15 +192,17 @@ export class ColdArchive {
   private readonly stage: CopySink = async (db, dialect, entity, table, from, alias, level) => {
     from.select([...entity.columns.keys()].map((c) => identifier(db, dialect, alias, c)));
     const rows = (await from) as Record<string, unknown>[];
-    this.staged.push({ entity, table, queryIndex: level.queryIndex, depth: level.depth, rows });
+    this.staged.push({ entity, dialect, table, queryIndex: level.queryIndex, depth: level.depth, rows });
     return rows.length;
   };
 
   private async insert(trx: Knex.Transaction, s: StagedRows): Promise<void> {
     if (s.rows.length === 0) return;
     const { dialect } = this.cold.schema;
-    const kinds = new Map([...s.entity.columns.values()].map((c) => [c.name, dialect.archive.valueKind(c)]));
-    const value = this.cold.portable ? (_c: string, v: unknown) => coldValue(v) : (c: string, v: unknown) => bindableValue(kinds.get(c) ?? 'plain', v, 'native');
+    const kinds = new Map([...s.entity.columns.values()].map((c) => [c.name, s.dialect.archive.valueKind(c)]));
+    const value = this.cold.portable
+      ? (c: string, v: unknown) => coldValue(carriedAsText(kinds.get(c) ?? 'plain', v))
+      : (c: string, v: unknown) => bindableValue(kinds.get(c) ?? 'plain', v, 'native');
     const C = ARCHIVE_COLUMNS;
     const at = this.options.now().getTime();
     const archived = s.rows.map((row) => {

@@ -6,13 +6,14 @@ import { insertRows } from '../query/insert-rows';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
 import type { RestoreFailureInput } from '../store/archive-repository';
 import { keyText } from '../store/key-json';
+import type { RestoredValueKind } from '../dialects/dialect';
 import { transactionThatEnds } from '../targets/delete-batch';
 import { errorMessage } from '../targets/record-errors';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { ARCHIVE_COLUMNS } from './archive-table';
-import { coldValue, type ColdTarget } from './cold-archive';
+import type { ColdTarget } from './cold-archive';
 import { putBackIsolating } from './put-back';
-import { bindableValue } from './bindable-value';
+import { bindableValue, sameValue, type ValueCarrier } from './bindable-value';
 import type { RestoreGroup } from './restore';
 import { rowsOf } from './table-archive';
 
@@ -95,6 +96,10 @@ export class ColdGroupRestore {
   readonly restoredKeys: string[] = [];
   /** The columns the entity and its archive both have (one dropped from the entity since is left out). */
   private readonly columns: string[];
+  /** Each of those columns with the kind of its values in the entity. */
+  private readonly kinds: (readonly [string, RestoredValueKind])[];
+  /** How the archive holds bytes and JSON documents. */
+  private readonly carrier: ValueCarrier;
 
   constructor(
     private readonly scope: ColdRestoreScope,
@@ -102,6 +107,8 @@ export class ColdGroupRestore {
   ) {
     const archive = scope.cold.schema.entities.get(scope.table);
     this.columns = [...scope.entity.columns.keys()].filter((c) => archive?.columns.has(c) ?? true);
+    this.kinds = this.columns.map((c) => [c, scope.schema.dialect.archive.valueKind(scope.entity.columns.get(c)!)] as const);
+    this.carrier = scope.cold.portable ? 'text-column' : 'native';
   }
 
   async run(_runId: number, group: RestoreGroup, batchSize: number): Promise<void> {
@@ -131,9 +138,7 @@ export class ColdGroupRestore {
 
   private async insert(trx: Knex.Transaction, rows: Record<string, unknown>[]): Promise<void> {
     const { dialect } = this.scope.schema;
-    const binary = this.scope.cold.portable ? 'hex' : 'native';
-    const kinds = this.columns.map((c) => [c, dialect.archive.valueKind(this.scope.entity.columns.get(c)!)] as const);
-    const values = rows.map((row) => Object.fromEntries(kinds.map(([c, kind]) => [c, bindableValue(kind, row[c], binary)])));
+    const values = rows.map((row) => Object.fromEntries(this.kinds.map(([c, kind]) => [c, bindableValue(kind, row[c], this.carrier)])));
     await insertRows(trx, dialect, this.scope.entity.name, values);
   }
 
@@ -169,7 +174,7 @@ export class ColdGroupRestore {
       [keyColumns.map((c) => row[c])],
     );
     const found = (await qb) as Record<string, unknown>[];
-    return found.some((f) => this.columns.every((c) => coldValue(f[c]) === coldValue(row[c])));
+    return found.some((f) => this.kinds.every(([c, kind]) => sameValue(kind, f[c], row[c], this.carrier)));
   }
 
   private keyTextOf(row: Record<string, unknown>): string {

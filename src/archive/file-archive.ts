@@ -12,6 +12,7 @@ import type { Key } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, type CopySink } from './archive-copy';
 import { decodeLines, encodeLines, type ArchivedLine } from './archive-lines';
+import { carriedAsText, sameValue, type ValueCarrier } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
 
@@ -19,6 +20,11 @@ import { archivedEntities } from './table-archive';
 export function archiveFileOf(spec: ArchiveFilesSpec, job: string, runId: number, entity: string): string {
   const safe = entity.replace(/[^A-Za-z0-9_.-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return path.join(spec.dir, job, `run-${runId}-${safe}.${spec.format}${spec.gzip ? '.gz' : ''}`);
+}
+
+/** How the files of a form carry bytes and JSON documents. */
+export function filesCarrier(spec: ArchiveFilesSpec): ValueCarrier {
+  return spec.format === 'csv' ? 'csv' : 'json-lines';
 }
 
 /** The columns that identify a row of `entity` in its archive lines: the query's key, else the primary key, else every column. */
@@ -104,9 +110,18 @@ export class FileArchive {
   private readonly sink: CopySink = async (db, dialect, entity, file, from, alias, level) => {
     const columns = [...entity.columns.keys()];
     from.select(columns.map((c) => identifier(db, dialect, alias, c)));
-    const rows = (await from) as Record<string, unknown>[];
+    let rows = (await from) as Record<string, unknown>[];
     if (rows.length === 0) return 0;
     const key = lineKeyColumns(entity, this.queries);
+    if (filesCarrier(this.spec) === 'csv') {
+      const documents = [...entity.columns.values()].filter((c) => dialect.archive.valueKind(c) === 'json').map((c) => c.name);
+      if (documents.length > 0)
+        rows = rows.map((row) => {
+          const out = { ...row };
+          for (const c of documents) out[c] = carriedAsText('json', row[c]);
+          return out;
+        });
+    }
     const lines: ArchivedLine[] = rows.map((row) => ({
       runId: level.write.runId,
       job: level.write.job,
@@ -141,7 +156,7 @@ export class FileArchive {
         entity,
         lineKeyColumns(entity, this.queries),
         lines,
-        false,
+        null,
       );
       for (const line of lines) if (!present.has(line.key)) counts[line.queryIndex]! += 1;
     }
@@ -150,10 +165,10 @@ export class FileArchive {
 }
 
 /**
- * Of `lines` (one entity's), the keys whose record is in the entity now; with `unchanged`, only those
- * whose every archived column holds the archived value (compared as text): a line of a batch that
- * never committed (a record error rolled it back, or the process died after the fsync) or of a record
- * restored already.
+ * Of `lines` (one entity's), the keys whose record is in the entity now; with `unchangedAs` (how the
+ * lines carry their values), only those whose every archived column holds the archived value: a line
+ * of a batch that never committed (a record error rolled it back, or the process died after the fsync)
+ * or of a record restored already.
  */
 export async function keysInTable(
   knex: Knex,
@@ -161,15 +176,11 @@ export async function keysInTable(
   entity: Entity,
   keyColumns: string[],
   lines: ArchivedLine[],
-  unchanged: boolean,
+  unchangedAs: ValueCarrier | null,
 ): Promise<Set<string>> {
   const found = new Set<string>();
-  const text = (v: unknown) =>
-    v === null || v === undefined
-      ? null
-      : typeof v === 'object'
-        ? JSON.stringify(v)
-        : String(v as string | number | bigint | boolean);
+  const unchanged = unchangedAs !== null;
+  const kinds = new Map([...entity.columns.values()].map((c) => [c.name, dialect.archive.valueKind(c)]));
   for (let i = 0; i < lines.length; i += 500) {
     const chunk = lines.slice(i, i + 500);
     const byKey = new Map(chunk.map((l) => [l.key, l]));
@@ -189,7 +200,7 @@ export async function keysInTable(
       if (!line) continue;
       if (
         !unchanged ||
-        Object.keys(line.row).every((c) => !entity.columns.has(c) || text(row[c]) === text(line.row[c]))
+        Object.keys(line.row).every((c) => !kinds.has(c) || sameValue(kinds.get(c)!, row[c], line.row[c], unchangedAs!))
       )
         found.add(key);
     }

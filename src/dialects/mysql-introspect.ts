@@ -42,6 +42,26 @@ async function rows<T>(knex: Knex, sql: string): Promise<T[]> {
 }
 
 /**
+ * MariaDB's JSON columns: it stores JSON as LONGTEXT with a CHECK (json_valid(column)) named after the
+ * column, and reports LONGTEXT, while mysql2 reads the values as parsed documents; MySQL 8 reports
+ * `json` itself. Without this a string document would go back to the column as bare text (not JSON).
+ * `select *`: MariaDB's check_constraints has table_name, MySQL 8's does not.
+ */
+async function mariadbJsonColumns(knex: Knex): Promise<{ table: string; column: string }[]> {
+  const checks = await rows<Record<string, string | undefined>>(
+    knex,
+    `select * from information_schema.check_constraints where constraint_schema = database()`,
+  );
+  return checks.flatMap((row) => {
+    const get = (name: string) => row[name] ?? row[name.toLowerCase()];
+    const table = get('TABLE_NAME');
+    const column = get('CONSTRAINT_NAME');
+    const clause = get('CHECK_CLAUSE');
+    return table && column && clause === `json_valid(\`${column.replace(/`/g, '``')}\`)` ? [{ table, column }] : [];
+  });
+}
+
+/**
  * Every base table of the connection's database (`DATABASE()`: the one the connection names), with
  * its columns in order, its primary key in key order, and the foreign keys it declares with their
  * ON DELETE rule. Foreign keys to another database are left out: a job names tables of this one.
@@ -70,6 +90,10 @@ export async function introspectMysql(knex: Knex): Promise<Map<string, Entity>> 
       nullable: row.nullable === 'YES',
     };
     entities.get(row.table)?.columns.set(row.name, column);
+  }
+  for (const { table, column } of await mariadbJsonColumns(knex)) {
+    const c = entities.get(table)?.columns.get(column);
+    if (c) c.type = 'json';
   }
 
   // key_column_usage is shown to a user who may only read the tables; table_constraints and

@@ -15,15 +15,19 @@ import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspa
  */
 const COLUMNS: Record<TestDialect, string> = {
   sqlite: 'body BLOB',
-  pg: 'body bytea, tags integer[], meta jsonb, list jsonb',
-  mysql: 'body varbinary(64), meta json',
+  pg: 'body bytea, tags integer[], meta jsonb, list jsonb, word jsonb',
+  mysql: 'body varbinary(64), meta json, word json',
 };
+
+/** JSON documents that are strings, among them strings that read as other JSON when their quotes are lost. */
+const WORDS = ['123', 'true', 'plain', '{"a":1}', '', '"quoted"', ' 7 ', 'null', '[1]'];
 
 function row(dialect: TestDialect, id: number): Record<string, unknown> {
   const body = id === 3 ? null : Buffer.from([0, 255, 254, id, 0x80, 10, 13, 44, 34]);
   const out: Record<string, unknown> = { id, created_at: id <= 6 ? 1 : 500, body };
-  if (dialect === 'pg') Object.assign(out, { tags: id === 3 ? null : [id, 2, 3], meta: JSON.stringify({ a: [id, 'x,"y"'], b: null }), list: JSON.stringify([id, 'two']) });
-  if (dialect === 'mysql') out.meta = JSON.stringify({ a: [id, 'x'] });
+  const word = JSON.stringify(WORDS[id - 1]);
+  if (dialect === 'pg') Object.assign(out, { tags: id === 3 ? null : [id, 2, 3], meta: JSON.stringify({ a: [id, 'x,"y"'], b: null }), list: JSON.stringify([id, 'two']), word });
+  if (dialect === 'mysql') Object.assign(out, { meta: JSON.stringify({ a: [id, 'x'] }), word });
   return out;
 }
 
@@ -42,8 +46,16 @@ describe.each(FORMS)('%s archived as %s', (dialect, form, _source, coldDb: TestD
   let app: App | undefined;
   let dropCold: (() => Promise<void>) | undefined;
   beforeEach(async () => {
-    ws = await createArchiveWorkspace(dialect, `CREATE TABLE docs (id ${dialect === 'mysql' ? 'int' : 'integer'} PRIMARY KEY, created_at integer NOT NULL, ${COLUMNS[dialect]});`);
+    const int = dialect === 'mysql' ? 'int' : 'integer';
+    // A note holds doc 2 (no cascade): its lines are written with its batch, which fails and is split,
+    // so restore meets an archived line of a record that is still there, with every kind of value.
+    ws = await createArchiveWorkspace(
+      dialect,
+      `CREATE TABLE docs (id ${int} PRIMARY KEY, created_at integer NOT NULL, ${COLUMNS[dialect]});
+       CREATE TABLE notes (id ${int} PRIMARY KEY, doc_id ${int} NOT NULL REFERENCES docs(id));`,
+    );
     await ws.target('docs').insert(Array.from({ length: 9 }, (_, i) => row(dialect, i + 1)));
+    await ws.target('notes').insert({ id: 1, doc_id: 2 });
     let archive = `archive: { dir: archive, format: ${form} }`;
     if (coldDb) {
       const db = await coldDb.emptyDatabase();
@@ -67,9 +79,9 @@ describe.each(FORMS)('%s archived as %s', (dialect, form, _source, coldDb: TestD
     app = await ws.open();
     const runId = await createManualRun(app, 'purge', 'test');
     const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
-    expect({ status: run.status, deleted: run.deleted }).toEqual({ status: 'succeeded', deleted: 6 });
+    expect({ status: run.status, deleted: run.deleted, failed: run.failed }).toEqual({ status: 'completed_with_failures', deleted: 5, failed: 1 });
     const done = await restoreRun({ store: app.store, targets: app.targets, clock: app.clock }, { runId, dryRun: false, actor: 'test' });
-    expect({ restored: done.restored, failed: done.failed, failures: done.failures.map((f) => f.message) }).toEqual({ restored: 6, failed: 0, failures: [] });
+    expect({ restored: done.restored, failed: done.failed, failures: done.failures.map((f) => f.message) }).toEqual({ restored: 5, failed: 0, failures: [] });
     expect((await ws.target('docs').orderBy('id')) as Record<string, unknown>[]).toEqual(before);
   });
 });

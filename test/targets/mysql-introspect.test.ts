@@ -86,6 +86,9 @@ describeMariadb('MySQL introspection (on MariaDB)', () => {
       ['at_time', 'other', true],
     ]);
     expect(orgs.columns.get('price')!.type).toBe('decimal(10,2)');
+    // Its values are read as parsed documents, so restore must bind them as JSON text: it is a JSON column.
+    expect(orgs.columns.get('doc')!.type).toBe('json');
+    expect(mysql.archive.valueKind(orgs.columns.get('doc')!)).toBe('json');
   });
 
   test('primary keys in key order and foreign keys with their ON DELETE rule', async () => {
