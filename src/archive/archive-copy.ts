@@ -6,7 +6,8 @@ import { keyColumns, keysPerStatement } from '../query/compile';
 import type { PreparedQuery } from '../query/prepare';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
 import { applyCondition } from '../query/where';
-import type { Key } from '../store/runs-repository';
+import { whereInKeyRange } from '../query/key-range';
+import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { ARCHIVE_COLUMNS } from './archive-table';
 
@@ -58,43 +59,81 @@ export async function archiveBatch(
   let copied = 0;
   for (let i = 0; i < keys.length; i += chunkSize) {
     const chunk = keys.slice(i, i + chunkSize);
-    const matching: RowSet = (handle, cols) => {
-      const qb = handle
-        .select(cols.map((c) => identifier(handle, dialect, 't0', c)))
-        .from(tableAs(handle, dialect, q.entity.name, 't0'));
+    copied += await copyMatching(db, q, w, (qb, handle) =>
       whereTupleIn(
         qb,
         dialect,
         columns.map((c) => identifier(handle, dialect, 't0', c)),
         chunk,
-      );
-      if (q.definition.where)
-        applyCondition(qb, q.definition.where, { ...q.context, aliasCounter: undefined });
-      return qb;
-    };
-    if (dialect.capabilities.rowLocks) await matching(db, columns).forUpdate();
-    if (q.cascades)
-      await copyBelow(db, q.context.schema, q.entity, matching, {
-        write: w,
-        queryIndex: q.index,
-        depth: 1,
-        counter: { n: 0 },
-      });
-    copied += await (w.sink ?? insertCopy)(
-      db,
-      dialect,
-      q.entity,
-      w.tableOf(q.entity.name),
-      matching(db, [...q.entity.columns.keys()]).clearSelect(),
-      't0',
-      {
-        write: w,
-        queryIndex: q.index,
-        depth: 0,
-      },
+      ),
     );
   }
   return copied;
+}
+
+/**
+ * As archiveBatch, for a batch named by a range of its one-column key (the dialect's
+ * `keyRangeBatches`): the records of the range that still match, but `except` (the held keys the
+ * range's DELETE leaves out), in one `INSERT ... SELECT` over the range, so no key list leaves the
+ * database. The caller checks that the range's DELETE removes as many.
+ */
+export function archiveKeyRange(
+  db: Knex,
+  q: PreparedQuery,
+  column: string,
+  range: KeyRange,
+  except: Key[],
+  w: ArchiveWrite,
+): Promise<number> {
+  const { dialect } = q.context;
+  return copyMatching(db, q, w, (qb, handle) => {
+    const ref = identifier(handle, dialect, 't0', column);
+    whereInKeyRange(qb, ref, range);
+    if (except.length > 0) qb.whereNot((not) => whereTupleIn(not, dialect, [ref], except));
+  });
+}
+
+/**
+ * Copies the records of query `q` (aliased `t0`) that `among` narrows to and that still match,
+ * locked first where the dialect has row locks, their cascaded rows before them.
+ */
+async function copyMatching(
+  db: Knex,
+  q: PreparedQuery,
+  w: ArchiveWrite,
+  among: (qb: Knex.QueryBuilder, handle: Knex) => void,
+): Promise<number> {
+  const { dialect } = q.context;
+  const matching: RowSet = (handle, cols) => {
+    const qb = handle
+      .select(cols.map((c) => identifier(handle, dialect, 't0', c)))
+      .from(tableAs(handle, dialect, q.entity.name, 't0'));
+    among(qb, handle);
+    if (q.definition.where)
+      applyCondition(qb, q.definition.where, { ...q.context, aliasCounter: undefined });
+    return qb;
+  };
+  if (dialect.capabilities.rowLocks) await matching(db, keyColumns(q.definition, q.entity)).forUpdate();
+  if (q.cascades)
+    await copyBelow(db, q.context.schema, q.entity, matching, {
+      write: w,
+      queryIndex: q.index,
+      depth: 1,
+      counter: { n: 0 },
+    });
+  return (w.sink ?? insertCopy)(
+    db,
+    dialect,
+    q.entity,
+    w.tableOf(q.entity.name),
+    matching(db, [...q.entity.columns.keys()]).clearSelect(),
+    't0',
+    {
+      write: w,
+      queryIndex: q.index,
+      depth: 0,
+    },
+  );
 }
 
 export interface CopyLevel {

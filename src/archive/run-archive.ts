@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { isFilesArchive, isTargetArchive, type ArchiveSpec } from '../config/archive-schema';
 import type { PreparedQuery } from '../query/prepare';
-import type { Key } from '../store/runs-repository';
+import type { Key, KeyRange } from '../store/runs-repository';
 import type { TargetSchema } from '../targets/schema';
 import { ColdArchive, type ArchiveTargets } from './cold-archive';
 import { FileArchive } from './file-archive';
@@ -10,6 +10,11 @@ import { TableArchive, type RunArchiveOptions } from './table-archive';
 /** A run's archive as its target session uses it: copy a batch inside its transaction, count what was archived. */
 export interface RunArchive {
   copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number>;
+  /**
+   * Copies a range batch's records (`except` the held keys its DELETE leaves out) in its transaction;
+   * a form without it (one that writes outside the target's transaction) makes the run go by keys.
+   */
+  copyRange?(db: Knex, q: PreparedQuery, column: string, range: KeyRange, except: Key[]): Promise<number>;
   /** After the batch's DELETE removed `deleted` records, still inside its transaction (the cold form commits its copies here). */
   afterDelete?(deleted: number): Promise<void>;
   /** The batch of these keys did not commit (or may not have: a resumed run's batch in flight): drop the copies of what is still in the source. */

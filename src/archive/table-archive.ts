@@ -2,10 +2,10 @@ import type { Knex } from 'knex';
 import type { ArchiveTableSpec } from '../config/archive-schema';
 import { MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
 import type { PreparedQuery } from '../query/prepare';
-import type { Key } from '../store/runs-repository';
+import type { Key, KeyRange } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { archiveBatch } from './archive-copy';
+import { archiveBatch, archiveKeyRange, type ArchiveWrite } from './archive-copy';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 
 /** What a run gives its session to archive: which run, and its clock. */
@@ -48,12 +48,21 @@ export class TableArchive {
 
   /** Copies a batch's records (and their cascaded children) on `db`, the batch's transaction. */
   copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
-    return archiveBatch(db, q, keys, {
+    return archiveBatch(db, q, keys, this.write());
+  }
+
+  /** Copies the records of a range batch on `db`, its transaction: one statement over the range. */
+  copyRange(db: Knex, q: PreparedQuery, column: string, range: KeyRange, except: Key[]): Promise<number> {
+    return archiveKeyRange(db, q, column, range, except, this.write());
+  }
+
+  private write(): ArchiveWrite {
+    return {
       runId: this.options.runId,
       job: this.job,
       at: this.options.now(),
       tableOf: (entity) => this.tables.get(entity) ?? archiveTableName(this.spec, entity),
-    });
+    };
   }
 
   /** How many rows this run archived per query (its own records and their cascaded children). */

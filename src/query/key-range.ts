@@ -17,6 +17,11 @@ function keyRef(db: Knex, ctx: CompileContext, column: string): Knex.Raw {
   return identifier(db, ctx.dialect, ctx.alias, column);
 }
 
+/** `key > after and key <= last` of a range (its ends where it has them), on the key column `ref`. */
+export function whereInKeyRange(qb: Knex.QueryBuilder, ref: Knex.Raw, range: KeyRange): void {
+  whereInRange(qb, ref, range.after?.[0], range.last[0]);
+}
+
 /** `key > after` (when there is one) `and key <= last` (when there is one). */
 function whereInRange(qb: Knex.QueryBuilder, ref: Knex.Raw, after: unknown, last: unknown): void {
   if (after !== null && after !== undefined) qb.whereRaw('?? > ?', [ref, after as Knex.Value]);
@@ -74,7 +79,7 @@ export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: Comp
   const ref = keyRef(db, own, column);
   const del = db.from(identifier(db, own.dialect, own.entity.name));
   if (query.where) applyCondition(del, query.where, own);
-  whereInRange(del, ref, range.after?.[0], range.last[0]);
+  whereInKeyRange(del, ref, range);
   if (except.length > 0) del.whereNot((not) => whereTupleIn(not, ctx.dialect, [ref], except));
   return Number(await del.del());
 }
@@ -82,7 +87,7 @@ export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: Comp
 /** How many records of the range match now (what a batch in flight left). */
 export async function countInKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<number> {
   const qb = matchingFrom(db, query, ctx).count({ n: '*' });
-  whereInRange(qb, keyRef(db, ctx, column), range.after?.[0], range.last[0]);
+  whereInKeyRange(qb, keyRef(db, ctx, column), range);
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
 }
@@ -99,7 +104,7 @@ export async function countMatchingKeys(db: Knex | Knex.Transaction, query: Quer
 export async function keysInRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<unknown[][]> {
   const ref = keyRef(db, ctx, column);
   const qb = matchingFrom(db, query, ctx).select(selectAs(db, ctx.dialect, [ctx.alias, column], 'k'));
-  whereInRange(qb, ref, range.after?.[0], range.last[0]);
+  whereInKeyRange(qb, ref, range);
   qb.orderByRaw('?? asc', [ref]);
   return ((await qb) as { k: unknown }[]).map((row) => [row.k]);
 }
@@ -117,7 +122,7 @@ export async function heldKeysInRange(db: Knex, query: QueryDefinition, ctx: Com
     if (fk.parentColumns.length !== 1 || fk.parentColumns[0] !== column) continue;
     const childRef = identifier(db, ctx.dialect, 'h', fk.columns[0]!);
     const qb = db.distinct(selectAs(db, ctx.dialect, ['h', fk.columns[0]!], 'k')).from(tableAs(db, ctx.dialect, child.name, 'h'));
-    whereInRange(qb, childRef, range.after?.[0], range.last[0]);
+    whereInKeyRange(qb, childRef, range);
     qb.whereExists((parent) => {
       parent.select(db.raw('1')).from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias)).whereRaw('?? = ??', [keyRef(db, ctx, column), childRef]);
       if (query.where) applyCondition(parent, query.where, { ...ctx, aliasCounter: undefined });

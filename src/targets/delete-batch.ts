@@ -153,14 +153,17 @@ async function deleteAll(db: Knex, keys: Key[], ops: BatchOperations): Promise<B
   const cascaded = await ops.cascaded(db, keys);
   const archived = ops.archive ? await ops.archive(db, keys) : null;
   const deleted = await ops.delete(db, keys);
-  if (archived !== null && archived !== deleted) {
-    // Never a record deleted without its copy, nor a copy of a record left in place: refuse the batch.
-    throw new SweeperError(
-      'INTERNAL',
-      `archiving "${ops.entity}": ${archived} record(s) were copied to the archive but the delete removed ${deleted}; the batch was rolled back, nothing of it was deleted`,
-    );
-  }
+  if (archived !== null) refuseUnequalCopy(ops.entity, archived, deleted);
   return { deleted, cascaded, failures: [] };
+}
+
+/** Never a record deleted without its copy, nor a copy of a record left in place: the batch is refused (thrown in its transaction). */
+export function refuseUnequalCopy(entity: string, archived: number, deleted: number): void {
+  if (archived === deleted) return;
+  throw new SweeperError(
+    'INTERNAL',
+    `archiving "${entity}": ${archived} record(s) were copied to the archive but the delete removed ${deleted}; the batch was rolled back, nothing of it was deleted`,
+  );
 }
 
 async function isolateHalves(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {

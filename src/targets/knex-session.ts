@@ -19,7 +19,7 @@ import { countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, h
 import { relatedEntities } from '../query/condition';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
-import { deleteBatch, type BatchOperations } from './delete-batch';
+import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
 import { deleteRange } from './delete-range';
 import { directBlockers } from '../query/cascade';
 import { buildDeleteWithin, selectKeysWithin, selectMatchingKeysUpTo } from '../query/range';
@@ -70,7 +70,7 @@ export class KnexTargetSession implements TargetSession {
   batchesByRange(query: number): boolean {
     const q = this.query(query);
     const { capabilities } = q.context.dialect;
-    if (!capabilities.keyRangeBatches || keyColumns(q.definition, q.entity).length !== 1 || q.cascades || this.archive !== null) return false;
+    if (!capabilities.keyRangeBatches || keyColumns(q.definition, q.entity).length !== 1 || q.cascades || (this.archive !== null && !this.archive.copyRange)) return false;
     // A dialect that deletes through a join refuses a DELETE whose condition reads the table it deletes from (MySQL's 1093).
     return !capabilities.deleteThroughJoin || !q.definition.where || !relatedEntities(q.definition.where).includes(q.entity.name);
   }
@@ -89,9 +89,16 @@ export class KnexTargetSession implements TargetSession {
     const column = this.keyColumn(q);
     // A range is settled by counting what of it still matches: no part is told before its commit.
     const batch = this.batchOperations(q, { signal: hooks.signal });
+    const copyRange = this.archive?.copyRange?.bind(this.archive);
     return deleteRange(this.knex, range, {
       held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
-      delete: (db, r, except) => deleteKeyRange(db, q.definition, q.context, column, r, except),
+      delete: async (db, r, except) => {
+        // An archive in the range's own transaction: its copy first, then the DELETE must remove as many.
+        const copied = copyRange ? await copyRange(db, q, column, r, except) : null;
+        const deleted = await deleteKeyRange(db, q.definition, q.context, column, r, except);
+        if (copied !== null) refuseUnequalCopy(q.entity.name, copied, deleted);
+        return deleted;
+      },
       matching: (db, keys) => countMatchingKeys(db, q.definition, q.context, column, keys),
       keys: (db, r) => keysInRange(db, q.definition, q.context, column, r),
       recount: hooks.recount,

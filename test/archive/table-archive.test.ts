@@ -102,6 +102,28 @@ describe.each(TEST_DATABASES.map((d) => d.name))('table archive on %s', (dialect
     expect(mail.html).toContain(`${all} (table {entity}_archive in target app)`);
   });
 
+  it('a query without cascades goes by key range where the dialect can, each range copied by one INSERT ... SELECT; a held record is neither deleted nor archived', async () => {
+    await ws.target.raw('CREATE TABLE order_notes (id integer PRIMARY KEY, order_id integer NOT NULL REFERENCES orders(id))');
+    await ws.target('order_notes').insert({ id: 1, order_id: 9 });
+    ws.writeJob('purge', ['name: purge', 'target: app', 'queries:', '  - entity: orders', '    where: { field: created_at, op: lt, value: 100 }', 'limits: { batchSize: 7 }', 'archive: { table: "{entity}_archive" }', ''].join('\n'));
+    app = await ws.open();
+    const ranges: unknown[] = [];
+    const setInflight = app.store.runs.setInflight.bind(app.store.runs);
+    app.store.runs.setInflight = (b) => {
+      if ('range' in b) ranges.push(b.range);
+      return setInflight(b);
+    };
+    const runId = await run();
+    const deleted = truth.orders.filter((id) => id !== 9);
+    expect(await app.store.runs.get(runId)).toMatchObject({ status: 'completed_with_failures', deleted: deleted.length, failed: 1 });
+    const byRange = (await app.targets.schema('app')).dialect.capabilities.keyRangeBatches;
+    expect(ranges.length > 0).toBe(byRange);
+    const archived = await ws.rows<{ id: number; sweeper_run_id: number }>('SELECT id, sweeper_run_id FROM orders_archive ORDER BY id');
+    expect(archived).toEqual(deleted.map((id) => ({ id, sweeper_run_id: runId })));
+    expect((await ws.rows<{ id: number }>('SELECT id FROM orders WHERE created_at < 100')).map((r) => r.id)).toEqual([9]);
+    expect(await app.store.archive.ofRun(runId)).toMatchObject({ archived: deleted.length });
+  });
+
   it('a job without an archive creates no archive table and records none', async () => {
     ws.writeJob('purge', JOB());
     const runId = await run();
