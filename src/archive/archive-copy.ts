@@ -37,6 +37,18 @@ export type CopySink = (
   level: CopyLevel,
 ) => Promise<number>;
 
+/**
+ * The select list of an entity's rows as the files and cold forms archive them: each column, a JSON
+ * column as its JSON text (ArchiveSql.documentText).
+ */
+export function archivedColumns(db: Knex, dialect: Dialect, entity: Entity, alias: string): Knex.Raw[] {
+  return [...entity.columns.values()].map((c) =>
+    dialect.archive.valueKind(c) === 'json'
+      ? db.raw(`${dialect.archive.documentText} as ??`, [identifier(db, dialect, alias, c.name), c.name])
+      : identifier(db, dialect, alias, c.name),
+  );
+}
+
 /** A set of rows of one entity as a subquery selecting some of its columns (see cascade.ts). */
 type RowSet = (db: Knex, columns: string[]) => Knex.QueryBuilder;
 

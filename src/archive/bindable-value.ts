@@ -1,21 +1,13 @@
 import type { RestoredValueKind } from '../dialects/dialect';
 
 /**
- * How an archive carries a value that a row's plain text cannot hold as it is:
- * - `json-lines`: bytes as base64, a JSON document as itself (the line's JSON);
- * - `csv`: bytes as base64, a JSON document as its JSON text;
- * - `text-column`: a column of another kind of database, declared as text: bytes as `\x` hex, a JSON
- *   document as its JSON text (coldValue);
- * - `native`: a column of the entity's own type, read by the same driver.
- * A JSON document that is a string is carried as its JSON text with its quotes (`"123"`), so it never
- * comes back as the number, boolean or object its bare text reads as.
+ * How an archive carries a value that a row's plain text cannot hold as it is: `files` (JSON lines
+ * and CSV) hold bytes as base64, `text-column` (a column of another kind of database, declared as
+ * text) as `\x` hex, `native` (a column of the entity's own type) as bytes. Every form holds a JSON
+ * column's value as its JSON text, read so (ArchiveSql.documentText): a string document keeps its
+ * quotes and a JSON `null` stays apart from SQL NULL.
  */
-export type ValueCarrier = 'json-lines' | 'csv' | 'text-column' | 'native';
-
-/** The value as a text carrier (CSV, a text column) holds it, from the value as the driver read it. */
-export function carriedAsText(kind: RestoredValueKind, value: unknown): unknown {
-  return kind === 'json' && value !== null && value !== undefined ? JSON.stringify(value) : value;
-}
+export type ValueCarrier = 'files' | 'text-column' | 'native';
 
 /**
  * The value as the entity's driver reads it, from how the archive carries it: bytes as a Buffer, a
@@ -24,15 +16,16 @@ export function carriedAsText(kind: RestoredValueKind, value: unknown): unknown 
  */
 export function archivedValue(kind: RestoredValueKind, value: unknown, carrier: ValueCarrier): unknown {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'string' || carrier === 'native') return value;
+  if (typeof value !== 'string') return value;
   switch (kind) {
     case 'binary':
+      if (carrier === 'native') return value;
       if (carrier === 'text-column') return value.startsWith('\\x') ? Buffer.from(value.slice(2), 'hex') : value;
       return Buffer.from(value, 'base64');
     case 'array':
-      return parsedOr(value, value);
+      return carrier === 'native' ? value : parsedOr(value, value);
     case 'json':
-      return carrier === 'json-lines' ? value : parsedOr(value, value);
+      return parsedOr(value, value);
     case 'plain':
       return value;
   }
@@ -43,13 +36,13 @@ export function archivedValue(kind: RestoredValueKind, value: unknown, carrier: 
  * restore an archived value back into its entity, and a copy into a cold archive of the same kind of
  * database. Bytes are decoded from their text, a database array goes as a list, a JSON document as its
  * text. Without this, restore would put base64 text into a BLOB, a JSON array would be bound as a
- * Postgres array, mysql2 would write a JSON object as `key = value` pairs, and a string document
- * `"123"` would go back as the number.
+ * Postgres array, and mysql2 would write a JSON object as `key = value` pairs.
  */
 export function bindableValue(kind: RestoredValueKind, value: unknown, carrier: ValueCarrier): unknown {
-  const v = archivedValue(kind, value, carrier);
-  if (v === null) return null;
-  return kind === 'json' ? JSON.stringify(v) : v;
+  if (value === null || value === undefined) return null;
+  // A JSON text goes as it is; a parsed document (an archive of an older version) or a text that is no JSON as its JSON text.
+  if (kind === 'json') return typeof value === 'string' && parsedOr(value, undefined) !== undefined ? value : JSON.stringify(value);
+  return archivedValue(kind, value, carrier);
 }
 
 /**

@@ -9,8 +9,8 @@ import { identifier, keysPerList, whereTupleIn } from '../query/sql-dialect';
 import type { Key } from '../store/runs-repository';
 import type { Target } from '../targets/registry';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
-import { archiveBatch, type CopySink } from './archive-copy';
-import { bindableValue, carriedAsText } from './bindable-value';
+import { archiveBatch, archivedColumns, type CopySink } from './archive-copy';
+import { bindableValue } from './bindable-value';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 import { lineKeyColumns } from './file-archive';
 import { archivedEntities, countArchived, type RunArchiveOptions } from './table-archive';
@@ -190,7 +190,7 @@ export class ColdArchive {
   }
 
   private readonly stage: CopySink = async (db, dialect, entity, table, from, alias, level) => {
-    from.select([...entity.columns.keys()].map((c) => identifier(db, dialect, alias, c)));
+    from.select(archivedColumns(db, dialect, entity, alias));
     const rows = (await from) as Record<string, unknown>[];
     this.staged.push({ entity, dialect, table, queryIndex: level.queryIndex, depth: level.depth, rows });
     return rows.length;
@@ -201,7 +201,7 @@ export class ColdArchive {
     const { dialect } = this.cold.schema;
     const kinds = new Map([...s.entity.columns.values()].map((c) => [c.name, s.dialect.archive.valueKind(c)]));
     const value = this.cold.portable
-      ? (c: string, v: unknown) => coldValue(carriedAsText(kinds.get(c) ?? 'plain', v))
+      ? (_c: string, v: unknown) => coldValue(v)
       : (c: string, v: unknown) => bindableValue(kinds.get(c) ?? 'plain', v, 'native');
     const C = ARCHIVE_COLUMNS;
     const at = this.options.now().getTime();

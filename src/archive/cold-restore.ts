@@ -82,7 +82,14 @@ async function pendingRows(
 ): Promise<Record<string, unknown>[]> {
   const C = ARCHIVE_COLUMNS;
   const bindings: unknown[] = [scope.runId, group.queryIndex, group.depth];
-  let sql = `SELECT ${[C.id, ...columns].map((c) => q(scope, c)).join(', ')} FROM ${q(scope, scope.table)} WHERE ${q(scope, C.runId)} = ? AND ${q(scope, C.queryIndex)} = ? AND ${q(scope, C.depth)} = ? AND ${q(scope, C.restoredAt)} IS NULL`;
+  // A JSON column of an archive of the source's own kind is read as its JSON text, as it was archived.
+  const archive = scope.cold.schema.entities.get(scope.table);
+  const { dialect } = scope.cold.schema;
+  const select = (c: string) => {
+    const column = archive?.columns.get(c);
+    return column && dialect.archive.valueKind(column) === 'json' ? `${dialect.archive.documentText.replace('?', q(scope, c))} AS ${q(scope, c)}` : q(scope, c);
+  };
+  let sql = `SELECT ${[C.id, ...columns].map(select).join(', ')} FROM ${q(scope, scope.table)} WHERE ${q(scope, C.runId)} = ? AND ${q(scope, C.queryIndex)} = ? AND ${q(scope, C.depth)} = ? AND ${q(scope, C.restoredAt)} IS NULL`;
   if (page) {
     sql += ` AND ${q(scope, C.id)} > ? ORDER BY ${q(scope, C.id)} LIMIT ?`;
     bindings.push(page.after, page.limit);

@@ -10,9 +10,9 @@ import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
 import { keyJson, parseKeyJson } from '../store/key-json';
 import type { Key } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { archiveBatch, type CopySink } from './archive-copy';
+import { archiveBatch, archivedColumns, type CopySink } from './archive-copy';
 import { decodeLines, encodeLines, type ArchivedLine } from './archive-lines';
-import { carriedAsText, sameValue, type ValueCarrier } from './bindable-value';
+import { sameValue, type ValueCarrier } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
 
@@ -20,11 +20,6 @@ import { archivedEntities } from './table-archive';
 export function archiveFileOf(spec: ArchiveFilesSpec, job: string, runId: number, entity: string): string {
   const safe = entity.replace(/[^A-Za-z0-9_.-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return path.join(spec.dir, job, `run-${runId}-${safe}.${spec.format}${spec.gzip ? '.gz' : ''}`);
-}
-
-/** How the files of a form carry bytes and JSON documents. */
-export function filesCarrier(spec: ArchiveFilesSpec): ValueCarrier {
-  return spec.format === 'csv' ? 'csv' : 'json-lines';
 }
 
 /** The columns that identify a row of `entity` in its archive lines: the query's key, else the primary key, else every column. */
@@ -109,19 +104,10 @@ export class FileArchive {
 
   private readonly sink: CopySink = async (db, dialect, entity, file, from, alias, level) => {
     const columns = [...entity.columns.keys()];
-    from.select(columns.map((c) => identifier(db, dialect, alias, c)));
-    let rows = (await from) as Record<string, unknown>[];
+    from.select(archivedColumns(db, dialect, entity, alias));
+    const rows = (await from) as Record<string, unknown>[];
     if (rows.length === 0) return 0;
     const key = lineKeyColumns(entity, this.queries);
-    if (filesCarrier(this.spec) === 'csv') {
-      const documents = [...entity.columns.values()].filter((c) => dialect.archive.valueKind(c) === 'json').map((c) => c.name);
-      if (documents.length > 0)
-        rows = rows.map((row) => {
-          const out = { ...row };
-          for (const c of documents) out[c] = carriedAsText('json', row[c]);
-          return out;
-        });
-    }
     const lines: ArchivedLine[] = rows.map((row) => ({
       runId: level.write.runId,
       job: level.write.job,

@@ -206,6 +206,11 @@ export interface ArchiveSql {
    * of a value bound in `INSERT ... SELECT`, MySQL's CAST knows no `bigint` or `text` (SIGNED, CHAR).
    */
   boundValue(type: 'bigint' | 'integer' | 'text'): string;
+  /**
+   * A JSON column read as its JSON text, as SQL with one `?` for the column: the files and cold forms
+   * archive that text, because the drivers parse a document (a JSON `null` would become SQL NULL).
+   */
+  readonly documentText: string;
   /** The text type any value's text fits in: an archive of another kind of database's rows declares every column so. */
   readonly textType: string;
   /**

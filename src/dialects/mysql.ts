@@ -311,6 +311,7 @@ export const mysql: Dialect = {
     // COLUMN_TYPE as introspected: the exact type with its modifiers (varchar(40), decimal(10,2), tinyint(1)).
     columnType: (column) => column.type,
     boundValue: (type) => (type === 'text' ? 'CAST(? AS CHAR)' : 'CAST(? AS SIGNED)'),
+    documentText: 'CAST(? AS CHAR)',
     textType: 'LONGTEXT',
     valueKind: (column) => (/binary|blob/i.test(column.type) ? 'binary' : /^json$/i.test(column.type) ? 'json' : 'plain'),
   },

@@ -258,6 +258,7 @@ export const postgres: Dialect = {
     // format_type as introspected: the exact type with its modifiers (varchar(40), numeric(10,2), int[]).
     columnType: (column) => column.type,
     boundValue: (type) => `CAST(? AS ${type})`,
+    documentText: 'CAST(? AS text)',
     textType: 'text',
     valueKind: (column) => (column.type === 'bytea' ? 'binary' : column.type.endsWith('[]') ? 'array' : /^jsonb?$/.test(column.type) ? 'json' : 'plain'),
   },

@@ -244,6 +244,8 @@ export const sqlite: Dialect = {
     // The declared type as written: SQLite keeps whatever a column is given, by affinity.
     columnType: (column) => column.type,
     boundValue: (type) => `CAST(? AS ${type})`,
+    // SQLite has no JSON type (valueKind is never json): a column as it is.
+    documentText: '?',
     textType: 'TEXT',
     // A column declared BLOB (or with no type: affinity BLOB) holds bytes; SQLite has no arrays or JSON type.
     valueKind: (column) => (/BLOB/i.test(column.type) || column.type.trim() === '' ? 'binary' : 'plain'),

@@ -15,8 +15,8 @@ import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspa
  */
 const COLUMNS: Record<TestDialect, string> = {
   sqlite: 'body BLOB',
-  pg: 'body bytea, tags integer[], meta jsonb, list jsonb, word jsonb',
-  mysql: 'body varbinary(64), meta json, word json',
+  pg: 'body bytea, tags integer[], meta jsonb, list jsonb, word jsonb, nothing jsonb',
+  mysql: 'body varbinary(64), meta json, word json, nothing json',
 };
 
 /** JSON documents that are strings, among them strings that read as other JSON when their quotes are lost. */
@@ -26,8 +26,10 @@ function row(dialect: TestDialect, id: number): Record<string, unknown> {
   const body = id === 3 ? null : Buffer.from([0, 255, 254, id, 0x80, 10, 13, 44, 34]);
   const out: Record<string, unknown> = { id, created_at: id <= 6 ? 1 : 500, body };
   const word = JSON.stringify(WORDS[id - 1]);
-  if (dialect === 'pg') Object.assign(out, { tags: id === 3 ? null : [id, 2, 3], meta: JSON.stringify({ a: [id, 'x,"y"'], b: null }), list: JSON.stringify([id, 'two']), word });
-  if (dialect === 'mysql') Object.assign(out, { meta: JSON.stringify({ a: [id, 'x'] }), word });
+  // A JSON null (even ids) is not SQL NULL (odd ids), though a driver reads both as null.
+  const nothing = id % 2 === 0 ? 'null' : null;
+  if (dialect === 'pg') Object.assign(out, { tags: id === 3 ? null : [id, 2, 3], meta: JSON.stringify({ a: [id, 'x,"y"'], b: null }), list: JSON.stringify([id, 'two']), word, nothing });
+  if (dialect === 'mysql') Object.assign(out, { meta: JSON.stringify({ a: [id, 'x'] }), word, nothing });
   return out;
 }
 
@@ -76,6 +78,8 @@ describe.each(FORMS)('%s archived as %s', (dialect, form, _source, coldDb: TestD
 
   it('restores every value exactly as it was', async () => {
     const before = (await ws.target('docs').orderBy('id')) as Record<string, unknown>[];
+    const sqlNulls = () => (dialect === 'sqlite' ? Promise.resolve([]) : ws.rows<{ id: number }>('SELECT id FROM docs WHERE nothing IS NULL ORDER BY id'));
+    const nullsBefore = await sqlNulls();
     app = await ws.open();
     const runId = await createManualRun(app, 'purge', 'test');
     const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
@@ -83,5 +87,6 @@ describe.each(FORMS)('%s archived as %s', (dialect, form, _source, coldDb: TestD
     const done = await restoreRun({ store: app.store, targets: app.targets, clock: app.clock }, { runId, dryRun: false, actor: 'test' });
     expect({ restored: done.restored, failed: done.failed, failures: done.failures.map((f) => f.message) }).toEqual({ restored: 5, failed: 0, failures: [] });
     expect((await ws.target('docs').orderBy('id')) as Record<string, unknown>[]).toEqual(before);
+    expect(await sqlNulls()).toEqual(nullsBefore);
   });
 });
