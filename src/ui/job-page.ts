@@ -135,12 +135,12 @@ export function previewPage(
   const rows = preview.queries.map(
     (q) =>
       html`<tr>
-        <td class="num">${q.index}</td>
-        <td>${q.entity}</td>
-        <td class="num">${count(q.matched)}</td>
-        <td class="num">${count(q.cascaded)}</td>
-        <td class="num">${count(q.predictedFailures)}</td>
-        <td class="key">${q.sample.map((s) => JSON.stringify(s)).join(' ')}</td>
+        <td data-label="#" class="num">${q.index}</td>
+        <td data-label="Entity">${q.entity}</td>
+        <td data-label="Matched" class="num">${count(q.matched)}</td>
+        <td data-label="Cascaded" class="num">${count(q.cascaded)}</td>
+        <td data-label="Predicted failures" class="num">${count(q.predictedFailures)}</td>
+        <td data-label="Sample keys" class="key">${q.sample.map((s) => JSON.stringify(s)).join(' ')}</td>
       </tr>`,
   );
   const confirm = canControl(ctx)
@@ -167,6 +167,7 @@ export function previewPage(
         deleted.${preview.queries.length > 1 ? ' Each query is counted as the data is now: later queries may match more once earlier ones have deleted.' : ''}
       </p>
       ${dataTable({
+        cards: true,
         columns: [
           { header: '#', class: 'num' },
           { header: 'Entity' },

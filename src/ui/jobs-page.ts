@@ -45,22 +45,23 @@ export function jobFlags(job: JobOverview['job'], now: Date): SafeHtml {
 function row(o: JobOverview, now: Date): SafeHtml {
   const { job, lastRun } = o;
   return html`<tr>
-    <td><a href="/ui/jobs/${encodeURIComponent(job.name)}">${job.name}</a> ${jobFlags(job, now)}</td>
-    <td>${job.target}</td>
-    <td class="text">${scheduleInZone(job)}</td>
-    <td class="nowrap">
+    <td data-label="Job"><span><a href="/ui/jobs/${encodeURIComponent(job.name)}">${job.name}</a> ${jobFlags(job, now)}</span></td>
+    <td data-label="Target">${job.target}</td>
+    <td data-label="Schedule" class="text">${scheduleInZone(job)}</td>
+    <td data-label="Next run" class="nowrap">
       ${job.paused ? html`<span class="muted">paused</span>` : time(job.nextRunAt, job.timezone)}
     </td>
-    <td class="nowrap">
-      ${lastRun ? html`<a href="/ui/runs/${lastRun.id}">${statusBadge(lastRun.status)}</a> ${time(lastRun.finishedAt, job.timezone)}` : html`<span class="muted">-</span>`}
+    <td data-label="Last outcome" class="nowrap">
+      ${lastRun ? html`<span><a href="/ui/runs/${lastRun.id}">${statusBadge(lastRun.status)}</a> ${time(lastRun.finishedAt, job.timezone)}</span>` : html`<span class="muted">-</span>`}
     </td>
-    <td class="hide-narrow">${recentRunsBar(o.recent)}</td>
+    <td data-label="Last runs">${recentRunsBar(o.recent)}</td>
   </tr>`;
 }
 
 /** The jobs table: the part of the page that refreshes itself. */
 export function jobsTable(jobs: JobOverview[], now: Date): SafeHtml {
   return dataTable({
+    cards: true,
     attributes: { id: 'jobs', 'data-live': '/ui/jobs?part=table', 'data-live-every': '5000' },
     columns: [
       { header: 'Job' },
@@ -68,7 +69,7 @@ export function jobsTable(jobs: JobOverview[], now: Date): SafeHtml {
       { header: 'Schedule' },
       { header: 'Next run' },
       { header: 'Last outcome' },
-      { header: 'Last runs', class: 'hide-narrow' },
+      { header: 'Last runs' },
     ],
     rows: jobs.map((j) => row(j, now)),
     empty: 'no jobs: add job files to the jobs folder',
