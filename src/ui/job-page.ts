@@ -87,7 +87,9 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
         <dt>Target</dt>
         <dd>${job.target}</dd>
         <dt>Schedule</dt>
-        <dd>${scheduleInZone(job)}</dd>
+        <dd>${scheduleInZone(job, data.now)}</dd>
+        <dt>Rule</dt>
+        <dd><code>${job.schedule}</code></dd>
         <dt>Next run</dt>
         <dd>${job.paused ? html`paused: ${job.pausedReason ?? ''}` : time(job.nextRunAt, job.timezone)}</dd>
         <dt>Version</dt>
