@@ -148,7 +148,7 @@ describeBrowser('dashboard in Chromium', () => {
     const first = await progressValue(page);
     // The live part refreshes itself: the bar moves without the page being loaded again.
     await page.waitForFunction(progressAbove, first, { timeout: 20_000 });
-    expect(await page.textContent('.progress')).toMatch(/records\/s/);
+    expect(await page.textContent('.progress')).toMatch(/\d+ records\/s, about \d+s left/);
     await screenshots(page, 'run-live');
 
     await Promise.all([page.waitForURL(`${url}/ui/runs/${id}`), page.click('button:has-text("Cancel run")')]);
