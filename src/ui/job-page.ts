@@ -47,7 +47,9 @@ function controls(ctx: PageContext, job: JobRecord): SafeHtml {
   if (!canControl(ctx)) return html`<div class="controls">${preview}</div>`;
   const hold = job.paused
     ? html`<form method="post" action="/ui/jobs/${name}/resume">
-        ${csrfField(ctx)}<button type="submit">Resume</button>
+        ${csrfField(ctx)}<label
+          >Reason<input name="reason" maxlength="500" placeholder="why it may run again" /></label
+        ><button type="submit">Resume</button>
       </form>`
     : html`<form method="post" action="/ui/jobs/${name}/pause">
         ${csrfField(ctx)}<label
