@@ -14,8 +14,8 @@ export function pauseCommand(ctx: CommandContext, job: string, opts: { reason?: 
   return withApp(ctx, async (app) => done(ctx, await pauseJob(app, job, opts.reason, cliActor(ctx))));
 }
 
-export function resumeCommand(ctx: CommandContext, job: string): Promise<number> {
-  return withApp(ctx, async (app) => done(ctx, await resumeJob(app, job, cliActor(ctx))));
+export function resumeCommand(ctx: CommandContext, job: string, opts: { reason?: string } = {}): Promise<number> {
+  return withApp(ctx, async (app) => done(ctx, await resumeJob(app, job, cliActor(ctx), opts.reason)));
 }
 
 export function cancelCommand(ctx: CommandContext, id: string): Promise<number> {

@@ -137,7 +137,11 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
     .description('hold a job: occurrences are skipped, a running run stops at its next batch boundary')
     .option('--reason <text>', 'why, kept in the job history')
     .action((job: string, o: { reason?: string }) => on(() => commands.control().pauseCommand(ctx(), job, o)));
-  program.command('resume <job>').description('let a paused job run again; its paused run continues from its checkpoint').action((job: string) => on(() => commands.control().resumeCommand(ctx(), job)));
+  program
+    .command('resume <job>')
+    .description('let a paused job run again; its paused run continues from its checkpoint')
+    .option('--reason <text>', 'why, kept in the job history')
+    .action((job: string, o: { reason?: string }) => on(() => commands.control().resumeCommand(ctx(), job, o)));
   program.command('cancel <run-id>').description('cancel a run; a running one stops at its next batch boundary').action((id: string) => on(() => commands.control().cancelCommand(ctx(), id)));
   program
     .command('postpone <job>')

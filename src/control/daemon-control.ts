@@ -24,9 +24,9 @@ export class DaemonControl {
   }
 
   /** Lets a paused job run again; its paused runs continue from their checkpoints now. */
-  async resume(job: string, actor: string): Promise<string> {
+  async resume(job: string, actor: string, reason?: string): Promise<string> {
     const { app, queue, registry, scheduler } = this.daemon;
-    const message = await resumeJob(app, job, actor);
+    const message = await resumeJob(app, job, actor, reason);
     for (const run of await app.store.runs.active(job)) {
       if (run.status === 'paused' && registry.get(job))
         queue.enqueue({ id: run.id, job, entities: this.daemon.entitiesOf(job) });

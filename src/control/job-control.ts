@@ -38,11 +38,11 @@ export async function pauseJob(app: App, name: string, reason: string | undefine
   return stopping.length > 0 ? `job ${name} paused; run ${stopping.join(', ')} stops at its next batch boundary` : `job ${name} paused`;
 }
 
-/** Lets a paused job run again; its paused runs continue from their checkpoints. */
-export async function resumeJob(app: App, name: string, actor: string): Promise<string> {
+/** Lets a paused job run again (`reason`: why, kept in the job history); its paused runs continue from their checkpoints. */
+export async function resumeJob(app: App, name: string, actor: string, reason?: string): Promise<string> {
   const job = await existingJob(app, name);
   if (!job.paused) return `job ${name} is not paused`;
-  await app.store.jobs.control(name, { paused: false, pausedReason: null }, { action: 'resume', reason: 'resumed', actor }, app.clock.now());
+  await app.store.jobs.control(name, { paused: false, pausedReason: null }, { action: 'resume', reason: reason ?? 'resumed', actor }, app.clock.now());
   const paused = (await app.store.runs.active(name)).filter((r) => r.status === 'paused');
   return paused.length > 0 ? `job ${name} resumed; run ${paused.map((r) => r.id).join(', ')} continues from its checkpoint` : `job ${name} resumed`;
 }

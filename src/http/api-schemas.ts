@@ -220,11 +220,16 @@ export function failuresQuery(now: () => Date) {
 
 const BODY_OBJECT = 'the request body must be a JSON object';
 
-/** POST bodies are optional: no body (or null) is none. */
-export const pauseBody = z.preprocess(
-  (v) => v ?? undefined,
-  z.object({ reason: text('reason', 'why, recorded with the pause') }, { error: BODY_OBJECT }).optional(),
-);
+/** A body with an optional `reason` (pause, resume). POST bodies are optional: no body (or null) is none. */
+function reasonBody(what: string) {
+  return z.preprocess(
+    (v) => v ?? undefined,
+    z.object({ reason: text('reason', `why, recorded with the ${what}`) }, { error: BODY_OBJECT }).optional(),
+  );
+}
+
+export const pauseBody = reasonBody('pause');
+export const resumeBody = reasonBody('resume');
 
 /** `until`: ISO-8601; without an offset it is read in `zone` (the config's), as the CLI's `--until`. */
 export function postponeBody(zone: string) {

@@ -8,6 +8,7 @@ import {
   jobChangeSchema,
   jobNameParams,
   pauseBody,
+  resumeBody,
   postponeBody,
   restoreAnswerSchema,
   restoreBody,
@@ -87,13 +88,14 @@ export function registerControlRoutes(fastify: FastifyInstance, daemon: Daemon, 
         summary: 'Resume a paused job; its paused run continues from its checkpoint',
         ...secured,
         params: jobNameParams,
+        body: resumeBody,
         response: { 200: jobChange, ...controlErrors },
       },
     },
     async (request) => {
       const name = request.params.name;
       // The job's paused runs continue from their checkpoints now, not at the next recovery pass.
-      const message = await control.resume(name, actorOf(request));
+      const message = await control.resume(name, actorOf(request), request.body?.reason);
       return { message, job: await jobDetail(app, name) };
     },
   );

@@ -71,7 +71,7 @@ export function registerControlForms(
 
   ui.post<{ Params: { name: string } }>('/jobs/:name/resume', options, async (request, reply) => {
     const name = request.params.name;
-    sessions.setNotice(request, reply, await control.resume(name, uiActor(request)));
+    sessions.setNotice(request, reply, await control.resume(name, uiActor(request), text(form(request), 'reason')));
     return reply.redirect(jobPath(name), 303);
   });
 

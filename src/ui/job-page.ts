@@ -47,7 +47,9 @@ function controls(ctx: PageContext, job: JobRecord): SafeHtml {
   if (!canControl(ctx)) return html`<div class="controls">${preview}</div>`;
   const hold = job.paused
     ? html`<form method="post" action="/ui/jobs/${name}/resume">
-        ${csrfField(ctx)}<button type="submit">Resume</button>
+        ${csrfField(ctx)}<label
+          >Reason<input name="reason" maxlength="500" placeholder="why it may run again" /></label
+        ><button type="submit">Resume</button>
       </form>`
     : html`<form method="post" action="/ui/jobs/${name}/pause">
         ${csrfField(ctx)}<label
@@ -87,7 +89,9 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
         <dt>Target</dt>
         <dd>${job.target}</dd>
         <dt>Schedule</dt>
-        <dd>${scheduleInZone(job)}</dd>
+        <dd>${scheduleInZone(job, data.now)}</dd>
+        <dt>Rule</dt>
+        <dd><code>${job.schedule}</code></dd>
         <dt>Next run</dt>
         <dd>${job.paused ? html`paused: ${job.pausedReason ?? ''}` : time(job.nextRunAt, job.timezone)}</dd>
         <dt>Version</dt>
@@ -135,12 +139,12 @@ export function previewPage(
   const rows = preview.queries.map(
     (q) =>
       html`<tr>
-        <td class="num">${q.index}</td>
-        <td>${q.entity}</td>
-        <td class="num">${count(q.matched)}</td>
-        <td class="num">${count(q.cascaded)}</td>
-        <td class="num">${count(q.predictedFailures)}</td>
-        <td class="key">${q.sample.map((s) => JSON.stringify(s)).join(' ')}</td>
+        <td data-label="#" class="num">${q.index}</td>
+        <td data-label="Entity">${q.entity}</td>
+        <td data-label="Matched" class="num">${count(q.matched)}</td>
+        <td data-label="Cascaded" class="num">${count(q.cascaded)}</td>
+        <td data-label="Predicted failures" class="num">${count(q.predictedFailures)}</td>
+        <td data-label="Sample keys" class="key">${q.sample.map((s) => JSON.stringify(s)).join(' ')}</td>
       </tr>`,
   );
   const confirm = canControl(ctx)
@@ -167,6 +171,7 @@ export function previewPage(
         deleted.${preview.queries.length > 1 ? ' Each query is counted as the data is now: later queries may match more once earlier ones have deleted.' : ''}
       </p>
       ${dataTable({
+        cards: true,
         columns: [
           { header: '#', class: 'num' },
           { header: 'Entity' },

@@ -1,4 +1,5 @@
 import type { JobOverview } from '../api/queries';
+import { scheduleInWords } from '../recurrence/schedule-words';
 import { dataTable, html, type SafeHtml } from './html';
 import { page, statusBadge, time, type PageContext } from './layout';
 
@@ -26,11 +27,20 @@ export function recentRunsBar(recent: JobOverview['recent']): SafeHtml {
   </svg>`;
 }
 
-/** The schedule in words, and the zone it is read in unless the words say it already. */
-export function scheduleInZone(job: JobOverview['job']): SafeHtml {
-  return job.schedule.includes(job.timezone)
-    ? html`${job.schedule}`
-    : html`${job.schedule} <span class="muted">(${job.timezone})</span>`;
+/** The schedule in words (the rule as written where it has no faithful words), in the job's zone. */
+function scheduleWords(job: JobOverview['job'], now: Date): string {
+  const definition = JSON.parse(job.definition) as { recurrence?: string; cron?: string };
+  return (
+    scheduleInWords(
+      { recurrence: definition.recurrence, cron: definition.cron, startAt: job.startAt, timezone: job.timezone },
+      now,
+    ) ?? job.schedule
+  );
+}
+
+/** The schedule in words and the zone it is read in; the rule itself on hover. */
+export function scheduleInZone(job: JobOverview['job'], now: Date): SafeHtml {
+  return html`<span title="${job.schedule}">${scheduleWords(job, now)}</span> <span class="muted">(${job.timezone})</span>`;
 }
 
 /** What holds a job back: paused (with why) or postponed (until when). */
@@ -45,22 +55,23 @@ export function jobFlags(job: JobOverview['job'], now: Date): SafeHtml {
 function row(o: JobOverview, now: Date): SafeHtml {
   const { job, lastRun } = o;
   return html`<tr>
-    <td><a href="/ui/jobs/${encodeURIComponent(job.name)}">${job.name}</a> ${jobFlags(job, now)}</td>
-    <td>${job.target}</td>
-    <td class="text">${scheduleInZone(job)}</td>
-    <td class="nowrap">
+    <td data-label="Job"><span><a href="/ui/jobs/${encodeURIComponent(job.name)}">${job.name}</a> ${jobFlags(job, now)}</span></td>
+    <td data-label="Target">${job.target}</td>
+    <td data-label="Schedule" class="text">${scheduleInZone(job, now)}</td>
+    <td data-label="Next run" class="nowrap">
       ${job.paused ? html`<span class="muted">paused</span>` : time(job.nextRunAt, job.timezone)}
     </td>
-    <td class="nowrap">
-      ${lastRun ? html`<a href="/ui/runs/${lastRun.id}">${statusBadge(lastRun.status)}</a> ${time(lastRun.finishedAt, job.timezone)}` : html`<span class="muted">-</span>`}
+    <td data-label="Last outcome" class="nowrap">
+      ${lastRun ? html`<span><a href="/ui/runs/${lastRun.id}">${statusBadge(lastRun.status)}</a> ${time(lastRun.finishedAt, job.timezone)}</span>` : html`<span class="muted">-</span>`}
     </td>
-    <td class="hide-narrow">${recentRunsBar(o.recent)}</td>
+    <td data-label="Last runs">${recentRunsBar(o.recent)}</td>
   </tr>`;
 }
 
 /** The jobs table: the part of the page that refreshes itself. */
 export function jobsTable(jobs: JobOverview[], now: Date): SafeHtml {
   return dataTable({
+    cards: true,
     attributes: { id: 'jobs', 'data-live': '/ui/jobs?part=table', 'data-live-every': '5000' },
     columns: [
       { header: 'Job' },
@@ -68,7 +79,7 @@ export function jobsTable(jobs: JobOverview[], now: Date): SafeHtml {
       { header: 'Schedule' },
       { header: 'Next run' },
       { header: 'Last outcome' },
-      { header: 'Last runs', class: 'hide-narrow' },
+      { header: 'Last runs' },
     ],
     rows: jobs.map((j) => row(j, now)),
     empty: 'no jobs: add job files to the jobs folder',

@@ -1,6 +1,6 @@
 import type { RunJson } from '../api/json';
 import type { RestoreOutcome } from '../archive/restore';
-import { html, type SafeHtml } from './html';
+import { dataTable, html, type SafeHtml } from './html';
 import { canControl, count, csrfField, page, type PageContext } from './layout';
 
 /**
@@ -17,12 +17,12 @@ export function restorePage(
   const rows = plan.groups.map(
     (g) =>
       html`<tr>
-        <td>${g.entity}</td>
-        <td>${g.table}</td>
-        <td class="num">${g.queryIndex}</td>
-        <td class="num">${g.depth}</td>
-        <td class="num">${count(g.pending)}</td>
-        <td class="num">${g.keyExists === null ? '-' : count(g.keyExists)}</td>
+        <td data-label="Entity">${g.entity}</td>
+        <td data-label="Archive">${g.table}</td>
+        <td data-label="Query" class="num">${g.queryIndex}</td>
+        <td data-label="Depth" class="num">${g.depth}</td>
+        <td data-label="To restore" class="num">${count(g.pending)}</td>
+        <td data-label="Key exists again" class="num">${g.keyExists === null ? '-' : count(g.keyExists)}</td>
       </tr>`,
   );
   const confirm =
@@ -54,23 +54,18 @@ export function restorePage(
       <p class="lead">
         ${count(pending)} archived records would go back, parents before children. Nothing has been written.
       </p>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Entity</th>
-              <th>Archive</th>
-              <th class="num">Query</th>
-              <th class="num">Depth</th>
-              <th class="num">To restore</th>
-              <th class="num">Key exists again</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows}
-          </tbody>
-        </table>
-      </div>
+      ${dataTable({
+        cards: true,
+        columns: [
+          { header: 'Entity' },
+          { header: 'Archive' },
+          { header: 'Query', class: 'num' },
+          { header: 'Depth', class: 'num' },
+          { header: 'To restore', class: 'num' },
+          { header: 'Key exists again', class: 'num' },
+        ],
+        rows,
+      })}
       ${confirm}`,
   });
 }

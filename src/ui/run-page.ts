@@ -85,15 +85,16 @@ function queriesTable(run: RunJson): SafeHtml {
   const rows = run.queries.map(
     (q) =>
       html`<tr>
-        <td class="num">${q.index}</td>
-        <td>${q.entity}</td>
-        <td class="num">${count(q.matched)}</td>
-        <td class="num">${count(q.deleted)}</td>
-        <td class="num">${count(q.failed)}</td>
-        <td class="num">${count(q.cascaded)}</td>
+        <td data-label="#" class="num">${q.index}</td>
+        <td data-label="Entity">${q.entity}</td>
+        <td data-label="Matched" class="num">${count(q.matched)}</td>
+        <td data-label="Deleted" class="num">${count(q.deleted)}</td>
+        <td data-label="Failed" class="num">${count(q.failed)}</td>
+        <td data-label="Cascaded" class="num">${count(q.cascaded)}</td>
       </tr>`,
   );
   return dataTable({
+    cards: true,
     columns: [
       { header: '#', class: 'num' },
       { header: 'Entity' },
@@ -107,12 +108,12 @@ function queriesTable(run: RunJson): SafeHtml {
     foot: html`<tr>
       <th></th>
       <th>Total</th>
-      <th class="num">
+      <th data-label="Matched" class="num">
         ${count(run.queries.every((q) => q.matched !== null) ? run.queries.reduce((s, q) => s + (q.matched ?? 0), 0) : null)}
       </th>
-      <th class="num">${count(run.deleted)}</th>
-      <th class="num">${count(run.failed)}</th>
-      <th class="num">${count(run.queries.reduce((s, q) => s + q.cascaded, 0))}</th>
+      <th data-label="Deleted" class="num">${count(run.deleted)}</th>
+      <th data-label="Failed" class="num">${count(run.failed)}</th>
+      <th data-label="Cascaded" class="num">${count(run.queries.reduce((s, q) => s + q.cascaded, 0))}</th>
     </tr>`,
   });
 }
@@ -153,7 +154,7 @@ function timeline(data: RunPageData): SafeHtml {
       (e) =>
         html`<li>
           <span class="when">${time(e.at, data.timezone)}</span> ${statusBadge(e.status)} ${e.reason ?? ''}
-          <span class="muted">· ${e.actor}</span>
+          ${e.reason?.includes(e.actor) ? '' : html`<span class="muted">· ${e.actor}</span>`}
         </li>`,
     )}
   </ol>`;

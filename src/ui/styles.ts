@@ -25,17 +25,20 @@ header.top nav a[aria-current="page"] { color: #fff; font-weight: 600; }
 header.top .who { margin-left: auto; display: flex; align-items: center; gap: 10px; color: #d0d7de; font-size: 14px; }
 header.top .who button { background: transparent; color: #d0d7de; border: 1px solid #57606a; padding: 2px 8px; }
 main { padding: 16px 20px 40px; max-width: 1400px; }
-h1 { font-size: 22px; margin: 4px 0 12px; display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; overflow-wrap: anywhere; }
+h1 { font-size: 22px; margin: 4px 0 12px; overflow-wrap: anywhere; }
+h1 .flag { margin-left: 8px; vertical-align: middle; }
 h2 { font-size: 17px; margin: 24px 0 8px; }
 p.lead { color: var(--muted); margin: 0 0 12px; }
 .notice { border: 1px solid #54aeff; background: #ddf4ff; padding: 8px 12px; margin: 0 0 12px; border-radius: 6px; }
 .problem { border: 1px solid #ff8182; background: #ffebe9; padding: 8px 12px; margin: 0 0 12px; border-radius: 6px; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+/* Cells of a row share one baseline: a key or code in the smaller monospace sits on the line of the text beside it. */
+th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: baseline; }
 th { background: var(--soft); font-weight: 600; font-size: 13px; white-space: nowrap; }
 tr:last-child td { border-bottom: 0; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+/* Numbers take the width they need; the text columns the rest. */
+td.num, th.num { text-align: right; white-space: nowrap; width: 1%; }
 td.nowrap { white-space: nowrap; }
 td.text { overflow-wrap: anywhere; min-width: 12em; }
 td.key, code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
@@ -48,6 +51,7 @@ td.key, code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monos
 .status.queued, .status.interrupted, .status.paused { background: var(--waiting); }
 .status.canceled, .status.skipped { background: #fff; color: var(--ended); border: 1px solid var(--line); }
 .flag { display: inline-block; padding: 0 6px; border: 1px solid var(--waiting); color: var(--waiting); border-radius: 10px; font-size: 12px; white-space: nowrap; }
+svg.recent { vertical-align: middle; }
 svg.recent rect { fill: var(--ended); }
 svg.recent rect.succeeded { fill: var(--succeeded); }
 svg.recent rect.completed_with_failures { fill: var(--completed_with_failures); }
@@ -69,10 +73,12 @@ form.inline { display: inline; }
 .controls { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-end; margin: 8px 0 16px; }
 .controls form { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-end; padding: 8px; border: 1px solid var(--line); border-radius: 6px; }
 form.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: flex-end; margin: 0 0 12px; }
+form.filters > a { line-height: 32px; }
 label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); gap: 2px; }
-input, select, button { font: inherit; font-size: 14px; padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--ink); }
+/* Fields, menus and buttons of one height, so a row of them lines up. */
+input, select, button { font: inherit; font-size: 14px; height: 32px; padding: 4px 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--ink); }
 input[type="number"] { width: 7em; }
-a.button { display: inline-block; padding: 5px 10px; border: 1px solid var(--line); border-radius: 6px; background: var(--soft); font-weight: 600; }
+a.button { display: inline-flex; align-items: center; height: 32px; padding: 0 10px; font-size: 14px; border: 1px solid var(--line); border-radius: 6px; background: var(--soft); font-weight: 600; }
 button { cursor: pointer; background: var(--soft); font-weight: 600; }
 button.danger { background: var(--failed); border-color: var(--failed); color: #fff; }
 button.primary { background: var(--succeeded); border-color: var(--succeeded); color: #fff; }
@@ -90,12 +96,18 @@ pre.yaml { background: var(--soft); border: 1px solid var(--line); border-radius
   .hide-narrow { display: none; }
   dl.facts { grid-template-columns: 1fr; gap: 0; }
   dl.facts dd { margin-bottom: 6px; }
+  /* The filters in two even columns, each field as wide as its column. */
+  form.filters { display: grid; grid-template-columns: 1fr 1fr; }
+  form.filters label { min-width: 0; }
+  form.filters input, form.filters select { width: 100%; min-width: 0; }
   /* Long lists become one card per record on a phone: every field, each with its label. */
   table.cards thead { display: none; }
   table.cards tr { display: block; padding: 6px 0; border-bottom: 1px solid var(--line); }
   table.cards tr:last-child { border-bottom: 0; }
-  table.cards td, table.cards td.hide-narrow { display: flex; gap: 10px; padding: 1px 10px; border: 0; text-align: left; white-space: normal; min-width: 0; }
-  table.cards td::before { content: attr(data-label); flex: 0 0 5.5em; color: var(--muted); font-size: 13px; }
-  table.cards td[colspan]::before { content: none; }
+  table.cards td, table.cards td.hide-narrow, table.cards tfoot th { display: flex; align-items: baseline; gap: 10px; width: auto; padding: 1px 10px; border: 0; text-align: left; white-space: normal; min-width: 0; background: none; }
+  table.cards td::before, table.cards tfoot th::before { content: attr(data-label); flex: 0 0 6.5em; color: var(--muted); font-size: 13px; font-weight: 400; }
+  table.cards td[colspan]::before, table.cards tfoot th:not([data-label])::before { content: none; }
+  table.cards tfoot th:empty { display: none; }
+  table.cards tfoot tr { background: var(--soft); border-top: 1px solid var(--line); }
 }
 `;

@@ -22,8 +22,15 @@ describe('control commands find jobs from the job files', () => {
     const jobs = await cli('jobs', '--json');
     expect(JSON.parse(jobs.stdout)).toMatchObject([{ name: 'expire-sessions', paused: true }]);
 
-    const resumed = await cli('resume', 'expire-sessions');
+    const resumed = await cli('resume', 'expire-sessions', '--reason', 'maintenance over');
     expect(resumed.stdout.trim()).toBe('job expire-sessions resumed');
+    const app = await ws.open();
+    const history = (await app.store.jobs.events('expire-sessions')).map((e) => [e.action, e.reason, e.actor.split(':')[0]]);
+    await app.close();
+    expect(history).toEqual([
+      ['pause', 'maintenance', 'cli'],
+      ['resume', 'maintenance over', 'cli'],
+    ]);
     const postponed = await cli('postpone', 'expire-sessions', '--until', '2099-01-01T00:00');
     expect(postponed.code).toBe(0);
     expect(postponed.stdout.trim()).toBe('job expire-sessions postponed until 2099-01-01T00:00:00.000Z');

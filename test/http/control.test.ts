@@ -37,12 +37,12 @@ describe('HTTP API control calls', () => {
       message: 'job purge-parents paused',
       job: { name: 'purge-parents', paused: true },
     });
-    const resumed = await post<{ job: JobJson }>('/api/jobs/purge-parents/resume');
+    const resumed = await post<{ job: JobJson }>('/api/jobs/purge-parents/resume', { reason: 'window closed' });
     expect(resumed.status).toBe(200);
     expect(resumed.body.job.paused).toBe(false);
     expect(await stack.app.store.jobs.events('purge-parents')).toEqual([
       expect.objectContaining({ action: 'pause', reason: 'maintenance window', actor: 'http:ops' }),
-      expect.objectContaining({ action: 'resume', actor: 'http:ops' }),
+      expect.objectContaining({ action: 'resume', reason: 'window closed', actor: 'http:ops' }),
     ]);
   });
 

@@ -69,7 +69,8 @@ describe('GET /openapi.json', () => {
     expect(op('/api/runs', 'get').parameters!.find((p) => p.name === 'limit')!.description).toBe('at most this many (default 20, at most 500)');
     expect(op('/api/jobs/{name}/postpone', 'post').requestBody!.required).toBe(true);
     expect(op('/api/jobs/{name}/pause', 'post').requestBody!.required).toBe(false);
-    expect(op('/api/jobs/{name}/resume', 'post').requestBody).toBeUndefined();
+    expect(op('/api/jobs/{name}/resume', 'post').requestBody!.required).toBe(false);
+    expect(op('/api/runs/{id}/cancel', 'post').requestBody).toBeUndefined();
   });
 
   it('answers what its schemas say: real answers parse with the documented zod schemas', async () => {

@@ -107,7 +107,6 @@ describeBrowser('dashboard in Chromium', () => {
     await page.goto(`${url}/ui/sign-in`);
     await screenshots(page, 'sign-in');
     await signIn(page, url, OPERATOR_TOKEN);
-    await screenshots(page, 'jobs');
 
     await page.goto(`${url}/ui/jobs/purge-parents/preview`);
     await page.fill('input[name=confirm]', 'purge-parent');
@@ -124,6 +123,10 @@ describeBrowser('dashboard in Chromium', () => {
     expect(id).toBeGreaterThan(0);
     await page.goto(`${url}/ui/jobs/purge-parents`);
     await screenshots(page, 'job');
+    // The jobs page once a job has run: its last outcome and the bar of its last runs.
+    await page.goto(`${url}/ui/jobs`);
+    await page.waitForSelector('svg.recent rect.completed_with_failures');
+    await screenshots(page, 'jobs');
 
     // A link to the run's page followed from another site (as from a webmail) opens it, signed in,
     // though the browser does not send the SameSite=Strict cookie with that first request.
@@ -145,7 +148,7 @@ describeBrowser('dashboard in Chromium', () => {
     const first = await progressValue(page);
     // The live part refreshes itself: the bar moves without the page being loaded again.
     await page.waitForFunction(progressAbove, first, { timeout: 20_000 });
-    expect(await page.textContent('.progress')).toMatch(/records\/s/);
+    expect(await page.textContent('.progress')).toMatch(/\d+ records\/s, about \d+s left/);
     await screenshots(page, 'run-live');
 
     await Promise.all([page.waitForURL(`${url}/ui/runs/${id}`), page.click('button:has-text("Cancel run")')]);

@@ -63,8 +63,9 @@ export async function openBrowser(o: { javaScript?: boolean; downloads?: string 
 }
 
 /**
- * Screenshots of the page at 1280 px and at 375 px (a phone), kept under test-results/ui; at 375 px
- * the page itself must not scroll sideways (wide tables scroll inside their frame).
+ * Screenshots of the page at 1280 px and at 375 px (a phone), kept under test-results/ui. At either
+ * width neither the page nor a table may scroll sideways: every column is in view (long lists become
+ * cards on a phone).
  */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -76,14 +77,27 @@ export async function screenshots(page: Page, name: string): Promise<void> {
       await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}-first-screen.png`) });
     const overflow = await page.evaluate(() => {
       // Runs in the page (these files are compiled without the DOM's types).
-      const root = (
+      interface Box {
+        scrollWidth: number;
+        clientWidth: number;
+        id: string;
+        querySelector(selector: string): { textContent: string | null } | null;
+      }
+      const document = (
         globalThis as unknown as {
-          document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          document: { documentElement: Box; querySelectorAll(selector: string): Box[] };
         }
-      ).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
+      ).document;
+      const root = document.documentElement;
+      // A table whose columns go on beyond its frame hides them behind a sideways scroll: not readable.
+      const tables = [...document.querySelectorAll('.table-wrap')]
+        .filter((t) => t.scrollWidth > t.clientWidth)
+        .map((t) => `table "${t.querySelector('th')?.textContent ?? t.id}" by ${t.scrollWidth - t.clientWidth} px`);
+      return { page: root.scrollWidth - root.clientWidth, tables };
     });
-    if (overflow > 0) throw new Error(`${name} at ${width} px is ${overflow} px wider than the window`);
+    if (overflow.page > 0) throw new Error(`${name} at ${width} px is ${overflow.page} px wider than the window`);
+    if (overflow.tables.length > 0)
+      throw new Error(`${name} at ${width} px: columns beyond the frame of ${overflow.tables.join(', ')}`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }

@@ -225,7 +225,8 @@ describe('dashboard (HTTP)', () => {
       });
       expect(page.body).toContain('job slow-purge paused');
       expect(page.body).toContain('action="/ui/jobs/slow-purge/resume"');
-      expect((await operator.post('/ui/jobs/slow-purge/resume', { csrf })).status).toBe(303);
+      expect(page.body).toMatch(/action="\/ui\/jobs\/slow-purge\/resume"[\s\S]*?name="reason"/);
+      expect((await operator.post('/ui/jobs/slow-purge/resume', { csrf, reason: 'freeze over' })).status).toBe(303);
       expect(
         (await operator.post('/ui/jobs/slow-purge/postpone', { csrf, until: '2098-06-01T08:30' })).status,
       ).toBe(303);
@@ -237,6 +238,10 @@ describe('dashboard (HTTP)', () => {
         ['pause', 'ui:ops'],
         ['resume', 'ui:ops'],
         ['postpone', 'ui:ops'],
+      ]);
+      expect((await stack.app.store.jobs.events('slow-purge')).map((e) => e.reason).slice(0, 2)).toEqual([
+        'month-end freeze',
+        'freeze over',
       ]);
       const bad = await operator.post('/ui/jobs/slow-purge/postpone', { csrf, until: 'next tuesday' });
       expect(bad.status).toBe(400);
