@@ -38,6 +38,8 @@ export interface OpenOptions {
   checkTargets: boolean;
   /** The parts of the config the command uses (default: all): unset variables elsewhere are no error. */
   uses?: readonly ConfigPart[];
+  /** The process answers health checks (the daemon; default): the store opens its probe connection. */
+  healthChecks?: boolean;
 }
 
 export function newOwner(): string {
@@ -61,7 +63,7 @@ export async function openApp(o: OpenOptions): Promise<App> {
   const storeProblems = await checkStateStore(config);
   if (storeProblems.length > 0) throw new ConfigError(storeProblems);
   createStoreFolder(config.state);
-  const store = Store.open(config.state);
+  const store = Store.open(config.state, { healthChecks: o.healthChecks });
   const targets = new Targets(config.targets, config.unresolvedTargets);
   const close = async () => {
     await targets.close();
