@@ -26,6 +26,8 @@ export interface App {
   owner: string;
   /** What each job file gave when last read, by its stat and hash: a reload reads only what changed. */
   jobFiles: JobFileCache;
+  /** When the jobs folder was listed to give `jobs` (wall-clock ms): the daemon's watch looks for changes made since. */
+  jobsReadAt: number;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,8 @@ export interface OpenOptions {
   checkTargets: boolean;
   /** The parts of the config the command uses (default: all): unset variables elsewhere are no error. */
   uses?: readonly ConfigPart[];
+  /** The process answers health checks (the daemon; default): the store opens its probe connection. */
+  healthChecks?: boolean;
 }
 
 export function newOwner(): string {
@@ -61,7 +65,7 @@ export async function openApp(o: OpenOptions): Promise<App> {
   const storeProblems = await checkStateStore(config);
   if (storeProblems.length > 0) throw new ConfigError(storeProblems);
   createStoreFolder(config.state);
-  const store = Store.open(config.state);
+  const store = Store.open(config.state, { healthChecks: o.healthChecks });
   const targets = new Targets(config.targets, config.unresolvedTargets);
   const close = async () => {
     await targets.close();
@@ -73,6 +77,7 @@ export async function openApp(o: OpenOptions): Promise<App> {
     });
     // Only the files changed since they were last read (by any command) are parsed again.
     const jobFiles = await JobFileCache.load(store, config);
+    const jobsReadAt = Date.now();
     const results = loadJobFiles(config, o.env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, o.env)));
     jobFiles.takeFresh();
     // Saved before any problem is reported: the next command parses only the files still to fix.
@@ -87,7 +92,7 @@ export async function openApp(o: OpenOptions): Promise<App> {
       const problems = await checkJobs(jobs, { targets, store, configFile: config.displayFile, now: o.clock.now() });
       if (problems.length > 0) throw new ConfigError(problems);
     }
-    return { config, jobs, env: o.env, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), jobFiles, close };
+    return { config, jobs, env: o.env, store, targets, clock: o.clock, logger: o.logger, owner: newOwner(), jobFiles, jobsReadAt, close };
   } catch (error) {
     await close();
     throw error;

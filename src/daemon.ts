@@ -146,6 +146,8 @@ export class Daemon {
     if (changes.removed.length > 0) app.logger.info({ removed: changes.removed }, 'jobs no longer in the jobs folder stop being scheduled');
     await this.recoverRuns();
     this.reloader.watchFiles();
+    // What changed while the files were read and the jobs registered, which no watch event will name.
+    await this.reloader.reloadChangesBeforeWatch();
     this.wakeups.start();
     this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal), this.retentionLoop(this.controller.signal)];
     if (app.config.http) {

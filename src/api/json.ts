@@ -1,7 +1,7 @@
 /**
  * The objects `--json` prints and the HTTP API returns: camelCase, times as ISO-8601 UTC strings.
  */
-import type { JobRecord } from '../store/jobs-repository';
+import type { JobListing } from '../store/jobs-repository';
 import type { FailureRecord } from '../store/failures-repository';
 import type { OutboxMessage } from '../store/outbox-repository';
 import type { RestoreFailureRecord, RunArchiveRecord } from '../store/archive-repository';
@@ -19,7 +19,7 @@ export interface JobJson {
   lastRun: { id: number; status: string; finishedAt: string | null } | null;
 }
 
-export function jobJson(job: JobRecord, lastRun: Pick<RunRecord, 'id' | 'status' | 'finishedAt'> | null): JobJson {
+export function jobJson(job: JobListing, lastRun: Pick<RunRecord, 'id' | 'status' | 'finishedAt'> | null): JobJson {
   return {
     name: job.name,
     target: job.target,

@@ -11,7 +11,7 @@ import { lastFinishedRuns } from '../store/last-runs';
 
 /** Every scheduled job (not removed), by name, with its last finished run. */
 export async function listJobs(app: App): Promise<JobJson[]> {
-  const [jobs, lastRuns] = await Promise.all([app.store.jobs.list(), lastFinishedRuns(app.store.db)]);
+  const [jobs, lastRuns] = await Promise.all([app.store.jobs.listing(), lastFinishedRuns(app.store.db)]);
   return jobs.map((j) => jobJson(j, lastRuns.get(j.name) ?? null));
 }
 

@@ -29,7 +29,7 @@ export interface CommandContext {
  */
 export function openForCommand(ctx: CommandContext, checkTargets = false, stream: 'stdout' | 'stderr' = 'stderr'): Promise<App> {
   const uses: readonly ConfigPart[] = stream === 'stdout' ? ALL_PARTS : checkTargets ? ['targets', 'mail'] : [];
-  return openApp({ configFile: ctx.configFile, env: ctx.env, clock: ctx.clock, logger: ctx.logger(stream), checkTargets, uses });
+  return openApp({ configFile: ctx.configFile, env: ctx.env, clock: ctx.clock, logger: ctx.logger(stream), checkTargets, uses, healthChecks: stream === 'stdout' });
 }
 
 /** Opens the app, runs `fn`, and always closes it. */

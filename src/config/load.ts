@@ -4,6 +4,7 @@ import { ConfigError, type Problem } from '../errors';
 import { findDialect } from '../dialects';
 import { closestName } from '../did-you-mean';
 import { checkScheduleSpec } from '../recurrence';
+import { openTimeZone, unknownZoneMessage } from '../recurrence/zone-time';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
 import { isFilesArchive, isTargetArchive, type ArchiveSpec } from './archive-schema';
 import { readYamlFile, type UnsetVariables } from './yaml-file';
@@ -73,9 +74,8 @@ export function loadConfig(file: string, env: Env = process.env, options: LoadOp
     mail: { ...value.mail, smtp: value.mail.smtp || undefined, outboxDir: resolve(value.mail.outboxDir) },
     archive: { ...value.archive, default: value.archive.default && resolveArchive(value.archive.default, resolve) },
   };
-  const settings = checkScheduleSpec({ timezone: config.timezone })
-    .filter((p) => p.field === 'timezone')
-    .map((p) => ({ file, path: 'timezone', message: p.message }));
+  // The zone alone, not a whole schedule: a command over cached job files builds no schedule.
+  const settings: Problem[] = openTimeZone(config.timezone) ? [] : [{ file, path: 'timezone', message: unknownZoneMessage(config.timezone) }];
   settings.push(...replicaProblems(config, file));
   if (config.http && config.http.tokens.length === 0 && !isLoopback(config.http.listen)) {
     settings.push({

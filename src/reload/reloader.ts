@@ -1,4 +1,4 @@
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app';
 import { checkJobs } from '../config/check-jobs';
@@ -9,6 +9,8 @@ import type { JobRegistry } from '../scheduler/job-registry';
 
 /** Changes in a burst (an editor's write, a `cp -r`) are applied once, this long after the last. */
 const SETTLE_MS = 100;
+/** A file whose mtime is within this long before the jobs were read may have changed after (mtime granularity, clock steps). */
+const MTIME_SLACK_MS = 1000;
 
 export interface ReloadResult {
   jobs: string[];
@@ -111,6 +113,35 @@ export class Reloader {
     } catch (error) {
       logger.warn({ err: toError(error) }, 'cannot watch the config and jobs for changes; reload with SIGHUP');
     }
+  }
+
+  /**
+   * The changes made between reading the job files (opening the app) and starting the watch, which no
+   * event names: the job files that came or went since, and those (and the config) whose mtime is not
+   * well before the read, are reloaded as if the watcher had named them (a file merely touched is
+   * compared by content and changes nothing). Call it after `watchFiles`: a change after this look is
+   * the watcher's. One listing and a stat per file, once per start.
+   */
+  reloadChangesBeforeWatch(): Promise<ReloadResult> | null {
+    const { config } = this;
+    const since = this.app.jobsReadAt - MTIME_SLACK_MS;
+    const changedSince = (file: string) => {
+      try {
+        return statSync(file).mtimeMs >= since;
+      } catch {
+        return true;
+      }
+    };
+    if (changedSince(config.file)) return this.reload(`${config.displayFile} changed before the watch started`);
+    if (!existsSync(config.jobs)) return null;
+    const known = new Set(this.fileNames ?? []);
+    const listed = jobFileNames(config.jobs);
+    const changed = new Set<string>();
+    for (const name of listed) if (!known.has(name) || changedSince(path.join(config.jobs, name))) changed.add(path.join(config.jobs, name));
+    const present = new Set(listed);
+    for (const name of known) if (!present.has(name)) changed.add(path.join(config.jobs, name));
+    if (changed.size === 0) return null;
+    return this.reload(`${changed.size} job file(s) changed before the watch started`, changed);
   }
 
   close(): void {

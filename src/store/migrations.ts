@@ -379,22 +379,26 @@ export function migrationIndex(name: string): number {
 }
 
 /** Names of applied migrations this code does not know: the store was migrated by a newer Sweeper. */
-async function unknownApplied(knex: Knex): Promise<string[]> {
+const KNOWN = new Set(migrations.map((m) => m.name));
+
+/** The migrations applied to the store, each once (none before the first migration). */
+async function appliedNames(knex: Knex): Promise<string[]> {
   if (!(await knex.schema.hasTable('sweeper_migrations'))) return [];
   const rows: { name: string }[] = await knex('sweeper_migrations').select('name');
-  const known = new Set(migrations.map((m) => m.name));
-  return rows.map((r) => r.name).filter((n) => !known.has(n));
+  return [...new Set(rows.map((r) => r.name))];
+}
+
+function schemaTooNew(unknown: string[]): SweeperError {
+  return new SweeperError(
+    'SCHEMA_TOO_NEW',
+    `the state store was migrated by a newer Sweeper (unknown migrations: ${unknown.join(', ')}); ` +
+      'run the newer version, or restore a backup of the store made before it',
+  );
 }
 
 export async function assertSchemaNotNewer(knex: Knex): Promise<void> {
-  const unknown = await unknownApplied(knex);
-  if (unknown.length > 0) {
-    throw new SweeperError(
-      'SCHEMA_TOO_NEW',
-      `the state store was migrated by a newer Sweeper (unknown migrations: ${unknown.join(', ')}); ` +
-        'run the newer version, or restore a backup of the store made before it',
-    );
-  }
+  const unknown = (await appliedNames(knex)).filter((n) => !KNOWN.has(n));
+  if (unknown.length > 0) throw schemaTooNew(unknown);
 }
 
 /** Key of the Postgres advisory lock that serialises migrations of the state store ("sweepe" in ASCII: fits a JS number exactly). */
@@ -419,9 +423,14 @@ export async function migrateStore(knex: Knex): Promise<string[]> {
 }
 
 async function migrateUnlocked(knex: Knex): Promise<string[]> {
-  await assertSchemaNotNewer(knex);
-  const [, applied] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];
-  return applied;
+  // One query when the store is up to date (every command opens it): knex's migrator would check its
+  // tables, take and free its lock row and list the migrations, a dozen statements.
+  const applied = await appliedNames(knex);
+  const unknown = applied.filter((n) => !KNOWN.has(n));
+  if (unknown.length > 0) throw schemaTooNew(unknown);
+  if (applied.length === KNOWN.size) return [];
+  const [, done] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];
+  return done;
 }
 
 export const latestMigration = migrations[migrations.length - 1]!.name;

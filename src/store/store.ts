@@ -38,9 +38,10 @@ export class Store {
     this.archive = new ArchiveRepository(db);
   }
 
-  static open(config: ConnectionConfig): Store {
+  /** `healthChecks: false`: a command that never answers /healthz opens no probe connection (on SQLite, a worker thread of its own). */
+  static open(config: ConnectionConfig, options: { healthChecks?: boolean } = {}): Store {
     const dialect = storeDialect(config);
-    const probe = dialect.capabilities.embedded && dialect.databaseFile(config.connection) !== null ? openStore(config) : null;
+    const probe = options.healthChecks !== false && dialect.capabilities.embedded && dialect.databaseFile(config.connection) !== null ? openStore(config) : null;
     return new Store(openStore(config), probe);
   }
 

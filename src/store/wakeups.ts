@@ -1,3 +1,5 @@
+import { watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { toError } from '../errors';
@@ -6,6 +8,12 @@ import { WAKEUP_CHANNEL, WAKEUP_TOPICS, type WakeupTopic } from './wakeup-trigge
 
 /** How often a store that cannot notify is asked what changed (and a notifying one while its listener is down). */
 export const WAKEUP_POLL_MS = 250;
+/**
+ * How often an embedded store (a SQLite file) is asked when its file is watched: a commit by any
+ * process writes its WAL file, and the watch asks at once (at most every WAKEUP_POLL_MS); this slow
+ * poll only covers an event the watch missed. Idle, one query a second instead of four.
+ */
+export const WATCHED_POLL_MS = 1000;
 /** How long a lost Postgres listener waits before it connects again. */
 const RECONNECT_MS = 1000;
 
@@ -49,7 +57,43 @@ export class Wakeups {
     await this.loop;
   }
 
+  /**
+   * Watches the store's file and its WAL (their folder, as the WAL comes and goes with the last
+   * connection): `changed` is called on every write by any process. Null when the store is no file, or
+   * the folder cannot be watched (then the store is polled every WAKEUP_POLL_MS).
+   */
+  private watchStoreFile(changed: () => void): FSWatcher | null {
+    const connection = (this.store.db.client as { config?: { connection?: unknown } }).config?.connection;
+    const file = this.store.dialect.capabilities.embedded ? this.store.dialect.databaseFile(connection) : null;
+    if (!file) return null;
+    const names = new Set([path.basename(file), `${path.basename(file)}-wal`]);
+    try {
+      const watcher = watch(path.dirname(file), (_event, name) => {
+        if (name === null || names.has(name.toString())) changed();
+      });
+      watcher.on('error', (error: unknown) => {
+        this.logger.warn({ err: toError(error) }, 'the watch of the state store file failed; asking it what changed every 250 ms');
+        watcher.close();
+        this.storeWatched = false;
+      });
+      return watcher;
+    } catch (error) {
+      this.logger.warn({ err: toError(error) }, 'cannot watch the state store file; asking it what changed every 250 ms');
+      return null;
+    }
+  }
+
+  private storeWatched = false;
+
   private async pollLoop(signal: AbortSignal): Promise<void> {
+    let wake = new AbortController();
+    let written = false;
+    const watcher = this.watchStoreFile(() => {
+      written = true;
+      wake.abort();
+    });
+    this.storeWatched = watcher !== null;
+    signal.addEventListener('abort', () => watcher?.close(), { once: true });
     while (!signal.aborted) {
       try {
         const rows = (await this.store.db('wakeups').select('topic', 'seq')) as { topic: string; seq: unknown }[];
@@ -65,6 +109,15 @@ export class Wakeups {
         this.logger.warn({ err: toError(error) }, 'asking the state store what changed failed; trying again');
       }
       await this.clock.sleep(WAKEUP_POLL_MS, signal);
+      const sawWrite = written;
+      written = false;
+      if (!this.storeWatched || sawWrite || signal.aborted) continue;
+      // Nothing written since the last look: wait for a write (or the slow poll).
+      wake = new AbortController();
+      const stop = () => wake.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      await this.clock.sleep(WATCHED_POLL_MS - WAKEUP_POLL_MS, wake.signal);
+      signal.removeEventListener('abort', stop);
     }
   }
 

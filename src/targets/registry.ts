@@ -3,9 +3,7 @@ import type { JobDefinition, TargetConfig } from '../config/schema';
 import type { Dialect } from '../dialects';
 import { NotFoundError, SweeperError, targetUnavailable } from '../errors';
 import { targetDialect } from './connect';
-import { introspectTarget } from './introspect';
-import { KnexTargetSession } from './knex-session';
-import { ReplicaWatch } from './replicas';
+import type { ReplicaWatch } from './replicas';
 import type { TargetSchema } from './schema';
 import type { SessionOptions, TargetSession } from './session';
 
@@ -14,6 +12,16 @@ export interface Target {
   knex: Knex;
   dialect: Dialect;
 }
+
+/*
+ * The session, the schema reader and the replica watch are loaded when first used: a listing or a
+ * control command opens the registry but never a target, and skips the query compiler they bring.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const introspection = () => require('./introspect') as typeof import('./introspect');
+const sessions = () => require('./knex-session') as typeof import('./knex-session');
+const replicas = () => require('./replicas') as typeof import('./replicas');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** One knex pool per target, opened on first use and destroyed on close. */
 export class Targets {
@@ -48,7 +56,7 @@ export class Targets {
   async schema(name: string): Promise<TargetSchema> {
     const target = this.get(name);
     try {
-      return await introspectTarget(target.knex, target.dialect);
+      return await introspection().introspectTarget(target.knex, target.dialect);
     } catch (error) {
       if (error instanceof SweeperError && error.code === 'TARGET_UNAVAILABLE') throw error;
       throw targetUnavailable(name, `cannot read its schema: ${(error as Error).message}: check the connection settings and that the database is up`, error);
@@ -58,7 +66,7 @@ export class Targets {
   /** A session on the job's target for one run: its queries checked against the real schema and compiled for `asOf`. */
   async openSession(job: JobDefinition, asOf: Date, options: SessionOptions = {}): Promise<TargetSession> {
     const target = this.get(job.target);
-    return KnexTargetSession.open(target, await this.schema(job.target), job, asOf, options, this);
+    return sessions().KnexTargetSession.open(target, await this.schema(job.target), job, asOf, options, this);
   }
 
   /** The replicas `limits.maxReplicaLag` watches on a target (its config's `replicas`); null when it lists none. */
@@ -67,7 +75,7 @@ export class Targets {
     if (existing) return existing;
     const config = this.configs[name];
     if (!config?.replicas) return null;
-    const watch = ReplicaWatch.open(name, config, this.get(name).dialect);
+    const watch = replicas().ReplicaWatch.open(name, config, this.get(name).dialect);
     this.watches.set(name, watch);
     return watch;
   }

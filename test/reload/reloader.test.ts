@@ -201,6 +201,29 @@ describe('reload of the files the watcher names', () => {
   });
 });
 
+describe('changes made before the watch started', () => {
+  it('a job file added, edited or removed between reading the jobs and starting the watch is applied by the start itself', async () => {
+    const ws = createWorkspace(SCHEMA);
+    ws.writeJob('nightly', JOB('nightly', '0 3 * * *'));
+    ws.writeJob('gone', JOB('gone', '0 4 * * *'));
+    const app = await ws.open();
+    // Between openApp (which read the folder) and the watch: no event will ever name these changes.
+    ws.writeJob('late', JOB('late', '0 5 * * *'));
+    ws.writeJob('nightly', JOB('nightly', '30 3 * * *'));
+    rmSync(path.join(ws.dir, 'jobs', 'gone.yaml'));
+    const daemon = new Daemon(app);
+    try {
+      await daemon.start();
+      expect(await app.store.jobs.get('late')).toMatchObject({ name: 'late', removedAt: null, schedule: 'cron 0 5 * * * (UTC)' });
+      expect(await app.store.jobs.get('nightly')).toMatchObject({ version: 2, schedule: 'cron 30 3 * * * (UTC)' });
+      expect((await app.store.jobs.get('gone'))!.removedAt).not.toBeNull();
+      expect(app.jobs.map((j) => j.name).sort()).toEqual(['late', 'nightly']);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
 describe('SIGHUP', () => {
   it('reloads the jobs of a running daemon', async () => {
     const ws = createWorkspace(SCHEMA);
