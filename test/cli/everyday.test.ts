@@ -121,6 +121,19 @@ describe('the everyday CLI', () => {
   }, 30_000);
 });
 
+describe("each command's --help", () => {
+  it('ends with examples of that command and the exit codes, for every command', async () => {
+    const commands = ['start', 'validate', 'jobs', 'preview', 'explain', 'run', 'runs', 'runs show', 'failures', 'pause', 'resume', 'cancel', 'postpone', 'init', 'restore', 'migrate'];
+    const helps = await Promise.all(commands.map((c) => runCli([...c.split(' '), '--help'])));
+    commands.forEach((command, i) => {
+      const { code, stdout } = helps[i]!;
+      expect({ command, code }).toEqual({ command, code: 0 });
+      expect({ command, examples: new RegExp(`Examples:\n +sweeper ${command}\\b`).test(stdout) }).toEqual({ command, examples: true });
+      expect({ command, exitCodes: /\nExit codes:\n +0 +success\n +1 +runtime error, or the run failed\n +2 +bad usage or invalid config\n +3 +the run completed with failures\n +130 +forced stop/.test(stdout) }).toEqual({ command, exitCodes: true });
+    });
+  }, 120_000);
+});
+
 describe('listings need no secrets of the parts they do not use', () => {
   const config = `
 http: { listen: "127.0.0.1:0", tokens: [ { name: ci, token: "\${SWEEPER_TOKEN}", role: operator } ] }
