@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import { openApp, type App } from '../app';
 import type { Clock } from '../clock';
@@ -53,7 +54,20 @@ export function outputWidth(terminalColumns: number | undefined, env: Record<str
   return Number.isInteger(columns) && columns > 0 ? columns : 80;
 }
 
-/** Who a CLI command acts as, in run and job histories. */
+/**
+ * Who a CLI command acts as, in run and job histories and the run's email: $USER, else $USERNAME, else
+ * the account the process runs as (a container or a cron job often sets neither variable), else
+ * `unknown` where even that has no name (a uid without a passwd entry).
+ */
 export function cliActor(ctx: CommandContext): string {
-  return `cli:${ctx.env.USER ?? ctx.env.USERNAME ?? 'unknown'}`;
+  return `cli:${ctx.env.USER || ctx.env.USERNAME || accountName()}`;
+}
+
+function accountName(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return 'unknown';
+    throw error;
+  }
 }

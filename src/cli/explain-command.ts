@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
 import { keyValueJson } from '../api/json';
+import { isTableArchive } from '../config/archive-schema';
 import type { JobDefinition } from '../config/schema';
 import { EXIT } from '../errors';
 import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../query/compile';
 import { directBlockers } from '../query/cascade';
 import { buildDeleteWithin } from '../query/range';
+import { batchesByKeyRange, countWithLastKeyStatement, deleteKeyRangeStatement, heldInRangeStatements, nextRangeEndStatement, restOfRangesStatement } from '../query/key-range';
 import { tableAs } from '../query/sql-dialect';
 import { applyCondition } from '../query/where';
 import { ADAPTIVE_START } from '../runner/batch-size';
@@ -16,7 +18,7 @@ import { printJson, withApp, type CommandContext } from './context';
 
 /** One statement as the driver receives it: the SQL with the dialect's placeholders, the values apart. */
 export interface ExplainedStatement {
-  step: 'count' | 'first batch' | 'next batch' | 'delete' | 'range delete';
+  step: 'count' | 'first batch' | 'next batch' | 'next range' | 'last range' | 'held in range' | 'delete' | 'range delete';
   what: string;
   sql: string;
   bindings: unknown[];
@@ -39,27 +41,62 @@ function statement(step: ExplainedStatement['step'], what: string, qb: Knex.Quer
   return { step, what, sql: native.sql, bindings: native.bindings.map((b) => (b instanceof Date ? b.toISOString() : keyValueJson(b))) };
 }
 
-/**
- * The statements of one query, compiled by the same code the run uses (selectMatchingKeys,
- * buildDeleteMatching): the count before anything is deleted, the keyset page of each batch, and the
- * delete that checks the condition again.
- */
-function explainQuery(knex: Knex, q: PreparedQuery, batchSize: number): ExplainedStatement[] {
-  const columns = keyColumns(q.definition, q.entity);
-  const lastKey = columns.map((c) => keyStandIn(`last ${c} of the previous batch`));
-  const batchKeys = [1, 2].map((n) => columns.map((c) => keyStandIn(`${c} ${n}`)));
+function countStatement(knex: Knex, q: PreparedQuery): ExplainedStatement {
   const count = knex.from(tableAs(knex, q.context.dialect, q.entity.name, q.context.alias)).count({ n: '*' });
   if (q.definition.where) applyCondition(count, q.definition.where, q.context);
+  return statement('count', 'counted before anything is deleted (limits.maxDeletes)', count);
+}
+
+function deleteByKeys(knex: Knex, q: PreparedQuery, what: string): ExplainedStatement {
+  const batchKeys = [1, 2].map((n) => keyColumns(q.definition, q.entity).map((c) => keyStandIn(`${c} ${n}`)));
+  return statement('delete', `${what}; the condition is checked again; shown with 2 keys, a batch binds one value per key column of each of its keys`, buildDeleteMatching(knex, q.definition, q.context, batchKeys));
+}
+
+/**
+ * The statements of one query, compiled by the same code the run uses: by key range where the run
+ * batches so (batchesByKeyRange), else the keyset page of each batch and the delete by its keys; on a
+ * dialect with physical ranges also the delete of a range.
+ */
+function explainQuery(knex: Knex, q: PreparedQuery, batchSize: number, archivedByKeys: boolean): ExplainedStatement[] {
+  if (batchesByKeyRange(q, archivedByKeys)) return explainKeyRanges(knex, q, batchSize);
+  const columns = keyColumns(q.definition, q.entity);
+  const lastKey = columns.map((c) => keyStandIn(`last ${c} of the previous batch`));
   return [
-    statement('count', 'counted before anything is deleted (limits.maxDeletes)', count),
+    countStatement(knex, q),
     statement('first batch', 'the keys of the first batch, in key order', selectMatchingKeys(knex, q.definition, q.context, null, batchSize)),
     statement('next batch', 'the keys of each next batch, after the last key of the previous one', selectMatchingKeys(knex, q.definition, q.context, lastKey, batchSize)),
-    statement(
-      'delete',
-      `one short transaction per batch; the condition is checked again; shown with 2 keys, a batch binds one value per key column of each of its keys`,
-      buildDeleteMatching(knex, q.definition, q.context, batchKeys),
-    ),
+    deleteByKeys(knex, q, 'one short transaction per batch'),
     ...(q.context.dialect.capabilities.physicalRangeBatches ? [rangeDelete(knex, q)] : []),
+  ];
+}
+
+/**
+ * A query the run deletes by key range (README "Runs"): the count with the last matching key, where
+ * each range ends, the records other rows hold in it, the range's DELETE, and the delete by keys for
+ * what a range cannot take. No key list leaves the database but those.
+ */
+function explainKeyRanges(knex: Knex, q: PreparedQuery, batchSize: number): ExplainedStatement[] {
+  const column = keyColumns(q.definition, q.entity)[0]!;
+  const after = keyStandIn(`last ${column} of the previous range`);
+  const ceiling = keyStandIn(`greatest ${column} counted`);
+  const range = { after: [after], last: [keyStandIn(`last ${column} of this range`)], expected: batchSize };
+  const held = heldInRangeStatements(knex, q.definition, q.context, column, range);
+  const except = held.length > 0 ? [1, 2].map((n) => [keyStandIn(`held ${column} ${n}`)]) : [];
+  return [
+    statement('count', 'counted before anything is deleted (limits.maxDeletes), with the greatest matching key, where the last range ends', countWithLastKeyStatement(knex, q.definition, q.context, column)),
+    statement(
+      'next range',
+      `the last key of each range: the ${batchSize}th matching key after the previous range (the first range has no lower bound)`,
+      nextRangeEndStatement(knex, q.definition, q.context, column, { after, ceiling, limit: batchSize }),
+    ),
+    statement('last range', 'short of that many: the count and last key of what is left', restOfRangesStatement(knex, q.definition, q.context, column, { after, ceiling })),
+    ...held.map((h) => statement('held in range', `the records of the range that rows of ${h.child} still reference (the foreign key refuses the delete): each is tried alone`, h.statement)),
+    statement(
+      'range delete',
+      `one short transaction per range: what still matches in it${held.length > 0 ? ', the held records left out (shown with 2)' : ''}`,
+      deleteKeyRangeStatement(knex, q.definition, q.context, column, range, except),
+    ),
+    deleteByKeys(knex, q, 'what a range cannot take: each held record alone (under a savepoint where the dialect has them), a range the database refused by its keys'),
   ];
 }
 
@@ -83,7 +120,7 @@ export async function explainJob(job: JobDefinition, target: Target, schema: Tar
     dialect: target.dialect.label,
     asOf: asOf.toISOString(),
     batchSize: fixed ? `${fixed} (limits.batchSize)` : `adaptive, starting at ${ADAPTIVE_START} (no limits.batchSize)`,
-    queries: prepared.map((q) => ({ index: q.index, entity: q.entity.name, key: keyColumns(q.definition, q.entity), statements: explainQuery(target.knex, q, batchSize) })),
+    queries: prepared.map((q) => ({ index: q.index, entity: q.entity.name, key: keyColumns(q.definition, q.entity), statements: explainQuery(target.knex, q, batchSize, job.archive !== undefined && !isTableArchive(job.archive)) })),
   };
 }
 

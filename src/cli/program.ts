@@ -33,6 +33,13 @@ const commands = {
 
 type Base = Omit<CommandContext, 'configFile'>;
 
+const EXIT_CODES = `Exit codes:
+  0    success
+  1    runtime error, or the run failed
+  2    bad usage or invalid config
+  3    the run completed with failures
+  130  forced stop (a second SIGTERM/SIGINT, or the stop took too long)`;
+
 const PROGRAM_HELP = `
 Examples:
   sweeper validate                           check the config and every job file
@@ -48,12 +55,47 @@ Examples:
 Every listing (jobs, preview, runs, runs show, failures) takes -o and --json.
 Tables fit the terminal ($COLUMNS, else 80 columns off a terminal).
 
-Exit codes:
-  0    success
-  1    runtime error, or the run failed
-  2    bad usage or invalid config
-  3    the run completed with failures
-  130  forced stop (a second SIGTERM/SIGINT, or the stop took too long)`;
+${EXIT_CODES}`;
+
+/** Each command's own examples, shown by `sweeper <command> --help` above the exit codes. */
+const COMMAND_EXAMPLES: Record<string, string[]> = {
+  start: ['sweeper start                              the daemon, with config/sweeper.yaml', 'sweeper --config /etc/sweeper.yaml start'],
+  validate: ['sweeper validate                           every problem, with its file', 'sweeper validate --json'],
+  jobs: ['sweeper jobs -o wide                       with the zone and whole names', 'sweeper jobs -o json'],
+  preview: ['sweeper preview purge-test-accounts', 'sweeper preview purge-test-accounts -o yaml'],
+  explain: ['sweeper explain purge-test-accounts', 'sweeper explain purge-test-accounts --json'],
+  run: ['sweeper run purge-test-accounts --dry-run  the preview only', 'sweeper run purge-test-accounts --yes      off a terminal'],
+  runs: ['sweeper runs --job purge-test-accounts --limit 5', 'sweeper runs --status failed -o wide', 'sweeper runs show 12'],
+  'runs show': ['sweeper runs show 12', 'sweeper runs show 12 -o json'],
+  failures: [
+    'sweeper failures --run 12 -o csv > f.csv   every failure record of run 12',
+    'sweeper failures --job purge-test-accounts --since 24h',
+    'sweeper failures --code SQLITE_CONSTRAINT_FOREIGNKEY --limit 10',
+  ],
+  pause: ['sweeper pause purge-test-accounts --reason "month-end close"'],
+  resume: ['sweeper resume purge-test-accounts'],
+  cancel: ['sweeper cancel 12'],
+  postpone: ['sweeper postpone purge-test-accounts --until 2026-12-24T00:00:00'],
+  init: ['sweeper init                               lists the tables', 'sweeper init --entity sessions --name old-sessions'],
+  restore: ['sweeper restore 12 --dry-run', 'sweeper restore 12 --entity users --yes'],
+  migrate: ['sweeper migrate'],
+};
+
+/** Every command under `command`, with its name as typed (`runs show`). */
+function commandsOf(command: Command, prefix = ''): { name: string; command: Command }[] {
+  return command.commands.flatMap((c) => {
+    const name = `${prefix}${c.name()}`;
+    return [{ name, command: c }, ...commandsOf(c, `${name} `)];
+  });
+}
+
+/** `sweeper <command> --help` ends with that command's examples and the exit codes. */
+function addCommandHelp(program: Command): void {
+  for (const { name, command } of commandsOf(program)) {
+    const examples = COMMAND_EXAMPLES[name];
+    command.addHelpText('after', `${examples ? `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n` : ''}\n${EXIT_CODES}`);
+  }
+}
 
 /** The version in package.json (beside dist/ and src/ alike). */
 function sweeperVersion(): string {
@@ -130,7 +172,7 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
       .option('--kind <kind>', 'delete (default): records runs could not delete; restore: records restores could not put back')
       .option('--since <time>', 'only failures since an ISO-8601 time, or a duration back from now such as 24h')
       .option('--limit <n>', 'at most this many (default 100 in a table, 100,000 otherwise)')
-      .option('--format <format>', 'table, json or csv (same as -o)'),
+      .option('--format <format>', 'table, wide, json, yaml or csv (same as -o)'),
   ).action((o: FailuresOptions) => on(() => commands.failures().failuresCommand(ctx(), o)));
   program
     .command('pause <job>')
@@ -170,6 +212,8 @@ export async function runCli(argv: string[], base: Base): Promise<number> {
     .option('--file <file>', 'demo database file', 'data/app.db')
     .option('--rows <n>', 'sessions to create', '20000')
     .action((o: { file: string; rows: string }) => on(() => commands.demo().seedDemoCommand(base, o)));
+
+  addCommandHelp(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

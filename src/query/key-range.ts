@@ -2,6 +2,9 @@ import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
 import type { KeyRange } from '../store/run-record';
 import { referencesTo } from './cascade';
+import { keyColumns } from './compile';
+import { relatedEntities } from './condition';
+import type { PreparedQuery } from './prepare';
 import { identifier, selectAs, tableAs, whereTupleIn } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
@@ -11,6 +14,18 @@ import { applyCondition, type CompileContext } from './where';
  * leaves the database. A range's records are the keys the keyset page `key > after ... order by key`
  * would list up to `last`: the same comparison, the same order.
  */
+
+/**
+ * Whether the run deletes a query's batches by key range: the dialect has `keyRangeBatches`, the key is
+ * one column, no cascade has to be counted and no archive copies the records by their keys (`archivedByKeys`:
+ * the files and cold forms, which write outside the batch's transaction; the table form copies a range). A dialect that deletes through a join refuses a DELETE whose condition reads the table it
+ * deletes from (MySQL's 1093). The run (KnexTargetSession) and `explain` both ask here.
+ */
+export function batchesByKeyRange(q: PreparedQuery, archivedByKeys: boolean): boolean {
+  const { capabilities } = q.context.dialect;
+  if (!capabilities.keyRangeBatches || keyColumns(q.definition, q.entity).length !== 1 || q.cascades || archivedByKeys) return false;
+  return !capabilities.deleteThroughJoin || !q.definition.where || !relatedEntities(q.definition.where).includes(q.entity.name);
+}
 
 /** The one key column of a query that batches by range. */
 function keyRef(db: Knex, ctx: CompileContext, column: string): Knex.Raw {
@@ -34,14 +49,33 @@ function matchingFrom(db: Knex, query: QueryDefinition, ctx: CompileContext): Kn
   return qb;
 }
 
+/** The statement of countWithLastKey. */
+export function countWithLastKeyStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string): Knex.QueryBuilder {
+  return matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [keyRef(db, ctx, column), 'last']));
+}
+
 /**
  * How many records match, and the greatest matching key, in one statement (a condition on an
  * indexed column reads the index only): the count guards the run, the key ends its ranges.
  */
 export async function countWithLastKey(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string): Promise<{ matched: number; last: unknown }> {
-  const qb = matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [keyRef(db, ctx, column), 'last']));
-  const rows = (await qb) as { n: number | string; last: unknown }[];
+  const rows = (await countWithLastKeyStatement(db, query, ctx, column)) as { n: number | string; last: unknown }[];
   return { matched: Number(rows[0]?.n ?? 0), last: rows[0]?.last ?? null };
+}
+
+/** The last key of the next range: the `limit`-th matching key after `after`, up to `ceiling`. */
+export function nextRangeEndStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, bounds: { after: unknown; ceiling: unknown; limit: number }): Knex.QueryBuilder {
+  const ref = keyRef(db, ctx, column);
+  const nth = matchingFrom(db, query, ctx).select(selectAs(db, ctx.dialect, [ctx.alias, column], 'k'));
+  whereInRange(nth, ref, bounds.after, bounds.ceiling);
+  return nth.orderByRaw('?? asc', [ref]).limit(1).offset(bounds.limit - 1);
+}
+
+/** Short of `limit` matching keys after `after`: the count and the last key of what is left up to `ceiling`. */
+export function restOfRangesStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, bounds: { after: unknown; ceiling: unknown }): Knex.QueryBuilder {
+  const rest = matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [keyRef(db, ctx, column), 'last']));
+  whereInRange(rest, keyRef(db, ctx, column), bounds.after, bounds.ceiling);
+  return rest;
 }
 
 /**
@@ -56,14 +90,9 @@ export async function nextKeyRange(
   column: string,
   bounds: { after: unknown; ceiling: unknown; limit: number },
 ): Promise<{ last: unknown; expected: number } | null> {
-  const ref = keyRef(db, ctx, column);
-  const nth = matchingFrom(db, query, ctx).select(selectAs(db, ctx.dialect, [ctx.alias, column], 'k'));
-  whereInRange(nth, ref, bounds.after, bounds.ceiling);
-  const found = (await nth.orderByRaw('?? asc', [ref]).limit(1).offset(bounds.limit - 1)) as { k: unknown }[];
+  const found = (await nextRangeEndStatement(db, query, ctx, column, bounds)) as { k: unknown }[];
   if (found.length > 0) return { last: found[0]!.k, expected: bounds.limit };
-  const rest = matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [ref, 'last']));
-  whereInRange(rest, ref, bounds.after, bounds.ceiling);
-  const rows = (await rest) as { n: number | string; last: unknown }[];
+  const rows = (await restOfRangesStatement(db, query, ctx, column, bounds)) as { n: number | string; last: unknown }[];
   const expected = Number(rows[0]?.n ?? 0);
   return expected === 0 ? null : { last: rows[0]!.last, expected };
 }
@@ -74,6 +103,11 @@ export async function nextKeyRange(
  * Returns the count deleted (rows removed by ON DELETE CASCADE not included).
  */
 export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][]): Promise<number> {
+  return Number(await deleteKeyRangeStatement(db, query, ctx, column, range, except));
+}
+
+/** The statement of deleteKeyRange. */
+export function deleteKeyRangeStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][]): Knex.QueryBuilder {
   // The table by its own name, not an alias: MariaDB's single-table DELETE takes no alias.
   const own = { ...ctx, alias: ctx.entity.name, aliasCounter: undefined };
   const ref = keyRef(db, own, column);
@@ -81,7 +115,7 @@ export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: Comp
   if (query.where) applyCondition(del, query.where, own);
   whereInKeyRange(del, ref, range);
   if (except.length > 0) del.whereNot((not) => whereTupleIn(not, ctx.dialect, [ref], except));
-  return Number(await del.del());
+  return del.del() as unknown as Knex.QueryBuilder;
 }
 
 /** How many records of the range match now (what a batch in flight left). */
@@ -117,6 +151,15 @@ export async function keysInRange(db: Knex, query: QueryDefinition, ctx: Compile
  */
 export async function heldKeysInRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<unknown[][]> {
   const held = new Map<string, unknown>();
+  for (const { statement } of heldInRangeStatements(db, query, ctx, column, range)) {
+    for (const row of (await statement) as { k: unknown }[]) held.set(String(row.k), row.k);
+  }
+  return [...held.values()].map((k) => [k]);
+}
+
+/** The statements of heldKeysInRange: one per referencing table whose foreign key refuses the delete. */
+export function heldInRangeStatements(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): { child: string; statement: Knex.QueryBuilder }[] {
+  const statements: { child: string; statement: Knex.QueryBuilder }[] = [];
   for (const { child, fk } of referencesTo(ctx.schema, ctx.entity.name)) {
     if (fk.onDelete !== 'RESTRICT' && fk.onDelete !== 'NO ACTION') continue;
     if (fk.parentColumns.length !== 1 || fk.parentColumns[0] !== column) continue;
@@ -127,7 +170,7 @@ export async function heldKeysInRange(db: Knex, query: QueryDefinition, ctx: Com
       parent.select(db.raw('1')).from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias)).whereRaw('?? = ??', [keyRef(db, ctx, column), childRef]);
       if (query.where) applyCondition(parent, query.where, { ...ctx, aliasCounter: undefined });
     });
-    for (const row of (await qb) as { k: unknown }[]) held.set(String(row.k), row.k);
+    statements.push({ child: child.name, statement: qb });
   }
-  return [...held.values()].map((k) => [k]);
+  return statements;
 }

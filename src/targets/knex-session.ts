@@ -15,8 +15,7 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
-import { countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
-import { relatedEntities } from '../query/condition';
+import { batchesByKeyRange, countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
@@ -68,11 +67,8 @@ export class KnexTargetSession implements TargetSession {
   }
 
   batchesByRange(query: number): boolean {
-    const q = this.query(query);
-    const { capabilities } = q.context.dialect;
-    if (!capabilities.keyRangeBatches || keyColumns(q.definition, q.entity).length !== 1 || q.cascades || (this.archive !== null && !this.archive.copyRange)) return false;
-    // A dialect that deletes through a join refuses a DELETE whose condition reads the table it deletes from (MySQL's 1093).
-    return !capabilities.deleteThroughJoin || !q.definition.where || !relatedEntities(q.definition.where).includes(q.entity.name);
+    // An archive that copies a whole range in its transaction (the table form) keeps the ranges.
+    return batchesByKeyRange(this.query(query), this.archive !== null && !this.archive.copyRange);
   }
 
   async nextRange(query: number, after: Key | null, limit: number): Promise<KeyRange | null> {

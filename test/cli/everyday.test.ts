@@ -121,6 +121,19 @@ describe('the everyday CLI', () => {
   }, 30_000);
 });
 
+describe("each command's --help", () => {
+  it('ends with examples of that command and the exit codes, for every command', async () => {
+    const commands = ['start', 'validate', 'jobs', 'preview', 'explain', 'run', 'runs', 'runs show', 'failures', 'pause', 'resume', 'cancel', 'postpone', 'init', 'restore', 'migrate'];
+    const helps = await Promise.all(commands.map((c) => runCli([...c.split(' '), '--help'])));
+    commands.forEach((command, i) => {
+      const { code, stdout } = helps[i]!;
+      expect({ command, code }).toEqual({ command, code: 0 });
+      expect({ command, examples: new RegExp(`Examples:\n +sweeper ${command}\\b`).test(stdout) }).toEqual({ command, examples: true });
+      expect({ command, exitCodes: /\nExit codes:\n +0 +success\n +1 +runtime error, or the run failed\n +2 +bad usage or invalid config\n +3 +the run completed with failures\n +130 +forced stop/.test(stdout) }).toEqual({ command, exitCodes: true });
+    });
+  }, 120_000);
+});
+
 describe('listings need no secrets of the parts they do not use', () => {
   const config = `
 http: { listen: "127.0.0.1:0", tokens: [ { name: ci, token: "\${SWEEPER_TOKEN}", role: operator } ] }
@@ -159,14 +172,17 @@ describe('explain and init', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`explain ${NAME}: target app (SQLite)`);
     expect(r.stdout).toContain('batches of 400 (limits.batchSize)');
-    expect(r.stdout).toMatch(/first batch: .*\n +select "t0"\."id" from "sessions" as "t0" where .*< \? order by "t0"\."id" asc limit \?\n +bound values: \[[\d.]+,400\]/);
-    expect(r.stdout).toMatch(/next batch: .*\n +select "t0"\."id" from "sessions" as "t0" where "t0"\."id" > \? and .*\n +bound values: \["<last id of the previous batch>",[\d.]+,400\]/);
-    expect(r.stdout).toMatch(/delete: .*\n +delete from "sessions" where "id" in \(select "t0"\."id" from "sessions" as "t0" where "t0"\."id" in \(\?, \?\) and .*\n +bound values: \["<id 1>","<id 2>",[\d.]+\]/);
+    // SQLite deletes a one-column key by key range: each range's last key, then one DELETE of the range.
+    expect(r.stdout).toMatch(/count: .*greatest matching key.*\n +select count\(\*\) as `n`, max\("t0"\."id"\) as `last` from "sessions" as "t0" where .*\n +bound values: \[[\d.]+\]/);
+    expect(r.stdout).toMatch(/next range: .*400th matching key.*\n +select "t0"\."id" as "k" from "sessions" as "t0" where .* and "t0"\."id" > \? and "t0"\."id" <= \? order by "t0"\."id" asc limit \? offset \?\n +bound values: \[[\d.]+,"<last id of the previous range>","<greatest id counted>",1,399\]/);
+    expect(r.stdout).toMatch(/held in range: .*rows of session_events.*\n +select distinct "h"\."session_id" as "k" from "session_events" as "h" where "h"\."session_id" > \? and "h"\."session_id" <= \? and exists/);
+    expect(r.stdout).toMatch(/range delete: .*\n +delete from "sessions" where .* and "sessions"\."id" > \? and "sessions"\."id" <= \? and not \("sessions"\."id" in \(\?, \?\)\)\n +bound values: \[[\d.]+,"<last id of the previous range>","<last id of this range>","<held id 1>","<held id 2>"\]/);
+    expect(r.stdout).toMatch(/delete: what a range cannot take.*\n +delete from "sessions" where "id" in \(select "t0"\."id" from "sessions" as "t0" where "t0"\."id" in \(\?, \?\) and .*\n +bound values: \["<id 1>","<id 2>",[\d.]+\]/);
     const json = JSON.parse((await runCli(['--config', ws.configFile, 'explain', NAME, '--json'])).stdout) as { queries: { statements: { step: string; sql: string; bindings: unknown[] }[] }[] };
     // The cutoff, in the unit the column is compared in (epoch seconds here: the table is empty, nothing to detect).
     const cutoff = json.queries[0]!.statements[0]!.bindings[0] as number;
     expect(Math.abs(cutoff - (Date.now() - 30 * 86_400_000) / 1000)).toBeLessThan(120);
-    expect(json.queries[0]!.statements.map((s) => s.step)).toEqual(['count', 'first batch', 'next batch', 'delete']);
+    expect(json.queries[0]!.statements.map((s) => s.step)).toEqual(['count', 'next range', 'last range', 'held in range', 'range delete', 'delete']);
   }, 60_000);
 
   it('init writes a commented job file listing the real columns, which validate accepts; it never overwrites', async () => {
