@@ -29,13 +29,11 @@ export interface RecentRun {
  */
 export async function recentRunsByJob(db: Knex, n: number): Promise<Map<string, RecentRun[]>> {
   const nthNewest = db('runs as older').where('older.job', db.ref('jobs.name')).orderBy('older.id', 'desc').limit(1).offset(n - 1).select('older.id');
-  // Materialized, so each job's n-th newest id is read once per job, not once per run it is compared with.
-  const rows = (await db
-    .withMaterialized('since', db('jobs').whereNull('removed_at').select('name', db.raw('coalesce((?), 0) as since_id', [nthNewest])))
-    .from('since')
+  const rows = (await db('jobs')
     .join('runs', function onRecent() {
-      this.on('runs.job', '=', 'since.name').andOn('runs.id', '>=', 'since.since_id');
+      this.on('runs.job', '=', 'jobs.name').andOn('runs.id', '>=', db.raw('coalesce((?), 0)', [nthNewest]));
     })
+    .whereNull('jobs.removed_at')
     .orderBy([{ column: 'runs.job' }, { column: 'runs.id', order: 'desc' }])
     .select('runs.job', 'runs.id', 'runs.status')) as Record<string, unknown>[];
   const byJob = new Map<string, RecentRun[]>();
