@@ -6,8 +6,8 @@ import { NotFoundError } from '../errors';
 import { failureJson, jobJson, runJson, type FailureJson, type JobJson, type RunJson } from './json';
 import type { FailureFilter } from '../store/failures-repository';
 import type { JobRecord } from '../store/jobs-repository';
-import type { RunFilter } from '../store/runs-repository';
-import { lastFinishedRuns, recentRunsByJob, type LastRun, type RecentRun } from '../store/last-runs';
+import type { RunFilter, RunRecord, RunStatus } from '../store/runs-repository';
+import { lastFinishedRuns } from '../store/last-runs';
 
 /** Every scheduled job (not removed), by name, with its last finished run. */
 export async function listJobs(app: App): Promise<JobJson[]> {
@@ -61,22 +61,24 @@ export async function failurePage(
 /** One job as the dashboard's jobs page shows it: the stored job, its last finished run, its recent runs. */
 export interface JobOverview {
   job: JobRecord;
-  lastRun: LastRun | null;
+  lastRun: RunRecord | null;
   /** The last runs (skips included), newest first. */
-  recent: RecentRun[];
+  recent: { id: number; status: RunStatus }[];
 }
 
 /** Runs shown per job in the jobs page's bar of recent runs. */
 export const RECENT_RUNS = 20;
 
-/** Every scheduled job with its last finished run and its last `RECENT_RUNS` runs: three queries, however many jobs. */
+/** Every scheduled job with its last finished run and its last `RECENT_RUNS` runs. */
 export async function jobOverviews(app: App): Promise<JobOverview[]> {
-  const [jobs, lastRuns, recent] = await Promise.all([
-    app.store.jobs.list(),
-    lastFinishedRuns(app.store.db),
-    recentRunsByJob(app.store.db, RECENT_RUNS),
-  ]);
-  return jobs.map((job) => ({ job, lastRun: lastRuns.get(job.name) ?? null, recent: recent.get(job.name) ?? [] }));
+  const jobs = await app.store.jobs.list();
+  return Promise.all(
+    jobs.map(async (job) => ({
+      job,
+      lastRun: await app.store.runs.lastFinished(job.name),
+      recent: await app.store.runs.recentStatuses(job.name, RECENT_RUNS),
+    })),
+  );
 }
 
 /** Everything the run page shows: the run, its state changes with who asked, failures by code, its email, a stop asked for. */

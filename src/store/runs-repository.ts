@@ -73,6 +73,12 @@ export class RunsRepository {
     return backwards ? runs.reverse() : runs;
   }
 
+  /** The statuses of a job's last `n` runs (skips included), newest first: the jobs page's bar of recent runs. */
+  async recentStatuses(job: string, n: number): Promise<{ id: number; status: RunStatus }[]> {
+    const rows = (await this.db('runs').where({ job }).orderBy('id', 'desc').limit(n).select('id', 'status')) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: toNumber(r.id), status: r.status as RunStatus }));
+  }
+
   async active(job?: string, trx: Knex = this.db): Promise<RunRecord[]> {
     const q = trx('runs').whereIn('status', ACTIVE_STATUSES).orderBy('id');
     if (job) q.where({ job });

@@ -1,4 +1,3 @@
-import { recentRunsByJob } from '../../src/store/last-runs';
 import type { NewRun } from '../../src/store/runs-repository';
 import type { Store } from '../../src/store/store';
 import type { TestDatabase } from '../support/dialects';
@@ -79,28 +78,11 @@ describe.each(STORE_BACKENDS)('dashboard read queries on $name', (backend: TestD
         return n % 2 === 0 && n % 3 === 0;
       }),
     );
-  });
-
-  it("every job's last runs in one query, newest first, however many runs each job has", async () => {
-    const ids: Record<string, number[]> = { 'recent-a': [], 'recent-b': [] };
-    for (const name of ['recent-a', 'recent-b', 'recent-none'])
-      await store.jobs.upsert(
-        { name, definition: '{}', hash: 'f'.repeat(64), target: 'app', schedule: 'once', timezone: 'UTC', startAt: T0 },
-        () => null,
-        T0,
-      );
-    for (let n = 0; n < 28; n++) {
-      const job = n % 4 === 0 ? 'recent-b' : 'recent-a';
-      const status = n % 3 === 0 ? 'skipped' : 'succeeded';
-      ids[job]!.push(await store.transaction((trx) => store.runs.create(trx, run(job, 1000 + n, status), at(n))));
-    }
-    const recent = await recentRunsByJob(store.db, 10);
-    expect(recent.get('recent-a')!.map((r) => r.id)).toEqual(ids['recent-a']!.slice(-10).reverse());
-    // Fewer runs than asked for: all of them.
-    expect(recent.get('recent-b')).toHaveLength(7);
-    expect(recent.get('recent-b')![0]).toEqual({ id: ids['recent-b']!.at(-1), status: 'skipped' });
-    expect(recent.get('recent-b')!.at(-1)).toEqual({ id: ids['recent-b']![0], status: 'skipped' });
-    expect(recent.has('recent-none')).toBe(false);
+    expect(await store.runs.recentStatuses('b', 3)).toEqual([
+      { id: ids[29], status: 'succeeded' },
+      { id: ids[27], status: 'skipped' },
+      { id: ids[25], status: 'succeeded' },
+    ]);
   });
 
   it('the failure log is read whole in keyset chunks, newest first, with its filters, and paged back', async () => {
