@@ -52,12 +52,19 @@ async function onDatabase(db: BenchDatabase, rows: number, rounds: number, dir: 
   const rates = (key: string) => results.get(key)!.map((r) => count(r.rowsPerSecond)).join(', ');
   const best = (key: string) => Math.max(...results.get(key)!.map((r) => r.rowsPerSecond));
   const plain = best('none');
-  const lines = [`  ${db.name}`, `    no archive   ${count(plain)} rows/s (rounds: ${rates('none')})`];
+  // The least CPU time of a form's rounds (all of the run's threads): the plain run's over it is the ratio a busy host disturbs least.
+  const leastCpu = (key: string) => Math.min(...results.get(key)!.map((r) => r.cpuSeconds ?? Infinity));
+  const lines = [`  ${db.name}`, `    no archive   ${count(plain)} rows/s (rounds: ${rates('none')}); CPU ${leastCpu('none').toFixed(2)} s`];
   for (const form of FORMS) {
     const ratio = best(form.name) / plain;
     const aim = form.aim === null ? 'no aim set' : `aim >= ${form.aim}: ${ratio >= form.aim ? 'aim met' : 'aim missed'}`;
     const longest = Math.max(...results.get(form.name)!.map((r) => r.longestBatchMs));
-    lines.push(`    ${form.label}`, `                 ${count(best(form.name))} rows/s (rounds: ${rates(form.name)}); ratio ${ratio.toFixed(2)} (${aim}); longest batch ${Math.round(longest)} ms`);
+    const cpu = leastCpu(form.name);
+    lines.push(
+      `    ${form.label}`,
+      `                 ${count(best(form.name))} rows/s (rounds: ${rates(form.name)}); ratio ${ratio.toFixed(2)} (${aim}); longest batch ${Math.round(longest)} ms`,
+      `                 CPU ${cpu.toFixed(2)} s; CPU ratio ${(leastCpu('none') / cpu).toFixed(2)} (the plain run's CPU time over this one's)`,
+    );
   }
   const wrong = [...results.values()].flat().filter((r) => r.deleted !== seed.matched || (r.archived !== null && r.archived !== undefined && r.archived !== r.deleted));
   return { lines, wrong };

@@ -35,6 +35,11 @@ export interface SweeperResult {
   /** Failure records of the run by driver code. */
   failureCodes: Record<string, number>;
   seconds: number;
+  /**
+   * CPU time of the run, every thread of the process (the SQLite worker's too): on a busy host it
+   * grows far less than the wall time, so its ratio is the steadier figure there.
+   */
+  cpuSeconds?: number;
   rowsPerSecond: number;
   batches: number;
   /** Batches in which at least one record failed. */
@@ -84,11 +89,13 @@ export function quantile(values: number[], q: number): number {
 /**
  * Runs `bench/<script>` in a child Node process (so its peak RSS is its own) and returns the JSON
  * its last stdout line holds. Its stderr goes straight to ours; a non-zero exit rejects.
+ * BENCH_CPU_PROF=<dir> has each phase write V8 CPU profiles there (its main thread and its workers).
  */
 export function runPhase<T>(script: string, args: string[]): Promise<T> {
   const root = path.resolve(__dirname, '..');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join('bench', script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (out += chunk));

@@ -53,8 +53,10 @@ async function main(): Promise<void> {
       if (b.failed > 0) batchesWithFailures++;
     });
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const run = await executeRun(runId, deps, new AbortController().signal);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     if (profile) process.stderr.write(`statements of the run (${seconds.toFixed(2)} s):\n${profile.lines().join('\n')}\n`);
     const wantStatus = expectedFailed > 0 ? 'completed_with_failures' : 'succeeded';
     if (run.status !== wantStatus) throw new Error(`run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected ${wantStatus}`);
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
       failed: run.failed,
       failureCodes,
       seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rowsPerSecond: run.deleted / seconds,
       batches: batchMs.length,
       batchesWithFailures,

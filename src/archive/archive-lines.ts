@@ -1,5 +1,6 @@
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
+import { keyJson } from '../store/key-json';
 import { ARCHIVE_COLUMNS } from './archive-table';
 
 /**
@@ -31,13 +32,16 @@ const META = [
   ARCHIVE_COLUMNS.archivedAt,
 ];
 
-function plainRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const column in row) {
-    const v = row[column];
-    out[column] = typeof v === 'object' && v !== null ? plain(v) : typeof v === 'bigint' ? v.toString() : v;
-  }
-  return out;
+/** What every line of one batch's part of a file shares: Sweeper's fields but the key. */
+export interface LineBatch {
+  runId: number;
+  job: string;
+  entity: string;
+  queryIndex: number;
+  depth: number;
+  archivedAt: number;
+  /** The columns whose values make a line's key (keyJson of them). */
+  keyColumns: string[];
 }
 
 function plain(value: unknown): unknown {
@@ -47,25 +51,49 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/** The bytes one batch appends to a file: its lines (a CSV header first), gzipped when the form says so. */
-export function encodeLines(spec: ArchiveFilesSpec, lines: ArchivedLine[], columns: string[]): Buffer {
+/** A column's value as JSON, as JSON.stringify of plain(value) writes it. */
+function jsonValue(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'bigint') return `"${value.toString()}"`;
+  return JSON.stringify(plain(value)) ?? 'null';
+}
+
+/**
+ * The bytes one batch appends to a file: a line per row (a CSV header first), gzipped when the form
+ * says so. The JSON lines are written field by field, with no object per row on the way: a batch's
+ * lines are encoded inside its transaction, where every millisecond holds the target's lock.
+ */
+export function encodeLines(spec: ArchiveFilesSpec, batch: LineBatch, rows: Record<string, unknown>[], columns: string[]): Buffer {
+  const keyOf = (row: Record<string, unknown>) => keyJson(batch.keyColumns.map((c) => row[c]));
   let text: string;
   if (spec.format === 'jsonl') {
-    // The row's values made JSON-ready in one pass (a JSON.stringify replacer is called for every key and costs twice as much).
-    text = lines
-      .map(
-        (l) =>
-          `{"sweeper_run_id":${l.runId},"sweeper_job":${JSON.stringify(l.job)},"sweeper_entity":${JSON.stringify(l.entity)},"sweeper_key":${JSON.stringify(l.key)},"sweeper_query_index":${l.queryIndex},"sweeper_depth":${l.depth},"sweeper_archived_at":${l.archivedAt},"row":${JSON.stringify(plainRow(l.row))}}\n`,
-      )
-      .join('');
+    const head = `{"sweeper_run_id":${batch.runId},"sweeper_job":${JSON.stringify(batch.job)},"sweeper_entity":${JSON.stringify(batch.entity)},"sweeper_key":`;
+    const meta = `,"sweeper_query_index":${batch.queryIndex},"sweeper_depth":${batch.depth},"sweeper_archived_at":${batch.archivedAt},"row":{`;
+    const names = columns.map((c) => `${JSON.stringify(c)}:`);
+    const parts: string[] = [];
+    for (const row of rows) {
+      let line = `${head}${JSON.stringify(keyOf(row))}${meta}`;
+      let separator = '';
+      for (let i = 0; i < columns.length; i++) {
+        const v = row[columns[i]!];
+        // A column the row does not have is left out, as JSON.stringify leaves out an undefined.
+        if (v === undefined) continue;
+        line += `${separator}${names[i]!}${jsonValue(v)}`;
+        separator = ',';
+      }
+      parts.push(`${line}}}\n`);
+    }
+    text = parts.join('');
   } else {
     const header = [...META, ...columns].map(csvField).join(',');
-    const rows = lines.map((l) =>
-      [l.runId, l.job, l.entity, l.key, l.queryIndex, l.depth, l.archivedAt, ...columns.map((c) => l.row[c])]
+    const lines = rows.map((row) =>
+      [batch.runId, batch.job, batch.entity, keyOf(row), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((c) => row[c])]
         .map(csvField)
         .join(','),
     );
-    text = `${header}\n${rows.map((r) => `${r}\n`).join('')}`;
+    text = `${header}\n${lines.map((r) => `${r}\n`).join('')}`;
   }
   const bytes = Buffer.from(text, 'utf8');
   // Fastest level: the archive is written inside the batch's transaction, and size matters less than time.

@@ -8,9 +8,9 @@ import type { PreparedQuery } from '../query/prepare';
 import type { Dialect } from '../dialects';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
 import { keyJson, parseKeyJson } from '../store/key-json';
-import type { Key } from '../store/runs-repository';
+import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { archiveBatch, archivedColumns, type CopySink } from './archive-copy';
+import { archiveBatch, archiveKeyRange, archivedColumns, type ArchiveWrite, type CopySink } from './archive-copy';
 import { decodeLines, encodeLines, type ArchivedLine } from './archive-lines';
 import { sameValue, type ValueCarrier } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
@@ -75,16 +75,25 @@ export class FileArchive {
     return new FileArchive(knex, schema.dialect, job.archive, job.name, options, entities, queries, fresh);
   }
 
-  async copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+  copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+    return archiveBatch(db, q, keys, this.write(q));
+  }
+
+  /** A range batch's records (but the held keys its DELETE leaves out), selected over the range in its transaction. */
+  copyRange(db: Knex, q: PreparedQuery, column: string, range: KeyRange, except: Key[]): Promise<number> {
+    return archiveKeyRange(db, q, column, range, except, this.write(q));
+  }
+
+  private write(q: PreparedQuery): ArchiveWrite {
     this.pending = 0;
     this.current = q.index;
-    return archiveBatch(db, q, keys, {
+    return {
       runId: this.options.runId,
       job: this.job,
       at: this.options.now(),
       tableOf: (entity) => archiveFileOf(this.spec, this.job, this.options.runId, entity),
       sink: this.sink,
-    });
+    };
   }
 
   private current = 0;
@@ -103,25 +112,27 @@ export class FileArchive {
   }
 
   private readonly sink: CopySink = async (db, dialect, entity, file, from, alias, level) => {
-    const columns = [...entity.columns.keys()];
     from.select(archivedColumns(db, dialect, entity, alias));
     const rows = (await from) as Record<string, unknown>[];
-    if (rows.length === 0) return 0;
-    const key = lineKeyColumns(entity, this.queries);
-    const lines: ArchivedLine[] = rows.map((row) => ({
-      runId: level.write.runId,
-      job: level.write.job,
-      entity: entity.name,
-      key: keyJson(key.map((c) => row[c])),
-      queryIndex: level.queryIndex,
-      depth: level.depth,
-      archivedAt: level.write.at.getTime(),
-      row,
-    }));
-    await appendDurably(file, encodeLines(this.spec, lines, columns));
-    this.pending += rows.length;
+    await this.append(entity, file, rows, level.write, level.queryIndex, level.depth);
     return rows.length;
   };
+
+  /**
+   * Writes the records a range batch's `DELETE ... RETURNING` removed (their archivedColumns), inside
+   * its transaction before its COMMIT: the form's copy of a range where the dialect has `returning`.
+   */
+  async writeDeleted(q: PreparedQuery, rows: Record<string, unknown>[]): Promise<void> {
+    const write = this.write(q);
+    await this.append(q.entity, write.tableOf(q.entity.name), rows, write, q.index, 0);
+  }
+
+  private async append(entity: Entity, file: string, rows: Record<string, unknown>[], write: ArchiveWrite, queryIndex: number, depth: number): Promise<void> {
+    if (rows.length === 0) return;
+    const batch = { runId: write.runId, job: write.job, entity: entity.name, queryIndex, depth, archivedAt: write.at.getTime(), keyColumns: lineKeyColumns(entity, this.queries) };
+    await appendDurably(file, encodeLines(this.spec, batch, rows, [...entity.columns.keys()]));
+    this.pending += rows.length;
+  }
 
   /**
    * Rows archived per query: counted as the batches went when this process wrote the whole run and

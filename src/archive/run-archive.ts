@@ -12,9 +12,15 @@ export interface RunArchive {
   copy(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number>;
   /**
    * Copies a range batch's records (`except` the held keys its DELETE leaves out) in its transaction;
-   * a form without it (one that writes outside the target's transaction) makes the run go by keys.
+   * a form without it (the cold form, which commits its copies in another target first) makes the run go by keys.
    */
   copyRange?(db: Knex, q: PreparedQuery, column: string, range: KeyRange, except: Key[]): Promise<number>;
+  /**
+   * Writes the records a range batch's `DELETE ... RETURNING` removed (their archivedColumns), in its
+   * transaction before its COMMIT: a form with it (files) is handed the deleted rows instead of copying
+   * the range first, where the dialect has `returning`.
+   */
+  writeDeleted?(q: PreparedQuery, rows: Record<string, unknown>[]): Promise<void>;
   /** After the batch's DELETE removed `deleted` records, still inside its transaction (the cold form commits its copies here). */
   afterDelete?(deleted: number): Promise<void>;
   /** The batch of these keys did not commit (or may not have: a resumed run's batch in flight): drop the copies of what is still in the source. */

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { keyValueJson } from '../api/json';
-import { isTableArchive } from '../config/archive-schema';
+import { isTargetArchive } from '../config/archive-schema';
 import type { JobDefinition } from '../config/schema';
 import { EXIT } from '../errors';
 import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../query/compile';
@@ -120,7 +120,7 @@ export async function explainJob(job: JobDefinition, target: Target, schema: Tar
     dialect: target.dialect.label,
     asOf: asOf.toISOString(),
     batchSize: fixed ? `${fixed} (limits.batchSize)` : `adaptive, starting at ${ADAPTIVE_START} (no limits.batchSize)`,
-    queries: prepared.map((q) => ({ index: q.index, entity: q.entity.name, key: keyColumns(q.definition, q.entity), statements: explainQuery(target.knex, q, batchSize, job.archive !== undefined && !isTableArchive(job.archive)) })),
+    queries: prepared.map((q) => ({ index: q.index, entity: q.entity.name, key: keyColumns(q.definition, q.entity), statements: explainQuery(target.knex, q, batchSize, job.archive !== undefined && isTargetArchive(job.archive)) })),
   };
 }
 

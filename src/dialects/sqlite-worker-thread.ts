@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { narrowSafeInteger } from './safe-integer';
 import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
 let db: Database.Database | null = null;
@@ -43,7 +44,9 @@ function query(sql: string, bindings: unknown[], safeIntegers: boolean | undefin
   }
   const columns = statement.columns().map((c) => c.name);
   const rows = statement.raw(true).all(values) as unknown[][];
-  const columnar: ColumnarRows = { columns, values: columns.map((_, c) => rows.map((row) => row[c])), count: rows.length };
+  // Integers narrowed here, as narrowSafeIntegers would on the daemon's side: a number crosses to it
+  // inline, a BigInt as an object of its own to allocate there.
+  const columnar: ColumnarRows = { columns, values: columns.map((_, c) => rows.map((row) => narrowSafeInteger(row[c]))), count: rows.length };
   return { rows: columnar };
 }
 

@@ -10,8 +10,8 @@ import { knexLog } from './knex-log';
 import { introspectSqlite } from './sqlite-introspect';
 import { sqliteWorkerClient } from './sqlite-worker-client';
 import type { SqliteWorkerConnection } from './sqlite-worker-connection';
+import { narrowSafeInteger } from './safe-integer';
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * A SQLite target's results, read with safe integers (every integer a BigInt): a BigInt a JS number
@@ -20,7 +20,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * Rows are fresh objects from the driver and are changed in place (rows only: not Buffers or Dates).
  */
 export function narrowSafeIntegers(value: unknown): unknown {
-  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value;
+  if (typeof value === 'bigint') return narrowSafeInteger(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = narrowSafeIntegers(value[i]);
   } else if (Object.prototype.toString.call(value) === '[object Object]') {

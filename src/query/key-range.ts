@@ -18,7 +18,8 @@ import { applyCondition, type CompileContext } from './where';
 /**
  * Whether the run deletes a query's batches by key range: the dialect has `keyRangeBatches`, the key is
  * one column, no cascade has to be counted and no archive copies the records by their keys (`archivedByKeys`:
- * the files and cold forms, which write outside the batch's transaction; the table form copies a range). A dialect that deletes through a join refuses a DELETE whose condition reads the table it
+ * the cold form, which commits its copies in another target before the batch; the table and files forms
+ * copy a range inside the range's transaction, RunArchive.copyRange). A dialect that deletes through a join refuses a DELETE whose condition reads the table it
  * deletes from (MySQL's 1093). The run (KnexTargetSession) and `explain` both ask here.
  */
 export function batchesByKeyRange(q: PreparedQuery, archivedByKeys: boolean): boolean {
@@ -104,6 +105,18 @@ export async function nextKeyRange(
  */
 export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][]): Promise<number> {
   return Number(await deleteKeyRangeStatement(db, query, ctx, column, range, except));
+}
+
+/**
+ * As deleteKeyRange, returning the `columns` (aliased by the table's own name) of the records it
+ * deleted, on a dialect with `returning`: what a files archive writes, so that the range's records are
+ * read once, by the statement that deletes them.
+ */
+export async function deleteKeyRangeReturning(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][], columns: (alias: string) => Knex.Raw[]): Promise<Record<string, unknown>[]> {
+  const { sql, bindings } = deleteKeyRangeStatement(db, query, ctx, column, range, except).toSQL();
+  const returned = columns(ctx.entity.name);
+  const result: unknown = await db.raw(`${sql} returning ${returned.map(() => '?').join(', ')}`, [...(bindings as Knex.RawBinding[]), ...returned]);
+  return Array.isArray(result) ? (result as Record<string, unknown>[]) : (result as { rows: Record<string, unknown>[] }).rows;
 }
 
 /** The statement of deleteKeyRange. */

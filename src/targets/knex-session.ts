@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { TableStorage } from '../dialects/dialect';
+import { archivedColumns } from '../archive/archive-copy';
 import { openRunArchive, type RunArchive } from '../archive/run-archive';
 import type { ArchiveTargets } from '../archive/cold-archive';
 import type { JobDefinition } from '../config/schema';
@@ -15,7 +16,7 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
-import { batchesByKeyRange, countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
+import { batchesByKeyRange, countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, deleteKeyRangeReturning, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
@@ -83,23 +84,34 @@ export class KnexTargetSession implements TargetSession {
   deleteRange(query: number, range: KeyRange, hooks: BatchHooks = {}): Promise<BatchResult> {
     const q = this.query(query);
     const column = this.keyColumn(q);
-    // A range is settled by counting what of it still matches: no part is told before its commit.
+    const archive = this.archive;
+    // A range is settled by counting what of it still matches: no part is told before its commit (but
+    // an archive written apart from the transaction is told when the COMMIT fails, forgettingOnFailure).
     const batch = this.batchOperations(q, { signal: hooks.signal });
-    const copyRange = this.archive?.copyRange?.bind(this.archive);
-    return deleteRange(this.knex, range, {
-      held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
-      delete: async (db, r, except) => {
-        // An archive in the range's own transaction: its copy first, then the DELETE must remove as many.
-        const copied = copyRange ? await copyRange(db, q, column, r, except) : null;
-        const deleted = await deleteKeyRange(db, q.definition, q.context, column, r, except);
-        if (copied !== null) refuseUnequalCopy(q.entity.name, copied, deleted);
-        return deleted;
-      },
-      matching: (db, keys) => countMatchingKeys(db, q.definition, q.context, column, keys),
-      keys: (db, r) => keysInRange(db, q.definition, q.context, column, r),
-      recount: hooks.recount,
-      batch,
-    });
+    return this.forgettingOnFailure(q, batch, (ops) =>
+      deleteRange(this.knex, range, {
+        held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
+        delete: async (db, r, except) => {
+          if (archive?.writeDeleted && q.context.dialect.capabilities.returning) {
+            // The archive writes what the DELETE returns, before the range's COMMIT.
+            const rows = await deleteKeyRangeReturning(db, q.definition, q.context, column, r, except, (alias) => archivedColumns(db, q.context.dialect, q.entity, alias));
+            await archive.writeDeleted(q, rows);
+            if (archive.afterDelete) await archive.afterDelete(rows.length);
+            return rows.length;
+          }
+          // An archive in the range's own transaction: its copy first, then the DELETE must remove as many.
+          const copied = archive?.copyRange ? await archive.copyRange(db, q, column, r, except) : null;
+          const deleted = await deleteKeyRange(db, q.definition, q.context, column, r, except);
+          if (copied !== null) refuseUnequalCopy(q.entity.name, copied, deleted);
+          if (archive?.afterDelete) await archive.afterDelete(deleted);
+          return deleted;
+        },
+        matching: (db, keys) => countMatchingKeys(db, q.definition, q.context, column, keys),
+        keys: (db, r) => keysInRange(db, q.definition, q.context, column, r),
+        recount: hooks.recount,
+        batch: ops,
+      }),
+    );
   }
 
   async settleRange(query: number, range: KeyRange): Promise<{ deleted: number; cascaded: number }> {
@@ -115,20 +127,25 @@ export class KnexTargetSession implements TargetSession {
     return rows.map((row) => columns.map((c) => row[c]));
   }
 
-  async deleteBatch(query: number, keys: Key[], hooks: BatchHooks = {}): Promise<BatchResult> {
+  deleteBatch(query: number, keys: Key[], hooks: BatchHooks = {}): Promise<BatchResult> {
     const q = this.query(query);
-    const archive = this.archive;
-    const ops = this.batchOperations(q, hooks);
-    const forget = archive?.forget?.bind(archive);
-    if (!forget) return deleteBatch(this.knex, keys, ops);
-    // An archive committed apart from the batch (the cold form): a part whose COMMIT failed, or a
-    // batch that throws, leaves copies of records still in the source: they are dropped at once.
+    return this.forgettingOnFailure(q, this.batchOperations(q, hooks), (ops) => deleteBatch(this.knex, keys, ops), keys);
+  }
+
+  /**
+   * With an archive written apart from the batch's transaction (files, another target), a part whose
+   * COMMIT failed, or a batch that throws, leaves copies of records still in the source: the archive
+   * forgets them at once (the cold form drops them, the files form counts its lines from the files).
+   */
+  private async forgettingOnFailure(q: PreparedQuery, ops: BatchOperations, work: (ops: BatchOperations) => Promise<BatchResult>, keys: Key[] = []): Promise<BatchResult> {
+    const forget = this.archive?.forget?.bind(this.archive);
+    if (!forget) return work(ops);
     const committing = async (part: CommittingPart, committed?: false) => {
-      if (hooks.committing) await hooks.committing(part, committed);
+      if (ops.committing) await ops.committing(part, committed);
       if (committed === false) await forget(q, part.keys);
     };
     try {
-      return await deleteBatch(this.knex, keys, { ...ops, committing });
+      return await work({ ...ops, committing });
     } catch (error) {
       try {
         await forget(q, keys);

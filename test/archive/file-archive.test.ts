@@ -81,6 +81,43 @@ describe.each(FORMS)('files archive on %s as %s', (dialect, format) => {
     expect((await restore(runId)).groups).toEqual([]);
   });
 
+  it('a query without cascades goes by key range where the dialect can, writing what each range DELETE removed; a held record and one a trigger refuses are neither deleted nor counted as archived', async () => {
+    const refused = 33;
+    await ws.target.raw('CREATE TABLE order_notes (id integer PRIMARY KEY, order_id integer NOT NULL REFERENCES orders(id))');
+    await ws.target('order_notes').insert({ id: 1, order_id: 9 });
+    const trigger = {
+      sqlite: [`CREATE TRIGGER keep_one BEFORE DELETE ON orders WHEN old.id = ${refused} BEGIN SELECT RAISE(ABORT, 'this order is kept'); END`],
+      pg: [
+        `CREATE FUNCTION keep_one() RETURNS trigger AS $$ BEGIN IF OLD.id = ${refused} THEN RAISE EXCEPTION 'this order is kept'; END IF; RETURN OLD; END $$ LANGUAGE plpgsql`,
+        'CREATE TRIGGER keep_one BEFORE DELETE ON orders FOR EACH ROW EXECUTE FUNCTION keep_one()',
+      ],
+      mysql: [`CREATE TRIGGER keep_one BEFORE DELETE ON orders FOR EACH ROW BEGIN IF OLD.id = ${refused} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'this order is kept'; END IF; END`],
+    };
+    for (const sql of trigger[dialect]) await ws.target.raw(sql);
+    ws.writeJob('purge', ['name: purge', 'target: app', 'queries:', '  - entity: orders', '    where: { field: created_at, op: lt, value: 100 }', 'limits: { batchSize: 7 }', `archive: { dir: archive, format: ${format} }`, ''].join('\n'));
+    app = await ws.open();
+    const ranges: unknown[] = [];
+    const setInflight = app.store.runs.setInflight.bind(app.store.runs);
+    app.store.runs.setInflight = (b) => {
+      if ('range' in b) ranges.push(b.range);
+      return setInflight(b);
+    };
+    const before = await snapshot(ws);
+    const runId = await createManualRun(app, 'purge', 'test');
+    await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    const deleted = truth.orders.filter((id) => id !== 9 && id !== refused);
+    expect(await app.store.runs.get(runId)).toMatchObject({ status: 'completed_with_failures', deleted: deleted.length, failed: 2 });
+    expect(ranges.length > 0).toBe((await app.targets.schema('app')).dialect.capabilities.keyRangeBatches);
+    expect((await ws.rows<{ id: number }>('SELECT id FROM orders WHERE created_at < 100 ORDER BY id')).map((r) => r.id)).toEqual([9, refused]);
+    // The held record and the refused range wrote their lines, then rolled back: those records are still there, so they are no archived records.
+    const archivedIds = [...new Set(linesOf(runId, 'orders').map((l) => Number(l.row.id)))].filter((id) => id !== 9 && id !== refused);
+    expect(archivedIds.sort((a, b) => a - b)).toEqual(deleted);
+    expect(await app.store.archive.ofRun(runId)).toMatchObject({ archived: deleted.length });
+    const done = await restore(runId);
+    expect({ restored: done.restored, failed: done.failed }).toEqual({ restored: deleted.length, failed: 0 });
+    expect(await snapshot(ws)).toEqual(before);
+  });
+
   it('archive.keep removes the run files last written longer ago than keep, and leaves other files alone', async () => {
     app = await ws.open();
     const runId = await createManualRun(app, 'purge', 'test');
