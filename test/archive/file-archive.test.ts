@@ -12,6 +12,7 @@ import { collect } from '../support/cli';
 import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
+import { recordRanges } from '../support/recorded-ranges';
 
 /**
  * The files form on SQLite and Postgres, as JSON lines and as CSV: one gzip file per run and entity
@@ -96,12 +97,7 @@ describe.each(FORMS)('files archive on %s as %s', (dialect, format) => {
     for (const sql of trigger[dialect]) await ws.target.raw(sql);
     ws.writeJob('purge', ['name: purge', 'target: app', 'queries:', '  - entity: orders', '    where: { field: created_at, op: lt, value: 100 }', 'limits: { batchSize: 7 }', `archive: { dir: archive, format: ${format} }`, ''].join('\n'));
     app = await ws.open();
-    const ranges: unknown[] = [];
-    const setInflight = app.store.runs.setInflight.bind(app.store.runs);
-    app.store.runs.setInflight = (b) => {
-      if ('range' in b) ranges.push(b.range);
-      return setInflight(b);
-    };
+    const ranges = recordRanges(app);
     const before = await snapshot(ws);
     const runId = await createManualRun(app, 'purge', 'test');
     await executeRun(runId, runnerDeps(app), new AbortController().signal);

@@ -5,6 +5,7 @@ import { runnerDeps } from '../../src/runner/runner-deps';
 import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
+import { recordRanges } from '../support/recorded-ranges';
 
 /**
  * The same-target table archive on SQLite and Postgres: every deleted record, and every row its
@@ -107,12 +108,7 @@ describe.each(TEST_DATABASES.map((d) => d.name))('table archive on %s', (dialect
     await ws.target('order_notes').insert({ id: 1, order_id: 9 });
     ws.writeJob('purge', ['name: purge', 'target: app', 'queries:', '  - entity: orders', '    where: { field: created_at, op: lt, value: 100 }', 'limits: { batchSize: 7 }', 'archive: { table: "{entity}_archive" }', ''].join('\n'));
     app = await ws.open();
-    const ranges: unknown[] = [];
-    const setInflight = app.store.runs.setInflight.bind(app.store.runs);
-    app.store.runs.setInflight = (b) => {
-      if ('range' in b) ranges.push(b.range);
-      return setInflight(b);
-    };
+    const ranges = recordRanges(app);
     const runId = await run();
     const deleted = truth.orders.filter((id) => id !== 9);
     expect(await app.store.runs.get(runId)).toMatchObject({ status: 'completed_with_failures', deleted: deleted.length, failed: 1 });

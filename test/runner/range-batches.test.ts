@@ -3,6 +3,7 @@ import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import { createWorkspace, type Workspace } from '../support/workspace';
+import { recordRanges } from '../support/recorded-ranges';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -37,12 +38,7 @@ CREATE TRIGGER keep_sevens BEFORE DELETE ON events WHEN old.id % 7 = 0 BEGIN SEL
     db.close();
     ws.writeJob('purge', JOB);
     app = await ws.open();
-    const ranges: unknown[] = [];
-    const setInflight = app.store.runs.setInflight.bind(app.store.runs);
-    app.store.runs.setInflight = (b) => {
-      if ('range' in b) ranges.push(b.range);
-      return setInflight(b);
-    };
+    const ranges = recordRanges(app);
     const runId = await createManualRun(app, 'purge', 'test');
     const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
     const old = Array.from({ length: 500 }, (_, i) => 2 * (i + 1));
