@@ -202,11 +202,19 @@ export class Reloader {
       const present = existsSync(file);
       const result = present ? files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env)) : null;
       if (!present) files.forget(file);
+      // Named but unchanged (touched, or rewritten with the same content: the cache gave its earlier
+      // result): nothing of it is checked or synced again (a start after 10,000 files were copied).
+      if (result && sameResult(result, this.lastResults.get(file))) continue;
       count(this.lastResults.get(file)?.job?.name, -1);
       count(result?.job?.name, 1);
       fresh.push({ file, displayName, result });
     }
     files.takeFresh();
+    if (fresh.length === 0 && names === this.fileNames) {
+      await files.save(app.store);
+      log.debug({ why, files: fileNames.length, ms: Math.round(performance.now() - began) }, 'named job files unchanged: nothing reloaded');
+      return { jobs: app.jobs.map((j) => j.name), problems: this.lastProblems, kept: [], read: [] };
+    }
     const involved = fresh.flatMap((f) => [this.lastResults.get(f.file)?.job?.name, f.result?.job?.name]);
     if (involved.some((name) => name !== undefined && ((counts.get(name) ?? 0) > 1 || (this.namesDefined.get(name) ?? 0) > 1))) return null;
     const valid = fresh.flatMap((f) => (f.result?.job ? [f.result.job] : []));
@@ -336,4 +344,10 @@ export class Reloader {
     this.onChange();
     return { jobs: jobs.map((j) => j.name), problems, kept, read };
   }
+}
+
+/** What a file gave at the last reload, given again: the same result, or the same valid job (the start's results are its jobs). */
+function sameResult(result: JobFileResult, last: JobFileResult | undefined): boolean {
+  if (!last) return false;
+  return result === last || (result.job !== null && result.job === last.job && result.problems.length === 0 && last.problems.length === 0);
 }
