@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { mulberry32 } from './prng';
@@ -45,10 +45,15 @@ mail: { outboxDir: outbox }
 ${o.extraConfig ?? ''}`,
   );
   const names: string[] = [];
+  const writtenAt = new Date(Date.now() - 3600_000);
   for (let i = 0; i < o.count; i++) {
     const name = `job-${String(i).padStart(5, '0')}`;
     names.push(name);
-    writeFileSync(path.join(jobsDir, `${name}.yaml`), jobYaml(name, i, random));
+    const file = path.join(jobsDir, `${name}.yaml`);
+    writeFileSync(file, jobYaml(name, i, random));
+    // As files deployed a while before the daemon starts (not in the second it reads them, when their
+    // content must be compared; the reload suites test that case).
+    utimesSync(file, writtenAt, writtenAt);
   }
   return { dir: o.dir, configFile, jobsDir, names };
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock';
@@ -42,6 +43,33 @@ export interface OpenOptions {
   uses?: readonly ConfigPart[];
   /** The process answers health checks (the daemon; default): the store opens its probe connection. */
   healthChecks?: boolean;
+  /** Read the job files (default). Without: `jobs` is empty, for a command that reads them itself when it must (`sweeper jobs`, readJobs). */
+  readJobs?: boolean;
+}
+
+/** The job files as read through the job file cache, and the folder's names they were read from (sorted). */
+export interface ReadJobs {
+  jobs: JobDefinition[];
+  names: string[];
+  jobFiles: JobFileCache;
+  /** When the folder was listed (wall-clock ms). */
+  readAt: number;
+}
+
+/**
+ * Reads every job file; only those changed since they were last read (by any command) are parsed
+ * again. Every problem of every file is a ConfigError.
+ */
+export async function readJobs(config: LoadedConfig, store: Store, env: Record<string, string | undefined>): Promise<ReadJobs> {
+  const jobFiles = await JobFileCache.load(store, config);
+  const readAt = Date.now();
+  const results = loadJobFiles(config, env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, env)));
+  jobFiles.takeFresh();
+  // Saved before any problem is reported: the next command parses only the files still to fix.
+  await jobFiles.save(store);
+  const problems = results.flatMap((r) => r.problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { jobs: results.map((r) => r.job!), names: results.map((r) => path.basename(r.file)), jobFiles, readAt };
 }
 
 export function newOwner(): string {
@@ -75,16 +103,7 @@ export async function openApp(o: OpenOptions): Promise<App> {
     await store.migrate().catch((error: unknown) => {
       throw storeOpenError(error, config.state, config.displayFile);
     });
-    // Only the files changed since they were last read (by any command) are parsed again.
-    const jobFiles = await JobFileCache.load(store, config);
-    const jobsReadAt = Date.now();
-    const results = loadJobFiles(config, o.env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, o.env)));
-    jobFiles.takeFresh();
-    // Saved before any problem is reported: the next command parses only the files still to fix.
-    await jobFiles.save(store);
-    const jobProblems = results.flatMap((r) => r.problems);
-    if (jobProblems.length > 0) throw new ConfigError(jobProblems);
-    const jobs = results.map((r) => r.job!);
+    const { jobs, jobFiles, readAt: jobsReadAt } = o.readJobs === false ? { jobs: [], jobFiles: JobFileCache.empty(), readAt: 0 } : await readJobs(config, store, o.env);
     if (o.checkTargets) {
       // Loaded only here: listings and control commands skip the query checker and its modules.
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -147,7 +147,8 @@ export class Daemon {
     await this.recoverRuns();
     this.reloader.watchFiles();
     // What changed while the files were read and the jobs registered, which no watch event will name.
-    await this.reloader.reloadChangesBeforeWatch();
+    // A reload records the jobs folder as in step with the store; without one, the start does.
+    if (!(await this.reloader.reloadChangesBeforeWatch())) await this.reloader.recordInStep();
     this.wakeups.start();
     this.loops = [this.scheduler.loop(this.controller.signal), this.outbox.loop(this.controller.signal), this.recoveryLoop(this.controller.signal), this.retentionLoop(this.controller.signal)];
     if (app.config.http) {

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import { openApp, type App } from '../app';
+import { openApp, type App, type OpenOptions } from '../app';
 import type { Clock } from '../clock';
 import { ALL_PARTS, type ConfigPart } from '../config/load';
 
@@ -28,14 +28,14 @@ export interface CommandContext {
  * targets (preview, run, explain) uses them and the mail settings; the others (listings, control) only
  * the state store and the job files, so their ${VAR}s elsewhere (tokens, SMTP, target URLs) may be unset.
  */
-export function openForCommand(ctx: CommandContext, checkTargets = false, stream: 'stdout' | 'stderr' = 'stderr'): Promise<App> {
+export function openForCommand(ctx: CommandContext, checkTargets = false, stream: 'stdout' | 'stderr' = 'stderr', options: Pick<OpenOptions, 'readJobs'> = {}): Promise<App> {
   const uses: readonly ConfigPart[] = stream === 'stdout' ? ALL_PARTS : checkTargets ? ['targets', 'mail'] : [];
-  return openApp({ configFile: ctx.configFile, env: ctx.env, clock: ctx.clock, logger: ctx.logger(stream), checkTargets, uses, healthChecks: stream === 'stdout' });
+  return openApp({ configFile: ctx.configFile, env: ctx.env, clock: ctx.clock, logger: ctx.logger(stream), checkTargets, uses, healthChecks: stream === 'stdout', ...options });
 }
 
 /** Opens the app, runs `fn`, and always closes it. */
-export async function withApp<T>(ctx: CommandContext, fn: (app: App) => Promise<T>, checkTargets = false): Promise<T> {
-  const app = await openForCommand(ctx, checkTargets);
+export async function withApp<T>(ctx: CommandContext, fn: (app: App) => Promise<T>, checkTargets = false, options: Pick<OpenOptions, 'readJobs'> = {}): Promise<T> {
+  const app = await openForCommand(ctx, checkTargets, 'stderr', options);
   try {
     return await fn(app);
   } finally {

@@ -4,12 +4,11 @@ import type { Problem } from '../errors';
 import type { StoredJobFile } from '../store/job-files-repository';
 import type { Store } from '../store/store';
 import { definitionHash, rememberDefinitionHash } from '../scheduler/job-registry';
+import { jobFilesKey } from './job-files-key';
 import type { JobFileResult, LoadedConfig } from './load';
 
 /** A file changed within this long of when it was last looked at may have changed again unseen by its mtime (its content is compared then). */
 const MTIME_GRANULARITY_MS = 1000;
-/** Bumped when what a cached result holds changes: every file is read again once. */
-const CACHE_FORMAT = 1;
 
 interface Fingerprint {
   mtimeMs: number;
@@ -21,19 +20,6 @@ interface Fingerprint {
   result: JobFileResult;
   /** Problems found against the targets when the file was last read (this process only). */
   targetProblems: Problem[];
-}
-
-/**
- * What a job file gives depends on its content, on the config (default zone, targets, archive
- * settings, the config's folder) and on the code that reads it: the key of the rows read with them.
- */
-export function jobFilesKey(config: LoadedConfig): string {
-  const code = ['./load', './schema', './job-file-cache', '../scheduler/job-registry'].map((m) => {
-    const st = statSync(require.resolve(m));
-    return `${st.mtimeMs}:${st.size}`;
-  });
-  const inputs = { format: CACHE_FORMAT, code, file: config.file, timezone: config.timezone, targets: Object.keys(config.targets).sort(), archive: config.archive };
-  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex');
 }
 
 /**
@@ -62,6 +48,21 @@ export class JobFileCache {
       cache.files.set(row.path, { mtimeMs: row.mtimeMs, size: row.size, hash: row.hash, seenAt: row.seenAt, result, targetProblems: [] });
     }
     return cache;
+  }
+
+  /** The config and code the rows are kept under ('' for a cache that is never saved). */
+  get key(): string {
+    return this.configKey;
+  }
+
+  /**
+   * The stat recorded for `file` when that stat alone proves the file unchanged while it stays the same
+   * (taken well after the file's mtime); null for a file not recorded (read every time) or recorded
+   * within the mtime granularity (its content decides the next time).
+   */
+  settledStat(file: string): { mtimeMs: number; size: number } | null {
+    const known = this.files.get(file);
+    return known && known.mtimeMs < known.seenAt - MTIME_GRANULARITY_MS ? { mtimeMs: known.mtimeMs, size: known.size } : null;
   }
 
   /** An empty cache that is never saved (tests, commands without a store). */

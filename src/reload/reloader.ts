@@ -2,6 +2,7 @@ import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app';
 import { checkJobs } from '../config/check-jobs';
+import { forgetJobFolderInStep, recordJobFolderInStep } from '../config/job-folder-stamp';
 import { isJobFileName, jobFileNames, jobFilePaths, loadConfig, loadJobFile, loadJobFiles, type JobFileResult, type LoadedConfig } from '../config/load';
 import type { JobDefinition } from '../config/schema';
 import { ConfigError, formatProblem, toError, type Problem } from '../errors';
@@ -144,6 +145,17 @@ export class Reloader {
     return this.reload(`${changed.size} job file(s) changed before the watch started`, changed);
   }
 
+  /**
+   * Records the jobs folder as in step with the jobs table (src/config/job-folder-stamp.ts), so that
+   * `sweeper jobs` reads no job file while nothing changes: after each reload, and by the start. A
+   * reload with a problem (a last good definition kept, a file not scheduled) forgets the record.
+   */
+  recordInStep(): Promise<void> {
+    const { app } = this;
+    if (this.lastProblems.length > 0 || !this.fileNames) return forgetJobFolderInStep(app.store, app.jobFiles);
+    return recordJobFolderInStep({ store: app.store, config: this.config, names: this.fileNames, cache: app.jobFiles, now: Date.now() });
+  }
+
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers) w.close();
@@ -202,11 +214,20 @@ export class Reloader {
       const present = existsSync(file);
       const result = present ? files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env)) : null;
       if (!present) files.forget(file);
+      // Named but unchanged (touched, or rewritten with the same content: the cache gave its earlier
+      // result): nothing of it is checked or synced again (a start after 10,000 files were copied).
+      if (result && sameResult(result, this.lastResults.get(file))) continue;
       count(this.lastResults.get(file)?.job?.name, -1);
       count(result?.job?.name, 1);
       fresh.push({ file, displayName, result });
     }
     files.takeFresh();
+    if (fresh.length === 0 && names === this.fileNames) {
+      await files.save(app.store);
+      await this.recordInStep();
+      log.debug({ why, files: fileNames.length, ms: Math.round(performance.now() - began) }, 'named job files unchanged: nothing reloaded');
+      return { jobs: app.jobs.map((j) => j.name), problems: this.lastProblems, kept: [], read: [] };
+    }
     const involved = fresh.flatMap((f) => [this.lastResults.get(f.file)?.job?.name, f.result?.job?.name]);
     if (involved.some((name) => name !== undefined && ((counts.get(name) ?? 0) > 1 || (this.namesDefined.get(name) ?? 0) > 1))) return null;
     const valid = fresh.flatMap((f) => (f.result?.job ? [f.result.job] : []));
@@ -251,6 +272,7 @@ export class Reloader {
       if (n > 0) this.namesDefined.set(name, n);
       else this.namesDefined.delete(name);
     }
+    await this.recordInStep();
     const read = fresh.flatMap((f) => (f.result ? [f.displayName] : []));
     log.info({ looked: 'named files', why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
@@ -331,9 +353,16 @@ export class Reloader {
     for (const r of current.values()) if (r.job) this.namesDefined.set(r.job.name, (this.namesDefined.get(r.job.name) ?? 0) + 1);
     this.lastGood.clear();
     for (const job of jobs) this.lastGood.set(job.file, job);
+    await this.recordInStep();
     const read = results.filter(isFresh).map((r) => r.file);
     log.info({ looked: changedFiles ? 'named files' : 'every file', why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
     return { jobs: jobs.map((j) => j.name), problems, kept, read };
   }
+}
+
+/** What a file gave at the last reload, given again: the same result, or the same valid job (the start's results are its jobs). */
+function sameResult(result: JobFileResult, last: JobFileResult | undefined): boolean {
+  if (!last) return false;
+  return result === last || (result.job !== null && result.job === last.job && result.problems.length === 0 && last.problems.length === 0);
 }

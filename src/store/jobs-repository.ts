@@ -89,6 +89,15 @@ export class JobsRepository {
     return ((await this.db('jobs').select(HEAD_COLUMNS)) as Record<string, unknown>[]).map(headOf);
   }
 
+  /**
+   * A short text that changes whenever a definition is registered or a job is removed or comes back:
+   * the count of jobs, the sum of their versions and the count of removed ones (one aggregate, no rows).
+   */
+  async signature(): Promise<string> {
+    const row = (await this.db('jobs').first(this.db.raw('count(*) as n'), this.db.raw('coalesce(sum(version), 0) as versions'), this.db.raw('count(removed_at) as removed'))) as Record<string, unknown>;
+    return `${toNumber(row.n)}:${toNumber(row.versions)}:${toNumber(row.removed)}`;
+  }
+
   /** The heads of the jobs named (those stored), in statements of at most NAMES_PER_STATEMENT names. */
   async headsOf(names: readonly string[]): Promise<JobHead[]> {
     const heads: JobHead[] = [];

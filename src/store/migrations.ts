@@ -357,6 +357,23 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0012_job_folder_syncs',
+    async up(knex) {
+      // The jobs folder as it was when the jobs table was last brought in step with it, per config and
+      // code (src/config/job-folder-stamp.ts): `sweeper jobs` lists the stored jobs without reading a job
+      // file while the folder's names, mtimes and sizes and the jobs table's signature are still these.
+      await knex.schema.createTable('job_folder_syncs', (t) => {
+        t.string('config_key', 64).primary();
+        t.string('fingerprint', 64).notNullable();
+        t.string('jobs_signature', 200).notNullable();
+        t.bigInteger('synced_at').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('job_folder_syncs');
+    },
+  },
 ];
 
 /** The knex migrator settings for these migrations, or (tests of a migration) for the first `count` of them. */

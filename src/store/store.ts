@@ -5,6 +5,7 @@ import { openStore, storeDialect } from './connect';
 import { ArchiveRepository } from './archive-repository';
 import { FailuresRepository } from './failures-repository';
 import { JobFilesRepository } from './job-files-repository';
+import { JobFolderSyncsRepository } from './job-folder-syncs-repository';
 import { JobsRepository } from './jobs-repository';
 import { assertSchemaNotNewer, migrateStore } from './migrations';
 import { OutboxRepository } from './outbox-repository';
@@ -14,6 +15,7 @@ import { RunsRepository } from './runs-repository';
 export class Store {
   readonly jobs: JobsRepository;
   readonly jobFiles: JobFilesRepository;
+  readonly jobFolderSyncs: JobFolderSyncsRepository;
   readonly runs: RunsRepository;
   readonly failures: FailuresRepository;
   readonly outbox: OutboxRepository;
@@ -32,6 +34,7 @@ export class Store {
     this.dialect = dialectOfKnex(db);
     this.jobs = new JobsRepository(db);
     this.jobFiles = new JobFilesRepository(db);
+    this.jobFolderSyncs = new JobFolderSyncsRepository(db);
     this.runs = new RunsRepository(db);
     this.failures = new FailuresRepository(db);
     this.outbox = new OutboxRepository(db);

@@ -4,6 +4,8 @@ import pino from 'pino';
 import { jobsCommand } from '../../src/cli/jobs-command';
 import type { CommandContext } from '../../src/cli/context';
 import { systemClock } from '../../src/clock';
+import { JobFileCache } from '../../src/config/job-file-cache';
+import { Daemon } from '../../src/daemon';
 import { createWorkspace, type Workspace } from '../support/workspace';
 
 const SCHEMA = 'CREATE TABLE t (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);';
@@ -17,10 +19,10 @@ queries:
 ${extra}`;
 
 /** `sweeper jobs --json` as the CLI runs it, in this process: its output, and the job files it read (hashed, then parsed: each file counts once). */
-async function jobsJson(ws: Workspace, env: Record<string, string> = {}): Promise<{ jobs: { name: string; schedule: string }[]; read: string[] }> {
+async function jobsJson(ws: Workspace, env: Record<string, string> = {}, configFile = ws.configFile): Promise<{ jobs: { name: string; schedule: string }[]; read: string[] }> {
   const out: string[] = [];
   const ctx: CommandContext = {
-    configFile: ws.configFile,
+    configFile,
     env,
     clock: systemClock,
     out: (t) => out.push(t),
@@ -131,6 +133,70 @@ describe('the job file cache in the state store', () => {
     makeOld(ws.writeJob('bad', JOB('bad', '0 3 * * *', 'catchUp: sometimes\n')));
     for (let i = 0; i < 2; i++) {
       await expect(jobsJson(ws)).rejects.toMatchObject({ problems: [expect.objectContaining({ file: expect.stringMatching(/bad\.yaml$/), path: 'catchUp' })] });
+    }
+  });
+});
+
+describe('a jobs folder in step with the state store', () => {
+  /** `sweeper jobs --json`, and whether it loaded the job file cache (it reads the files through it). */
+  async function listing(ws: Workspace, configFile = ws.configFile) {
+    const load = jest.spyOn(JobFileCache, 'load');
+    try {
+      const { jobs } = await jobsJson(ws, {}, configFile);
+      return { jobs: jobs.map((j) => `${j.name} ${j.schedule}`), cacheLoaded: load.mock.calls.length > 0 };
+    } finally {
+      load.mockRestore();
+    }
+  }
+
+  it('is listed from the store without loading the job file cache; an edit, or a sync by another process, is read and synced again', async () => {
+    const ws = createWorkspace(SCHEMA);
+    for (const n of ['a', 'b']) makeOld(ws.writeJob(n, JOB(n, '0 3 * * *')));
+    expect(await listing(ws)).toEqual({ jobs: ['a cron 0 3 * * * (UTC)', 'b cron 0 3 * * * (UTC)'], cacheLoaded: true });
+    expect(await listing(ws)).toEqual({ jobs: ['a cron 0 3 * * * (UTC)', 'b cron 0 3 * * * (UTC)'], cacheLoaded: false });
+
+    makeOld(ws.writeJob('b', JOB('b', '30 4 * * *')), 30);
+    expect(await listing(ws)).toEqual({ jobs: ['a cron 0 3 * * * (UTC)', 'b cron 30 4 * * * (UTC)'], cacheLoaded: true });
+    fs.rmSync(path.join(ws.dir, 'jobs', 'a.yaml'));
+    expect(await listing(ws)).toEqual({ jobs: ['b cron 30 4 * * * (UTC)'], cacheLoaded: true });
+    expect((await listing(ws)).cacheLoaded).toBe(false);
+
+    // Another config on the same store (another host's daemon) syncs another folder: the table changed.
+    const other = path.join(ws.dir, 'other.yaml');
+    fs.writeFileSync(other, fs.readFileSync(ws.configFile, 'utf8').replace('jobs: jobs', 'jobs: other-jobs'));
+    fs.mkdirSync(path.join(ws.dir, 'other-jobs'));
+    fs.writeFileSync(path.join(ws.dir, 'other-jobs', 'b.yaml'), JOB('b', '0 6 * * *'));
+    makeOld(path.join(ws.dir, 'other-jobs', 'b.yaml'));
+    expect((await listing(ws, other)).jobs).toEqual(['b cron 0 6 * * * (UTC)']);
+    expect(await listing(ws)).toEqual({ jobs: ['b cron 30 4 * * * (UTC)'], cacheLoaded: true });
+  });
+
+  it('a file edited within the mtime granularity of its read keeps the listing reading the files until its stat proves it', async () => {
+    const ws = createWorkspace(SCHEMA);
+    const file = ws.writeJob('a', JOB('a', '0 3 * * *'));
+    await listing(ws);
+    // Same size, and the mtime put back: only the content tells the edit, so the listing must read it.
+    const st = fs.statSync(file);
+    ws.writeJob('a', JOB('a', '0 4 * * *'));
+    utimesSync(file, st.atime, st.mtime);
+    expect(await listing(ws)).toEqual({ jobs: ['a cron 0 4 * * * (UTC)'], cacheLoaded: true });
+  });
+
+  it('after a daemon started or reloaded, the listing reads no job file; a file it kept its last good definition for is reported', async () => {
+    const ws = createWorkspace(SCHEMA);
+    for (const n of ['a', 'b']) makeOld(ws.writeJob(n, JOB(n, '0 3 * * *')));
+    const daemon = new Daemon(await ws.open());
+    await daemon.start();
+    try {
+      expect(await listing(ws)).toEqual({ jobs: ['a cron 0 3 * * * (UTC)', 'b cron 0 3 * * * (UTC)'], cacheLoaded: false });
+      makeOld(ws.writeJob('b', JOB('b', '30 4 * * *')), 30);
+      await daemon.reloader.reload('b edited', new Set([path.join(ws.dir, 'jobs', 'b.yaml')]));
+      expect(await listing(ws)).toEqual({ jobs: ['a cron 0 3 * * * (UTC)', 'b cron 30 4 * * * (UTC)'], cacheLoaded: false });
+      makeOld(ws.writeJob('b', JOB('b', '30 4 * * *', 'catchUp: sometimes\n')), 20);
+      expect((await daemon.reloader.reload('b broken', new Set([path.join(ws.dir, 'jobs', 'b.yaml')]))).kept).toHaveLength(1);
+      await expect(listing(ws)).rejects.toMatchObject({ problems: [expect.objectContaining({ path: 'catchUp' })] });
+    } finally {
+      await daemon.stop();
     }
   });
 });

@@ -158,6 +158,21 @@ describe('reload of the files the watcher names', () => {
     expect((await daemon.reloader.reload('SIGHUP')).jobs).toEqual(['a', 'b', 'c']);
   });
 
+  it('a named file touched or rewritten with the same content is neither checked nor synced again', async () => {
+    const b = path.join(jobsDir, 'b.yaml');
+    const now = new Date();
+    utimesSync(b, now, now);
+    ws.writeJob('c', JOB('c', '0 3 * * *'));
+    const touched = await daemon.reloader.reload('b touched, c rewritten', named('b', 'c'));
+    expect(touched.read).toEqual([]);
+    expect(touched.jobs).toEqual(['a', 'b', 'c']);
+    expect((await app.store.jobs.get('b'))!).toMatchObject({ version: 1 });
+    // Changed after all: read, checked and synced.
+    ws.writeJob('b', JOB('b', '30 4 * * *'));
+    expect((await daemon.reloader.reload('b edited', named('b', 'c'))).read.map((f) => path.basename(f))).toEqual(['b.yaml']);
+    expect((await app.store.jobs.get('b'))!).toMatchObject({ version: 2 });
+  });
+
   it('a named file that is invalid keeps its last good definition; fixed, it applies; removed, its job is unscheduled; new, it is scheduled', async () => {
     ws.writeJob('b', JOB('b', '0 3 * * *', 'created'));
     const broken = await daemon.reloader.reload('b broken', named('b'));

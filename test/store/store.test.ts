@@ -62,7 +62,7 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
   describe('migrations', () => {
     it('creates every table on an empty database and records each migration', async () => {
       expect(await store.migrate()).toEqual(MIGRATIONS);
-      for (const table of ['jobs', 'job_versions', 'job_events', 'runs', 'run_queries', 'run_events', 'failures', 'outbox', 'entity_leases']) {
+      for (const table of ['jobs', 'job_versions', 'job_events', 'runs', 'run_queries', 'run_events', 'failures', 'outbox', 'entity_leases', 'job_files', 'job_folder_syncs']) {
         expect(await store.db.schema.hasTable(table)).toBe(true);
       }
       expect(await store.db.schema.hasColumn('runs', 'stop_requested')).toBe(true);
@@ -130,6 +130,29 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
         ]);
         expect(await store.jobs.upsert(jobSync('gone'), () => at(6), at(5))).toEqual({ version: 1, changed: true, nextRunAt: at(6) });
         expect((await store.jobs.get('gone'))!.removedAt).toBeNull();
+      });
+
+      it("the jobs table's signature changes with a new job, a new version, a removal and a return, not with a next run; a folder's last sync round-trips", async () => {
+        const signatures = [await store.jobs.signature()];
+        await createJob('a');
+        signatures.push(await store.jobs.signature());
+        await store.jobs.upsert(jobSync('a', 'b'.repeat(64)), () => at(4), at(3));
+        signatures.push(await store.jobs.signature());
+        await store.jobs.markRemoved(['a'], at(5));
+        signatures.push(await store.jobs.signature());
+        await store.jobs.upsert(jobSync('a', 'b'.repeat(64)), () => at(7), at(6));
+        signatures.push(await store.jobs.signature());
+        expect(signatures).toEqual(['0:0:0', '1:1:0', '1:2:0', '1:2:1', '1:2:0']);
+        await store.transaction((trx) => store.jobs.advance(trx, 'a', at(7), at(8), at(7)));
+        expect(await store.jobs.signature()).toBe('1:2:0');
+
+        const key = 'k'.repeat(64);
+        expect(await store.jobFolderSyncs.get(key)).toBeNull();
+        await store.jobFolderSyncs.record(key, { fingerprint: 'f'.repeat(64), jobsSignature: '1:1:0' }, 1);
+        await store.jobFolderSyncs.record(key, { fingerprint: 'e'.repeat(64), jobsSignature: '1:2:0' }, 2);
+        expect(await store.jobFolderSyncs.get(key)).toEqual({ fingerprint: 'e'.repeat(64), jobsSignature: '1:2:0' });
+        await store.jobFolderSyncs.forget(key);
+        expect(await store.jobFolderSyncs.get(key)).toBeNull();
       });
 
       it('due, earliest next run, control events and time values round-trip exactly', async () => {
