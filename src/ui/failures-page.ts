@@ -131,14 +131,11 @@ export function failuresPage(
         /></label>
         <button type="submit">Filter</button> <a href="/ui/failures">Clear</a>
       </form>
-      ${
-        restore
-          ? html`<p class="muted">Every restore failure as CSV: <code>sweeper failures --kind restore -o csv</code></p>`
-          : html`<div class="downloads">
-              Download every matching record: <a href="${href('/ui/failures.csv', download)}" download>CSV</a>
-              <a href="${href('/ui/failures.json', download)}" download>JSON</a>
-            </div>`
-      }
+      <div class="downloads">
+        Download every matching ${restore ? 'restore failure' : 'record'}:
+        <a href="${href('/ui/failures.csv', download)}" download>CSV</a>
+        <a href="${href('/ui/failures.json', download)}" download>JSON</a>
+      </div>
       ${failuresTable(failures.items)}
       ${pager({ base: '/ui/failures', params: pageParams, first: failures.items[0]?.id, last: failures.items.at(-1)?.id, hasNewer: failures.hasNewer, hasOlder: failures.hasOlder })}`,
   });

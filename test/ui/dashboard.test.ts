@@ -319,6 +319,40 @@ describe('dashboard (HTTP)', () => {
       const json = await operator.get(`/ui/failures.json?run=${runId}`);
       expect(json.body).toEqual(api.body.items);
     });
+
+    it('downloads the filtered restore failures (kind=restore) as CSV and JSON, as the API lists them', async () => {
+      const runId = (await stack.app.store.runs.list({ job: 'purge-parents' })).at(-1)!.id;
+      await stack.app.store.archive.addRestoreFailures(
+        [1, 2, 3].map((k) => ({
+          runId,
+          job: 'purge-parents',
+          queryIndex: 0,
+          entity: 'parents',
+          key: String(k),
+          code: k === 3 ? 'SQLITE_CONSTRAINT_PRIMARYKEY' : 'SQLITE_CONSTRAINT_FOREIGNKEY',
+          message: `cannot restore ${k}`,
+        })),
+        new Date(),
+      );
+      const page = (await operator.get(`/ui/failures?kind=restore&run=${runId}`)).body;
+      expect(page).toContain(`href="/ui/failures.csv?run=${runId}&amp;kind=restore"`);
+      expect(page).toContain(`href="/ui/failures.json?run=${runId}&amp;kind=restore"`);
+      const filter = `run=${runId}&kind=restore&code=SQLITE_CONSTRAINT_FOREIGNKEY`;
+      const api = await stack.call<{ items: { key: string }[] }>('GET', `/api/failures?${filter}`, {
+        token: OPERATOR_TOKEN,
+      });
+      expect(api.body.items.map((f) => f.key)).toEqual(['2', '1']);
+      const csv = await operator.get(`/ui/failures.csv?${filter}`);
+      expect(csv.headers.get('content-disposition')).toBe('attachment; filename="sweeper-restore-failures.csv"');
+      const lines = csv.body.trimEnd().split('\r\n');
+      expect(lines[0]).toBe('id,runId,job,queryIndex,entity,key,code,message,at');
+      expect(lines.slice(1).map((l) => l.split(',')[5])).toEqual(['2', '1']);
+      expect(lines[1]).toContain(',cannot restore 2,');
+      const json = await operator.get(`/ui/failures.json?${filter}`);
+      expect(json.headers.get('content-disposition')).toBe('attachment; filename="sweeper-restore-failures.json"');
+      expect(json.body).toEqual(api.body.items);
+      expect((await operator.get('/ui/failures.csv?kind=restored')).status).toBe(400);
+    });
   });
 });
 
