@@ -183,6 +183,41 @@ describe('dashboard (HTTP)', () => {
       expect((await stack.app.store.jobs.get('slow-purge'))!.paused).toBe(false);
     });
 
+    it('every state-changing form refuses a missing or wrong CSRF token (403) and changes nothing', async () => {
+      const good = await operator.csrfOf('/ui/jobs/slow-purge');
+      const viewerCsrf = csrfIn((await viewer.get('/ui/jobs')).body);
+      // Of the right length and alphabet, but not made by this daemon.
+      const forged = good.replace(/^./, good.startsWith('A') ? 'B' : 'A');
+      const [run] = await stack.app.store.runs.list({ job: 'purge-parents', limit: 1 });
+      const before = {
+        runs: (await stack.app.store.runs.list({})).map((r) => [r.id, r.status]),
+        job: await stack.app.store.jobs.get('slow-purge'),
+        events: await stack.app.store.jobs.events('slow-purge'),
+      };
+      const fields = { confirm: 'slow-purge', reason: 'forged', until: '2098-01-01T00:00' };
+      const forms = [
+        '/ui/jobs/slow-purge/run',
+        '/ui/jobs/slow-purge/pause',
+        '/ui/jobs/slow-purge/resume',
+        '/ui/jobs/slow-purge/postpone',
+        `/ui/runs/${run?.id ?? 1}/cancel`,
+        `/ui/runs/${run?.id ?? 1}/restore`,
+        '/ui/sign-out',
+      ];
+      for (const path of forms)
+        for (const csrf of [undefined, '', 'x', forged, viewerCsrf]) {
+          const res = await operator.post(path, csrf === undefined ? fields : { ...fields, csrf });
+          expect([path, csrf, res.status]).toEqual([path, csrf, 403]);
+          expect(res.body).toContain('no valid CSRF token');
+          expect(res.headers.getSetCookie()).toEqual([]);
+        }
+      expect((await stack.app.store.runs.list({})).map((r) => [r.id, r.status])).toEqual(before.runs);
+      expect(await stack.app.store.jobs.get('slow-purge')).toEqual(before.job);
+      expect(await stack.app.store.jobs.events('slow-purge')).toEqual(before.events);
+      // Still signed in: the forged sign-outs cleared nothing.
+      expect((await operator.get('/ui/jobs')).status).toBe(200);
+    });
+
     it('the request guard applies: a form posted from another site is refused even with cookie and CSRF token', async () => {
       const csrf = await operator.csrfOf('/ui/jobs/slow-purge');
       const other = await operator.post(
