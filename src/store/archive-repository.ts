@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { whereLogFilter } from './failures-repository';
+import { inKeysetPages, whereLogFilter, type FailureFilter } from './failures-repository';
 import { toDate, toMs, toNumber } from './values';
 
 /** Where a run archives and how many rows it archived (null until it stopped once). */
@@ -151,6 +151,14 @@ export class ArchiveRepository {
     whereLogFilter(q, filter);
     const rows = ((await q) as Record<string, unknown>[]).map(restoreFailureFromRow);
     return backwards ? rows.reverse() : rows;
+  }
+
+  /** Every restore failure matching `filter`, newest first, read in keyset pages (the dashboard's downloads). */
+  eachRestoreFailure(
+    filter: Omit<FailureFilter, 'limit' | 'before' | 'after'>,
+    chunk?: number,
+  ): AsyncGenerator<RestoreFailureRecord> {
+    return inKeysetPages((page) => this.listRestoreFailures({ ...filter, ...page }), chunk);
   }
 
   async restoreFailureCount(runId: number): Promise<number> {

@@ -77,18 +77,9 @@ export class FailuresRepository {
     return ids.length > SINCE_PROBE ? null : ids.map(toNumber);
   }
 
-  /** Every failure record matching `filter`, newest first, read in keyset pages of `chunk` (downloads of any size). */
-  async *each(
-    filter: Omit<FailureFilter, 'limit' | 'before' | 'after'>,
-    chunk = 5000,
-  ): AsyncGenerator<FailureRecord> {
-    let before: number | undefined;
-    for (;;) {
-      const rows = await this.list({ ...filter, limit: chunk, before });
-      yield* rows;
-      if (rows.length < chunk) return;
-      before = rows[rows.length - 1]!.id;
-    }
+  /** Every failure record matching `filter`, newest first, read in keyset pages (downloads of any size). */
+  each(filter: Omit<FailureFilter, 'limit' | 'before' | 'after'>, chunk?: number): AsyncGenerator<FailureRecord> {
+    return inKeysetPages((page) => this.list({ ...filter, ...page }), chunk);
   }
 
   /** Failures of one run grouped by error code, with a few examples each. */
@@ -114,6 +105,23 @@ export class FailuresRepository {
       groups.push({ code: c.code, count: toNumber(c.n), examples: rows.map(fromRow) });
     }
     return groups;
+  }
+}
+
+/**
+ * Every row of a newest-first list read by keyset, `chunk` at a time: a download of a million records
+ * needs no more memory than a page (the failure log and the restore failures alike).
+ */
+export async function* inKeysetPages<T extends { id: number }>(
+  list: (page: { limit: number; before?: number }) => Promise<T[]>,
+  chunk = 5000,
+): AsyncGenerator<T> {
+  let before: number | undefined;
+  for (;;) {
+    const rows = await list({ limit: chunk, before });
+    yield* rows;
+    if (rows.length < chunk) return;
+    before = rows[rows.length - 1]!.id;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FailureRecord } from '../store/failures-repository';
-import { dataTable, html, type SafeHtml } from './html';
+import { dataTable, html, type SafeHtml, type TableColumn } from './html';
 import type { KeysetPage } from './keyset';
 import { href, page, pager, time, type PageContext } from './layout';
 
@@ -29,36 +29,46 @@ function input(
   return html`<label>${label}<input name="${name}" value="${values[name] ?? ''}" ${extra} /></label>`;
 }
 
+/** The failure log's columns; their headers label the cards on a phone (styles.ts, through `cardLabels`). */
+export const FAILURE_LOG_COLUMNS: TableColumn[] = [
+  { header: 'ID', class: 'num hide-narrow' },
+  { header: 'Run', class: 'num' },
+  { header: 'Job', class: 'hide-narrow' },
+  { header: 'Query', class: 'num hide-narrow' },
+  { header: 'Entity' },
+  { header: 'Key' },
+  { header: 'Code' },
+  { header: 'Message' },
+  { header: 'At', class: 'hide-narrow' },
+];
+
+/** The class of the failure log's table, which its card labels in the stylesheet are for. */
+export const FAILURE_LOG_TABLE = 'failure-log';
+
+/**
+ * The failure log's rows, in the order of FAILURE_LOG_COLUMNS. A page holds up to a thousand of them,
+ * so no markup is spent per cell that the stylesheet can say once: the cards' labels are its rules, and
+ * no cell is `hide-narrow` (a card shows every field).
+ */
 export function failuresTable(items: FailureRow[]): SafeHtml {
   const rows = items.map(
     (f) =>
       html`<tr data-id="${f.id}">
-        <td data-label="ID" class="num hide-narrow">${f.id}</td>
-        <td data-label="Run" class="num"><a href="/ui/runs/${f.runId}">${f.runId}</a></td>
-        <td data-label="Job" class="hide-narrow">
-          <a href="/ui/jobs/${encodeURIComponent(f.job)}">${f.job}</a>
-        </td>
-        <td data-label="Query" class="num hide-narrow">${f.queryIndex ?? '-'}</td>
-        <td data-label="Entity">${f.entity}</td>
-        <td data-label="Key" class="key">${f.key}</td>
-        <td data-label="Code"><code>${f.code}</code></td>
-        <td data-label="Message" class="text">${f.message}</td>
-        <td data-label="At" class="nowrap hide-narrow">${time(f.at)}</td>
+        <td class="num">${f.id}</td>
+        <td class="num"><a href="/ui/runs/${f.runId}">${f.runId}</a></td>
+        <td><a href="/ui/jobs/${encodeURIComponent(f.job)}">${f.job}</a></td>
+        <td class="num">${f.queryIndex ?? '-'}</td>
+        <td>${f.entity}</td>
+        <td class="key">${f.key}</td>
+        <td><code>${f.code}</code></td>
+        <td class="text">${f.message}</td>
+        <td class="nowrap">${time(f.at)}</td>
       </tr>`,
   );
   return dataTable({
     cards: true,
-    columns: [
-      { header: 'ID', class: 'num hide-narrow' },
-      { header: 'Run', class: 'num' },
-      { header: 'Job', class: 'hide-narrow' },
-      { header: 'Query', class: 'num hide-narrow' },
-      { header: 'Entity' },
-      { header: 'Key' },
-      { header: 'Code' },
-      { header: 'Message' },
-      { header: 'At', class: 'hide-narrow' },
-    ],
+    class: FAILURE_LOG_TABLE,
+    columns: FAILURE_LOG_COLUMNS,
     rows,
     empty: 'no failure records match',
   });
@@ -121,14 +131,11 @@ export function failuresPage(
         /></label>
         <button type="submit">Filter</button> <a href="/ui/failures">Clear</a>
       </form>
-      ${
-        restore
-          ? html`<p class="muted">Every restore failure as CSV: <code>sweeper failures --kind restore -o csv</code></p>`
-          : html`<div class="downloads">
-              Download every matching record: <a href="${href('/ui/failures.csv', download)}" download>CSV</a>
-              <a href="${href('/ui/failures.json', download)}" download>JSON</a>
-            </div>`
-      }
+      <div class="downloads">
+        Download every matching ${restore ? 'restore failure' : 'record'}:
+        <a href="${href('/ui/failures.csv', download)}" download>CSV</a>
+        <a href="${href('/ui/failures.json', download)}" download>JSON</a>
+      </div>
       ${failuresTable(failures.items)}
       ${pager({ base: '/ui/failures', params: pageParams, first: failures.items[0]?.id, last: failures.items.at(-1)?.id, hasNewer: failures.hasNewer, hasOlder: failures.hasOlder })}`,
   });

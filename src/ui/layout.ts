@@ -77,9 +77,9 @@ export function time(instant: Date | string | null | undefined, zone = 'UTC'): S
   if (!instant) return html`<span class="muted">-</span>`;
   const d = typeof instant === 'string' ? new Date(instant) : instant;
   const iso = d.toISOString();
-  // UTC without luxon: a page of a thousand failure records shows a thousand of these.
-  if (zone === 'UTC')
-    return html`<time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
+  // UTC without luxon: a page of a thousand failure records shows a thousand of these. No title: it
+  // would say the instant shown again, to the millisecond.
+  if (zone === 'UTC') return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
   const local = DateTime.fromJSDate(d, { zone });
   const shown = local.isValid ? local.toFormat('yyyy-MM-dd HH:mm:ss ZZ') : iso;
   return html`<time datetime="${iso}" title="${iso}">${shown}</time>`;
@@ -108,12 +108,12 @@ export function pager(o: {
 }): SafeHtml {
   const newer =
     o.hasNewer && o.first !== undefined
-      ? html`<a href="${href(o.base, { ...o.params, after: o.first })}" rel="prev">← Newer</a>
+      ? html`<a href="${href(o.base, { ...o.params, after: o.first })}" rel="prev">&larr; Newer</a>
           <a href="${href(o.base, o.params)}">Newest</a>`
       : '';
   const older =
     o.hasOlder && o.last !== undefined
-      ? html`<a href="${href(o.base, { ...o.params, before: o.last })}" rel="next">Older →</a>`
+      ? html`<a href="${href(o.base, { ...o.params, before: o.last })}" rel="next">Older &rarr;</a>`
       : '';
   return newer || older ? html`<nav class="pager" aria-label="pages">${newer}${older}</nav>` : html``;
 }

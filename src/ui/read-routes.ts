@@ -50,6 +50,8 @@ function failureFilter(
     since: text(q, 'since'),
     limit: text(q, 'limit'),
   };
+  if (values.kind !== undefined && values.kind !== 'delete' && values.kind !== 'restore')
+    throw new UsageError(`kind "${values.kind}" is not a failure log (one of: delete, restore)`);
   const filter = {
     job: values.job,
     run: optionalPositiveInt(q, 'run'),
@@ -142,21 +144,29 @@ export function registerReadPages(ui: FastifyInstance, app: App, context: Contex
     );
   });
 
+  /** The filtered set of the failure log shown (`kind=restore`: the restore failures), every record of it. */
+  const download = (q: Params | undefined) => {
+    const { filter, values } = failureFilter(app, q);
+    return values.kind === 'restore'
+      ? { records: app.store.archive.eachRestoreFailure(filter), name: 'sweeper-restore-failures' }
+      : { records: app.store.failures.each(filter), name: 'sweeper-failures' };
+  };
+
   ui.get<{ Querystring: Params }>('/failures.csv', (request, reply) => {
-    const { filter } = failureFilter(app, request.query);
+    const { records, name } = download(request.query);
     return reply
       .type('text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="sweeper-failures.csv"')
+      .header('content-disposition', `attachment; filename="${name}.csv"`)
       .header('cache-control', 'no-store')
-      .send(failuresCsv(app.store.failures.each(filter)));
+      .send(failuresCsv(records));
   });
 
   ui.get<{ Querystring: Params }>('/failures.json', (request, reply) => {
-    const { filter } = failureFilter(app, request.query);
+    const { records, name } = download(request.query);
     return reply
       .type('application/json; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="sweeper-failures.json"')
+      .header('content-disposition', `attachment; filename="${name}.json"`)
       .header('cache-control', 'no-store')
-      .send(failuresJsonArray(app.store.failures.each(filter)));
+      .send(failuresJsonArray(records));
   });
 }

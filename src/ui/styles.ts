@@ -1,4 +1,6 @@
 import { OUTCOME_STYLES } from '../notify/outcome';
+import { FAILURE_LOG_COLUMNS, FAILURE_LOG_TABLE } from './failures-page';
+import { cardLabels } from './html';
 
 /** The colour of an outcome, as its email shows it. */
 const outcomeColour = (outcome: keyof typeof OUTCOME_STYLES): string => OUTCOME_STYLES[outcome].colour;
@@ -106,6 +108,7 @@ pre.yaml { background: var(--soft); border: 1px solid var(--line); border-radius
   table.cards tr:last-child { border-bottom: 0; }
   table.cards td, table.cards td.hide-narrow, table.cards tfoot th { display: flex; align-items: baseline; gap: 10px; width: auto; padding: 1px 10px; border: 0; text-align: left; white-space: normal; min-width: 0; background: none; }
   table.cards td::before, table.cards tfoot th::before { content: attr(data-label); flex: 0 0 6.5em; color: var(--muted); font-size: 13px; font-weight: 400; }
+${cardLabels(FAILURE_LOG_TABLE, FAILURE_LOG_COLUMNS)}
   table.cards td[colspan]::before, table.cards tfoot th:not([data-label])::before { content: none; }
   table.cards tfoot th:empty { display: none; }
   table.cards tfoot tr { background: var(--soft); border-top: 1px solid var(--line); }

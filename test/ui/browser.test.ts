@@ -57,6 +57,17 @@ function progressAbove(value: number): boolean {
   return shown !== null && shown !== undefined && Number(shown) > value;
 }
 
+/** Runs in the page: the label the stylesheet puts before each cell of the first row of the failure log. */
+function cardLabelsOfFirstRow(): string[] {
+  const g = globalThis as unknown as {
+    document: { querySelectorAll(selector: string): ArrayLike<unknown> };
+    getComputedStyle(element: unknown, pseudo: string): { content: string };
+  };
+  return Array.from(g.document.querySelectorAll('table.failure-log tbody tr:first-child td'), (td) =>
+    g.getComputedStyle(td, '::before').content,
+  );
+}
+
 function progressValue(page: Page): Promise<number> {
   return page.evaluate(readProgress);
 }
@@ -175,6 +186,12 @@ describeBrowser('dashboard in Chromium', () => {
     ]);
     expect(await page.locator('tbody tr').count()).toBe(25);
     await screenshots(page, 'failures');
+    // On a phone each record is a card whose fields are labelled by the stylesheet (no label per cell).
+    await page.setViewportSize({ width: 375, height: 800 });
+    expect(await page.evaluate(cardLabelsOfFirstRow)).toEqual([
+      '"ID"', '"Run"', '"Job"', '"Query"', '"Entity"', '"Key"', '"Code"', '"Message"', '"At"',
+    ]);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('a:has-text("CSV")')]);
     const file = path.join(downloads, 'failures.csv');

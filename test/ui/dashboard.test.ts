@@ -183,6 +183,41 @@ describe('dashboard (HTTP)', () => {
       expect((await stack.app.store.jobs.get('slow-purge'))!.paused).toBe(false);
     });
 
+    it('every state-changing form refuses a missing or wrong CSRF token (403) and changes nothing', async () => {
+      const good = await operator.csrfOf('/ui/jobs/slow-purge');
+      const viewerCsrf = csrfIn((await viewer.get('/ui/jobs')).body);
+      // Of the right length and alphabet, but not made by this daemon.
+      const forged = good.replace(/^./, good.startsWith('A') ? 'B' : 'A');
+      const [run] = await stack.app.store.runs.list({ job: 'purge-parents', limit: 1 });
+      const before = {
+        runs: (await stack.app.store.runs.list({})).map((r) => [r.id, r.status]),
+        job: await stack.app.store.jobs.get('slow-purge'),
+        events: await stack.app.store.jobs.events('slow-purge'),
+      };
+      const fields = { confirm: 'slow-purge', reason: 'forged', until: '2098-01-01T00:00' };
+      const forms = [
+        '/ui/jobs/slow-purge/run',
+        '/ui/jobs/slow-purge/pause',
+        '/ui/jobs/slow-purge/resume',
+        '/ui/jobs/slow-purge/postpone',
+        `/ui/runs/${run?.id ?? 1}/cancel`,
+        `/ui/runs/${run?.id ?? 1}/restore`,
+        '/ui/sign-out',
+      ];
+      for (const path of forms)
+        for (const csrf of [undefined, '', 'x', forged, viewerCsrf]) {
+          const res = await operator.post(path, csrf === undefined ? fields : { ...fields, csrf });
+          expect([path, csrf, res.status]).toEqual([path, csrf, 403]);
+          expect(res.body).toContain('no valid CSRF token');
+          expect(res.headers.getSetCookie()).toEqual([]);
+        }
+      expect((await stack.app.store.runs.list({})).map((r) => [r.id, r.status])).toEqual(before.runs);
+      expect(await stack.app.store.jobs.get('slow-purge')).toEqual(before.job);
+      expect(await stack.app.store.jobs.events('slow-purge')).toEqual(before.events);
+      // Still signed in: the forged sign-outs cleared nothing.
+      expect((await operator.get('/ui/jobs')).status).toBe(200);
+    });
+
     it('the request guard applies: a form posted from another site is refused even with cookie and CSRF token', async () => {
       const csrf = await operator.csrfOf('/ui/jobs/slow-purge');
       const other = await operator.post(
@@ -318,6 +353,40 @@ describe('dashboard (HTTP)', () => {
       );
       const json = await operator.get(`/ui/failures.json?run=${runId}`);
       expect(json.body).toEqual(api.body.items);
+    });
+
+    it('downloads the filtered restore failures (kind=restore) as CSV and JSON, as the API lists them', async () => {
+      const runId = (await stack.app.store.runs.list({ job: 'purge-parents' })).at(-1)!.id;
+      await stack.app.store.archive.addRestoreFailures(
+        [1, 2, 3].map((k) => ({
+          runId,
+          job: 'purge-parents',
+          queryIndex: 0,
+          entity: 'parents',
+          key: String(k),
+          code: k === 3 ? 'SQLITE_CONSTRAINT_PRIMARYKEY' : 'SQLITE_CONSTRAINT_FOREIGNKEY',
+          message: `cannot restore ${k}`,
+        })),
+        new Date(),
+      );
+      const page = (await operator.get(`/ui/failures?kind=restore&run=${runId}`)).body;
+      expect(page).toContain(`href="/ui/failures.csv?run=${runId}&amp;kind=restore"`);
+      expect(page).toContain(`href="/ui/failures.json?run=${runId}&amp;kind=restore"`);
+      const filter = `run=${runId}&kind=restore&code=SQLITE_CONSTRAINT_FOREIGNKEY`;
+      const api = await stack.call<{ items: { key: string }[] }>('GET', `/api/failures?${filter}`, {
+        token: OPERATOR_TOKEN,
+      });
+      expect(api.body.items.map((f) => f.key)).toEqual(['2', '1']);
+      const csv = await operator.get(`/ui/failures.csv?${filter}`);
+      expect(csv.headers.get('content-disposition')).toBe('attachment; filename="sweeper-restore-failures.csv"');
+      const lines = csv.body.trimEnd().split('\r\n');
+      expect(lines[0]).toBe('id,runId,job,queryIndex,entity,key,code,message,at');
+      expect(lines.slice(1).map((l) => l.split(',')[5])).toEqual(['2', '1']);
+      expect(lines[1]).toContain(',cannot restore 2,');
+      const json = await operator.get(`/ui/failures.json?${filter}`);
+      expect(json.headers.get('content-disposition')).toBe('attachment; filename="sweeper-restore-failures.json"');
+      expect(json.body).toEqual(api.body.items);
+      expect((await operator.get('/ui/failures.csv?kind=restored')).status).toBe(400);
     });
   });
 });
