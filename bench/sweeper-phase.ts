@@ -6,7 +6,8 @@
  * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default). A sixth argument
  * `table`, `files` or `cold` gives the job that archive (bench/archive.ts), `cold` with the archive
  * target's BenchConnection JSON as the seventh; the archived count must equal the deleted.
- * BENCH_PROFILE=1 prints to stderr the time spent in each kind of statement, on the target and the state store.
+ * BENCH_PROFILE=1 prints to stderr the time spent in each kind of statement, on the target and the state store;
+ * with BENCH_TRACE=1 also each statement in order, with its start and duration (bench/statement-profile.ts).
  */
 import pino from 'pino';
 import { openApp } from '../src/app';

@@ -36,7 +36,7 @@ export interface QueryBatchesOptions {
   runId: number;
   owner: string;
   query: { index: number; entity: string };
-  /** Where the run stood on this query: the last key reached. */
+  /** Where the run stood on this query: the last key reached, its counts, and what it matched when last counted. */
   state: RunQueryRecord;
   /** The batch in flight when the process died (its keys and the parts known to be committing, or its range). */
   inflight: Inflight | null;

@@ -11,9 +11,12 @@ import type { QueryBatchesOptions, QueryOutcome } from './query-batches';
  * Batches by physical range (a dialect with physicalRangeBatches, see TargetSession.deletePhysicalRange): each
  * batch deletes what matches in the next blocks of the table, with a checkpoint after every batch
  * (or every RANGE_CHECKPOINT_EVERY_MS where the batches in flight are named by their transactions),
- * until the last range; then the run pages once by key over what still matches (query-batches.ts),
- * which catches the rows an UPDATE moved from a block not yet read to one already read, and tries the
- * failed records again (their failure records are stored once).
+ * until the last range, or until the ranges have tried as many records as the query matched when it
+ * was counted (TriedCount: the blocks after hold none of them, in a table whose matching rows lie
+ * together, as an append-only log's old rows do); then the run pages once by key over what still
+ * matches (query-batches.ts), which catches the rows an UPDATE moved from a block not yet read to one
+ * already read and whatever came to match in blocks the ranges did not read, and tries the failed
+ * records again (their failure records are stored once).
  *
  * The checkpoint's `lastKey` holds the position while the ranges go on: `[{ physicalRange: { relation,
  * block } }]` (the table's storage and the next block to read), then `[{ physicalRange: 'end' }]` once
@@ -53,6 +56,7 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
   if (at === undefined) return 'by key';
   if (at === 'end') return 'by key after ranges';
   let from: RangePosition | null = at;
+  const tried = new TriedCount(o.state);
   const sizer = new RangeSizer(o.job.limits.batchSize);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   const pending = new PendingCheckpoint(o, steps);
@@ -77,14 +81,43 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
     const transactionMs = performance.now() - started;
     sizer.record(result.blocks, result.tried, result.deleteMs, transactionMs);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: result.tried, deleted: result.deleted, failed: result.failures.length, transactionMs });
-    await pending.add(result);
-    if (result.next === null) {
+    tried.add(result.deleted + result.failures.length);
+    // The last range: it reached the end of the table, or the ranges have met every record counted.
+    const last = result.next === null || tried.coversCount();
+    await pending.add(last ? { ...result, next: null } : result);
+    if (last) {
       await pending.write();
       return 'by key after ranges';
     }
     from = result.next;
     await yieldToEventLoop();
     if (pause > 0) await clock.sleep(pause, o.signal);
+  }
+}
+
+/**
+ * How many records the ranges have tried (deleted or failed), against how many the query matched when
+ * it was counted: those stored with the query's checkpoint and this process's ranges since. When that
+ * reaches the count, the ranges end: the blocks not read yet hold, as a rule, no counted record, and
+ * the pass by key after the ranges deletes whatever still matches anywhere (a row moved, inserted or
+ * changed to match since the count), so ending early can cost speed, never a record. A batch in
+ * flight settled on resume is not counted here: the ranges may then go on longer, never end sooner.
+ */
+class TriedCount {
+  private tried: number;
+  private readonly matched: number | null;
+
+  constructor(state: { matched: number | null; deleted: number; failed: number }) {
+    this.matched = state.matched;
+    this.tried = state.deleted + state.failed;
+  }
+
+  add(records: number): void {
+    this.tried += records;
+  }
+
+  coversCount(): boolean {
+    return this.matched !== null && this.tried >= this.matched;
   }
 }
 

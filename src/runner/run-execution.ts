@@ -124,13 +124,14 @@ export class RunExecution {
     });
     const replicas = this.replicaGuard();
     for (let index = run.queryIndex; index < this.job.queries.length; index++) {
-      const state = progressRows[index]!;
+      let state = progressRows[index]!;
       if (state.done) continue;
       if (index > run.queryIndex || (index > 0 && state.matched === null)) {
         // Earlier queries have run: count what this one matches now.
         const matched = await session.count(index);
         await store.runs.setMatched(this.runId, index, matched);
         reporter.setMatched(index, matched);
+        state = { ...state, matched };
       }
       const outcome = await deleteInBatches({
         store,

@@ -153,3 +153,57 @@ CREATE TABLE holds (id integer PRIMARY KEY, item_id integer NOT NULL REFERENCES 
     await expectAllDeleted(runId);
   });
 });
+
+/**
+ * An append-only log: the old rows lie in the first blocks. The ranges end once they have tried as
+ * many records as were counted, without reading the blocks after; what came to match there since the
+ * count is deleted by the pass by key after the ranges.
+ */
+describe.each(TEST_DATABASES.filter((d) => d.dialect.capabilities.physicalRangeBatches))('ranges over a table whose matching rows lie together, on $name', (db) => {
+  const OLD = 600;
+  let ws: DialectWorkspace;
+  let app: App;
+
+  beforeEach(async () => {
+    ws = await db.workspace('CREATE TABLE items (id integer PRIMARY KEY, created_at timestamptz NOT NULL, payload text NOT NULL);');
+    const ids = Array.from({ length: ROWS }, (_, i) => i + 1);
+    const at = (id: number) => new Date(Date.now() - (id <= OLD ? 40 : 10) * DAY);
+    for (let i = 0; i < ROWS; i += 500) {
+      await ws.target('items').insert(ids.slice(i, i + 500).map((id) => ({ id, created_at: at(id), payload: `item ${id} `.padEnd(100, '.') })));
+    }
+    ws.writeJob('purge-items', JOB);
+    app = await ws.open();
+  });
+  afterEach(async () => {
+    await app.close();
+    await ws.close();
+  });
+
+  it('ends the ranges once they met every record counted, and deletes a row that came to match in the blocks not read, by key', async () => {
+    const blocks = async () => ((await ws.target.raw(`SELECT pg_relation_size('items') / current_setting('block_size')::int AS n`)) as { rows: { n: string }[] }).rows[0]!.n;
+    const tableBlocks = Number(await blocks());
+    const ranges: { from: number; to: number | null }[] = [];
+    const byKey: string[] = [];
+    app.targets.get('app').knex.on('query', (q: { sql: string; bindings?: unknown[] }) => {
+      if (!/^delete/i.test(q.sql)) return;
+      const bounds = (q.bindings ?? []).filter((b): b is string => typeof b === 'string' && /^\(\d+,0\)$/.test(b)).map((b) => Number(b.slice(1).split(',')[0]));
+      if (bounds.length > 0) ranges.push({ from: bounds[0]!, to: bounds[1] ?? null });
+      else byKey.push(q.sql);
+    });
+    const runId = await createManualRun(app, 'purge-items', 'test');
+    // After the count, a row of the last block comes to match: the ranges, ended early, never read it.
+    const setMatched = app.store.runs.setMatched.bind(app.store.runs);
+    app.store.runs.setMatched = async (...args) => {
+      await setMatched(...args);
+      await ws.target('items').where({ id: ROWS }).update({ created_at: new Date(Date.now() - 40 * DAY) });
+    };
+    await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    const run = (await app.store.runs.get(runId))!;
+    expect(run).toMatchObject({ status: 'succeeded', deleted: OLD + 1, failed: 0 });
+    expect(await countRows(ws.target, 'items')).toBe(ROWS - OLD - 1);
+    expect(ranges.length).toBeGreaterThan(0);
+    // No range reached the end of the table: the last one ended well before its second half.
+    expect(ranges.every((r) => r.to !== null && r.to < tableBlocks / 2)).toBe(true);
+    expect(byKey.length).toBe(1);
+  });
+});
