@@ -15,7 +15,7 @@ import type { ColdTarget } from './cold-archive';
 import { putBackIsolating } from './put-back';
 import { bindableValue, sameValue, type ValueCarrier } from './bindable-value';
 import type { RestoreGroup } from './restore';
-import { rowsOf } from './table-archive';
+import { rowsOf } from '../query/raw-rows';
 
 /**
  * Restore from the other-target (cold) form: the archive is in another database, so each batch of

@@ -6,6 +6,7 @@ import type { Key, KeyRange } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archiveKeyRange, type ArchiveWrite } from './archive-copy';
+import { rowsOf } from '../query/raw-rows';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 
 /** What a run gives its session to archive: which run, and its clock. */
@@ -109,10 +110,4 @@ export function archivedEntities(schema: TargetSchema, queries: { entity: Entity
   };
   for (const q of queries) visit(q.entity, 0);
   return [...found.values()];
-}
-
-/** The rows of a raw SELECT as each driver returns them (better-sqlite3 an array, pg `{ rows }`, mysql2 `[rows, fields]`). */
-export function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return (Array.isArray(result[0]) ? result[0] : result) as T[];
-  return (result as { rows: T[] }).rows;
 }

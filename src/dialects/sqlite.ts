@@ -12,7 +12,6 @@ import { sqliteWorkerClient } from './sqlite-worker-client';
 import type { SqliteWorkerConnection } from './sqlite-worker-connection';
 import { narrowSafeInteger } from './safe-integer';
 
-
 /**
  * A SQLite target's results, read with safe integers (every integer a BigInt): a BigInt a JS number
  * holds exactly becomes a number again, so counts, flags and ordinary ids stay numbers; only integers

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
 import type { KeyRange } from '../store/run-record';
 import { referencesTo } from './cascade';
+import { rowsOf } from './raw-rows';
 import { keyColumns } from './compile';
 import { relatedEntities } from './condition';
 import type { PreparedQuery } from './prepare';
@@ -116,7 +117,7 @@ export async function deleteKeyRangeReturning(db: Knex, query: QueryDefinition, 
   const { sql, bindings } = deleteKeyRangeStatement(db, query, ctx, column, range, except).toSQL();
   const returned = columns(ctx.entity.name);
   const result: unknown = await db.raw(`${sql} returning ${returned.map(() => '?').join(', ')}`, [...(bindings as Knex.RawBinding[]), ...returned]);
-  return Array.isArray(result) ? (result as Record<string, unknown>[]) : (result as { rows: Record<string, unknown>[] }).rows;
+  return rowsOf<Record<string, unknown>>(result);
 }
 
 /** The statement of deleteKeyRange. */

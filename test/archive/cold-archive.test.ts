@@ -5,7 +5,7 @@ import knex, { type Knex } from 'knex';
 import type { App } from '../../src/app';
 import { pruneArchives } from '../../src/archive/prune';
 import { restoreRun } from '../../src/archive/restore';
-import { rowsOf } from '../../src/archive/table-archive';
+import { rowsOf } from '../../src/query/raw-rows';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
