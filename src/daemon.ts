@@ -231,11 +231,14 @@ export class Daemon {
     logger.info('shutting down: no new runs; runs stop after the batch in flight');
     this.controller.abort();
     this.reloader.close();
+    // At once, as the line above says: a run that finishes while the HTTP server closes must not start a
+    // queued one (it would start only to be interrupted).
+    const runsStopped = this.queue.shutdown();
     const steps: [string, () => Promise<unknown>][] = [
       // First, so that no control call arrives mid-shutdown.
       ['http', () => this.http?.close() ?? Promise.resolve()],
       ['wakeups', () => this.wakeups.close()],
-      ['runs', () => this.queue.shutdown()],
+      ['runs', () => runsStopped],
       ['loops', () => Promise.all(this.loops)],
       ['outbox', () => this.outbox.deliverDue()],
       ['connections', () => this.app.close()],

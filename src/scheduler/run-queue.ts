@@ -32,6 +32,8 @@ export class RunQueue {
   private waiting: Waiting[] = [];
   private blocked: Waiting[] = [];
   private readonly active = new Map<number, { run: Waiting; controller: AbortController; done: Promise<void> }>();
+  /** Set by `shutdown()`: from then on no run starts, whatever is enqueued or finishes. */
+  private closed = false;
 
   constructor(
     private readonly concurrency: number,
@@ -40,7 +42,7 @@ export class RunQueue {
   ) {}
 
   enqueue(run: QueuedRun): void {
-    if (this.has(run.id)) return;
+    if (this.closed || this.has(run.id)) return;
     this.insert({ run, dueAt: run.dueAt?.getTime() ?? Date.now() });
     this.pump();
   }
@@ -79,8 +81,12 @@ export class RunQueue {
     return true;
   }
 
-  /** Stops every active run at its batch boundary and waits for their checkpoints. */
+  /**
+   * Stops every active run at its batch boundary and waits for their checkpoints; no run starts after
+   * this is called (the runs left queued stay queued in the store, for the next daemon to take).
+   */
   async shutdown(): Promise<void> {
+    this.closed = true;
     this.waiting = [];
     this.blocked = [];
     for (const a of this.active.values()) a.controller.abort('shutdown');
@@ -95,6 +101,7 @@ export class RunQueue {
   }
 
   private pump(): void {
+    if (this.closed) return;
     for (let i = 0; i < this.waiting.length && this.active.size < this.concurrency; ) {
       const w = this.waiting[i]!;
       if (this.conflicts(w)) {

@@ -71,4 +71,17 @@ describe('run queue', () => {
     expect(queue.busyJobs()).toEqual(new Set(['a']));
     expect(queue.has(1) && queue.has(2)).toBe(true);
   });
+
+  it('starts nothing after shutdown: neither a run enqueued then nor a waiting one when an active run ends', async () => {
+    const { queue, started, settle } = harness(1);
+    queue.enqueue({ id: 1, job: 'a', entities: ['app:x'], dueAt: at(1) });
+    queue.enqueue({ id: 2, job: 'b', entities: ['app:y'], dueAt: at(2) });
+    const stopped = queue.shutdown();
+    queue.enqueue({ id: 3, job: 'c', entities: ['app:z'], dueAt: at(3) });
+    await settle(1, undefined);
+    await stopped;
+    queue.enqueue({ id: 4, job: 'd', entities: ['app:w'], dueAt: at(4) });
+    expect(started).toEqual([1]);
+    expect(queue.size()).toEqual({ active: 0, waiting: 0, blocked: 0 });
+  });
 });
