@@ -119,6 +119,34 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
         await expect(store.jobs.definitionAt('purge', 3)).rejects.toThrow('job "purge" has no stored version 3');
       });
 
+      it('upsertMany registers new, unchanged, changed and returning jobs as upsert does, in a few statements however many jobs', async () => {
+        await createJob('same');
+        await createJob('edited');
+        await createJob('back');
+        await store.jobs.markRemoved(['back'], at(1));
+        const fresh = Array.from({ length: 250 }, (_, i) => jobSync(`new-${String(i).padStart(3, '0')}`));
+        let statements = 0;
+        const count = () => void statements++;
+        store.db.on('query', count);
+        const results = await store.jobs.upsertMany(
+          [jobSync('same'), jobSync('edited', 'b'.repeat(64)), jobSync('back'), ...fresh].map((job) => ({ job, nextRunAt: () => at(9) })),
+          at(2),
+        );
+        store.db.off('query', count);
+        expect(results.slice(0, 3)).toEqual([
+          { version: 1, changed: false, nextRunAt: at(2) },
+          { version: 2, changed: true, nextRunAt: at(9) },
+          { version: 1, changed: true, nextRunAt: at(9) },
+        ]);
+        expect(results.slice(3).every((r) => r.version === 1 && r.changed && r.nextRunAt?.getTime() === at(9).getTime())).toBe(true);
+        expect((await store.jobs.list()).map((j) => j.name)).toEqual(['back', 'edited', ...fresh.map((j) => j.name), 'same']);
+        expect(await store.db('job_versions').where({ job: 'edited' }).orderBy('version').pluck('version')).toEqual([1, 2]);
+        expect(Number((await store.db('job_versions').count({ n: '*' }).first())!.n)).toBe(254);
+        // One read, one UPDATE (edited), 3 + 3 inserts of 100 rows, BEGIN and COMMIT: was 3 per new job.
+        expect(statements).toBeLessThanOrEqual(12);
+        await expect(store.jobs.upsertMany([jobSync('x'), jobSync('x')].map((job) => ({ job, nextRunAt: () => null })), at(3))).rejects.toThrow('job "x" is given twice');
+      });
+
       it('a removed job stops being scheduled, keeps its row, and comes back as a change', async () => {
         await createJob('keep');
         await createJob('gone');
