@@ -2,13 +2,17 @@ import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
 import { keyJson } from '../store/key-json';
 import { ARCHIVE_COLUMNS } from './archive-table';
+import type { ValueCarrier } from './bindable-value';
 
 /**
  * One archived row as a line of an archive file: Sweeper's fields (run, job, entity, the record's key
  * as JSON, query, depth, time) and the row's columns. JSON lines hold `{ ...sweeper fields, row }`;
  * CSV lines the sweeper fields then the columns, under a header line that each batch's part repeats
  * (so a column the entity gained later is in the parts written since). Null is an empty CSV field,
- * an empty string is `""`. Integers beyond 2^53 are written as their decimal text.
+ * an empty string is `""`. Integers beyond 2^53 are written as their decimal text. A JSON line says
+ * `"sweeper_documents":"text"`: its JSON columns hold their JSON text. A line without it is of a
+ * version that wrote a document as itself (the string document `"123"` as `"123"`, which as JSON
+ * text reads as the number), and is read so (`legacy-json-lines`). CSV always held the JSON text.
  */
 export interface ArchivedLine {
   runId: number;
@@ -20,6 +24,8 @@ export interface ArchivedLine {
   depth: number;
   archivedAt: number;
   row: Record<string, unknown>;
+  /** How the line carries its values: `files`, or `legacy-json-lines` for a JSON line without `sweeper_documents`. */
+  carrier: ValueCarrier;
 }
 
 const META = [
@@ -31,6 +37,9 @@ const META = [
   ARCHIVE_COLUMNS.depth,
   ARCHIVE_COLUMNS.archivedAt,
 ];
+
+/** What marks a JSON line whose JSON columns hold their JSON text. */
+const DOCUMENTS_AS_TEXT = '"sweeper_documents":"text"';
 
 /** What every line of one batch's part of a file shares: Sweeper's fields but the key. */
 export interface LineBatch {
@@ -70,7 +79,7 @@ export function encodeLines(spec: ArchiveFilesSpec, batch: LineBatch, rows: Reco
   let text: string;
   if (spec.format === 'jsonl') {
     const head = `{"sweeper_run_id":${batch.runId},"sweeper_job":${JSON.stringify(batch.job)},"sweeper_entity":${JSON.stringify(batch.entity)},"sweeper_key":`;
-    const meta = `,"sweeper_query_index":${batch.queryIndex},"sweeper_depth":${batch.depth},"sweeper_archived_at":${batch.archivedAt},"row":{`;
+    const meta = `,"sweeper_query_index":${batch.queryIndex},"sweeper_depth":${batch.depth},${DOCUMENTS_AS_TEXT},"sweeper_archived_at":${batch.archivedAt},"row":{`;
     const names = columns.map((c) => `${JSON.stringify(c)}:`);
     const parts: string[] = [];
     for (const row of rows) {
@@ -125,6 +134,7 @@ export function decodeLines(spec: ArchiveFilesSpec, bytes: Buffer): ArchivedLine
           depth: Number(o.sweeper_depth),
           archivedAt: Number(o.sweeper_archived_at),
           row: o.row as Record<string, unknown>,
+          carrier: o.sweeper_documents === 'text' ? 'files' : 'legacy-json-lines',
         };
       });
   }
@@ -146,6 +156,7 @@ export function decodeLines(spec: ArchiveFilesSpec, bytes: Buffer): ArchivedLine
       depth: Number(record[5]),
       archivedAt: Number(record[6]),
       row,
+      carrier: 'files',
     });
   }
   return lines;

@@ -5,9 +5,11 @@ import type { RestoredValueKind } from '../dialects/dialect';
  * and CSV) hold bytes as base64, `text-column` (a column of another kind of database, declared as
  * text) as `\x` hex, `native` (a column of the entity's own type) as bytes. Every form holds a JSON
  * column's value as its JSON text, read so (ArchiveSql.documentText): a string document keeps its
- * quotes and a JSON `null` stays apart from SQL NULL.
+ * quotes and a JSON `null` stays apart from SQL NULL. `legacy-json-lines`: JSON lines of a version
+ * that wrote a document as itself (its line has no `sweeper_documents`, archive-lines.ts): bytes as
+ * base64, a string value there is a string document.
  */
-export type ValueCarrier = 'files' | 'text-column' | 'native';
+export type ValueCarrier = 'files' | 'legacy-json-lines' | 'text-column' | 'native';
 
 /**
  * The value as the entity's driver reads it, from how the archive carries it: bytes as a Buffer, a
@@ -25,7 +27,7 @@ export function archivedValue(kind: RestoredValueKind, value: unknown, carrier: 
     case 'array':
       return carrier === 'native' ? value : parsedOr(value, value);
     case 'json':
-      return parsedOr(value, value);
+      return carrier === 'legacy-json-lines' ? value : parsedOr(value, value);
     case 'plain':
       return value;
   }
@@ -40,8 +42,8 @@ export function archivedValue(kind: RestoredValueKind, value: unknown, carrier: 
  */
 export function bindableValue(kind: RestoredValueKind, value: unknown, carrier: ValueCarrier): unknown {
   if (value === null || value === undefined) return null;
-  // A JSON text goes as it is; a parsed document (an archive of an older version) or a text that is no JSON as its JSON text.
-  if (kind === 'json') return typeof value === 'string' && parsedOr(value, undefined) !== undefined ? value : JSON.stringify(value);
+  // A JSON text goes as it is; a document of legacy JSON lines, or a text that is no JSON, as its JSON text.
+  if (kind === 'json') return typeof value === 'string' && carrier !== 'legacy-json-lines' && parsedOr(value, undefined) !== undefined ? value : JSON.stringify(value);
   return archivedValue(kind, value, carrier);
 }
 

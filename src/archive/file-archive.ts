@@ -12,7 +12,7 @@ import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archiveKeyRange, archivedColumns, type ArchiveWrite, type CopySink } from './archive-copy';
 import { decodeLines, encodeLines, type ArchivedLine } from './archive-lines';
-import { sameValue, type ValueCarrier } from './bindable-value';
+import { sameValue } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
 
@@ -153,7 +153,7 @@ export class FileArchive {
         entity,
         lineKeyColumns(entity, this.queries),
         lines,
-        null,
+        false,
       );
       for (const line of lines) if (!present.has(line.key)) counts[line.queryIndex]! += 1;
     }
@@ -162,8 +162,8 @@ export class FileArchive {
 }
 
 /**
- * Of `lines` (one entity's), the keys whose record is in the entity now; with `unchangedAs` (how the
- * lines carry their values), only those whose every archived column holds the archived value: a line
+ * Of `lines` (one entity's), the keys whose record is in the entity now; with `unchanged`, only those
+ * whose every archived column holds the archived value (as its line carries it): a line
  * of a batch that never committed (a record error rolled it back, or the process died after the fsync)
  * or of a record restored already.
  */
@@ -173,10 +173,9 @@ export async function keysInTable(
   entity: Entity,
   keyColumns: string[],
   lines: ArchivedLine[],
-  unchangedAs: ValueCarrier | null,
+  unchanged: boolean,
 ): Promise<Set<string>> {
   const found = new Set<string>();
-  const unchanged = unchangedAs !== null;
   const kinds = new Map([...entity.columns.values()].map((c) => [c.name, dialect.archive.valueKind(c)]));
   for (let i = 0; i < lines.length; i += 500) {
     const chunk = lines.slice(i, i + 500);
@@ -197,7 +196,7 @@ export async function keysInTable(
       if (!line) continue;
       if (
         !unchanged ||
-        Object.keys(line.row).every((c) => !kinds.has(c) || sameValue(kinds.get(c)!, row[c], line.row[c], unchangedAs!))
+        Object.keys(line.row).every((c) => !kinds.has(c) || sameValue(kinds.get(c)!, row[c], line.row[c], line.carrier))
       )
         found.add(key);
     }

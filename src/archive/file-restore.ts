@@ -46,7 +46,7 @@ async function pendingLines(
 ): Promise<ArchivedLine[]> {
   const done = await restoredKeys(file);
   const lines = (await readArchiveFile(spec, file)).filter((l) => !done.has(l.key));
-  const there = await keysInTable(knex, dialect, entity, keyColumns, lines, 'files');
+  const there = await keysInTable(knex, dialect, entity, keyColumns, lines, true);
   return lines.filter((l) => !there.has(l.key));
 }
 
@@ -102,7 +102,7 @@ export class FileGroupRestore {
         restored: (some) => this.markRestored(group, some, 'restored'),
         failed: async (line, error) => {
           if (
-            (await keysInTable(this.knex, this.dialect, this.entity, this.keyColumns, [line], 'files')).size > 0
+            (await keysInTable(this.knex, this.dialect, this.entity, this.keyColumns, [line], true)).size > 0
           )
             return this.markRestored(group, [line], 'there');
           group.failed += 1;
@@ -121,7 +121,7 @@ export class FileGroupRestore {
   private async insert(trx: Knex.Transaction, lines: ArchivedLine[]): Promise<void> {
     const kinds = [...this.entity.columns.values()].map((c) => [c.name, this.dialect.archive.valueKind(c)] as const);
     const rows = lines.map((l) =>
-      Object.fromEntries(kinds.filter(([c]) => c in l.row).map(([c, kind]) => [c, bindableValue(kind, l.row[c], 'files')])),
+      Object.fromEntries(kinds.filter(([c]) => c in l.row).map(([c, kind]) => [c, bindableValue(kind, l.row[c], l.carrier)])),
     );
     await insertRows(trx, this.dialect, this.entity.name, rows);
   }

@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { App } from '../../src/app';
 import { restoreRun } from '../../src/archive/restore';
 import { executeRun } from '../../src/runner/execute-run';
@@ -89,4 +91,34 @@ describe.each(FORMS)('%s archived as %s', (dialect, form, _source, coldDb: TestD
     expect((await ws.target('docs').orderBy('id')) as Record<string, unknown>[]).toEqual(before);
     expect(await sqlNulls()).toEqual(nullsBefore);
   });
+
+  // Before documents were archived as their JSON text, a JSON line held each document as itself, and
+  // could not tell a JSON null from SQL NULL (so this case has none): the string document "123" is
+  // the JSON string "123" there, not the JSON text of the number.
+  if (form === 'jsonl' && dialect !== 'sqlite')
+    it('restores JSON lines of the older form (documents as themselves, no sweeper_documents) exactly', async () => {
+      await ws.target('docs').update({ nothing: null });
+      const before = (await ws.target('docs').orderBy('id')) as Record<string, unknown>[];
+      app = await ws.open();
+      const runId = await createManualRun(app, 'purge', 'test');
+      const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+      expect({ deleted: run.deleted, failed: run.failed }).toEqual({ deleted: 5, failed: 1 });
+      const folder = path.join(ws.dir, 'archive', 'purge');
+      const file = path.join(folder, readdirSync(folder).find((f) => f === `run-${runId}-docs.jsonl.gz`)!);
+      const documents = dialect === 'pg' ? ['meta', 'list', 'word', 'nothing'] : ['meta', 'word', 'nothing'];
+      const legacy = gunzipSync(readFileSync(file))
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => {
+          const { sweeper_documents: marker, ...line } = JSON.parse(l) as { sweeper_documents?: string; row: Record<string, unknown> };
+          expect(marker).toBe('text');
+          for (const c of documents) if (typeof line.row[c] === 'string') line.row[c] = JSON.parse(line.row[c] as string) as unknown;
+          return `${JSON.stringify(line)}\n`;
+        });
+      writeFileSync(file, gzipSync(legacy.join('')));
+      const done = await restoreRun({ store: app.store, targets: app.targets, clock: app.clock }, { runId, dryRun: false, actor: 'test' });
+      expect({ restored: done.restored, failed: done.failed, failures: done.failures.map((f) => f.message) }).toEqual({ restored: 5, failed: 0, failures: [] });
+      expect((await ws.target('docs').orderBy('id')) as Record<string, unknown>[]).toEqual(before);
+    });
 });
