@@ -6,7 +6,7 @@
  * `sweeper jobs --json`, one edited file reaching the API, idle CPU between occurrences (against an
  * idle `node` process measured at the same time), memory, and the due -> claim delay when 1,000 of the
  * jobs fall due in the same second, and that no occurrence ran twice. With three daemons each figure is
- * the worst daemon's (the edit counts until every daemon's API shows it). Wall times on a shared machine are noisy: CPU seconds are printed
+ * the worst daemon's (the edit counts until every daemon has reloaded the file and its API shows it). Wall times on a shared machine are noisy: CPU seconds are printed
  * beside them, and the load average. BENCH_JOBS (default 10000) and BENCH_BURST (default 1000) size it; BENCH_LEAD_S (default 60) is how far ahead the burst falls due; BENCH_IDLE_S (default 20) how many seconds the idle window samples (the seconds with a run due or running are left out). Each figure is printed against its aim, and a summary of the aims at the end.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -128,11 +128,10 @@ function sqliteReader(file: string): StateReader {
 async function postgresReader(url: string): Promise<StateReader> {
   const client = new Client({ connectionString: url });
   await client.connect();
-  let n = 0;
-  const numbered = (sql: string) => sql.replace(/\?/g, () => `$${++n}`);
+  // The shared statements bind with `?`; pg numbers its parameters.
   const query = async <R>(sql: string, values: unknown[]): Promise<R[]> => {
-    n = 0;
-    return (await client.query(numbered(sql), values)).rows as R[];
+    let n = 0;
+    return (await client.query(sql.replace(/\?/g, () => `$${++n}`), values)).rows as R[];
   };
   return {
     busy: async (from) => busyWindows(await query(BUSY_SQL, [Date.now(), from, Date.now()])),

@@ -234,6 +234,8 @@ export class Daemon {
     // At once, as the line above says: a run that finishes while the HTTP server closes must not start a
     // queued one (it would start only to be interrupted).
     const runsStopped = this.queue.shutdown();
+    // Its failure is logged by the 'runs' step below; until then it must not count as unhandled.
+    runsStopped.catch(() => undefined);
     const steps: [string, () => Promise<unknown>][] = [
       // First, so that no control call arrives mid-shutdown.
       ['http', () => this.http?.close() ?? Promise.resolve()],
