@@ -3,7 +3,7 @@
  * Postgres state store with three daemons started together (the bench's embedded Postgres; BENCH_STATE=sqlite
  * or postgres runs one of them). Generates 10,000 job files (cron, RRULE and one-off, six zones; bench/scheduler-jobs.ts) and measures, in this run:
  * the first start (registers them all) and a second start to "daemon started" and to /healthz,
- * `sweeper jobs --json`, one edited file reaching the API, idle CPU between occurrences (against an
+ * `sweeper jobs --json` (and `runs`, `failures`, `pause`, `resume`, which read no job file), one edited file reaching the API, idle CPU between occurrences (against an
  * idle `node` process measured at the same time), memory, and the due -> claim delay when 1,000 of the
  * jobs fall due in the same second, and that no occurrence ran twice. With three daemons each figure is
  * the worst daemon's (the edit counts until every daemon has reloaded the file and its API shows it). Wall times on a shared machine are noisy: CPU seconds are printed
@@ -195,6 +195,9 @@ async function measure(store: Store, o: { count: number; burst: number; leadS: n
     const jobs = timeCommand(['--config', gen.configFile, 'jobs', '--json'], dir);
     const listed = (JSON.parse(jobs.stdout) as unknown[]).length;
     log(`  jobs --json    ${jobs.wall.toFixed(2)} s wall, ${jobs.cpu.toFixed(2)} s CPU (${(jobs.cpu / help.cpu).toFixed(1)}x the --help baseline's CPU), ${listed.toLocaleString('en-US')} jobs listed   (${aim(named('jobs --json'), `${jobs.wall.toFixed(2)} s (${jobs.cpu.toFixed(2)} s CPU)`, `< ${AIM.jobsJsonS} s`, jobs.wall < AIM.jobsJsonS)})`);
+    // The other commands an operator runs at this scale read no job file: each should cost about the --help baseline.
+    const others = [['runs', '--json'], ['failures', '--json'], ['pause', gen.names[0]!], ['resume', gen.names[0]!]].map((args) => ({ args, ...timeCommand(['--config', gen.configFile, ...args], dir) }));
+    log(`  other commands ${others.map((c) => `${c.args[0]} ${c.wall.toFixed(2)} s (${c.cpu.toFixed(2)} s CPU)`).join(', ')}   (no aim of their own; the --help baseline is ${help.wall.toFixed(2)} s)`);
 
     // One file edited: until every daemon's API shows it.
     const urls = daemons.map((d) => httpUrl(d)!);
