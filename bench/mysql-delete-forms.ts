@@ -6,6 +6,8 @@
  * - keyset SELECT, then `DELETE t FROM t JOIN (SELECT key ... WHERE key IN (...) AND cond)` (the key-list form);
  * - keyset SELECT, then `DELETE FROM t WHERE cond AND key >= first AND key <= last` (a key range);
  * - keyset SELECT, then `DELETE t0 FROM t AS t0 WHERE t0.key IN (...) AND cond` (the list, no derived table);
+ * - `DELETE FROM t WHERE cond AND key > after ORDER BY key LIMIT n RETURNING key` (MariaDB; no SELECT: the
+ *   batch's keys come back from the delete, which would make the range known only before COMMIT);
  * - `DELETE FROM t WHERE cond ORDER BY key LIMIT n` alone (no SELECT: no keys known beforehand).
  * BENCH_FORMS=0,2 runs only those forms (by position). The forms take turns batch by batch on their own
  * copies, so the ratios hold on a busy host; rows/s is over each form's own statement time.
@@ -63,6 +65,15 @@ const forms: Record<string, Form> = {
       return (r as { affectedRows: number }).affectedRows;
     });
     return { last: ids[ids.length - 1]!, deleted, selectMs, deleteMs };
+  },
+  'DELETE after key ORDER BY LIMIT RETURNING': async (c, cutoff, last, n) => {
+    const [ids, deleteMs] = await timed(async () => {
+      await c.beginTransaction();
+      const [r] = await c.query('DELETE FROM events WHERE created_at < ? AND id > ? ORDER BY id LIMIT ? RETURNING id', [cutoff, last, n]);
+      await c.commit();
+      return (r as { id: number }[]).map((row) => Number(row.id));
+    });
+    return { last: ids.length > 0 ? Math.max(...ids) : last, deleted: ids.length, selectMs: 0, deleteMs };
   },
   'DELETE ORDER BY LIMIT alone': async (c, cutoff, last, n) => {
     const [deleted, deleteMs] = await timed(async () => {
