@@ -4,6 +4,7 @@ import { driverErrorCode, type Problem } from '../errors';
 import { buildDeleteMatching, keyColumns, MAX_KEY_VALUES, selectMatchingKeys } from '../query/compile';
 import { ADAPTIVE_MAX } from '../runner/batch-size';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
+import type { TimeValueCache } from '../query/time-format';
 import type { Target } from '../targets/registry';
 import type { TargetSchema } from '../targets/schema';
 
@@ -94,14 +95,14 @@ async function checkShape(target: Target, job: JobDefinition, q: PreparedQuery):
  * Builds each query's batch statements for the target's dialect and has the target compile them,
  * so that validate and start find what a run would stumble on: a statement that does not compile,
  * or that binds more values than the driver allows. Nothing is run. The job's queries must have
- * passed `checkQuery`.
+ * passed `checkQuery`. `cache` and `timeValues`: what a check of many jobs on this target found already.
  */
-export async function checkStatements(job: JobDefinition, target: Target, schema: TargetSchema, now: Date, cache?: StatementCheckCache): Promise<Problem[]> {
+export async function checkStatements(job: JobDefinition, target: Target, schema: TargetSchema, now: Date, cache?: StatementCheckCache, timeValues?: TimeValueCache): Promise<Problem[]> {
   const problems: Problem[] = [];
   const dialect = target.dialect.label;
   let prepared: PreparedQuery[];
   try {
-    prepared = await prepareQueries(job, target, schema, now);
+    prepared = await prepareQueries(job, target, schema, now, timeValues);
   } catch (error) {
     return [{ file: job.file, path: 'queries', message: (error as Error).message }];
   }

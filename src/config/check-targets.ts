@@ -1,6 +1,6 @@
 import { SweeperError, type Problem } from '../errors';
 import { checkQuery } from '../query/check';
-import { checkTimeValues } from '../query/time-format';
+import { checkTimeValues, type TimeValueCache } from '../query/time-format';
 import type { Targets } from '../targets/registry';
 import type { TargetSchema } from '../targets/schema';
 import { checkStatements, type StatementCheckCache } from './check-statements';
@@ -15,6 +15,8 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
   const problems: Problem[] = [];
   const schemas = new Map<string, TargetSchema | null>();
   const statements: StatementCheckCache = new Map();
+  // Per target: what its time columns hold, probed once for every job that compares them.
+  const timeValues = new Map<string, TimeValueCache>();
   for (const name of new Set([...targets.names(), ...jobs.map((j) => j.target)])) {
     try {
       schemas.set(name, await targets.schema(name));
@@ -34,7 +36,9 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
     const key = JSON.stringify([job.target, job.queries, job.timezone, job.limits.batchSize ?? null]);
     let verdict = verdicts.get(key);
     if (!verdict) {
-      verdict = checkJobQueries(job, targets, schema, now, statements);
+      let columns = timeValues.get(job.target);
+      if (!columns) timeValues.set(job.target, (columns = new Map()));
+      verdict = checkJobQueries(job, targets, schema, now, statements, columns);
       verdicts.set(key, verdict);
     }
     problems.push(...(await verdict).map((p) => ({ file: job.file, ...p })));
@@ -43,15 +47,15 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
 }
 
 /** One job's queries against its target: entities and fields, the values of time columns, the statements. */
-async function checkJobQueries(job: JobDefinition, targets: Targets, schema: TargetSchema, now: Date, statements: StatementCheckCache): Promise<Omit<Problem, 'file'>[]> {
+async function checkJobQueries(job: JobDefinition, targets: Targets, schema: TargetSchema, now: Date, statements: StatementCheckCache, timeValues: TimeValueCache): Promise<Omit<Problem, 'file'>[]> {
   const found = job.queries.flatMap((q, i) => checkQuery(q, schema).map((p) => ({ path: `queries[${i}].${p.path}`, message: p.message })));
   if (found.length > 0) return found;
   // Time columns whose values a run would refuse (text that is not ISO-8601, seconds beside milliseconds).
   try {
-    const timeProblems = await checkTimeValues(targets.get(job.target).knex, schema, job.queries);
+    const timeProblems = await checkTimeValues(targets.get(job.target).knex, schema, job.queries, timeValues);
     if (timeProblems.length > 0) return timeProblems;
   } catch (error) {
     return [{ path: 'queries', message: `cannot read the values of its time columns in target "${job.target}": ${(error as Error).message}` }];
   }
-  return (await checkStatements(job, targets.get(job.target), schema, now, statements)).map(({ file: _file, ...p }) => p);
+  return (await checkStatements(job, targets.get(job.target), schema, now, statements, timeValues)).map(({ file: _file, ...p }) => p);
 }

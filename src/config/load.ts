@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ConfigError, type Problem } from '../errors';
 import { findDialect } from '../dialects';
 import { closestName } from '../did-you-mean';
-import { checkScheduleSpec } from '../recurrence';
+import { checkSchedule } from '../recurrence';
+import { keepCheckedSchedule } from '../scheduler/checked-schedules';
 import { openTimeZone, unknownZoneMessage } from '../recurrence/zone-time';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
 import { isFilesArchive, isTargetArchive, type ArchiveSpec } from './archive-schema';
@@ -217,7 +218,8 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
   }
   problems.push(...replicaLimitProblems(job, config, displayName));
   problems.push(...archiveTargetProblems(job, config, displayName, archiveGiven === undefined));
-  for (const p of checkScheduleSpec({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron })) {
+  const schedule = checkSchedule({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron });
+  for (const p of schedule.problems) {
     problems.push({ file: displayName, path: p.field, message: p.message });
   }
   job.queries.forEach((q, i) => {
@@ -229,7 +231,10 @@ export function loadJobFile(file: string, displayName: string, config: Config, e
       });
     }
   });
-  return { file: displayName, job: problems.length === 0 ? job : null, problems, usesVariables };
+  if (problems.length > 0) return { file: displayName, job: null, problems, usesVariables };
+  // The registry builds the job's schedule from this check rather than reading the spec again.
+  keepCheckedSchedule(job, schedule);
+  return { file: displayName, job, problems, usesVariables };
 }
 
 /** maxReplicaLag needs replicas listed on the job's target; maxReplicaOutage means nothing without maxReplicaLag. */

@@ -2,7 +2,7 @@ import type { JobDefinition, QueryDefinition } from '../config/schema';
 import { SweeperError } from '../errors';
 import { checkQuery } from './check';
 import type { CompileContext } from './compile';
-import { detectQueryTimeFormats } from './time-format';
+import { detectQueryTimeFormats, type TimeValueCache } from './time-format';
 import type { Entity, TargetSchema } from '../targets/schema';
 import type { Target } from '../targets/registry';
 
@@ -17,14 +17,15 @@ export interface PreparedQuery {
 
 /**
  * Checks a job's queries against the target's real schema and builds what compiling them needs:
- * the entity, and how each time column stores its values.
+ * the entity, and how each time column stores its values (`timeValues`: what a check of many jobs
+ * probed already).
  */
-export async function prepareQueries(job: JobDefinition, target: Target, schema: TargetSchema, asOf: Date): Promise<PreparedQuery[]> {
+export async function prepareQueries(job: JobDefinition, target: Target, schema: TargetSchema, asOf: Date, timeValues?: TimeValueCache): Promise<PreparedQuery[]> {
   const problems = job.queries.flatMap((q, i) => checkQuery(q, schema).map((p) => `queries[${i}].${p.path}: ${p.message}`));
   if (problems.length > 0) {
     throw new SweeperError('INVALID_CONFIG', `job "${job.name}" does not fit target "${job.target}" any more:\n${problems.join('\n')}`);
   }
-  const timeFormats = await detectQueryTimeFormats(target.knex, schema, job.queries);
+  const timeFormats = await detectQueryTimeFormats(target.knex, schema, job.queries, timeValues);
   return job.queries.map((definition, index) => {
     const entity = schema.entities.get(definition.entity)!;
     return {

@@ -3,20 +3,28 @@
  * createSchedule refuses to build a schedule that has any.
  */
 import { toError } from '../errors';
-import { parseCronPattern } from './cron-pattern';
+import { parseCronPattern, type CronPlan } from './cron-pattern';
 import { CronSchedule } from './cron-schedule';
 import { OnceSchedule } from './once-schedule';
 import { RecurrenceError } from './recurrence-error';
 import { neverOccursReason } from './rrule-feasibility';
 import { RRuleSchedule } from './rrule-schedule';
-import { parseRecurrence } from './rrule-text';
-import type { Schedule, ScheduleProblem, ScheduleSpec } from './schedule';
-import { parseStartText, startInstant } from './start-text';
+import { parseRecurrence, type RecurrenceRule } from './rrule-text';
+import type { CheckedSchedule, Schedule, ScheduleProblem, ScheduleSpec } from './schedule';
+import { parseStartText, startInstant, type ParsedStart } from './start-text';
 import { instantToWall, openTimeZone, unknownZoneMessage, type TimeZone } from './zone-time';
 
 interface Analysis {
   schedule: Schedule | null;
   problems: ScheduleProblem[];
+}
+
+/** What a spec says whatever the default start: read once, built from any start (`buildFrom`). */
+interface ParsedSpec {
+  zone: TimeZone;
+  start: ParsedStart | null;
+  rule: RecurrenceRule | null;
+  plan: CronPlan | null;
 }
 
 /**
@@ -25,12 +33,36 @@ interface Analysis {
  * from `defaultStart` when the spec has no start, as the daemon would use "now".
  */
 export function checkScheduleSpec(spec: ScheduleSpec, defaultStart: Date = new Date()): ScheduleProblem[] {
+  return checkSchedule(spec, defaultStart).problems;
+}
+
+/**
+ * checkScheduleSpec's problems, and the schedule it built to find them, handed on: `schedule(start)`
+ * is that schedule when the spec gives its own start or `start` is the one checked from, and is
+ * otherwise built from the spec as read, without reading it again. Either way it is what
+ * createSchedule(spec, start) gives, or throws.
+ */
+export function checkSchedule(spec: ScheduleSpec, defaultStart: Date = new Date()): CheckedSchedule {
+  let read: { parsed: ParsedSpec | null; problems: ScheduleProblem[] };
+  let checked: Analysis;
   try {
-    return analyse(spec, defaultStart).problems;
+    assertValidStart(defaultStart);
+    read = parseSpec(spec);
+    checked = read.parsed ? buildFrom(read.parsed, defaultStart) : { schedule: null, problems: read.problems };
   } catch (error) {
     const field = spec.cron !== undefined ? 'cron' : spec.recurrence !== undefined ? 'recurrence' : 'start';
-    return [{ field, message: `could not be checked: ${toError(error).message}` }];
+    return { problems: [{ field, message: `could not be checked: ${toError(error).message}` }], schedule: (start) => createSchedule(spec, start) };
   }
+  return {
+    problems: checked.problems,
+    schedule(start) {
+      assertValidStart(start);
+      const { parsed } = read;
+      const analysis = !parsed || spec.start !== undefined || start.getTime() === defaultStart.getTime() ? checked : buildFrom(parsed, start);
+      if (analysis.problems.length || !analysis.schedule) throw new RecurrenceError(analysis.problems);
+      return analysis.schedule;
+    },
+  };
 }
 
 /** The schedule of a spec; throws RecurrenceError (code INVALID_CONFIG) listing every problem. */
@@ -40,9 +72,19 @@ export function createSchedule(spec: ScheduleSpec, defaultStart: Date): Schedule
   return schedule;
 }
 
-function analyse(spec: ScheduleSpec, defaultStart: Date): Analysis {
+function assertValidStart(defaultStart: Date): void {
   if (Number.isNaN(defaultStart.getTime()))
     throw new TypeError('createSchedule: defaultStart is an invalid Date');
+}
+
+function analyse(spec: ScheduleSpec, defaultStart: Date): Analysis {
+  assertValidStart(defaultStart);
+  const read = parseSpec(spec);
+  return read.parsed ? buildFrom(read.parsed, defaultStart) : { schedule: null, problems: read.problems };
+}
+
+/** The spec read: every problem that does not depend on the start, or what building it takes. */
+function parseSpec(spec: ScheduleSpec): { parsed: ParsedSpec | null; problems: ScheduleProblem[] } {
   const problems: ScheduleProblem[] = [];
   const zone = openTimeZone(spec.timezone);
   if (!zone) problems.push({ field: 'timezone', message: unknownZoneMessage(spec.timezone) });
@@ -51,14 +93,20 @@ function analyse(spec: ScheduleSpec, defaultStart: Date): Analysis {
     problems.push({ field: 'start', message: parsedStart.problem });
   if (spec.recurrence !== undefined && spec.cron !== undefined) {
     problems.push({ field: 'cron', message: 'give either recurrence (RRULE) or cron, not both' });
-    return { schedule: null, problems };
+    return { parsed: null, problems };
   }
   const rule = spec.recurrence === undefined ? null : parseRecurrence(spec.recurrence);
   for (const message of rule?.problems ?? []) problems.push({ field: 'recurrence', message });
   const cron = spec.cron === undefined ? null : parseCronPattern(spec.cron);
   for (const message of cron?.problems ?? []) problems.push({ field: 'cron', message });
   if (problems.length || !zone || (parsedStart && 'problem' in parsedStart))
-    return { schedule: null, problems };
+    return { parsed: null, problems };
+  return { parsed: { zone, start: parsedStart, rule: rule?.rule ?? null, plan: cron?.plan ?? null }, problems };
+}
+
+/** The schedule of a spec read without problems, from `defaultStart` when it gives no start; the problem when it never occurs. */
+function buildFrom({ zone, start: parsedStart, rule, plan }: ParsedSpec, defaultStart: Date): Analysis {
+  const problems: ScheduleProblem[] = [];
   const start = parsedStart ? startInstant(parsedStart, zone) : defaultStart.getTime();
   // DTSTART keeps the local time as written, even one in a DST gap (its first run moves, later ones don't).
   const startWall = parsedStart?.kind === 'wall' ? parsedStart.wall : instantToWall(zone, start);
@@ -66,8 +114,8 @@ function analyse(spec: ScheduleSpec, defaultStart: Date): Analysis {
     zone,
     { instant: start, wall: startWall },
     parsedStart !== null,
-    rule?.rule ?? null,
-    cron?.plan ?? null,
+    rule,
+    plan,
   );
   const never = schedule.never;
   if (never)
@@ -79,8 +127,8 @@ function build(
   zone: TimeZone,
   start: { instant: number; wall: number },
   explicitStart: boolean,
-  rule: ReturnType<typeof parseRecurrence>['rule'],
-  plan: ReturnType<typeof parseCronPattern>['plan'],
+  rule: RecurrenceRule | null,
+  plan: CronPlan | null,
 ): { schedule: Schedule; never: string | null } {
   if (rule) {
     const schedule = new RRuleSchedule(rule, zone, start.wall);

@@ -5,9 +5,9 @@
  * The schedule builders (with rrule and node-cron) are loaded when a schedule is first checked or
  * built: `sweeper jobs` over cached job files builds none, and skips their code.
  */
-import type { Schedule, ScheduleProblem, ScheduleSpec } from './schedule';
+import type { CheckedSchedule, Schedule, ScheduleProblem, ScheduleSpec } from './schedule';
 
-export type { Schedule, ScheduleSpec, ScheduleProblem, ScheduleField } from './schedule';
+export type { CheckedSchedule, Schedule, ScheduleSpec, ScheduleProblem, ScheduleField } from './schedule';
 export { RecurrenceError } from './recurrence-error';
 export { localToInstant } from './start-text';
 
@@ -17,6 +17,11 @@ const builders = () => require('./create-schedule') as typeof import('./create-s
 /** Problems of a schedule spec as {field, message}; empty when valid (see create-schedule.ts). */
 export function checkScheduleSpec(spec: ScheduleSpec, defaultStart?: Date): ScheduleProblem[] {
   return builders().checkScheduleSpec(spec, defaultStart);
+}
+
+/** Its problems, and the schedule built to find them, handed on (see create-schedule.ts). */
+export function checkSchedule(spec: ScheduleSpec, defaultStart?: Date): CheckedSchedule {
+  return builders().checkSchedule(spec, defaultStart);
 }
 
 /** The schedule of a spec; throws RecurrenceError listing every problem (see create-schedule.ts). */

@@ -31,3 +31,10 @@ export interface ScheduleProblem {
   field: ScheduleField;
   message: string;
 }
+
+/** A spec checked once (checkSchedule): its problems, and its schedule from a default start. */
+export interface CheckedSchedule {
+  problems: ScheduleProblem[];
+  /** What createSchedule(spec, defaultStart) gives: the schedule, or a RecurrenceError listing every problem. */
+  schedule(defaultStart: Date): Schedule;
+}

@@ -5,6 +5,7 @@ import { storedDefinition } from '../notify/notify-secrets';
 import { createSchedule, localToInstant, type Schedule } from '../recurrence';
 import type { JobHead, JobRecord, JobSync } from '../store/jobs-repository';
 import type { Store } from '../store/store';
+import { takeCheckedSchedule } from './checked-schedules';
 import { neverRunsReason, oneOffStillDue, pastOneOffStart } from './one-off-start';
 import { SCHEDULER_ACTOR } from './scheduler';
 
@@ -62,7 +63,10 @@ export function firstSeen(now: Date): Date {
   return new Date(Math.ceil(now.getTime() / 1000) * 1000);
 }
 
+/** The job's schedule from `startAt`: from the check of its file when this definition was just read, else built from its spec. */
 export function scheduleOf(job: JobDefinition, startAt: Date): Schedule {
+  const checked = takeCheckedSchedule(job);
+  if (checked) return checked.schedule(startAt);
   return createSchedule({ start: job.start, timezone: job.timezone, recurrence: job.recurrence, cron: job.cron }, startAt);
 }
 
