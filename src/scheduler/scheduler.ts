@@ -15,6 +15,12 @@ const MAX_SLEEP_MS = 30_000;
 export const SCHEDULER_ACTOR = 'scheduler';
 /** Due jobs claimed in one store transaction. */
 const CLAIM_CHUNK = 100;
+/**
+ * How soon a tick that left due jobs to another process's claim in progress looks again, at the latest
+ * (that claim's commit wakes it sooner): their rows are still due until it commits, and a sleep of 0
+ * would claim nothing in a loop meanwhile.
+ */
+const HELD_RETRY_MS = 50;
 
 /**
  * Sleeps until the earliest due occurrence, then claims it in one transaction: the run (or its
@@ -47,8 +53,9 @@ export class Scheduler {
       // Made before the tick: a wake-up that comes while it claims ends the sleep after it.
       this.wakeController = new AbortController();
       const woken = this.wakeController.signal;
+      let held = 0;
       try {
-        await this.tick();
+        held = (await this.tick()).held;
       } catch (error) {
         this.logger.error({ err: toError(error) }, 'scheduler tick failed; retrying');
       }
@@ -58,7 +65,7 @@ export class Scheduler {
         this.logger.error({ err: toError(error) }, 'scheduler could not read the next occurrence; retrying');
         return MAX_SLEEP_MS;
       });
-      await this.clock.sleep(wait, AbortSignal.any([signal, woken]));
+      await this.clock.sleep(held > 0 ? Math.max(wait, HELD_RETRY_MS) : wait, AbortSignal.any([signal, woken]));
     }
   }
 
@@ -71,8 +78,9 @@ export class Scheduler {
   /**
    * Claims every due occurrence and hands the runs to the queue: `CLAIM_CHUNK` jobs per transaction
    * (1,000 jobs due in one second are 10 commits of a few statements each), each job compare-and-set.
+   * `held`: due jobs left because another process's claim held them (see `JobsRepository.advanceMany`).
    */
-  async tick(): Promise<void> {
+  async tick(): Promise<{ held: number }> {
     const tickAt = this.clock.now();
     this.lastTickAt = tickAt;
     const due = await this.store.jobs.due(tickAt);
@@ -80,23 +88,32 @@ export class Scheduler {
     // of the later chunks (1,000 due in one second). Runs already committed are handed over even if a
     // later chunk fails.
     const claimed: QueuedRun[] = [];
+    let held = 0;
     try {
-      for (let i = 0; i < due.length; i += CLAIM_CHUNK) claimed.push(...(await this.claim(due.slice(i, i + CLAIM_CHUNK))));
+      for (let i = 0; i < due.length; i += CLAIM_CHUNK) {
+        const chunk = await this.claim(due.slice(i, i + CLAIM_CHUNK));
+        claimed.push(...chunk.runs);
+        held += chunk.held;
+      }
     } finally {
       for (const run of claimed) this.queue.enqueue(run);
     }
+    return { held };
   }
 
-  /** Claims one chunk of due jobs; returns the runs it created, for the queue. */
-  private async claim(due: JobRecord[]): Promise<QueuedRun[]> {
+  /** Claims one chunk of due jobs; returns the runs it created, for the queue, and how many jobs another claim held. */
+  private async claim(due: JobRecord[]): Promise<{ runs: QueuedRun[]; held: number }> {
     // Read once per chunk: the claims record when they were made, not when the tick began.
     const now = this.clock.now();
     const plans = this.plan(due, now);
-    if (plans.length === 0) return [];
+    if (plans.length === 0) return { runs: [], held: 0 };
     const previousOf = new Map<string, RunRecord[]>();
     for (const run of await this.store.runs.activeOf(plans.map((p) => p.stored.name))) previousOf.set(run.job, [...(previousOf.get(run.job) ?? []), run]);
+    let held = 0;
     const claimed = await this.store.transaction(async (trx) => {
-      const moved = await this.store.jobs.advanceMany(trx, plans.map((p) => ({ name: p.stored.name, expected: p.stored.nextRunAt!, next: p.plan.next })), now);
+      const advanced = await this.store.jobs.advanceMany(trx, plans.map((p) => ({ name: p.stored.name, expected: p.stored.nextRunAt!, next: p.plan.next })), now);
+      held = advanced.held;
+      const moved = advanced.moved;
       const done: Claimed[] = [];
       // Runs whose id nothing in this claim needs before they exist are created together at the end.
       const batch: { run: NewRun; created?: QueuedRun[] }[] = [];
@@ -132,7 +149,7 @@ export class Scheduler {
       for (const s of plan.skip) this.logger.info({ job: stored.name, scheduledFor: s.at.toISOString() }, `occurrence skipped: ${s.reason}`);
       this.logger.debug({ job: stored.name, next: plan.next?.toISOString() ?? null }, 'next occurrence');
     }
-    return claimed.flatMap((c) => c.created);
+    return { runs: claimed.flatMap((c) => c.created), held };
   }
 
   /** What to do with each due job's occurrences; a job whose plan fails is tried again at the next pass. */

@@ -231,20 +231,31 @@ export class JobsRepository {
 
   /**
    * `advance` for many jobs at once: each job's next occurrence moves only if nobody else moved it
-   * first. Returns the names of the jobs it moved. Where the store can return what an UPDATE changed,
-   * it is one statement per `NAMES_PER_CLAIM` jobs (the rows locked first in name order where the store
-   * locks rows, so that daemons claiming together cannot deadlock); elsewhere one per job.
+   * first. Returns the names of the jobs it moved, and how many it left because another transaction
+   * holds their rows. Where the store can return what an UPDATE changed, it is one statement per
+   * `NAMES_PER_CLAIM` jobs; elsewhere one per job. Where the store locks rows, the rows are locked first
+   * and those another transaction holds are skipped, not waited for (`SKIP LOCKED`): daemons that claim
+   * the same due jobs together each take the chunks no other is claiming, instead of queueing behind
+   * the first one's locks to find every job it held already moved. A held job is claimed by its holder,
+   * or, if that transaction does not move it, at a later tick (`held`).
    */
-  async advanceMany(trx: Knex, moves: { name: string; expected: Date; next: Date | null }[], now: Date): Promise<Set<string>> {
+  async advanceMany(trx: Knex, moves: { name: string; expected: Date; next: Date | null }[], now: Date): Promise<{ moved: Set<string>; held: number }> {
     const moved = new Set<string>();
+    let held = 0;
     const { capabilities } = dialectOfKnex(trx);
     if (!capabilities.returning) {
       for (const m of moves) if (await this.advance(trx, m.name, m.expected, m.next, now)) moved.add(m.name);
-      return moved;
+      return { moved, held };
     }
     for (let i = 0; i < moves.length; i += NAMES_PER_CLAIM) {
-      const chunk = moves.slice(i, i + NAMES_PER_CLAIM);
-      if (capabilities.rowLocks) await trx('jobs').whereIn('name', chunk.map((m) => m.name)).orderBy('name').forUpdate().select('name');
+      let chunk = moves.slice(i, i + NAMES_PER_CLAIM);
+      if (capabilities.rowLocks) {
+        const rows = (await trx('jobs').whereIn('name', chunk.map((m) => m.name)).forUpdate().skipLocked().select('name')) as { name: string }[];
+        const locked = new Set(rows.map((r) => r.name));
+        held += chunk.length - locked.size;
+        chunk = chunk.filter((m) => locked.has(m.name));
+        if (chunk.length === 0) continue;
+      }
       const next = trx.raw(`CASE name ${chunk.map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ')} END`, chunk.flatMap((m) => [m.name, toMs(m.next)]));
       const rows = (await trx('jobs')
         .where((q) => {
@@ -254,7 +265,7 @@ export class JobsRepository {
         .returning('name')) as ({ name: string } | string)[];
       for (const r of rows) moved.add(typeof r === 'object' ? r.name : r);
     }
-    return moved;
+    return { moved, held };
   }
 
   /** Pauses, resumes or postpones a job, keeping the change with its reason and who asked. */

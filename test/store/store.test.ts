@@ -205,6 +205,37 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
       });
     });
 
+      it("a claim of many jobs takes the ones no other claim holds and does not wait for the others' rows", async () => {
+        for (const name of ['a', 'b', 'c', 'd']) await createJob(name);
+        const move = (name: string) => ({ name, expected: at(2), next: at(4) });
+        if (!backend.dialect.capabilities.rowLocks) {
+          // One process per store: claims cannot overlap; every job moves.
+          expect(await store.transaction((trx) => store.jobs.advanceMany(trx, ['a', 'b', 'c', 'd'].map(move), at(2)))).toEqual({ moved: new Set(['a', 'b', 'c', 'd']), held: 0 });
+          return;
+        }
+        const other = otherProcess();
+        let release!: () => void;
+        const released = new Promise<void>((r) => (release = r));
+        let first!: Promise<{ moved: Set<string>; held: number }>;
+        const firstHolds = new Promise<void>((holding) => {
+          first = store.transaction(async (trx) => {
+            const claimed = await store.jobs.advanceMany(trx, ['a', 'b'].map(move), at(2));
+            holding();
+            await released;
+            return claimed;
+          });
+        });
+        await firstHolds;
+        // The other claim comes back while the first still holds a and b (it waited for them before, and found them moved).
+        const second = await other.transaction((trx) => other.jobs.advanceMany(trx, ['a', 'b', 'c', 'd'].map(move), at(2)));
+        release();
+        expect(second).toEqual({ moved: new Set(['c', 'd']), held: 2 });
+        expect(await first).toEqual({ moved: new Set(['a', 'b']), held: 0 });
+        // Once the first committed, a and b are moved: another claim of them moves nothing and holds nothing.
+        expect(await other.transaction((trx) => other.jobs.advanceMany(trx, ['a', 'b'].map(move), at(2)))).toEqual({ moved: new Set(), held: 0 });
+        for (const name of ['a', 'b', 'c', 'd']) expect((await store.jobs.get(name))!.nextRunAt).toEqual(at(4));
+      });
+
     describe('runs', () => {
       beforeEach(() => createJob());
 
