@@ -6,10 +6,10 @@ import { EXIT } from '../errors';
 import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../query/compile';
 import { directBlockers } from '../query/cascade';
 import { buildDeleteWithin } from '../query/range';
-import { batchesByKeyRange, countWithLastKeyStatement, deleteKeyRangeStatement, heldInRangeStatements, nextRangeEndStatement, restOfRangesStatement } from '../query/key-range';
+import { batchesByKeyRange, countWithKeyBoundsStatement, deleteKeyRangeStatement, heldInRangeStatements, nextRangeEndStatement, restOfRangesStatement, spansKeyValues } from '../query/key-range';
 import { tableAs } from '../query/sql-dialect';
 import { applyCondition } from '../query/where';
-import { ADAPTIVE_START } from '../runner/batch-size';
+import { ADAPTIVE_MAX, ADAPTIVE_START } from '../runner/batch-size';
 import { findJob } from '../runner/manual-run';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { Target } from '../targets/registry';
@@ -57,8 +57,8 @@ function deleteByKeys(knex: Knex, q: PreparedQuery, what: string): ExplainedStat
  * batches so (batchesByKeyRange), else the keyset page of each batch and the delete by its keys; on a
  * dialect with physical ranges also the delete of a range.
  */
-function explainQuery(knex: Knex, q: PreparedQuery, batchSize: number, archivedByKeys: boolean): ExplainedStatement[] {
-  if (batchesByKeyRange(q, archivedByKeys)) return explainKeyRanges(knex, q, batchSize);
+function explainQuery(knex: Knex, q: PreparedQuery, batchSize: number, fixed: boolean, archivedByKeys: boolean): ExplainedStatement[] {
+  if (batchesByKeyRange(q, archivedByKeys)) return explainKeyRanges(knex, q, batchSize, fixed);
   const columns = keyColumns(q.definition, q.entity);
   const lastKey = columns.map((c) => keyStandIn(`last ${c} of the previous batch`));
   return [
@@ -75,7 +75,7 @@ function explainQuery(knex: Knex, q: PreparedQuery, batchSize: number, archivedB
  * each range ends, the records other rows hold in it, the range's DELETE, and the delete by keys for
  * what a range cannot take. No key list leaves the database but those.
  */
-function explainKeyRanges(knex: Knex, q: PreparedQuery, batchSize: number): ExplainedStatement[] {
+function explainKeyRanges(knex: Knex, q: PreparedQuery, batchSize: number, fixed: boolean): ExplainedStatement[] {
   const column = keyColumns(q.definition, q.entity)[0]!;
   const after = keyStandIn(`last ${column} of the previous range`);
   const ceiling = keyStandIn(`greatest ${column} counted`);
@@ -83,10 +83,10 @@ function explainKeyRanges(knex: Knex, q: PreparedQuery, batchSize: number): Expl
   const held = heldInRangeStatements(knex, q.definition, q.context, column, range);
   const except = held.length > 0 ? [1, 2].map((n) => [keyStandIn(`held ${column} ${n}`)]) : [];
   return [
-    statement('count', 'counted before anything is deleted (limits.maxDeletes), with the greatest matching key, where the last range ends', countWithLastKeyStatement(knex, q.definition, q.context, column)),
+    statement('count', 'counted before anything is deleted (limits.maxDeletes), with the least and greatest matching keys: the last range ends at the greatest', countWithKeyBoundsStatement(knex, q.definition, q.context, column)),
     statement(
       'next range',
-      `the last key of each range: the ${batchSize}th matching key after the previous range (the first range has no lower bound)`,
+      `the last key of each range: the ${batchSize}th matching key after the previous range (the first range has no lower bound)${spansNote(q, column, fixed)}`,
       nextRangeEndStatement(knex, q.definition, q.context, column, { after, ceiling, limit: batchSize }),
     ),
     statement('last range', 'short of that many: the count and last key of what is left', restOfRangesStatement(knex, q.definition, q.context, column, { after, ceiling })),
@@ -98,6 +98,12 @@ function explainKeyRanges(knex: Knex, q: PreparedQuery, batchSize: number): Expl
     ),
     deleteByKeys(knex, q, 'what a range cannot take: each held record alone (under a savepoint where the dialect has them), a range the database refused by its keys'),
   ];
+}
+
+/** How the ranges after the first end where they may be spans of key values (runner/key-spans.ts). */
+function spansNote(q: PreparedQuery, column: string, fixed: boolean): string {
+  if (fixed || !spansKeyValues(q, column)) return '';
+  return `; where the matching keys lie densely enough, a range after the first is instead a span of ${column} values sized from the density the last range met (at most ${ADAPTIVE_MAX.toLocaleString('en-US')} values), with no statement before its DELETE`;
 }
 
 /** Where the dialect deletes by physical range: the statement of one range (README "Runs"), shown for blocks 0 to 32. */
@@ -120,7 +126,7 @@ export async function explainJob(job: JobDefinition, target: Target, schema: Tar
     dialect: target.dialect.label,
     asOf: asOf.toISOString(),
     batchSize: fixed ? `${fixed} (limits.batchSize)` : `adaptive, starting at ${ADAPTIVE_START} (no limits.batchSize)`,
-    queries: prepared.map((q) => ({ index: q.index, entity: q.entity.name, key: keyColumns(q.definition, q.entity), statements: explainQuery(target.knex, q, batchSize, job.archive !== undefined && isTargetArchive(job.archive)) })),
+    queries: prepared.map((q) => ({ index: q.index, entity: q.entity.name, key: keyColumns(q.definition, q.entity), statements: explainQuery(target.knex, q, batchSize, fixed !== undefined, job.archive !== undefined && isTargetArchive(job.archive)) })),
   };
 }
 

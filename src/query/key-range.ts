@@ -29,6 +29,16 @@ export function batchesByKeyRange(q: PreparedQuery, archivedByKeys: boolean): bo
   return !capabilities.deleteThroughJoin || !q.definition.where || !relatedEntities(q.definition.where).includes(q.entity.name);
 }
 
+/**
+ * Whether a query that batches by key range may name its ranges by spans of key values (runner/key-spans.ts):
+ * its key is the entity's one-column primary key, of an integer type (a span of n values then holds at
+ * most n records).
+ */
+export function spansKeyValues(q: PreparedQuery, column: string): boolean {
+  const { primaryKey, columns } = q.entity;
+  return primaryKey.length === 1 && primaryKey[0] === column && columns.get(column)?.kind === 'integer';
+}
+
 /** The one key column of a query that batches by range. */
 function keyRef(db: Knex, ctx: CompileContext, column: string): Knex.Raw {
   return identifier(db, ctx.dialect, ctx.alias, column);
@@ -51,18 +61,20 @@ function matchingFrom(db: Knex, query: QueryDefinition, ctx: CompileContext): Kn
   return qb;
 }
 
-/** The statement of countWithLastKey. */
-export function countWithLastKeyStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string): Knex.QueryBuilder {
-  return matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [keyRef(db, ctx, column), 'last']));
+/** The statement of countWithKeyBounds. */
+export function countWithKeyBoundsStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string): Knex.QueryBuilder {
+  const ref = keyRef(db, ctx, column);
+  return matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('min(??) as ??', [ref, 'first']), db.raw('max(??) as ??', [ref, 'last']));
 }
 
 /**
- * How many records match, and the greatest matching key, in one statement (a condition on an
- * indexed column reads the index only): the count guards the run, the key ends its ranges.
+ * How many records match, and the least and greatest matching keys, in one statement (a condition on
+ * an indexed column reads the index only): the count guards the run, the greatest key ends its
+ * ranges, and both tell how densely the matching keys lie (key spans, runner/key-spans.ts).
  */
-export async function countWithLastKey(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string): Promise<{ matched: number; last: unknown }> {
-  const rows = (await countWithLastKeyStatement(db, query, ctx, column)) as { n: number | string; last: unknown }[];
-  return { matched: Number(rows[0]?.n ?? 0), last: rows[0]?.last ?? null };
+export async function countWithKeyBounds(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string): Promise<{ matched: number; first: unknown; last: unknown }> {
+  const rows = (await countWithKeyBoundsStatement(db, query, ctx, column)) as { n: number | string; first: unknown; last: unknown }[];
+  return { matched: Number(rows[0]?.n ?? 0), first: rows[0]?.first ?? null, last: rows[0]?.last ?? null };
 }
 
 /** The last key of the next range: the `limit`-th matching key after `after`, up to `ceiling`. */

@@ -35,6 +35,22 @@ export class BatchSizer {
   record(keys: number, transactionMs: number): void {
     if (this.fixed !== undefined || keys < this.size) return;
     const scale = Math.min(MAX_GROWTH, Math.max(1 / MAX_SHRINK, BATCH_TARGET_MS / Math.max(1, transactionMs)));
-    this.size = Math.min(ADAPTIVE_MAX, Math.max(ADAPTIVE_MIN, Math.floor(this.size * scale)));
+    this.setSize(this.size * scale);
+  }
+
+  /**
+   * Feeds back a batch whose count was met, not chosen (a key span, runner/key-spans.ts): the next size
+   * is what that batch's rate reaches in the target time, within the same steps from the current size.
+   * A span that met fewer than half the records wanted (sparser keys) is left out, as a short batch is
+   * by record(): its fixed costs would pass for a slow rate.
+   */
+  recordMet(records: number, transactionMs: number): void {
+    if (this.fixed !== undefined || records < this.size / 2) return;
+    const wanted = (records * BATCH_TARGET_MS) / Math.max(1, transactionMs);
+    this.setSize(Math.min(this.size * MAX_GROWTH, Math.max(this.size / MAX_SHRINK, wanted)));
+  }
+
+  private setSize(size: number): void {
+    this.size = Math.min(ADAPTIVE_MAX, Math.max(ADAPTIVE_MIN, Math.floor(size)));
   }
 }

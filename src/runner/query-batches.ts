@@ -10,6 +10,7 @@ import { keyText } from '../store/key-json';
 import { BatchSizer } from './batch-size';
 import { atBatchBoundary } from './batch-boundary';
 import { InflightJournal } from './inflight';
+import { KeySpans } from './key-spans';
 import type { ProgressReporter } from './progress';
 import { deleteInRanges, rangeCheckpointOf } from './range-batches';
 import type { ReplicaLagGuard } from './replica-wait';
@@ -58,7 +59,11 @@ type Inflight = { keys: Key[]; parts: InflightPart[] | null } | { range: KeyRang
 
 /** One batch, read and ready: how many records, its last key, how it is recorded, deleted and settled. */
 interface Batch {
+  /** How many records it has: counted before it is deleted; a key span's is known only once deleted (`spanned`). */
   size: number;
+  spanned: boolean;
+  /** The key range that names it, where it has one. */
+  range: KeyRange | null;
   last: Key;
   inflight: Inflight;
   delete(): Promise<BatchResult>;
@@ -95,16 +100,19 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
     return 'done';
   }
   const sizer = new BatchSizer(o.job.limits.batchSize);
+  // A job's own limits.batchSize is a count of records: its ranges are counted, never spans.
+  const bounds = o.job.limits.batchSize === undefined ? session.integerKeyBounds(query.index) : null;
+  const spans = bounds ? new KeySpans(bounds) : null;
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   for (;;) {
     const stop = await atBatchBoundary(o);
     if (stop) return stop;
-    const batch = await nextBatch(o, lastKey, sizer.next(), failed);
+    const batch = await nextBatch(o, lastKey, sizer.next(), failed, spans);
     if (!batch) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });
       return 'done';
     }
-    if (batch.size === 0) {
+    if (batch.size === 0 && !batch.spanned) {
       // Every key of this page already has its failure record from the ranges: step over it.
       lastKey = batch.last;
       await checkpoint({ lastKey, done: false, deleted: 0, cascaded: 0, failures: [] });
@@ -123,8 +131,11 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
       throw error;
     }
     const transactionMs = performance.now() - started;
-    sizer.record(batch.size, transactionMs);
-    o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: batch.size, deleted: result.deleted, failed: result.failures.length, transactionMs });
+    const tried = result.deleted + result.failures.length;
+    if (batch.range) spans?.record(batch.range, tried);
+    if (batch.spanned) sizer.recordMet(tried, transactionMs);
+    else sizer.record(batch.size, transactionMs);
+    o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: batch.spanned ? tried : batch.size, deleted: result.deleted, failed: result.failures.length, transactionMs });
     lastKey = batch.last;
     await checkpoint({ lastKey, done: false, ...result });
     o.reporter.add(query.index, result.deleted, result.failures.length);
@@ -133,11 +144,16 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   }
 }
 
-/** The next batch after `lastKey`: a key range where the session batches by range, else a list of keys. */
-async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: number, skip: Set<string> | null): Promise<Batch | null> {
+/**
+ * The next batch after `lastKey`: a key range where the session batches by range (a key span where
+ * `spans` names one, else counted by the session), else a list of keys.
+ */
+async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: number, skip: Set<string> | null, spans: KeySpans | null): Promise<Batch | null> {
   const { session, query } = o;
   if (session.batchesByRange(query.index)) {
-    const range = await session.nextRange(query.index, lastKey, size);
+    const span = spans?.next(lastKey, size);
+    if (span === null) return null;
+    const range = span ?? (await session.nextRange(query.index, lastKey, size));
     if (!range) return null;
     const inflight = { range };
     // Rows changed since the range was counted: it is recorded again with what matched at delete time.
@@ -145,7 +161,15 @@ async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: numb
       await o.store.runs.setInflight({ runId: o.runId, query: query.index, now: o.clock.now(), owner: o.owner, range: matched });
       inflight.range = matched;
     };
-    return { size: range.expected, last: range.last, inflight, inflightNow: () => inflight, delete: () => session.deleteRange(query.index, range, { signal: o.signal, recount }) };
+    return {
+      size: range.expected,
+      spanned: span !== undefined,
+      range,
+      last: range.last,
+      inflight,
+      inflightNow: () => inflight,
+      delete: () => session.deleteRange(query.index, range, { signal: o.signal, recount }),
+    };
   }
   const page = await session.nextKeys(query.index, lastKey, size);
   if (page.length === 0) return null;
@@ -153,6 +177,8 @@ async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: numb
   const journal = new InflightJournal(o.store.runs, o.runId, o.owner, keys);
   return {
     size: keys.length,
+    spanned: false,
+    range: null,
     last: page[page.length - 1]!,
     inflight: { keys, parts: [] },
     inflightNow: () => ({ keys, parts: journal.recorded() }),

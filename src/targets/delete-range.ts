@@ -31,8 +31,14 @@ export interface RangeOperations {
  * read only then.
  */
 export async function deleteRange(target: Knex, range: KeyRange, ops: RangeOperations): Promise<BatchResult> {
+  const byKeys = async () => {
+    const keys = await ops.keys(target, range);
+    // Recorded with the count of its keys before any of them is deleted (a key span is recorded with none).
+    if (ops.recount && keys.length !== range.expected) await ops.recount({ ...range, expected: keys.length });
+    return deleteBatch(target, keys, ops.batch);
+  };
   const held = await ops.held(target, range);
-  if (held.length > keysPerList(ops.batch.dialect, 1)) return deleteBatch(target, await ops.keys(target, range), ops.batch);
+  if (held.length > keysPerList(ops.batch.dialect, 1)) return byKeys();
   const together = held.length > 0 && ops.batch.dialect.capabilities.savepoints;
   let done: BatchResult;
   try {
@@ -44,7 +50,7 @@ export async function deleteRange(target: Knex, range: KeyRange, ops: RangeOpera
     });
   } catch (error) {
     if (ops.batch.dialect.classifyError(error) !== 'record') throw error;
-    return deleteBatch(target, await ops.keys(target, range), ops.batch);
+    return byKeys();
   }
   return held.length === 0 || together ? done : merge(done, await deleteBatch(target, held, ops.batch));
 }

@@ -4,6 +4,7 @@ import { archivedColumns } from '../archive/archive-copy';
 import { openRunArchive, type RunArchive } from '../archive/run-archive';
 import type { ArchiveTargets } from '../archive/cold-archive';
 import type { JobDefinition } from '../config/schema';
+import { narrowSafeInteger } from '../dialects/safe-integer';
 import { SweeperError, toError } from '../errors';
 import {
   countCascaded,
@@ -16,7 +17,7 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
-import { batchesByKeyRange, countInKeyRange, countMatchingKeys, countWithLastKey, deleteKeyRange, deleteKeyRangeReturning, heldKeysInRange, keysInRange, nextKeyRange } from '../query/key-range';
+import { batchesByKeyRange, countInKeyRange, countMatchingKeys, countWithKeyBounds, deleteKeyRange, deleteKeyRangeReturning, heldKeysInRange, keysInRange, nextKeyRange, spansKeyValues } from '../query/key-range';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
@@ -34,10 +35,11 @@ import type { BatchHooks, BatchResult, CommittingPart, QueryPreview, RangeBatchR
  */
 export class KnexTargetSession implements TargetSession {
   /**
-   * Per query batched by range, the greatest key that matched when it was last counted (null: none
-   * matched): its ranges end there, so the last one does not read the rest of the table.
+   * Per query batched by range, the least and greatest keys that matched when it was last counted
+   * (null: none matched): its ranges end at the greatest, so the last one does not read the rest of
+   * the table; both bound its key spans (integerKeyBounds).
    */
-  private readonly lastKeys = new Map<number, unknown>();
+  private readonly keyBounds = new Map<number, { first: unknown; last: unknown }>();
 
   /** Per query, its table's storage as last read (batches by physical range). */
   private readonly storage = new Map<number, TableStorage | null>();
@@ -62,9 +64,19 @@ export class KnexTargetSession implements TargetSession {
   async count(query: number): Promise<number> {
     const q = this.query(query);
     if (!this.batchesByRange(query)) return countMatching(this.knex, q.definition, q.context);
-    const { matched, last } = await countWithLastKey(this.knex, q.definition, q.context, this.keyColumn(q));
-    this.lastKeys.set(query, last);
+    const { matched, first, last } = await countWithKeyBounds(this.knex, q.definition, q.context, this.keyColumn(q));
+    this.keyBounds.set(query, { first, last });
     return matched;
+  }
+
+  integerKeyBounds(query: number): { first: number; last: number } | null {
+    const bounds = this.keyBounds.get(query);
+    if (!bounds || !this.batchesByRange(query)) return null;
+    const q = this.query(query);
+    if (!spansKeyValues(q, this.keyColumn(q))) return null;
+    const first = narrowSafeInteger(bounds.first);
+    const last = narrowSafeInteger(bounds.last);
+    return Number.isSafeInteger(first) && Number.isSafeInteger(last) ? { first: first as number, last: last as number } : null;
   }
 
   batchesByRange(query: number): boolean {
@@ -75,8 +87,8 @@ export class KnexTargetSession implements TargetSession {
   async nextRange(query: number, after: Key | null, limit: number): Promise<KeyRange | null> {
     const q = this.query(query);
     // Records that match only after the count, with keys beyond every key counted, wait for the next run.
-    const ceiling = this.lastKeys.get(query);
-    if (this.lastKeys.has(query) && ceiling === null) return null;
+    const ceiling = this.keyBounds.get(query)?.last;
+    if (this.keyBounds.has(query) && ceiling === null) return null;
     const next = await nextKeyRange(this.knex, q.definition, q.context, this.keyColumn(q), { after: after?.[0] ?? null, ceiling: ceiling ?? null, limit });
     return next ? { after, last: [next.last], expected: next.expected } : null;
   }

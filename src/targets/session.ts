@@ -31,6 +31,13 @@ export interface TargetSession {
    * Null when none is left.
    */
   nextRange(query: number, after: Key | null, limit: number): Promise<KeyRange | null>;
+  /**
+   * Where query `query` batches by key range over a one-column integer primary key and was counted in
+   * this session: the least and greatest keys that matched then, as numbers. The runner may then name
+   * a range by a span of key values instead of counting its records first (runner/key-spans.ts).
+   * Null otherwise.
+   */
+  integerKeyBounds(query: number): { first: number; last: number } | null;
   /** deleteBatch for the records of a range that still match. */
   deleteRange(query: number, range: KeyRange, hooks?: BatchHooks): Promise<BatchResult>;
   /**

@@ -173,7 +173,7 @@ describe('explain and init', () => {
     expect(r.stdout).toContain(`explain ${NAME}: target app (SQLite)`);
     expect(r.stdout).toContain('batches of 400 (limits.batchSize)');
     // SQLite deletes a one-column key by key range: each range's last key, then one DELETE of the range.
-    expect(r.stdout).toMatch(/count: .*greatest matching key.*\n +select count\(\*\) as `n`, max\("t0"\."id"\) as `last` from "sessions" as "t0" where .*\n +bound values: \[[\d.]+\]/);
+    expect(r.stdout).toMatch(/count: .*least and greatest matching keys.*\n +select count\(\*\) as `n`, min\("t0"\."id"\) as `first`, max\("t0"\."id"\) as `last` from "sessions" as "t0" where .*\n +bound values: \[[\d.]+\]/);
     expect(r.stdout).toMatch(/next range: .*400th matching key.*\n +select "t0"\."id" as "k" from "sessions" as "t0" where .* and "t0"\."id" > \? and "t0"\."id" <= \? order by "t0"\."id" asc limit \? offset \?\n +bound values: \[[\d.]+,"<last id of the previous range>","<greatest id counted>",1,399\]/);
     expect(r.stdout).toMatch(/held in range: .*rows of session_events.*\n +select distinct "h"\."session_id" as "k" from "session_events" as "h" where "h"\."session_id" > \? and "h"\."session_id" <= \? and exists/);
     expect(r.stdout).toMatch(/range delete: .*\n +delete from "sessions" where .* and "sessions"\."id" > \? and "sessions"\."id" <= \? and not \("sessions"\."id" in \(\?, \?\)\)\n +bound values: \[[\d.]+,"<last id of the previous range>","<last id of this range>","<held id 1>","<held id 2>"\]/);

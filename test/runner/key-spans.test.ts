@@ -1,0 +1,111 @@
+import type { App } from '../../src/app';
+import { executeRun } from '../../src/runner/execute-run';
+import { ADAPTIVE_MAX } from '../../src/runner/batch-size';
+import { createManualRun } from '../../src/runner/manual-run';
+import { runnerDeps } from '../../src/runner/runner-deps';
+import type { KeyRange } from '../../src/store/runs-repository';
+import { recordRanges } from '../support/recorded-ranges';
+import { TEST_DATABASES, type DialectWorkspace, type TestDatabase } from '../support/dialects';
+
+/**
+ * Key spans (runner/key-spans.ts): with an adaptive batch size and an integer primary key, the ranges
+ * after the first are spans of key values, with no statement to find where each ends; where the
+ * matching keys lie sparsely they are counted again. Matching ("old") items: ids 1 to 3,000 but every
+ * 4th; 2,000 ids 300 apart from 3,300 on; 700,001 to 703,000. Item 1,001 is held by a child row.
+ */
+function schema({ types: t }: TestDatabase): string {
+  return `
+CREATE TABLE items (id ${t.integer} PRIMARY KEY, kind ${t.text} NOT NULL);
+CREATE TABLE holders (id ${t.integer} PRIMARY KEY, item_id ${t.integer} NOT NULL REFERENCES items(id));
+`;
+}
+
+const JOB = (limits: string) => `
+name: purge-items
+target: app
+queries:
+  - entity: items
+    where: { field: kind, op: eq, value: old }
+${limits}`;
+
+function items(): { id: number; kind: string }[] {
+  const rows: { id: number; kind: string }[] = [];
+  for (let id = 1; id <= 3000; id++) rows.push({ id, kind: id % 4 === 0 ? 'new' : 'old' });
+  for (let n = 1; n <= 2000; n++) rows.push({ id: 3000 + n * 300, kind: 'old' }, { id: 3000 + n * 300 + 1, kind: 'new' });
+  for (let id = 700_001; id <= 703_000; id++) rows.push({ id, kind: 'old' });
+  return rows;
+}
+
+const RANGE_DIALECTS = TEST_DATABASES.filter((db) => db.dialect.capabilities.keyRangeBatches);
+
+describe.each(RANGE_DIALECTS)('key spans on $name', (db) => {
+  let ws: DialectWorkspace;
+  let app: App;
+  const rows = items();
+  const old = rows.filter((r) => r.kind === 'old').map((r) => r.id);
+
+  async function open(limits: string): Promise<void> {
+    ws = await db.workspace(schema(db));
+    for (let i = 0; i < rows.length; i += 500) await ws.target('items').insert(rows.slice(i, i + 500));
+    await ws.target('holders').insert({ id: 1, item_id: 1001 });
+    ws.writeJob('purge-items', JOB(limits));
+    app = await ws.open();
+  }
+  afterEach(async () => {
+    await app.close();
+    await ws.close();
+  });
+
+  async function oldLeft(): Promise<number[]> {
+    return ((await ws.target('items').where({ kind: 'old' }).orderBy('id').select('id')) as { id: unknown }[]).map((r) => Number(r.id));
+  }
+
+  it('an adaptive run names its ranges after the first by key spans, counts them again where the keys lie sparsely, and deletes exactly what matches', async () => {
+    await open('');
+    const ranges = recordRanges(app) as KeyRange[];
+    const runId = await createManualRun(app, 'purge-items', 'test');
+    const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    expect(run).toMatchObject({ status: 'completed_with_failures', deleted: old.length - 1, failed: 1 });
+    expect(await oldLeft()).toEqual([1001]);
+    expect(Number(((await ws.target('items').where({ kind: 'new' }).count({ n: '*' })) as { n: unknown }[])[0]!.n)).toBe(rows.length - old.length);
+    // Each range is recorded before its DELETE; a span (expected 0) once more before its COMMIT, with what it deleted.
+    const firsts = ranges.filter((r, i) => i === 0 || JSON.stringify(r.after) !== JSON.stringify(ranges[i - 1]!.after));
+    const spans = firsts.filter((r) => r.expected === 0);
+    const counted = firsts.filter((r) => r.expected > 0);
+    expect(firsts[0]).toMatchObject({ after: null, expected: 1000 });
+    expect(spans.length).toBeGreaterThan(0);
+    for (const s of spans) expect(Number(s.last[0]) - Number(s.after![0])).toBeLessThanOrEqual(ADAPTIVE_MAX);
+    // The 2,000 sparse ids lie 300 apart: the records wanted do not fit in a span there.
+    expect(counted.some((r) => r.after !== null && Number(r.after[0]) > 3000 && Number(r.after[0]) < 600_000)).toBe(true);
+    const [query] = await app.store.runs.queries(runId);
+    expect(query).toMatchObject({ matched: old.length, deleted: old.length - 1, failed: 1 });
+  });
+
+  it('a job with limits.batchSize counts every range', async () => {
+    await open('limits: { batchSize: 2000 }');
+    const ranges = recordRanges(app) as KeyRange[];
+    const runId = await createManualRun(app, 'purge-items', 'test');
+    const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    expect(run).toMatchObject({ deleted: old.length - 1, failed: 1 });
+    expect(ranges.length).toBeGreaterThan(3);
+    expect(ranges.every((r) => r.expected > 0)).toBe(true);
+  });
+
+  it('a span settles to nothing before its COMMIT, and to what it deleted once recorded again', async () => {
+    await open('');
+    const session = await app.targets.openSession(app.jobs[0]!, new Date());
+    expect(await session.count(0)).toBe(old.length);
+    expect(session.integerKeyBounds(0)).toEqual({ first: 1, last: 703_000 });
+    const span: KeyRange = { after: [100], last: [1100], expected: 0 };
+    // Before its DELETE (or a DELETE rolled back): the span in flight counts nothing.
+    expect(await session.settleRange(0, span)).toEqual({ deleted: 0, cascaded: 0 });
+    const recounted: KeyRange[] = [];
+    const result = await session.deleteRange(0, span, { recount: (r) => Promise.resolve(void recounted.push(r)) });
+    // Ids 101 to 1,100 but every 4th: 750 match; 1,001 is held.
+    expect(result.deleted).toBe(749);
+    expect(result.failures.map((f) => Number(f.key))).toEqual([1001]);
+    expect(recounted).toEqual([{ ...span, expected: 750 }]);
+    expect(await session.settleRange(0, recounted[0]!)).toEqual({ deleted: 749, cascaded: 0 });
+    await session.close();
+  });
+});
