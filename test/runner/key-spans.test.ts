@@ -1,4 +1,5 @@
 import type { App } from '../../src/app';
+import { explainJob, renderExplain } from '../../src/cli/explain-command';
 import { executeRun } from '../../src/runner/execute-run';
 import { ADAPTIVE_MAX } from '../../src/runner/batch-size';
 import { createManualRun } from '../../src/runner/manual-run';
@@ -89,6 +90,15 @@ describe.each(RANGE_DIALECTS)('key spans on $name', (db) => {
     expect(run).toMatchObject({ deleted: old.length - 1, failed: 1 });
     expect(ranges.length).toBeGreaterThan(3);
     expect(ranges.every((r) => r.expected > 0)).toBe(true);
+  });
+
+  it.each([
+    ['an adaptive job', '', true],
+    ['a job with limits.batchSize', 'limits: { batchSize: 2000 }', false],
+  ])('explain says whether ranges after the first may be spans (%s)', async (_, limits, spans) => {
+    await open(limits);
+    const text = renderExplain(await explainJob(app.jobs[0]!, app.targets.get('app'), await app.targets.schema('app'), new Date()));
+    expect(text.includes('a range after the first is instead a span of id values')).toBe(spans);
   });
 
   it('a span settles to nothing before its COMMIT, and to what it deleted once recorded again', async () => {
