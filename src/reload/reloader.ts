@@ -7,6 +7,7 @@ import { isJobFileName, jobFileNames, jobFilePaths, loadConfig, loadJobFile, loa
 import type { JobDefinition } from '../config/schema';
 import { ConfigError, formatProblem, toError, type Problem } from '../errors';
 import type { JobRegistry } from '../scheduler/job-registry';
+import { replaceJobsOfFiles } from './jobs-in-file-order';
 
 /** Changes in a burst (an editor's write, a `cp -r`) are applied once, this long after the last. */
 const SETTLE_MS = 100;
@@ -14,7 +15,8 @@ const SETTLE_MS = 100;
 const MTIME_SLACK_MS = 1000;
 
 export interface ReloadResult {
-  jobs: string[];
+  /** The names of the jobs in force, in the order of their files (made when first read: a reload logs no list of 10,000 names). */
+  readonly jobs: string[];
   problems: Problem[];
   /** Files whose last good definition was kept because the new one is invalid. */
   kept: string[];
@@ -170,17 +172,26 @@ export class Reloader {
   private jobFileNames(config: LoadedConfig, changedFiles: ReadonlySet<string> | undefined): string[] | undefined {
     if (!existsSync(config.jobs)) return undefined;
     if (!changedFiles || !this.fileNames || config.jobs !== this.config.jobs) return jobFileNames(config.jobs);
-    const names = new Set(this.fileNames);
-    let cameOrWent = false;
+    const known = this.knownFileNames(this.fileNames);
+    const came: string[] = [];
+    const went = new Set<string>();
     for (const file of changedFiles) {
       const name = path.basename(file);
       if (path.dirname(file) !== config.jobs || !isJobFileName(name)) continue;
       const present = existsSync(file);
-      if (present !== names.has(name)) cameOrWent = true;
-      if (present) names.add(name);
-      else names.delete(name);
+      if (present && !known.has(name)) came.push(name);
+      else if (!present && known.has(name)) went.add(name);
     }
-    return cameOrWent ? [...names].sort() : this.fileNames;
+    if (came.length === 0 && went.size === 0) return this.fileNames;
+    return [...this.fileNames.filter((name) => !went.has(name)), ...new Set(came)].sort();
+  }
+
+  private knownNames: { of: readonly string[]; set: Set<string> } | null = null;
+
+  /** `fileNames` as a set, made once per list (a named reload that adds no file makes none). */
+  private knownFileNames(fileNames: readonly string[]): Set<string> {
+    if (this.knownNames?.of !== fileNames) this.knownNames = { of: fileNames, set: new Set(fileNames) };
+    return this.knownNames.set;
   }
 
   private async apply(why: string, changedFiles?: ReadonlySet<string>): Promise<ReloadResult> {
@@ -226,7 +237,7 @@ export class Reloader {
       await files.save(app.store);
       await this.recordInStep();
       log.debug({ why, files: fileNames.length, ms: Math.round(performance.now() - began) }, 'named job files unchanged: nothing reloaded');
-      return { jobs: app.jobs.map((j) => j.name), problems: this.lastProblems, kept: [], read: [] };
+      return reloadResult(app.jobs, { problems: this.lastProblems, kept: [], read: [] });
     }
     const involved = fresh.flatMap((f) => [this.lastResults.get(f.file)?.job?.name, f.result?.job?.name]);
     if (involved.some((name) => name !== undefined && ((counts.get(name) ?? 0) > 1 || (this.namesDefined.get(name) ?? 0) > 1))) return null;
@@ -249,14 +260,9 @@ export class Reloader {
       }
       for (const p of own) log.error({ problem: p }, `invalid, ${lastGood ? 'keeping its last good definition' : 'not scheduled'}: ${formatProblem(p)}`);
     }
-    // The jobs in force, in the order of their files, as a reload of every file gives them.
-    const jobs = app.jobs.filter((j) => !shown.has(j.file));
-    for (const job of [...inForce.values()].sort((a, b) => (a.file < b.file ? -1 : 1))) {
-      let at = jobs.length;
-      while (at > 0 && jobs[at - 1]!.file > job.file) at--;
-      jobs.splice(at, 0, job);
-    }
-    const changes = await this.registry.sync(jobs, { trustKnown: true });
+    // The jobs in force, in the order of their files; the registry looks at those of the named files only.
+    const { jobs, replaced } = replaceJobsOfFiles(app.jobs, shown, inForce);
+    const changes = await this.registry.syncSome([...inForce.values()], replaced);
     await files.save(app.store);
     app.jobs = jobs;
     for (const f of fresh) {
@@ -276,7 +282,7 @@ export class Reloader {
     const read = fresh.flatMap((f) => (f.result ? [f.displayName] : []));
     log.info({ looked: 'named files', why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
-    return { jobs: jobs.map((j) => j.name), problems, kept, read };
+    return reloadResult(jobs, { problems, kept, read });
   }
 
   private async applyAll(why: string, changedFiles: ReadonlySet<string> | undefined, began: number): Promise<ReloadResult> {
@@ -289,7 +295,7 @@ export class Reloader {
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         for (const p of error.problems) log.error({ problem: p }, `not reloaded: ${formatProblem(p)}`);
-        return { jobs: app.jobs.map((j) => j.name), problems: error.problems, kept: [], read: [] };
+        return reloadResult(app.jobs, { problems: error.problems, kept: [], read: [] });
       }
       if (JSON.stringify([config.state, config.targets, config.mail, config.http]) !== JSON.stringify([app.config.state, app.config.targets, app.config.mail, app.config.http])) {
         log.warn(`${config.displayFile}: changes to state, targets, mail or http take effect after a restart`);
@@ -357,7 +363,7 @@ export class Reloader {
     const read = results.filter(isFresh).map((r) => r.file);
     log.info({ looked: changedFiles ? 'named files' : 'every file', why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
-    return { jobs: jobs.map((j) => j.name), problems, kept, read };
+    return reloadResult(jobs, { problems, kept, read });
   }
 }
 
@@ -365,4 +371,16 @@ export class Reloader {
 function sameResult(result: JobFileResult, last: JobFileResult | undefined): boolean {
   if (!last) return false;
   return result === last || (result.job !== null && result.job === last.job && result.problems.length === 0 && last.problems.length === 0);
+}
+
+/** A reload's result, the names of `jobs` listed when first asked for. */
+function reloadResult(jobs: readonly JobDefinition[], rest: Omit<ReloadResult, 'jobs'>): ReloadResult {
+  let names: string[] | null = null;
+  return {
+    ...rest,
+    get jobs() {
+      names ??= jobs.map((j) => j.name);
+      return names;
+    },
+  };
 }

@@ -201,6 +201,26 @@ describe('reload of the files the watcher names', () => {
     expect(await app.store.jobs.get('d')).toMatchObject({ removedAt: null, nextRunAt: expect.any(Date) });
   });
 
+  it('a named file whose job is renamed, and a new file between two others: the old name stops being scheduled, and the jobs stay in the order of their files', async () => {
+    ws.writeJob('b', JOB('b2', '30 4 * * *'));
+    ws.writeJob('bb', JOB('bb', '0 6 * * *'));
+    const result = await daemon.reloader.reload('b renamed, bb added', named('b', 'bb'));
+    expect(result.problems).toEqual([]);
+    expect(result.jobs).toEqual(['a', 'b2', 'bb', 'c']);
+    expect(app.jobs.map((j) => path.basename(j.file))).toEqual(['a.yaml', 'b.yaml', 'bb.yaml', 'c.yaml']);
+    expect(daemon.registry.get('b')).toBeUndefined();
+    expect(daemon.registry.all().map((j) => j.definition.name).sort()).toEqual(['a', 'b2', 'bb', 'c']);
+    expect((await app.store.jobs.get('b'))!.removedAt).not.toBeNull();
+    expect(await app.store.jobs.get('b2')).toMatchObject({ removedAt: null, schedule: 'cron 30 4 * * * (UTC)' });
+    expect(await app.store.jobs.get('bb')).toMatchObject({ removedAt: null, nextRunAt: expect.any(Date) });
+    // Renamed back, the first name is scheduled again; a reload of every file finds the same jobs.
+    ws.writeJob('b', JOB('b', '30 4 * * *'));
+    expect((await daemon.reloader.reload('b renamed back', named('b'))).jobs).toEqual(['a', 'b', 'bb', 'c']);
+    expect((await app.store.jobs.get('b2'))!.removedAt).not.toBeNull();
+    expect((await app.store.jobs.get('b'))!.removedAt).toBeNull();
+    expect((await daemon.reloader.reload('SIGHUP')).jobs).toEqual(['a', 'b', 'bb', 'c']);
+  });
+
   it('a named file that gives another file\'s job name is a duplicate, as a reload of every file says', async () => {
     ws.writeJob('d', JOB('a', '0 5 * * *'));
     const dup = await daemon.reloader.reload('d added', named('d'));
