@@ -1,4 +1,4 @@
-import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app';
 import { checkJobs } from '../config/check-jobs';
@@ -8,9 +8,9 @@ import type { JobDefinition } from '../config/schema';
 import { ConfigError, formatProblem, toError, type Problem } from '../errors';
 import type { JobRegistry } from '../scheduler/job-registry';
 import { replaceJobsOfFiles } from './jobs-in-file-order';
+import { JobFileWatch } from './job-file-watch';
+import { readSettled } from './settled-read';
 
-/** Changes in a burst (an editor's write, a `cp -r`) are applied once, this long after the last. */
-const SETTLE_MS = 100;
 /** A file whose mtime is within this long before the jobs were read may have changed after (mtime granularity, clock steps). */
 const MTIME_SLACK_MS = 1000;
 
@@ -47,10 +47,7 @@ export class Reloader {
   private namesDefined = new Map<string, number>();
   /** The config as last read (a reload that names job files does not read it again). */
   private config: LoadedConfig;
-  private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  /** Job files the watcher named since the last reload it started; null: one event named none, so every file is looked at. */
-  private pending: Set<string> | null = new Set();
+  private watch: JobFileWatch | null = null;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -78,44 +75,23 @@ export class Reloader {
    * Without it the config and every job file are looked at again.
    */
   reload(why: string, files?: ReadonlySet<string>): Promise<ReloadResult> {
-    const next = this.running.then(() => this.apply(why, files));
+    return this.enqueue(why, files, false);
+  }
+
+  /** `watched`: the watch named `files` moments ago (a named file that reads as invalid may be half written, and waits). */
+  private enqueue(why: string, files: ReadonlySet<string> | undefined, watched: boolean): Promise<ReloadResult> {
+    const next = this.running.then(() => this.apply(why, files, watched));
     this.running = next.catch(() => undefined);
     return next;
   }
 
-  /** Watches the jobs folder and the config file's folder (editors replace files rather than write them). */
+  /** Watches the jobs folder and the config file's folder, and reloads what changed (src/reload/job-file-watch.ts). */
   watchFiles(): void {
-    const { config, logger } = this.app;
-    /** `file`: the job file that changed; null: the config, or a change the event does not name. */
-    const schedule = (what: string, file: string | null) => {
-      if (file === null) this.pending = null;
-      else this.pending?.add(file);
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        const files = this.pending ?? undefined;
-        this.pending = new Set();
-        this.reload(`${what} changed`, files).catch((e: unknown) => logger.error({ err: toError(e) }, 'reload failed'));
-      }, SETTLE_MS);
-    };
-    const configName = path.basename(config.file);
-    const lost = (what: string) => (error: unknown) => {
-      logger.warn({ err: toError(error) }, `the watch of ${what} failed: looking at every file again; later changes need SIGHUP`);
-      schedule(what, null);
-    };
-    try {
-      const jobs = watch(config.jobs, (_event, name) => {
-        if (!name) schedule('the jobs folder', null);
-        else if (isJobFileName(name.toString())) schedule(`jobs/${name.toString()}`, path.join(config.jobs, name.toString()));
-      });
-      jobs.on('error', lost('the jobs folder'));
-      this.watchers.push(jobs);
-      const folder = watch(path.dirname(config.file), (_event, name) => (name?.toString() === configName ? schedule(config.displayFile, null) : undefined));
-      folder.on('error', lost(config.displayFile));
-      this.watchers.push(folder);
-    } catch (error) {
-      logger.warn({ err: toError(error) }, 'cannot watch the config and jobs for changes; reload with SIGHUP');
-    }
+    this.watch?.close();
+    this.watch = new JobFileWatch(this.app.config, this.app.logger, (why, files) => {
+      this.enqueue(why, files, true).catch((e: unknown) => this.app.logger.error({ err: toError(e) }, 'reload failed'));
+    });
+    this.watch.start();
   }
 
   /**
@@ -159,9 +135,8 @@ export class Reloader {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    this.watch?.close();
+    this.watch = null;
   }
 
   /**
@@ -194,10 +169,10 @@ export class Reloader {
     return this.knownNames.set;
   }
 
-  private async apply(why: string, changedFiles?: ReadonlySet<string>): Promise<ReloadResult> {
+  private async apply(why: string, changedFiles: ReadonlySet<string> | undefined, watched: boolean): Promise<ReloadResult> {
     const began = performance.now();
     if (changedFiles && this.fileNames) {
-      const named = await this.applyNamed(why, changedFiles, began);
+      const named = await this.applyNamed(why, changedFiles, began, watched);
       if (named) return named;
     }
     return this.applyAll(why, changedFiles, began);
@@ -207,23 +182,31 @@ export class Reloader {
    * A reload of the named job files only, in steps proportional to their number: the others keep their
    * result, their problems and their definition in force. Null when it cannot be done so: a named file
    * defines (or defined) a job name another file defines too (which file keeps it depends on all of them).
+   * `watched`: a file that reads as invalid moments after an event named it, or that changes while it
+   * is read, is left as it was and looked at again once settled (a file written in parts is never
+   * applied or reported half written).
    */
-  private async applyNamed(why: string, changedFiles: ReadonlySet<string>, began: number): Promise<ReloadResult | null> {
+  private async applyNamed(why: string, changedFiles: ReadonlySet<string>, began: number, watched: boolean): Promise<ReloadResult | null> {
     const { app, config } = this;
     const log = app.logger;
     const files = app.jobFiles;
     const pathsOf = jobFilePaths(config);
-    const names = this.jobFileNames(config, changedFiles);
-    if (!names) return null;
+    if (!existsSync(config.jobs)) return null;
     const fileNames = [...new Set([...changedFiles].filter((f) => path.dirname(f) === config.jobs).map((f) => path.basename(f)))].filter(isJobFileName);
     const fresh: { file: string; displayName: string; result: JobFileResult | null }[] = [];
     // How many files define each name involved, after this reload (the others' names are not looked at).
     const counts = new Map<string, number>();
     const count = (name: string | undefined, by: number) => name !== undefined && counts.set(name, (counts.get(name) ?? this.namesDefined.get(name) ?? 0) + by);
+    const unsettled: string[] = [];
     for (const name of fileNames) {
       const { file, displayName } = pathsOf(name);
       const present = existsSync(file);
-      const result = present ? files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env)) : null;
+      const result = present ? readSettled(file, () => files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env))) : null;
+      if (present && (result === null || (watched && result.problems.length > 0 && this.watch?.namedMomentsAgo(file)))) {
+        unsettled.push(file);
+        continue;
+      }
+      this.watch?.applied(file);
       if (!present) files.forget(file);
       // Named but unchanged (touched, or rewritten with the same content: the cache gave its earlier
       // result): nothing of it is checked or synced again (a start after 10,000 files were copied).
@@ -233,6 +216,12 @@ export class Reloader {
       fresh.push({ file, displayName, result });
     }
     files.takeFresh();
+    if (unsettled.length > 0) {
+      this.watch?.lookAgainLater(unsettled);
+      log.debug({ why, files: unsettled.map((f) => path.basename(f)) }, 'named job files read as invalid or changing moments after an event: looked at again once settled');
+    }
+    const names = this.jobFileNames(config, unsettled.length > 0 ? new Set([...changedFiles].filter((f) => !unsettled.includes(f))) : changedFiles);
+    if (!names) return null;
     if (fresh.length === 0 && names === this.fileNames) {
       await files.save(app.store);
       await this.recordInStep();
