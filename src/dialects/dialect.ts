@@ -39,6 +39,12 @@ export interface Dialect {
 
   /** Every table of the target: columns with their kind, primary key, foreign keys with ON DELETE. */
   introspect(knex: Knex): Promise<Map<string, Entity>>;
+  /**
+   * A value that changes whenever the target's schema changes, read in one statement (SQLite's
+   * schema_version): a schema read is reused while it stays the same. Absent: each look reads the
+   * schema again.
+   */
+  schemaVersion?(knex: Knex): Promise<string>;
 
   /** A table, column or alias name as SQL, whatever it holds (quotes, dots, spaces, `?`). */
   quoteIdentifier(name: string): string;

@@ -18,41 +18,51 @@ export function sqliteKind(declared: string): ColumnKind {
 }
 
 interface SqliteColumnRow {
+  table: string;
   name: string;
   type: string;
   notnull: number;
   pk: number;
 }
 interface SqliteForeignKeyRow {
+  table: string;
   id: number;
   seq: number;
-  table: string;
+  parent: string;
   from: string;
   to: string | null;
   on_delete: string;
 }
 
+/** Each of the target's tables (not SQLite's own, not views) as `m`, joined with a table-valued pragma of it. */
+function eachTableWith(pragma: 'pragma_table_info' | 'pragma_foreign_key_list', as: string): string {
+  return `sqlite_master m join ${pragma}(m.name) ${as} where m.type = 'table' and m.name not like 'sqlite\\_%' escape '\\'`;
+}
+
 /**
  * Reads every table of a SQLite target: columns with their kind, primary key in key order, and the
- * foreign keys each table declares with their ON DELETE action. Catalog values are always bound.
+ * foreign keys each table declares with their ON DELETE action. Two statements whatever the number of
+ * tables (each table joined with pragma_table_info and pragma_foreign_key_list), not two per table: a
+ * reload and every run read the schema, and on a worker each statement is a round trip.
  */
 export async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>> {
-  const tables = (await knex
-    .select('name')
-    .from('sqlite_master')
-    .where('type', 'table')
-    .andWhereRaw("name not like 'sqlite\\_%' escape '\\'")
-    .orderBy('name')) as { name: string }[];
+  const columnRows = (await knex.raw(
+    `select m.name as "table", p.name, p.type, p."notnull", p.pk from ${eachTableWith('pragma_table_info', 'p')} order by m.name, p.cid`,
+  )) as SqliteColumnRow[];
+  const fkRows = (await knex.raw(
+    `select m.name as "table", f.id, f.seq, f."table" as parent, f."from", f."to", f.on_delete from ${eachTableWith('pragma_foreign_key_list', 'f')} order by m.name, f.id, f.seq`,
+  )) as SqliteForeignKeyRow[];
 
   const entities = new Map<string, Entity>();
-  const pendingForeignKeys: { entity: Entity; rows: SqliteForeignKeyRow[] }[] = [];
-  for (const { name } of tables) {
-    const columnRows = (await knex.raw(
-      'select name, type, "notnull", pk from pragma_table_info(?) order by cid',
-      [name],
-    )) as SqliteColumnRow[];
+  const rowsOf = new Map<string, SqliteColumnRow[]>();
+  for (const row of columnRows) {
+    let rows = rowsOf.get(row.table);
+    if (!rows) rowsOf.set(row.table, (rows = []));
+    rows.push(row);
+  }
+  for (const [name, rows] of rowsOf) {
     const columns = new Map<string, Column>();
-    for (const row of columnRows) {
+    for (const row of rows) {
       columns.set(row.name, {
         name: row.name,
         type: row.type,
@@ -60,17 +70,19 @@ export async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>>
         nullable: row.notnull === 0 && row.pk === 0,
       });
     }
-    const primaryKey = columnRows
+    const primaryKey = rows
       .filter((r) => r.pk > 0)
       .sort((a, b) => a.pk - b.pk)
       .map((r) => r.name);
-    const entity: Entity = { name, columns, primaryKey, foreignKeys: [] };
-    entities.set(name, entity);
-    const fkRows = (await knex.raw(
-      'select id, seq, "table", "from", "to", on_delete from pragma_foreign_key_list(?) order by id, seq',
-      [name],
-    )) as SqliteForeignKeyRow[];
-    pendingForeignKeys.push({ entity, rows: fkRows });
+    entities.set(name, { name, columns, primaryKey, foreignKeys: [] });
+  }
+  const pendingForeignKeys: { entity: Entity; rows: SqliteForeignKeyRow[] }[] = [];
+  for (const row of fkRows) {
+    const entity = entities.get(row.table);
+    if (!entity) continue;
+    const last = pendingForeignKeys[pendingForeignKeys.length - 1];
+    if (last?.entity === entity) last.rows.push(row);
+    else pendingForeignKeys.push({ entity, rows: [row] });
   }
 
   // Table names are case-insensitive in SQLite, and `REFERENCES parent` without columns means the
@@ -81,7 +93,7 @@ export async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>>
     for (const row of rows) groups.set(row.id, [...(groups.get(row.id) ?? []), row]);
     for (const group of groups.values()) {
       const first = group[0]!;
-      const parent = byLowerName.get(first.table.toLowerCase()) ?? first.table;
+      const parent = byLowerName.get(first.parent.toLowerCase()) ?? first.parent;
       const parentPk = entities.get(parent)?.primaryKey ?? [];
       entity.foreignKeys.push({
         columns: group.map((r) => r.from),

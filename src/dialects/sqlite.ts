@@ -221,6 +221,11 @@ export const sqlite: Dialect = {
   databaseFile,
   storeProblem,
   introspect: introspectSqlite,
+  async schemaVersion(knex) {
+    // The schema cookie in the file's header: every CREATE, ALTER or DROP by any connection changes it.
+    const rows = (await knex.raw('PRAGMA schema_version')) as { schema_version: number | bigint }[];
+    return String(rows[0]!.schema_version);
+  },
   quoteIdentifier,
   bindValue,
   inList(negate, values) {

@@ -1,4 +1,4 @@
-import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app';
 import { checkJobs } from '../config/check-jobs';
@@ -7,14 +7,16 @@ import { isJobFileName, jobFileNames, jobFilePaths, loadConfig, loadJobFile, loa
 import type { JobDefinition } from '../config/schema';
 import { ConfigError, formatProblem, toError, type Problem } from '../errors';
 import type { JobRegistry } from '../scheduler/job-registry';
+import { replaceJobsOfFiles } from './jobs-in-file-order';
+import { JobFileWatch } from './job-file-watch';
+import { readSettled } from './settled-read';
 
-/** Changes in a burst (an editor's write, a `cp -r`) are applied once, this long after the last. */
-const SETTLE_MS = 100;
 /** A file whose mtime is within this long before the jobs were read may have changed after (mtime granularity, clock steps). */
 const MTIME_SLACK_MS = 1000;
 
 export interface ReloadResult {
-  jobs: string[];
+  /** The names of the jobs in force, in the order of their files (made when first read: a reload logs no list of 10,000 names). */
+  readonly jobs: string[];
   problems: Problem[];
   /** Files whose last good definition was kept because the new one is invalid. */
   kept: string[];
@@ -45,10 +47,7 @@ export class Reloader {
   private namesDefined = new Map<string, number>();
   /** The config as last read (a reload that names job files does not read it again). */
   private config: LoadedConfig;
-  private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  /** Job files the watcher named since the last reload it started; null: one event named none, so every file is looked at. */
-  private pending: Set<string> | null = new Set();
+  private watch: JobFileWatch | null = null;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -76,44 +75,23 @@ export class Reloader {
    * Without it the config and every job file are looked at again.
    */
   reload(why: string, files?: ReadonlySet<string>): Promise<ReloadResult> {
-    const next = this.running.then(() => this.apply(why, files));
+    return this.enqueue(why, files, false);
+  }
+
+  /** `watched`: the watch named `files` moments ago (a named file that reads as invalid may be half written, and waits). */
+  private enqueue(why: string, files: ReadonlySet<string> | undefined, watched: boolean): Promise<ReloadResult> {
+    const next = this.running.then(() => this.apply(why, files, watched));
     this.running = next.catch(() => undefined);
     return next;
   }
 
-  /** Watches the jobs folder and the config file's folder (editors replace files rather than write them). */
+  /** Watches the jobs folder and the config file's folder, and reloads what changed (src/reload/job-file-watch.ts). */
   watchFiles(): void {
-    const { config, logger } = this.app;
-    /** `file`: the job file that changed; null: the config, or a change the event does not name. */
-    const schedule = (what: string, file: string | null) => {
-      if (file === null) this.pending = null;
-      else this.pending?.add(file);
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        const files = this.pending ?? undefined;
-        this.pending = new Set();
-        this.reload(`${what} changed`, files).catch((e: unknown) => logger.error({ err: toError(e) }, 'reload failed'));
-      }, SETTLE_MS);
-    };
-    const configName = path.basename(config.file);
-    const lost = (what: string) => (error: unknown) => {
-      logger.warn({ err: toError(error) }, `the watch of ${what} failed: looking at every file again; later changes need SIGHUP`);
-      schedule(what, null);
-    };
-    try {
-      const jobs = watch(config.jobs, (_event, name) => {
-        if (!name) schedule('the jobs folder', null);
-        else if (isJobFileName(name.toString())) schedule(`jobs/${name.toString()}`, path.join(config.jobs, name.toString()));
-      });
-      jobs.on('error', lost('the jobs folder'));
-      this.watchers.push(jobs);
-      const folder = watch(path.dirname(config.file), (_event, name) => (name?.toString() === configName ? schedule(config.displayFile, null) : undefined));
-      folder.on('error', lost(config.displayFile));
-      this.watchers.push(folder);
-    } catch (error) {
-      logger.warn({ err: toError(error) }, 'cannot watch the config and jobs for changes; reload with SIGHUP');
-    }
+    this.watch?.close();
+    this.watch = new JobFileWatch(this.app.config, this.app.logger, (why, files) => {
+      this.enqueue(why, files, true).catch((e: unknown) => this.app.logger.error({ err: toError(e) }, 'reload failed'));
+    });
+    this.watch.start();
   }
 
   /**
@@ -157,9 +135,8 @@ export class Reloader {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    this.watch?.close();
+    this.watch = null;
   }
 
   /**
@@ -170,23 +147,32 @@ export class Reloader {
   private jobFileNames(config: LoadedConfig, changedFiles: ReadonlySet<string> | undefined): string[] | undefined {
     if (!existsSync(config.jobs)) return undefined;
     if (!changedFiles || !this.fileNames || config.jobs !== this.config.jobs) return jobFileNames(config.jobs);
-    const names = new Set(this.fileNames);
-    let cameOrWent = false;
+    const known = this.knownFileNames(this.fileNames);
+    const came: string[] = [];
+    const went = new Set<string>();
     for (const file of changedFiles) {
       const name = path.basename(file);
       if (path.dirname(file) !== config.jobs || !isJobFileName(name)) continue;
       const present = existsSync(file);
-      if (present !== names.has(name)) cameOrWent = true;
-      if (present) names.add(name);
-      else names.delete(name);
+      if (present && !known.has(name)) came.push(name);
+      else if (!present && known.has(name)) went.add(name);
     }
-    return cameOrWent ? [...names].sort() : this.fileNames;
+    if (came.length === 0 && went.size === 0) return this.fileNames;
+    return [...this.fileNames.filter((name) => !went.has(name)), ...new Set(came)].sort();
   }
 
-  private async apply(why: string, changedFiles?: ReadonlySet<string>): Promise<ReloadResult> {
+  private knownNames: { of: readonly string[]; set: Set<string> } | null = null;
+
+  /** `fileNames` as a set, made once per list (a named reload that adds no file makes none). */
+  private knownFileNames(fileNames: readonly string[]): Set<string> {
+    if (this.knownNames?.of !== fileNames) this.knownNames = { of: fileNames, set: new Set(fileNames) };
+    return this.knownNames.set;
+  }
+
+  private async apply(why: string, changedFiles: ReadonlySet<string> | undefined, watched: boolean): Promise<ReloadResult> {
     const began = performance.now();
     if (changedFiles && this.fileNames) {
-      const named = await this.applyNamed(why, changedFiles, began);
+      const named = await this.applyNamed(why, changedFiles, began, watched);
       if (named) return named;
     }
     return this.applyAll(why, changedFiles, began);
@@ -196,23 +182,31 @@ export class Reloader {
    * A reload of the named job files only, in steps proportional to their number: the others keep their
    * result, their problems and their definition in force. Null when it cannot be done so: a named file
    * defines (or defined) a job name another file defines too (which file keeps it depends on all of them).
+   * `watched`: a file that reads as invalid moments after an event named it, or that changes while it
+   * is read, is left as it was and looked at again once settled (a file written in parts is never
+   * applied or reported half written).
    */
-  private async applyNamed(why: string, changedFiles: ReadonlySet<string>, began: number): Promise<ReloadResult | null> {
+  private async applyNamed(why: string, changedFiles: ReadonlySet<string>, began: number, watched: boolean): Promise<ReloadResult | null> {
     const { app, config } = this;
     const log = app.logger;
     const files = app.jobFiles;
     const pathsOf = jobFilePaths(config);
-    const names = this.jobFileNames(config, changedFiles);
-    if (!names) return null;
+    if (!existsSync(config.jobs)) return null;
     const fileNames = [...new Set([...changedFiles].filter((f) => path.dirname(f) === config.jobs).map((f) => path.basename(f)))].filter(isJobFileName);
     const fresh: { file: string; displayName: string; result: JobFileResult | null }[] = [];
     // How many files define each name involved, after this reload (the others' names are not looked at).
     const counts = new Map<string, number>();
     const count = (name: string | undefined, by: number) => name !== undefined && counts.set(name, (counts.get(name) ?? this.namesDefined.get(name) ?? 0) + by);
+    const unsettled: string[] = [];
     for (const name of fileNames) {
       const { file, displayName } = pathsOf(name);
       const present = existsSync(file);
-      const result = present ? files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env)) : null;
+      const result = present ? readSettled(file, () => files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env))) : null;
+      if (present && (result === null || (watched && result.problems.length > 0 && this.watch?.namedMomentsAgo(file)))) {
+        unsettled.push(file);
+        continue;
+      }
+      this.watch?.applied(file);
       if (!present) files.forget(file);
       // Named but unchanged (touched, or rewritten with the same content: the cache gave its earlier
       // result): nothing of it is checked or synced again (a start after 10,000 files were copied).
@@ -222,11 +216,17 @@ export class Reloader {
       fresh.push({ file, displayName, result });
     }
     files.takeFresh();
+    if (unsettled.length > 0) {
+      this.watch?.lookAgainLater(unsettled);
+      log.debug({ why, files: unsettled.map((f) => path.basename(f)) }, 'named job files read as invalid or changing moments after an event: looked at again once settled');
+    }
+    const names = this.jobFileNames(config, unsettled.length > 0 ? new Set([...changedFiles].filter((f) => !unsettled.includes(f))) : changedFiles);
+    if (!names) return null;
     if (fresh.length === 0 && names === this.fileNames) {
       await files.save(app.store);
       await this.recordInStep();
       log.debug({ why, files: fileNames.length, ms: Math.round(performance.now() - began) }, 'named job files unchanged: nothing reloaded');
-      return { jobs: app.jobs.map((j) => j.name), problems: this.lastProblems, kept: [], read: [] };
+      return reloadResult(app.jobs, { problems: this.lastProblems, kept: [], read: [] });
     }
     const involved = fresh.flatMap((f) => [this.lastResults.get(f.file)?.job?.name, f.result?.job?.name]);
     if (involved.some((name) => name !== undefined && ((counts.get(name) ?? 0) > 1 || (this.namesDefined.get(name) ?? 0) > 1))) return null;
@@ -249,14 +249,9 @@ export class Reloader {
       }
       for (const p of own) log.error({ problem: p }, `invalid, ${lastGood ? 'keeping its last good definition' : 'not scheduled'}: ${formatProblem(p)}`);
     }
-    // The jobs in force, in the order of their files, as a reload of every file gives them.
-    const jobs = app.jobs.filter((j) => !shown.has(j.file));
-    for (const job of [...inForce.values()].sort((a, b) => (a.file < b.file ? -1 : 1))) {
-      let at = jobs.length;
-      while (at > 0 && jobs[at - 1]!.file > job.file) at--;
-      jobs.splice(at, 0, job);
-    }
-    const changes = await this.registry.sync(jobs, { trustKnown: true });
+    // The jobs in force, in the order of their files; the registry looks at those of the named files only.
+    const { jobs, replaced } = replaceJobsOfFiles(app.jobs, shown, inForce);
+    const changes = await this.registry.syncSome([...inForce.values()], replaced);
     await files.save(app.store);
     app.jobs = jobs;
     for (const f of fresh) {
@@ -276,7 +271,7 @@ export class Reloader {
     const read = fresh.flatMap((f) => (f.result ? [f.displayName] : []));
     log.info({ looked: 'named files', why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
-    return { jobs: jobs.map((j) => j.name), problems, kept, read };
+    return reloadResult(jobs, { problems, kept, read });
   }
 
   private async applyAll(why: string, changedFiles: ReadonlySet<string> | undefined, began: number): Promise<ReloadResult> {
@@ -289,7 +284,7 @@ export class Reloader {
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         for (const p of error.problems) log.error({ problem: p }, `not reloaded: ${formatProblem(p)}`);
-        return { jobs: app.jobs.map((j) => j.name), problems: error.problems, kept: [], read: [] };
+        return reloadResult(app.jobs, { problems: error.problems, kept: [], read: [] });
       }
       if (JSON.stringify([config.state, config.targets, config.mail, config.http]) !== JSON.stringify([app.config.state, app.config.targets, app.config.mail, app.config.http])) {
         log.warn(`${config.displayFile}: changes to state, targets, mail or http take effect after a restart`);
@@ -357,7 +352,7 @@ export class Reloader {
     const read = results.filter(isFresh).map((r) => r.file);
     log.info({ looked: changedFiles ? 'named files' : 'every file', why, ...changes, kept, read: read.length, ms: Math.round(performance.now() - began) }, `reloaded: ${jobs.length} jobs (${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed; ${read.length} files read again)`);
     this.onChange();
-    return { jobs: jobs.map((j) => j.name), problems, kept, read };
+    return reloadResult(jobs, { problems, kept, read });
   }
 }
 
@@ -365,4 +360,16 @@ export class Reloader {
 function sameResult(result: JobFileResult, last: JobFileResult | undefined): boolean {
   if (!last) return false;
   return result === last || (result.job !== null && result.job === last.job && result.problems.length === 0 && last.problems.length === 0);
+}
+
+/** A reload's result, the names of `jobs` listed when first asked for. */
+function reloadResult(jobs: readonly JobDefinition[], rest: Omit<ReloadResult, 'jobs'>): ReloadResult {
+  let names: string[] | null = null;
+  return {
+    ...rest,
+    get jobs() {
+      names ??= jobs.map((j) => j.name);
+      return names;
+    },
+  };
 }

@@ -4,7 +4,7 @@ import type { Dialect } from '../dialects';
 import { NotFoundError, SweeperError, targetUnavailable } from '../errors';
 import { targetDialect } from './connect';
 import type { ReplicaWatch } from './replicas';
-import type { TargetSchema } from './schema';
+import type { Entity, TargetSchema } from './schema';
 import type { SessionOptions, TargetSession } from './session';
 
 export interface Target {
@@ -27,6 +27,8 @@ const replicas = () => require('./replicas') as typeof import('./replicas');
 export class Targets {
   private readonly open = new Map<string, Target>();
   private readonly watches = new Map<string, ReplicaWatch>();
+  /** The last schema read per target, with the schema version it was read at (dialects that tell one). */
+  private readonly schemas = new Map<string, { version: string; schema: TargetSchema }>();
 
   /** `unresolved`: targets a command loaded without, because a variable of theirs is unset (name -> variable). */
   constructor(
@@ -52,11 +54,21 @@ export class Targets {
     return target;
   }
 
-  /** Reads the target's real schema; a target that cannot be reached is a clear error naming it. */
+  /**
+   * Reads the target's real schema; a target that cannot be reached is a clear error naming it. Where
+   * the dialect tells a schema version, the last read is given again (a copy: a caller may add the
+   * archive table it created) while the version is unchanged: one statement, not a read of every table.
+   */
   async schema(name: string): Promise<TargetSchema> {
     const target = this.get(name);
     try {
-      return await introspection().introspectTarget(target.knex, target.dialect);
+      const version = target.dialect.schemaVersion ? await target.dialect.schemaVersion(target.knex) : null;
+      const known = this.schemas.get(name);
+      if (version !== null && known?.version === version) return copySchema(known.schema);
+      const schema = await introspection().introspectTarget(target.knex, target.dialect);
+      // Read after the version: a change in between makes the next version differ, and the schema read again.
+      if (version !== null) this.schemas.set(name, { version, schema: copySchema(schema) });
+      return schema;
     } catch (error) {
       if (error instanceof SweeperError && error.code === 'TARGET_UNAVAILABLE') throw error;
       throw targetUnavailable(name, `cannot read its schema: ${(error as Error).message}: check the connection settings and that the database is up`, error);
@@ -95,4 +107,13 @@ export class Targets {
       }
     }
   }
+}
+
+/** A schema whose entities, columns and keys can be changed without changing `schema`. */
+function copySchema(schema: TargetSchema): TargetSchema {
+  const entities = new Map<string, Entity>();
+  for (const [name, e] of schema.entities) {
+    entities.set(name, { name: e.name, columns: new Map([...e.columns].map(([n, c]) => [n, { ...c }])), primaryKey: [...e.primaryKey], foreignKeys: e.foreignKeys.map((fk) => ({ ...fk, columns: [...fk.columns], parentColumns: [...fk.parentColumns] })) });
+  }
+  return { dialect: schema.dialect, entities };
 }

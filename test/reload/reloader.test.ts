@@ -1,6 +1,7 @@
 import fs, { appendFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../../src/app';
+import type { ReloadResult } from '../../src/reload/reloader';
 import { Daemon } from '../../src/daemon';
 import { collect, spawnCli } from '../support/cli';
 import { createWorkspace, eventually, type Workspace } from '../support/workspace';
@@ -201,6 +202,26 @@ describe('reload of the files the watcher names', () => {
     expect(await app.store.jobs.get('d')).toMatchObject({ removedAt: null, nextRunAt: expect.any(Date) });
   });
 
+  it('a named file whose job is renamed, and a new file between two others: the old name stops being scheduled, and the jobs stay in the order of their files', async () => {
+    ws.writeJob('b', JOB('b2', '30 4 * * *'));
+    ws.writeJob('bb', JOB('bb', '0 6 * * *'));
+    const result = await daemon.reloader.reload('b renamed, bb added', named('b', 'bb'));
+    expect(result.problems).toEqual([]);
+    expect(result.jobs).toEqual(['a', 'b2', 'bb', 'c']);
+    expect(app.jobs.map((j) => path.basename(j.file))).toEqual(['a.yaml', 'b.yaml', 'bb.yaml', 'c.yaml']);
+    expect(daemon.registry.get('b')).toBeUndefined();
+    expect(daemon.registry.all().map((j) => j.definition.name).sort()).toEqual(['a', 'b2', 'bb', 'c']);
+    expect((await app.store.jobs.get('b'))!.removedAt).not.toBeNull();
+    expect(await app.store.jobs.get('b2')).toMatchObject({ removedAt: null, schedule: 'cron 30 4 * * * (UTC)' });
+    expect(await app.store.jobs.get('bb')).toMatchObject({ removedAt: null, nextRunAt: expect.any(Date) });
+    // Renamed back, the first name is scheduled again; a reload of every file finds the same jobs.
+    ws.writeJob('b', JOB('b', '30 4 * * *'));
+    expect((await daemon.reloader.reload('b renamed back', named('b'))).jobs).toEqual(['a', 'b', 'bb', 'c']);
+    expect((await app.store.jobs.get('b2'))!.removedAt).not.toBeNull();
+    expect((await app.store.jobs.get('b'))!.removedAt).toBeNull();
+    expect((await daemon.reloader.reload('SIGHUP')).jobs).toEqual(['a', 'b', 'bb', 'c']);
+  });
+
   it('a named file that gives another file\'s job name is a duplicate, as a reload of every file says', async () => {
     ws.writeJob('d', JOB('a', '0 5 * * *'));
     const dup = await daemon.reloader.reload('d added', named('d'));
@@ -208,6 +229,33 @@ describe('reload of the files the watcher names', () => {
     expect(dup.jobs).toEqual(['a', 'b', 'c']);
     const all = await daemon.reloader.reload('SIGHUP');
     expect(all.problems.map((p) => `${path.basename(p.file)}: ${p.message}`)).toEqual(dup.problems.map((p) => `${path.basename(p.file)}: ${p.message}`));
+  });
+
+  it('a file written in two parts with a pause between is applied whole: the first part is never registered or reported', async () => {
+    const results: ReloadResult[] = [];
+    const reload = daemon.reloader.reload.bind(daemon.reloader);
+    jest.spyOn(daemon.reloader, 'reload').mockImplementation(async (...args) => {
+      const result = await reload(...args);
+      results.push(result);
+      return result;
+    });
+    const errors = jest.spyOn(app.logger, 'error');
+    const whole = JOB('b', '30 4 * * *');
+    const cut = whole.indexOf('queries:');
+    const fd = fs.openSync(path.join(jobsDir, 'b.yaml'), 'w');
+    try {
+      // The first part is a job without queries: invalid, were it read alone.
+      fs.writeSync(fd, whole.slice(0, cut));
+      // Longer than the settle of a named file and its read: without the wait for the writer, the first part is read.
+      await new Promise((r) => setTimeout(r, 60));
+      fs.writeSync(fd, whole.slice(cut));
+    } finally {
+      fs.closeSync(fd);
+    }
+    await eventually(async () => ((await app.store.jobs.get('b'))!.schedule === 'cron 30 4 * * * (UTC)' ? true : undefined), 10_000, 'the watcher to apply the whole file');
+    expect((await app.store.jobs.get('b'))!.version).toBe(2);
+    expect(results.flatMap((r) => r.problems)).toEqual([]);
+    expect(errors).not.toHaveBeenCalled();
   });
 
   it('the watcher names the file it saw change', async () => {

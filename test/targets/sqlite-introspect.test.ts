@@ -74,6 +74,18 @@ describe('openTarget (SQLite)', () => {
       ]),
     );
   });
+
+  test('reads a schema of many tables in two statements, not two per table', async () => {
+    for (let t = 0; t < 30; t++) await knex.raw(`create table t_${t} (id integer primary key, parent_id integer references t_0(id) on delete cascade, at integer not null)`);
+    const statements: string[] = [];
+    knex.on('query', (q: { sql: string }) => statements.push(q.sql));
+    const schema = await introspectTarget(knex, sqlite);
+    expect(schema.entities.size).toBe(30);
+    expect([...schema.entities.get('t_29')!.columns.keys()]).toEqual(['id', 'parent_id', 'at']);
+    expect(schema.entities.get('t_29')!.primaryKey).toEqual(['id']);
+    expect(schema.entities.get('t_29')!.foreignKeys).toEqual([{ columns: ['parent_id'], parent: 't_0', parentColumns: ['id'], onDelete: 'CASCADE' }]);
+    expect(statements).toHaveLength(2);
+  });
 });
 
 test('SQLite declared types map by affinity rules', () => {
