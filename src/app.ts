@@ -63,7 +63,7 @@ export interface ReadJobs {
 export async function readJobs(config: LoadedConfig, store: Store, env: Record<string, string | undefined>): Promise<ReadJobs> {
   const jobFiles = await JobFileCache.load(store, config);
   const readAt = Date.now();
-  const results = loadJobFiles(config, env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, env)));
+  const results = loadJobFiles(config, env, (file, name) => jobFiles.read(file, name, (text) => loadJobFile({ file, displayName: name, text }, config, env)));
   jobFiles.takeFresh();
   // Saved before any problem is reported: the next command parses only the files still to fix.
   await jobFiles.save(store);

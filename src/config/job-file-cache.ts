@@ -6,6 +6,7 @@ import type { Store } from '../store/store';
 import { definitionHash, rememberDefinitionHash } from '../scheduler/job-registry';
 import { jobFilesKey } from './job-files-key';
 import type { JobFileResult, LoadedConfig } from './load';
+import { MAX_FILE_BYTES } from './yaml-file';
 
 /** A file changed within this long of when it was last looked at may have changed again unseen by its mtime (its content is compared then). */
 const MTIME_GRANULARITY_MS = 1000;
@@ -84,23 +85,34 @@ export class JobFileCache {
     await store.jobFiles.save(this.configKey, files, remove);
   }
 
-  /** The earlier result of `file` (shown as `displayName`) when it is unchanged, else `load()`'s, recorded. */
-  read(file: string, displayName: string, load: () => JobFileResult): JobFileResult {
+  /**
+   * The earlier result of `file` (shown as `displayName`) when it is unchanged, else `load()`'s,
+   * recorded. A file whose stat does not prove it unchanged is read once: its text is hashed, and handed
+   * to `load` when the hash differs (a file larger than a job file may be is not read: `load` refuses it).
+   */
+  read(file: string, displayName: string, load: (text?: string) => JobFileResult): JobFileResult {
     const known = this.files.get(file);
     let st;
     try {
       st = statSync(file);
     } catch {
-      return this.loadFresh(file, load, null);
+      return this.loadFresh(file, () => load(), null);
     }
     const now = Date.now();
     if (known && known.mtimeMs === st.mtimeMs && known.size === st.size && st.mtimeMs < known.seenAt - MTIME_GRANULARITY_MS) return shownAs(known.result, displayName);
-    const hash = contentHash(file);
-    if (known && hash !== null && known.size === st.size && known.hash === hash) {
+    if (st.size > MAX_FILE_BYTES) return this.loadFresh(file, () => load(), null);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return this.loadFresh(file, () => load(), null);
+    }
+    const hash = contentHash(text);
+    if (known && known.size === st.size && known.hash === hash) {
       this.remember(file, { ...known, mtimeMs: st.mtimeMs, seenAt: now });
       return shownAs(known.result, displayName);
     }
-    return this.loadFresh(file, load, hash === null ? null : { mtimeMs: st.mtimeMs, size: st.size, hash, seenAt: now });
+    return this.loadFresh(file, () => load(text), { mtimeMs: st.mtimeMs, size: st.size, hash, seenAt: now });
   }
 
   private loadFresh(file: string, load: () => JobFileResult, stat: Omit<Fingerprint, 'result' | 'targetProblems'> | null): JobFileResult {
@@ -172,12 +184,9 @@ function shownAs(result: JobFileResult, displayName: string): JobFileResult {
   };
 }
 
-function contentHash(file: string): string | null {
-  try {
-    return createHash('sha256').update(readFileSync(file)).digest('hex');
-  } catch {
-    return null;
-  }
+/** sha256 of a file's text (as UTF-8: the bytes of a file that is valid UTF-8). */
+function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function namesNotifySecrets(result: JobFileResult): boolean {

@@ -8,7 +8,7 @@ import { keepCheckedSchedule } from '../scheduler/checked-schedules';
 import { openTimeZone, unknownZoneMessage } from '../recurrence/zone-time';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
 import { isFilesArchive, isTargetArchive, type ArchiveSpec } from './archive-schema';
-import { readYamlFile, type UnsetVariables } from './yaml-file';
+import { parseYamlText, readYamlFile, readYamlText, type UnsetVariables } from './yaml-file';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
 
@@ -156,7 +156,7 @@ export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?
   }
   const files = names ?? jobFileNames(dir);
   // Copies: the duplicate-name check below changes them.
-  const readFile = read ?? ((file: string, name: string) => loadJobFile(file, name, config, env));
+  const readFile = read ?? ((file: string, displayName: string) => loadJobFile({ file, displayName }, config, env));
   const results = files.map((f) => {
     const { file, displayName } = pathsOf(f);
     return readFile(file, displayName);
@@ -193,8 +193,19 @@ export function isJobFileName(name: string): boolean {
   return /\.ya?ml$/.test(name);
 }
 
-export function loadJobFile(file: string, displayName: string, config: Config, env: Env = process.env): JobFileResult {
-  const { value, problems, usesVariables } = readYamlFile(file, displayName, jobSchema, env);
+/** A job file to load: its path, the name it is shown by, and its text when the caller has read it already. */
+export interface JobFileSource {
+  file: string;
+  displayName: string;
+  /** The file's content, read by the caller (the job file cache reads it for its hash): not read again. */
+  text?: string;
+}
+
+export function loadJobFile(source: JobFileSource, config: Config, env: Env = process.env): JobFileResult {
+  const { displayName } = source;
+  const read = source.text === undefined ? readYamlText(source.file, displayName) : { text: source.text };
+  if (!('text' in read)) return { file: displayName, job: null, problems: read.problems };
+  const { value, problems, usesVariables } = parseYamlText(read.text, displayName, { schema: jobSchema, env });
   if (!value) return { file: displayName, job: null, problems, usesVariables };
   const { archive: archiveGiven, ...definition } = value;
   const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };

@@ -32,19 +32,34 @@ export function readYamlFile<T>(
   env: Record<string, string | undefined>,
   unset: UnsetVariables = (_, missing) => missing,
 ): Result<T> {
-  const fail = (message: string): Result<T> => ({ value: null, problems: [{ file: displayName, path: '', message }] });
-  let text: string;
+  const read = readYamlText(file, displayName);
+  return 'text' in read ? parseYamlText(read.text, displayName, { schema, env, unset }) : { value: null, problems: read.problems };
+}
+
+/** A config or job file's text, or why it cannot be read (missing, unreadable, larger than MAX_FILE_BYTES: refused before it is read). */
+export function readYamlText(file: string, displayName: string): { text: string } | { problems: Problem[] } {
+  const fail = (message: string) => ({ problems: [{ file: displayName, path: '', message }] });
   try {
     const size = statSync(file).size;
     if (size > MAX_FILE_BYTES) {
       return fail(`is ${size} bytes, more than the ${MAX_FILE_BYTES} (1 MiB) a config or job file may have: split it, one job per file`);
     }
-    text = readFileSync(file, 'utf8');
+    return { text: readFileSync(file, 'utf8') };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : toError(error).message;
     return fail(`cannot read: ${reason}`);
   }
-  const depth = nestingDepth(text);
+}
+
+/** Parses the text of a YAML file (`displayName` in messages), interpolates `${VAR}` and validates it; every problem is returned, none thrown. */
+export function parseYamlText<T>(
+  text: string,
+  displayName: string,
+  o: { schema: z.ZodType<T>; env: Record<string, string | undefined>; unset?: UnsetVariables },
+): Result<T> {
+  const fail = (message: string): Result<T> => ({ value: null, problems: [{ file: displayName, path: '', message }] });
+  // The tokens are counted only when a bound from the characters alone does not already rule it out.
+  const depth = nestingBound(text) > MAX_NESTING ? nestingDepth(text) : 0;
   if (depth > MAX_NESTING) return fail(`nests ${depth} levels deep, more than the ${MAX_NESTING} a config or job file may have: flatten it`);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) return { value: null, problems: doc.errors.map((e) => ({ file: displayName, path: '', message: yamlErrorMessage(e) })) };
@@ -59,7 +74,7 @@ export function readYamlFile<T>(
     return fail(`malformed YAML: ${message}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('must be a YAML mapping (key: value lines)');
-  return validate(raw, displayName, schema, env, unset);
+  return validate(raw, displayName, o.schema, o.env, o.unset ?? ((_, missing) => missing));
 }
 
 function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env: Record<string, string | undefined>, unset: UnsetVariables): Result<T> {
@@ -84,10 +99,34 @@ function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env
 }
 
 /**
+ * An upper bound of nestingDepth from the characters alone, in one pass without the lexer: the
+ * longest run of spaces and tabs (a line's indentation is one) plus every character that can be an
+ * indicator token (`-`, `?`, `:`) or open a flow collection (`[`, `{`). A job file of a few dozen
+ * lines stays far below MAX_NESTING, and only a file above it has its tokens counted.
+ */
+export function nestingBound(text: string): number {
+  let indicators = 0;
+  let run = 0;
+  let longestRun = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) {
+      run += 1;
+      if (run > longestRun) longestRun = run;
+      continue;
+    }
+    run = 0;
+    // - ? : [ {
+    if (c === 0x2d || c === 0x3f || c === 0x3a || c === 0x5b || c === 0x7b) indicators += 1;
+  }
+  return longestRun + indicators;
+}
+
+/**
  * An upper bound of how deep the parser will recurse, from the tokens alone (the lexer does not
  * recurse): indentation plus block indicators on a line, plus open flow collections.
  */
-function nestingDepth(text: string): number {
+export function nestingDepth(text: string): number {
   let max = 0;
   let flow = 0;
   let line = 0;

@@ -212,7 +212,7 @@ export class Reloader {
     for (const name of fileNames) {
       const { file, displayName } = pathsOf(name);
       const present = existsSync(file);
-      const result = present ? files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env)) : null;
+      const result = present ? files.read(file, displayName, (text) => loadJobFile({ file, displayName, text }, config, app.env)) : null;
       if (!present) files.forget(file);
       // Named but unchanged (touched, or rewritten with the same content: the cache gave its earlier
       // result): nothing of it is checked or synced again (a start after 10,000 files were copied).
@@ -310,7 +310,7 @@ export class Reloader {
       (file, name) => {
         pathOf.set(name, file);
         const earlier = changedFiles && !changedFiles.has(file) ? (previous.get(file) ?? files.known(file, name)) : undefined;
-        const result = earlier ?? files.read(file, name, () => loadJobFile(file, name, config, app.env));
+        const result = earlier ?? files.read(file, name, (text) => loadJobFile({ file, displayName: name, text }, config, app.env));
         current.set(file, result);
         return result;
       },
