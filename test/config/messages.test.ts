@@ -4,7 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { Lexer } from 'yaml';
 import { loadAll, loadConfig, loadJobFiles } from '../../src/config/load';
-import { nestingBound, nestingDepth } from '../../src/config/yaml-file';
+import { nestingBound, nestingDepth } from '../../src/config/yaml-value';
 import { BASE, folder, job, problemsOf } from './config-files';
 
 const ALL = '  - { entity: t, allRecords: true }';
