@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { checkStateStore } from './config/check-store';
 import { JobFileCache } from './config/job-file-cache';
-import { loadConfig, loadJobFile, loadJobFiles, type ConfigPart, type LoadedConfig } from './config/load';
+import { loadConfig, type ConfigPart, type LoadedConfig } from './config/load';
+import { readJobFilesThroughCache } from './config/read-job-files';
 import type { JobDefinition } from './config/schema';
 import { ConfigError } from './errors';
 import { createStoreFolder, storeOpenError } from './store/connect';
@@ -58,12 +59,13 @@ export interface ReadJobs {
 
 /**
  * Reads every job file; only those changed since they were last read (by any command) are parsed
- * again. Every problem of every file is a ConfigError.
+ * again (in a worker thread, when there are many: src/config/read-job-files.ts). Every problem of
+ * every file is a ConfigError.
  */
 export async function readJobs(config: LoadedConfig, store: Store, env: Record<string, string | undefined>): Promise<ReadJobs> {
   const jobFiles = await JobFileCache.load(store, config);
   const readAt = Date.now();
-  const results = loadJobFiles(config, env, (file, name) => jobFiles.read(file, name, () => loadJobFile(file, name, config, env)));
+  const results = await readJobFilesThroughCache(config, env, jobFiles);
   jobFiles.takeFresh();
   // Saved before any problem is reported: the next command parses only the files still to fix.
   await jobFiles.save(store);

@@ -6,9 +6,17 @@ import type { Store } from '../store/store';
 import { definitionHash, rememberDefinitionHash } from '../scheduler/job-registry';
 import { jobFilesKey } from './job-files-key';
 import type { JobFileResult, LoadedConfig } from './load';
+import { MAX_FILE_BYTES } from './yaml-file';
 
 /** A file changed within this long of when it was last looked at may have changed again unseen by its mtime (its content is compared then). */
 const MTIME_GRANULARITY_MS = 1000;
+
+/** A job file to read afresh (JobFileCache.look): its text when the cache read it, and the stat and hash to record its result under (null: not recorded, read every time). */
+export interface FreshJobFile {
+  file: string;
+  text?: string;
+  stat: Omit<Fingerprint, 'result' | 'targetProblems'> | null;
+}
 
 interface Fingerprint {
   mtimeMs: number;
@@ -84,27 +92,46 @@ export class JobFileCache {
     await store.jobFiles.save(this.configKey, files, remove);
   }
 
-  /** The earlier result of `file` (shown as `displayName`) when it is unchanged, else `load()`'s, recorded. */
-  read(file: string, displayName: string, load: () => JobFileResult): JobFileResult {
+  /** The earlier result of `file` (shown as `displayName`) when it is unchanged, else `load()`'s (given the text `look` read), recorded. */
+  read(file: string, displayName: string, load: (text?: string) => JobFileResult): JobFileResult {
+    const looked = this.look(file, displayName);
+    return 'result' in looked ? looked.result : this.record(looked.fresh, load(looked.fresh.text));
+  }
+
+  /**
+   * The earlier result of `file` (shown as `displayName`) when its stat, or else its content, shows it
+   * unchanged; otherwise the file to read afresh, with its text: a file whose stat does not prove it
+   * unchanged is read once, its text hashed and handed on (a file larger than a job file may be is not
+   * read: loadJobFile refuses it by its stat). Give what reading it gave to `record`.
+   */
+  look(file: string, displayName: string): { result: JobFileResult } | { fresh: FreshJobFile } {
     const known = this.files.get(file);
     let st;
     try {
       st = statSync(file);
     } catch {
-      return this.loadFresh(file, load, null);
+      return { fresh: { file, stat: null } };
     }
     const now = Date.now();
-    if (known && known.mtimeMs === st.mtimeMs && known.size === st.size && st.mtimeMs < known.seenAt - MTIME_GRANULARITY_MS) return shownAs(known.result, displayName);
-    const hash = contentHash(file);
-    if (known && hash !== null && known.size === st.size && known.hash === hash) {
-      this.remember(file, { ...known, mtimeMs: st.mtimeMs, seenAt: now });
-      return shownAs(known.result, displayName);
+    if (known && known.mtimeMs === st.mtimeMs && known.size === st.size && st.mtimeMs < known.seenAt - MTIME_GRANULARITY_MS) return { result: shownAs(known.result, displayName) };
+    if (st.size > MAX_FILE_BYTES) return { fresh: { file, stat: null } };
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return { fresh: { file, stat: null } };
     }
-    return this.loadFresh(file, load, hash === null ? null : { mtimeMs: st.mtimeMs, size: st.size, hash, seenAt: now });
+    const hash = contentHash(text);
+    if (known && known.size === st.size && known.hash === hash) {
+      this.remember(file, { ...known, mtimeMs: st.mtimeMs, seenAt: now });
+      return { result: shownAs(known.result, displayName) };
+    }
+    return { fresh: { file, text, stat: { mtimeMs: st.mtimeMs, size: st.size, hash, seenAt: now } } };
   }
 
-  private loadFresh(file: string, load: () => JobFileResult, stat: Omit<Fingerprint, 'result' | 'targetProblems'> | null): JobFileResult {
-    const result = load();
+  /** Records what reading a file `look` gave as fresh gave; returns it. */
+  record(fresh: FreshJobFile, result: JobFileResult): JobFileResult {
+    const { file, stat } = fresh;
     this.fresh.add(file);
     // A file with a webhook or Slack channel names a secret (even when written out, not as ${VAR}): the
     // state store must not hold it (src/notify/notify-secrets.ts), so that file is read every time.
@@ -172,12 +199,9 @@ function shownAs(result: JobFileResult, displayName: string): JobFileResult {
   };
 }
 
-function contentHash(file: string): string | null {
-  try {
-    return createHash('sha256').update(readFileSync(file)).digest('hex');
-  } catch {
-    return null;
-  }
+/** sha256 of a file's text (as UTF-8: the bytes of a file that is valid UTF-8). */
+function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function namesNotifySecrets(result: JobFileResult): boolean {

@@ -8,7 +8,8 @@ import { keepCheckedSchedule } from '../scheduler/checked-schedules';
 import { openTimeZone, unknownZoneMessage } from '../recurrence/zone-time';
 import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
 import { isFilesArchive, isTargetArchive, type ArchiveSpec } from './archive-schema';
-import { readYamlFile, type UnsetVariables } from './yaml-file';
+import { readYamlFile, readYamlText, validateYamlValue, type UnsetVariables } from './yaml-file';
+import { parseYamlValue, type ParsedYaml } from './yaml-value';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
 
@@ -151,25 +152,32 @@ export interface JobFileResult {
 export function loadJobFiles(config: LoadedConfig, env: Env = process.env, read?: (file: string, displayName: string) => JobFileResult, names?: readonly string[]): JobFileResult[] {
   const dir = config.jobs;
   const pathsOf = jobFilePaths(config);
-  if (!existsSync(dir)) {
-    return [{ file: dir, job: null, problems: [{ file: config.displayFile, path: 'jobs', message: `folder ${dir} does not exist: create it or point "jobs" at the folder of job files` }] }];
-  }
+  if (!existsSync(dir)) return [missingJobFolder(config)];
   const files = names ?? jobFileNames(dir);
   // Copies: the duplicate-name check below changes them.
-  const readFile = read ?? ((file: string, name: string) => loadJobFile(file, name, config, env));
+  const readFile = read ?? ((file: string, displayName: string) => loadJobFile({ file, displayName }, config, env));
   const results = files.map((f) => {
     const { file, displayName } = pathsOf(f);
     return readFile(file, displayName);
   });
+  return withUniqueJobNames(results);
+}
+
+/** The folder's results with a job name defined again refused in each file after the first (copies: a reader may give results it keeps). */
+export function withUniqueJobNames(results: JobFileResult[]): JobFileResult[] {
   const seen = new Map<string, string>();
   for (const [i, r] of results.entries()) {
     if (!r.job) continue;
     const first = seen.get(r.job.name);
-    // A copy: `read` may give the result it keeps.
     if (first) results[i] = { ...r, job: null, problems: [...r.problems, { file: r.file, path: 'name', message: `job "${r.job.name}" is already defined in ${first}: job names must be unique` }] };
     else seen.set(r.job.name, r.file);
   }
   return results;
+}
+
+/** The jobs folder that is not there, as the one result of reading it. */
+export function missingJobFolder(config: LoadedConfig): JobFileResult {
+  return { file: config.jobs, job: null, problems: [{ file: config.displayFile, path: 'jobs', message: `folder ${config.jobs} does not exist: create it or point "jobs" at the folder of job files` }] };
 }
 
 /**
@@ -193,8 +201,28 @@ export function isJobFileName(name: string): boolean {
   return /\.ya?ml$/.test(name);
 }
 
-export function loadJobFile(file: string, displayName: string, config: Config, env: Env = process.env): JobFileResult {
-  const { value, problems, usesVariables } = readYamlFile(file, displayName, jobSchema, env);
+/** A job file to load: its path, the name it is shown by, and its text when the caller has read it already. */
+export interface JobFileSource {
+  file: string;
+  displayName: string;
+  /** The file's content, read by the caller (the job file cache reads it for its hash): not read again. */
+  text?: string;
+  /** Its content parsed already (in a worker thread, src/config/read-job-files.ts): not parsed again. */
+  parsed?: ParsedYaml;
+}
+
+/** A job file's YAML value or its problems: parsed by the caller, or from the text it read, or read and parsed here. */
+function parsedYaml(source: JobFileSource): ParsedYaml {
+  if (source.parsed) return source.parsed;
+  const read = source.text === undefined ? readYamlText(source.file, source.displayName) : { text: source.text };
+  return 'text' in read ? parseYamlValue(read.text, source.displayName) : read;
+}
+
+export function loadJobFile(source: JobFileSource, config: Config, env: Env = process.env): JobFileResult {
+  const { displayName } = source;
+  const parsed = parsedYaml(source);
+  if ('problems' in parsed) return { file: displayName, job: null, problems: parsed.problems };
+  const { value, problems, usesVariables } = validateYamlValue(parsed.value, displayName, { schema: jobSchema, env });
   if (!value) return { file: displayName, job: null, problems, usesVariables };
   const { archive: archiveGiven, ...definition } = value;
   const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };

@@ -1,19 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
-import { CST, Lexer, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { toError, type Problem } from '../errors';
 import { interpolate, mentionsVariable, type MissingVariable } from './interpolate';
 import { explainIssueMap } from './issue-message';
+import { parseYamlValue } from './yaml-value';
 
 /** A config or job file is a page of YAML; anything larger is refused before it is parsed. */
 export const MAX_FILE_BYTES = 1024 * 1024;
-/** Aliases (`*name`) a file may expand; a few are handy, thousands are an alias bomb. */
-export const MAX_ALIAS_COUNT = 100;
-/**
- * Nesting levels (indentation, `-`/`?`/`:` on one line, `[`/`{`) a file may have. The YAML parser
- * recurses per level and runs out of stack near 800, which Node cannot always recover from.
- */
-export const MAX_NESTING = 100;
 
 /** `usesVariables`: the file holds a `${VAR}`, so what it gives depends on the environment. */
 type Result<T> = { value: T | null; problems: Problem[]; usesVariables?: boolean };
@@ -32,37 +25,42 @@ export function readYamlFile<T>(
   env: Record<string, string | undefined>,
   unset: UnsetVariables = (_, missing) => missing,
 ): Result<T> {
-  const fail = (message: string): Result<T> => ({ value: null, problems: [{ file: displayName, path: '', message }] });
-  let text: string;
+  const read = readYamlText(file, displayName);
+  return 'text' in read ? parseYamlText(read.text, displayName, { schema, env, unset }) : { value: null, problems: read.problems };
+}
+
+/** A config or job file's text, or why it cannot be read (missing, unreadable, larger than MAX_FILE_BYTES: refused before it is read). */
+export function readYamlText(file: string, displayName: string): { text: string } | { problems: Problem[] } {
+  const fail = (message: string) => ({ problems: [{ file: displayName, path: '', message }] });
   try {
     const size = statSync(file).size;
     if (size > MAX_FILE_BYTES) {
       return fail(`is ${size} bytes, more than the ${MAX_FILE_BYTES} (1 MiB) a config or job file may have: split it, one job per file`);
     }
-    text = readFileSync(file, 'utf8');
+    return { text: readFileSync(file, 'utf8') };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : toError(error).message;
     return fail(`cannot read: ${reason}`);
   }
-  const depth = nestingDepth(text);
-  if (depth > MAX_NESTING) return fail(`nests ${depth} levels deep, more than the ${MAX_NESTING} a config or job file may have: flatten it`);
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) return { value: null, problems: doc.errors.map((e) => ({ file: displayName, path: '', message: yamlErrorMessage(e) })) };
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    const message = toError(error).message;
-    if (/alias count/i.test(message)) {
-      return fail(`its aliases (*name) expand to too many values (more than ${MAX_ALIAS_COUNT} expansions, a YAML alias bomb): write the values out`);
-    }
-    return fail(`malformed YAML: ${message}`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('must be a YAML mapping (key: value lines)');
-  return validate(raw, displayName, schema, env, unset);
 }
 
-function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env: Record<string, string | undefined>, unset: UnsetVariables): Result<T> {
+/** Parses the text of a YAML file (`displayName` in messages), interpolates `${VAR}` and validates it; every problem is returned, none thrown. */
+export function parseYamlText<T>(
+  text: string,
+  displayName: string,
+  o: { schema: z.ZodType<T>; env: Record<string, string | undefined>; unset?: UnsetVariables },
+): Result<T> {
+  const parsed = parseYamlValue(text, displayName);
+  return 'value' in parsed ? validateYamlValue(parsed.value, displayName, o) : { value: null, problems: parsed.problems };
+}
+
+/** A YAML file's value as parsed (parseYamlValue, here or in a worker thread) with `${VAR}` interpolated and validated; every problem is returned. */
+export function validateYamlValue<T>(
+  raw: object,
+  displayName: string,
+  o: { schema: z.ZodType<T>; env: Record<string, string | undefined>; unset?: UnsetVariables },
+): Result<T> {
+  const { schema, env, unset = (_, missing) => missing } = o;
   const allMissing: MissingVariable[] = [];
   const interpolated = interpolate(raw, env, allMissing) as Record<string, unknown>;
   const missing = allMissing.length > 0 ? unset(interpolated, allMissing) : allMissing;
@@ -81,44 +79,6 @@ function validate<T>(raw: object, displayName: string, schema: z.ZodType<T>, env
     }
   }
   return { value: problems.length === 0 && parsed.success ? parsed.data : null, problems, usesVariables: mentionsVariable(raw) };
-}
-
-/**
- * An upper bound of how deep the parser will recurse, from the tokens alone (the lexer does not
- * recurse): indentation plus block indicators on a line, plus open flow collections.
- */
-function nestingDepth(text: string): number {
-  let max = 0;
-  let flow = 0;
-  let line = 0;
-  let atLineStart = true;
-  let scalarNext = false;
-  for (const token of new Lexer().lex(text)) {
-    const type: string | null = scalarNext ? 'scalar-value' : CST.tokenType(token);
-    scalarNext = type === 'scalar';
-    if (type === 'newline') {
-      [line, atLineStart] = [0, true];
-      continue;
-    }
-    if (type === 'space' && atLineStart) line += token.length;
-    // Inside [ ] and { } only the brackets nest: `{ a: 1, b: 2 }` is one level, not three.
-    else if (flow === 0 && (type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind')) line += 1;
-    else if (type === 'flow-seq-start' || type === 'flow-map-start') flow += 1;
-    else if (type === 'flow-seq-end' || type === 'flow-map-end') flow -= 1;
-    if (type !== 'scalar') atLineStart = false;
-    max = Math.max(max, line + flow);
-  }
-  return max;
-}
-
-function yamlErrorMessage(e: YAMLError): string {
-  const pos = e.linePos?.[0];
-  const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-  if (e.code === 'MULTIPLE_DOCS') {
-    return `${where}the file holds more than one YAML document (a "---" line): one job per file; move what follows the "---" into a file of its own`;
-  }
-  const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  return `malformed YAML: ${where}${what}`;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -1,21 +1,10 @@
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { startWorkerScript } from '../worker-script';
 import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
 /** Distributes Omit over a union: a request without its id. */
 type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-/**
- * The worker's script. Built (dist/*.js) it is loaded as it is; from the sources (tsx, ts-jest) it is
- * a .ts file, which the worker loads through tsx's require hook (a development dependency, there).
- */
-function startWorker(): Worker {
-  const file = path.join(__dirname, `sqlite-worker-thread${path.extname(__filename)}`);
-  if (file.endsWith('.js')) return new Worker(file);
-  const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;
-  return new Worker(bootstrap, { eval: true });
-}
 
 /** The driver's error again, as better-sqlite3 threw it in the worker: same class, message and code. */
 function rebuildError(e: WorkerError): Error {
@@ -54,7 +43,7 @@ export class SqliteWorkerConnection {
   inTransaction = false;
 
   private constructor(private readonly filename: string) {
-    this.worker = startWorker();
+    this.worker = startWorkerScript(__filename, 'sqlite-worker-thread');
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => this.answer(reply));
     this.worker.on('error', (error) => this.stop(new Error(`the SQLite worker thread of ${filename} failed: ${error.message}`, { cause: error })));

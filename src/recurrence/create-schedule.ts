@@ -7,12 +7,17 @@ import { parseCronPattern, type CronPlan } from './cron-pattern';
 import { CronSchedule } from './cron-schedule';
 import { OnceSchedule } from './once-schedule';
 import { RecurrenceError } from './recurrence-error';
+import { rememberedByText } from './remembered-by-text';
 import { neverOccursReason } from './rrule-feasibility';
 import { RRuleSchedule } from './rrule-schedule';
 import { parseRecurrence, type RecurrenceRule } from './rrule-text';
 import type { CheckedSchedule, Schedule, ScheduleProblem, ScheduleSpec } from './schedule';
 import { parseStartText, startInstant, type ParsedStart } from './start-text';
 import { instantToWall, openTimeZone, unknownZoneMessage, type TimeZone } from './zone-time';
+
+/** Each cron pattern and RRULE text read once per process (pure; what they give is never changed). */
+const readCronPattern = rememberedByText((pattern) => parseCronPattern(pattern));
+const readRecurrence = rememberedByText((text) => parseRecurrence(text));
 
 interface Analysis {
   schedule: Schedule | null;
@@ -95,9 +100,9 @@ function parseSpec(spec: ScheduleSpec): { parsed: ParsedSpec | null; problems: S
     problems.push({ field: 'cron', message: 'give either recurrence (RRULE) or cron, not both' });
     return { parsed: null, problems };
   }
-  const rule = spec.recurrence === undefined ? null : parseRecurrence(spec.recurrence);
+  const rule = spec.recurrence === undefined ? null : readRecurrence(spec.recurrence);
   for (const message of rule?.problems ?? []) problems.push({ field: 'recurrence', message });
-  const cron = spec.cron === undefined ? null : parseCronPattern(spec.cron);
+  const cron = spec.cron === undefined ? null : readCronPattern(spec.cron);
   for (const message of cron?.problems ?? []) problems.push({ field: 'cron', message });
   if (problems.length || !zone || (parsedStart && 'problem' in parsedStart))
     return { parsed: null, problems };

@@ -112,8 +112,9 @@ const UNIT_SECONDS: Partial<Record<Frequency, number>> = {
 function anyDayMatches(schedule: RRuleSchedule): boolean {
   const o = schedule.options;
   // BYDAY ordinals (2TU) mean other things in a year than in a month; the check would not be a superset.
+  // Without BYMONTHDAY and BYYEARDAY, every month holds every weekday: a day matches (BYDAY=MO,WE,FR).
   if (schedule.rule.byday?.some((d) => d.n !== undefined)) return true;
-  if (o.bymonthday === undefined && o.byyearday === undefined && o.byweekday === undefined) return true;
+  if (o.bymonthday === undefined && o.byyearday === undefined) return true;
   const days: Partial<Options> = {
     freq: RRule.YEARLY,
     interval: 1,

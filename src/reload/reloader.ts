@@ -201,7 +201,7 @@ export class Reloader {
     for (const name of fileNames) {
       const { file, displayName } = pathsOf(name);
       const present = existsSync(file);
-      const result = present ? readSettled(file, () => files.read(file, displayName, () => loadJobFile(file, displayName, config, app.env))) : null;
+      const result = present ? readSettled(file, () => files.read(file, displayName, (text) => loadJobFile({ file, displayName, text }, config, app.env))) : null;
       if (present && (result === null || (watched && result.problems.length > 0 && this.watch?.namedMomentsAgo(file)))) {
         unsettled.push(file);
         continue;
@@ -305,7 +305,7 @@ export class Reloader {
       (file, name) => {
         pathOf.set(name, file);
         const earlier = changedFiles && !changedFiles.has(file) ? (previous.get(file) ?? files.known(file, name)) : undefined;
-        const result = earlier ?? files.read(file, name, () => loadJobFile(file, name, config, app.env));
+        const result = earlier ?? files.read(file, name, (text) => loadJobFile({ file, displayName: name, text }, config, app.env));
         current.set(file, result);
         return result;
       },

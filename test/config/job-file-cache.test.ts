@@ -19,7 +19,7 @@ queries:
 ${extra}`;
 
 /** `sweeper jobs --json` as the CLI runs it, in this process: its output, and the job files it read (hashed, then parsed: each file counts once). */
-async function jobsJson(ws: Workspace, env: Record<string, string> = {}, configFile = ws.configFile): Promise<{ jobs: { name: string; schedule: string }[]; read: string[] }> {
+async function jobsJson(ws: Workspace, env: Record<string, string> = {}, configFile = ws.configFile): Promise<{ jobs: { name: string; schedule: string }[]; read: string[]; reads: string[] }> {
   const out: string[] = [];
   const ctx: CommandContext = {
     configFile,
@@ -46,7 +46,7 @@ async function jobsJson(ws: Workspace, env: Record<string, string> = {}, configF
   } finally {
     spy.mockRestore();
   }
-  return { jobs: JSON.parse(out.join('\n')) as { name: string; schedule: string }[], read: [...new Set(read)].sort() };
+  return { jobs: JSON.parse(out.join('\n')) as { name: string; schedule: string }[], read: [...new Set(read)].sort(), reads: read.sort() };
 }
 
 /** Written well before they are read: their stat alone proves them unchanged. */
@@ -80,6 +80,16 @@ describe('the job file cache in the state store', () => {
     const fourth = await jobsJson(ws);
     expect(fourth.read).toEqual(['c.yaml']);
     expect(fourth.jobs.find((j) => j.name === 'c')!.schedule).toBe('cron 0 5 * * * (UTC)');
+  });
+
+  it('a new or changed job file is read once: the text hashed is the text parsed', async () => {
+    const ws = createWorkspace(SCHEMA);
+    for (const n of ['a', 'b']) makeOld(ws.writeJob(n, JOB(n, '0 3 * * *')));
+    expect((await jobsJson(ws)).reads).toEqual(['a.yaml', 'b.yaml']);
+    makeOld(ws.writeJob('b', JOB('b', '30 4 * * *')), 30);
+    const edited = await jobsJson(ws);
+    expect(edited.reads).toEqual(['b.yaml']);
+    expect(edited.jobs.find((j) => j.name === 'b')!.schedule).toBe('cron 30 4 * * * (UTC)');
   });
 
   it('a file edited within the same second as it was read is compared by its content', async () => {

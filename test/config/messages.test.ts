@@ -1,7 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
+import { Lexer } from 'yaml';
 import { loadAll, loadConfig, loadJobFiles } from '../../src/config/load';
+import { nestingBound, nestingDepth } from '../../src/config/yaml-value';
 import { BASE, folder, job, problemsOf } from './config-files';
 
 const ALL = '  - { entity: t, allRecords: true }';
@@ -103,6 +106,26 @@ describe('YAML that is not one small document', () => {
     ]);
     const config = loadConfig(file, {});
     expect(loadJobFiles(config, {}).flatMap((r) => (r.job ? [r.job.name] : []))).toEqual(['c', 'wide']);
+  });
+
+  it('a file is lexed only by the parser when the bound from its characters rules out nesting too deep, and the bound is never below the depth', () => {
+    const lex = jest.spyOn(Lexer.prototype, 'lex');
+    try {
+      const file = folder(BASE, { 'a.yaml': job('a', ALL), 'b.yaml': job('b', ALL) });
+      expect(loadAll(file, {}).jobs.map((j) => j.name)).toEqual(['a', 'b']);
+      // Once per file by parseDocument, and once for the config (the nesting check lexed each a second time).
+      expect(lex).toHaveBeenCalledTimes(3);
+    } finally {
+      lex.mockRestore();
+    }
+    const piece = fc.constantFrom('-', '? ', ': ', '[', ']', '{', '}', ', ', 'a', '"x"', "'y'", '#', ' ', '  ', '\t', '\n', '|\n', '>\n', '---\n', 'k: v\n');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 80 }), (pieces) => {
+        const text = pieces.join('');
+        expect(nestingBound(text)).toBeGreaterThanOrEqual(nestingDepth(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('an alias bomb in the config names the config', () => {

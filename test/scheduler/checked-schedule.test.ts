@@ -1,4 +1,5 @@
 import * as cronPattern from '../../src/recurrence/cron-pattern';
+import * as rruleText from '../../src/recurrence/rrule-text';
 import { checkSchedule, createSchedule, type Schedule, type ScheduleSpec } from '../../src/recurrence';
 import { JobRegistry } from '../../src/scheduler/job-registry';
 import { createWorkspace } from '../support/workspace';
@@ -46,7 +47,8 @@ describe('a schedule checked once is handed on', () => {
 
   it("registering jobs just read reads each job's schedule spec once (their files' check built it)", async () => {
     const ws = createWorkspace('CREATE TABLE t (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);');
-    for (const [i, cron] of ['0 3 * * *', '15 4 * * 1', '*/5 * * * *'].entries()) {
+    // Patterns no other test of this process reads: each is read once per process.
+    for (const [i, cron] of ['1 3 * * *', '16 4 * * 1', '*/7 * * * *'].entries()) {
       ws.writeJob(`cron-${i}`, `name: cron-${i}\ntarget: app\ncron: "${cron}"\nqueries:\n  - entity: t\n    where: { field: at, olderThan: 1d }\n`);
     }
     const parse = jest.spyOn(cronPattern, 'parseCronPattern');
@@ -55,11 +57,30 @@ describe('a schedule checked once is handed on', () => {
       expect(parse).toHaveBeenCalledTimes(3);
       const registry = new JobRegistry(app.store, app.clock);
       expect((await registry.sync(app.jobs)).added).toHaveLength(3);
-      expect(registry.all().map((j) => j.schedule.describe())).toEqual(['cron 0 3 * * * (UTC)', 'cron 15 4 * * 1 (UTC)', 'cron */5 * * * * (UTC)']);
+      expect(registry.all().map((j) => j.schedule.describe())).toEqual(['cron 1 3 * * * (UTC)', 'cron 16 4 * * 1 (UTC)', 'cron */7 * * * * (UTC)']);
       expect(parse).toHaveBeenCalledTimes(3);
     } finally {
       parse.mockRestore();
       await app.close();
+    }
+  });
+  it('jobs that share a cron pattern or an RRULE read it once; each gets its own schedule from its own start and zone', () => {
+    const cron = jest.spyOn(cronPattern, 'parseCronPattern');
+    const rrule = jest.spyOn(rruleText, 'parseRecurrence');
+    try {
+      const zones = ['UTC', 'Europe/Berlin', 'Asia/Kolkata'];
+      const crons = zones.map((timezone) => checkSchedule({ cron: '2 5 * * 2', timezone }, CHECKED_AT).schedule(CHECKED_AT));
+      const rules = zones.map((timezone, i) => checkSchedule({ recurrence: 'FREQ=WEEKLY;BYDAY=TU,TH;INTERVAL=3', start: `2026-0${i + 1}-01T02:00:00`, timezone }, CHECKED_AT).schedule(CHECKED_AT));
+      expect(cron).toHaveBeenCalledTimes(1);
+      expect(rrule).toHaveBeenCalledTimes(1);
+      zones.forEach((timezone, i) => {
+        expect(crons[i]!.nextOccurrence(CHECKED_AT)).toEqual(createSchedule({ cron: '2 5 * * 2', timezone }, CHECKED_AT).nextOccurrence(CHECKED_AT));
+        const spec = { recurrence: 'FREQ=WEEKLY;BYDAY=TU,TH;INTERVAL=3', start: `2026-0${i + 1}-01T02:00:00`, timezone };
+        expect(rules[i]!.nextOccurrence(CHECKED_AT)).toEqual(createSchedule(spec, CHECKED_AT).nextOccurrence(CHECKED_AT));
+      });
+    } finally {
+      cron.mockRestore();
+      rrule.mockRestore();
     }
   });
 });
