@@ -203,6 +203,33 @@ async function insertCopy(
   alias: string,
   level: CopyLevel,
 ): Promise<number> {
+  const insert = insertCopyStatement(db, dialect, { entity, table, from, alias, level });
+  return changedRows(await db.raw(insert.sql, insert.bindings));
+}
+
+/**
+ * Runs `del`, a DELETE of `entity`'s records whose table it names `alias` (no RETURNING of its own),
+ * so that the same statement copies what it removes into the archive table:
+ * `WITH sweeper_deleted AS (<del> RETURNING <alias>.<columns>) INSERT INTO archive ... SELECT ... FROM sweeper_deleted`
+ * (a dialect with `writableCte`). Returns how many records it deleted, each copied once.
+ */
+export async function deleteIntoArchive(db: Knex, dialect: Dialect, entity: Entity, table: string, del: Knex.QueryBuilder, alias: string, level: CopyLevel): Promise<number> {
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const deleted = 'sweeper_deleted';
+  const statement = del.toSQL();
+  const returning = [...entity.columns.keys()].map((c) => `${q(alias)}.${q(c)}`).join(', ');
+  const insert = insertCopyStatement(db, dialect, { entity, table, from: db.from(db.raw(q(deleted))), alias: deleted, level });
+  const result: unknown = await db.raw(`WITH ${q(deleted)} AS (${statement.sql} RETURNING ${returning}) ${insert.sql}`, [...(statement.bindings as Knex.RawBinding[]), ...insert.bindings]);
+  return changedRows(result);
+}
+
+/** The statement of insertCopy: `from`'s select list is set here. */
+function insertCopyStatement(
+  db: Knex,
+  dialect: Dialect,
+  o: { entity: Entity; table: string; from: Knex.QueryBuilder; alias: string; level: CopyLevel },
+): { sql: string; bindings: Knex.RawBinding[] } {
+  const { entity, table, from, alias, level } = o;
   const q = (name: string) => dialect.quoteIdentifier(name);
   const names = [...entity.columns.keys()];
   from.select([
@@ -222,11 +249,7 @@ async function insertCopy(
     ARCHIVE_COLUMNS.depth,
     ARCHIVE_COLUMNS.archivedAt,
   ].map(q);
-  const result: unknown = await db.raw(
-    `INSERT INTO ${q(table)} (${into.join(', ')}) ${select.sql}`,
-    select.bindings as Knex.RawBinding[],
-  );
-  return changedRows(result);
+  return { sql: `INSERT INTO ${q(table)} (${into.join(', ')}) ${select.sql}`, bindings: select.bindings as Knex.RawBinding[] };
 }
 
 /** The rows a write statement changed, as each driver reports it. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
 import { keyColumns } from '../query/compile';
+import { deleteReturning } from '../query/delete-returning';
 import type { PreparedQuery } from '../query/prepare';
 import type { Dialect } from '../dialects';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
@@ -60,6 +61,7 @@ export class FileArchive {
   ) {
     this.archived = queries.map(() => 0);
     this.exact = fresh;
+    if (dialect.capabilities.returning) this.deleteArchived = (db, q, del, alias) => this.writeDeleted(db, q, del, alias);
   }
 
   static async open(
@@ -119,12 +121,16 @@ export class FileArchive {
   };
 
   /**
-   * Writes the records a range batch's `DELETE ... RETURNING` removed (their archivedColumns), inside
-   * its transaction before its COMMIT: the form's copy of a range where the dialect has `returning`.
+   * Where the dialect has `returning`: runs a batch's DELETE with `RETURNING` its archivedColumns and
+   * writes (and fsyncs) the rows it removed, inside its transaction before its COMMIT (RunArchive.deleteArchived).
    */
-  async writeDeleted(q: PreparedQuery, rows: Record<string, unknown>[]): Promise<void> {
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
+
+  private async writeDeleted(db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string): Promise<number> {
     const write = this.write(q);
+    const rows = await deleteReturning(db, del, archivedColumns(db, this.dialect, q.entity, alias));
     await this.append(q.entity, write.tableOf(q.entity.name), rows, write, q.index, 0);
+    return rows.length;
   }
 
   private async append(entity: Entity, file: string, rows: Record<string, unknown>[], write: ArchiveWrite, queryIndex: number, depth: number): Promise<void> {

@@ -16,11 +16,15 @@ export interface RunArchive {
    */
   copyRange?(db: Knex, q: PreparedQuery, column: string, range: KeyRange, except: Key[]): Promise<number>;
   /**
-   * Writes the records a range batch's `DELETE ... RETURNING` removed (their archivedColumns), in its
-   * transaction before its COMMIT: a form with it (files) is handed the deleted rows instead of copying
-   * the range first, where the dialect has `returning`.
+   * Where the form can archive what one DELETE removes as it removes it: runs `del` (a DELETE of query
+   * `q`'s records, its table named `alias`, without RETURNING) so, in the batch's transaction before
+   * its COMMIT, and returns how many records it deleted. The table form copies them in the same
+   * statement (`WITH d AS (DELETE ... RETURNING ...) INSERT ... SELECT ... FROM d`, where the dialect
+   * has `writableCte`), the files form writes the rows its `DELETE ... RETURNING` gives (where the
+   * dialect has `returning`): a range is then read once, by the statement that deletes it. Absent:
+   * the batch copies its records first (copyRange, copy).
    */
-  writeDeleted?(q: PreparedQuery, rows: Record<string, unknown>[]): Promise<void>;
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
   /** After the batch's DELETE removed `deleted` records, still inside its transaction (the cold form commits its copies here). */
   afterDelete?(deleted: number): Promise<void>;
   /** The batch of these keys did not commit (or may not have: a resumed run's batch in flight): drop the copies of what is still in the source. */

@@ -5,7 +5,7 @@ import type { PreparedQuery } from '../query/prepare';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { archiveBatch, archiveKeyRange, type ArchiveWrite } from './archive-copy';
+import { archiveBatch, archiveKeyRange, deleteIntoArchive, type ArchiveWrite } from './archive-copy';
 import { rowsOf } from '../query/raw-rows';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 
@@ -21,6 +21,9 @@ export interface RunArchiveOptions {
  * in the batch's own transaction.
  */
 export class TableArchive {
+  /** Where the dialect has `writableCte`: a range's DELETE copies what it removes in the same statement (RunArchive.deleteArchived). */
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
+
   private constructor(
     private readonly knex: Knex,
     private readonly schema: TargetSchema,
@@ -29,7 +32,13 @@ export class TableArchive {
     private readonly options: RunArchiveOptions,
     /** Entity name -> its archive table. */
     private readonly tables: Map<string, string>,
-  ) {}
+  ) {
+    if (schema.dialect.capabilities.writableCte)
+      this.deleteArchived = (db, q, del, alias) => {
+        const write = this.write();
+        return deleteIntoArchive(db, schema.dialect, q.entity, write.tableOf(q.entity.name), del, alias, { write, queryIndex: q.index, depth: 0 });
+      };
+  }
 
   /** Creates (or brings up to date) the archive table of each entity the run may delete from. */
   static async open(
