@@ -4,8 +4,10 @@ import type { PreparedQuery } from '../query/prepare';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { TargetSchema } from '../targets/schema';
 import { ColdArchive, type ArchiveTargets } from './cold-archive';
-import { FileArchive } from './file-archive';
-import { TableArchive, type RunArchiveOptions } from './table-archive';
+import type { ArchivedRowValues } from './archive-copy';
+import { archiveTableName } from './archive-table';
+import { FileArchive, filesArchiveInDelete, filesDeleteArchivedStatement } from './file-archive';
+import { TableArchive, tableArchivesInDelete, tableDeleteArchivedStatement, type RunArchiveOptions } from './table-archive';
 
 /** A run's archive as its target session uses it: copy a batch inside its transaction, count what was archived. */
 export interface RunArchive {
@@ -44,4 +46,17 @@ export function openRunArchive(
   if (isFilesArchive(archive)) return FileArchive.open(knex, schema, { ...job, archive }, queries, o.options);
   if (isTargetArchive(archive)) return ColdArchive.open(knex, schema, { ...job, archive }, queries, o);
   return TableArchive.open(knex, schema, { ...job, archive }, queries, o.options);
+}
+
+/**
+ * The statement by which the job's archive form deletes `del` (a DELETE of query `q`'s records, its
+ * table named `alias`) and archives what it removes (RunArchive.deleteArchived), compiled by the
+ * function the run's form uses, with `values` bound for Sweeper's own columns; null where the form
+ * does not archive in the DELETE on this dialect (the cold form never does). For `sweeper explain`.
+ */
+export function deleteArchivedStatement(db: Knex, archive: ArchiveSpec, q: PreparedQuery, o: { del: Knex.QueryBuilder; alias: string; values: ArchivedRowValues }): Knex.Raw | null {
+  const { dialect } = q.context;
+  if (isFilesArchive(archive)) return filesArchiveInDelete(dialect) ? filesDeleteArchivedStatement(db, q, o.del, o.alias) : null;
+  if (isTargetArchive(archive)) return null;
+  return tableArchivesInDelete(dialect) ? tableDeleteArchivedStatement(db, q, { table: archiveTableName(archive, q.entity.name), ...o }) : null;
 }

@@ -5,7 +5,7 @@ import type { PreparedQuery } from '../query/prepare';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { archiveBatch, archiveKeyRange, deleteIntoArchive, type ArchiveWrite } from './archive-copy';
+import { archiveBatch, archiveKeyRange, archivedRowValues, changedRows, deleteIntoArchiveStatement, type ArchivedRowValues, type ArchiveWrite } from './archive-copy';
 import { rowsOf } from '../query/raw-rows';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 
@@ -33,10 +33,11 @@ export class TableArchive {
     /** Entity name -> its archive table. */
     private readonly tables: Map<string, string>,
   ) {
-    if (schema.dialect.capabilities.writableCte)
-      this.deleteArchived = (db, q, del, alias) => {
+    if (tableArchivesInDelete(schema.dialect))
+      this.deleteArchived = async (db, q, del, alias) => {
         const write = this.write();
-        return deleteIntoArchive(db, schema.dialect, q.entity, write.tableOf(q.entity.name), del, alias, { write, queryIndex: q.index, depth: 0 });
+        const values = archivedRowValues({ write, queryIndex: q.index, depth: 0 });
+        return changedRows(await tableDeleteArchivedStatement(db, q, { table: write.tableOf(q.entity.name), del, alias, values }));
       };
   }
 
@@ -85,6 +86,20 @@ export class TableArchive {
       queryCount,
     );
   }
+}
+
+/** Whether the table form archives what a DELETE removes in that statement (RunArchive.deleteArchived): where the dialect has `writableCte`. */
+export function tableArchivesInDelete(dialect: Dialect): boolean {
+  return dialect.capabilities.writableCte;
+}
+
+/**
+ * The statement by which the table form deletes query `q`'s records and copies them into `table`
+ * at once (`del`, its table named `alias`, in a WITH): what a run sends where tableArchivesInDelete,
+ * and what `sweeper explain` shows of it.
+ */
+export function tableDeleteArchivedStatement(db: Knex, q: PreparedQuery, o: { table: string; del: Knex.QueryBuilder; alias: string; values: ArchivedRowValues }): Knex.Raw {
+  return deleteIntoArchiveStatement(db, q.context.dialect, { entity: q.entity, ...o });
 }
 
 /** How many rows run `runId` has in these archive tables, per query. */

@@ -1,13 +1,11 @@
 import type { Knex } from 'knex';
-import { rowsOf } from './raw-rows';
 
 /**
- * Runs `del`, a DELETE without RETURNING of its own, returning `columns` of the rows it removed (a
+ * `del`, a DELETE without RETURNING of its own, returning `columns` of the rows it removes (a
  * dialect with `returning`): what a files archive writes, so that the records are read once, by the
  * statement that deletes them.
  */
-export async function deleteReturning(db: Knex, del: Knex.QueryBuilder, columns: Knex.Raw[]): Promise<Record<string, unknown>[]> {
+export function deleteReturningStatement(db: Knex, del: Knex.QueryBuilder, columns: Knex.Raw[]): Knex.Raw {
   const { sql, bindings } = del.toSQL();
-  const result: unknown = await db.raw(`${sql} returning ${columns.map(() => '?').join(', ')}`, [...(bindings as Knex.RawBinding[]), ...columns]);
-  return rowsOf<Record<string, unknown>>(result);
+  return db.raw(`${sql} returning ${columns.map(() => '?').join(', ')}`, [...(bindings as Knex.RawBinding[]), ...columns]);
 }
