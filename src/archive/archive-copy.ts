@@ -203,15 +203,63 @@ async function insertCopy(
   alias: string,
   level: CopyLevel,
 ): Promise<number> {
+  const insert = insertCopyStatement(db, dialect, { entity, table, from, alias, values: archivedRowValues(level) });
+  return changedRows(await db.raw(insert.sql, insert.bindings));
+}
+
+/**
+ * What Sweeper's own columns of an archived row hold (ARCHIVE_COLUMNS), bound into the copy: a
+ * run's values, or the stand-ins `sweeper explain` shows for what only the run knows.
+ */
+export interface ArchivedRowValues {
+  runId: Knex.Value;
+  job: string;
+  queryIndex: number;
+  depth: number;
+  /** When the batch is archived, in milliseconds since 1970. */
+  archivedAt: Knex.Value;
+}
+
+/** The values a run's copy at `level` binds. */
+export function archivedRowValues(level: CopyLevel): ArchivedRowValues {
+  return { runId: level.write.runId, job: level.write.job, queryIndex: level.queryIndex, depth: level.depth, archivedAt: level.write.at.getTime() };
+}
+
+/**
+ * `del`, a DELETE of `entity`'s records whose table it names `alias` (no RETURNING of its own), made
+ * the statement that copies what it removes into the archive table `table` as it removes it:
+ * `WITH sweeper_deleted AS (<del> RETURNING <alias>.<columns>) INSERT INTO archive ... SELECT ... FROM sweeper_deleted`
+ * (a dialect with `writableCte`). Run, it says how many records it deleted (changedRows), each copied once.
+ */
+export function deleteIntoArchiveStatement(
+  db: Knex,
+  dialect: Dialect,
+  o: { entity: Entity; table: string; del: Knex.QueryBuilder; alias: string; values: ArchivedRowValues },
+): Knex.Raw {
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const deleted = 'sweeper_deleted';
+  const statement = o.del.toSQL();
+  const returning = [...o.entity.columns.keys()].map((c) => `${q(o.alias)}.${q(c)}`).join(', ');
+  const insert = insertCopyStatement(db, dialect, { entity: o.entity, table: o.table, from: db.from(db.raw(q(deleted))), alias: deleted, values: o.values });
+  return db.raw(`WITH ${q(deleted)} AS (${statement.sql} RETURNING ${returning}) ${insert.sql}`, [...(statement.bindings as Knex.RawBinding[]), ...insert.bindings]);
+}
+
+/** The statement of insertCopy: `from`'s select list is set here. */
+function insertCopyStatement(
+  db: Knex,
+  dialect: Dialect,
+  o: { entity: Entity; table: string; from: Knex.QueryBuilder; alias: string; values: ArchivedRowValues },
+): { sql: string; bindings: Knex.RawBinding[] } {
+  const { entity, table, from, alias, values } = o;
   const q = (name: string) => dialect.quoteIdentifier(name);
   const names = [...entity.columns.keys()];
   from.select([
     ...names.map((c) => identifier(db, dialect, alias, c)),
-    db.raw(dialect.archive.boundValue('bigint'), [level.write.runId]),
-    db.raw(dialect.archive.boundValue('text'), [level.write.job]),
-    db.raw(dialect.archive.boundValue('integer'), [level.queryIndex]),
-    db.raw(dialect.archive.boundValue('integer'), [level.depth]),
-    db.raw(dialect.archive.boundValue('bigint'), [level.write.at.getTime()]),
+    db.raw(dialect.archive.boundValue('bigint'), [values.runId]),
+    db.raw(dialect.archive.boundValue('text'), [values.job]),
+    db.raw(dialect.archive.boundValue('integer'), [values.queryIndex]),
+    db.raw(dialect.archive.boundValue('integer'), [values.depth]),
+    db.raw(dialect.archive.boundValue('bigint'), [values.archivedAt]),
   ]);
   const select = from.toSQL();
   const into = [
@@ -222,11 +270,7 @@ async function insertCopy(
     ARCHIVE_COLUMNS.depth,
     ARCHIVE_COLUMNS.archivedAt,
   ].map(q);
-  const result: unknown = await db.raw(
-    `INSERT INTO ${q(table)} (${into.join(', ')}) ${select.sql}`,
-    select.bindings as Knex.RawBinding[],
-  );
-  return changedRows(result);
+  return { sql: `INSERT INTO ${q(table)} (${into.join(', ')}) ${select.sql}`, bindings: select.bindings as Knex.RawBinding[] };
 }
 
 /** The rows a write statement changed, as each driver reports it. */

@@ -70,43 +70,76 @@ function jsonValue(value: unknown): string {
 }
 
 /**
+ * Lines gathered into UTF-8 bytes: a string of up to CHUNK_CHARS is encoded each time one fills, so
+ * no batch-long string is built, flattened and encoded at the end; the caller appends to the string
+ * `take` gives back.
+ */
+class Utf8Chunks {
+  static readonly CHUNK_CHARS = 64 * 1024;
+  private readonly chunks: Buffer[] = [];
+
+  /** Encodes `text` when it has reached CHUNK_CHARS (or `last`); returns what is left to append to. */
+  take(text: string, last = false): string {
+    if (text.length < Utf8Chunks.CHUNK_CHARS && !(last && text !== '')) return text;
+    this.chunks.push(Buffer.from(text, 'utf8'));
+    return '';
+  }
+
+  bytes(text: string): Buffer {
+    this.take(text, true);
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+  }
+}
+
+/** The line key of a row: keyJson of its key columns (a one-column integer key written directly). */
+function lineKey(keyColumns: string[], row: Record<string, unknown>): string {
+  if (keyColumns.length === 1) {
+    const v = row[keyColumns[0]!];
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return `[${v}]`;
+  }
+  return keyJson(keyColumns.map((c) => row[c]));
+}
+
+/**
  * The bytes one batch appends to a file: a line per row (a CSV header first), gzipped when the form
- * says so. The JSON lines are written field by field, with no object per row on the way: a batch's
- * lines are encoded inside its transaction, where every millisecond holds the target's lock.
+ * says so. The JSON lines are written field by field, with no object per row on the way, into
+ * UTF-8 chunks as they fill: a batch's lines are encoded inside its transaction, where every
+ * millisecond holds the target's lock.
  */
 export function encodeLines(spec: ArchiveFilesSpec, batch: LineBatch, rows: Record<string, unknown>[], columns: string[]): Buffer {
-  const keyOf = (row: Record<string, unknown>) => keyJson(batch.keyColumns.map((c) => row[c]));
-  let text: string;
+  const out = new Utf8Chunks();
+  const bytes = out.bytes(linesOf(spec, batch, rows, columns, out));
+  // Fastest level: the archive is written inside the batch's transaction, and size matters less than time.
+  return spec.gzip ? gzipSync(bytes, { level: constants.Z_BEST_SPEED }) : bytes;
+}
+
+/** The lines of encodeLines, handed to `out` as they fill chunks; returns the last chunk's text. */
+function linesOf(spec: ArchiveFilesSpec, batch: LineBatch, rows: Record<string, unknown>[], columns: string[], out: Utf8Chunks): string {
+  let text = '';
   if (spec.format === 'jsonl') {
     const head = `{"sweeper_run_id":${batch.runId},"sweeper_job":${JSON.stringify(batch.job)},"sweeper_entity":${JSON.stringify(batch.entity)},"sweeper_key":`;
     const meta = `,"sweeper_query_index":${batch.queryIndex},"sweeper_depth":${batch.depth},${DOCUMENTS_AS_TEXT},"sweeper_archived_at":${batch.archivedAt},"row":{`;
     const names = columns.map((c) => `${JSON.stringify(c)}:`);
-    const parts: string[] = [];
     for (const row of rows) {
-      let line = `${head}${JSON.stringify(keyOf(row))}${meta}`;
+      text += head + JSON.stringify(lineKey(batch.keyColumns, row)) + meta;
       let separator = '';
       for (let i = 0; i < columns.length; i++) {
         const v = row[columns[i]!];
         // A column the row does not have is left out, as JSON.stringify leaves out an undefined.
         if (v === undefined) continue;
-        line += `${separator}${names[i]!}${jsonValue(v)}`;
+        text += separator + names[i]! + jsonValue(v);
         separator = ',';
       }
-      parts.push(`${line}}}\n`);
+      text = out.take(`${text}}}\n`);
     }
-    text = parts.join('');
   } else {
-    const header = [...META, ...columns].map(csvField).join(',');
-    const lines = rows.map((row) =>
-      [batch.runId, batch.job, batch.entity, keyOf(row), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((c) => row[c])]
-        .map(csvField)
-        .join(','),
-    );
-    text = `${header}\n${lines.map((r) => `${r}\n`).join('')}`;
+    text = `${[...META, ...columns].map(csvField).join(',')}\n`;
+    for (const row of rows) {
+      const fields = [batch.runId, batch.job, batch.entity, lineKey(batch.keyColumns, row), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((c) => row[c])];
+      text = out.take(`${text}${fields.map(csvField).join(',')}\n`);
+    }
   }
-  const bytes = Buffer.from(text, 'utf8');
-  // Fastest level: the archive is written inside the batch's transaction, and size matters less than time.
-  return spec.gzip ? gzipSync(bytes, { level: constants.Z_BEST_SPEED }) : bytes;
+  return text;
 }
 
 function csvField(value: unknown): string {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
 import { keyColumns } from '../query/compile';
+import { deleteReturningStatement } from '../query/delete-returning';
+import { rowsOf } from '../query/raw-rows';
 import type { PreparedQuery } from '../query/prepare';
 import type { Dialect } from '../dialects';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
@@ -27,6 +29,20 @@ export function lineKeyColumns(entity: Entity, queries: PreparedQuery[]): string
   const q = queries.find((p) => p.entity.name === entity.name);
   const key = q ? keyColumns(q.definition, q.entity) : entity.primaryKey;
   return key.length > 0 ? key : [...entity.columns.keys()];
+}
+
+/** Whether the files form writes what a DELETE removes from the rows that statement returns (RunArchive.deleteArchived): where the dialect has `returning`. */
+export function filesArchiveInDelete(dialect: Dialect): boolean {
+  return dialect.capabilities.returning;
+}
+
+/**
+ * The statement by which the files form deletes query `q`'s records and reads what it writes of
+ * them: `del` (its table named `alias`) with `RETURNING` their archivedColumns. What a run sends
+ * where filesArchiveInDelete, and what `sweeper explain` shows of it.
+ */
+export function filesDeleteArchivedStatement(db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string): Knex.Raw {
+  return deleteReturningStatement(db, del, archivedColumns(db, q.context.dialect, q.entity, alias));
 }
 
 /**
@@ -60,6 +76,7 @@ export class FileArchive {
   ) {
     this.archived = queries.map(() => 0);
     this.exact = fresh;
+    if (filesArchiveInDelete(dialect)) this.deleteArchived = (db, q, del, alias) => this.writeDeleted(db, q, del, alias);
   }
 
   static async open(
@@ -119,12 +136,16 @@ export class FileArchive {
   };
 
   /**
-   * Writes the records a range batch's `DELETE ... RETURNING` removed (their archivedColumns), inside
-   * its transaction before its COMMIT: the form's copy of a range where the dialect has `returning`.
+   * Where the dialect has `returning`: runs a batch's DELETE with `RETURNING` its archivedColumns and
+   * writes (and fsyncs) the rows it removed, inside its transaction before its COMMIT (RunArchive.deleteArchived).
    */
-  async writeDeleted(q: PreparedQuery, rows: Record<string, unknown>[]): Promise<void> {
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
+
+  private async writeDeleted(db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string): Promise<number> {
     const write = this.write(q);
+    const rows = rowsOf<Record<string, unknown>>(await filesDeleteArchivedStatement(db, q, del, alias));
     await this.append(q.entity, write.tableOf(q.entity.name), rows, write, q.index, 0);
+    return rows.length;
   }
 
   private async append(entity: Entity, file: string, rows: Record<string, unknown>[], write: ArchiveWrite, queryIndex: number, depth: number): Promise<void> {

@@ -4,8 +4,10 @@ import type { PreparedQuery } from '../query/prepare';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { TargetSchema } from '../targets/schema';
 import { ColdArchive, type ArchiveTargets } from './cold-archive';
-import { FileArchive } from './file-archive';
-import { TableArchive, type RunArchiveOptions } from './table-archive';
+import type { ArchivedRowValues } from './archive-copy';
+import { archiveTableName } from './archive-table';
+import { FileArchive, filesArchiveInDelete, filesDeleteArchivedStatement } from './file-archive';
+import { TableArchive, tableArchivesInDelete, tableDeleteArchivedStatement, type RunArchiveOptions } from './table-archive';
 
 /** A run's archive as its target session uses it: copy a batch inside its transaction, count what was archived. */
 export interface RunArchive {
@@ -16,11 +18,15 @@ export interface RunArchive {
    */
   copyRange?(db: Knex, q: PreparedQuery, column: string, range: KeyRange, except: Key[]): Promise<number>;
   /**
-   * Writes the records a range batch's `DELETE ... RETURNING` removed (their archivedColumns), in its
-   * transaction before its COMMIT: a form with it (files) is handed the deleted rows instead of copying
-   * the range first, where the dialect has `returning`.
+   * Where the form can archive what one DELETE removes as it removes it: runs `del` (a DELETE of query
+   * `q`'s records, its table named `alias`, without RETURNING) so, in the batch's transaction before
+   * its COMMIT, and returns how many records it deleted. The table form copies them in the same
+   * statement (`WITH d AS (DELETE ... RETURNING ...) INSERT ... SELECT ... FROM d`, where the dialect
+   * has `writableCte`), the files form writes the rows its `DELETE ... RETURNING` gives (where the
+   * dialect has `returning`): a range is then read once, by the statement that deletes it. Absent:
+   * the batch copies its records first (copyRange, copy).
    */
-  writeDeleted?(q: PreparedQuery, rows: Record<string, unknown>[]): Promise<void>;
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
   /** After the batch's DELETE removed `deleted` records, still inside its transaction (the cold form commits its copies here). */
   afterDelete?(deleted: number): Promise<void>;
   /** The batch of these keys did not commit (or may not have: a resumed run's batch in flight): drop the copies of what is still in the source. */
@@ -40,4 +46,17 @@ export function openRunArchive(
   if (isFilesArchive(archive)) return FileArchive.open(knex, schema, { ...job, archive }, queries, o.options);
   if (isTargetArchive(archive)) return ColdArchive.open(knex, schema, { ...job, archive }, queries, o);
   return TableArchive.open(knex, schema, { ...job, archive }, queries, o.options);
+}
+
+/**
+ * The statement by which the job's archive form deletes `del` (a DELETE of query `q`'s records, its
+ * table named `alias`) and archives what it removes (RunArchive.deleteArchived), compiled by the
+ * function the run's form uses, with `values` bound for Sweeper's own columns; null where the form
+ * does not archive in the DELETE on this dialect (the cold form never does). For `sweeper explain`.
+ */
+export function deleteArchivedStatement(db: Knex, archive: ArchiveSpec, q: PreparedQuery, o: { del: Knex.QueryBuilder; alias: string; values: ArchivedRowValues }): Knex.Raw | null {
+  const { dialect } = q.context;
+  if (isFilesArchive(archive)) return filesArchiveInDelete(dialect) ? filesDeleteArchivedStatement(db, q, o.del, o.alias) : null;
+  if (isTargetArchive(archive)) return null;
+  return tableArchivesInDelete(dialect) ? tableDeleteArchivedStatement(db, q, { table: archiveTableName(archive, q.entity.name), ...o }) : null;
 }

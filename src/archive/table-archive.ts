@@ -5,7 +5,7 @@ import type { PreparedQuery } from '../query/prepare';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { archiveBatch, archiveKeyRange, type ArchiveWrite } from './archive-copy';
+import { archiveBatch, archiveKeyRange, archivedRowValues, changedRows, deleteIntoArchiveStatement, type ArchivedRowValues, type ArchiveWrite } from './archive-copy';
 import { rowsOf } from '../query/raw-rows';
 import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
 
@@ -21,6 +21,9 @@ export interface RunArchiveOptions {
  * in the batch's own transaction.
  */
 export class TableArchive {
+  /** Where the dialect has `writableCte`: a range's DELETE copies what it removes in the same statement (RunArchive.deleteArchived). */
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
+
   private constructor(
     private readonly knex: Knex,
     private readonly schema: TargetSchema,
@@ -29,7 +32,14 @@ export class TableArchive {
     private readonly options: RunArchiveOptions,
     /** Entity name -> its archive table. */
     private readonly tables: Map<string, string>,
-  ) {}
+  ) {
+    if (tableArchivesInDelete(schema.dialect))
+      this.deleteArchived = async (db, q, del, alias) => {
+        const write = this.write();
+        const values = archivedRowValues({ write, queryIndex: q.index, depth: 0 });
+        return changedRows(await tableDeleteArchivedStatement(db, q, { table: write.tableOf(q.entity.name), del, alias, values }));
+      };
+  }
 
   /** Creates (or brings up to date) the archive table of each entity the run may delete from. */
   static async open(
@@ -76,6 +86,20 @@ export class TableArchive {
       queryCount,
     );
   }
+}
+
+/** Whether the table form archives what a DELETE removes in that statement (RunArchive.deleteArchived): where the dialect has `writableCte`. */
+export function tableArchivesInDelete(dialect: Dialect): boolean {
+  return dialect.capabilities.writableCte;
+}
+
+/**
+ * The statement by which the table form deletes query `q`'s records and copies them into `table`
+ * at once (`del`, its table named `alias`, in a WITH): what a run sends where tableArchivesInDelete,
+ * and what `sweeper explain` shows of it.
+ */
+export function tableDeleteArchivedStatement(db: Knex, q: PreparedQuery, o: { table: string; del: Knex.QueryBuilder; alias: string; values: ArchivedRowValues }): Knex.Raw {
+  return deleteIntoArchiveStatement(db, q.context.dialect, { entity: q.entity, ...o });
 }
 
 /** How many rows run `runId` has in these archive tables, per query. */

@@ -116,7 +116,10 @@ export interface Dialect {
  *   statement, as fast as one DELETE, instead of probing an index once per key (`physicalRanges`);
  * - `transactionStatus`: a transaction has an id of its own, and the database tells later whether
  *   the transaction with that id committed (Postgres' `pg_xact_status`): a batch in flight is
- *   recorded by that id, not by the list of the keys it deleted (`transactionStatus`).
+ *   recorded by that id, not by the list of the keys it deleted (`transactionStatus`);
+ * - `writableCte`: a DELETE may stand in a WITH of another statement, its RETURNING rows read by it
+ *   (`WITH d AS (DELETE ... RETURNING ...) INSERT INTO archive SELECT ... FROM d`): the table archive
+ *   copies what a range's DELETE removes in that one statement.
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -137,6 +140,7 @@ export interface DialectCapabilities {
   readonly stateStore: boolean;
   readonly physicalRangeBatches: boolean;
   readonly transactionStatus: boolean;
+  readonly writableCte: boolean;
 }
 
 /**

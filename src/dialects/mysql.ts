@@ -279,6 +279,7 @@ export const mysql: Dialect = {
     stateStore: false,
     physicalRangeBatches: false,
     transactionStatus: false,
+    writableCte: false,
   },
   openTarget,
   openStore,

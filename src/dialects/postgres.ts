@@ -231,6 +231,7 @@ export const postgres: Dialect = {
     stateStore: true,
     physicalRangeBatches: true,
     transactionStatus: true,
+    writableCte: true,
   },
   openTarget,
   openStore,

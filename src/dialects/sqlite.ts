@@ -215,6 +215,7 @@ export const sqlite: Dialect = {
     stateStore: true,
     physicalRangeBatches: false,
     transactionStatus: false,
+    writableCte: false,
   },
   openTarget,
   openStore,

@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
 import type { KeyRange } from '../store/run-record';
 import { referencesTo } from './cascade';
-import { rowsOf } from './raw-rows';
 import { keyColumns } from './compile';
 import { relatedEntities } from './condition';
 import type { PreparedQuery } from './prepare';
@@ -120,19 +119,7 @@ export async function deleteKeyRange(db: Knex, query: QueryDefinition, ctx: Comp
   return Number(await deleteKeyRangeStatement(db, query, ctx, column, range, except));
 }
 
-/**
- * As deleteKeyRange, returning the `columns` (aliased by the table's own name) of the records it
- * deleted, on a dialect with `returning`: what a files archive writes, so that the range's records are
- * read once, by the statement that deletes them.
- */
-export async function deleteKeyRangeReturning(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][], columns: (alias: string) => Knex.Raw[]): Promise<Record<string, unknown>[]> {
-  const { sql, bindings } = deleteKeyRangeStatement(db, query, ctx, column, range, except).toSQL();
-  const returned = columns(ctx.entity.name);
-  const result: unknown = await db.raw(`${sql} returning ${returned.map(() => '?').join(', ')}`, [...(bindings as Knex.RawBinding[]), ...returned]);
-  return rowsOf<Record<string, unknown>>(result);
-}
-
-/** The statement of deleteKeyRange. */
+/** The statement of deleteKeyRange; its table is named by its own name (no alias). */
 export function deleteKeyRangeStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange, except: unknown[][]): Knex.QueryBuilder {
   // The table by its own name, not an alias: MariaDB's single-table DELETE takes no alias.
   const own = { ...ctx, alias: ctx.entity.name, aliasCounter: undefined };

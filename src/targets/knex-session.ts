@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { TableStorage } from '../dialects/dialect';
-import { archivedColumns } from '../archive/archive-copy';
 import { openRunArchive, type RunArchive } from '../archive/run-archive';
 import type { ArchiveTargets } from '../archive/cold-archive';
 import type { JobDefinition } from '../config/schema';
@@ -17,7 +16,7 @@ import {
   keyColumns,
   selectMatchingKeys,
 } from '../query/compile';
-import { batchesByKeyRange, countInKeyRange, countMatchingKeys, countWithKeyBounds, deleteKeyRange, deleteKeyRangeReturning, heldKeysInRange, keysInRange, nextKeyRange, spansKeyValues } from '../query/key-range';
+import { batchesByKeyRange, countInKeyRange, countMatchingKeys, countWithKeyBounds, deleteKeyRange, deleteKeyRangeStatement, heldKeysInRange, keysInRange, nextKeyRange, spansKeyValues } from '../query/key-range';
 import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
@@ -104,12 +103,11 @@ export class KnexTargetSession implements TargetSession {
       deleteRange(this.knex, range, {
         held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
         delete: async (db, r, except) => {
-          if (archive?.writeDeleted && q.context.dialect.capabilities.returning) {
-            // The archive writes what the DELETE returns, before the range's COMMIT.
-            const rows = await deleteKeyRangeReturning(db, q.definition, q.context, column, r, except, (alias) => archivedColumns(db, q.context.dialect, q.entity, alias));
-            await archive.writeDeleted(q, rows);
-            if (archive.afterDelete) await archive.afterDelete(rows.length);
-            return rows.length;
+          if (archive?.deleteArchived) {
+            // The range's DELETE archives what it removes, before the range's COMMIT.
+            const deleted = await archive.deleteArchived(db, q, deleteKeyRangeStatement(db, q.definition, q.context, column, r, except), q.entity.name);
+            if (archive.afterDelete) await archive.afterDelete(deleted);
+            return deleted;
           }
           // An archive in the range's own transaction: its copy first, then the DELETE must remove as many.
           const copied = archive?.copyRange ? await archive.copyRange(db, q, column, r, except) : null;
@@ -149,7 +147,7 @@ export class KnexTargetSession implements TargetSession {
    * COMMIT failed, or a batch that throws, leaves copies of records still in the source: the archive
    * forgets them at once (the cold form drops them, the files form counts its lines from the files).
    */
-  private async forgettingOnFailure(q: PreparedQuery, ops: BatchOperations, work: (ops: BatchOperations) => Promise<BatchResult>, keys: Key[] = []): Promise<BatchResult> {
+  private async forgettingOnFailure<R>(q: PreparedQuery, ops: BatchOperations, work: (ops: BatchOperations) => Promise<R>, keys: Key[] = []): Promise<R> {
     const forget = this.archive?.forget?.bind(this.archive);
     if (!forget) return work(ops);
     const committing = async (part: CommittingPart, committed?: false) => {
@@ -194,27 +192,39 @@ export class KnexTargetSession implements TargetSession {
     const q = this.query(query);
     const { dialect } = q.context;
     const ranges = dialect.physicalRanges;
-    // A cold archive drops its copies of records a failed part left in the source (deleteBatch): by key.
-    if (!dialect.capabilities.physicalRangeBatches || !ranges || this.archive?.forget) return null;
+    const archive = this.archive;
+    // A form that copies by key only (the cold form, which commits its copies in another target first) goes by key.
+    if (!dialect.capabilities.physicalRangeBatches || !ranges || (archive && !archive.copyRange)) return null;
     const columns = keyColumns(q.definition, q.entity);
     const mayBeHeld = directBlockers(q.context.schema, q.entity).length > 0;
     const keysOf = (rows: Record<string, unknown>[]) => rows.map((row) => columns.map((c) => row[c]));
     const transactions = dialect.capabilities.transactionStatus ? dialect.transactionStatus : undefined;
-    return deleteRangeBatch(this.knex, from, blocks, {
-      ...this.batchOperations(q, hooks),
-      storage: async (fresh) => {
-        if (fresh || !this.storage.has(query)) this.storage.set(query, await ranges.storage(this.knex, q.entity.name));
-        return this.storage.get(query)!;
-      },
-      oneStatement: !this.archive && !q.cascades && (!mayBeHeld || dialect.capabilities.savepoints),
-      mayBeHeld,
-      deleteWithin: async (db, start, to, returning) => {
-        const result = (await buildDeleteWithin(db, q.definition, q.context, { from: start, to }, { skipHeld: mayBeHeld, returning })) as Record<string, unknown>[] | number;
-        return typeof result === 'number' ? { deleted: result, keys: [] } : { deleted: result.length, keys: keysOf(result) };
-      },
-      transactionId: transactions ? (trx) => transactions.current(trx) : undefined,
-      keysWithin: async (db, start, to) => keysOf(await selectKeysWithin(db, q.definition, q.context, { from: start, to })),
-    });
+    // An archive keeps the one statement where its form archives what the DELETE removes and the
+    // part about to commit is named by its transaction (the DELETE returns no keys then).
+    const archivedInDelete = archive?.deleteArchived && transactions ? archive.deleteArchived : undefined;
+    return this.forgettingOnFailure(q, this.batchOperations(q, hooks), (ops) =>
+      deleteRangeBatch(this.knex, from, blocks, {
+        ...ops,
+        storage: async (fresh) => {
+          if (fresh || !this.storage.has(query)) this.storage.set(query, await ranges.storage(this.knex, q.entity.name));
+          return this.storage.get(query)!;
+        },
+        oneStatement: (!archive || archivedInDelete !== undefined) && !q.cascades && (!mayBeHeld || dialect.capabilities.savepoints),
+        mayBeHeld,
+        deleteWithin: async (db, start, to, returning) => {
+          if (archivedInDelete) {
+            const del = buildDeleteWithin(db, q.definition, q.context, { from: start, to }, { skipHeld: mayBeHeld, returning: false });
+            const deleted = await archivedInDelete(db, q, del, q.context.alias);
+            if (archive?.afterDelete) await archive.afterDelete(deleted);
+            return { deleted, keys: [] };
+          }
+          const result = (await buildDeleteWithin(db, q.definition, q.context, { from: start, to }, { skipHeld: mayBeHeld, returning })) as Record<string, unknown>[] | number;
+          return typeof result === 'number' ? { deleted: result, keys: [] } : { deleted: result.length, keys: keysOf(result) };
+        },
+        transactionId: transactions ? (trx) => transactions.current(trx) : undefined,
+        keysWithin: async (db, start, to) => keysOf(await selectKeysWithin(db, q.definition, q.context, { from: start, to })),
+      }),
+    );
   }
 
   async matchingKeysUpTo(query: number, limit: number): Promise<Key[] | null> {

@@ -7,7 +7,7 @@ import { TEST_DATABASES, type DialectWorkspace } from '../support/dialects';
 
 const DAY = 86_400_000;
 
-const JOB = `
+const JOB = (archive: string) => `
 name: purge
 target: app
 queries:
@@ -17,7 +17,15 @@ queries:
     where: { field: created_at, olderThan: 30d }
 notify: { on: never }
 limits: { batchSize: 50 }
+${archive}
 `;
+
+/** The job without an archive, and with each form that archives in the DELETE where the dialect can (README "Runs"). */
+const ARCHIVES = [
+  { form: 'none', yaml: '' },
+  { form: 'table', yaml: 'archive: { table: "{entity}_archive" }' },
+  { form: 'files', yaml: 'archive: { dir: archive, format: jsonl }' },
+];
 
 /**
  * A statement as the driver gets it, without what differs from batch to batch: placeholders (`$1` or
@@ -38,7 +46,8 @@ function shape(sql: string): string {
 /**
  * `sweeper explain` shows the statements the run will send (issue 11: "the exact SQL each query will
  * run, per batch, for its dialect"): the statements of the dialect's way of batching, by key range
- * (SQLite, MySQL), by physical range and by key (Postgres), compiled by the same code the run uses.
+ * (SQLite, MySQL), by physical range and by key (Postgres), compiled by the same code the run uses,
+ * also where the range's DELETE archives what it removes (a WITH that copies it, or RETURNING).
  */
 describe.each(TEST_DATABASES)('explain shows what the run sends on $name', (db) => {
   let ws: DialectWorkspace;
@@ -57,15 +66,15 @@ CREATE INDEX children_parent ON children(parent_id);
     await ws.target('parents').insert(ids.map((id) => ({ id, created_at: old })));
     // Every tenth child is recent: it stays, and holds its parent (the foreign key refuses the delete).
     await ws.target('children').insert(ids.map((id) => ({ id, parent_id: id, created_at: id % 10 === 0 ? recent : old })));
-    ws.writeJob('purge', JOB);
-    app = await ws.open();
   });
   afterEach(async () => {
     await app.close();
     await ws.close();
   });
 
-  it('every DELETE the run sends, and its count, are among the statements explain shows for that query', async () => {
+  it.each(ARCHIVES)('every DELETE the run sends, and its count, are among the statements explain shows for that query (archive: $form)', async (archive) => {
+    ws.writeJob('purge', JOB(archive.yaml));
+    app = await ws.open();
     const job = findJob(app, 'purge');
     const explained: ExplainJson = await explainJob(job, app.targets.get('app'), await app.targets.schema('app'), new Date());
     const sent: string[] = [];
@@ -78,13 +87,22 @@ CREATE INDEX children_parent ON children(parent_id);
 
     for (const query of explained.queries) {
       const shown = new Set(query.statements.map((s) => shape(s.sql)));
-      const table = new RegExp(`^delete from [\`"]${query.entity}[\`"]`);
+      // A DELETE alone, or in the WITH of the statement that copies what it removes into the archive.
+      const table = new RegExp(`^(WITH [\`"]sweeper_deleted[\`"] AS \\()?delete from [\`"]${query.entity}[\`"]`);
       const deletes = [...new Set(sent.filter((sql) => table.test(sql)))];
       expect(deletes.length).toBeGreaterThan(0);
       expect({ entity: query.entity, notShown: deletes.filter((sql) => !shown.has(sql)) }).toEqual({ entity: query.entity, notShown: [] });
       const count = query.statements.find((s) => s.step === 'count')!;
       expect({ entity: query.entity, countSent: sent.includes(shape(count.sql)) }).toEqual({ entity: query.entity, countSent: true });
     }
+    // Where the dialect deletes by physical range, an archive that keeps what a DELETE removes in that
+    // statement is shown so, and the run sends it.
+    if (db.dialect.capabilities.physicalRangeBatches && archive.form !== 'none')
+      for (const query of explained.queries) {
+        const range = query.statements.find((s) => s.step === 'range delete')!;
+        expect(range.sql).toMatch(archive.form === 'table' ? /^WITH "sweeper_deleted" AS \(delete from / : /^delete from .* returning /);
+        expect({ entity: query.entity, rangeSent: sent.includes(shape(range.sql)) }).toEqual({ entity: query.entity, rangeSent: true });
+      }
     // Where the dialect batches by key range, explain says so with the range's own statements.
     const steps = explained.queries.map((q) => q.statements.map((s) => s.step));
     if (db.dialect.capabilities.keyRangeBatches) {
