@@ -224,7 +224,7 @@ const time: TimeSql = {
  * - lock: lock wait timeout (1205) and deadlock (1213): the transaction is retried;
  * - permission: the user lacks a grant (1142 on a table, 1143 a column, 1044 the database, 1227);
  * - unavailable: the server cannot be reached or refuses us (gone away, shut down, a wrong password,
- *   unknown database, read-only).
+ *   unknown database, read-only), or the connection is lost (mysql2's fatal errors without a server errno).
  */
 const RECORD_ERRNOS = new Set([1644, 3819]);
 const LOCK_ERRNOS = new Set([1205, 1213]);
@@ -241,6 +241,9 @@ function classifyError(error: unknown): ErrorClass {
   if (LOCK_ERRNOS.has(errno)) return 'lock';
   if (PERMISSION_ERRNOS.has(errno)) return 'permission';
   if (UNAVAILABLE_ERRNOS.has(errno) || UNAVAILABLE_CODES.test(driverErrorCode(error))) return 'unavailable';
+  // mysql2 fails a statement on a connection it already knows is lost ("Can't add new command when
+  // connection is in closed state") with a fatal error that has neither errno nor code.
+  if (errno === -1 && (error as { fatal?: unknown } | null)?.fatal === true) return 'unavailable';
   return 'other';
 }
 

@@ -12,6 +12,25 @@ async function errorOf(work: Promise<unknown>): Promise<unknown> {
   );
 }
 
+/**
+ * A statement sent on a connection the server has closed fails in one of three ways, depending on how
+ * far mysql2 got with the close when the statement was sent (seen with a real KILL CONNECTION in a
+ * loop: which one comes is a race, so each is built here as mysql2 builds it).
+ */
+describe('a lost MySQL connection, however mysql2 reports it, is "unavailable"', () => {
+  const lost = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields);
+  it.each([
+    ['Connection lost: The server closed the connection.', { fatal: true, code: 'PROTOCOL_CONNECTION_LOST' }],
+    ['This socket has been ended by the other party', { code: 'EPIPE' }],
+    ["Can't add new command when connection is in closed state", { fatal: true }],
+  ])('%s', (message, fields) => {
+    expect(mysql.classifyError(lost(message, fields))).toBe('unavailable');
+  });
+  it('a non-fatal error without an errno stays "other"', () => {
+    expect(mysql.classifyError(new Error('something else'))).toBe('other');
+  });
+});
+
 describeMariadb('what MySQL errors mean to a run (real errors from MariaDB)', () => {
   let db: TestMariadb;
   let knex: Knex;
