@@ -146,8 +146,14 @@ describe('reload of the files the watcher names', () => {
   afterEach(() => daemon.stop());
 
   const named = (...names: string[]) => new Set(names.map((n) => path.join(jobsDir, `${n}.yaml`)));
+  /**
+   * The test names the changed files itself, as the watcher would. The daemon's own watch would reload
+   * them too, moments after each write (10 ms), racing the test's reload and what it looks at: stopped.
+   */
+  const stopTheWatch = () => daemon.reloader.close();
 
   it('looks at the named file only (no stat of the others), and applies its change', async () => {
+    stopTheWatch();
     ws.writeJob('b', JOB('b', '30 4 * * *'));
     const { result, looked } = await lookedAt(jobsDir, () => daemon.reloader.reload('b edited', named('b')));
     expect(looked).toEqual(['b.yaml']);
@@ -160,6 +166,7 @@ describe('reload of the files the watcher names', () => {
   });
 
   it('a named file touched or rewritten with the same content is neither checked nor synced again', async () => {
+    stopTheWatch();
     const b = path.join(jobsDir, 'b.yaml');
     const now = new Date();
     utimesSync(b, now, now);
@@ -175,6 +182,7 @@ describe('reload of the files the watcher names', () => {
   });
 
   it('a named file that is invalid keeps its last good definition; fixed, it applies; removed, its job is unscheduled; new, it is scheduled', async () => {
+    stopTheWatch();
     ws.writeJob('b', JOB('b', '0 3 * * *', 'created'));
     const broken = await daemon.reloader.reload('b broken', named('b'));
     expect(broken.problems.map((p) => `${path.basename(p.file)} ${p.path}`)).toEqual(['b.yaml queries[0].where.field']);
@@ -203,6 +211,7 @@ describe('reload of the files the watcher names', () => {
   });
 
   it('a named file whose job is renamed, and a new file between two others: the old name stops being scheduled, and the jobs stay in the order of their files', async () => {
+    stopTheWatch();
     ws.writeJob('b', JOB('b2', '30 4 * * *'));
     ws.writeJob('bb', JOB('bb', '0 6 * * *'));
     const result = await daemon.reloader.reload('b renamed, bb added', named('b', 'bb'));
@@ -223,6 +232,7 @@ describe('reload of the files the watcher names', () => {
   });
 
   it('a named file that gives another file\'s job name is a duplicate, as a reload of every file says', async () => {
+    stopTheWatch();
     ws.writeJob('d', JOB('a', '0 5 * * *'));
     const dup = await daemon.reloader.reload('d added', named('d'));
     expect(dup.problems.map((p) => `${path.basename(p.file)}: ${p.message}`)).toEqual([expect.stringMatching(/^d\.yaml: job "a" is already defined in .*a\.yaml/)]);
