@@ -68,14 +68,16 @@ export async function ensureArchiveTable(
   const q = (name: string) => dialect.quoteIdentifier(name);
   if (!existing) {
     await knex.raw(createTableSql(dialect, entity, table, columnType));
-    await knex.raw(
-      `CREATE INDEX IF NOT EXISTS ${q(`${table}_sweeper_run`)} ON ${q(table)} (${q(ARCHIVE_COLUMNS.runId)}, ${q(ARCHIVE_COLUMNS.queryIndex)})`,
-    );
+    // A run's rows are found through the key (keyedByRun) or an index of their own.
+    if (!dialect.archive.keyedByRun)
+      await knex.raw(
+        `CREATE INDEX IF NOT EXISTS ${q(`${table}_sweeper_run`)} ON ${q(table)} (${q(ARCHIVE_COLUMNS.runId)}, ${q(ARCHIVE_COLUMNS.queryIndex)})`,
+      );
     // No index on sweeper_archived_at: every archived batch would pay for it, pruning (hourly) scans.
     schema.entities.set(table, {
       name: table,
       columns: new Map(),
-      primaryKey: [ARCHIVE_COLUMNS.id],
+      primaryKey: archiveKey(dialect),
       foreignKeys: [],
     });
     for (const column of entity.columns.values())
@@ -96,6 +98,11 @@ export async function ensureArchiveTable(
   }
 }
 
+/** The primary key of an archive table the dialect creates (ArchiveSql.keyedByRun). */
+function archiveKey(dialect: Dialect): string[] {
+  return dialect.archive.keyedByRun ? [ARCHIVE_COLUMNS.runId, ARCHIVE_COLUMNS.id] : [ARCHIVE_COLUMNS.id];
+}
+
 function createTableSql(
   dialect: Dialect,
   entity: Entity,
@@ -113,5 +120,6 @@ function createTableSql(
     `${q(ARCHIVE_COLUMNS.archivedAt)} bigint NOT NULL`,
     `${q(ARCHIVE_COLUMNS.restoredAt)} bigint`,
   ];
+  if (dialect.archive.keyedByRun) columns.push(`PRIMARY KEY (${archiveKey(dialect).map(q).join(', ')})`);
   return `CREATE TABLE IF NOT EXISTS ${q(table)} (${columns.join(', ')})`;
 }

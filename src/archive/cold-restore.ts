@@ -160,6 +160,7 @@ export class ColdGroupRestore {
     for (let i = 0; i < ids.length; i += 1000) {
       await cold
         .knex(cold.knex.raw(cold.schema.dialect.quoteIdentifier(this.scope.table)))
+        .where(ARCHIVE_COLUMNS.runId, this.scope.runId)
         .whereIn(ARCHIVE_COLUMNS.id, ids.slice(i, i + 1000))
         .whereNull(ARCHIVE_COLUMNS.restoredAt)
         .update({ [ARCHIVE_COLUMNS.restoredAt]: this.clock.now().getTime() });

@@ -86,12 +86,14 @@ async function pruneTable(
   before: number,
 ): Promise<number> {
   const q = (name: string) => dialect.quoteIdentifier(name);
-  const id = q(ARCHIVE_COLUMNS.id);
-  const older = `SELECT ${id} FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.archivedAt)} < ? LIMIT ${PRUNE_BATCH}`;
+  // Where the dialect keys archive tables by (run, id) (ArchiveSql.keyedByRun), rows are named by
+  // both, which a table of either shape finds by index; else by the id, its key.
+  const named = (dialect.archive.keyedByRun ? [ARCHIVE_COLUMNS.runId, ARCHIVE_COLUMNS.id] : [ARCHIVE_COLUMNS.id]).map(q);
+  const older = `SELECT ${named.join(', ')} FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.archivedAt)} < ? LIMIT ${PRUNE_BATCH}`;
   // MySQL refuses a subquery on the table it deletes from: a join on a derived table instead.
   const statement = dialect.capabilities.deleteThroughJoin
-    ? `DELETE a FROM ${q(table)} AS a JOIN (${older}) AS m ON a.${id} = m.${id}`
-    : `DELETE FROM ${q(table)} WHERE ${id} IN (${older})`;
+    ? `DELETE a FROM ${q(table)} AS a JOIN (${older}) AS m ON ${named.map((c) => `a.${c} = m.${c}`).join(' AND ')}`
+    : `DELETE FROM ${q(table)} WHERE ${named.length === 1 ? named[0] : `(${named.join(', ')})`} IN (${older})`;
   let total = 0;
   for (;;) {
     const n = changedRows(await knex.raw(statement, [before]));

@@ -262,15 +262,15 @@ class GroupRestore {
       );
       if (rows.length === 0) return;
       after = rows[rows.length - 1]![C.id];
-      await this.putBack(group, rows);
+      await this.putBack(runId, group, rows);
     }
   }
 
   /** One transaction for the rows; on a record error, halves until each failing row is alone. */
-  private putBack(group: RestoreGroup, rows: Record<string, unknown>[]): Promise<void> {
+  private putBack(runId: number, group: RestoreGroup, rows: Record<string, unknown>[]): Promise<void> {
     return putBackIsolating(this.dialect, rows, {
       attempt: (some) =>
-        transactionThatEnds(this.knex, this.dialect, (trx) => this.insertAndMark(trx, group.table, some)),
+        transactionThatEnds(this.knex, this.dialect, (trx) => this.insertAndMark(trx, group.table, runId, some)),
       restored: (some) => {
         group.restored += some.length;
         for (const row of some) this.restoredKeys.push(this.keyTextOf(row));
@@ -290,25 +290,24 @@ class GroupRestore {
     });
   }
 
+  /** Puts run `runId`'s archive rows of these ids back and marks them restored; the run is named beside the ids, which a table keyed by (run, id) finds by its key (ArchiveSql.keyedByRun). */
   private async insertAndMark(
     trx: Knex.Transaction,
     table: string,
+    runId: number,
     rows: Record<string, unknown>[],
   ): Promise<void> {
     const q = (n: string) => this.dialect.quoteIdentifier(n);
     const ids = rows.map((r) => r[ARCHIVE_COLUMNS.id] as Knex.Value);
-    const list = ids.map(() => '?').join(', ');
+    const these = `${q(ARCHIVE_COLUMNS.runId)} = ? AND ${q(ARCHIVE_COLUMNS.id)} IN (${ids.map(() => '?').join(', ')}) AND ${q(ARCHIVE_COLUMNS.restoredAt)} IS NULL`;
     const cols = this.columns.map(q).join(', ');
     const inserted = changedRows(
-      await trx.raw(
-        `INSERT INTO ${q(this.entity.name)} (${cols}) SELECT ${cols} FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.id)} IN (${list}) AND ${q(ARCHIVE_COLUMNS.restoredAt)} IS NULL`,
-        ids,
-      ),
+      await trx.raw(`INSERT INTO ${q(this.entity.name)} (${cols}) SELECT ${cols} FROM ${q(table)} WHERE ${these}`, [runId, ...ids]),
     );
     const marked = changedRows(
       await trx.raw(
-        `UPDATE ${q(table)} SET ${q(ARCHIVE_COLUMNS.restoredAt)} = ${this.dialect.archive.boundValue('bigint')} WHERE ${q(ARCHIVE_COLUMNS.id)} IN (${list}) AND ${q(ARCHIVE_COLUMNS.restoredAt)} IS NULL`,
-        [this.clock.now().getTime(), ...ids],
+        `UPDATE ${q(table)} SET ${q(ARCHIVE_COLUMNS.restoredAt)} = ${this.dialect.archive.boundValue('bigint')} WHERE ${these}`,
+        [this.clock.now().getTime(), runId, ...ids],
       ),
     );
     if (inserted !== rows.length || marked !== rows.length) {

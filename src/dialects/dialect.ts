@@ -207,8 +207,17 @@ export interface TimeValueProbes {
 
 /** The pieces of an archive table's DDL that differ by database. */
 export interface ArchiveSql {
-  /** The archive table's own key column: a type and `primary key`, numbered by the database. */
+  /** The archive table's own id column: a type numbered by the database, and `primary key` unless keyedByRun. */
   readonly serialKey: string;
+  /**
+   * Whether a new archive table's primary key is (sweeper_run_id, sweeper_archive_id): a run's rows
+   * are found through the key, so each archived row costs one index entry (Postgres: one B-tree
+   * insert per row where an id key and a (run, query) index took two). Else the id alone is the key
+   * and (run, query) has an index of its own: SQLite's id is the rowid, which costs no index; MySQL
+   * wants its AUTO_INCREMENT column first in an index. A table created before keeps its shape: every
+   * statement that names archive rows by id names their run too, which either shape finds by index.
+   */
+  readonly keyedByRun: boolean;
   /** The type an archive column gets for an entity's column, so every value fits unchanged ('' for none). */
   columnType(column: Column): string;
   /**

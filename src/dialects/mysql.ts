@@ -312,6 +312,7 @@ export const mysql: Dialect = {
   time,
   archive: {
     serialKey: 'bigint AUTO_INCREMENT PRIMARY KEY',
+    keyedByRun: false,
     // COLUMN_TYPE as introspected: the exact type with its modifiers (varchar(40), decimal(10,2), tinyint(1)).
     columnType: (column) => column.type,
     boundValue: (type) => (type === 'text' ? 'CAST(? AS CHAR)' : 'CAST(? AS SIGNED)'),

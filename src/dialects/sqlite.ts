@@ -246,6 +246,7 @@ export const sqlite: Dialect = {
   archive: {
     // The rowid: no AUTOINCREMENT, whose counter table would cost every archived batch a write.
     serialKey: 'INTEGER PRIMARY KEY',
+    keyedByRun: false,
     // The declared type as written: SQLite keeps whatever a column is given, by affinity.
     columnType: (column) => column.type,
     boundValue: (type) => `CAST(? AS ${type})`,
