@@ -74,6 +74,13 @@ export interface Dialect {
   /** Where `capabilities.transactionStatus`: a transaction's own id, and whether it committed (see TransactionStatusSql). */
   readonly transactionStatus?: TransactionStatusSql;
 
+  /**
+   * A value every non-NULL value of any column compares greater than, where the database has one
+   * that its planner reads as a bound of the key's own order (SQLite: -Infinity, below every number,
+   * text and blob). The first key range is bounded below by it (src/query/key-range.ts).
+   */
+  readonly belowEveryValue?: number;
+
   /** Where `capabilities.statementsAlone`: many statements, each under a savepoint of its own, in one round trip (see StatementsAloneSql). */
   readonly statementsAlone?: StatementsAloneSql;
 

@@ -249,6 +249,8 @@ export const sqlite: Dialect = {
     const c = connection as SqliteWorkerConnection;
     if (c.inTransaction) await c.exec('ROLLBACK');
   },
+  // Numbers, text and blobs all sort above -Infinity (NULL matches no comparison).
+  belowEveryValue: -Infinity,
   statementsAlone: {
     run(connection, statements) {
       return (connection as SqliteWorkerConnection).eachAlone(statements.map((s) => ({ sql: s.sql, bindings: s.bindings.map(driverBinding) })));
