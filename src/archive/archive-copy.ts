@@ -100,7 +100,7 @@ export function archiveKeyRange(
   const { dialect } = q.context;
   return copyMatching(db, q, w, (qb, handle) => {
     const ref = identifier(handle, dialect, 't0', column);
-    whereInKeyRange(qb, ref, range);
+    whereInKeyRange(qb, dialect, ref, range);
     if (except.length > 0) qb.whereNot((not) => whereTupleIn(not, dialect, [ref], except));
   });
 }

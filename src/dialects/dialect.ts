@@ -74,6 +74,16 @@ export interface Dialect {
   /** Where `capabilities.transactionStatus`: a transaction's own id, and whether it committed (see TransactionStatusSql). */
   readonly transactionStatus?: TransactionStatusSql;
 
+  /**
+   * A value every non-NULL value of any column compares greater than, where the database has one
+   * that its planner reads as a bound of the key's own order (SQLite: -Infinity, below every number,
+   * text and blob). The first key range is bounded below by it (src/query/key-range.ts).
+   */
+  readonly belowEveryValue?: number;
+
+  /** Where `capabilities.statementsAlone`: many statements, each under a savepoint of its own, in one round trip (see StatementsAloneSql). */
+  readonly statementsAlone?: StatementsAloneSql;
+
   /** What an error from this database means to a run (see ErrorClass). */
   classifyError(error: unknown): ErrorClass;
 
@@ -119,7 +129,11 @@ export interface Dialect {
  *   recorded by that id, not by the list of the keys it deleted (`transactionStatus`);
  * - `writableCte`: a DELETE may stand in a WITH of another statement, its RETURNING rows read by it
  *   (`WITH d AS (DELETE ... RETURNING ...) INSERT INTO archive SELECT ... FROM d`): the table archive
- *   copies what a range's DELETE removes in that one statement.
+ *   copies what a range's DELETE removes in that one statement;
+ * - `statementsAlone`: a list of statements runs in one round trip, each under a savepoint of its
+ *   own inside the open transaction, each answering its change count or its own error (SQLite, whose
+ *   statements cross to its worker thread one message each): the held records of a batch are each
+ *   tried alone for their error in one message instead of three statements each (`statementsAlone`).
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -141,6 +155,7 @@ export interface DialectCapabilities {
   readonly physicalRangeBatches: boolean;
   readonly transactionStatus: boolean;
   readonly writableCte: boolean;
+  readonly statementsAlone: boolean;
 }
 
 /**
@@ -268,6 +283,20 @@ export interface PhysicalRangeSql {
 
 /** Whether a transaction committed, as the database knows it later (null: too old to know). */
 export type TransactionOutcome = 'committed' | 'aborted' | 'in progress' | null;
+
+/** What one statement of StatementsAloneSql.run did: its change count, or the driver's error it failed with (its savepoint rolled back). */
+export type StatementAlone = { changes: number } | { error: Error };
+
+/** `capabilities.statementsAlone`. */
+export interface StatementsAloneSql {
+  /**
+   * Runs each statement (a write, e.g. a DELETE) under a savepoint of its own on `connection`, which
+   * is in a transaction, all in one round trip: a statement that fails has its savepoint rolled back
+   * and the next one runs. Rejects (with the driver's error) only when an error ended the
+   * transaction itself, so nothing more can run in it.
+   */
+  run(connection: unknown, statements: Knex.SqlNative[]): Promise<StatementAlone[]>;
+}
 
 /** The SQL of `capabilities.transactionStatus`. */
 export interface TransactionStatusSql {

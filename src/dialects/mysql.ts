@@ -283,6 +283,7 @@ export const mysql: Dialect = {
     physicalRangeBatches: false,
     transactionStatus: false,
     writableCte: false,
+    statementsAlone: false,
   },
   openTarget,
   openStore,

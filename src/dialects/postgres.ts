@@ -232,6 +232,7 @@ export const postgres: Dialect = {
     physicalRangeBatches: true,
     transactionStatus: true,
     writableCte: true,
+    statementsAlone: false,
   },
   openTarget,
   openStore,

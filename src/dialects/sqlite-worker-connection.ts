@@ -70,13 +70,24 @@ export class SqliteWorkerConnection {
   /** Runs one statement: rows for a reader (SELECT, RETURNING, PRAGMA), else the change count. */
   async query(sql: string, bindings: unknown[], safeIntegers?: boolean): Promise<Record<string, unknown>[] | { changes: number; lastInsertRowid: number | bigint }> {
     const result = await this.send({ kind: 'query', sql, bindings, safeIntegers });
-    if (result === null) throw new Error('internal: the SQLite worker answered a statement with nothing');
+    if (result === null || 'outcomes' in result) throw new Error('internal: the SQLite worker answered a statement with no rows and no change count');
     return 'rows' in result ? rowsOf(result.rows) : result;
   }
 
   /** Compiles a statement without running it (throws the driver's error for a bad one). */
   async prepare(sql: string): Promise<void> {
     await this.send({ kind: 'prepare', sql });
+  }
+
+  /**
+   * Runs each statement under a savepoint of its own in the open transaction, in one message: what
+   * each did, its change count or the driver's error (rebuilt as better-sqlite3 threw it). Rejects
+   * only when an error ended the transaction itself.
+   */
+  async eachAlone(statements: { sql: string; bindings: unknown[] }[]): Promise<({ changes: number } | { error: Error })[]> {
+    const result = await this.send({ kind: 'each-alone', statements });
+    if (result === null || !('outcomes' in result)) throw new Error('internal: the SQLite worker answered statements tried alone with something else');
+    return result.outcomes.map((o) => ('error' in o ? { error: rebuildError(o.error) } : o));
   }
 
   /** Runs SQL without results (several statements allowed). */

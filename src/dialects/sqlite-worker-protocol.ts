@@ -28,6 +28,11 @@ export type WorkerRequest =
   /** Compiles a statement without running it. */
   | { id: number; kind: 'prepare'; sql: string }
   | { id: number; kind: 'exec'; sql: string }
+  /**
+   * Statements (writes) run in order, each under a savepoint of its own inside the open transaction:
+   * one that fails has its savepoint rolled back and the next runs. Answered with what each did.
+   */
+  | { id: number; kind: 'each-alone'; statements: { sql: string; bindings: unknown[] }[] }
   | { id: number; kind: 'close' };
 
 /** Rows column by column: cloning a few flat arrays costs a fraction of cloning one object per row. */
@@ -38,7 +43,10 @@ export interface ColumnarRows {
   count: number;
 }
 
-export type WorkerResult = { rows: ColumnarRows } | { changes: number; lastInsertRowid: number | bigint } | null;
+/** What one statement of an `each-alone` request did: its change count, or its error. */
+export type WorkerOutcome = { changes: number } | { error: WorkerError };
+
+export type WorkerResult = { rows: ColumnarRows } | { changes: number; lastInsertRowid: number | bigint } | { outcomes: WorkerOutcome[] } | null;
 
 /** What a failed statement threw: enough to rebuild the driver's error (its `code` decides how it is handled). */
 export interface WorkerError {

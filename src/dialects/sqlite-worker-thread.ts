@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { narrowSafeInteger } from './safe-integer';
-import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
+import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerOutcome, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
 let db: Database.Database | null = null;
 let checkpointAfterCommit = false;
@@ -50,6 +50,36 @@ function query(sql: string, bindings: unknown[], safeIntegers: boolean | undefin
   return { rows: columnar };
 }
 
+/** The savepoint each statement of an `each-alone` request runs under. */
+const ALONE = 'sweeper_alone';
+
+/**
+ * Each statement under a savepoint of its own, in the open transaction. A statement's error rolls
+ * its savepoint back and is answered; an error that ended the transaction itself (nothing more can
+ * run in it) is thrown, as the statement's error.
+ */
+function eachAlone(statements: { sql: string; bindings: unknown[] }[]): WorkerResult {
+  const d = handle();
+  if (!d.inTransaction) throw new Error('internal: statements tried alone need an open transaction');
+  const prepared = new Map<string, Database.Statement>();
+  const outcomes: WorkerOutcome[] = [];
+  for (const { sql, bindings } of statements) {
+    d.exec(`SAVEPOINT ${ALONE}`);
+    try {
+      let statement = prepared.get(sql);
+      if (!statement) prepared.set(sql, (statement = d.prepare(sql)));
+      outcomes.push({ changes: statement.run(bindings.map(asBinding)).changes });
+      d.exec(`RELEASE ${ALONE}`);
+    } catch (error) {
+      if (!d.inTransaction) throw error;
+      d.exec(`ROLLBACK TO ${ALONE}`);
+      d.exec(`RELEASE ${ALONE}`);
+      outcomes.push({ error: errorOf(error) });
+    }
+  }
+  return { outcomes };
+}
+
 function run(request: WorkerRequest): WorkerResult {
   switch (request.kind) {
     case 'open':
@@ -62,6 +92,8 @@ function run(request: WorkerRequest): WorkerResult {
     case 'exec':
       handle().exec(request.sql);
       return null;
+    case 'each-alone':
+      return eachAlone(request.statements);
     case 'close':
       db?.close();
       db = null;

@@ -125,6 +125,12 @@ function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** A bound value as knex's better-sqlite3 client hands it to the driver: a Date as epoch ms, a boolean as 0/1. */
+function driverBinding(value: unknown): unknown {
+  if (value instanceof Date) return value.valueOf();
+  return typeof value === 'boolean' ? Number(value) : value;
+}
+
 /** SQLite stores booleans as 0/1. */
 function bindValue(value: Scalar): Scalar {
   return typeof value === 'boolean' ? (value ? 1 : 0) : value;
@@ -216,6 +222,7 @@ export const sqlite: Dialect = {
     physicalRangeBatches: false,
     transactionStatus: false,
     writableCte: false,
+    statementsAlone: true,
   },
   openTarget,
   openStore,
@@ -241,6 +248,13 @@ export const sqlite: Dialect = {
     // SQLite keeps the transaction open after a deferred foreign key fails the COMMIT.
     const c = connection as SqliteWorkerConnection;
     if (c.inTransaction) await c.exec('ROLLBACK');
+  },
+  // Numbers, text and blobs all sort above -Infinity (NULL matches no comparison).
+  belowEveryValue: -Infinity,
+  statementsAlone: {
+    run(connection, statements) {
+      return (connection as SqliteWorkerConnection).eachAlone(statements.map((s) => ({ sql: s.sql, bindings: s.bindings.map(driverBinding) })));
+    },
   },
   time,
   archive: {

@@ -121,6 +121,20 @@ export function buildDeleteMatching(
 }
 
 /**
+ * buildDeleteMatching of each key alone, as native SQL: the statement is compiled once (building and
+ * compiling a knex query costs more than SQLite takes to run it), with a stand-in for each key value
+ * that is then replaced by each key's own value in its bindings.
+ */
+export function deleteMatchingEach(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, keys: unknown[][]): Knex.SqlNative[] {
+  const standIns = keyColumns(query, ctx.entity).map((_, i) => `\u0000sweeper key value ${i}`);
+  const compiled = buildDeleteMatching(db, query, ctx, [standIns]).toSQL().toNative();
+  const at = compiled.bindings.map((b) => standIns.indexOf(b as string));
+  // Every key value must have its place among the bindings; else each key is compiled on its own.
+  if (standIns.some((_, i) => !at.includes(i))) return keys.map((key) => buildDeleteMatching(db, query, ctx, [key]).toSQL().toNative());
+  return keys.map((key) => ({ sql: compiled.sql, bindings: compiled.bindings.map((b, j) => (at[j]! >= 0 ? (key[at[j]!] as Knex.Value) : b)) }));
+}
+
+/**
  * Deletes the records among `keys` that still match, in as many statements as the bound-value
  * limits need (pass a transaction to make them one unit). Returns how many rows were deleted by the
  * statements themselves; rows removed by ON DELETE CASCADE are not included (see countCascaded).

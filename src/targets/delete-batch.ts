@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
+import type { StatementsAloneSql } from '../dialects/dialect';
 import { driverErrorCode, SweeperError } from '../errors';
 import { keyText } from '../store/key-json';
 import type { FailureInput, Key } from '../store/runs-repository';
@@ -19,6 +20,12 @@ export interface BatchOperations extends BatchHooks {
    * in the same transaction, just before the DELETE; returns how many of the records it copied.
    */
   archive?(db: Knex, keys: Key[]): Promise<number>;
+  /**
+   * For each key, the one statement that deletes its record if it still matches, where deleting a
+   * record is that statement alone (no cascade to count, no archive to copy): a dialect with
+   * `statementsAlone` then tries many records alone in one round trip (isolateEach).
+   */
+  deleteStatements?(db: Knex, keys: Key[]): Knex.SqlNative[];
   /** The target's dialect: what its errors mean, how a failed COMMIT is ended. */
   dialect: Dialect;
   queryIndex: number;
@@ -173,9 +180,31 @@ async function isolateHalves(trx: Knex.Transaction, keys: Key[], ops: BatchOpera
 
 /** Each record under a savepoint of its own in `trx`: the database's own error for each that fails. */
 export async function isolateEach(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
+  const alone = ops.dialect.capabilities.statementsAlone ? ops.dialect.statementsAlone : undefined;
+  const statements = ops.deleteStatements;
+  if (alone && statements && keys.length > 1) return isolateInOneTrip(trx, keys, ops, { alone, statements });
   let result = EMPTY;
   for (const key of keys) result = merge(result, await isolate(trx, [key], ops));
   return result;
+}
+
+/**
+ * isolateEach in one round trip (the dialect's statementsAlone): each record's DELETE under a
+ * savepoint of its own, as isolate does, all sent together. A record error becomes the record's
+ * failure record; any other error is thrown, and the batch's transaction rolls back.
+ */
+async function isolateInOneTrip(trx: Knex.Transaction, keys: Key[], ops: BatchOperations, sql: { alone: StatementsAloneSql; statements: (db: Knex, keys: Key[]) => Knex.SqlNative[] }): Promise<BatchResult> {
+  // The transaction's own connection (knex hands a transaction's queries only that one).
+  const connection: unknown = await trx.client.acquireConnection();
+  const outcomes = await sql.alone.run(connection, sql.statements(trx, keys));
+  let deleted = 0;
+  const failures: FailureInput[] = [];
+  for (const [i, outcome] of outcomes.entries()) {
+    if (!('error' in outcome)) deleted += outcome.changes;
+    else if (ops.dialect.classifyError(outcome.error) !== 'record') throw outcome.error;
+    else failures.push(failureOf(keys[i]!, outcome.error, ops));
+  }
+  return { deleted, cascaded: 0, failures };
 }
 
 async function isolate(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {

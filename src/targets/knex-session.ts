@@ -12,6 +12,7 @@ import {
   countMatching,
   countPredictedFailures,
   deleteMatching,
+  deleteMatchingEach,
   heldKeys,
   keyColumns,
   selectMatchingKeys,
@@ -178,6 +179,8 @@ export class KnexTargetSession implements TargetSession {
         if (archive?.afterDelete) await archive.afterDelete(deleted);
         return deleted;
       },
+      // Deleting one record is its DELETE alone where nothing cascades and nothing is archived.
+      deleteStatements: q.cascades || archive ? undefined : (db, keys) => deleteMatchingEach(db, q.definition, q.context, keys),
       cascaded: (db, batch) => this.cascadedOn(db, q, batch),
       held: (db, batch) => heldKeys(db, q.context.schema, q.entity, keyColumns(q.definition, q.entity), batch),
       archive: archive ? (db, batch) => archive.copy(db, q, batch) : undefined,

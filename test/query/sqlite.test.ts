@@ -3,6 +3,7 @@ import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
 import type { Knex } from 'knex';
 import { applyCondition, deleteMatching, rowKey, selectMatchingKeys } from '../../src/query/compile';
+import { countInKeyRange, deleteKeyRangeStatement, keysInRange } from '../../src/query/key-range';
 import { detectTimeFormats } from '../../src/query/time-format';
 import { sqlite } from '../../src/dialects/sqlite';
 import { introspectTarget } from '../../src/targets/introspect';
@@ -151,6 +152,25 @@ describe('SQLite time storage', () => {
     const { sql, bindings } = count.toSQL();
     const plan = (await target.knex.raw(`explain query plan ${sql}`, bindings as Knex.RawBinding[])) as { detail: string }[];
     expect(plan.map((p) => p.detail).join('; ')).toContain('USING COVERING INDEX hits_at');
+  });
+
+  test("the first key range is read in the key's order, not through the condition's index, and takes every key of any sort", async () => {
+    await target.knex.raw('create table hits (id integer primary key, at integer, payload text)');
+    await target.knex.raw('create index hits_at on hits (at)');
+    // A table large enough for the planner to weigh its indexes: the oldest quarter matches, as in a log.
+    const [old, recent] = [Date.parse('2026-01-01T00:00:00Z'), Date.parse('2026-03-30T00:00:00Z')];
+    await target.knex.raw("insert into hits (id, at, payload) with recursive n(i) as (select 1 union all select i + 1 from n where i < 200000) select i, case when i <= 50000 then ? else ? end, printf('%055d', i) from n", [old, recent]);
+    await target.knex('hits').insert({ id: -(2n ** 63n), at: old });
+    target.schema = await introspectTarget(target.knex, sqlite);
+    const query: QueryDefinition = { entity: 'hits', where: { field: 'at', olderThan: '30d', format: 'epoch-ms' } };
+    const ctx = await contextOf(target, query);
+    const first = { after: null, last: [1000], expected: 0 };
+    const { sql, bindings } = deleteKeyRangeStatement(target.knex, query, ctx, 'id', first, []).toSQL();
+    const plan = (await target.knex.raw(`explain query plan ${sql}`, bindings as Knex.RawBinding[])) as { detail: string }[];
+    // With `id <= 1000` alone SQLite reads every matching row through hits_at instead.
+    expect(plan.map((p) => p.detail).join('; ')).toContain('USING INTEGER PRIMARY KEY');
+    expect(await countInKeyRange(target.knex, query, ctx, 'id', first)).toBe(1001);
+    expect(await keysInRange(target.knex, query, ctx, 'id', first)).toEqual([[-(2n ** 63n)], ...Array.from({ length: 1000 }, (_, i) => [i + 1])]);
   });
 
   test('a batch larger than the bound-value limit is deleted in several statements', async () => {

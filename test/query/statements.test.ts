@@ -1,6 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import type { QueryDefinition } from '../../src/config/schema';
-import { buildDeleteMatching, keyColumns, keysPerStatement, selectMatchingKeys } from '../../src/query/compile';
+import { buildDeleteMatching, deleteMatchingEach, keyColumns, keysPerStatement, selectMatchingKeys } from '../../src/query/compile';
 import { DIALECT_OF, type TestDialect as Dialect } from '../support/dialects';
 import { contextFor, fixtureSchema } from './fixture-schema';
 
@@ -64,6 +64,18 @@ describe('keyset selection and delete', () => {
       sql: asSqlite(composite),
       bindings: [1, 2, 'guest', 10],
     });
+  });
+
+  test.each(['sqlite', 'pg', 'mysql'] as const)('deleteMatchingEach on %s: compiled once, each key as buildDeleteMatching compiles it alone', (dialect) => {
+    const schema = fixtureSchema(dialect);
+    // A condition value equal to a key value, and a text key value, keep their own places.
+    const guests: QueryDefinition = { entity: 'memberships', where: { field: 'role', op: 'eq', value: 'guest' } };
+    const keys = [[1, 2], ['guest', 7], [3n, 4]];
+    const ctx = contextFor(schema, 'memberships');
+    expect(deleteMatchingEach(builders[dialect], guests, ctx, keys)).toEqual(keys.map((k) => buildDeleteMatching(builders[dialect], guests, ctx, [k]).toSQL().toNative()));
+    const active: QueryDefinition = { entity: 'users', where: { field: 'active', op: 'eq', value: true } };
+    const one = contextFor(schema, 'users');
+    expect(deleteMatchingEach(builders[dialect], active, one, [[5], [6]])).toEqual([[5], [6]].map((k) => buildDeleteMatching(builders[dialect], active, one, [k]).toSQL().toNative()));
   });
 
   test('buildDeleteMatching checks the condition again inside the delete', () => {

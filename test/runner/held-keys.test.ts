@@ -79,4 +79,22 @@ CREATE INDEX holds_event ON holds(event_id);
     expect(statements).toHaveLength(Math.ceil(ROWS / Math.min(ROWS, keysPerList(db.dialect, 1))));
     if (db.dialect.capabilities.arrayBinding) expect(statements).toHaveLength(1);
   });
+
+  it('tries each held record alone for its own error, in one round trip where the dialect has statementsAlone', async () => {
+    const deletesByKey: string[] = [];
+    app.targets.get('app').knex.on('query', (q: { sql?: string }) => {
+      if (/^delete from [`"]events[`"] where [`"]id[`"] in/i.test(q.sql ?? '')) deletesByKey.push(q.sql!);
+    });
+    const runId = await createManualRun(app, 'purge-events', 'test');
+    const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+
+    const held = ROWS / HOLD_EVERY;
+    expect(run).toMatchObject({ status: 'completed_with_failures', deleted: ROWS - held, failed: held });
+    const failures = await app.store.failures.list({ run: runId, limit: 1000 });
+    expect(failures.map((f) => Number(f.key.replace(/\D/g, ''))).sort((a, b) => a - b)).toEqual(Array.from({ length: held }, (_, i) => (i + 1) * HOLD_EVERY));
+    // Each failure record has the driver's own foreign-key code, as a DELETE of the record alone gives it.
+    expect(new Set(failures.map((f) => f.code))).toEqual(new Set([db.foreignKeyCode]));
+    // With statementsAlone the held records' DELETEs go to the database together, none through knex one by one.
+    if (db.dialect.capabilities.statementsAlone) expect(deletesByKey).toEqual([]);
+  });
 });

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { sqlite } from '../../src/dialects/sqlite';
 import { openTarget } from '../../src/targets/connect';
+import { transactionThatEnds } from '../../src/targets/delete-batch';
 
 /**
  * A SQLite target's statements run in a worker thread (src/dialects/sqlite-worker-*.ts); what comes
@@ -77,5 +79,40 @@ describe('SQLite target connection in a worker thread', () => {
       reader.close();
     }
     expect(await knex.raw('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 0 }]);
+  });
+
+  test('statements tried alone in one message: each under a savepoint of its own, its change count or its own error', async () => {
+    await knex('parents').insert([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
+    await knex('children').insert({ id: 1, parent_id: 2 });
+    await knex.raw("CREATE TRIGGER keep_four BEFORE DELETE ON parents WHEN old.id = 4 BEGIN SELECT RAISE(ABORT, 'four is kept'); END");
+    const alone = sqlite.statementsAlone!;
+    const del = (id: number) => ({ sql: 'delete from parents where id = ?', bindings: [id] });
+    const outcomes = await knex.transaction(async (trx) => {
+      const connection: unknown = await trx.client.acquireConnection();
+      return alone.run(connection, [del(1), del(2), del(3), del(4), del(5)]);
+    });
+    expect(outcomes.map((o) => ('error' in o ? (o.error as { code?: string }).code : o.changes))).toEqual([1, 'SQLITE_CONSTRAINT_FOREIGNKEY', 1, 'SQLITE_CONSTRAINT_TRIGGER', 0]);
+    const failed = outcomes[1] as { error: Error };
+    expect(failed.error).toBeInstanceOf(Database.SqliteError);
+    expect(failed.error.message).toBe('FOREIGN KEY constraint failed');
+    // What failed was rolled back alone; the others committed with the transaction.
+    expect(await knex('parents').orderBy('id').pluck('id')).toEqual([2, 4]);
+  });
+
+  test('statements tried alone reject when an error ends the transaction itself, and nothing of it stays', async () => {
+    await knex('parents').insert([{ id: 1 }, { id: 2 }]);
+    await knex.raw("CREATE TRIGGER end_all BEFORE DELETE ON parents WHEN old.id = 2 BEGIN SELECT RAISE(ROLLBACK, 'all undone'); END");
+    const alone = sqlite.statementsAlone!;
+    const del = (id: number) => ({ sql: 'delete from parents where id = ?', bindings: [id] });
+    // As a batch runs it (transactionThatEnds): the statement's error, not the failed ROLLBACK's after it.
+    await expect(
+      transactionThatEnds(knex, sqlite, async (trx) => {
+        const connection: unknown = await trx.client.acquireConnection();
+        return alone.run(connection, [del(1), del(2)]);
+      }),
+    ).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'all undone' });
+    expect(await knex('parents').orderBy('id').pluck('id')).toEqual([1, 2]);
+    // The connection is usable again.
+    expect(await knex('parents').where({ id: 1 }).del()).toBe(1);
   });
 });
