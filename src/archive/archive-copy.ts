@@ -6,7 +6,7 @@ import { keyColumns, keysPerStatement } from '../query/compile';
 import type { PreparedQuery } from '../query/prepare';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
 import { applyCondition } from '../query/where';
-import { whereInKeyRange } from '../query/key-range';
+import { keyFloor, whereInKeyRange } from '../query/key-range';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { ARCHIVE_COLUMNS } from './archive-table';
@@ -100,7 +100,7 @@ export function archiveKeyRange(
   const { dialect } = q.context;
   return copyMatching(db, q, w, (qb, handle) => {
     const ref = identifier(handle, dialect, 't0', column);
-    whereInKeyRange(qb, dialect, ref, range);
+    whereInKeyRange(qb, keyFloor(dialect, q.entity, column), ref, range);
     if (except.length > 0) qb.whereNot((not) => whereTupleIn(not, dialect, [ref], except));
   });
 }

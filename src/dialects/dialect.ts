@@ -75,9 +75,11 @@ export interface Dialect {
   readonly transactionStatus?: TransactionStatusSql;
 
   /**
-   * A value every non-NULL value of any column compares greater than, where the database has one
-   * that its planner reads as a bound of the key's own order (SQLite: -Infinity, below every number,
-   * text and blob). The first key range is bounded below by it (src/query/key-range.ts).
+   * A value every non-NULL value of an integer column compares greater than, where the database has
+   * one that its planner reads as a bound of the key's own order (SQLite: -Infinity, below every
+   * number, and below the text and blobs such a column may hold). The first key range over an integer
+   * key column is bounded below by it (keyFloor in src/query/key-range.ts); not a text column's, which
+   * SQLite compares with it as text.
    */
   readonly belowEveryValue?: number;
 

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
 import type { Dialect } from '../dialects';
 import type { KeyRange } from '../store/run-record';
+import type { Entity } from '../targets/schema';
 import { referencesTo } from './cascade';
 import { keyColumns } from './compile';
 import { relatedEntities } from './condition';
@@ -44,9 +45,19 @@ function keyRef(db: Knex, ctx: CompileContext, column: string): Knex.Raw {
   return identifier(db, ctx.dialect, ctx.alias, column);
 }
 
-/** `key > after and key <= last` of a range (its ends where it has them), on the key column `ref`. */
-export function whereInKeyRange(qb: Knex.QueryBuilder, dialect: Dialect, ref: Knex.Raw, range: KeyRange): void {
-  whereInRange(qb, dialect, ref, range.after?.[0], range.last[0]);
+/** `key > after and key <= last` of a range (its ends where it has them), on the key column `ref`; `floor` (keyFloor) bounds a first range below. */
+export function whereInKeyRange(qb: Knex.QueryBuilder, floor: number | undefined, ref: Knex.Raw, range: KeyRange): void {
+  whereInRange(qb, floor, ref, range.after?.[0], range.last[0]);
+}
+
+/**
+ * The bound below every key of a first range for `column` of `entity`: the dialect's belowEveryValue,
+ * only where the column is an integer column. SQLite compares a TEXT-affinity column with a number as
+ * text (`k > -Infinity` is `k > '-Inf'`, which leaves out '!a' or ' b'): there a first range keeps no
+ * lower bound.
+ */
+export function keyFloor(dialect: Dialect, entity: Entity, column: string): number | undefined {
+  return entity.columns.get(column)?.kind === 'integer' ? dialect.belowEveryValue : undefined;
 }
 
 /**
@@ -55,9 +66,9 @@ export function whereInKeyRange(qb: Knex.QueryBuilder, dialect: Dialect, ref: Kn
  * non-NULL key passes): with an upper bound alone SQLite reads the range through the condition's
  * index (every matching record, e.g. a quarter of the table) instead of the key's own order.
  */
-function whereInRange(qb: Knex.QueryBuilder, dialect: Dialect, ref: Knex.Raw, after: unknown, last: unknown): void {
+function whereInRange(qb: Knex.QueryBuilder, floor: number | undefined, ref: Knex.Raw, after: unknown, last: unknown): void {
   if (after !== null && after !== undefined) qb.whereRaw('?? > ?', [ref, after as Knex.Value]);
-  else if (dialect.belowEveryValue !== undefined) qb.whereRaw('?? > ?', [ref, dialect.belowEveryValue]);
+  else if (floor !== undefined) qb.whereRaw('?? > ?', [ref, floor]);
   if (last !== null && last !== undefined) qb.whereRaw('?? <= ?', [ref, last as Knex.Value]);
 }
 
@@ -87,14 +98,14 @@ export async function countWithKeyBounds(db: Knex, query: QueryDefinition, ctx: 
 export function nextRangeEndStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, bounds: { after: unknown; ceiling: unknown; limit: number }): Knex.QueryBuilder {
   const ref = keyRef(db, ctx, column);
   const nth = matchingFrom(db, query, ctx).select(selectAs(db, ctx.dialect, [ctx.alias, column], 'k'));
-  whereInRange(nth, ctx.dialect, ref, bounds.after, bounds.ceiling);
+  whereInRange(nth, keyFloor(ctx.dialect, ctx.entity, column), ref, bounds.after, bounds.ceiling);
   return nth.orderByRaw('?? asc', [ref]).limit(1).offset(bounds.limit - 1);
 }
 
 /** Short of `limit` matching keys after `after`: the count and the last key of what is left up to `ceiling`. */
 export function restOfRangesStatement(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, bounds: { after: unknown; ceiling: unknown }): Knex.QueryBuilder {
   const rest = matchingFrom(db, query, ctx).select(db.raw('count(*) as ??', ['n']), db.raw('max(??) as ??', [keyRef(db, ctx, column), 'last']));
-  whereInRange(rest, ctx.dialect, keyRef(db, ctx, column), bounds.after, bounds.ceiling);
+  whereInRange(rest, keyFloor(ctx.dialect, ctx.entity, column), keyRef(db, ctx, column), bounds.after, bounds.ceiling);
   return rest;
 }
 
@@ -133,7 +144,7 @@ export function deleteKeyRangeStatement(db: Knex, query: QueryDefinition, ctx: C
   const ref = keyRef(db, own, column);
   const del = db.from(identifier(db, own.dialect, own.entity.name));
   if (query.where) applyCondition(del, query.where, own);
-  whereInKeyRange(del, ctx.dialect, ref, range);
+  whereInKeyRange(del, keyFloor(ctx.dialect, ctx.entity, column), ref, range);
   if (except.length > 0) del.whereNot((not) => whereTupleIn(not, ctx.dialect, [ref], except));
   return del.del() as unknown as Knex.QueryBuilder;
 }
@@ -141,7 +152,7 @@ export function deleteKeyRangeStatement(db: Knex, query: QueryDefinition, ctx: C
 /** How many records of the range match now (what a batch in flight left). */
 export async function countInKeyRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<number> {
   const qb = matchingFrom(db, query, ctx).count({ n: '*' });
-  whereInKeyRange(qb, ctx.dialect, keyRef(db, ctx, column), range);
+  whereInKeyRange(qb, keyFloor(ctx.dialect, ctx.entity, column), keyRef(db, ctx, column), range);
   const rows = (await qb) as { n: number | string }[];
   return Number(rows[0]?.n ?? 0);
 }
@@ -158,7 +169,7 @@ export async function countMatchingKeys(db: Knex | Knex.Transaction, query: Quer
 export async function keysInRange(db: Knex, query: QueryDefinition, ctx: CompileContext, column: string, range: KeyRange): Promise<unknown[][]> {
   const ref = keyRef(db, ctx, column);
   const qb = matchingFrom(db, query, ctx).select(selectAs(db, ctx.dialect, [ctx.alias, column], 'k'));
-  whereInKeyRange(qb, ctx.dialect, ref, range);
+  whereInKeyRange(qb, keyFloor(ctx.dialect, ctx.entity, column), ref, range);
   qb.orderByRaw('?? asc', [ref]);
   return ((await qb) as { k: unknown }[]).map((row) => [row.k]);
 }
@@ -185,7 +196,7 @@ export function heldInRangeStatements(db: Knex, query: QueryDefinition, ctx: Com
     if (fk.parentColumns.length !== 1 || fk.parentColumns[0] !== column) continue;
     const childRef = identifier(db, ctx.dialect, 'h', fk.columns[0]!);
     const qb = db.distinct(selectAs(db, ctx.dialect, ['h', fk.columns[0]!], 'k')).from(tableAs(db, ctx.dialect, child.name, 'h'));
-    whereInKeyRange(qb, ctx.dialect, childRef, range);
+    whereInKeyRange(qb, keyFloor(ctx.dialect, child, fk.columns[0]!), childRef, range);
     qb.whereExists((parent) => {
       parent.select(db.raw('1')).from(tableAs(db, ctx.dialect, ctx.entity.name, ctx.alias)).whereRaw('?? = ??', [keyRef(db, ctx, column), childRef]);
       if (query.where) applyCondition(parent, query.where, { ...ctx, aliasCounter: undefined });

@@ -173,6 +173,22 @@ describe('SQLite time storage', () => {
     expect(await keysInRange(target.knex, query, ctx, 'id', first)).toEqual([[-(2n ** 63n)], ...Array.from({ length: 1000 }, (_, i) => [i + 1])]);
   });
 
+  test("a first key range over a text key takes keys that sort below '-Inf' as text (no numeric floor there)", async () => {
+    // SQLite compares a TEXT column with a number as text: `k > -Infinity` would be `k > '-Inf'`.
+    await target.knex.raw('create table tags (k text primary key, at integer)');
+    const old = Date.parse('2026-01-01T00:00:00Z');
+    const keys = [' b', '!a', '#c', '+d', '-A', 'a', 'z'];
+    await target.knex('tags').insert(keys.map((k) => ({ k, at: old })));
+    target.schema = await introspectTarget(target.knex, sqlite);
+    const query: QueryDefinition = { entity: 'tags', where: { field: 'at', olderThan: '30d', format: 'epoch-ms' } };
+    const ctx = await contextOf(target, query);
+    const first = { after: null, last: ['z'], expected: 0 };
+    expect(await countInKeyRange(target.knex, query, ctx, 'k', first)).toBe(keys.length);
+    expect(await keysInRange(target.knex, query, ctx, 'k', first)).toEqual(keys.map((k) => [k]));
+    expect(Number(await deleteKeyRangeStatement(target.knex, query, ctx, 'k', first, []))).toBe(keys.length);
+    expect(await target.knex('tags').count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+
   test('a batch larger than the bound-value limit is deleted in several statements', async () => {
     await target.knex.raw('create table pairs (a integer not null, b text not null, primary key (a, b))');
     const rows = Array.from({ length: 12_000 }, (_, i) => ({ a: i % 7, b: `k${i}` }));
