@@ -247,18 +247,24 @@ async function measure(store: Store, o: { count: number; burst: number; leadS: n
       let quietS = 0;
       const daemonCpu = daemons.map(() => 0);
       let idleCpu = 0;
+      // The busiest daemon's CPU in each 10 s of the window (quiet seconds only): a start's after-effects (V8 shrinking the heap it grew) show in the first.
+      const segments: { s: number; cpu: number }[] = [];
       for (let k = 1; k < samples.length; k++) {
         const [a, b] = [samples[k - 1]!, samples[k]!];
         if (busy.some(([from, to]) => from <= b.at && to >= a.at)) continue;
         quietS += (b.at - a.at) / 1000;
         daemons.forEach((_, i) => (daemonCpu[i]! += b.daemons[i]! - a.daemons[i]!));
         idleCpu += b.idle - a.idle;
+        const seg = (segments[Math.floor((k - 1) / 10)] ??= { s: 0, cpu: 0 });
+        seg.s += (b.at - a.at) / 1000;
+        seg.cpu += Math.max(...daemons.map((_, i) => b.daemons[i]! - a.daemons[i]!));
       }
+      const bySegment = segments.flatMap((g, n) => (g && g.s > 0 ? [`${n * 10}-${n * 10 + 10} s ${((100 * g.cpu) / g.s).toFixed(2)}%`] : [])).join(', ');
       const pcts = daemonCpu.map((c) => (quietS > 0 ? (100 * c) / quietS : NaN));
       const daemonPct = Math.max(...pcts);
       const idlePct = quietS > 0 ? (100 * idleCpu) / quietS : NaN;
       const perDaemon = store.daemons > 1 ? ` (the busiest of ${store.daemons} daemons: ${pcts.map((p) => p.toFixed(2)).join(', ')}%)` : '';
-      log(`  idle CPU       ${daemonPct.toFixed(2)}% of a core${perDaemon} over the ${quietS.toFixed(0)} s of ${windowS} s with no run due or running (${busy.length} runs in the window); an idle node process ${idlePct.toFixed(2)}% (baseline)   (${aim(named('idle CPU'), `${daemonPct.toFixed(2)}%`, `< ${AIM.idleCpuPct}%`, daemonPct < AIM.idleCpuPct)})`);
+      log(`  idle CPU       ${daemonPct.toFixed(2)}% of a core${perDaemon} over the ${quietS.toFixed(0)} s of ${windowS} s with no run due or running (${busy.length} runs in the window); an idle node process ${idlePct.toFixed(2)}% (baseline); by 10 s: ${bySegment}   (${aim(named('idle CPU'), `${daemonPct.toFixed(2)}%`, `< ${AIM.idleCpuPct}%`, daemonPct < AIM.idleCpuPct)})`);
       const peaks = daemons.map((d) => rssMiB(d.child.pid!, 'VmHWM'));
       const peak = Math.max(...peaks);
       const perPeak = store.daemons > 1 ? ` (the largest of ${store.daemons} daemons: ${peaks.map((p) => p.toFixed(0)).join(', ')} MiB)` : '';
