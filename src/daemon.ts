@@ -136,7 +136,8 @@ export class Daemon {
   async start(): Promise<void> {
     const { app } = this;
     const changes = await this.registry.sync(app.jobs);
-    const stored = new Map((await app.store.jobs.list()).map((j) => [j.name, j]));
+    // The columns a listing shows, not 10,000 definitions: only each next occurrence is logged.
+    const stored = new Map((await app.store.jobs.listing()).map((j) => [j.name, j]));
     for (const job of this.registry.all()) {
       const nextRunAt = stored.get(job.definition.name)?.nextRunAt?.toISOString() ?? null;
       app.logger.debug({ job: job.definition.name, nextRunAt }, `job ${job.definition.name}: next run ${nextRunAt ?? 'none'}`);

@@ -81,15 +81,17 @@ export class JobFileCache {
   /** Records in the store what changed since the last call. */
   async save(store: Store): Promise<void> {
     if (this.configKey === '' || this.changed.size === 0) return;
-    const files: StoredJobFile[] = [];
+    const kept: [string, Fingerprint][] = [];
     const remove: string[] = [];
     for (const path of this.changed) {
       const f = this.files.get(path);
       if (!f) remove.push(path);
-      else files.push({ path, mtimeMs: f.mtimeMs, size: f.size, hash: f.hash, seenAt: f.seenAt, result: JSON.stringify({ ...f.result, definitionHash: f.result.job && definitionHash(f.result.job) }) });
+      else kept.push([path, f]);
     }
     this.changed.clear();
-    await store.jobFiles.save(this.configKey, files, remove);
+    // Each row's result made as it is written (10,000 at a first start).
+    const row = ([path, f]: [string, Fingerprint]): StoredJobFile => ({ path, mtimeMs: f.mtimeMs, size: f.size, hash: f.hash, seenAt: f.seenAt, result: JSON.stringify({ ...f.result, definitionHash: f.result.job && definitionHash(f.result.job) }) });
+    await store.jobFiles.save(this.configKey, { count: kept.length, at: (i) => row(kept[i]!) }, remove);
   }
 
   /** The earlier result of `file` (shown as `displayName`) when it is unchanged, else `load()`'s (given the text `look` read), recorded. */

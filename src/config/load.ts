@@ -6,10 +6,10 @@ import { closestName } from '../did-you-mean';
 import { checkSchedule } from '../recurrence';
 import { keepCheckedSchedule } from '../scheduler/checked-schedules';
 import { openTimeZone, unknownZoneMessage } from '../recurrence/zone-time';
-import { configSchema, jobSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
+import { configSchema, type Config, type ConnectionConfig, type JobDefinition } from './schema';
 import { isFilesArchive, isTargetArchive, type ArchiveSpec } from './archive-schema';
-import { readYamlFile, readYamlText, validateYamlValue, type UnsetVariables } from './yaml-file';
-import { parseYamlValue, type ParsedYaml } from './yaml-value';
+import { jobFileValue, type JobFileValue } from './job-file-value';
+import { readYamlFile, readYamlText, type UnsetVariables } from './yaml-file';
 
 export const DEFAULT_CONFIG = 'config/sweeper.yaml';
 
@@ -207,23 +207,23 @@ export interface JobFileSource {
   displayName: string;
   /** The file's content, read by the caller (the job file cache reads it for its hash): not read again. */
   text?: string;
-  /** Its content parsed already (in a worker thread, src/config/read-job-files.ts): not parsed again. */
-  parsed?: ParsedYaml;
+  /** Its value, parsed and validated already (in a worker thread, src/config/read-job-files.ts): not read again. */
+  value?: JobFileValue;
 }
 
-/** A job file's YAML value or its problems: parsed by the caller, or from the text it read, or read and parsed here. */
-function parsedYaml(source: JobFileSource): ParsedYaml {
-  if (source.parsed) return source.parsed;
+/** A job file's value or its problems: read by the caller, or from the text it read, or read, parsed and validated here. */
+function jobFileValueOf(source: JobFileSource, env: Env): JobFileValue {
+  if (source.value) return source.value;
   const read = source.text === undefined ? readYamlText(source.file, source.displayName) : { text: source.text };
-  return 'text' in read ? parseYamlValue(read.text, source.displayName) : read;
+  return 'text' in read ? jobFileValue(read.text, source.displayName, env) : { value: null, problems: read.problems };
 }
 
 export function loadJobFile(source: JobFileSource, config: Config, env: Env = process.env): JobFileResult {
   const { displayName } = source;
-  const parsed = parsedYaml(source);
-  if ('problems' in parsed) return { file: displayName, job: null, problems: parsed.problems };
-  const { value, problems, usesVariables } = validateYamlValue(parsed.value, displayName, { schema: jobSchema, env });
-  if (!value) return { file: displayName, job: null, problems, usesVariables };
+  const { value, problems: found, usesVariables } = jobFileValueOf(source, env);
+  if (!value) return { file: displayName, job: null, problems: found, usesVariables };
+  // A value comes without problems; the checks below add theirs (to a list of this call's own).
+  const problems: Problem[] = [...found];
   const { archive: archiveGiven, ...definition } = value;
   const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };
   // A job's archive folder is relative to the config file's folder, like every path.

@@ -1,34 +1,35 @@
 import { existsSync } from 'node:fs';
 import type { FreshJobFile, JobFileCache } from './job-file-cache';
 import { jobFileNames, jobFilePaths, loadJobFile, missingJobFolder, withUniqueJobNames, type JobFileResult, type LoadedConfig } from './load';
-import { YamlParseWorker, type YamlText } from './yaml-parse-worker';
+import { JobFileValueWorker, type JobFileText } from './job-file-value-worker';
 
-/** Job files parsed per message to the worker thread: enough to be worth a message, few enough that validating starts early. */
+/** Job files read per message to the worker thread: enough to be worth a message, few enough that checking starts early. */
 const FILES_PER_BATCH = 200;
 
 type Env = Record<string, string | undefined>;
 
 /**
  * Every job file of the folder as loadJobFiles gives it through `cache` (loadJobFile for each file
- * read afresh, the earlier result of the others), with the files read afresh parsed in a worker thread
- * a batch at a time while this thread reads the next files and validates the batches parsed: a first
- * start over 10,000 job files spends about half of its reading in the YAML parser. Fewer files than a
- * batch are parsed here, with no worker started.
+ * read afresh, the earlier result of the others), with the files read afresh parsed and validated in a
+ * worker thread a batch at a time (jobFileValue) while this thread reads the next files and checks the
+ * batches read against the config and their schedules: a first start over 10,000 job files spends most
+ * of its reading in the YAML parser and the job schema. Fewer files than a batch are read here, with no
+ * worker started.
  */
 export async function readJobFilesThroughCache(config: LoadedConfig, env: Env, cache: JobFileCache): Promise<JobFileResult[]> {
   if (!existsSync(config.jobs)) return [missingJobFolder(config)];
   const pathsOf = jobFilePaths(config);
   const names = jobFileNames(config.jobs);
   const results: JobFileResult[] = new Array(names.length);
-  const parser = new YamlParseWorker();
+  const reader = new JobFileValueWorker();
   const validated: Promise<void>[] = [];
   let batch: { index: number; displayName: string; fresh: FreshJobFile & { text: string } }[] = [];
   const send = () => {
     const files = batch;
     batch = [];
     validated.push(
-      parser.parse(files.map((f): YamlText => ({ text: f.fresh.text, displayName: f.displayName }))).then((parsed) => {
-        files.forEach((f, k) => (results[f.index] = cache.record(f.fresh, loadJobFile({ file: f.fresh.file, displayName: f.displayName, parsed: parsed[k] }, config, env))));
+      reader.values(files.map((f): JobFileText => ({ text: f.fresh.text, displayName: f.displayName })), env).then((values) => {
+        files.forEach((f, k) => (results[f.index] = cache.record(f.fresh, loadJobFile({ file: f.fresh.file, displayName: f.displayName, value: values[k] }, config, env))));
       }),
     );
   };
@@ -50,7 +51,7 @@ export async function readJobFilesThroughCache(config: LoadedConfig, env: Env, c
     }
     await Promise.all(validated);
   } finally {
-    await parser.close();
+    await reader.close();
   }
   return withUniqueJobNames(results);
 }

@@ -16,7 +16,7 @@ export type ParsedYaml = { value: object } | { problems: Problem[] };
  * The value of a YAML file's text (`displayName` in messages), a mapping, before `${VAR}` and the
  * schema: or every problem that keeps it from being one (nesting too deep, malformed YAML, an alias
  * bomb, not a mapping). Pure and plain data in and out, so that a worker thread can parse many files
- * while the caller validates the ones parsed (src/config/yaml-parse-worker.ts).
+ * while the caller goes on (src/config/job-file-value.ts, job-file-value-worker.ts).
  */
 export function parseYamlValue(text: string, displayName: string): ParsedYaml {
   const fail = (message: string) => ({ problems: [{ file: displayName, path: '', message }] });

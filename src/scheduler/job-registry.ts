@@ -145,7 +145,7 @@ export class JobRegistry {
     const added: string[] = [];
     const changed: string[] = [];
     const next = new Map<string, RegisteredJob>();
-    const writes: { definition: JobDefinition; schedule: Schedule; sync: JobSync; existing: JobHead | undefined }[] = [];
+    const writes: { definition: JobDefinition; schedule: Schedule; hash: string; startAt: Date; existing: JobHead | undefined }[] = [];
     for (const definition of definitions) {
       const existing = stored.get(definition.name);
       const known = this.jobs.get(definition.name);
@@ -165,16 +165,18 @@ export class JobRegistry {
         continue;
       }
       const schedule = known && known.definition === definition ? known.schedule : scheduleOf(definition, startAt());
-      const sync: JobSync = { name: definition.name, definition: JSON.stringify(storedDefinition(definition)), hash, target: definition.target, schedule: schedule.describe(), timezone: definition.timezone, startAt: startAt() };
-      writes.push({ definition, schedule, sync, existing });
+      writes.push({ definition, schedule, hash, startAt: startAt(), existing });
     }
+    // What the store keeps of a job (its definition as JSON) is made a chunk at a time, as it is written:
+    // a first start of 10,000 jobs does not hold every one at once.
+    const syncOf = (w: (typeof writes)[number]): JobSync => ({ name: w.definition.name, definition: JSON.stringify(storedDefinition(w.definition)), hash: w.hash, target: w.definition.target, schedule: w.schedule.describe(), timezone: w.definition.timezone, startAt: w.startAt });
     for (let i = 0; i < writes.length; i += SYNC_CHUNK) {
       const chunk = writes.slice(i, i + SYNC_CHUNK);
       const oneOffDue = new Map<string, Date | null>();
       for (const w of chunk) oneOffDue.set(w.definition.name, await this.oneOffDueNow(w.definition, now));
       const results = await this.store.jobs.upsertMany(
         chunk.map((w) => ({
-          job: w.sync,
+          job: syncOf(w),
           // A new or changed job starts from its first occurrence at or after now; an unchanged one keeps
           // its stored next occurrence so that catch-up sees what was missed while no daemon ran.
           nextRunAt: (_existing: JobRecord | null, isChanged: boolean) => (isChanged ? (w.schedule.nextOccurrence(new Date(now.getTime() - 1)) ?? oneOffDue.get(w.definition.name)!) : null),

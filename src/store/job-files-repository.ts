@@ -30,21 +30,20 @@ export class JobFilesRepository {
     return rows.map((r) => ({ path: String(r.path), mtimeMs: Number(r.mtime_ms), size: toNumber(r.size), hash: String(r.hash), seenAt: toNumber(r.seen_at), result: String(r.result) }));
   }
 
-  /** Records files as read now; several processes may write the same file: the last write wins, each row is whole. */
-  async save(configKey: string, files: StoredJobFile[], remove: string[]): Promise<void> {
-    if (files.length === 0 && remove.length === 0) return;
+  /**
+   * Records files as read now; several processes may write the same file: the last write wins, each row
+   * is whole. `files` is taken `ROWS_PER_STATEMENT` at a time as they are written (a caller may make each
+   * one as it is asked for: 10,000 results as JSON are not all held at once).
+   */
+  async save(configKey: string, files: { count: number; at(i: number): StoredJobFile }, remove: string[]): Promise<void> {
+    if (files.count === 0 && remove.length === 0) return;
     await this.db.transaction(async (trx) => {
-      for (let i = 0; i < files.length; i += ROWS_PER_STATEMENT) {
-        const rows = files.slice(i, i + ROWS_PER_STATEMENT).map((f) => ({
-          file_key: fileKey(f.path),
-          path: f.path,
-          config_key: configKey,
-          mtime_ms: f.mtimeMs,
-          size: f.size,
-          hash: f.hash,
-          seen_at: f.seenAt,
-          result: f.result,
-        }));
+      for (let i = 0; i < files.count; i += ROWS_PER_STATEMENT) {
+        const rows = [];
+        for (let k = i; k < Math.min(files.count, i + ROWS_PER_STATEMENT); k++) {
+          const f = files.at(k);
+          rows.push({ file_key: fileKey(f.path), path: f.path, config_key: configKey, mtime_ms: f.mtimeMs, size: f.size, hash: f.hash, seen_at: f.seenAt, result: f.result });
+        }
         await trx('job_files').insert(rows).onConflict('file_key').merge();
       }
       for (let i = 0; i < remove.length; i += ROWS_PER_STATEMENT * 8) {

@@ -129,7 +129,7 @@ export class Wakeups {
         await this.listen(lost);
         // Changes made while no listener was connected were not heard: act as if each happened.
         this.listener(new Set(WAKEUP_TOPICS));
-        await Promise.race([gone, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+        await Promise.race([gone, abortedOf(signal)]);
       } catch (error) {
         this.logger.warn({ err: toError(error) }, 'listening for state store changes failed; polling until it listens again');
       }
@@ -178,4 +178,15 @@ export class Wakeups {
     const client = this.store.db.client as { destroyRawConnection(c: unknown): Promise<void> };
     await client.destroyRawConnection(connection).catch((error: unknown) => this.logger.debug({ err: toError(error) }, 'closing the listener connection failed'));
   }
+}
+
+/**
+ * Resolves when `signal` aborts, or at once when it has (an abort listener added after the abort is
+ * never called: a close during the start, while the listener's connection was opening, waited for it).
+ */
+function abortedOf(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
