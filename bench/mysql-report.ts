@@ -20,6 +20,12 @@ const AIM_VS_DELETE = 0.9;
 const AIM_BATCH_MS = 250;
 /** pt-archiver at its defaults deletes and commits one row at a time: it is stopped after this long. */
 const PT_DEFAULT_SECONDS = Number(process.env.BENCH_PT_DEFAULT_SECONDS ?? '60');
+/**
+ * BENCH_HOLD_PURGE=1, an experiment: another connection holds a read view open while each contender
+ * runs, so InnoDB's purge cannot remove what it deletes until it returns (as for the single DELETE,
+ * whose purge waits for its COMMIT): batches then run without purge of the earlier ones beside them.
+ */
+const HOLD_PURGE = process.env.BENCH_HOLD_PURGE === '1';
 
 export interface MysqlBenchReport {
   /** Set when the part did not run: the one line that says why. */
@@ -94,6 +100,19 @@ async function untilPurged(db: BenchMariadb, before: number, records: number, re
   return (performance.now() - returnedAt) / 1000;
 }
 
+/** Runs `work` while a read view opened before it stays open on another connection (BENCH_HOLD_PURGE). */
+async function withPurgeHeld<T>(db: BenchMariadb, database: string, work: () => Promise<T>): Promise<T> {
+  return db.withConnection(async (c) => {
+    await c.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    await c.query('SELECT COUNT(*) FROM events WHERE id = 1');
+    try {
+      return await work();
+    } finally {
+      await c.query('COMMIT');
+    }
+  }, database);
+}
+
 function runPtArchiver(args: string[]): Promise<{ seconds: number; output: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -130,10 +149,10 @@ async function contend(
   const database = `bench_${name.replace(/[^a-z0-9]+/g, '_')}`;
   process.stderr.write(`copying the seed for ${name} ...\n`);
   await db.copyTable('bench_seed', database, 'events');
-  process.stderr.write(`running ${name} ...\n`);
+  process.stderr.write(`running ${name} (load average ${loadavg()[0]!.toFixed(2)}) ...\n`);
   try {
     const purgedBefore = await purgedRecords(db);
-    const result = await run(database);
+    const result = HOLD_PURGE ? await withPurgeHeld(db, database, () => run(database)) : await run(database);
     const returnedAt = performance.now();
     const after = await countRows(db, database, seed.cutoff);
     const deleted = seed.matched - after.old;
@@ -294,6 +313,7 @@ export async function runMysqlBench(rows: number, dir: string): Promise<MysqlBen
       `  rows           ${count(rows)}; matched (created_at older than 30 days, scattered over the ids): ${count(seed.matched)} (${((100 * seed.matched) / rows).toFixed(1)}%)`,
       `  server         ${settings.version}; innodb_flush_log_at_trx_commit=${settings.flushAtCommit} (durable), buffer pool ${settings.bufferPool}, redo log ${settings.redoLog}, doublewrite ${settings.doublewrite}, binlog ${settings.binlog}`,
       `  host           ${availableParallelism()} CPUs, load average ${loadAtStart.toFixed(2)} at start (other load makes every figure noisy; compare the ratios)`,
+      ...(HOLD_PURGE ? ['  experiment     BENCH_HOLD_PURGE=1: a read view held open while each contender runs, so no purge runs beside it'] : []),
       '',
     ];
     for (const c of contenders) {

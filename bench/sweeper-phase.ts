@@ -15,6 +15,10 @@ import { systemClock } from '../src/clock';
 import { executeRun } from '../src/runner/execute-run';
 import { createManualRun } from '../src/runner/manual-run';
 import { runnerDeps } from '../src/runner/runner-deps';
+// Loaded here, as a daemon holds it from its first run on: the registry loads the target session on
+// first use (src/targets/registry.ts), which under tsx took 140-170 ms of the first executeRun, and the
+// baselines' timings hold no module loading either.
+import '../src/targets/knex-session';
 import { maxRssKiB, quantile, report } from './phase-io';
 import { StatementProfile } from './statement-profile';
 import { batchSizeFromEnv, isBenchArchive, JOB, writeWorkspace, type BenchConnection } from './workspace';

@@ -118,9 +118,14 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
       await checkpoint({ lastKey, done: false, deleted: 0, cascaded: 0, failures: [] });
       continue;
     }
-    // The batch in flight is stored before the delete (a key list's parts also as they commit).
+    // The batch in flight is stored before the delete (a key list's parts also as they commit). A key
+    // span is not: before its COMMIT it has deleted nothing that counts (the checkpoint before it left
+    // none in flight, so a crash until then resumes after the last key and takes the span again), and
+    // it is recorded with what it deleted just before its COMMIT (recount): one state-store write less.
     const recorded = { runId: o.runId, query: query.index, now: clock.now(), owner: o.owner };
-    await store.runs.setInflight('range' in batch.inflight ? { ...recorded, range: batch.inflight.range } : { ...recorded, keys: batch.inflight.keys });
+    if ('range' in batch.inflight) {
+      if (!batch.spanned) await store.runs.setInflight({ ...recorded, range: batch.inflight.range });
+    } else await store.runs.setInflight({ ...recorded, keys: batch.inflight.keys });
     const started = performance.now();
     let result: BatchResult;
     try {

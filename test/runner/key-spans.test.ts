@@ -2,6 +2,7 @@ import type { App } from '../../src/app';
 import { explainJob, renderExplain } from '../../src/cli/explain-command';
 import { executeRun } from '../../src/runner/execute-run';
 import { ADAPTIVE_MAX } from '../../src/runner/batch-size';
+import { KeySpans } from '../../src/runner/key-spans';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
 import type { KeyRange } from '../../src/store/runs-repository';
@@ -63,18 +64,28 @@ describe.each(RANGE_DIALECTS)('key spans on $name', (db) => {
 
   it('an adaptive run names its ranges after the first by key spans, counts them again where the keys lie sparsely, and deletes exactly what matches', async () => {
     await open('');
-    const ranges = recordRanges(app) as KeyRange[];
+    // The ranges recorded in flight and the target's DELETE statements, in the order they came.
+    const events: (KeyRange | 'delete')[] = [];
+    const setInflight = app.store.runs.setInflight.bind(app.store.runs);
+    app.store.runs.setInflight = (b) => {
+      if ('range' in b) events.push(b.range);
+      return setInflight(b);
+    };
+    app.targets.get('app').knex.on('query', (q: { sql?: string }) => {
+      if (/^\s*delete\b/i.test(q.sql ?? '')) events.push('delete');
+    });
     const runId = await createManualRun(app, 'purge-items', 'test');
     const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
     expect(run).toMatchObject({ status: 'completed_with_failures', deleted: old.length - 1, failed: 1 });
     expect(await oldLeft()).toEqual([1001]);
     expect(Number(((await ws.target('items').where({ kind: 'new' }).count({ n: '*' })) as { n: unknown }[])[0]!.n)).toBe(rows.length - old.length);
-    // Each range is recorded before its DELETE; a span (expected 0) once more before its COMMIT, with what it deleted.
-    const firsts = ranges.filter((r, i) => i === 0 || JSON.stringify(r.after) !== JSON.stringify(ranges[i - 1]!.after));
-    const spans = firsts.filter((r) => r.expected === 0);
-    const counted = firsts.filter((r) => r.expected > 0);
-    expect(firsts[0]).toMatchObject({ after: null, expected: 1000 });
+    // A counted range is recorded before its DELETE; a span only after it (before its COMMIT), with what it deleted.
+    const recorded = events.flatMap((e, i) => (e === 'delete' ? [] : [{ range: e, afterDelete: events[i - 1] === 'delete' }]));
+    const spans = recorded.filter((r) => r.afterDelete).map((r) => r.range);
+    const counted = recorded.filter((r) => !r.afterDelete).map((r) => r.range);
+    expect(counted[0]).toMatchObject({ after: null, expected: 1000 });
     expect(spans.length).toBeGreaterThan(0);
+    expect(recorded.every((r) => r.range.expected > 0)).toBe(true);
     for (const s of spans) expect(Number(s.last[0]) - Number(s.after![0])).toBeLessThanOrEqual(ADAPTIVE_MAX);
     // The 2,000 sparse ids lie 300 apart: the records wanted do not fit in a span there.
     expect(counted.some((r) => r.after !== null && Number(r.after[0]) > 3000 && Number(r.after[0]) < 600_000)).toBe(true);
@@ -117,5 +128,18 @@ describe.each(RANGE_DIALECTS)('key spans on $name', (db) => {
     expect(recounted).toEqual([{ ...span, expected: 750 }]);
     expect(await session.settleRange(0, recounted[0]!)).toEqual({ deleted: 749, cascaded: 0 });
     await session.close();
+  });
+});
+
+describe('KeySpans', () => {
+  it('holds a span to ADAPTIVE_MAX values where that takes at least half the records wanted, else counts the range', () => {
+    const spans = new KeySpans({ first: 1, last: 10_000_000 });
+    // The first range was counted: 250 matching records over 1,000 key values.
+    spans.record({ after: null, last: [1000], expected: 250 }, 250);
+    expect(spans.next([1000], 16_000)).toEqual({ after: [1000], last: [65_000], expected: 0 });
+    // 32,000 records want 128,000 values; 100,000 hold 25,000 of them.
+    expect(spans.next([1000], 32_000)).toEqual({ after: [1000], last: [1000 + ADAPTIVE_MAX], expected: 0 });
+    // 60,000 want 240,000 values: 100,000 hold fewer than half of them.
+    expect(spans.next([1000], 60_000)).toBeUndefined();
   });
 });
