@@ -11,10 +11,10 @@
  * says what the work cost where wall times stretch with the load. EXP_ROUNDS rounds (default 2), alternating.
  * `flock /work/bench.lock npx tsx bench/mysql-purge-experiment.ts`
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import mysql from 'mysql2/promise';
 import { seedEvents, type MysqlSeedResult } from './mysql-seed';
+import { serverCpu } from './mysql-server-cpu';
 import { startBenchMariadb, type BenchMariadb } from './mysql-server';
 
 const WIDTHS = (process.env.EXP_WIDTHS ?? '40000,100000').split(',').map(Number);
@@ -34,21 +34,6 @@ async function purgedRecords(db: BenchMariadb): Promise<number> {
     const [rows] = await c.query("SELECT count FROM information_schema.INNODB_METRICS WHERE name = 'purge_del_mark_records'");
     return Number((rows as Array<{ count: unknown }>)[0]?.count ?? 0);
   });
-}
-
-/** The server process's CPU seconds so far (user + system, every thread). */
-function serverCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat; the slice after the command starts at field 3.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function serverPid(db: BenchMariadb): Promise<number> {
-  const file = await db.withConnection(async (c) => {
-    const [rows] = await c.query('SELECT @@pid_file AS f');
-    return String((rows as Array<{ f: unknown }>)[0]!.f);
-  });
-  return Number(readFileSync(file, 'utf8').trim());
 }
 
 function connect(db: BenchMariadb, database: string): Promise<mysql.Connection> {
@@ -78,7 +63,7 @@ function spans(width: number): Deleter {
   };
 }
 
-async function trial(db: BenchMariadb, pid: number, seed: MysqlSeedResult, name: string, holdPurge: boolean, deleter: Deleter): Promise<string> {
+async function trial(db: BenchMariadb, cpu: () => number, seed: MysqlSeedResult, name: string, holdPurge: boolean, deleter: Deleter): Promise<string> {
   await db.copyTable('bench_seed', 'experiment', 'events');
   const before = await purgedRecords(db);
   const c = await connect(db, 'experiment');
@@ -89,16 +74,16 @@ async function trial(db: BenchMariadb, pid: number, seed: MysqlSeedResult, name:
       await reader.query('SELECT COUNT(*) FROM events WHERE id = 1');
     }
     const load = loadavg()[0]!;
-    const cpu0 = serverCpuSeconds(pid);
+    const cpu0 = cpu();
     const started = performance.now();
     const t = await deleter(c, seed);
     const wall = performance.now() - started;
-    const cpu1 = serverCpuSeconds(pid);
+    const cpu1 = cpu();
     if (reader) await reader.query('COMMIT');
     const returned = performance.now();
     while ((await purgedRecords(db)) - before < seed.matched) await new Promise((r) => setTimeout(r, 20));
     const purge = performance.now() - returned;
-    const cpu2 = serverCpuSeconds(pid);
+    const cpu2 = cpu();
     const s = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
     return `${name.padEnd(22)} purge ${holdPurge ? 'held' : 'free'}  load ${load.toFixed(2)}  wall ${s(wall)}  DELETEs ${s(t.statementMs)}  COMMITs ${s(t.commitMs)} (${t.transactions})  purge after ${s(purge)}  server CPU ${(cpu1 - cpu0).toFixed(2)} s + ${(cpu2 - cpu1).toFixed(2)} s after`;
   } finally {
@@ -115,11 +100,11 @@ async function main(): Promise<void> {
     const seed = await db.withConnection((c) => seedEvents(c, { rows: ROWS, now: Date.now(), oldPercent: 25, olderThanDays: 30 }), 'bench_seed');
     await db.withConnection((c) => c.query("SET GLOBAL innodb_monitor_enable = 'purge_del_mark_records'"));
     process.stdout.write(`${seed.matched} of ${ROWS} rows match\n`);
-    const pid = await serverPid(db);
+    const cpu = await serverCpu(db);
     for (let round = 1; round <= ROUNDS; round++) {
-      process.stdout.write(`${await trial(db, pid, seed, 'one DELETE', false, single)}\n`);
+      process.stdout.write(`${await trial(db, cpu, seed, 'one DELETE', false, single)}\n`);
       for (const width of WIDTHS) {
-        for (const hold of [false, true]) process.stdout.write(`${await trial(db, pid, seed, `spans of ${width} ids`, hold, spans(width))}\n`);
+        for (const hold of [false, true]) process.stdout.write(`${await trial(db, cpu, seed, `spans of ${width} ids`, hold, spans(width))}\n`);
       }
     }
   } finally {

@@ -12,6 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { findMariadbBinaries } from '../test/support/mariadb-binaries';
 import { seedEvents, type MysqlSeedResult } from './mysql-seed';
+import { serverCpu } from './mysql-server-cpu';
 import { startBenchMariadb, type BenchMariadb } from './mysql-server';
 import { runPhase, type SweeperResult } from './phase-io';
 
@@ -45,6 +46,8 @@ interface Contender {
   stoppedEarly: boolean;
   /** Seconds after it returned until InnoDB had purged what it deleted (history list back to where it was). */
   purgeSeconds: number;
+  /** The server's CPU seconds while it ran, and after it until purge was done (bench/mysql-server-cpu.ts). */
+  serverCpu: { during: number; after: number };
   extra: string[];
 }
 
@@ -142,7 +145,7 @@ async function contend(
   run: (
     database: string,
   ) => Promise<
-    Omit<Contender, 'name' | 'deleted' | 'rowsPerSecond' | 'stoppedEarly' | 'purgeSeconds'> & { mayStopEarly?: boolean }
+    Omit<Contender, 'name' | 'deleted' | 'rowsPerSecond' | 'stoppedEarly' | 'purgeSeconds' | 'serverCpu'> & { mayStopEarly?: boolean }
   >,
   wrong: string[],
 ): Promise<Contender> {
@@ -151,12 +154,16 @@ async function contend(
   await db.copyTable('bench_seed', database, 'events');
   process.stderr.write(`running ${name} (load average ${loadavg()[0]!.toFixed(2)}) ...\n`);
   try {
+    const cpu = await serverCpu(db);
     const purgedBefore = await purgedRecords(db);
+    const cpuBefore = cpu();
     const result = HOLD_PURGE ? await withPurgeHeld(db, database, () => run(database)) : await run(database);
     const returnedAt = performance.now();
+    const cpuReturned = cpu();
     const after = await countRows(db, database, seed.cutoff);
     const deleted = seed.matched - after.old;
     const purgeSeconds = await untilPurged(db, purgedBefore, deleted, returnedAt);
+    const serverCpuUsed = { during: cpuReturned - cpuBefore, after: cpu() - cpuReturned };
     const recentBefore = seed.rows - seed.matched;
     if (after.recent !== recentBefore)
       wrong.push(`${name} deleted ${count(recentBefore - after.recent)} rows that did not match`);
@@ -170,6 +177,7 @@ async function contend(
       rowsPerSecond: deleted / result.seconds,
       stoppedEarly,
       purgeSeconds,
+      serverCpu: serverCpuUsed,
       extra: result.extra,
     };
   } finally {
@@ -325,6 +333,9 @@ export async function runMysqlBench(rows: number, dir: string): Promise<MysqlBen
       const baseWithPurge = baseline.deleted / (baseline.seconds + baseline.purgeSeconds);
       lines.push(
         `  ${''.padEnd(22)} then InnoDB purge ${c.purgeSeconds.toFixed(2)} s more: counting it, ${count(withPurge)} rows/s, x${(withPurge / baseWithPurge).toFixed(2)} the DELETE counting its purge`,
+      );
+      lines.push(
+        `  ${''.padEnd(22)} server CPU ${c.serverCpu.during.toFixed(2)} s while it ran + ${c.serverCpu.after.toFixed(2)} s until purged (the DELETE: ${baseline.serverCpu.during.toFixed(2)} + ${baseline.serverCpu.after.toFixed(2)} s)`,
       );
       for (const e of c.extra) lines.push(`  ${''.padEnd(22)} ${e}`);
     }
