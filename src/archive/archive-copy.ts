@@ -9,7 +9,7 @@ import { applyCondition } from '../query/where';
 import { keyFloor, whereInKeyRange } from '../query/key-range';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { ARCHIVE_COLUMNS } from './archive-table';
+import { ARCHIVE_COLUMNS } from './archive-columns';
 
 /** What every archived row of one run carries, and where each entity's rows go. */
 export interface ArchiveWrite {

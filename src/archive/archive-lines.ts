@@ -1,7 +1,7 @@
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
 import { keyJson } from '../store/key-json';
-import { ARCHIVE_COLUMNS } from './archive-table';
+import { ARCHIVE_COLUMNS } from './archive-columns';
 import type { ValueCarrier } from './bindable-value';
 
 /**
@@ -91,13 +91,44 @@ class Utf8Chunks {
   }
 }
 
-/** The line key of a row: keyJson of its key columns (a one-column integer key written directly). */
-function lineKey(keyColumns: string[], row: Record<string, unknown>): string {
-  if (keyColumns.length === 1) {
-    const v = row[keyColumns[0]!];
+/**
+ * The rows one batch appends, column by column as `columns` names them: `value(r, c)` is column c of
+ * row r (undefined where the row has no such column). Rows as objects (objectRows) on the daemon's
+ * thread; rows as the driver's arrays where the statement runs (the SQLite worker thread, DialectCapabilities.returningLines).
+ */
+export interface LineRows {
+  readonly count: number;
+  value(row: number, column: number): unknown;
+}
+
+/** Rows as objects, read by the names of `columns`. */
+export function objectRows(rows: Record<string, unknown>[], columns: string[]): LineRows {
+  return { count: rows.length, value: (r, c) => rows[r]![columns[c]!] };
+}
+
+/** What encodeLines needs of the files form: the format and whether it gzips. */
+export type LineFormat = Pick<ArchiveFilesSpec, 'format' | 'gzip'>;
+
+/** Everything that makes a batch's rows its archive lines, as plain data (it crosses to the SQLite worker thread). */
+export interface LineEncoding extends LineFormat {
+  batch: LineBatch;
+  /** The entity's columns, in the order lines write them. */
+  columns: string[];
+}
+
+/** A batch's lines as bytes (encodeLines), and how many rows they hold. */
+export interface EncodedLines {
+  bytes: Buffer;
+  count: number;
+}
+
+/** The line key of row r: keyJson of its key columns (`keyAt`: their positions in the columns; a one-column integer key written directly). */
+function lineKey(keyAt: number[], rows: LineRows, r: number): string {
+  if (keyAt.length === 1) {
+    const v = rows.value(r, keyAt[0]!);
     if (typeof v === 'number' && Number.isSafeInteger(v)) return `[${v}]`;
   }
-  return keyJson(keyColumns.map((c) => row[c]));
+  return keyJson(keyAt.map((c) => rows.value(r, c)));
 }
 
 /**
@@ -106,7 +137,7 @@ function lineKey(keyColumns: string[], row: Record<string, unknown>): string {
  * UTF-8 chunks as they fill: a batch's lines are encoded inside its transaction, where every
  * millisecond holds the target's lock.
  */
-export function encodeLines(spec: ArchiveFilesSpec, batch: LineBatch, rows: Record<string, unknown>[], columns: string[]): Buffer {
+export function encodeLines(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: string[]): Buffer {
   const out = new Utf8Chunks();
   const bytes = out.bytes(linesOf(spec, batch, rows, columns, out));
   // Fastest level: the archive is written inside the batch's transaction, and size matters less than time.
@@ -114,17 +145,19 @@ export function encodeLines(spec: ArchiveFilesSpec, batch: LineBatch, rows: Reco
 }
 
 /** The lines of encodeLines, handed to `out` as they fill chunks; returns the last chunk's text. */
-function linesOf(spec: ArchiveFilesSpec, batch: LineBatch, rows: Record<string, unknown>[], columns: string[], out: Utf8Chunks): string {
+function linesOf(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: string[], out: Utf8Chunks): string {
   let text = '';
+  // A key column the columns lack reads as undefined, as a row object without it did.
+  const keyAt = batch.keyColumns.map((c) => columns.indexOf(c));
   if (spec.format === 'jsonl') {
     const head = `{"sweeper_run_id":${batch.runId},"sweeper_job":${JSON.stringify(batch.job)},"sweeper_entity":${JSON.stringify(batch.entity)},"sweeper_key":`;
     const meta = `,"sweeper_query_index":${batch.queryIndex},"sweeper_depth":${batch.depth},${DOCUMENTS_AS_TEXT},"sweeper_archived_at":${batch.archivedAt},"row":{`;
     const names = columns.map((c) => `${JSON.stringify(c)}:`);
-    for (const row of rows) {
-      text += head + JSON.stringify(lineKey(batch.keyColumns, row)) + meta;
+    for (let r = 0; r < rows.count; r++) {
+      text += head + JSON.stringify(lineKey(keyAt, rows, r)) + meta;
       let separator = '';
       for (let i = 0; i < columns.length; i++) {
-        const v = row[columns[i]!];
+        const v = rows.value(r, i);
         // A column the row does not have is left out, as JSON.stringify leaves out an undefined.
         if (v === undefined) continue;
         text += separator + names[i]! + jsonValue(v);
@@ -134,8 +167,8 @@ function linesOf(spec: ArchiveFilesSpec, batch: LineBatch, rows: Record<string, 
     }
   } else {
     text = `${[...META, ...columns].map(csvField).join(',')}\n`;
-    for (const row of rows) {
-      const fields = [batch.runId, batch.job, batch.entity, lineKey(batch.keyColumns, row), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((c) => row[c])];
+    for (let r = 0; r < rows.count; r++) {
+      const fields = [batch.runId, batch.job, batch.entity, lineKey(keyAt, rows, r), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((_, c) => rows.value(r, c))];
       text = out.take(`${text}${fields.map(csvField).join(',')}\n`);
     }
   }
@@ -150,7 +183,7 @@ function csvField(value: unknown): string {
 }
 
 /** Every line of an archive file (all its gzip members), in the order written. */
-export function decodeLines(spec: ArchiveFilesSpec, bytes: Buffer): ArchivedLine[] {
+export function decodeLines(spec: LineFormat, bytes: Buffer): ArchivedLine[] {
   const text = (spec.gzip ? gunzipSync(bytes) : bytes).toString('utf8');
   if (spec.format === 'jsonl') {
     return text

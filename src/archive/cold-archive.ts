@@ -11,7 +11,8 @@ import type { Target } from '../targets/registry';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archivedColumns, type CopySink } from './archive-copy';
 import { bindableValue } from './bindable-value';
-import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
+import { ARCHIVE_COLUMNS } from './archive-columns';
+import { archiveTableName, ensureArchiveTable } from './archive-table';
 import { lineKeyColumns } from './file-archive';
 import { archivedEntities, countArchived, type RunArchiveOptions } from './table-archive';
 

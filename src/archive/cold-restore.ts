@@ -10,7 +10,7 @@ import type { RestoredValueKind } from '../dialects/dialect';
 import { transactionThatEnds } from '../targets/delete-batch';
 import { errorMessage } from '../targets/record-errors';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { ARCHIVE_COLUMNS } from './archive-table';
+import { ARCHIVE_COLUMNS } from './archive-columns';
 import type { ColdTarget } from './cold-archive';
 import { putBackIsolating } from './put-back';
 import { bindableValue, sameValue, type ValueCarrier } from './bindable-value';

@@ -13,7 +13,7 @@ import { keyJson, parseKeyJson } from '../store/key-json';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archiveKeyRange, archivedColumns, type ArchiveWrite, type CopySink } from './archive-copy';
-import { decodeLines, encodeLines, type ArchivedLine } from './archive-lines';
+import { decodeLines, encodeLines, objectRows, type ArchivedLine, type LineBatch } from './archive-lines';
 import { sameValue } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
@@ -143,15 +143,29 @@ export class FileArchive {
 
   private async writeDeleted(db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string): Promise<number> {
     const write = this.write(q);
-    const rows = rowsOf<Record<string, unknown>>(await filesDeleteArchivedStatement(db, q, del, alias));
-    await this.append(q.entity, write.tableOf(q.entity.name), rows, write, q.index, 0);
-    return rows.length;
+    const file = write.tableOf(q.entity.name);
+    const statement = filesDeleteArchivedStatement(db, q, del, alias);
+    const lines = this.dialect.capabilities.returningLines ? this.dialect.returningLines : undefined;
+    if (!lines) {
+      const rows = rowsOf<Record<string, unknown>>(await statement);
+      await this.append(q.entity, file, rows, write, q.index, 0);
+      return rows.length;
+    }
+    // The lines are made where the DELETE runs: its rows never cross as values to this thread.
+    const { bytes, count } = await lines.run(statement, { format: this.spec.format, gzip: this.spec.gzip, batch: this.batchOf(q.entity, write, q.index, 0), columns: [...q.entity.columns.keys()] });
+    if (count > 0) await appendDurably(file, bytes);
+    this.pending += count;
+    return count;
+  }
+
+  private batchOf(entity: Entity, write: ArchiveWrite, queryIndex: number, depth: number): LineBatch {
+    return { runId: write.runId, job: write.job, entity: entity.name, queryIndex, depth, archivedAt: write.at.getTime(), keyColumns: lineKeyColumns(entity, this.queries) };
   }
 
   private async append(entity: Entity, file: string, rows: Record<string, unknown>[], write: ArchiveWrite, queryIndex: number, depth: number): Promise<void> {
     if (rows.length === 0) return;
-    const batch = { runId: write.runId, job: write.job, entity: entity.name, queryIndex, depth, archivedAt: write.at.getTime(), keyColumns: lineKeyColumns(entity, this.queries) };
-    await appendDurably(file, encodeLines(this.spec, batch, rows, [...entity.columns.keys()]));
+    const columns = [...entity.columns.keys()];
+    await appendDurably(file, encodeLines(this.spec, this.batchOf(entity, write, queryIndex, depth), objectRows(rows, columns), columns));
     this.pending += rows.length;
   }
 

@@ -8,7 +8,8 @@ import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import type { Targets } from '../targets/registry';
 import { changedRows } from './archive-copy';
-import { ARCHIVE_COLUMNS, archiveTableName } from './archive-table';
+import { ARCHIVE_COLUMNS } from './archive-columns';
+import { archiveTableName } from './archive-table';
 import { archivedEntities } from './table-archive';
 
 /** Rows deleted per statement: pruning stays a series of short transactions, like a run's batches. */

@@ -7,7 +7,8 @@ import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archiveKeyRange, archivedRowValues, changedRows, deleteIntoArchiveStatement, type ArchivedRowValues, type ArchiveWrite } from './archive-copy';
 import { rowsOf } from '../query/raw-rows';
-import { ARCHIVE_COLUMNS, archiveTableName, ensureArchiveTable } from './archive-table';
+import { ARCHIVE_COLUMNS } from './archive-columns';
+import { archiveTableName, ensureArchiveTable } from './archive-table';
 
 /** What a run gives its session to archive: which run, and its clock. */
 export interface RunArchiveOptions {

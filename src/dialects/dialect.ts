@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { EncodedLines, LineEncoding } from '../archive/archive-lines';
 import type { Scalar } from '../query/condition';
 import type { Column, ColumnKind, Entity } from '../targets/schema';
 
@@ -86,6 +87,9 @@ export interface Dialect {
   /** Where `capabilities.statementsAlone`: many statements, each under a savepoint of its own, in one round trip (see StatementsAloneSql). */
   readonly statementsAlone?: StatementsAloneSql;
 
+  /** Where `capabilities.returningLines`: a statement's RETURNING rows as the files archive's lines of them (see ReturningLinesSql). */
+  readonly returningLines?: ReturningLinesSql;
+
   /** What an error from this database means to a run (see ErrorClass). */
   classifyError(error: unknown): ErrorClass;
 
@@ -135,7 +139,11 @@ export interface Dialect {
  * - `statementsAlone`: a list of statements runs in one round trip, each under a savepoint of its
  *   own inside the open transaction, each answering its change count or its own error (SQLite, whose
  *   statements cross to its worker thread one message each): the held records of a batch are each
- *   tried alone for their error in one message instead of three statements each (`statementsAlone`).
+ *   tried alone for their error in one message instead of three statements each (`statementsAlone`);
+ * - `returningLines`: the rows a `DELETE ... RETURNING` removes come back as the files archive's
+ *   lines of them, encoded (and gzipped) where the statement runs, as one buffer (SQLite's worker
+ *   thread): no row crosses to the daemon's thread as values to clone, rebuild and encode there
+ *   (`returningLines`).
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -158,6 +166,7 @@ export interface DialectCapabilities {
   readonly transactionStatus: boolean;
   readonly writableCte: boolean;
   readonly statementsAlone: boolean;
+  readonly returningLines: boolean;
 }
 
 /**
@@ -298,6 +307,16 @@ export interface StatementsAloneSql {
    * transaction itself, so nothing more can run in it.
    */
   run(connection: unknown, statements: Knex.SqlNative[]): Promise<StatementAlone[]>;
+}
+
+/** `capabilities.returningLines`. */
+export interface ReturningLinesSql {
+  /**
+   * Runs `statement` (a reader: `DELETE ... RETURNING`, on the connection of the transaction it was
+   * built on) and gives its rows as the archive lines `encoding` makes of them: the bytes encodeLines
+   * makes of the same rows on the daemon's thread.
+   */
+  run(statement: Knex.Raw, encoding: LineEncoding): Promise<EncodedLines>;
 }
 
 /** The SQL of `capabilities.transactionStatus`. */

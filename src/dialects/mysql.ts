@@ -284,6 +284,7 @@ export const mysql: Dialect = {
     transactionStatus: false,
     writableCte: false,
     statementsAlone: false,
+    returningLines: false,
   },
   openTarget,
   openStore,

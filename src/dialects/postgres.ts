@@ -233,6 +233,7 @@ export const postgres: Dialect = {
     transactionStatus: true,
     writableCte: true,
     statementsAlone: false,
+    returningLines: false,
   },
   openTarget,
   openStore,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { LineEncoding } from '../archive/archive-lines';
 import type { WorkerOpenSettings } from './sqlite-worker-protocol';
 import { SqliteWorkerConnection } from './sqlite-worker-connection';
 
@@ -14,11 +15,17 @@ interface BetterSqlite3ClientShape {
   initializePool(config?: unknown): void;
 }
 
+/**
+ * The query option (`knex.raw(...).options({ [ARCHIVE_LINES_OPTION]: encoding })`) that asks for a
+ * reader's rows as archive lines made in the worker thread (DialectCapabilities.returningLines).
+ */
+export const ARCHIVE_LINES_OPTION = 'sweeperArchiveLines';
+
 /** What knex hands `_query`: the statement, then what it answered. */
 interface QueryObject {
   sql: string;
   bindings?: unknown[];
-  options?: { safeIntegers?: unknown };
+  options?: { safeIntegers?: unknown; [ARCHIVE_LINES_OPTION]?: LineEncoding };
   response?: unknown;
   context?: { lastID: number | bigint; changes: number };
 }
@@ -91,9 +98,10 @@ export function sqliteWorkerClient(settings: SqliteWorkerSettings): typeof Knex.
     async _query(connection: SqliteWorkerConnection, obj: QueryObject): Promise<QueryObject> {
       if (!obj.sql) throw new Error('The query is empty');
       const safeIntegers = typeof obj.options?.safeIntegers === 'boolean' ? obj.options.safeIntegers : undefined;
-      const result = await connection.query(obj.sql, this._formatBindings(obj.bindings), safeIntegers);
+      const lines = obj.options?.[ARCHIVE_LINES_OPTION];
+      const result = await connection.query(obj.sql, this._formatBindings(obj.bindings), { safeIntegers, ...(lines ? { lines } : {}) });
       obj.response = result;
-      if (!Array.isArray(result)) obj.context = { lastID: result.lastInsertRowid, changes: result.changes };
+      if (!Array.isArray(result) && !('bytes' in result)) obj.context = { lastID: result.lastInsertRowid, changes: result.changes };
       return obj;
     }
   };

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { startWorkerScript } from '../worker-script';
+import type { EncodedLines, LineEncoding } from '../archive/archive-lines';
 import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
 /** Distributes Omit over a union: a request without its id. */
@@ -67,10 +68,21 @@ export class SqliteWorkerConnection {
     return this.stopped === null;
   }
 
-  /** Runs one statement: rows for a reader (SELECT, RETURNING, PRAGMA), else the change count. */
-  async query(sql: string, bindings: unknown[], safeIntegers?: boolean): Promise<Record<string, unknown>[] | { changes: number; lastInsertRowid: number | bigint }> {
-    const result = await this.send({ kind: 'query', sql, bindings, safeIntegers });
+  /**
+   * Runs one statement: rows for a reader (SELECT, RETURNING, PRAGMA), else the change count; with
+   * `lines`, a reader's rows as archive lines made in the worker (encodeLines), so no row crosses.
+   */
+  async query(
+    sql: string,
+    bindings: unknown[],
+    o: { safeIntegers?: boolean; lines?: LineEncoding } = {},
+  ): Promise<Record<string, unknown>[] | EncodedLines | { changes: number; lastInsertRowid: number | bigint }> {
+    const result = await this.send({ kind: 'query', sql, bindings, ...o });
     if (result === null || 'outcomes' in result) throw new Error('internal: the SQLite worker answered a statement with no rows and no change count');
+    if ('lines' in result) {
+      const { bytes, count } = result.lines;
+      return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), count };
+    }
     return 'rows' in result ? rowsOf(result.rows) : result;
   }
 

@@ -3,6 +3,7 @@
  * daemon's thread) and its worker thread (src/dialects/sqlite-worker-thread.ts), which owns the
  * better-sqlite3 handle. Plain data only: everything crosses by structured clone.
  */
+import type { LineEncoding } from '../archive/archive-lines';
 
 /** How the worker opens the database (better-sqlite3 options and the pragmas run once on open). */
 export interface WorkerOpenSettings {
@@ -23,8 +24,11 @@ export interface WorkerOpenSettings {
 
 export type WorkerRequest =
   | { id: number; kind: 'open'; settings: WorkerOpenSettings }
-  /** One statement: rows for a reader (SELECT, RETURNING, PRAGMA), else the change count. */
-  | { id: number; kind: 'query'; sql: string; bindings: unknown[]; safeIntegers?: boolean }
+  /**
+   * One statement: rows for a reader (SELECT, RETURNING, PRAGMA), else the change count; with
+   * `lines`, a reader's rows as the files archive's lines of them instead (encodeLines), one buffer.
+   */
+  | { id: number; kind: 'query'; sql: string; bindings: unknown[]; safeIntegers?: boolean; lines?: LineEncoding }
   /** Compiles a statement without running it. */
   | { id: number; kind: 'prepare'; sql: string }
   | { id: number; kind: 'exec'; sql: string }
@@ -46,7 +50,13 @@ export interface ColumnarRows {
 /** What one statement of an `each-alone` request did: its change count, or its error. */
 export type WorkerOutcome = { changes: number } | { error: WorkerError };
 
-export type WorkerResult = { rows: ColumnarRows } | { changes: number; lastInsertRowid: number | bigint } | { outcomes: WorkerOutcome[] } | null;
+/** A reader's rows as archive lines (a `query` with `lines`): the bytes of encodeLines, and how many rows. */
+export interface WorkerLines {
+  bytes: Uint8Array;
+  count: number;
+}
+
+export type WorkerResult = { rows: ColumnarRows } | { lines: WorkerLines } | { changes: number; lastInsertRowid: number | bigint } | { outcomes: WorkerOutcome[] } | null;
 
 /** What a failed statement threw: enough to rebuild the driver's error (its `code` decides how it is handled). */
 export interface WorkerError {

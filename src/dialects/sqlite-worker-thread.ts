@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { encodeLines, type LineEncoding } from '../archive/archive-lines';
 import { narrowSafeInteger } from './safe-integer';
 import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerOutcome, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
@@ -34,7 +35,19 @@ function asBinding(value: unknown): unknown {
   return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }
 
-function query(sql: string, bindings: unknown[], safeIntegers: boolean | undefined): WorkerResult {
+/**
+ * A reader's rows (the driver's arrays, `columns` their names) as the archive lines of `encoding`:
+ * integers narrowed and blobs as Buffers, as the daemon's thread reads rows, so the bytes are those
+ * encodeLines makes there of the same rows. A column named twice reads as its last, as in a row object.
+ */
+function linesOf(rows: unknown[][], columns: string[], encoding: LineEncoding): WorkerResult {
+  const position = new Map(columns.map((name, i) => [name, i]));
+  const at = encoding.columns.map((name) => position.get(name) ?? -1);
+  const values = { count: rows.length, value: (r: number, c: number) => (at[c]! < 0 ? undefined : narrowSafeInteger(rows[r]![at[c]!])) };
+  return { lines: { bytes: encodeLines(encoding, encoding.batch, values, encoding.columns), count: rows.length } };
+}
+
+function query(sql: string, bindings: unknown[], safeIntegers: boolean | undefined, lines: LineEncoding | undefined): WorkerResult {
   const statement = handle().prepare(sql);
   if (safeIntegers !== undefined) statement.safeIntegers(safeIntegers);
   const values = bindings.map(asBinding);
@@ -44,6 +57,7 @@ function query(sql: string, bindings: unknown[], safeIntegers: boolean | undefin
   }
   const columns = statement.columns().map((c) => c.name);
   const rows = statement.raw(true).all(values) as unknown[][];
+  if (lines) return linesOf(rows, columns, lines);
   // Integers narrowed here, as narrowSafeIntegers would on the daemon's side: a number crosses to it
   // inline, a BigInt as an object of its own to allocate there.
   const columnar: ColumnarRows = { columns, values: columns.map((_, c) => rows.map((row) => narrowSafeInteger(row[c]))), count: rows.length };
@@ -85,7 +99,7 @@ function run(request: WorkerRequest): WorkerResult {
     case 'open':
       return open(request.settings);
     case 'query':
-      return query(request.sql, request.bindings, request.safeIntegers);
+      return query(request.sql, request.bindings, request.safeIntegers, request.lines);
     case 'prepare':
       handle().prepare(request.sql);
       return null;

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { knex, type Knex } from 'knex';
+import type { EncodedLines } from '../archive/archive-lines';
 import { driverErrorCode, targetUnavailable } from '../errors';
 import type { Scalar } from '../query/condition';
 import type { Dialect, ErrorClass, KnexConnectionConfig, TimeSql } from './dialect';
 import { EPOCH_MS_THRESHOLD } from './dialect';
 import { knexLog } from './knex-log';
 import { introspectSqlite } from './sqlite-introspect';
-import { sqliteWorkerClient } from './sqlite-worker-client';
+import { ARCHIVE_LINES_OPTION, sqliteWorkerClient } from './sqlite-worker-client';
 import type { SqliteWorkerConnection } from './sqlite-worker-connection';
 import { narrowSafeInteger } from './safe-integer';
 
@@ -223,6 +224,7 @@ export const sqlite: Dialect = {
     transactionStatus: false,
     writableCte: false,
     statementsAlone: true,
+    returningLines: true,
   },
   openTarget,
   openStore,
@@ -254,6 +256,14 @@ export const sqlite: Dialect = {
   statementsAlone: {
     run(connection, statements) {
       return (connection as SqliteWorkerConnection).eachAlone(statements.map((s) => ({ sql: s.sql, bindings: s.bindings.map(driverBinding) })));
+    },
+  },
+  returningLines: {
+    async run(statement, encoding) {
+      const result: unknown = await statement.options({ [ARCHIVE_LINES_OPTION]: encoding });
+      if (typeof result !== 'object' || result === null || !Buffer.isBuffer((result as { bytes?: unknown }).bytes))
+        throw new Error('internal: the SQLite worker answered a statement asked for archive lines with something else');
+      return result as EncodedLines;
     },
   },
   time,

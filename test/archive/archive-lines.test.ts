@@ -1,4 +1,4 @@
-import { decodeLines, encodeLines } from '../../src/archive/archive-lines';
+import { decodeLines, encodeLines, objectRows } from '../../src/archive/archive-lines';
 
 /**
  * encodeLines writes a batch in UTF-8 chunks of about 64K characters: a batch of many chunks, with
@@ -14,7 +14,7 @@ describe.each(['jsonl', 'csv'] as const)('archive lines as %s', (format) => {
 
   it.each([true, false])('a batch of many chunks reads back line for line (gzip %s)', (gzip) => {
     const spec = { dir: '', format, gzip };
-    const lines = decodeLines(spec, encodeLines(spec, batch, rows, ['id', 'note', 'size']));
+    const lines = decodeLines(spec, encodeLines(spec, batch, objectRows(rows, ['id', 'note', 'size']), ['id', 'note', 'size']));
     expect(lines).toHaveLength(rows.length);
     expect(lines.map((l) => l.key)).toEqual(rows.map((r) => `[${String(r.id)}]`));
     expect(lines.map((l) => l.row.note)).toEqual(rows.map((r) => r.note));

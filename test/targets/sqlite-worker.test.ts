@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { encodeLines, objectRows, type LineEncoding } from '../../src/archive/archive-lines';
 import { sqlite } from '../../src/dialects/sqlite';
 import { openTarget } from '../../src/targets/connect';
 import { transactionThatEnds } from '../../src/targets/delete-batch';
@@ -115,4 +116,29 @@ describe('SQLite target connection in a worker thread', () => {
     // The connection is usable again.
     expect(await knex('parents').where({ id: 1 }).del()).toBe(1);
   });
+
+  test.each([
+    ['jsonl', true],
+    ['jsonl', false],
+    ['csv', true],
+    ['csv', false],
+  ] as const)('RETURNING rows asked for as %s archive lines (gzip %s) are the bytes encodeLines makes of them on this thread', async (format, gzip) => {
+    await knex.raw('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, size REAL, big INTEGER, data BLOB, "odd ""name""" TEXT)');
+    await knex('notes').insert([
+      { id: 1, body: 'plain', size: 1.5, big: 2n ** 60n + 7n, data: Buffer.from([0, 1, 255]), 'odd "name"': null },
+      { id: 2, body: 'quotes " and \\ , ; \n new line, ünïcödé 🧹', size: -0.25, big: 42, data: null, 'odd "name"': '' },
+      { id: 3, body: null, size: null, big: -(2n ** 62n), data: Buffer.alloc(0), 'odd "name"': '=1+2' },
+    ]);
+    const columns = ['id', 'body', 'size', 'big', 'data', 'odd "name"', 'not returned'];
+    const encoding: LineEncoding = { format, gzip, columns, batch: { runId: 7, job: 'purge', entity: 'notes', queryIndex: 1, depth: 0, archivedAt: 1_700_000_000_123, keyColumns: ['id'] } };
+    const returning = 'returning "id", "body", "size", "big", "data", "odd ""name"""';
+    const read = (await knex.raw(`select ${returning.slice('returning '.length)} from notes where id >= ?`, [1])) as Record<string, unknown>[];
+    const expected = encodeLines(encoding, encoding.batch, objectRows(read, columns), columns);
+    const encoded = await knex.transaction((trx) => sqlite.returningLines!.run(trx.raw(`delete from notes where id >= ? ${returning}`, [1]), encoding));
+    expect(encoded.count).toBe(3);
+    expect(encoded.bytes.equals(expected)).toBe(true);
+    // The statement ran: what it returned is gone.
+    expect(await knex('notes').pluck('id')).toEqual([]);
+  });
 });
+
