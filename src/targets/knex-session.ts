@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { TableStorage } from '../dialects/dialect';
-import { openRunArchive, type RunArchive } from '../archive/run-archive';
+import type { RunArchive } from '../archive/run-archive';
 import type { ArchiveTargets } from '../archive/cold-archive';
 import type { JobDefinition } from '../config/schema';
 import { narrowSafeInteger } from '../dialects/safe-integer';
@@ -28,6 +28,10 @@ import { deleteRangeBatch } from './range-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
 import type { BatchHooks, BatchResult, CommittingPart, QueryPreview, RangeBatchResult, RangePosition, SessionOptions, TargetSession } from './session';
+
+/** The archive writers, loaded when a run of a job that archives first opens its session. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runArchives = () => require('../archive/run-archive') as typeof import('../archive/run-archive');
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -57,7 +61,7 @@ export class KnexTargetSession implements TargetSession {
    */
   static async open(target: Target, schema: TargetSchema, job: JobDefinition, asOf: Date, options: SessionOptions = {}, targets: ArchiveTargets = noOtherTargets): Promise<KnexTargetSession> {
     const queries = await prepareQueries(job, target, schema, asOf);
-    const archive = job.archive && options.archive ? await openRunArchive(target.knex, schema, { ...job, archive: job.archive }, queries, { options: options.archive, targets }) : null;
+    const archive = job.archive && options.archive ? await runArchives().openRunArchive(target.knex, schema, { ...job, archive: job.archive }, queries, { options: options.archive, targets }) : null;
     return new KnexTargetSession(target.knex, queries, archive);
   }
 
