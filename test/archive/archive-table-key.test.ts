@@ -1,10 +1,8 @@
 import type { App } from '../../src/app';
 import { pruneArchives } from '../../src/archive/prune';
 import { restoreRun } from '../../src/archive/restore';
-import { executeRun } from '../../src/runner/execute-run';
-import { createManualRun } from '../../src/runner/manual-run';
-import { runnerDeps } from '../../src/runner/runner-deps';
 import { TEST_DATABASES } from '../support/dialects';
+import { runJob } from '../support/run-job';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 
@@ -44,9 +42,7 @@ describe.each(keyedByRun)('archive tables keyed by run on %s', (dialect) => {
 
   async function run(): Promise<number> {
     app ??= await ws.open();
-    const runId = await createManualRun(app, 'purge', 'test');
-    await executeRun(runId, runnerDeps(app), new AbortController().signal);
-    return runId;
+    return (await runJob(app, 'purge')).id;
   }
   const restore = (runId: number) =>
     restoreRun({ store: app!.store, targets: app!.targets, clock: app!.clock }, { runId, dryRun: false, actor: 'test', batchSize: 37 });

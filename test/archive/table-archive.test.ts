@@ -1,8 +1,6 @@
 import type { App } from '../../src/app';
-import { executeRun } from '../../src/runner/execute-run';
-import { createManualRun } from '../../src/runner/manual-run';
-import { runnerDeps } from '../../src/runner/runner-deps';
 import { TEST_DATABASES } from '../support/dialects';
+import { runJob } from '../support/run-job';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
 import { recordRanges } from '../support/recorded-ranges';
@@ -26,9 +24,7 @@ describe.each(TEST_DATABASES.map((d) => d.name))('table archive on %s', (dialect
 
   async function run(): Promise<number> {
     app ??= await ws.open();
-    const runId = await createManualRun(app, 'purge', 'test');
-    await executeRun(runId, runnerDeps(app), new AbortController().signal);
-    return runId;
+    return (await runJob(app, 'purge')).id;
   }
 
   it('copies each deleted record and each cascaded child into its archive table, in the same transaction', async () => {

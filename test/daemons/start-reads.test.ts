@@ -1,21 +1,13 @@
 import { Daemon } from '../../src/daemon';
+import { CRON_JOB_SCHEMA, cronJob } from '../support/cron-job';
 import { createWorkspace } from '../support/workspace';
 
-const SCHEMA = 'CREATE TABLE t (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);';
-const JOB = (name: string, cron: string) => `
-name: ${name}
-target: app
-cron: "${cron}"
-queries:
-  - entity: t
-    where: { field: at, olderThan: 1d }
-`;
 
 describe('what a daemon start reads from the state store', () => {
   it('says how many jobs it scheduled and the first next run without reading their definitions', async () => {
-    const ws = createWorkspace(SCHEMA);
-    ws.writeJob('a', JOB('a', '0 3 * * *'));
-    ws.writeJob('b', JOB('b', '0 4 * * *'));
+    const ws = createWorkspace(CRON_JOB_SCHEMA);
+    ws.writeJob('a', cronJob('a', '0 3 * * *'));
+    ws.writeJob('b', cronJob('b', '0 4 * * *'));
     const app = await ws.open();
     const infos: { fields: Record<string, unknown>; message: string }[] = [];
     const info = app.logger.info.bind(app.logger);
