@@ -88,11 +88,12 @@ export function jobFileText(o: { name: string; target: string; entity: Entity; s
   ].join('\n');
 }
 
-function pick(what: string, given: string | undefined, names: string[], option: string): string {
+/** `what` names one of `names` ("table of target \"app\""), `whatPlural` all of them ("tables of target \"app\""). */
+function pick(what: string, whatPlural: string, given: string | undefined, names: string[], option: string): string {
   if (given !== undefined) {
     if (names.includes(given)) return given;
     const close = closestName(given, names);
-    throw new UsageError(`${option} "${given}" is not a ${what}${close ? ` (did you mean "${close}"?)` : ''}: ${what}s are ${names.join(', ') || 'none'}`);
+    throw new UsageError(`${option} "${given}" is not a ${what}${close ? ` (did you mean "${close}"?)` : ''}: ${whatPlural} are ${names.join(', ') || 'none'}`);
   }
   if (names.length === 1) return names[0]!;
   throw new UsageError(`choose the ${what} with ${option} (one of: ${names.join(', ') || 'none'})`);
@@ -105,7 +106,7 @@ function pick(what: string, given: string | undefined, names: string[], option: 
  */
 export async function initCommand(ctx: CommandContext, opts: InitOptions): Promise<number> {
   const config = loadConfig(ctx.configFile, ctx.env, { uses: ['targets'] });
-  const target = pick('target', opts.target, Object.keys(config.targets), '--target');
+  const target = pick('target', 'targets', opts.target, Object.keys(config.targets), '--target');
   const targets = new Targets(config.targets);
   let schema: TargetSchema;
   try {
@@ -113,7 +114,7 @@ export async function initCommand(ctx: CommandContext, opts: InitOptions): Promi
   } finally {
     await targets.close();
   }
-  const entity = schema.entities.get(pick(`table of target "${target}"`, opts.entity, [...schema.entities.keys()].sort(), '--entity'))!;
+  const entity = schema.entities.get(pick(`table of target "${target}"`, `tables of target "${target}"`, opts.entity, [...schema.entities.keys()].sort(), '--entity'))!;
   const name = opts.name ?? `purge-${entity.name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '')}`;
   if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(name)) throw new UsageError(`--name "${name}" is not a job name: use letters, digits, ".", "-" and "_"`);
   const file = path.join(config.jobs, `${name}.yaml`);

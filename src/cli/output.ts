@@ -40,8 +40,13 @@ export function printListing<T>(ctx: CommandContext, format: OutputFormat, listi
   else if (format === 'yaml') ctx.out(stringify(listing.items).trimEnd());
   else if (format === 'csv') {
     const csv = listing.csv ?? { headers: listing.columns.map((c) => c.header), rows: listing.rows };
-    ctx.out(renderCsv(csv.headers, csv.rows).trimEnd());
+    printCsv(ctx, csv.headers, csv.rows);
   } else ctx.out(renderTable(listing.columns, listing.rows, { width: format === 'wide' ? undefined : ctx.width }));
+}
+
+/** `-o csv`: every line ends with CRLF, the last one too (ctx.out adds the final \n). */
+export function printCsv(ctx: CommandContext, headers: string[], rows: CsvCell[][]): void {
+  ctx.out(renderCsv(headers, rows).slice(0, -1));
 }
 
 /** A table as the format asks: cut to the terminal, or whole for `wide`. */

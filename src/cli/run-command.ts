@@ -10,9 +10,8 @@ import { createManualRun, findJob } from '../runner/manual-run';
 import type { RunStatus } from '../store/runs-repository';
 import { runDetail } from '../api/queries';
 import { cliActor, printJson, withApp, type CommandContext } from './context';
-import { isStructured, outputFormat, printListing, table, type OutputFormat, type OutputOptions } from './output';
+import { isStructured, outputFormat, printCsv, printListing, table, type OutputFormat, type OutputOptions } from './output';
 import { QUERY_COLUMNS } from './runs-command';
-import { renderCsv } from '../api/csv';
 import { formatCount, formatCountsIn, type Column } from './table';
 
 const PREVIEW_COLUMNS: Column[] = [
@@ -51,7 +50,7 @@ export async function previewCommand(ctx: CommandContext, name: string, opts: Ou
       const preview = await previewJob(findJob(app, name), app.targets, ctx.clock.now());
       if (format === 'csv') {
         const rows = preview.queries.map((q) => [q.index, q.entity, q.matched, q.cascaded, q.predictedFailures, JSON.stringify(q.sample)]);
-        ctx.out(renderCsv(['index', 'entity', 'matched', 'cascaded', 'predictedFailures', 'sample'], rows).trimEnd());
+        printCsv(ctx, ['index', 'entity', 'matched', 'cascaded', 'predictedFailures', 'sample'], rows);
       } else if (isStructured(format)) printListing(ctx, format, { items: preview, columns: [], rows: [] });
       else ctx.out(renderPreview(ctx, format, preview));
       return EXIT.ok;

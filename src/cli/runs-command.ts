@@ -1,12 +1,12 @@
 import type { RunJson } from '../api/json';
 import { runDetail } from '../api/queries';
+import { closestName } from '../did-you-mean';
 import { EXIT, UsageError } from '../errors';
 import { RUN_STATUSES, type RunStatus } from '../store/runs-repository';
 import { displayPath } from '../config/load';
 import type { OutboxMessage } from '../store/outbox-repository';
 import { withApp, type CommandContext } from './context';
-import { isStructured, outputFormat, printListing, table, type OutputOptions } from './output';
-import { renderCsv } from '../api/csv';
+import { isStructured, outputFormat, printCsv, printListing, table, type OutputOptions } from './output';
 import { formatAge, formatCount, formatCountsIn, formatTime, type Column } from './table';
 
 /** The per-query counts of a run, in `runs show` and after `run`. */
@@ -45,13 +45,14 @@ export function parseLimit(text: string | undefined, fallback: number): number {
 export async function runsCommand(ctx: CommandContext, opts: { job?: string; status?: string; limit?: string } & OutputOptions): Promise<number> {
   const format = outputFormat(opts);
   if (opts.status && !RUN_STATUSES.includes(opts.status as RunStatus)) {
-    throw new UsageError(`--status "${opts.status}" is not a run status (one of: ${RUN_STATUSES.join(', ')})`);
+    const close = closestName(opts.status, RUN_STATUSES);
+    throw new UsageError(`--status "${opts.status}" is not a run status${close ? ` (did you mean "${close}"?)` : ''} (one of: ${RUN_STATUSES.join(', ')})`);
   }
   const limit = parseLimit(opts.limit, 20);
   return withApp(ctx, async (app) => {
     const runs = await app.store.runs.list({ job: opts.job, status: opts.status as RunStatus | undefined, limit });
     if (runs.length === 0 && !isStructured(format)) {
-      ctx.out('no runs yet');
+      ctx.out(opts.job !== undefined || opts.status !== undefined ? 'no runs match' : 'no runs yet');
       return EXIT.ok;
     }
     const now = app.clock.now();
@@ -119,7 +120,7 @@ export async function runShowCommand(ctx: CommandContext, idText: string, opts: 
     const run = await runDetail(app, id);
     if (format === 'csv') {
       const fields = ['index', 'entity', 'matched', 'deleted', 'failed', 'cascaded'] as const;
-      ctx.out(renderCsv(['runId', ...fields], run.queries.map((q) => [run.id, ...fields.map((f) => q[f])])).trimEnd());
+      printCsv(ctx, ['runId', ...fields], run.queries.map((q) => [run.id, ...fields.map((f) => q[f])]));
       return EXIT.ok;
     }
     if (isStructured(format)) {

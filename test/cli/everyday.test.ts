@@ -96,7 +96,16 @@ describe('the everyday CLI', () => {
     const bad = await cli(['runs', '-o', 'xml']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Allowed choices are table, wide, json, yaml, csv');
+    for (const args of [['runs', '-o', 'csv'], ['runs', 'show', '1', '-o', 'csv'], ['preview', NAME, '-o', 'csv']])
+      expect({ args, lineEnds: (await cli(args)).stdout.match(/\r?\n/g)!.every((end) => end === '\r\n') }).toEqual({ args, lineEnds: true });
   }, 90_000);
+
+  it('runs: a misspelt --status gets a "did you mean"; a filter that matches nothing says so, not "no runs yet"', async () => {
+    const typo = await runCli(['--config', ws.configFile, 'runs', '--status', 'succeded']);
+    expect({ code: typo.code, stderr: typo.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('--status "succeded" is not a run status (did you mean "succeeded"?)') });
+    expect((await cli(['runs', '--job', 'no-such-job'])).stdout.trim()).toBe('no runs match');
+    expect((await cli(['runs', '--status', 'canceled'])).stdout.trim()).toBe('no runs match');
+  }, 60_000);
 
   it('runs show says the notification was written to a file, with its path and "1 attempt"', async () => {
     const show = await cli(['runs', 'show', '1']);
@@ -190,7 +199,9 @@ describe('explain and init', () => {
     expect(listed.code).toBe(2);
     expect(listed.stderr).toContain('choose the table of target "app" with --entity (one of: session_events, sessions)');
     const typo = await runCli(['--config', ws.configFile, 'init', '--entity', 'sesions']);
-    expect(typo.stderr).toContain('(did you mean "sessions"?)');
+    expect(typo.stderr).toContain('--entity "sesions" is not a table of target "app" (did you mean "sessions"?): tables of target "app" are session_events, sessions');
+    const typoTarget = await runCli(['--config', ws.configFile, 'init', '--target', 'ap']);
+    expect(typoTarget.stderr).toContain('--target "ap" is not a target (did you mean "app"?): targets are app');
     const r = await runCli(['--config', ws.configFile, 'init', '--entity', 'session_events']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const file = path.join(ws.dir, 'jobs', 'purge-session_events.yaml');

@@ -1,5 +1,6 @@
 import { outputWidth } from '../../src/cli/context';
-import { outputFormat } from '../../src/cli/output';
+import type { CommandContext } from '../../src/cli/context';
+import { outputFormat, printListing } from '../../src/cli/output';
 import { notificationLine } from '../../src/cli/runs-command';
 import { formatAge, formatCountsIn, renderTable, type Column } from '../../src/cli/table';
 import type { OutboxMessage } from '../../src/store/outbox-repository';
@@ -80,6 +81,13 @@ describe('-o', () => {
     expect(outputFormat({ output: 'yaml', json: true })).toBe('yaml');
     expect(outputFormat({}, { flag: '--format', value: 'csv' })).toBe('csv');
     expect(() => outputFormat({}, { flag: '--format', value: 'xml' })).toThrow('--format "xml" is not an output format: use one of table, wide, json, yaml, csv');
+  });
+
+  it('-o csv ends every line with CRLF, the last one too', () => {
+    let printed = '';
+    const ctx = { out: (text: string) => (printed += `${text}\n`), width: 80 } as unknown as CommandContext;
+    printListing(ctx, 'csv', { items: [], columns: [{ header: 'id' }, { header: 'note' }], rows: [[1, 'a'], [2, 'b ']] });
+    expect(printed).toBe('id,note\r\n1,a\r\n2,b \r\n');
   });
 });
 
