@@ -7,7 +7,7 @@ import { EXIT } from '../errors';
 import { buildDeleteMatching, keyColumns, selectMatchingKeys } from '../query/compile';
 import { directBlockers } from '../query/cascade';
 import { buildDeleteWithin } from '../query/range';
-import { batchesByKeyRange, countWithKeyBoundsStatement, deleteKeyRangeStatement, heldInRangeStatements, nextRangeEndStatement, restOfRangesStatement, spansKeyValues } from '../query/key-range';
+import { batchesByKeyRange, countWithKeyBoundsStatement, deleteKeyRangeStatement, heldInRangeStatements, keyFloor, nextRangeEndStatement, restOfRangesStatement, spansKeyValues } from '../query/key-range';
 import { tableAs } from '../query/sql-dialect';
 import { applyCondition } from '../query/where';
 import { ADAPTIVE_MAX, ADAPTIVE_START } from '../runner/batch-size';
@@ -114,7 +114,7 @@ function explainKeyRanges(knex: Knex, q: PreparedQuery, o: ExplainOptions): Expl
     statement('count', 'counted before anything is deleted (limits.maxDeletes), with the least and greatest matching keys: the last range ends at the greatest', countWithKeyBoundsStatement(knex, q.definition, q.context, column)),
     statement(
       'next range',
-      `the last key of each range: the ${batchSize}th matching key after the previous range (the first range has no lower bound)${spansNote(q, column, o.fixed)}`,
+      `the last key of each range: the ${batchSize}th matching key after the previous range (${firstRangeBound(q, column)})${spansNote(q, column, o.fixed)}`,
       nextRangeEndStatement(knex, q.definition, q.context, column, { after, ceiling, limit: batchSize }),
     ),
     statement('last range', 'short of that many: the count and last key of what is left', restOfRangesStatement(knex, q.definition, q.context, column, { after, ceiling })),
@@ -126,6 +126,12 @@ function explainKeyRanges(knex: Knex, q: PreparedQuery, o: ExplainOptions): Expl
     ),
     deleteByKeys(knex, q, 'what a range cannot take: each held record alone (under a savepoint where the dialect has them), a range the database refused by its keys'),
   ];
+}
+
+/** What bounds the first range below, where the statements show the previous range's last key. */
+function firstRangeBound(q: PreparedQuery, column: string): string {
+  const floor = keyFloor(q.context.dialect, q.entity, column);
+  return floor === undefined ? 'the first range has no lower bound' : `the first range binds ${floor} there, below every ${column}`;
 }
 
 /** How the ranges after the first end where they may be spans of key values (runner/key-spans.ts). */

@@ -108,6 +108,10 @@ CREATE INDEX children_parent ON children(parent_id);
     if (db.dialect.capabilities.keyRangeBatches) {
       expect(steps[0]).toEqual(['count', 'next range', 'last range', 'range delete', 'delete']);
       expect(steps[1]).toEqual(['count', 'next range', 'last range', 'held in range', 'range delete', 'delete']);
+      // The statements show the previous range's last key; the first range's own bound is said beside them.
+      const floor = db.dialect.belowEveryValue;
+      const nextRange = explained.queries[0]!.statements.find((s) => s.step === 'next range')!;
+      expect(nextRange.what).toContain(floor === undefined ? 'the first range has no lower bound' : `the first range binds ${floor} there, below every id`);
     }
   }, 120_000);
 });
