@@ -242,7 +242,8 @@ export function loadJobFile(source: JobFileSource, config: Config, env: Env = pr
   }
   if (!config.targets[job.target]) {
     const names = Object.keys(config.targets).join(', ') || 'none';
-    problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config (targets: ${names})` });
+    const close = closestName(job.target, Object.keys(config.targets));
+    problems.push({ file: displayName, path: 'target', message: `target "${job.target}" is not defined in the config${close ? ` (did you mean "${close}"?)` : ''} (targets: ${names})` });
   }
   problems.push(...replicaLimitProblems(job, config, displayName));
   problems.push(...archiveTargetProblems(job, config, displayName, archiveGiven === undefined));

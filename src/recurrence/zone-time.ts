@@ -16,6 +16,7 @@
  */
 import type { IANAZone as LuxonZone } from 'luxon';
 import { DAY_MS, MINUTE_MS, type WallTime } from './civil-calendar';
+import { closestName } from '../did-you-mean';
 
 /** Larger than any UTC offset that exists (+14:00) or ever existed. */
 export const MAX_ZONE_OFFSET_MS = 15 * 60 * MINUTE_MS;
@@ -35,7 +36,8 @@ export function isKnownZone(name: string): boolean {
 }
 
 export function unknownZoneMessage(name: string): string {
-  return `unknown time zone "${name}": use an IANA name such as Europe/Berlin or UTC`;
+  const close = closestName(name, ['UTC', ...Intl.supportedValuesOf('timeZone')]);
+  return `unknown time zone "${name}"${close ? ` (did you mean "${close}"?)` : ''}: use an IANA name such as Europe/Berlin or UTC`;
 }
 
 /**

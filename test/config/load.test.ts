@@ -59,5 +59,7 @@ describe('config and job files', () => {
   it('names an unknown target with the ones that exist', () => {
     const file = folder(BASE, { 'a.yaml': 'name: a\ntarget: crm\nqueries:\n  - { entity: t, allRecords: true }\n' });
     expect(problemsOf(() => loadAll(file, {}))).toEqual(['a.yaml: target: target "crm" is not defined in the config (targets: app)']);
+    const typo = folder(BASE, { 'a.yaml': 'name: a\ntarget: ap\nqueries:\n  - { entity: t, allRecords: true }\n' });
+    expect(problemsOf(() => loadAll(typo, {}))).toEqual(['a.yaml: target: target "ap" is not defined in the config (did you mean "app"?) (targets: app)']);
   });
 });

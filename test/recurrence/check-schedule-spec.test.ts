@@ -25,7 +25,7 @@ const cases: [string, ScheduleSpec, ScheduleProblem[]][] = [
     [
       {
         field: 'timezone',
-        message: 'unknown time zone "Europe/Berln": use an IANA name such as Europe/Berlin or UTC',
+        message: 'unknown time zone "Europe/Berln" (did you mean "Europe/Berlin"?): use an IANA name such as Europe/Berlin or UTC',
       },
     ],
   ],

@@ -114,7 +114,7 @@ describe('checkScheduleSpec messages', () => {
     [
       { timezone: 'Europe/Berln', cron: '0 2 * * *' },
       'timezone',
-      'unknown time zone "Europe/Berln": use an IANA name such as Europe/Berlin or UTC',
+      'unknown time zone "Europe/Berln" (did you mean "Europe/Berlin"?): use an IANA name such as Europe/Berlin or UTC',
     ],
     [
       { timezone: 'UTC', recurrence: 'FREQ=DAILIES' },

@@ -57,7 +57,7 @@ describe('localToInstant (how start is read)', () => {
       new RecurrenceError([
         {
           field: 'timezone',
-          message: 'unknown time zone "Europe/Berln": use an IANA name such as Europe/Berlin or UTC',
+          message: 'unknown time zone "Europe/Berln" (did you mean "Europe/Berlin"?): use an IANA name such as Europe/Berlin or UTC',
         },
       ]),
     );
