@@ -99,7 +99,7 @@ export const jobSchema = z
     notify: notifySchema,
     limits: z
       .strictObject({
-        /** Records per batch; when absent the size adapts to keep each batch transaction near 50 ms. */
+        /** Records per batch; when absent the size adapts to keep each batch transaction near 120 ms (runner/batch-size.ts). */
         batchSize: z.number().int().min(1).max(100000).optional(),
         maxDeletes: z.number().int().min(0).optional(),
         pauseBetweenBatches: durationSchema('pauseBetweenBatches').default('0ms'),
