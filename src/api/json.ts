@@ -16,10 +16,12 @@ export interface JobJson {
   timezone: string;
   nextRunAt: string | null;
   paused: boolean;
+  /** Occurrences before this instant are skipped (`postpone`); null when none is, or it has passed. */
+  postponedUntil: string | null;
   lastRun: { id: number; status: string; finishedAt: string | null } | null;
 }
 
-export function jobJson(job: JobListing, lastRun: Pick<RunRecord, 'id' | 'status' | 'finishedAt'> | null): JobJson {
+export function jobJson(job: JobListing, lastRun: Pick<RunRecord, 'id' | 'status' | 'finishedAt'> | null, now: Date): JobJson {
   return {
     name: job.name,
     target: job.target,
@@ -27,6 +29,7 @@ export function jobJson(job: JobListing, lastRun: Pick<RunRecord, 'id' | 'status
     timezone: job.timezone,
     nextRunAt: iso(job.nextRunAt),
     paused: job.paused,
+    postponedUntil: job.postponedUntil && job.postponedUntil.getTime() > now.getTime() ? iso(job.postponedUntil) : null,
     lastRun: lastRun ? { id: lastRun.id, status: lastRun.status, finishedAt: iso(lastRun.finishedAt) } : null,
   };
 }

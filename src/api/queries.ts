@@ -12,7 +12,8 @@ import { lastFinishedRuns } from '../store/last-runs';
 /** Every scheduled job (not removed), by name, with its last finished run. */
 export async function listJobs(app: App): Promise<JobJson[]> {
   const [jobs, lastRuns] = await Promise.all([app.store.jobs.listing(), lastFinishedRuns(app.store.db)]);
-  return jobs.map((j) => jobJson(j, lastRuns.get(j.name) ?? null));
+  const now = app.clock.now();
+  return jobs.map((j) => jobJson(j, lastRuns.get(j.name) ?? null, now));
 }
 
 /** One job as stored; a job whose file was removed is not found. */
@@ -20,7 +21,7 @@ export async function jobDetail(app: App, name: string): Promise<JobJson> {
   const job = await app.store.jobs.get(name);
   if (!job || job.removedAt)
     throw new NotFoundError(`no job named "${name}": list jobs with "sweeper jobs" or GET /api/jobs`);
-  return jobJson(job, await app.store.runs.lastFinished(name));
+  return jobJson(job, await app.store.runs.lastFinished(name), app.clock.now());
 }
 
 /** One run: counts per query and notification status. */

@@ -7,7 +7,7 @@ import { withApp, type CommandContext } from './context';
 import { isStructured, outputFormat, printListing, type OutputFormat, type OutputOptions } from './output';
 import { formatMinute, formatTime } from './table';
 
-/** `sweeper jobs`: name, target, schedule, next run, last outcome, paused. */
+/** `sweeper jobs`: name, target, schedule, next run, last outcome, paused (or postponed until when). */
 export async function jobsCommand(ctx: CommandContext, opts: OutputOptions): Promise<number> {
   const format = outputFormat(opts);
   return withApp(
@@ -51,11 +51,11 @@ async function printJobs(ctx: CommandContext, format: OutputFormat, app: App): P
       j.timezone,
       format === 'wide' ? formatTime(j.nextRunAt) : formatMinute(j.nextRunAt),
       j.lastRun ? `#${j.lastRun.id} ${j.lastRun.status}` : '-',
-      j.paused ? 'yes' : 'no',
+      j.paused ? 'yes' : j.postponedUntil ? `until ${format === 'wide' ? formatTime(j.postponedUntil) : formatMinute(j.postponedUntil)}` : 'no',
     ]),
     csv: {
-      headers: ['name', 'target', 'schedule', 'timezone', 'nextRunAt', 'paused', 'lastRunId', 'lastRunStatus', 'lastRunFinishedAt'],
-      rows: jobs.map((j) => [j.name, j.target, j.schedule, j.timezone, j.nextRunAt, j.paused, j.lastRun?.id, j.lastRun?.status, j.lastRun?.finishedAt]),
+      headers: ['name', 'target', 'schedule', 'timezone', 'nextRunAt', 'paused', 'postponedUntil', 'lastRunId', 'lastRunStatus', 'lastRunFinishedAt'],
+      rows: jobs.map((j) => [j.name, j.target, j.schedule, j.timezone, j.nextRunAt, j.paused, j.postponedUntil, j.lastRun?.id, j.lastRun?.status, j.lastRun?.finishedAt]),
     },
   });
   return EXIT.ok;

@@ -28,6 +28,7 @@ export const jobSchema = z.object({
   timezone: z.string(),
   nextRunAt: time,
   paused: z.boolean(),
+  postponedUntil: time,
   lastRun: z.object({ id: z.int(), status: z.string(), finishedAt: time }).nullable(),
 });
 // `#/components/schemas/Job` in the OpenAPI document (ids live in zod's global registry, as descriptions do).

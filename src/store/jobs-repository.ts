@@ -29,7 +29,7 @@ export interface UpsertResult {
 export type JobHead = Pick<JobRecord, 'name' | 'version' | 'hash' | 'startAt' | 'removedAt'>;
 
 /** What a listing of jobs shows (`sweeper jobs`, GET /api/jobs): no definition, which is most of a row. */
-export type JobListing = Pick<JobRecord, 'name' | 'target' | 'schedule' | 'timezone' | 'nextRunAt' | 'paused'>;
+export type JobListing = Pick<JobRecord, 'name' | 'target' | 'schedule' | 'timezone' | 'nextRunAt' | 'paused' | 'postponedUntil'>;
 
 export interface JobSync {
   name: string;
@@ -89,8 +89,8 @@ export class JobsRepository {
 
   /** Every scheduled job (not removed) by name, with only the columns a listing shows: 10,000 rows without their definitions. */
   async listing(): Promise<JobListing[]> {
-    const rows = (await this.db('jobs').whereNull('removed_at').orderBy('name').select('name', 'target', 'schedule', 'timezone', 'next_run_at', 'paused')) as Record<string, unknown>[];
-    return rows.map((r) => ({ name: String(r.name), target: String(r.target), schedule: String(r.schedule), timezone: String(r.timezone), nextRunAt: toDate(r.next_run_at), paused: toBool(r.paused) }));
+    const rows = (await this.db('jobs').whereNull('removed_at').orderBy('name').select('name', 'target', 'schedule', 'timezone', 'next_run_at', 'paused', 'postponed_until')) as Record<string, unknown>[];
+    return rows.map((r) => ({ name: String(r.name), target: String(r.target), schedule: String(r.schedule), timezone: String(r.timezone), nextRunAt: toDate(r.next_run_at), paused: toBool(r.paused), postponedUntil: toDate(r.postponed_until) }));
   }
 
   /** Every job's name, version, hash, start and removal, without its definition: what a sync compares. */

@@ -34,6 +34,9 @@ describe('control commands find jobs from the job files', () => {
     const postponed = await cli('postpone', 'expire-sessions', '--until', '2099-01-01T00:00');
     expect(postponed.code).toBe(0);
     expect(postponed.stdout.trim()).toBe('job expire-sessions postponed until 2099-01-01T00:00:00.000Z');
+    // The listing says so: its next run is one the postponement skips.
+    expect(JSON.parse((await cli('jobs', '--json')).stdout)).toMatchObject([{ name: 'expire-sessions', paused: false, postponedUntil: '2099-01-01T00:00:00.000Z' }]);
+    expect((await cli('jobs')).stdout).toMatch(/ until 2099-01-01 00:00\n/);
   }, 60_000);
 
   it('a job with no file is refused with the jobs there are (exit 2)', async () => {

@@ -89,7 +89,7 @@ describe('the everyday CLI', () => {
     const csv = (args: string[]) => cli(args).then((r) => r.stdout.trimEnd().split('\r\n'));
     expect((await csv(['runs', '-o', 'csv']))[0]).toBe('id,job,status,reason,trigger,scheduledFor,asOf,startedAt,finishedAt,deleted,failed');
     expect((await csv(['runs', '-o', 'csv']))[1]).toMatch(/^1,expire-sessions-of-every-tenant-everywhere,completed_with_failures,"11970 deleted, 30 could not be deleted",manual,,/);
-    expect((await csv(['jobs', '-o', 'csv']))[0]).toBe('name,target,schedule,timezone,nextRunAt,paused,lastRunId,lastRunStatus,lastRunFinishedAt');
+    expect((await csv(['jobs', '-o', 'csv']))[0]).toBe('name,target,schedule,timezone,nextRunAt,paused,postponedUntil,lastRunId,lastRunStatus,lastRunFinishedAt');
     expect(await csv(['failures', '-o', 'csv'])).toHaveLength(31);
     expect((await csv(['runs', 'show', '1', '-o', 'csv']))[1]).toBe('1,0,sessions,12000,11970,30,0');
     expect((await csv(['preview', NAME, '-o', 'csv']))[0]).toBe('index,entity,matched,cascaded,predictedFailures,sample');
