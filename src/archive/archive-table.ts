@@ -64,6 +64,7 @@ export async function ensureArchiveTable(
       name: table,
       columns: new Map(),
       primaryKey: archiveKey(dialect),
+      uniqueKeys: [archiveKey(dialect)],
       foreignKeys: [],
     });
     for (const column of entity.columns.values())

@@ -33,6 +33,8 @@ export function jobFileText(o: { name: string; target: string; entity: Entity; s
   const { entity, schema } = o;
   const time = timeColumn(entity);
   const key = entity.primaryKey.length > 0 ? entity.primaryKey : null;
+  // Without a primary key, a unique index over NOT NULL columns can be the job's `key:`.
+  const uniqueKey = key ? null : (entity.uniqueKeys.find((u) => u.every((c) => entity.columns.get(c)?.nullable === false)) ?? null);
   const width = Math.max(...[...entity.columns.keys()].map((c) => c.length));
   const columnLines = [...entity.columns.values()].map((c) => {
     const notes = [c.type || c.kind, c.nullable ? 'null' : 'not null', entity.primaryKey.includes(c.name) ? 'primary key' : ''].filter(Boolean).join(', ');
@@ -63,7 +65,11 @@ export function jobFileText(o: { name: string; target: string; entity: Entity; s
     ...columnLines,
     ...(parents.length > 0 ? ['#', `# ${entity.name} refers to:`, ...parents] : []),
     ...(children.length > 0 ? ['#', `# Rows that refer to ${entity.name}:`, ...children] : []),
-    ...(key ? [] : ['#', `# ${entity.name} has no primary key: "key" names columns that are unique together.`]),
+    ...(key
+      ? []
+      : uniqueKey
+        ? ['#', `# ${entity.name} has no primary key: "key" names the columns of a unique index over NOT NULL columns.`]
+        : ['#', `# ${entity.name} has no primary key and no unique index over NOT NULL columns: Sweeper deletes by key, so`, `# it refuses this job until the table has one (CREATE UNIQUE INDEX ...) and "key" names its columns.`]),
     `name: ${yamlString(o.name)}`,
     `description: Records of ${entity.name} that are no longer needed`,
     `target: ${yamlString(o.target)}`,
@@ -73,7 +79,7 @@ export function jobFileText(o: { name: string; target: string; entity: Entity; s
     `catchUp: skip                        # occurrences missed while no daemon ran: skip | once | all`,
     `queries:                             # in order: children before parents`,
     `  - entity: ${yamlString(entity.name)}`,
-    ...(key ? [] : [`    key: [${[...entity.columns.keys()].slice(0, 1).map(yamlString).join(', ')}]   # columns unique together`]),
+    ...(key ? [] : [`    key: [${(uniqueKey ?? [...entity.columns.keys()].slice(0, 1)).map(yamlString).join(', ')}]   # columns unique together`]),
     ...where,
     `    # Conditions: all: [...], any: [...], not: {...}, { field, op, value } with op eq ne lt lte gt gte in`,
     `    # notIn like notLike isNull notNull between, olderThan/newerThan, exists/notExists: { entity, on }`,

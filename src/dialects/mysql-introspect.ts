@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Column, ColumnKind, Entity, ForeignKey } from '../targets/schema';
+import { setUniqueKeys, type UniqueIndexColumn } from './unique-keys';
 
 /**
  * A MySQL / MariaDB column type (information_schema `DATA_TYPE` and `COLUMN_TYPE`) to a column kind.
@@ -63,7 +64,7 @@ async function mariadbJsonColumns(knex: Knex): Promise<{ table: string; column: 
 
 /**
  * Every base table of the connection's database (`DATABASE()`: the one the connection names), with
- * its columns in order, its primary key in key order, and the foreign keys it declares with their
+ * its columns in order, its primary key in key order, its unique keys, and the foreign keys it declares with their
  * ON DELETE rule. Foreign keys to another database are left out: a job names tables of this one.
  */
 export async function introspectMysql(knex: Knex): Promise<Map<string, Entity>> {
@@ -74,7 +75,7 @@ export async function introspectMysql(knex: Knex): Promise<Map<string, Entity>> 
   );
   const entities = new Map<string, Entity>();
   for (const { name } of tables)
-    entities.set(name, { name, columns: new Map(), primaryKey: [], foreignKeys: [] });
+    entities.set(name, { name, columns: new Map(), primaryKey: [], uniqueKeys: [], foreignKeys: [] });
 
   const columnRows = await rows<ColumnRow>(
     knex,
@@ -140,6 +141,14 @@ export async function introspectMysql(knex: Knex): Promise<Map<string, Entity>> 
     for (const f of hidden.filter((h) => h.entity.name === table))
       f.fk.onDelete = rules.get(f.constraint) ?? 'RESTRICT';
   }
+  // Each unique index with its columns in order (a functional index's column_name is null).
+  const uniqueRows = await rows<UniqueIndexColumn>(
+    knex,
+    `select table_name as \`table\`, index_name as \`index\`, column_name as \`column\`
+     from information_schema.statistics where table_schema = database() and non_unique = 0
+     order by table_name, index_name, seq_in_index`,
+  );
+  setUniqueKeys(entities, uniqueRows);
   return entities;
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { ColumnKind, Entity, ForeignKey } from '../targets/schema';
+import { setUniqueKeys, type UniqueIndexColumn } from './unique-keys';
 
 /** Postgres base type name (pg_type.typname, domains resolved) to a column kind. */
 export function postgresKind(typname: string): ColumnKind {
@@ -76,7 +77,7 @@ interface PgKeyRow {
 
 /**
  * Reads every table of a Postgres target on the search path: columns with their kind (domains
- * resolved), primary key in key order, and the foreign keys each table declares with their ON DELETE
+ * resolved), primary key in key order, unique keys, and the foreign keys each table declares with their ON DELETE
  * action.
  */
 export async function introspectPostgres(knex: Knex): Promise<Map<string, Entity>> {
@@ -84,7 +85,7 @@ export async function introspectPostgres(knex: Knex): Promise<Map<string, Entity
     .rows as { name: string }[];
   const entities = new Map<string, Entity>();
   for (const { name } of tables)
-    entities.set(name, { name, columns: new Map(), primaryKey: [], foreignKeys: [] });
+    entities.set(name, { name, columns: new Map(), primaryKey: [], uniqueKeys: [], foreignKeys: [] });
 
   const columnRows = (
     await knex.raw(`${TABLES_CTE}
@@ -143,5 +144,20 @@ export async function introspectPostgres(knex: Knex): Promise<Map<string, Entity
     fk.columns.push(row.column);
     fk.parentColumns.push(row.parent_column);
   }
+
+  // Each valid unique index that is not partial, with its key columns in order (not its INCLUDE
+  // columns; an expression's attnum is 0, so its column is null).
+  const uniqueRows = (
+    await knex.raw(`${TABLES_CTE}
+      select t.relname as "table", ci.relname as "index", a.attname as "column"
+      from tables t
+      join pg_index i on i.indrelid = t.oid and i.indisunique and i.indisvalid and i.indpred is null
+      join pg_class ci on ci.oid = i.indexrelid
+      cross join lateral unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
+      left join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum and k.attnum > 0
+      where k.ord <= i.indnkeyatts
+      order by t.relname, ci.relname, k.ord`)
+  ).rows as UniqueIndexColumn[];
+  setUniqueKeys(entities, uniqueRows);
   return entities;
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Column, ColumnKind, Entity } from '../targets/schema';
+import { setUniqueKeys, type UniqueIndexColumn } from './unique-keys';
 
 /**
  * SQLite's type affinity rules (https://sqlite.org/datatype3.html §3.1), refined for dates and
@@ -40,8 +41,8 @@ function eachTableWith(pragma: 'pragma_table_info' | 'pragma_foreign_key_list', 
 }
 
 /**
- * Reads every table of a SQLite target: columns with their kind, primary key in key order, and the
- * foreign keys each table declares with their ON DELETE action. Two statements whatever the number of
+ * Reads every table of a SQLite target: columns with their kind, primary key in key order, unique
+ * keys, and the foreign keys each table declares with their ON DELETE action. Three statements whatever the number of
  * tables (each table joined with pragma_table_info and pragma_foreign_key_list), not two per table: a
  * reload and every run read the schema, and on a worker each statement is a round trip.
  */
@@ -52,6 +53,13 @@ export async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>>
   const fkRows = (await knex.raw(
     `select m.name as "table", f.id, f.seq, f."table" as parent, f."from", f."to", f.on_delete from ${eachTableWith('pragma_foreign_key_list', 'f')} order by m.name, f.id, f.seq`,
   )) as SqliteForeignKeyRow[];
+  // Each unique index that is not partial, with its columns in order (an expression's name is null).
+  const uniqueRows = (await knex.raw(
+    `select m.name as "table", l.name as "index", i.name as "column"
+     from sqlite_master m join pragma_index_list(m.name) l join pragma_index_info(l.name) i
+     where m.type = 'table' and m.name not like 'sqlite\\_%' escape '\\' and l."unique" = 1 and l.partial = 0
+     order by m.name, l.name, i.seqno`,
+  )) as UniqueIndexColumn[];
 
   const entities = new Map<string, Entity>();
   const rowsOf = new Map<string, SqliteColumnRow[]>();
@@ -74,7 +82,7 @@ export async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>>
       .filter((r) => r.pk > 0)
       .sort((a, b) => a.pk - b.pk)
       .map((r) => r.name);
-    entities.set(name, { name, columns, primaryKey, foreignKeys: [] });
+    entities.set(name, { name, columns, primaryKey, uniqueKeys: [], foreignKeys: [] });
   }
   const pendingForeignKeys: { entity: Entity; rows: SqliteForeignKeyRow[] }[] = [];
   for (const row of fkRows) {
@@ -103,5 +111,6 @@ export async function introspectSqlite(knex: Knex): Promise<Map<string, Entity>>
       });
     }
   }
+  setUniqueKeys(entities, uniqueRows);
   return entities;
 }

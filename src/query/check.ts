@@ -54,6 +54,8 @@ export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?
       if (!entity.columns.has(column))
         problems.push({ path: `key[${i}]`, message: `key column ${unknownColumn(column, entity)}` });
     });
+    if (query.key.length > 0 && query.key.every((c) => entity.columns.has(c)) && !keyIsUnique(query.key, entity))
+      problems.push({ path: 'key', message: notUniqueKey(query.key, entity) });
   } else if (entity.primaryKey.length === 0) {
     problems.push({
       path: 'key',
@@ -75,6 +77,26 @@ export function checkQuery(query: QueryDefinition, schema: TargetSchema, target?
     }
   }
   return problems;
+}
+
+/**
+ * Whether `key` names at least one unique key of the entity whose columns are all NOT NULL: Sweeper
+ * deletes a batch by its keys, so a key two records share would delete both, the one that does not
+ * match with the one that does; and a NULL in a unique index does not keep two rows apart.
+ */
+function keyIsUnique(key: string[], entity: Entity): boolean {
+  return entity.uniqueKeys.some((unique) => unique.every((c) => key.includes(c) && entity.columns.get(c)?.nullable === false));
+}
+
+function notUniqueKey(key: string[], entity: Entity): string {
+  const names = key.map((c) => `"${c}"`).join(', ');
+  const known = entity.uniqueKeys.map((u) => `(${u.join(', ')})`).join(', ');
+  return (
+    `[${names}] is not known to be unique in "${entity.name}": no primary key or unique index over NOT NULL columns is among these columns, ` +
+    `and Sweeper deletes by key, so two records that share a key would both be deleted when one matches. ` +
+    `Name columns that such a key covers${known ? ` (unique keys of "${entity.name}": ${known}; each column must be NOT NULL)` : ''}, ` +
+    `or add one: CREATE UNIQUE INDEX ${entity.name}_key ON ${entity.name} (${key.join(', ')}) with the columns NOT NULL`
+  );
 }
 
 /** Most values a leaf binds once compiled (an exact comparison of ISO text on Postgres binds 10, a list 1). */

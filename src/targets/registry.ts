@@ -113,7 +113,7 @@ export class Targets {
 function copySchema(schema: TargetSchema): TargetSchema {
   const entities = new Map<string, Entity>();
   for (const [name, e] of schema.entities) {
-    entities.set(name, { name: e.name, columns: new Map([...e.columns].map(([n, c]) => [n, { ...c }])), primaryKey: [...e.primaryKey], foreignKeys: e.foreignKeys.map((fk) => ({ ...fk, columns: [...fk.columns], parentColumns: [...fk.parentColumns] })) });
+    entities.set(name, { name: e.name, columns: new Map([...e.columns].map(([n, c]) => [n, { ...c }])), primaryKey: [...e.primaryKey], uniqueKeys: e.uniqueKeys.map((k) => [...k]), foreignKeys: e.foreignKeys.map((fk) => ({ ...fk, columns: [...fk.columns], parentColumns: [...fk.parentColumns] })) });
   }
   return { dialect: schema.dialect, entities };
 }

@@ -27,6 +27,12 @@ export interface Entity {
   columns: Map<string, Column>;
   /** Primary key columns in order; empty when the table has none. */
   primaryKey: string[];
+  /**
+   * The column sets the database keeps unique: the primary key and each unique index or constraint
+   * over plain columns that holds for every row (not partial, not over expressions, valid). A job's
+   * `key:` must cover one of these whose columns are NOT NULL, since Sweeper deletes by key.
+   */
+  uniqueKeys: string[][];
   /** Foreign keys declared on this entity (pointing to parents). */
   foreignKeys: ForeignKey[];
 }

@@ -18,7 +18,7 @@ const DDL: Record<Dialect, string[]> = {
     'create table session_events (id integer primary key, session_id text references sessions(id), created_at_ms integer)',
     'create table notes (id integer primary key, session_id text references sessions(id) on delete cascade, body text)',
     'create table memberships (org_id integer not null, user_id integer not null references users(id) on delete cascade, role text, primary key (org_id, user_id))',
-    'create table audit_log (at text, message text)',
+    'create table audit_log (at text not null, message text not null, unique (at, message))',
   ],
   pg: [
     'create table users (id integer primary key, email text not null, active boolean not null, created_at timestamptz, tags text)',
@@ -26,7 +26,7 @@ const DDL: Record<Dialect, string[]> = {
     'create table session_events (id integer primary key, session_id text references sessions(id), created_at_ms bigint)',
     'create table notes (id integer primary key, session_id text references sessions(id) on delete cascade, body text)',
     'create table memberships (org_id integer not null, user_id integer not null references users(id) on delete cascade, role text, primary key (org_id, user_id))',
-    'create table audit_log (at text, message text)',
+    'create table audit_log (at text not null, message text not null, unique (at, message))',
   ],
   // MySQL: TIMESTAMP and DATETIME (UTC wall time); BOOLEAN is TINYINT(1); foreign keys as table
   // constraints (MySQL ignores REFERENCES written on a column); text keys in utf8mb4.
@@ -36,7 +36,7 @@ const DDL: Record<Dialect, string[]> = {
     'create table session_events (id integer primary key, session_id varchar(64), created_at_ms bigint, foreign key (session_id) references sessions(id))',
     'create table notes (id integer primary key, session_id varchar(64), body text, foreign key (session_id) references sessions(id) on delete cascade)',
     'create table memberships (org_id integer not null, user_id integer not null, role text, primary key (org_id, user_id), foreign key (user_id) references users(id) on delete cascade)',
-    'create table audit_log (at varchar(64), message text)',
+    'create table audit_log (at varchar(64) not null, message varchar(255) not null, unique (at, message))',
   ],
 };
 

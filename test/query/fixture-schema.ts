@@ -12,7 +12,7 @@ function entity(
   primaryKey: string[],
   foreignKeys: ForeignKey[] = [],
 ): Entity {
-  return { name, columns: new Map(columns.map((c) => [c.name, c])), primaryKey, foreignKeys };
+  return { name, columns: new Map(columns.map((c) => [c.name, c])), primaryKey, uniqueKeys: primaryKey.length > 0 ? [primaryKey] : [], foreignKeys };
 }
 
 /** A hand-written target schema, shaped like what introspection returns for each dialect. */

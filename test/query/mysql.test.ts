@@ -166,7 +166,7 @@ describeMariadb('MySQL BIGINT keys beyond 2^53 (on MariaDB)', () => {
     const db = await startMariadb();
     const knex = openTarget('shop', { client: 'mysql2', connection: db.url });
     try {
-      await knex.raw('create table snowflakes (id bigint primary key, n int)');
+      await knex.raw('create table snowflakes (id bigint primary key, n int not null unique)');
       await knex.raw('insert into snowflakes values (9007199254740992, 1), (9007199254740993, 2), (5, 3)');
       const ids = (await knex('snowflakes').orderBy('id').pluck('id')) as unknown[];
       expect(ids).toEqual([5, 9007199254740992n, 9007199254740993n]);

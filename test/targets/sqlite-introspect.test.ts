@@ -75,7 +75,7 @@ describe('openTarget (SQLite)', () => {
     );
   });
 
-  test('reads a schema of many tables in two statements, not two per table', async () => {
+  test('reads a schema of many tables in three statements, not some per table', async () => {
     for (let t = 0; t < 30; t++) await knex.raw(`create table t_${t} (id integer primary key, parent_id integer references t_0(id) on delete cascade, at integer not null)`);
     const statements: string[] = [];
     knex.on('query', (q: { sql: string }) => statements.push(q.sql));
@@ -84,7 +84,8 @@ describe('openTarget (SQLite)', () => {
     expect([...schema.entities.get('t_29')!.columns.keys()]).toEqual(['id', 'parent_id', 'at']);
     expect(schema.entities.get('t_29')!.primaryKey).toEqual(['id']);
     expect(schema.entities.get('t_29')!.foreignKeys).toEqual([{ columns: ['parent_id'], parent: 't_0', parentColumns: ['id'], onDelete: 'CASCADE' }]);
-    expect(statements).toHaveLength(2);
+    expect(schema.entities.get('t_29')!.uniqueKeys).toEqual([['id']]);
+    expect(statements).toHaveLength(3);
   });
 });
 
