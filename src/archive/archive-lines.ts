@@ -1,5 +1,6 @@
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
+import { MAX_SAFE, narrowSafeInteger } from '../dialects/safe-integer';
 import { keyJson } from '../store/key-json';
 import { ARCHIVE_COLUMNS } from './archive-columns';
 import type { ValueCarrier } from './bindable-value';
@@ -60,13 +61,21 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/** A column's value as JSON, as JSON.stringify of plain(value) writes it. */
+/** A column's value as JSON, as JSON.stringify of plain(value) writes it (the common kinds first). */
 function jsonValue(value: unknown): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'bigint') return `"${value.toString()}"`;
-  return JSON.stringify(plain(value)) ?? 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? `${value}` : 'null';
+    case 'bigint':
+      // As the number it is where a number holds it exactly (the SQLite driver reads every integer as a BigInt).
+      return value <= MAX_SAFE && value >= -MAX_SAFE ? `${value}` : `"${value}"`;
+    case 'undefined':
+      return 'null';
+    default:
+      return value === null ? 'null' : (JSON.stringify(plain(value)) ?? 'null');
+  }
 }
 
 /**
@@ -92,18 +101,24 @@ class Utf8Chunks {
 }
 
 /**
- * The rows one batch appends, column by column as `columns` names them: `value(r, c)` is column c of
- * row r (undefined where the row has no such column). Rows as objects (objectRows) on the daemon's
- * thread; rows as the driver's arrays where the statement runs (the SQLite worker thread, DialectCapabilities.returningLines).
+ * The rows one batch appends: `row(r)` is row r's values in the order `columns` names them
+ * (undefined where the row has no such column). Rows as objects (objectRows), or as the driver's
+ * arrays where their columns are the entity's in order (arrayRows: pg's `rowMode: 'array'`, the
+ * SQLite worker thread, DialectCapabilities.returningLines).
  */
 export interface LineRows {
   readonly count: number;
-  value(row: number, column: number): unknown;
+  row(r: number): readonly unknown[];
 }
 
 /** Rows as objects, read by the names of `columns`. */
 export function objectRows(rows: Record<string, unknown>[], columns: string[]): LineRows {
-  return { count: rows.length, value: (r, c) => rows[r]![columns[c]!] };
+  return { count: rows.length, row: (r) => columns.map((c) => rows[r]![c]) };
+}
+
+/** Rows as arrays of the values of `columns` in order. */
+export function arrayRows(rows: readonly (readonly unknown[])[]): LineRows {
+  return { count: rows.length, row: (r) => rows[r]! };
 }
 
 /** What encodeLines needs of the files form: the format and whether it gzips. */
@@ -122,13 +137,18 @@ export interface EncodedLines {
   count: number;
 }
 
-/** The line key of row r: keyJson of its key columns (`keyAt`: their positions in the columns; a one-column integer key written directly). */
-function lineKey(keyAt: number[], rows: LineRows, r: number): string {
+/** The line key of a row (its values): keyJson of its key columns (`keyAt`: their positions in the columns). */
+function lineKey(keyAt: number[], values: readonly unknown[]): string {
+  return keyJson(keyAt.map((c) => values[c]));
+}
+
+/** The line key of a row as a JSON string (JSON.stringify of lineKey); a one-column integer key's written directly. */
+function lineKeyJson(keyAt: number[], values: readonly unknown[]): string {
   if (keyAt.length === 1) {
-    const v = rows.value(r, keyAt[0]!);
-    if (typeof v === 'number' && Number.isSafeInteger(v)) return `[${v}]`;
+    const v = values[keyAt[0]!];
+    if ((typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'bigint' && v <= MAX_SAFE && v >= -MAX_SAFE)) return `"[${v}]"`;
   }
-  return keyJson(keyAt.map((c) => rows.value(r, c)));
+  return JSON.stringify(lineKey(keyAt, values));
 }
 
 /**
@@ -152,23 +172,27 @@ function linesOf(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: st
   if (spec.format === 'jsonl') {
     const head = `{"sweeper_run_id":${batch.runId},"sweeper_job":${JSON.stringify(batch.job)},"sweeper_entity":${JSON.stringify(batch.entity)},"sweeper_key":`;
     const meta = `,"sweeper_query_index":${batch.queryIndex},"sweeper_depth":${batch.depth},${DOCUMENTS_AS_TEXT},"sweeper_archived_at":${batch.archivedAt},"row":{`;
-    const names = columns.map((c) => `${JSON.stringify(c)}:`);
+    // Each column's name as the first field of `row`, and after another.
+    const first = columns.map((c) => `${JSON.stringify(c)}:`);
+    const after = first.map((name) => `,${name}`);
     for (let r = 0; r < rows.count; r++) {
-      text += head + JSON.stringify(lineKey(keyAt, rows, r)) + meta;
-      let separator = '';
+      const values = rows.row(r);
+      let line = head + lineKeyJson(keyAt, values) + meta;
+      let names = first;
       for (let i = 0; i < columns.length; i++) {
-        const v = rows.value(r, i);
+        const v = values[i];
         // A column the row does not have is left out, as JSON.stringify leaves out an undefined.
         if (v === undefined) continue;
-        text += separator + names[i]! + jsonValue(v);
-        separator = ',';
+        line += names[i]! + jsonValue(v);
+        names = after;
       }
-      text = out.take(`${text}}}\n`);
+      text = out.take(text + line + '}}\n');
     }
   } else {
     text = `${[...META, ...columns].map(csvField).join(',')}\n`;
     for (let r = 0; r < rows.count; r++) {
-      const fields = [batch.runId, batch.job, batch.entity, lineKey(keyAt, rows, r), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((_, c) => rows.value(r, c))];
+      const values = rows.row(r);
+      const fields = [batch.runId, batch.job, batch.entity, lineKey(keyAt, values), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((_, c) => narrowSafeInteger(values[c]))];
       text = out.take(`${text}${fields.map(csvField).join(',')}\n`);
     }
   }

@@ -13,7 +13,7 @@ import { keyJson, parseKeyJson } from '../store/key-json';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archiveKeyRange, archivedColumns, type ArchiveWrite, type CopySink } from './archive-copy';
-import { decodeLines, encodeLines, objectRows, type ArchivedLine, type LineBatch } from './archive-lines';
+import { arrayRows, decodeLines, encodeLines, objectRows, type ArchivedLine, type LineBatch, type LineRows } from './archive-lines';
 import { sameValue } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
@@ -131,7 +131,7 @@ export class FileArchive {
   private readonly sink: CopySink = async (db, dialect, entity, file, from, alias, level) => {
     from.select(archivedColumns(db, dialect, entity, alias));
     const rows = (await from) as Record<string, unknown>[];
-    await this.append(entity, file, rows, level.write, level.queryIndex, level.depth);
+    await this.append(entity, file, objectRows(rows, [...entity.columns.keys()]), level.write, level.queryIndex, level.depth);
     return rows.length;
   };
 
@@ -147,9 +147,11 @@ export class FileArchive {
     const statement = filesDeleteArchivedStatement(db, q, del, alias);
     const lines = this.dialect.capabilities.returningLines ? this.dialect.returningLines : undefined;
     if (!lines) {
-      const rows = rowsOf<Record<string, unknown>>(await statement);
+      // The statement returns the entity's columns in order (archivedColumns): as arrays where the driver gives them so.
+      const arrays = this.dialect.capabilities.rowsAsArrays ? this.dialect.rowsAsArrays : undefined;
+      const rows = arrays ? arrayRows(await arrays.read(statement)) : objectRows(rowsOf<Record<string, unknown>>(await statement), [...q.entity.columns.keys()]);
       await this.append(q.entity, file, rows, write, q.index, 0);
-      return rows.length;
+      return rows.count;
     }
     // The lines are made where the DELETE runs: its rows never cross as values to this thread.
     const { bytes, count } = await lines.run(statement, { format: this.spec.format, gzip: this.spec.gzip, batch: this.batchOf(q.entity, write, q.index, 0), columns: [...q.entity.columns.keys()] });
@@ -162,11 +164,10 @@ export class FileArchive {
     return { runId: write.runId, job: write.job, entity: entity.name, queryIndex, depth, archivedAt: write.at.getTime(), keyColumns: lineKeyColumns(entity, this.queries) };
   }
 
-  private async append(entity: Entity, file: string, rows: Record<string, unknown>[], write: ArchiveWrite, queryIndex: number, depth: number): Promise<void> {
-    if (rows.length === 0) return;
-    const columns = [...entity.columns.keys()];
-    await appendDurably(file, encodeLines(this.spec, this.batchOf(entity, write, queryIndex, depth), objectRows(rows, columns), columns));
-    this.pending += rows.length;
+  private async append(entity: Entity, file: string, rows: LineRows, write: ArchiveWrite, queryIndex: number, depth: number): Promise<void> {
+    if (rows.count === 0) return;
+    await appendDurably(file, encodeLines(this.spec, this.batchOf(entity, write, queryIndex, depth), rows, [...entity.columns.keys()]));
+    this.pending += rows.count;
   }
 
   /**

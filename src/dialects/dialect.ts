@@ -90,6 +90,9 @@ export interface Dialect {
   /** Where `capabilities.returningLines`: a statement's RETURNING rows as the files archive's lines of them (see ReturningLinesSql). */
   readonly returningLines?: ReturningLinesSql;
 
+  /** Where `capabilities.rowsAsArrays`: a statement's rows as arrays of its columns' values (see RowsAsArraysSql). */
+  readonly rowsAsArrays?: RowsAsArraysSql;
+
   /** What an error from this database means to a run (see ErrorClass). */
   classifyError(error: unknown): ErrorClass;
 
@@ -143,7 +146,10 @@ export interface Dialect {
  * - `returningLines`: the rows a `DELETE ... RETURNING` removes come back as the files archive's
  *   lines of them, encoded (and gzipped) where the statement runs, as one buffer (SQLite's worker
  *   thread): no row crosses to the daemon's thread as values to clone, rebuild and encode there
- *   (`returningLines`).
+ *   (`returningLines`);
+ * - `rowsAsArrays`: the driver gives a statement's rows as arrays of its columns' values, in the
+ *   order the statement names them, when asked (pg's `rowMode: 'array'`): the files archive reads the
+ *   rows a `DELETE ... RETURNING` removes so, with no object per row (`rowsAsArrays`).
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -167,6 +173,7 @@ export interface DialectCapabilities {
   readonly writableCte: boolean;
   readonly statementsAlone: boolean;
   readonly returningLines: boolean;
+  readonly rowsAsArrays: boolean;
 }
 
 /**
@@ -317,6 +324,12 @@ export interface ReturningLinesSql {
    * makes of the same rows on the daemon's thread.
    */
   run(statement: Knex.Raw, encoding: LineEncoding): Promise<EncodedLines>;
+}
+
+/** `capabilities.rowsAsArrays`. */
+export interface RowsAsArraysSql {
+  /** Runs `statement` (a reader, on the connection it was built on) and gives its rows as arrays of its columns' values, in the statement's order. */
+  read(statement: Knex.Raw): Promise<unknown[][]>;
 }
 
 /** The SQL of `capabilities.transactionStatus`. */

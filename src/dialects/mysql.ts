@@ -285,6 +285,7 @@ export const mysql: Dialect = {
     writableCte: false,
     statementsAlone: false,
     returningLines: false,
+    rowsAsArrays: false,
   },
   openTarget,
   openStore,

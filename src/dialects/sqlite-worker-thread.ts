@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { encodeLines, type LineEncoding } from '../archive/archive-lines';
+import { arrayRows, encodeLines, type LineEncoding } from '../archive/archive-lines';
 import { narrowSafeInteger } from './safe-integer';
 import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerOutcome, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
@@ -36,15 +36,18 @@ function asBinding(value: unknown): unknown {
 }
 
 /**
- * A reader's rows (the driver's arrays, `columns` their names) as the archive lines of `encoding`:
- * integers narrowed and blobs as Buffers, as the daemon's thread reads rows, so the bytes are those
- * encodeLines makes there of the same rows. A column named twice reads as its last, as in a row object.
+ * A reader's rows (the driver's arrays, `columns` their names) as the archive lines of `encoding`,
+ * the bytes encodeLines makes on the daemon's thread of the same rows read there (integers narrowed,
+ * which encodeLines does of a BigInt itself; blobs as Buffers). A column named twice reads as its
+ * last, as in a row object. Where the statement's columns are the encoding's, in order (a RETURNING
+ * of the entity's columns), the driver's arrays are read as they are.
  */
 function linesOf(rows: unknown[][], columns: string[], encoding: LineEncoding): WorkerResult {
   const position = new Map(columns.map((name, i) => [name, i]));
   const at = encoding.columns.map((name) => position.get(name) ?? -1);
-  const values = { count: rows.length, value: (r: number, c: number) => (at[c]! < 0 ? undefined : narrowSafeInteger(rows[r]![at[c]!])) };
-  return { lines: { bytes: encodeLines(encoding, encoding.batch, values, encoding.columns), count: rows.length } };
+  const inOrder = at.length === columns.length && at.every((p, i) => p === i);
+  const values = inOrder ? rows : rows.map((row) => at.map((p) => (p < 0 ? undefined : row[p])));
+  return { lines: { bytes: encodeLines(encoding, encoding.batch, arrayRows(values), encoding.columns), count: rows.length } };
 }
 
 function query(sql: string, bindings: unknown[], safeIntegers: boolean | undefined, lines: LineEncoding | undefined): WorkerResult {

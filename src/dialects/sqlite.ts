@@ -225,6 +225,7 @@ export const sqlite: Dialect = {
     writableCte: false,
     statementsAlone: true,
     returningLines: true,
+    rowsAsArrays: false,
   },
   openTarget,
   openStore,

@@ -1,4 +1,4 @@
-import { decodeLines, encodeLines, objectRows } from '../../src/archive/archive-lines';
+import { arrayRows, decodeLines, encodeLines, objectRows } from '../../src/archive/archive-lines';
 
 /**
  * encodeLines writes a batch in UTF-8 chunks of about 64K characters: a batch of many chunks, with
@@ -20,5 +20,36 @@ describe.each(['jsonl', 'csv'] as const)('archive lines as %s', (format) => {
     expect(lines.map((l) => l.row.note)).toEqual(rows.map((r) => r.note));
     expect(lines.map((l) => (l.row.size === null ? null : Number(l.row.size)))).toEqual(rows.map((r) => r.size));
     expect(lines.every((l) => l.runId === 7 && l.job === 'purge' && l.entity === 'events' && l.queryIndex === 1 && l.archivedAt === batch.archivedAt)).toBe(true);
+  });
+});
+
+/**
+ * The driver's arrays (pg's rowMode 'array', the SQLite worker's rows, every integer a BigInt there)
+ * make the bytes the same rows make as objects with their integers narrowed (as the daemon's thread
+ * reads them): a BigInt a number holds exactly is written as that number, in the key and the row.
+ */
+describe.each(['jsonl', 'csv'] as const)('archive lines of arrays as %s', (format) => {
+  const batch = { runId: 3, job: 'purge', entity: 'events', queryIndex: 0, depth: 0, archivedAt: 1_700_000_000_000, keyColumns: ['id'] };
+  const columns = ['id', 'note', 'size', 'data'];
+  const arrays = [
+    [1n, 'a "b"', 2.5, Buffer.from('xy')],
+    [-9_007_199_254_740_991n, null, 7n, null],
+    [9_007_199_254_740_993n, 'é\n😀', -9_007_199_254_740_993n, Buffer.alloc(0)],
+    [4n, undefined, 0, null],
+  ];
+  const narrow = (v: unknown) => (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+  const objects = arrays.map((values) => Object.fromEntries(columns.flatMap((c, i) => (values[i] === undefined ? [] : [[c, narrow(values[i])]]))));
+
+  it('make the bytes of the same rows as objects, integers narrowed', () => {
+    const spec = { format, gzip: false };
+    const fromArrays = encodeLines(spec, batch, arrayRows(arrays), columns);
+    expect(fromArrays.toString('utf8')).toEqual(encodeLines(spec, batch, objectRows(objects, columns), columns).toString('utf8'));
+    const lines = decodeLines(spec, fromArrays);
+    expect(lines.map((l) => l.key)).toEqual(['[1]', '[-9007199254740991]', '[9007199254740993]', '[4]']);
+    if (format === 'jsonl') {
+      expect(lines.map((l) => l.row.size)).toEqual([2.5, 7, '-9007199254740993', 0]);
+      expect(lines[0]!.row.id).toBe(1);
+      expect(lines[3]!.row).not.toHaveProperty('note');
+    }
   });
 });
