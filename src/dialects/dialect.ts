@@ -84,7 +84,7 @@ export interface Dialect {
    */
   readonly belowEveryValue?: number;
 
-  /** Where `capabilities.statementsAlone`: many statements, each under a savepoint of its own, in one round trip (see StatementsAloneSql). */
+  /** Where `capabilities.statementsAlone`: many statements, each under a savepoint of its own, in a fixed number of round trips (see StatementsAloneSql). */
   readonly statementsAlone?: StatementsAloneSql;
 
   /** Where `capabilities.returningLines`: a statement's RETURNING rows as the files archive's lines of them (see ReturningLinesSql). */
@@ -139,10 +139,11 @@ export interface Dialect {
  * - `writableCte`: a DELETE may stand in a WITH of another statement, its RETURNING rows read by it
  *   (`WITH d AS (DELETE ... RETURNING ...) INSERT INTO archive SELECT ... FROM d`): the table archive
  *   copies what a range's DELETE removes in that one statement;
- * - `statementsAlone`: a list of statements runs in one round trip, each under a savepoint of its
- *   own inside the open transaction, each answering its change count or its own error (SQLite, whose
- *   statements cross to its worker thread one message each): the held records of a batch are each
- *   tried alone for their error in one message instead of three statements each (`statementsAlone`);
+ * - `statementsAlone`: a list of statements runs in a fixed number of round trips whatever its
+ *   length, each under a savepoint of its own inside the open transaction, each answering its change
+ *   count or its own error (SQLite: one message to its worker thread; Postgres: one PL/pgSQL block
+ *   with an exception handler per statement): the held records of a batch are each tried alone for
+ *   their error that way instead of with three statements each (`statementsAlone`);
  * - `returningLines`: the rows a `DELETE ... RETURNING` removes come back as the files archive's
  *   lines of them, encoded (and gzipped) where the statement runs, as one buffer (SQLite's worker
  *   thread): no row crosses to the daemon's thread as values to clone, rebuild and encode there
@@ -302,18 +303,28 @@ export interface PhysicalRangeSql {
 /** Whether a transaction committed, as the database knows it later (null: too old to know). */
 export type TransactionOutcome = 'committed' | 'aborted' | 'in progress' | null;
 
+/**
+ * A statement as knex compiles it (`toSQL()`), before the dialect numbers its placeholders: each `?`
+ * (not escaped by a backslash) is one of `bindings`.
+ */
+export interface CompiledStatement {
+  sql: string;
+  bindings: readonly unknown[];
+}
+
 /** What one statement of StatementsAloneSql.run did: its change count, or the driver's error it failed with (its savepoint rolled back). */
 export type StatementAlone = { changes: number } | { error: Error };
 
 /** `capabilities.statementsAlone`. */
 export interface StatementsAloneSql {
   /**
-   * Runs each statement (a write, e.g. a DELETE) under a savepoint of its own on `connection`, which
-   * is in a transaction, all in one round trip: a statement that fails has its savepoint rolled back
+   * Runs each statement (a write, e.g. a DELETE) under a savepoint of its own in the transaction
+   * `trx`, all in a fixed number of round trips: a statement that fails has its savepoint rolled back
    * and the next one runs. Rejects (with the driver's error) only when an error ended the
-   * transaction itself, so nothing more can run in it.
+   * transaction itself, so nothing more can run in it. A failed statement's error carries the
+   * driver's own code and message, as the statement run alone would have thrown them.
    */
-  run(connection: unknown, statements: Knex.SqlNative[]): Promise<StatementAlone[]>;
+  run(trx: Knex.Transaction, statements: CompiledStatement[]): Promise<StatementAlone[]>;
 }
 
 /** `capabilities.returningLines`. */

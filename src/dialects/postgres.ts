@@ -7,6 +7,7 @@ import type { Dialect, ErrorClass, KnexConnectionConfig, PhysicalRangeSql, TimeS
 import { EPOCH_MS_THRESHOLD } from './dialect';
 import { knexLog } from './knex-log';
 import { introspectPostgres } from './postgres-introspect';
+import { statementsAlone } from './postgres-statements-alone';
 
 /**
  * The pg driver, loaded when a Postgres connection is opened: a command on a SQLite store and targets
@@ -232,7 +233,7 @@ export const postgres: Dialect = {
     physicalRangeBatches: true,
     transactionStatus: true,
     writableCte: true,
-    statementsAlone: false,
+    statementsAlone: true,
     returningLines: false,
     rowsAsArrays: true,
   },
@@ -257,6 +258,7 @@ export const postgres: Dialect = {
   time,
   physicalRanges,
   transactionStatus,
+  statementsAlone,
   rowsAsArrays: {
     async read(statement) {
       const result = (await statement.options({ rowMode: 'array' })) as { rows: unknown[][] };

@@ -255,8 +255,10 @@ export const sqlite: Dialect = {
   // Numbers, text and blobs all sort above -Infinity (NULL matches no comparison).
   belowEveryValue: -Infinity,
   statementsAlone: {
-    run(connection, statements) {
-      return (connection as SqliteWorkerConnection).eachAlone(statements.map((s) => ({ sql: s.sql, bindings: s.bindings.map(driverBinding) })));
+    async run(trx, statements) {
+      // The transaction's own connection (knex hands a transaction's queries only that one).
+      const connection = (await trx.client.acquireConnection()) as SqliteWorkerConnection;
+      return connection.eachAlone(statements.map((s) => ({ sql: s.sql, bindings: s.bindings.map(driverBinding) })));
     },
   },
   returningLines: {

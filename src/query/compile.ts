@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { QueryDefinition } from '../config/schema';
 import { SweeperError } from '../errors';
 import type { Dialect } from '../dialects';
+import type { CompiledStatement } from '../dialects/dialect';
 import type { Entity } from '../targets/schema';
 import { bindsKeysAsOneValue, identifier, keysPerList, tableAs, whereTupleIn, type RawMaker } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
@@ -121,17 +122,24 @@ export function buildDeleteMatching(
 }
 
 /**
- * buildDeleteMatching of each key alone, as native SQL: the statement is compiled once (building and
- * compiling a knex query costs more than SQLite takes to run it), with a stand-in for each key value
- * that is then replaced by each key's own value in its bindings.
+ * buildDeleteMatching of each key alone, as knex compiles it (`?` placeholders): the statement is
+ * compiled once (building and compiling a knex query costs more than SQLite takes to run it), with a
+ * stand-in for each key value that is then replaced by each key's own value in its bindings (also
+ * where a one-column key is bound as a list of one: Postgres' `= ANY(?)`).
  */
-export function deleteMatchingEach(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, keys: unknown[][]): Knex.SqlNative[] {
+export function deleteMatchingEach(db: Knex | Knex.Transaction, query: QueryDefinition, ctx: CompileContext, keys: unknown[][]): CompiledStatement[] {
   const standIns = keyColumns(query, ctx.entity).map((_, i) => `\u0000sweeper key value ${i}`);
-  const compiled = buildDeleteMatching(db, query, ctx, [standIns]).toSQL().toNative();
-  const at = compiled.bindings.map((b) => standIns.indexOf(b as string));
+  const compiled = buildDeleteMatching(db, query, ctx, [standIns]).toSQL();
+  const placeOf = (b: unknown) => standIns.indexOf((Array.isArray(b) && b.length === 1 ? b[0] : b) as string);
+  const at = compiled.bindings.map(placeOf);
+  const compileAlone = (key: unknown[]) => {
+    const alone = buildDeleteMatching(db, query, ctx, [key]).toSQL();
+    return { sql: alone.sql, bindings: alone.bindings };
+  };
   // Every key value must have its place among the bindings; else each key is compiled on its own.
-  if (standIns.some((_, i) => !at.includes(i))) return keys.map((key) => buildDeleteMatching(db, query, ctx, [key]).toSQL().toNative());
-  return keys.map((key) => ({ sql: compiled.sql, bindings: compiled.bindings.map((b, j) => (at[j]! >= 0 ? (key[at[j]!] as Knex.Value) : b)) }));
+  if (standIns.some((_, i) => !at.includes(i))) return keys.map(compileAlone);
+  const valueAt = (key: unknown[], b: unknown, j: number): unknown => (at[j]! < 0 ? b : Array.isArray(b) ? [key[at[j]!]] : key[at[j]!]);
+  return keys.map((key) => ({ sql: compiled.sql, bindings: compiled.bindings.map((b, j) => valueAt(key, b, j)) }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
-import type { StatementsAloneSql } from '../dialects/dialect';
+import type { CompiledStatement, StatementsAloneSql } from '../dialects/dialect';
 import { driverErrorCode, SweeperError } from '../errors';
 import { keyText } from '../store/key-json';
 import type { FailureInput, Key } from '../store/runs-repository';
@@ -23,9 +23,9 @@ export interface BatchOperations extends BatchHooks {
   /**
    * For each key, the one statement that deletes its record if it still matches, where deleting a
    * record is that statement alone (no cascade to count, no archive to copy): a dialect with
-   * `statementsAlone` then tries many records alone in one round trip (isolateEach).
+   * `statementsAlone` then tries many records alone in a fixed number of round trips (isolateEach).
    */
-  deleteStatements?(db: Knex, keys: Key[]): Knex.SqlNative[];
+  deleteStatements?(db: Knex, keys: Key[]): CompiledStatement[];
   /** The target's dialect: what its errors mean, how a failed COMMIT is ended. */
   dialect: Dialect;
   queryIndex: number;
@@ -182,21 +182,19 @@ async function isolateHalves(trx: Knex.Transaction, keys: Key[], ops: BatchOpera
 export async function isolateEach(trx: Knex.Transaction, keys: Key[], ops: BatchOperations): Promise<BatchResult> {
   const alone = ops.dialect.capabilities.statementsAlone ? ops.dialect.statementsAlone : undefined;
   const statements = ops.deleteStatements;
-  if (alone && statements && keys.length > 1) return isolateInOneTrip(trx, keys, ops, { alone, statements });
+  if (alone && statements && keys.length > 1) return isolateAtOnce(trx, keys, ops, { alone, statements });
   let result = EMPTY;
   for (const key of keys) result = merge(result, await isolate(trx, [key], ops));
   return result;
 }
 
 /**
- * isolateEach in one round trip (the dialect's statementsAlone): each record's DELETE under a
+ * isolateEach in a fixed number of round trips (the dialect's statementsAlone): each record's DELETE under a
  * savepoint of its own, as isolate does, all sent together. A record error becomes the record's
  * failure record; any other error is thrown, and the batch's transaction rolls back.
  */
-async function isolateInOneTrip(trx: Knex.Transaction, keys: Key[], ops: BatchOperations, sql: { alone: StatementsAloneSql; statements: (db: Knex, keys: Key[]) => Knex.SqlNative[] }): Promise<BatchResult> {
-  // The transaction's own connection (knex hands a transaction's queries only that one).
-  const connection: unknown = await trx.client.acquireConnection();
-  const outcomes = await sql.alone.run(connection, sql.statements(trx, keys));
+async function isolateAtOnce(trx: Knex.Transaction, keys: Key[], ops: BatchOperations, sql: { alone: StatementsAloneSql; statements: (db: Knex, keys: Key[]) => CompiledStatement[] }): Promise<BatchResult> {
+  const outcomes = await sql.alone.run(trx, sql.statements(trx, keys));
   let deleted = 0;
   const failures: FailureInput[] = [];
   for (const [i, outcome] of outcomes.entries()) {

@@ -80,7 +80,7 @@ CREATE INDEX holds_event ON holds(event_id);
     if (db.dialect.capabilities.arrayBinding) expect(statements).toHaveLength(1);
   });
 
-  it('tries each held record alone for its own error, in one round trip where the dialect has statementsAlone', async () => {
+  it('tries each held record alone for its own error, in a fixed number of round trips where the dialect has statementsAlone', async () => {
     const deletesByKey: string[] = [];
     app.targets.get('app').knex.on('query', (q: { sql?: string }) => {
       if (/^delete from [`"]events[`"] where [`"]id[`"] in/i.test(q.sql ?? '')) deletesByKey.push(q.sql!);
@@ -96,5 +96,26 @@ CREATE INDEX holds_event ON holds(event_id);
     expect(new Set(failures.map((f) => f.code))).toEqual(new Set([db.foreignKeyCode]));
     // With statementsAlone the held records' DELETEs go to the database together, none through knex one by one.
     if (db.dialect.capabilities.statementsAlone) expect(deletesByKey).toEqual([]);
+  });
+
+  it('gives each held record the same failure record (code and message) with statementsAlone as each tried through knex alone', async () => {
+    const failuresOf = async (statementsAlone: boolean) => {
+      const replaced = jest.replaceProperty(db.dialect.capabilities, 'statementsAlone', statementsAlone && db.dialect.capabilities.statementsAlone);
+      try {
+        const runId = await createManualRun(app, 'purge-events', 'test');
+        const run = await executeRun(runId, runnerDeps(app), new AbortController().signal);
+        expect(run).toMatchObject({ status: 'completed_with_failures', failed: ROWS / HOLD_EVERY });
+        const failures = await app.store.failures.list({ run: runId, limit: 1000 });
+        return failures.map((f) => ({ key: f.key, code: f.code, message: f.message })).sort((a, b) => a.key.localeCompare(b.key));
+      } finally {
+        replaced.restore();
+      }
+    };
+    // The first run tries each held record through knex; the second finds only the held records left.
+    const alone = await failuresOf(false);
+    const together = await failuresOf(true);
+    expect(together).toEqual(alone);
+    expect(new Set(together.map((f) => f.code))).toEqual(new Set([db.foreignKeyCode]));
+    for (const f of together) expect(f.message).toMatch(db.foreignKeyMessage('events', 'holds'));
   });
 });

@@ -88,10 +88,7 @@ describe('SQLite target connection in a worker thread', () => {
     await knex.raw("CREATE TRIGGER keep_four BEFORE DELETE ON parents WHEN old.id = 4 BEGIN SELECT RAISE(ABORT, 'four is kept'); END");
     const alone = sqlite.statementsAlone!;
     const del = (id: number) => ({ sql: 'delete from parents where id = ?', bindings: [id] });
-    const outcomes = await knex.transaction(async (trx) => {
-      const connection: unknown = await trx.client.acquireConnection();
-      return alone.run(connection, [del(1), del(2), del(3), del(4), del(5)]);
-    });
+    const outcomes = await knex.transaction((trx) => alone.run(trx, [del(1), del(2), del(3), del(4), del(5)]));
     expect(outcomes.map((o) => ('error' in o ? (o.error as { code?: string }).code : o.changes))).toEqual([1, 'SQLITE_CONSTRAINT_FOREIGNKEY', 1, 'SQLITE_CONSTRAINT_TRIGGER', 0]);
     const failed = outcomes[1] as { error: Error };
     expect(failed.error).toBeInstanceOf(Database.SqliteError);
@@ -107,10 +104,7 @@ describe('SQLite target connection in a worker thread', () => {
     const del = (id: number) => ({ sql: 'delete from parents where id = ?', bindings: [id] });
     // As a batch runs it (transactionThatEnds): the statement's error, not the failed ROLLBACK's after it.
     await expect(
-      transactionThatEnds(knex, sqlite, async (trx) => {
-        const connection: unknown = await trx.client.acquireConnection();
-        return alone.run(connection, [del(1), del(2)]);
-      }),
+      transactionThatEnds(knex, sqlite, (trx) => alone.run(trx, [del(1), del(2)])),
     ).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'all undone' });
     expect(await knex('parents').orderBy('id').pluck('id')).toEqual([1, 2]);
     // The connection is usable again.
