@@ -3,6 +3,7 @@ import { describeArchive } from '../archive/describe-archive';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
+import { formatCount } from '../notify/format';
 import { isLeaseLost, leaseLost, type RunRecord } from '../store/runs-repository';
 import { errorMessage } from '../targets/record-errors';
 import type { TargetSession } from '../targets/session';
@@ -109,8 +110,8 @@ export class RunExecution {
     const total = counts.reduce((a, b) => a + b, 0);
     const max = this.job.limits.maxDeletes;
     if (max === undefined || total <= max) return null;
-    const detail = this.job.queries.map((q, i) => `${q.entity}: ${counts[i]}`).join(', ');
-    return `maxDeletes ${max} exceeded: the queries match ${total} records (${detail}); nothing was deleted. Narrow the queries or raise limits.maxDeletes in ${this.job.file}`;
+    const detail = this.job.queries.map((q, i) => `${q.entity}: ${formatCount(counts[i]!)}`).join(', ');
+    return `maxDeletes ${formatCount(max)} exceeded: the queries match ${formatCount(total)} records (${detail}); nothing was deleted. Narrow the queries or raise limits.maxDeletes in ${this.job.file}`;
   }
 
   /** Each query in order from the checkpoint, until all are done or the run must stop. */
