@@ -141,6 +141,12 @@ export interface JobFileResult {
   problems: Problem[];
   /** The file holds a `${VAR}`: another environment may give another result (it is never cached). */
   usesVariables?: boolean;
+  /**
+   * A job refused for problems of its own fields (archive, limits, schedule) whose target the config
+   * defines and whose queries each have a condition: validate still checks its queries against that
+   * target, so every problem shows at once.
+   */
+  queriesToCheck?: JobDefinition;
 }
 
 /**
@@ -260,7 +266,12 @@ export function loadJobFile(source: JobFileSource, config: Config, env: Env = pr
       });
     }
   });
-  if (problems.length > 0) return { file: displayName, job: null, problems, usesVariables };
+  if (problems.length > 0) {
+    // (A query without a condition is its own problem above; the target's checks would say it again.)
+    const checkable = config.targets[job.target] && job.queries.every((q) => q.where || q.allRecords === true);
+    const queriesToCheck = checkable ? job : undefined;
+    return { file: displayName, job: null, problems, usesVariables, ...(queriesToCheck ? { queriesToCheck } : {}) };
+  }
   // The registry builds the job's schedule from this check rather than reading the spec again.
   keepCheckedSchedule(job, schedule);
   return { file: displayName, job, problems, usesVariables };
