@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { isFilesArchive, isTargetArchive, type ArchiveSpec } from '../config/archive-schema';
 import type { Dialect } from '../dialects';
 import { SweeperError } from '../errors';
 import type { Column, Entity, TargetSchema } from '../targets/schema';
@@ -10,16 +9,6 @@ const META = new Set<string>(Object.values(ARCHIVE_COLUMNS));
 /** The archive table of `entity`: the pattern with `{entity}` replaced. */
 export function archiveTableName(spec: { table: string }, entity: string): string {
   return spec.table.split('{entity}').join(entity);
-}
-
-/** Where a job archives, for previews, run output and email: `table sessions_archive, ...`. */
-export function describeArchive(spec: ArchiveSpec | undefined, target: string): string {
-  if (!spec) return 'none';
-  if (isFilesArchive(spec))
-    return `files ${spec.dir}/<job>/run-<run>-<entity>.${spec.format}${spec.gzip ? '.gz' : ''}`;
-  if (isTargetArchive(spec))
-    return `table ${spec.table} in target ${spec.target} (committed before the batch in target ${target})`;
-  return `table ${spec.table} in target ${target}`;
 }
 
 /**

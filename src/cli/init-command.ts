@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DateTime } from 'luxon';
+import { targetProblem } from '../config/check-targets';
 import { loadConfig, displayPath } from '../config/load';
 import { closestName } from '../did-you-mean';
-import { EXIT, UsageError } from '../errors';
+import { ConfigError, EXIT, UsageError } from '../errors';
 import { Targets } from '../targets/registry';
 import type { Entity, TargetSchema } from '../targets/schema';
 import type { CommandContext } from './context';
@@ -117,6 +118,9 @@ export async function initCommand(ctx: CommandContext, opts: InitOptions): Promi
   let schema: TargetSchema;
   try {
     schema = await targets.schema(target);
+  } catch (error) {
+    // As validate, preview and run report it: a target that cannot be opened is a problem of the config (exit 2).
+    throw new ConfigError([targetProblem(target, error, config.displayFile)]);
   } finally {
     await targets.close();
   }

@@ -22,12 +22,12 @@ async function existingStore(config: LoadedConfig): Promise<Store | null> {
 }
 
 /** What `start` checks beyond the files: the state store, the targets, every statement, the one-off starts. */
-async function checkSetup(config: LoadedConfig, jobs: JobDefinition[], now: Date): Promise<Problem[]> {
+async function checkSetup(config: LoadedConfig, jobs: JobDefinition[], queriesOf: JobDefinition[], now: Date): Promise<Problem[]> {
   const problems = await checkStateStore(config);
   const store = problems.length === 0 ? await existingStore(config) : null;
   const targets = new Targets(config.targets);
   try {
-    problems.push(...(await checkJobs(jobs, { targets, store, configFile: config.displayFile, now })));
+    problems.push(...(await checkJobs(jobs, { targets, store, configFile: config.displayFile, now, queriesOf })));
   } finally {
     await targets.close();
     await store?.close();
@@ -44,7 +44,10 @@ export async function validateCommand(ctx: CommandContext, opts: { json?: boolea
     const results = loadJobFiles(config, ctx.env);
     problems = results.flatMap((r) => r.problems);
     jobCount = results.length;
-    problems.push(...(await checkSetup(config, results.flatMap((r) => (r.job ? [r.job] : [])), ctx.clock.now())));
+    const jobs = results.flatMap((r) => (r.job ? [r.job] : []));
+    // A job refused for its own fields still has its queries checked, so every problem shows at once.
+    const queriesOf = results.flatMap((r) => (r.queriesToCheck ? [r.queriesToCheck] : []));
+    problems.push(...(await checkSetup(config, jobs, queriesOf, ctx.clock.now())));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems = error.problems;

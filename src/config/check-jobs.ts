@@ -12,6 +12,8 @@ export interface JobCheckContext {
   store: Store | null;
   configFile: string;
   now: Date;
+  /** Jobs refused for other problems whose queries are still checked against their targets (validate). */
+  queriesOf?: JobDefinition[];
 }
 
 /**
@@ -30,8 +32,9 @@ async function checkOneOffStarts(jobs: JobDefinition[], store: Store | null, now
 /**
  * Every check of the loaded jobs that needs the targets or the state store, in one place for
  * validate, start, run and reload alike: targets open, entities and fields exist, statements compile
- * within the driver's limits, and a one-off job can still run.
+ * within the driver's limits, and a one-off job can still run (for `queriesOf`, the targets' checks only).
  */
 export async function checkJobs(jobs: JobDefinition[], ctx: JobCheckContext): Promise<Problem[]> {
-  return [...(await checkJobsAgainstTargets(jobs, ctx.targets, ctx.configFile, ctx.now)), ...(await checkOneOffStarts(jobs, ctx.store, ctx.now))];
+  const againstTargets = await checkJobsAgainstTargets([...jobs, ...(ctx.queriesOf ?? [])], ctx.targets, ctx.configFile, ctx.now);
+  return [...againstTargets, ...(await checkOneOffStarts(jobs, ctx.store, ctx.now))];
 }

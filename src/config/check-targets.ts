@@ -22,10 +22,7 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
       schemas.set(name, await targets.schema(name));
     } catch (error) {
       schemas.set(name, null);
-      // A target that cannot be opened says why and what to do in `detail` (see targetUnavailable).
-      const detail = error instanceof SweeperError ? error.context.detail : undefined;
-      const message = typeof detail === 'string' ? detail : `${(error as Error).message}: check the connection settings and that the database is up`;
-      problems.push({ file: configFile, path: `targets.${name}`, message });
+      problems.push(targetProblem(name, error, configFile));
     }
   }
   // Jobs with the same target, queries, zone and batch size get the same answers: checked once.
@@ -44,6 +41,13 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
     problems.push(...(await verdict).map((p) => ({ file: job.file, ...p })));
   }
   return problems;
+}
+
+/** A target that cannot be opened, as a problem of the config: says why and what to do (`detail`, see targetUnavailable). */
+export function targetProblem(name: string, error: unknown, configFile: string): Problem {
+  const detail = error instanceof SweeperError ? error.context.detail : undefined;
+  const message = typeof detail === 'string' ? detail : `${(error as Error).message}: check the connection settings and that the database is up`;
+  return { file: configFile, path: `targets.${name}`, message };
 }
 
 /** One job's queries against its target: entities and fields, the values of time columns, the statements. */

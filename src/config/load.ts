@@ -141,6 +141,12 @@ export interface JobFileResult {
   problems: Problem[];
   /** The file holds a `${VAR}`: another environment may give another result (it is never cached). */
   usesVariables?: boolean;
+  /**
+   * A job refused for problems of its own fields (archive, limits, schedule) whose target the config
+   * defines and whose queries each have a condition: validate still checks its queries against that
+   * target, so every problem shows at once.
+   */
+  queriesToCheck?: JobDefinition;
 }
 
 /**
@@ -220,12 +226,14 @@ function jobFileValueOf(source: JobFileSource, env: Env): JobFileValue {
 
 export function loadJobFile(source: JobFileSource, config: Config, env: Env = process.env): JobFileResult {
   const { displayName } = source;
-  const { value, problems: found, usesVariables } = jobFileValueOf(source, env);
-  if (!value) return { file: displayName, job: null, problems: found, usesVariables };
+  const { value, problems: found, usesVariables, withoutNotify } = jobFileValueOf(source, env);
+  // Problems in notify alone: the checks below still run on the rest, and the job is refused.
+  const read = value ?? withoutNotify;
+  if (!read) return { file: displayName, job: null, problems: found, usesVariables };
   // A value comes without problems; the checks below add theirs (to a list of this call's own).
   const problems: Problem[] = [...found];
-  const { archive: archiveGiven, ...definition } = value;
-  const job: JobDefinition = { ...definition, timezone: value.timezone ?? config.timezone, file: displayName };
+  const { archive: archiveGiven, ...definition } = read;
+  const job: JobDefinition = { ...definition, timezone: read.timezone ?? config.timezone, file: displayName };
   // A job's archive folder is relative to the config file's folder, like every path.
   const configDir = 'file' in config && typeof config.file === 'string' ? path.dirname(config.file) : process.cwd();
   const archive = archiveGiven === undefined || archiveGiven === 'none' ? (archiveGiven ?? config.archive.default) : resolveArchive(archiveGiven, (p) => path.resolve(configDir, p));
@@ -260,7 +268,12 @@ export function loadJobFile(source: JobFileSource, config: Config, env: Env = pr
       });
     }
   });
-  if (problems.length > 0) return { file: displayName, job: null, problems, usesVariables };
+  if (problems.length > 0 || !value) {
+    // (A query without a condition is its own problem above; the target's checks would say it again.)
+    const checkable = config.targets[job.target] && job.queries.every((q) => q.where || q.allRecords === true);
+    const queriesToCheck = checkable ? job : undefined;
+    return { file: displayName, job: null, problems, usesVariables, ...(queriesToCheck ? { queriesToCheck } : {}) };
+  }
   // The registry builds the job's schedule from this check rather than reading the spec again.
   keepCheckedSchedule(job, schedule);
   return { file: displayName, job, problems, usesVariables };

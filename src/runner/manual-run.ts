@@ -1,14 +1,17 @@
 import type { App } from '../app';
 import type { JobDefinition } from '../config/schema';
+import { closestName } from '../did-you-mean';
 import { NotFoundError, SweeperError } from '../errors';
 import { JobRegistry } from '../scheduler/job-registry';
 import { leaseMsFrom } from './runner-deps';
 
-/** The job definition in force with this name, or a NotFoundError listing the jobs there are. */
+/** The job definition in force with this name, or a NotFoundError naming the closest job and listing the jobs there are. */
 export function findJob(app: App, name: string): JobDefinition {
   const job = app.jobs.find((j) => j.name === name);
-  if (!job) throw new NotFoundError(`no job named "${name}" in ${app.config.jobs} (jobs: ${app.jobs.map((j) => j.name).join(', ') || 'none'})`);
-  return job;
+  if (job) return job;
+  const names = app.jobs.map((j) => j.name);
+  const close = closestName(name, names);
+  throw new NotFoundError(`no job named "${name}" in ${app.config.jobs}${close ? ` (did you mean "${close}"?)` : ''} (jobs: ${names.join(', ') || 'none'})`);
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { describeArchive } from '../archive/archive-table';
+import { describeArchive } from '../archive/describe-archive';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
+import { formatCount } from '../notify/format';
 import { isLeaseLost, leaseLost, type RunRecord } from '../store/runs-repository';
 import { errorMessage } from '../targets/record-errors';
 import type { TargetSession } from '../targets/session';
@@ -70,7 +71,7 @@ export class RunExecution {
       const run = await this.current();
       session = await this.deps.targets.openSession(this.job, run.asOf!, { archive: { runId: this.runId, now: () => this.deps.clock.now() } });
       this.session = session;
-      if (this.job.archive) await this.deps.store.archive.setWhere(this.runId, describeArchive(this.job.archive, this.job.target));
+      if (this.job.archive) await this.deps.store.archive.setWhere(this.runId, describeArchive(this.job, await this.deps.targets.schema(this.job.target)));
       if (!run.guardedAt) {
         // Until the guard has passed, and recorded so, nothing is deleted: a run that died while
         // counting counts again.
@@ -109,8 +110,8 @@ export class RunExecution {
     const total = counts.reduce((a, b) => a + b, 0);
     const max = this.job.limits.maxDeletes;
     if (max === undefined || total <= max) return null;
-    const detail = this.job.queries.map((q, i) => `${q.entity}: ${counts[i]}`).join(', ');
-    return `maxDeletes ${max} exceeded: the queries match ${total} records (${detail}); nothing was deleted. Narrow the queries or raise limits.maxDeletes in ${this.job.file}`;
+    const detail = this.job.queries.map((q, i) => `${q.entity}: ${formatCount(counts[i]!)}`).join(', ');
+    return `maxDeletes ${formatCount(max)} exceeded: the queries match ${formatCount(total)} records (${detail}); nothing was deleted. Narrow the queries or raise limits.maxDeletes in ${this.job.file}`;
   }
 
   /** Each query in order from the checkpoint, until all are done or the run must stop. */

@@ -81,7 +81,7 @@ describe.each(PAIRS)('archive to another target: %s into %s', (source, _name, co
     expect(run).toMatchObject({ status: 'completed_with_failures', deleted: truth.orders.length + truth.users.length, failed: truth.failedUsers.length });
     await expectEachRowOnce();
     expect(await app.store.archive.ofRun(runId)).toEqual({
-      where: 'table {entity}_archive in target cold (committed before the batch in target app)',
+      where: 'tables orders_archive, users_archive, sessions_archive, session_events_archive in target cold (committed before the batch in target app)',
       archived: truth.orders.length + truth.users.length + truth.sessions + truth.events,
       queries: [truth.orders.length, truth.users.length + truth.sessions + truth.events],
     });

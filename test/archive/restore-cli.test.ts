@@ -22,7 +22,7 @@ describe('sweeper restore and the archive in the CLI output (SQLite)', () => {
 
   it('preview says where the job archives, or that it deletes without an archive', async () => {
     expect((await cli('preview', 'purge')).stdout).toContain(
-      'archive: table {entity}_archive in target app (each record and cascaded child is copied before it is deleted',
+      'archive: tables orders_archive, users_archive, sessions_archive, session_events_archive in target app (each record and cascaded child is copied before it is deleted',
     );
     expect((await cli('preview', 'bare')).stdout).toContain(
       'archive: none: the deleted records are gone for good',
@@ -34,19 +34,19 @@ describe('sweeper restore and the archive in the CLI output (SQLite)', () => {
     const run = await cli('run', 'purge', '--yes');
     expect(run.code).toBe(3);
     expect(run.stdout).toContain(
-      `archived: ${all} row(s) to table {entity}_archive in target app; put them back with: sweeper restore 1`,
+      `archived: ${all} row(s) to tables orders_archive, users_archive, sessions_archive, session_events_archive in target app; put them back with: sweeper restore 1`,
     );
 
     const show = await cli('runs', 'show', '1');
     expect(show.stdout).toContain(
-      `archive:       table {entity}_archive in target app, ${all} row(s) archived`,
+      `archive:       tables orders_archive, users_archive, sessions_archive, session_events_archive in target app, ${all} row(s) archived`,
     );
     expect(show.stdout).toMatch(/ARCHIVED/);
     const json = JSON.parse((await cli('runs', 'show', '1', '--json')).stdout) as {
       archive: unknown;
       queries: { archived: number }[];
     };
-    expect(json.archive).toEqual({ where: 'table {entity}_archive in target app', archived: all });
+    expect(json.archive).toEqual({ where: 'tables orders_archive, users_archive, sessions_archive, session_events_archive in target app', archived: all });
     expect(json.queries.map((q) => q.archived)).toEqual([truth.orders.length, all - truth.orders.length]);
 
     const dry = await cli('restore', '1', '--dry-run');

@@ -39,7 +39,7 @@ describe('POST /api/runs/:id/restore', () => {
     );
     const started = await post<RunJson>('/api/jobs/archived-purge/run', OPERATOR_TOKEN);
     const run = await stack.waitForRun(started.body.id, (s) => s === 'completed_with_failures');
-    expect(run.archive).toEqual({ where: 'table {entity}_archive in target app', archived: 75 });
+    expect(run.archive).toEqual({ where: 'table parents_archive in target app', archived: 75 });
 
     const viewer = await post<ErrorBody>(`/api/runs/${run.id}/restore`, VIEWER_TOKEN);
     expect(viewer.status).toBe(403);

@@ -86,7 +86,7 @@ describe.each(TEST_DATABASES.map((d) => d.name))('table archive on %s', (dialect
     expect(failedArchived).toEqual([]);
 
     expect(await app!.store.archive.ofRun(runId)).toEqual({
-      where: 'table {entity}_archive in target app',
+      where: 'tables orders_archive, users_archive, sessions_archive, session_events_archive in target app',
       archived: truth.orders.length + truth.users.length + truth.sessions + truth.events,
       queries: [truth.orders.length, truth.users.length + truth.sessions + truth.events],
     });
@@ -94,9 +94,9 @@ describe.each(TEST_DATABASES.map((d) => d.name))('table archive on %s', (dialect
     const all = truth.orders.length + truth.users.length + truth.sessions + truth.events;
     const mail = (await app!.store.outbox.forRun(runId))!;
     expect(mail.text).toMatch(
-      new RegExp(`Archived:?\\s+${all} \\(table \\{entity\\}_archive in target app\\)`),
+      new RegExp(`Archived:?\\s+${all} \\(tables orders_archive, users_archive, sessions_archive, session_events_archive in target app\\)`),
     );
-    expect(mail.html).toContain(`${all} (table {entity}_archive in target app)`);
+    expect(mail.html).toContain(`${all} (tables orders_archive, users_archive, sessions_archive, session_events_archive in target app)`);
   });
 
   it('a query without cascades goes by key range where the dialect can, each range copied by one INSERT ... SELECT; a held record is neither deleted nor archived', async () => {

@@ -39,11 +39,15 @@ describe('control commands find jobs from the job files', () => {
     expect((await cli('jobs')).stdout).toMatch(/ until 2099-01-01 00:00\n/);
   }, 60_000);
 
-  it('a job with no file is refused with the jobs there are (exit 2)', async () => {
+  it('a job with no file is refused with the closest job name and the jobs there are (exit 2)', async () => {
     const ws = createWorkspace(SCHEMA);
     ws.writeJob('expire-sessions', JOB);
     const r = await runCli(['--config', ws.configFile, 'pause', 'expire-session']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^sweeper: no job named "expire-session" in .*jobs \(jobs: expire-sessions\)$/m);
+    expect(r.stderr).toMatch(/^sweeper: no job named "expire-session" in .*jobs \(did you mean "expire-sessions"\?\) \(jobs: expire-sessions\)$/m);
+    // A name far from every job's gets no guess.
+    const far = await runCli(['--config', ws.configFile, 'preview', 'nightly']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toMatch(/^sweeper: no job named "nightly" in .*jobs \(jobs: expire-sessions\)$/m);
   }, 30_000);
 });

@@ -224,4 +224,16 @@ describe('explain and init', () => {
     expect(parentText).toContain('where: { field: last_seen_at, olderThan: 90d }');
     expect((await runCli(['--config', ws.configFile, 'validate'])).code).toBe(0);
   }, 90_000);
+
+  it('init on a target whose SQLite file is missing is a problem of the config (exit 2), as validate and preview say it', async () => {
+    const text = readFileSync(ws.configFile, 'utf8').replace('filename: app.db', 'filename: missing.db');
+    const configFile = path.join(ws.dir, 'missing-target.yaml');
+    writeFileSync(configFile, text);
+    for (const args of [['init', '--target', 'app'], ['validate']]) {
+      const r = await runCli(['--config', configFile, ...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toContain(`missing-target.yaml: targets.app: SQLite file ${path.join(ws.dir, 'missing.db')} does not exist: Sweeper never creates a target`);
+    }
+    expect(existsSync(path.join(ws.dir, 'missing.db'))).toBe(false);
+  }, 60_000);
 });

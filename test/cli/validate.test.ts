@@ -50,6 +50,40 @@ describe('validate finds what start or a run would stumble on, and start refuses
     expect(problemLines(start.stderr)).toEqual(lines);
   }, 60_000);
 
+  it("a job refused for its limits or archive still has its queries checked against the target: every problem at once", async () => {
+    const ws = createWorkspace(SCHEMA);
+    ws.writeJob(
+      'lagging',
+      `name: lagging\ntarget: app\ncron: "0 3 * * *"\narchive: { target: cold }\nlimits: { maxReplicaLag: 5s }\nqueries:\n  - entity: sessions\n    where: { field: last_seen, olderThan: 30d }\n`,
+    );
+    const validate = await runCli(['--config', ws.configFile, 'validate']);
+    expect(validate.code).toBe(2);
+    const file = path.join(ws.dir, 'jobs/lagging.yaml');
+    expect(problemLines(validate.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^${file}: limits\\.maxReplicaLag: target "app" lists no replicas to watch`)),
+      expect.stringMatching(new RegExp(`^${file}: archive\\.target: "cold" is not a target of the config`)),
+      expect.stringMatching(new RegExp(`^${file}: queries\\[0\\]\\.where\\.field: "last_seen" is not a column of "sessions".*did you mean "last_seen_at"`)),
+    ]);
+    expect(validate.stderr).toContain('3 problems found');
+  }, 60_000);
+
+  it('a job whose schema problems are in notify alone still has its limits and queries checked', async () => {
+    const ws = createWorkspace(SCHEMA);
+    ws.writeJob(
+      'noisy',
+      `name: noisy\ntarget: app\ncron: "0 3 * * *"\nnotify: { to: [not-an-address], on: sometimes }\nlimits: { maxReplicaLag: 5s }\nqueries:\n  - entity: sessions\n    where: { field: last_seen, olderThan: 30d }\n`,
+    );
+    const validate = await runCli(['--config', ws.configFile, 'validate']);
+    expect(validate.code).toBe(2);
+    const file = path.join(ws.dir, 'jobs/noisy.yaml');
+    const lines = problemLines(validate.stderr);
+    expect(lines.filter((l) => l.startsWith(`${file}: notify.`)).length).toBeGreaterThanOrEqual(2);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${file}: limits\\.maxReplicaLag: target "app" lists no replicas to watch`)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${file}: queries\\[0\\]\\.where\\.field: "last_seen" is not a column of "sessions"`)));
+    // start refuses the job all the same.
+    expect((await runCli(['--config', ws.configFile, 'start'])).code).toBe(2);
+  }, 60_000);
+
   it('a state store that cannot be created or is not SQLite: validate and start name the path (exit 2)', async () => {
     const ws = createWorkspace(SCHEMA);
     ws.writeJob('fine', JOB('fine', 'cron: "0 3 * * *"'));

@@ -66,7 +66,7 @@ describeBrowser('restore from the dashboard in Chromium', () => {
     expect(rowsLeft(stack)).toBe(0);
 
     await page.reload();
-    await page.waitForSelector('text=200 rows archived to table {entity}_archive in target app');
+    await page.waitForSelector('text=200 rows archived to table slow_rows_archive in target app');
     await Promise.all([page.waitForURL(`${url}/ui/runs/${id}/restore`), page.click('text=Restore…')]);
     await page.waitForSelector('text=200 archived records would go back');
     expect(await page.textContent('tbody')).toContain('slow_rows_archive');
