@@ -8,6 +8,9 @@ import { jobFilesKey } from './job-files-key';
 import type { JobFileResult, LoadedConfig } from './load';
 import { MAX_FILE_BYTES } from './yaml-file';
 
+/** The problems of a file that has none, shared: 10,000 resident results need no empty list each. */
+export const NO_PROBLEMS: Problem[] = Object.freeze([]) as unknown as Problem[];
+
 /** A file changed within this long of when it was last looked at may have changed again unseen by its mtime (its content is compared then). */
 const MTIME_GRANULARITY_MS = 1000;
 
@@ -45,7 +48,38 @@ export class JobFileCache {
   /** Files recorded or forgotten since the last `save`. */
   private readonly changed = new Set<string>();
 
+  /** One copy of each time zone, target, rule and entity name the resident results hold (10,000 jobs use a few of each). */
+  private readonly shared = new Map<string, string>();
+
   private constructor(private configKey: string) {}
+
+  private share<T extends string | undefined>(value: T): T {
+    if (value === undefined) return value;
+    const known = this.shared.get(value);
+    if (known !== undefined) return known as T;
+    this.shared.set(value, value);
+    return value;
+  }
+
+  /**
+   * The result as kept for the life of the process, the same values with less held per file: the
+   * definition's strings that many jobs repeat stored once, its file name the result's own, no empty
+   * list of its own. The definition object stays the same one (its hash and checked schedule are kept
+   * by identity).
+   */
+  private compact(result: JobFileResult): JobFileResult {
+    const { job } = result;
+    if (job) {
+      if (job.file === result.file) job.file = result.file;
+      job.timezone = this.share(job.timezone);
+      job.target = this.share(job.target);
+      if (job.recurrence !== undefined) job.recurrence = this.share(job.recurrence);
+      if (job.cron !== undefined) job.cron = this.share(job.cron);
+      for (const q of job.queries) q.entity = this.share(q.entity);
+    }
+    if (result.problems.length === 0) result.problems = NO_PROBLEMS;
+    return result;
+  }
 
   /** The files recorded in the store for this config and code. */
   static async load(store: Store, config: LoadedConfig): Promise<JobFileCache> {
@@ -53,7 +87,7 @@ export class JobFileCache {
     for (const row of await store.jobFiles.list(cache.configKey)) {
       const { definitionHash: hash, ...result } = JSON.parse(row.result) as JobFileResult & { definitionHash?: string };
       if (result.job && hash) rememberDefinitionHash(result.job, hash);
-      cache.files.set(row.path, { mtimeMs: row.mtimeMs, size: row.size, hash: row.hash, seenAt: row.seenAt, result, targetProblems: [] });
+      cache.files.set(row.path, { mtimeMs: row.mtimeMs, size: row.size, hash: row.hash, seenAt: row.seenAt, result: cache.compact(result), targetProblems: NO_PROBLEMS });
     }
     return cache;
   }
@@ -137,7 +171,7 @@ export class JobFileCache {
     this.fresh.add(file);
     // A file with a webhook or Slack channel names a secret (even when written out, not as ${VAR}): the
     // state store must not hold it (src/notify/notify-secrets.ts), so that file is read every time.
-    if (stat && !result.usesVariables && !namesNotifySecrets(result)) this.remember(file, { ...stat, result, targetProblems: [] });
+    if (stat && !result.usesVariables && !namesNotifySecrets(result)) this.remember(file, { ...stat, result: this.compact(result), targetProblems: NO_PROBLEMS });
     else this.forget(file);
     return result;
   }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app';
 import { checkJobs } from '../config/check-jobs';
+import { NO_PROBLEMS } from '../config/job-file-cache';
 import { forgetJobFolderInStep, recordJobFolderInStep } from '../config/job-folder-stamp';
 import { isJobFileName, jobFileNames, jobFilePaths, loadConfig, loadJobFile, loadJobFiles, type JobFileResult, type LoadedConfig } from '../config/load';
 import type { JobDefinition } from '../config/schema';
@@ -63,7 +64,7 @@ export class Reloader {
       this.lastGood.set(job.file, job);
       const name = path.basename(job.file);
       names.push(name);
-      this.lastResults.set(pathsOf(name).file, { file: job.file, job, problems: [] });
+      this.lastResults.set(pathsOf(name).file, { file: job.file, job, problems: NO_PROBLEMS });
       this.namesDefined.set(job.name, 1);
     }
     this.fileNames = names.sort();

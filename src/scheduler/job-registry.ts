@@ -12,24 +12,42 @@ import { SCHEDULER_ACTOR } from './scheduler';
 /** New or changed jobs registered per store transaction. */
 const SYNC_CHUNK = 500;
 
-export interface RegisteredJob {
-  definition: JobDefinition;
-  /** Built on first use: a listing of 10,000 unchanged jobs builds none. */
-  readonly schedule: Schedule;
-  version: number;
-}
+/**
+ * A job as this daemon schedules it: its definition, its stored version, and what its schedule is built
+ * from. The schedule is built on first use (a listing of 10,000 unchanged jobs builds none); until then a
+ * job keeps no more than its start instant, as a number: 10,000 of them stay resident for the life of the
+ * daemon, so each holds no closure, no stored row and no Date it does not need.
+ */
+export class RegisteredJob {
+  private built: Schedule | null;
 
-/** A registered job whose schedule is built when first asked for. */
-function registered(definition: JobDefinition, startAt: () => Date, version: number): RegisteredJob {
-  let schedule: Schedule | null = null;
-  return {
-    definition,
-    version,
-    get schedule() {
-      schedule ??= scheduleOf(definition, startAt());
-      return schedule;
-    },
-  };
+  /**
+   * `startAtMs`: the instant the schedule counts from when the definition gives no `start` (the stored
+   * one, or when the job was first seen); null when `start` gives it.
+   */
+  constructor(
+    readonly definition: JobDefinition,
+    readonly version: number,
+    private readonly startAtMs: number | null,
+    schedule: Schedule | null = null,
+  ) {
+    this.built = schedule;
+  }
+
+  get schedule(): Schedule {
+    this.built ??= scheduleOf(this.definition, this.startAt());
+    return this.built;
+  }
+
+  /** The instant the schedule counts from. */
+  startAt(): Date {
+    return this.startAtMs === null ? localToInstant(this.definition.start!, this.definition.timezone) : new Date(this.startAtMs);
+  }
+
+  /** The same job under another stored version (its schedule kept, if built). */
+  withVersion(version: number): RegisteredJob {
+    return version === this.version ? this : new RegisteredJob(this.definition, version, this.startAtMs, this.built);
+  }
 }
 
 /** Hashes already computed (or read with the job file cache), per definition object. */
@@ -145,7 +163,7 @@ export class JobRegistry {
     const added: string[] = [];
     const changed: string[] = [];
     const next = new Map<string, RegisteredJob>();
-    const writes: { definition: JobDefinition; schedule: Schedule; hash: string; startAt: Date; existing: JobHead | undefined }[] = [];
+    const writes: { definition: JobDefinition; schedule: Schedule; hash: string; startAt: Date; startAtMs: number | null; existing: JobHead | undefined }[] = [];
     for (const definition of definitions) {
       const existing = stored.get(definition.name);
       const known = this.jobs.get(definition.name);
@@ -154,18 +172,15 @@ export class JobRegistry {
         continue;
       }
       const hash = definitionHash(definition);
-      const startAt = () =>
-        definition.start
-          ? localToInstant(definition.start, definition.timezone)
-          : existing && !existing.removedAt
-            ? existing.startAt
-            : firstSeen(now);
-      if (existing && !existing.removedAt && existing.hash === hash) {
-        next.set(definition.name, known && known.definition === definition ? { ...known, version: existing.version } : registered(definition, startAt, existing.version));
+      const live = existing && !existing.removedAt ? existing : undefined;
+      // Only a number per job, not the stored row: what the schedule counts from when `start` is absent.
+      const startAtMs = definition.start ? null : (live?.startAt ?? firstSeen(now)).getTime();
+      if (live && live.hash === hash) {
+        next.set(definition.name, known && known.definition === definition ? known.withVersion(live.version) : new RegisteredJob(definition, live.version, startAtMs));
         continue;
       }
-      const schedule = known && known.definition === definition ? known.schedule : scheduleOf(definition, startAt());
-      writes.push({ definition, schedule, hash, startAt: startAt(), existing });
+      const job = known && known.definition === definition ? known : new RegisteredJob(definition, 0, startAtMs);
+      writes.push({ definition, schedule: job.schedule, hash, startAt: startAtMs === null ? job.startAt() : new Date(startAtMs), startAtMs, existing });
     }
     // What the store keeps of a job (its definition as JSON) is made a chunk at a time, as it is written:
     // a first start of 10,000 jobs does not hold every one at once.
@@ -188,7 +203,7 @@ export class JobRegistry {
         if (result.changed) await this.recordNeverRuns(w.definition, result.version, now);
         if (!w.existing || w.existing.removedAt) added.push(w.definition.name);
         else if (result.changed) changed.push(w.definition.name);
-        next.set(w.definition.name, { definition: w.definition, schedule: w.schedule, version: result.version });
+        next.set(w.definition.name, new RegisteredJob(w.definition, result.version, w.startAtMs, w.schedule));
       }
     }
     return { next, added, changed };

@@ -152,6 +152,8 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
         await createJob('gone');
         expect(await store.jobs.markRemoved(['gone', 'never-registered'], at(1))).toEqual(['gone']);
         expect((await store.jobs.list()).map((j) => j.name)).toEqual(['keep']);
+        // What a start logs: the removed job neither counted nor its next run.
+        expect(await store.jobs.scheduledSummary()).toEqual({ jobs: 1, earliestNextRun: at(2) });
         expect((await store.jobs.list({ includeRemoved: true })).map((j) => [j.name, j.removedAt?.toISOString() ?? null, j.nextRunAt?.toISOString() ?? null])).toEqual([
           ['gone', at(1).toISOString(), null],
           ['keep', null, at(2).toISOString()],
@@ -187,6 +189,7 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
         await store.jobs.upsert(jobSync('a'), () => at(2), T0);
         await store.jobs.upsert(jobSync('b'), () => new Date(T0.getTime() + 1), T0);
         expect(await store.jobs.earliestNextRun()).toEqual(new Date(T0.getTime() + 1));
+        expect(await store.jobs.scheduledSummary()).toEqual({ jobs: 2, earliestNextRun: new Date(T0.getTime() + 1) });
         expect((await store.jobs.due(at(1))).map((j) => j.name)).toEqual(['b']);
         expect((await store.jobs.due(at(2))).map((j) => j.name)).toEqual(['b', 'a']);
         await store.jobs.control('a', { paused: true, pausedReason: 'incident', postponedUntil: at(60) }, { action: 'pause', reason: 'incident', actor: 'cli:ann' }, at(3));
