@@ -4,6 +4,8 @@
  * never cut, and the columns marked `wide` are left out. Without a width (`-o wide`) every column is
  * shown and nothing is cut.
  */
+import { formatCount as groupedCount } from '../notify/format';
+
 export type Cell = string | number | null | undefined;
 
 export interface Column {
@@ -80,9 +82,9 @@ function oneLine(c: Cell): string {
   return c === null || c === undefined ? '-' : String(c).replace(/\s+/g, ' ');
 }
 
-/** Whole numbers with the same grouping everywhere: the number columns and the numbers inside text. */
+/** Whole numbers with the same grouping everywhere (notify's formatCount): the number columns and the numbers inside text; none is `-`. */
 export function formatCount(n: number | null | undefined): string {
-  return n === null || n === undefined ? '-' : n.toLocaleString('en-US');
+  return n === null || n === undefined ? '-' : groupedCount(n);
 }
 
 /**
