@@ -42,6 +42,7 @@ describe('HTTP API authentication and roles', () => {
         'name',
         'nextRunAt',
         'paused',
+        'postponedUntil',
         'schedule',
         'target',
         'timezone',
