@@ -303,13 +303,13 @@ export class JobsRepository {
     return rows.map((r) => ({ name: String(r.name), nextRunAt: toDate(r.next_run_at)! }));
   }
 
-  /** The earliest next occurrence of any scheduled job: how long the scheduler may sleep. */
   /** How many jobs are scheduled (not removed) and the earliest next occurrence among them: one aggregate, no rows. */
   async scheduledSummary(): Promise<{ jobs: number; earliestNextRun: Date | null }> {
     const row = (await this.db('jobs').whereNull('removed_at').first({ n: this.db.raw('count(*)'), m: this.db.raw('min(next_run_at)') })) as { n: unknown; m: unknown } | undefined;
     return { jobs: Number(row?.n ?? 0), earliestNextRun: toDate(row?.m ?? null) };
   }
 
+  /** The earliest next occurrence of any scheduled job: how long the scheduler may sleep. */
   async earliestNextRun(): Promise<Date | null> {
     const row = (await this.db('jobs').whereNull('removed_at').whereNotNull('next_run_at').min({ m: 'next_run_at' }).first()) as
       | { m: unknown }
