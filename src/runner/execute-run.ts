@@ -10,7 +10,7 @@ import { RunExecution } from './run-execution';
 export interface RunnerDeps {
   store: Store;
   /** Where runs get their target sessions and the replicas maxReplicaLag watches. */
-  targets: Pick<Targets, 'openSession' | 'replicaWatch' | 'schema'>;
+  targets: Pick<Targets, 'openSession' | 'replicaWatch'>;
   clock: Clock;
   logger: Logger;
   /** This process, as run owner: `host:pid:random`. */

@@ -1,4 +1,3 @@
-import { describeArchive } from '../archive/describe-archive';
 import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
 import type { Targets } from '../targets/registry';
@@ -8,7 +7,7 @@ import type { Targets } from '../targets/registry';
  * Deletes nothing. Each query's matches are counted as the data is now; its predicted failures leave
  * out the referencing rows an earlier query deletes first, as the run will meet them.
  */
-export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'openSession' | 'schema'>, asOf: Date, sampleSize = 5): Promise<PreviewJson> {
+export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'openSession'>, asOf: Date, sampleSize = 5): Promise<PreviewJson> {
   const session = await targets.openSession(job, asOf);
   try {
     const queries: PreviewJson['queries'] = [];
@@ -23,7 +22,7 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
         predictedFailures: preview.predictedFailures,
       });
     }
-    return { job: job.name, asOf: asOf.toISOString(), queries, archive: job.archive ? describeArchive(job, await targets.schema(job.target)) : null };
+    return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere };
   } finally {
     await session.close();
   }

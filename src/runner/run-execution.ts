@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { describeArchive } from '../archive/describe-archive';
 import type { JobDefinition } from '../config/schema';
 import { durationMs } from '../duration';
 import { SweeperError, toError } from '../errors';
@@ -71,7 +70,7 @@ export class RunExecution {
       const run = await this.current();
       session = await this.deps.targets.openSession(this.job, run.asOf!, { archive: { runId: this.runId, now: () => this.deps.clock.now() } });
       this.session = session;
-      if (this.job.archive) await this.deps.store.archive.setWhere(this.runId, describeArchive(this.job, await this.deps.targets.schema(this.job.target)));
+      if (session.archiveWhere) await this.deps.store.archive.setWhere(this.runId, session.archiveWhere);
       if (!run.guardedAt) {
         // Until the guard has passed, and recorded so, nothing is deleted: a run that died while
         // counting counts again.

@@ -32,6 +32,8 @@ import type { BatchHooks, BatchResult, CommittingPart, QueryPreview, RangeBatchR
 /** The archive writers, loaded when a run of a job that archives first opens its session. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runArchives = () => require('../archive/run-archive') as typeof import('../archive/run-archive');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const archiveDescriptions = () => require('../archive/describe-archive') as typeof import('../archive/describe-archive');
 
 /**
  * The target session on a knex pool, in this thread: each method compiles the query's statement for
@@ -53,6 +55,7 @@ export class KnexTargetSession implements TargetSession {
     private readonly queries: PreparedQuery[],
     /** The run's archive, when the job has one: each batch copies its records there before its DELETE. */
     private readonly archive: RunArchive | null,
+    readonly archiveWhere: string | null,
   ) {}
 
   /**
@@ -62,7 +65,9 @@ export class KnexTargetSession implements TargetSession {
   static async open(target: Target, schema: TargetSchema, job: JobDefinition, asOf: Date, options: SessionOptions = {}, targets: ArchiveTargets = noOtherTargets): Promise<KnexTargetSession> {
     const queries = await prepareQueries(job, target, schema, asOf);
     const archive = job.archive && options.archive ? await runArchives().openRunArchive(target.knex, schema, { ...job, archive: job.archive }, queries, { options: options.archive, targets }) : null;
-    return new KnexTargetSession(target.knex, queries, archive);
+    // Described from the schema the queries were checked against: no second read of it.
+    const archiveWhere = job.archive ? archiveDescriptions().describeArchive(job, schema) : null;
+    return new KnexTargetSession(target.knex, queries, archive, archiveWhere);
   }
 
   async count(query: number): Promise<number> {

@@ -7,6 +7,8 @@ import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-re
  * database (a knex pool, a worker thread, few round trips) is the implementation's.
  */
 export interface TargetSession {
+  /** Where the job's deleted records are archived, in words (describeArchive): null where it has no archive. */
+  readonly archiveWhere: string | null;
   /** How many records query `query` matches now. */
   count(query: number): Promise<number>;
   /** The next keys query `query` matches after `after` (null: from the start), in keyset order, at most `limit`. */

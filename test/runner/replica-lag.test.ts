@@ -80,7 +80,7 @@ describe.each(WATCHING)('replication-lag guard on $name', (db: TestDatabase) => 
   function withFakeLag(source: LagSource): RunnerDeps {
     const deps = runnerDeps(app);
     const watch = new ReplicaWatch('app', [source], (e) => db.dialect.classifyError(e));
-    return { ...deps, targets: { openSession: (...a) => app.targets.openSession(...a), replicaWatch: () => watch, schema: (name) => app.targets.schema(name) } };
+    return { ...deps, targets: { openSession: (...a) => app.targets.openSession(...a), replicaWatch: () => watch } };
   }
 
   async function reasons(runId: number): Promise<string[]> {
