@@ -1,5 +1,6 @@
 import { CST, Lexer, parseDocument, type YAMLError } from 'yaml';
 import { toError, type Problem } from '../errors';
+import { simpleYamlValue } from './simple-yaml';
 
 /** Aliases (`*name`) a file may expand; a few are handy, thousands are an alias bomb. */
 export const MAX_ALIAS_COUNT = 100;
@@ -23,6 +24,9 @@ export function parseYamlValue(text: string, displayName: string): ParsedYaml {
   // The tokens are counted only when a bound from the characters alone does not already rule it out.
   const depth = nestingBound(text) > MAX_NESTING ? nestingDepth(text) : 0;
   if (depth > MAX_NESTING) return fail(`nests ${depth} levels deep, more than the ${MAX_NESTING} a config or job file may have: flatten it`);
+  // Most job files are plain mappings, read without the full parser; anything else, and every mistake, is the full parser's.
+  const simple = simpleYamlValue(text);
+  if (simple) return { value: simple };
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) return { problems: doc.errors.map((e) => ({ file: displayName, path: '', message: yamlErrorMessage(e) })) };
   let raw: unknown;
