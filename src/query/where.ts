@@ -149,7 +149,7 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
         if (leaf.op === 'eq') qb.whereRaw('?? is null', [ref]);
         else qb.whereRaw('?? is not null', [ref]);
       } else {
-        qb.whereRaw(`?? ${leaf.op === 'eq' ? '=' : '<>'} ?`, [ref, bind(v)]);
+        qb.whereRaw(`?? ${leaf.op === 'eq' ? '=' : '<>'} ?`, [flagRef(qb, ctx, column, ref, [v]), bind(v)]);
       }
       return;
     }
@@ -186,7 +186,7 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
     }
     case 'in':
     case 'notIn':
-      applyList(qb, leaf, ref, listOf(leaf).map((v) => (v === null ? null : bind(v))), ctx.dialect);
+      applyList(qb, leaf, { ref, compared: flagRef(qb, ctx, column, ref, listOf(leaf)) }, listOf(leaf).map((v) => (v === null ? null : bind(v))), ctx.dialect);
       return;
     case 'like':
     case 'notLike': {
@@ -217,16 +217,36 @@ function applyRelativeTime(
 }
 
 /**
+ * What a comparison with a flag reads of `column`. Where a column holds whatever was written (SQLite's
+ * dynamic typing), a flag column may hold text beside 0/1 ('t'/'f', as an older ORM wrote booleans):
+ * compared with true/false (or a boolean column with 0/1), such a value reads as null, so neither the
+ * condition nor its `not` deletes it (`'t' <> 1` would count a true record as not true). Null checks
+ * read the column itself.
+ */
+function flagRef(qb: Knex.QueryBuilder, ctx: CompileContext, column: Column, ref: Knex.Raw, values: Scalar[]): Knex.Raw {
+  if (!ctx.dialect.capabilities.dynamicTyping) return ref;
+  if (column.kind !== 'boolean' && !values.some((v) => typeof v === 'boolean')) return ref;
+  return qb.client.raw('(CASE WHEN ?? IN (0, 1) THEN ?? END)', [ref, ref]);
+}
+
+/**
  * in / notIn. SQL's `x in (1, null)` never matches null and `x not in (1, null)` matches nothing:
  * a null in the list means what the operator would expect.
  */
-function applyList(qb: Knex.QueryBuilder, leaf: LeafCondition, ref: Knex.Raw, values: Scalar[], dialect: Dialect): void {
+function applyList(
+  qb: Knex.QueryBuilder,
+  leaf: LeafCondition,
+  refs: { ref: Knex.Raw; compared: Knex.Raw },
+  values: Scalar[],
+  dialect: Dialect,
+): void {
+  const { ref, compared } = refs;
   if (values.length === 0) throw invalidValue(leaf, 'needs a non-empty list of values');
   const nonNull = values.filter((v) => v !== null);
   const hasNull = nonNull.length < values.length;
   const inList = (group: Knex.QueryBuilder, negate: boolean): void => {
     const list = listInSql(leaf, nonNull, negate, dialect);
-    group.whereRaw(list.sql, [ref, ...list.bindings]);
+    group.whereRaw(list.sql, [compared, ...list.bindings]);
   };
   if (leaf.op === 'in') {
     if (!hasNull) inList(qb, false);
