@@ -140,6 +140,9 @@ function applyRelated(
 
 const comparisons = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
 
+/** The escape character of a `like` pattern, bound: `tmp\\_%` is text starting "tmp_". */
+const LIKE_ESCAPE = '\\';
+
 function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileContext): void {
   const column = requireColumn(ctx.entity, leaf.field);
   const ref = identifier(qb.client, ctx.dialect, ctx.alias, column.name);
@@ -209,10 +212,12 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
       const v = scalarOf(leaf, false);
       if (typeof v !== 'string') throw invalidValue(leaf, 'needs a text pattern, e.g. "tmp-%"');
       const operator = leaf.op === 'like' ? 'LIKE' : 'NOT LIKE';
-      // Where LIKE takes text only (Postgres), numbers and dates are compared in their text form.
+      // A backslash escapes % and _ (and itself) on every database: Postgres and MySQL take it so by
+      // default, SQLite has no escape character unless told. Where LIKE takes text only (Postgres),
+      // numbers and dates are compared in their text form.
       if (ctx.dialect.capabilities.likeOnTextOnly && column.kind !== 'text')
-        qb.whereRaw(`CAST(?? AS TEXT) ${operator} ?`, [ref, v]);
-      else qb.whereRaw(`?? ${operator} ?`, [ref, v]);
+        qb.whereRaw(`CAST(?? AS TEXT) ${operator} ? ESCAPE ?`, [ref, v, LIKE_ESCAPE]);
+      else qb.whereRaw(`?? ${operator} ? ESCAPE ?`, [ref, v, LIKE_ESCAPE]);
       return;
     }
   }

@@ -69,12 +69,18 @@ describe('leaf ops', () => {
     ['lte', { field: 'id', op: 'lte', value: 3 }, '"t0"."id" <= $1', [3], null],
     ['gt', { field: 'score', op: 'gt', value: 1.5 }, '"t0"."score" > $1', [1.5], null],
     ['gte', { field: 'email', op: 'gte', value: 'm' }, '"t0"."email" >= $1', ['m'], null],
-    ['like', { field: 'email', op: 'like', value: '%@x' }, '"t0"."email" LIKE $1', ['%@x'], null],
+    [
+      'like',
+      { field: 'email', op: 'like', value: '%@x' },
+      '"t0"."email" LIKE $1 ESCAPE $2',
+      ['%@x', '\\'],
+      null,
+    ],
     [
       'notLike',
       { field: 'email', op: 'notLike', value: 'tmp-%' },
-      '"t0"."email" NOT LIKE $1',
-      ['tmp-%'],
+      '"t0"."email" NOT LIKE $1 ESCAPE $2',
+      ['tmp-%', '\\'],
       null,
     ],
     ['isNull', { field: 'email', op: 'isNull' }, '"t0"."email" is null', [], null],
@@ -159,12 +165,12 @@ describe('leaf ops', () => {
 
   test('LIKE on a non-text column compares its text form on Postgres only', () => {
     expect(where('pg', { field: 'id', op: 'like', value: '1%' })).toEqual({
-      sql: 'CAST("t0"."id" AS TEXT) LIKE $1',
-      bindings: ['1%'],
+      sql: 'CAST("t0"."id" AS TEXT) LIKE $1 ESCAPE $2',
+      bindings: ['1%', '\\'],
     });
     expect(where('sqlite', { field: 'id', op: 'like', value: '1%' })).toEqual({
-      sql: '"t0"."id" LIKE ?',
-      bindings: ['1%'],
+      sql: '"t0"."id" LIKE ? ESCAPE ?',
+      bindings: ['1%', '\\'],
     });
   });
 
@@ -194,11 +200,11 @@ test('all, any and not nest in groups', () => {
     ],
   };
   const pgSql =
-    '((("t0"."id" = $1) or (not ("t0"."email" LIKE $2))) and not (("t0"."active" = $3 and "t0"."score" is null)))';
-  expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [1, '%x', false] });
+    '((("t0"."id" = $1) or (not ("t0"."email" LIKE $2 ESCAPE $3))) and not (("t0"."active" = $4 and "t0"."score" is null)))';
+  expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [1, '%x', '\\', false] });
   expect(where('sqlite', condition)).toEqual({
     sql: asSqliteFlags(pgSql, '"t0"."active"'),
-    bindings: [1, '%x', 0],
+    bindings: [1, '%x', '\\', 0],
   });
 });
 
