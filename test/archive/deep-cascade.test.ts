@@ -20,18 +20,22 @@ CREATE INDEX comments_parent ON comments(parent_id);
 `;
 
 /** A thread: root `root` (old) and `levels` replies, each to the one before. */
-function thread(root: number, levels: number): { id: number; parent_id: number | null; created_at: number }[] {
-  return Array.from({ length: levels + 1 }, (_, i) => ({ id: root + i, parent_id: i === 0 ? null : root + i - 1, created_at: i === 0 ? 1 : 500 }));
+function thread(
+  root: number,
+  levels: number,
+): { id: number; parent_id: number | null; created_at: number }[] {
+  return Array.from({ length: levels + 1 }, (_, i) => ({
+    id: root + i,
+    parent_id: i === 0 ? null : root + i - 1,
+    created_at: i === 0 ? 1 : 500,
+  }));
 }
 
 const SHALLOW = thread(1, MAX_CASCADE_DEPTH);
 const DEEP = thread(100, MAX_CASCADE_DEPTH + 1);
 const ids = (rows: { id: unknown }[]) => rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 
-const FORMS = TEST_DATABASES.flatMap((db) => [
-  [db.name, 'table'] as const,
-  [db.name, 'files'] as const,
-]);
+const FORMS = TEST_DATABASES.flatMap((db) => [[db.name, 'table'] as const, [db.name, 'files'] as const]);
 
 describe.each(FORMS)('a cascade deeper than the archive follows on %s, archive in %s', (dialect, form) => {
   let ws: ArchiveWorkspace;
@@ -39,7 +43,10 @@ describe.each(FORMS)('a cascade deeper than the archive follows on %s, archive i
   beforeEach(async () => {
     ws = await createArchiveWorkspace(dialect, SCHEMA);
     await insertRows(ws.target, 'comments', [...SHALLOW, ...DEEP]);
-    const archive = form === 'table' ? 'archive: { table: "{entity}_archive" }' : `archive: { dir: ${JSON.stringify(path.join(ws.dir, 'archive'))}, format: jsonl }`;
+    const archive =
+      form === 'table'
+        ? 'archive: { table: "{entity}_archive" }'
+        : `archive: { dir: ${JSON.stringify(path.join(ws.dir, 'archive'))}, format: jsonl }`;
     ws.writeJob(
       'old-threads',
       `name: old-threads\ntarget: app\nqueries:\n  - entity: comments\n    where: { all: [ { field: parent_id, op: isNull }, { field: created_at, op: lt, value: 100 } ] }\nlimits: { batchSize: 1 }\n${archive}\n`,
@@ -57,7 +64,12 @@ describe.each(FORMS)('a cascade deeper than the archive follows on %s, archive i
     const dir = path.join(ws.dir, 'archive');
     const lines = readdirSync(dir, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.gz'))
-      .flatMap((f) => gunzipSync(readFileSync(path.join(dir, f))).toString('utf8').split('\n').filter(Boolean))
+      .flatMap((f) =>
+        gunzipSync(readFileSync(path.join(dir, f)))
+          .toString('utf8')
+          .split('\n')
+          .filter(Boolean),
+      )
       .map((line) => JSON.parse(line) as { row: { id: unknown } });
     return ids(lines.map((l) => l.row));
   }
@@ -77,8 +89,12 @@ describe.each(FORMS)('a cascade deeper than the archive follows on %s, archive i
     app = await ws.open();
     const run = await runJob(app, 'old-threads');
     expect(run.status).toBe('failed');
-    expect(run.reason).toContain(`ON DELETE CASCADE goes on more than ${MAX_CASCADE_DEPTH} levels below records of this batch`);
-    expect(run.reason).toContain('(comments -> comments -> comments -> comments -> comments -> comments -> comments)');
+    expect(run.reason).toContain(
+      `ON DELETE CASCADE goes on more than ${MAX_CASCADE_DEPTH} levels below records of this batch`,
+    );
+    expect(run.reason).toContain(
+      '(comments -> comments -> comments -> comments -> comments -> comments -> comments)',
+    );
     expect(run.reason).toContain('set archive: none');
     const left = await remaining();
     expect(left).toEqual(expect.arrayContaining(ids(DEEP)));

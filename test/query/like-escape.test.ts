@@ -23,7 +23,9 @@ describe.each(TEST_DATABASES)('like patterns with a backslash on $name', (db) =>
   let app: App | null = null;
 
   beforeEach(async () => {
-    ws = await db.workspace(`CREATE TABLE names (id ${db.types.integer} PRIMARY KEY, name ${db.types.text} NOT NULL);`);
+    ws = await db.workspace(
+      `CREATE TABLE names (id ${db.types.integer} PRIMARY KEY, name ${db.types.text} NOT NULL);`,
+    );
     await ws.target('names').insert(NAMES.map((name, i) => ({ id: i + 1, name })));
   });
   afterEach(async () => {
@@ -32,7 +34,8 @@ describe.each(TEST_DATABASES)('like patterns with a backslash on $name', (db) =>
     await ws.close();
   });
 
-  const left = async () => (await ws.target('names').select('name').orderBy('id')).map((r: { name: string }) => r.name);
+  const left = async () =>
+    (await ws.target('names').select('name').orderBy('id')).map((r: { name: string }) => r.name);
 
   it.each([
     ['tmp\\_%', ['tmp_a']],

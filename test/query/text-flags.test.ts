@@ -38,7 +38,8 @@ describe.each(dynamic)('flags stored as text on $name', (db) => {
     await ws.close();
   });
 
-  const left = async () => (await ws.target('notes').select('id').orderBy('id')).map((r: { id: number }) => r.id);
+  const left = async () =>
+    (await ws.target('notes').select('id').orderBy('id')).map((r: { id: number }) => r.id);
 
   it.each([
     ['{ field: pinned, op: ne, value: true }', [1, 2, 3, 5]],

@@ -39,7 +39,8 @@ describe.each(dynamic)('text in a numeric column on $name', (db) => {
     await ws.close();
   });
 
-  const left = async () => (await ws.target('readings').select('id').orderBy('id')).map((r: { id: number }) => r.id);
+  const left = async () =>
+    (await ws.target('readings').select('id').orderBy('id')).map((r: { id: number }) => r.id);
 
   it.each([
     ['{ field: n, op: gt, value: 8 }', [1, 2, 4, 5]],

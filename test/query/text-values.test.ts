@@ -24,7 +24,9 @@ describe.each(TEST_DATABASES)('a number compared with a text column on $name', (
 
   beforeEach(async () => {
     const t = db.types;
-    ws = await db.workspace(`CREATE TABLE codes (id ${t.integer} PRIMARY KEY, code ${t.text}, flag ${t.text});`);
+    ws = await db.workspace(
+      `CREATE TABLE codes (id ${t.integer} PRIMARY KEY, code ${t.text}, flag ${t.text});`,
+    );
     await ws.target('codes').insert([
       { id: 1, code: '9', flag: 'true' },
       { id: 2, code: '10', flag: 'false' },
@@ -39,10 +41,26 @@ describe.each(TEST_DATABASES)('a number compared with a text column on $name', (
   });
 
   it.each([
-    ['{ field: code, op: gt, value: 50 }', '50 cannot be compared with "code", a text column', 'give the value as text ("50")'],
-    ['{ not: { field: code, op: eq, value: 10 } }', '10 cannot be compared with "code", a text column', 'give the value as text ("10")'],
-    ['{ field: code, op: in, value: ["9", 0] }', '0 cannot be compared with "code", a text column', 'give the value as text ("0")'],
-    ['{ field: flag, op: ne, value: true }', 'true cannot be compared with "flag", a text column', 'give the value as text ("true")'],
+    [
+      '{ field: code, op: gt, value: 50 }',
+      '50 cannot be compared with "code", a text column',
+      'give the value as text ("50")',
+    ],
+    [
+      '{ not: { field: code, op: eq, value: 10 } }',
+      '10 cannot be compared with "code", a text column',
+      'give the value as text ("10")',
+    ],
+    [
+      '{ field: code, op: in, value: ["9", 0] }',
+      '0 cannot be compared with "code", a text column',
+      'give the value as text ("0")',
+    ],
+    [
+      '{ field: flag, op: ne, value: true }',
+      'true cannot be compared with "flag", a text column',
+      'give the value as text ("true")',
+    ],
   ])('refuses %s: validate exits 2, the run deletes nothing', async (where, refusal, fix) => {
     ws.writeJob('purge-codes', JOB(where));
     const validate = await runCli(['--config', ws.configFile, 'validate']);
@@ -58,7 +76,10 @@ describe.each(TEST_DATABASES)('a number compared with a text column on $name', (
   });
 
   it('compares a value given as text as text', async () => {
-    ws.writeJob('purge-codes', JOB('{ any: [ { field: code, op: in, value: ["9", "10"] }, { field: flag, op: eq, value: "0" } ] }'));
+    ws.writeJob(
+      'purge-codes',
+      JOB('{ any: [ { field: code, op: in, value: ["9", "10"] }, { field: flag, op: eq, value: "0" } ] }'),
+    );
     app = await ws.open();
     const run = await runJob(app, 'purge-codes');
     expect(run).toMatchObject({ status: 'succeeded', deleted: 3 });

@@ -25,8 +25,12 @@ describe.each(TEST_DATABASES)('maxDeletes during a run on $name', (db) => {
   let app: App;
 
   beforeEach(async () => {
-    ws = await db.workspace(`CREATE TABLE tokens (id ${db.types.integer} PRIMARY KEY, state ${db.types.text} NOT NULL);`);
-    await ws.target('tokens').insert(Array.from({ length: 20 }, (_, i) => ({ id: 2 * (i + 1), state: 'expired' })));
+    ws = await db.workspace(
+      `CREATE TABLE tokens (id ${db.types.integer} PRIMARY KEY, state ${db.types.text} NOT NULL);`,
+    );
+    await ws
+      .target('tokens')
+      .insert(Array.from({ length: 20 }, (_, i) => ({ id: 2 * (i + 1), state: 'expired' })));
     ws.writeJob('purge-tokens', JOB);
     app = await ws.open();
   });
@@ -44,7 +48,11 @@ describe.each(TEST_DATABASES)('maxDeletes during a run on $name', (db) => {
       if (++batches === 1) await during();
     };
     try {
-      return await executeRun(await createManualRun(app, 'purge-tokens', 'test'), runnerDeps(app), new AbortController().signal);
+      return await executeRun(
+        await createManualRun(app, 'purge-tokens', 'test'),
+        runnerDeps(app),
+        new AbortController().signal,
+      );
     } finally {
       app.store.runs.checkpoint = checkpoint;
     }
@@ -52,8 +60,13 @@ describe.each(TEST_DATABASES)('maxDeletes during a run on $name', (db) => {
 
   it('stops at maxDeletes when records inserted during the run match too', async () => {
     // Odd ids between the counted ones, and ids above them all.
-    const inserted = [...Array.from({ length: 20 }, (_, i) => 2 * i + 1), ...Array.from({ length: 10 }, (_, i) => 100 + i)];
-    const run = await runWith(() => ws.target('tokens').insert(inserted.map((id) => ({ id, state: 'expired' }))));
+    const inserted = [
+      ...Array.from({ length: 20 }, (_, i) => 2 * i + 1),
+      ...Array.from({ length: 10 }, (_, i) => 100 + i),
+    ];
+    const run = await runWith(() =>
+      ws.target('tokens').insert(inserted.map((id) => ({ id, state: 'expired' }))),
+    );
     expect(run.status).toBe('failed');
     expect(run.reason).toContain('maxDeletes 20 reached during the run');
     expect(run.reason).toContain('raise limits.maxDeletes in');
