@@ -132,6 +132,7 @@ async function copyMatching(
       queryIndex: q.index,
       depth: 1,
       counter: { n: 0 },
+      through: [q.entity.name],
     });
   return (w.sink ?? insertCopy)(
     db,
@@ -154,15 +155,21 @@ export interface CopyLevel {
   depth: number;
 }
 
-/** Copies the rows of each ON DELETE CASCADE child below `rows` of `entity`, deepest first. */
+/** How copyBelow walks down: `through` names the entities from the query's own to `entity`. */
+type CopyWalk = CopyLevel & { counter: { n: number }; through: string[] };
+
+/**
+ * Copies the rows of each ON DELETE CASCADE child below `rows` of `entity`, deepest first. Below
+ * MAX_CASCADE_DEPTH levels nothing is copied, so a batch whose cascade reaches further is refused
+ * (refuseDeeperCascade) rather than deleted with rows the archive has no copy of.
+ */
 async function copyBelow(
   db: Knex,
   schema: TargetSchema,
   entity: Entity,
   rows: RowSet,
-  level: CopyLevel & { counter: { n: number } },
+  level: CopyWalk,
 ): Promise<void> {
-  if (level.depth > MAX_CASCADE_DEPTH) return;
   const { dialect } = schema;
   for (const { child, fk } of referencesTo(schema, entity.name)) {
     if (fk.onDelete !== 'CASCADE') continue;
@@ -180,7 +187,12 @@ async function copyBelow(
       );
       return qb;
     };
-    await copyBelow(db, schema, child, childRows, { ...level, depth: level.depth + 1 });
+    const through = [...level.through, child.name];
+    if (level.depth > MAX_CASCADE_DEPTH) {
+      await refuseDeeperCascade(db, childRows, { ...level, through });
+      continue;
+    }
+    await copyBelow(db, schema, child, childRows, { ...level, depth: level.depth + 1, through });
     await (level.write.sink ?? insertCopy)(
       db,
       dialect,
@@ -191,6 +203,25 @@ async function copyBelow(
       level,
     );
   }
+}
+
+/**
+ * Refuses the batch when `rows` (a cascade's child rows one level past MAX_CASCADE_DEPTH) holds any
+ * row: the database would delete it with the batch's records, and the archive would have no copy.
+ * Thrown inside the batch's transaction before anything is copied or deleted, it fails the run.
+ */
+async function refuseDeeperCascade(db: Knex, rows: RowSet, level: CopyWalk): Promise<void> {
+  const found = (await rows(db, []).clearSelect().select(db.raw('1 as found')).limit(1)) as unknown[];
+  if (found.length === 0) return;
+  throw new SweeperError(
+    'RUN_FAILED',
+    `job "${level.write.job}": queries[${level.queryIndex}] (${level.through[0]!}): ON DELETE CASCADE goes on more than ` +
+      `${MAX_CASCADE_DEPTH} levels below records of this batch (${level.through.join(' -> ')}), and Sweeper archives ` +
+      `cascaded rows ${MAX_CASCADE_DEPTH} levels deep, so it deleted nothing of this batch rather than delete rows ` +
+      `without their archive copy: in the job's file, add a query before this one that deletes the deeper rows first, ` +
+      `or set archive: none`,
+    { context: { job: level.write.job, queryIndex: level.queryIndex, through: level.through } },
+  );
 }
 
 /** `INSERT INTO archive (<entity columns>, <Sweeper's>) SELECT <alias>.<columns>, <bound values> FROM ...`; returns the rows copied. */

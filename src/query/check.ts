@@ -11,7 +11,7 @@ import {
   type RelativeTimeCondition,
   type Scalar,
 } from './condition';
-import { FINER_THAN_MS, finerThanMilliseconds, isIsoDateTime, isTimeOrdering } from './time-format';
+import { FINER_THAN_MS, finerThanMilliseconds, hasOffset, isIsoDateTime, isTimeOrdering, parseIsoInstant } from './time-format';
 
 /** One problem of a query; `path` is relative to the query, e.g. `where.all[1].field`. */
 export interface QueryProblem {
@@ -272,7 +272,14 @@ function checkLeafValue(
         add(
           `${op} has one ISO-8601 date and one other value (got ${shown}): give two dates to compare instants, or two values that are not dates`,
         );
-      } else value.forEach((v) => checkKind(v, leaf, column, dialect, add));
+      } else {
+        value.forEach((v) => checkKind(v, leaf, column, dialect, add));
+        if (reversed(value[0]!, value[1]!))
+          add(
+            `${op} needs value: [low, high] with low first (got ${shown}): reversed bounds match no record, and under a \`not\` ` +
+              `every record; write ${JSON.stringify([value[1], value[0]])}`,
+          );
+      }
       return;
     default:
       if (value === undefined) return add(`${op} needs a value`);
@@ -285,6 +292,18 @@ function checkLeafValue(
       }
       if (leaf.op !== 'like' && leaf.op !== 'notLike') checkKind(value, leaf, column, dialect, add);
   }
+}
+
+/**
+ * Bounds of `between` whose low is above its high, where the order is not the column's to say: two
+ * numbers, or two ISO-8601 dates that both give an offset or both give none (read in the same zone,
+ * whichever it is). Text is ordered by the column's collation, so it is left to the database.
+ */
+function reversed(low: Scalar, high: Scalar): boolean {
+  if (typeof low === 'number' && typeof high === 'number') return low > high;
+  if (typeof low !== 'string' || typeof high !== 'string' || !isIsoDateTime(low) || !isIsoDateTime(high)) return false;
+  if (hasOffset(low) !== hasOffset(high)) return false;
+  return parseIsoInstant(low, 'UTC')!.toMillis() > parseIsoInstant(high, 'UTC')!.toMillis();
 }
 
 /** Values that cannot compare with the column's kind (Postgres would refuse them at run time). */
@@ -333,6 +352,16 @@ function checkKind(
       add(
         `${shown} cannot be compared with ${what}: use an ISO-8601 date or date-time like "2026-01-31" or "2026-01-31T12:00:00Z"`,
       );
+      return;
+    case 'text':
+      // Text compares as text on SQLite and Postgres ("9" > "50"; SQLite binds a number as a real, 10.0,
+      // which no text "10" equals, so `ne 10` takes "10" too) and as a number on MySQL ("abc" = 0): a
+      // number or a flag would match other records than it says.
+      if (typeof value === 'number' || typeof value === 'boolean')
+        add(
+          `${shown} cannot be compared with ${what}: its values compare as text (${typeof value === 'number' ? '"9" > "50"' : `${shown} binds as ${value ? 1 : 0}, which "${shown}" is not`}), so a ${typeof value} matches ` +
+            `other records than it says; give the value as text (${JSON.stringify(String(value))}) to compare text, or compare a numeric column`,
+        );
       return;
     default:
       return;

@@ -249,6 +249,11 @@ export function isIsoDateTime(text: string): boolean {
   return isoPattern.test(text.trim()) && parseIsoInstant(text, 'UTC') !== null;
 }
 
+/** True when an ISO-8601 value names its offset (`Z`, `+02:00`): it is an instant whatever the job's zone. */
+export function hasOffset(text: string): boolean {
+  return isoPattern.exec(text.trim())?.[8] !== undefined;
+}
+
 /**
  * Parses an ISO-8601 date or date-time value from a job file. Without an offset it is local time in
  * `timezone`, like the job's `start`. Returns null when the text is not one.

@@ -13,7 +13,14 @@ import {
 } from './condition';
 import { identifier, tableAs } from './sql-dialect';
 import { timeComparison, type TimeOperator } from './time-compare';
-import { FINER_THAN_MS, finerThanMilliseconds, isIsoDateTime, parseIsoInstant, relativeCutoff, type TimeFormat } from './time-format';
+import {
+  FINER_THAN_MS,
+  finerThanMilliseconds,
+  isIsoDateTime,
+  parseIsoInstant,
+  relativeCutoff,
+  type TimeFormat,
+} from './time-format';
 
 /** What compiling a condition needs to know. */
 export interface CompileContext {
@@ -115,7 +122,10 @@ function applyRelated(
     const { dialect } = ctx;
     sub.select(sub.client.raw('1')).from(tableAs(sub.client, dialect, entity.name, alias));
     for (const [relatedField, thisField] of pairs)
-      sub.whereRaw('?? = ??', [identifier(sub.client, dialect, alias, relatedField), identifier(sub.client, dialect, ctx.alias, thisField)]);
+      sub.whereRaw('?? = ??', [
+        identifier(sub.client, dialect, alias, relatedField),
+        identifier(sub.client, dialect, ctx.alias, thisField),
+      ]);
     if (related.where) applyCondition(sub, related.where, { ...ctx, entity, alias, negated: false });
   };
   if (negate)
@@ -129,6 +139,9 @@ function applyRelated(
 }
 
 const comparisons = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+
+/** The escape character of a `like` pattern, bound: `tmp\\_%` is text starting "tmp_". */
+const LIKE_ESCAPE = '\\';
 
 function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileContext): void {
   const column = requireColumn(ctx.entity, leaf.field);
@@ -149,7 +162,7 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
         if (leaf.op === 'eq') qb.whereRaw('?? is null', [ref]);
         else qb.whereRaw('?? is not null', [ref]);
       } else {
-        qb.whereRaw(`?? ${leaf.op === 'eq' ? '=' : '<>'} ?`, [ref, bind(v)]);
+        qb.whereRaw(`?? ${leaf.op === 'eq' ? '=' : '<>'} ?`, [flagRef(qb, ctx, column, ref, [v]), bind(v)]);
       }
       return;
     }
@@ -160,7 +173,7 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
       const v = scalarOf(leaf, false);
       const instant = timeValue(v, column, ctx);
       if (instant) whereTime(qb, column, ref, comparisons[leaf.op], instant, ctx, leaf.format);
-      else qb.whereRaw(`?? ${comparisons[leaf.op]} ?`, [ref, bind(v)]);
+      else whereOrdered(qb, ctx, column, ref, comparisons[leaf.op], [v]);
       return;
     }
     case 'between': {
@@ -180,23 +193,31 @@ function applyLeaf(qb: Knex.QueryBuilder, leaf: LeafCondition, ctx: CompileConte
         whereTime(qb, column, ref, '>=', lowInstant, ctx, leaf.format);
         whereTime(qb, column, ref, '<=', highInstant, ctx, leaf.format);
       } else {
-        qb.whereRaw('?? between ? and ?', [ref, bind(low), bind(high)]);
+        whereOrdered(qb, ctx, column, ref, 'between', [low, high]);
       }
       return;
     }
     case 'in':
     case 'notIn':
-      applyList(qb, leaf, ref, listOf(leaf).map((v) => (v === null ? null : bind(v))), ctx.dialect);
+      applyList(
+        qb,
+        leaf,
+        { ref, compared: flagRef(qb, ctx, column, ref, listOf(leaf)) },
+        listOf(leaf).map((v) => (v === null ? null : bind(v))),
+        ctx.dialect,
+      );
       return;
     case 'like':
     case 'notLike': {
       const v = scalarOf(leaf, false);
       if (typeof v !== 'string') throw invalidValue(leaf, 'needs a text pattern, e.g. "tmp-%"');
       const operator = leaf.op === 'like' ? 'LIKE' : 'NOT LIKE';
-      // Where LIKE takes text only (Postgres), numbers and dates are compared in their text form.
+      // A backslash escapes % and _ (and itself) on every database: Postgres and MySQL take it so by
+      // default, SQLite has no escape character unless told. Where LIKE takes text only (Postgres),
+      // numbers and dates are compared in their text form.
       if (ctx.dialect.capabilities.likeOnTextOnly && column.kind !== 'text')
-        qb.whereRaw(`CAST(?? AS TEXT) ${operator} ?`, [ref, v]);
-      else qb.whereRaw(`?? ${operator} ?`, [ref, v]);
+        qb.whereRaw(`CAST(?? AS TEXT) ${operator} ? ESCAPE ?`, [ref, v, LIKE_ESCAPE]);
+      else qb.whereRaw(`?? ${operator} ? ESCAPE ?`, [ref, v, LIKE_ESCAPE]);
       return;
     }
   }
@@ -217,16 +238,75 @@ function applyRelativeTime(
 }
 
 /**
+ * `ref op value` (lt/lte/gt/gte), or `ref between low and high`. Where a column holds whatever was
+ * written (SQLite), a numeric column may hold text ('abc' stays text in an INTEGER column), which sorts
+ * above every number: compared with a number (or its text, as a big integer is written), only numbers are taken (`n > 8 and typeof(n) in (...)`,
+ * the plain comparison first so an index on the column still serves it); under a `not` the value reads
+ * as null instead, so neither the condition nor its `not` deletes such a record.
+ */
+function whereOrdered(
+  qb: Knex.QueryBuilder,
+  ctx: CompileContext,
+  column: Column,
+  ref: Knex.Raw,
+  op: string,
+  bounds: Scalar[],
+): void {
+  const values = bounds.map((v) => ctx.dialect.bindValue(v, column));
+  const number = (v: Scalar): boolean =>
+    typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()));
+  const numeric = column.kind === 'integer' || column.kind === 'number';
+  const typed = ctx.dialect.capabilities.dynamicTyping && numeric && bounds.every(number);
+  // `?? op ?` or `?? between ? and ?`; `cast` makes a bound number given as text a number.
+  const compare = (cast: boolean): string => {
+    const p = bounds.map((v) => (cast && typeof v === 'string' ? 'CAST(? AS NUMERIC)' : '?'));
+    return op === 'between' ? `?? between ${p[0]!} and ${p[1]!}` : `?? ${op} ${p[0]!}`;
+  };
+  if (!typed) qb.whereRaw(compare(false), [ref, ...values]);
+  else if (ctx.negated) {
+    // The CASE has no column affinity: a number given as text is cast to one.
+    const read = qb.client.raw(`(CASE WHEN typeof(??) IN ('integer', 'real') THEN ?? END)`, [ref, ref]);
+    qb.whereRaw(compare(true), [read, ...values]);
+  } else qb.whereRaw(`(${compare(false)} and typeof(??) IN ('integer', 'real'))`, [ref, ...values, ref]);
+}
+
+/**
+ * What a comparison with a flag reads of `column`. Where a column holds whatever was written (SQLite's
+ * dynamic typing), a flag column may hold text beside 0/1 ('t'/'f', as an older ORM wrote booleans):
+ * compared with true/false (or a boolean column with 0/1), such a value reads as null, so neither the
+ * condition nor its `not` deletes it (`'t' <> 1` would count a true record as not true). Null checks
+ * read the column itself.
+ */
+function flagRef(
+  qb: Knex.QueryBuilder,
+  ctx: CompileContext,
+  column: Column,
+  ref: Knex.Raw,
+  values: Scalar[],
+): Knex.Raw {
+  if (!ctx.dialect.capabilities.dynamicTyping) return ref;
+  if (column.kind !== 'boolean' && !values.some((v) => typeof v === 'boolean')) return ref;
+  return qb.client.raw('(CASE WHEN ?? IN (0, 1) THEN ?? END)', [ref, ref]);
+}
+
+/**
  * in / notIn. SQL's `x in (1, null)` never matches null and `x not in (1, null)` matches nothing:
  * a null in the list means what the operator would expect.
  */
-function applyList(qb: Knex.QueryBuilder, leaf: LeafCondition, ref: Knex.Raw, values: Scalar[], dialect: Dialect): void {
+function applyList(
+  qb: Knex.QueryBuilder,
+  leaf: LeafCondition,
+  refs: { ref: Knex.Raw; compared: Knex.Raw },
+  values: Scalar[],
+  dialect: Dialect,
+): void {
+  const { ref, compared } = refs;
   if (values.length === 0) throw invalidValue(leaf, 'needs a non-empty list of values');
   const nonNull = values.filter((v) => v !== null);
   const hasNull = nonNull.length < values.length;
   const inList = (group: Knex.QueryBuilder, negate: boolean): void => {
     const list = listInSql(leaf, nonNull, negate, dialect);
-    group.whereRaw(list.sql, [ref, ...list.bindings]);
+    group.whereRaw(list.sql, [compared, ...list.bindings]);
   };
   if (leaf.op === 'in') {
     if (!hasNull) inList(qb, false);
@@ -269,7 +349,16 @@ function whereTime(
   declared: TimeFormat | undefined,
 ): void {
   const format = declared ?? ctx.timeFormats.get(`${ctx.entity.name}.${column.name}`);
-  const fragment = timeComparison({ dialect: ctx.dialect, column, format, ref, op, instant, timezone: ctx.timezone, negated: ctx.negated === true });
+  const fragment = timeComparison({
+    dialect: ctx.dialect,
+    column,
+    format,
+    ref,
+    op,
+    instant,
+    timezone: ctx.timezone,
+    negated: ctx.negated === true,
+  });
   qb.whereRaw(fragment.sql, fragment.bindings as Knex.RawBinding[]);
 }
 
@@ -282,7 +371,10 @@ function timeValue(value: Scalar, column: Column, ctx: CompileContext): ReturnTy
   if (typeof value !== 'string' || !isIsoDateTime(value)) return null;
   if (!ctx.dialect.time.timeValueKinds.includes(column.kind)) return null;
   if (finerThanMilliseconds(value))
-    throw new SweeperError('INVALID_CONFIG', `field "${column.name}": ${FINER_THAN_MS} (got ${JSON.stringify(value)})`);
+    throw new SweeperError(
+      'INVALID_CONFIG',
+      `field "${column.name}": ${FINER_THAN_MS} (got ${JSON.stringify(value)})`,
+    );
   return parseIsoInstant(value, ctx.timezone);
 }
 

@@ -33,6 +33,11 @@ export class ProgressReporter {
     this.lastReport = this.startedAt;
   }
 
+  /** The run's records deleted so far, by every query (also before a resume). */
+  get deletedSoFar(): number {
+    return this.deleted;
+  }
+
   setMatched(index: number, matched: number): void {
     this.matched[index] = matched;
   }

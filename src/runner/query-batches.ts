@@ -16,7 +16,7 @@ import { deleteInRanges, rangeCheckpointOf } from './range-batches';
 import type { ReplicaLagGuard } from './replica-wait';
 
 /** How the batches of one query ended: all deleted, stopped at a batch boundary, or out of time. */
-export type QueryOutcome = 'done' | 'stopped' | 'timeout';
+export type QueryOutcome = 'done' | 'stopped' | 'timeout' | 'over-max-deletes';
 
 /** A batch as it went, for benchmarks and metrics. */
 export interface BatchReport {
@@ -46,6 +46,11 @@ export interface QueryBatchesOptions {
   shouldStop(): Promise<boolean>;
   /** The instant (ms) maxRuntime ends; Infinity without one. */
   deadline: number;
+  /**
+   * limits.maxDeletes (Infinity without one): the count before the run kept to it, but records can come
+   * to match after it (inserted or changed since); past it the run ends at the next batch boundary.
+   */
+  maxDeletes: number;
   reporter: ProgressReporter;
   /** limits.maxReplicaLag: each batch waits until the target's replicas are within it. */
   replicas?: ReplicaLagGuard;
@@ -107,11 +112,14 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   for (;;) {
     const stop = await atBatchBoundary(o);
     if (stop) return stop;
-    const batch = await nextBatch(o, lastKey, sizer.next(), failed, spans);
+    // A batch counted before its delete takes no more than maxDeletes leaves, and none once it is reached.
+    const allowance = o.maxDeletes - o.reporter.deletedSoFar;
+    const batch = await nextBatch(o, lastKey, Math.max(1, Math.min(sizer.next(), allowance)), failed, spans);
     if (!batch) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });
       return 'done';
     }
+    if (allowance <= 0 && batch.size > 0 && !batch.spanned) return 'over-max-deletes';
     if (batch.size === 0 && !batch.spanned) {
       // Every key of this page already has its failure record from the ranges: step over it.
       lastKey = batch.last;

@@ -61,7 +61,7 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   const pending = new PendingCheckpoint(o, steps);
   for (;;) {
-    const stop = await atBatchBoundary(o);
+    const stop = await atBatchBoundary(o, pending.deleted);
     if (stop) {
       await pending.write();
       return stop;
@@ -150,6 +150,11 @@ class PendingCheckpoint {
   private newJournal(): InflightJournal {
     const { o } = this;
     return new InflightJournal(o.store.runs, o.runId, o.owner, [], { query: o.query.index, now: () => o.clock.now() });
+  }
+
+  /** The records deleted by the ranges since the last checkpoint (the reporter is told at it). */
+  get deleted(): number {
+    return this.result.deleted;
   }
 
   async add(range: RangeBatchResult): Promise<void> {

@@ -146,6 +146,7 @@ export class RunExecution {
         signal: this.signal,
         shouldStop: () => this.shouldStop(),
         deadline,
+        maxDeletes: this.job.limits.maxDeletes ?? Infinity,
         reporter,
         replicas,
         onBatch: this.deps.onBatch,
@@ -186,6 +187,15 @@ export class RunExecution {
       return this.finish('interrupted', 'daemon shutting down: resumes from its checkpoint on the next start');
     }
     const run = await this.current();
+    if (outcome === 'over-max-deletes') {
+      const max = formatCount(this.job.limits.maxDeletes!);
+      return this.finish(
+        'failed',
+        `maxDeletes ${max} reached during the run: ${formatCount(run.deleted)} deleted and more match than the count before the run ` +
+          `(records came to match since: inserted or changed); stopped at a batch boundary, the rest waits for the next run, ` +
+          `whose count is checked against maxDeletes again. If that many is expected, raise limits.maxDeletes in ${this.job.file}`,
+      );
+    }
     if (outcome === 'timeout') {
       return this.finish('failed', `maxRuntime ${this.job.limits.maxRuntime} reached at a batch boundary after ${run.deleted} deleted; the rest waits for the next run`);
     }

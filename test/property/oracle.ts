@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { Condition, DeclaredTimeFormat, LeafCondition, Scalar } from '../../src/query/condition';
 import {
   AS_OF,
@@ -292,7 +293,7 @@ export function expectedPreview(model: CaseModel): ExpectedPreview[] {
 // ---------------------------------------------------------------- refusals
 
 /** Why a job must be refused at load (SPEC's F, D and I), and how Sweeper's message says it. */
-export type RefusalKind = 'mixed-epoch' | 'not-iso' | 'fraction' | 'beyond-2^53' | 'format-not-epoch' | 'finer-than-ms';
+export type RefusalKind = 'mixed-epoch' | 'not-iso' | 'fraction' | 'beyond-2^53' | 'format-not-epoch' | 'finer-than-ms' | 'reversed-between';
 
 export const REFUSAL_MESSAGES: Record<RefusalKind, RegExp> = {
   'mixed-epoch': /holds numbers that read as epoch seconds .* and as epoch milliseconds/,
@@ -301,12 +302,30 @@ export const REFUSAL_MESSAGES: Record<RefusalKind, RegExp> = {
   'beyond-2^53': /is beyond 2\^53 .* write the number in quotes/,
   'format-not-epoch': /is for numeric columns holding epoch time/,
   'finer-than-ms': /a date value is compared to the millisecond/,
+  'reversed-between': /op "between" needs value: \[low, high\] with low first/,
 };
 
 export interface ExpectedRefusal {
   kind: RefusalKind;
   /** Where in the job file, as Sweeper names it: `queries[0].where.all[1].value`. */
   path: string;
+}
+
+/**
+ * `between` bounds low above high (SPEC's guard against a `not` that takes every record): two numbers,
+ * or two ISO-8601 values that both give an offset or both give none (then read as UTC alike).
+ */
+function reversedBounds([low, high]: Scalar[]): boolean {
+  if (typeof low === 'number' && typeof high === 'number') return low > high;
+  if (typeof low !== 'string' || typeof high !== 'string') return false;
+  const offset = /[T ]\d{2}:\d{2}.*(Z|[+-]\d{2}(:?\d{2})?)$/i;
+  if (offset.test(low.trim()) !== offset.test(high.trim())) return false;
+  const ms = (v: string): number => {
+    const iso = v.trim().replace(' ', 'T').replace(/,/, '.');
+    return DateTime.fromISO(iso, { zone: 'UTC' }).toMillis();
+  };
+  const [a, b] = [ms(low), ms(high)];
+  return Number.isFinite(a) && Number.isFinite(b) && a > b;
 }
 
 /** A column whose declared type SQLite or Postgres reads as an integer. */
@@ -353,6 +372,7 @@ export function expectedRefusals(model: CaseModel): ExpectedRefusal[] {
       else if (integerColumn(column) && values.some((v) => !Number.isInteger(v))) found.push({ kind: 'fraction', path: `${path}.value` });
       const texts = (Array.isArray(c.value) ? c.value : [c.value]).filter((v) => typeof v === 'string');
       if (timeComparison && texts.some((v) => /\.\d{3}0*[1-9]/.test(v))) found.push({ kind: 'finer-than-ms', path: `${path}.value` });
+      if (c.op === 'between' && reversedBounds(c.value as Scalar[])) found.push({ kind: 'reversed-between', path: `${path}.value` });
     }
     if (c.format !== undefined) {
       if (!epochKind(column, model.dialect)) found.push({ kind: 'format-not-epoch', path: `${path}.format` });

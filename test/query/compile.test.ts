@@ -3,7 +3,10 @@ import type { QueryDefinition } from '../../src/config/schema';
 import { checkQuery } from '../../src/query/check';
 import { applyCondition, type CompileContext } from '../../src/query/compile';
 import type { Condition } from '../../src/query/condition';
-import { ISO_OFFSET_PATTERN as PG_ISO_OFFSET, ISO_TEXT_PATTERN as PG_ISO_TEXT } from '../../src/dialects/postgres';
+import {
+  ISO_OFFSET_PATTERN as PG_ISO_OFFSET,
+  ISO_TEXT_PATTERN as PG_ISO_TEXT,
+} from '../../src/dialects/postgres';
 import type { TimeFormat } from '../../src/query/time-format';
 import type { TestDialect as Dialect } from '../support/dialects';
 import { contextFor, fixtureSchema } from './fixture-schema';
@@ -42,6 +45,19 @@ function asSqlite(pgSql: string): string {
   return pgSql.replace(/\$\d+/g, '?');
 }
 
+/**
+ * asSqlite, with `flags` (quoted column references) compared with true/false read as SQLite reads a
+ * flag: a value other than 0 or 1 (text such as 't') as null.
+ */
+function asSqliteFlags(pgSql: string, ...flags: string[]): string {
+  let sql = asSqlite(pgSql);
+  for (const ref of flags) {
+    const compared = new RegExp(`${ref.replace(/[."]/g, '\\$&')} (=|<>|IN)(?! \\(0, 1\\))`, 'g');
+    sql = sql.replace(compared, (_, op: string) => `(CASE WHEN ${ref} IN (0, 1) THEN ${ref} END) ${op}`);
+  }
+  return sql;
+}
+
 describe('leaf ops', () => {
   // Each row: name, condition, pg SQL, pg bindings, SQLite bindings (null: the same).
   const cases: [string, Condition, string, unknown[], unknown[] | null][] = [
@@ -53,12 +69,18 @@ describe('leaf ops', () => {
     ['lte', { field: 'id', op: 'lte', value: 3 }, '"t0"."id" <= $1', [3], null],
     ['gt', { field: 'score', op: 'gt', value: 1.5 }, '"t0"."score" > $1', [1.5], null],
     ['gte', { field: 'email', op: 'gte', value: 'm' }, '"t0"."email" >= $1', ['m'], null],
-    ['like', { field: 'email', op: 'like', value: '%@x' }, '"t0"."email" LIKE $1', ['%@x'], null],
+    [
+      'like',
+      { field: 'email', op: 'like', value: '%@x' },
+      '"t0"."email" LIKE $1 ESCAPE $2',
+      ['%@x', '\\'],
+      null,
+    ],
     [
       'notLike',
       { field: 'email', op: 'notLike', value: 'tmp-%' },
-      '"t0"."email" NOT LIKE $1',
-      ['tmp-%'],
+      '"t0"."email" NOT LIKE $1 ESCAPE $2',
+      ['tmp-%', '\\'],
       null,
     ],
     ['isNull', { field: 'email', op: 'isNull' }, '"t0"."email" is null', [], null],
@@ -69,20 +91,55 @@ describe('leaf ops', () => {
     ['boolean on an integer column', { field: 'id', op: 'eq', value: true }, '"t0"."id" = $1', [1], [1]],
   ];
 
-  test.each(cases)('%s', (_name, condition, pgSql, pgBindings, sqliteBindings) => {
+  // On SQLite a numeric column may hold text: compared with a number, only numbers are taken.
+  const numberOrdering = new Map([
+    ['lt', '"t0"."id"'],
+    ['lte', '"t0"."id"'],
+    ['gt', '"t0"."score"'],
+    ['between', '"t0"."id"'],
+  ]);
+  test.each(cases)('%s', (name, condition, pgSql, pgBindings, sqliteBindings) => {
     expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: pgBindings });
     expect(where('sqlite', condition)).toEqual({
-      sql: asSqlite(pgSql),
+      sql: name.startsWith('boolean')
+        ? asSqliteFlags(pgSql, '"t0"."active"', '"t0"."id"')
+        : numberOrdering.has(name)
+          ? `(${asSqlite(pgSql)} and typeof(${numberOrdering.get(name)!}) IN ('integer', 'real'))`
+          : asSqlite(pgSql),
       bindings: sqliteBindings ?? pgBindings,
     });
   });
 
   test('lists bind one value whatever their length: a Postgres array, SQLite JSON text', () => {
     const lists: [Condition, string, unknown, string, unknown][] = [
-      [{ field: 'id', op: 'in', value: [1, 2, 3] }, '"t0"."id" = ANY($1)', [1, 2, 3], '"t0"."id" IN (SELECT value FROM json_each(?))', '[1,2,3]'],
-      [{ field: 'id', op: 'notIn', value: [1, 2] }, '"t0"."id" <> ALL($1)', [1, 2], '"t0"."id" NOT IN (SELECT value FROM json_each(?))', '[1,2]'],
-      [{ field: 'active', op: 'in', value: [true, false] }, '"t0"."active" = ANY($1)', [true, false], '"t0"."active" IN (SELECT value FROM json_each(?))', '[1,0]'],
-      [{ field: 'email', op: 'in', value: ['a"b', "c'd"] }, '"t0"."email" = ANY($1)', ['a"b', "c'd"], '"t0"."email" IN (SELECT value FROM json_each(?))', '["a\\"b","c\'d"]'],
+      [
+        { field: 'id', op: 'in', value: [1, 2, 3] },
+        '"t0"."id" = ANY($1)',
+        [1, 2, 3],
+        '"t0"."id" IN (SELECT value FROM json_each(?))',
+        '[1,2,3]',
+      ],
+      [
+        { field: 'id', op: 'notIn', value: [1, 2] },
+        '"t0"."id" <> ALL($1)',
+        [1, 2],
+        '"t0"."id" NOT IN (SELECT value FROM json_each(?))',
+        '[1,2]',
+      ],
+      [
+        { field: 'active', op: 'in', value: [true, false] },
+        '"t0"."active" = ANY($1)',
+        [true, false],
+        '(CASE WHEN "t0"."active" IN (0, 1) THEN "t0"."active" END) IN (SELECT value FROM json_each(?))',
+        '[1,0]',
+      ],
+      [
+        { field: 'email', op: 'in', value: ['a"b', "c'd"] },
+        '"t0"."email" = ANY($1)',
+        ['a"b', "c'd"],
+        '"t0"."email" IN (SELECT value FROM json_each(?))',
+        '["a\\"b","c\'d"]',
+      ],
     ];
     for (const [condition, pgSql, pgBinding, sqliteSql, sqliteBinding] of lists) {
       expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [pgBinding] });
@@ -108,12 +165,12 @@ describe('leaf ops', () => {
 
   test('LIKE on a non-text column compares its text form on Postgres only', () => {
     expect(where('pg', { field: 'id', op: 'like', value: '1%' })).toEqual({
-      sql: 'CAST("t0"."id" AS TEXT) LIKE $1',
-      bindings: ['1%'],
+      sql: 'CAST("t0"."id" AS TEXT) LIKE $1 ESCAPE $2',
+      bindings: ['1%', '\\'],
     });
     expect(where('sqlite', { field: 'id', op: 'like', value: '1%' })).toEqual({
-      sql: '"t0"."id" LIKE ?',
-      bindings: ['1%'],
+      sql: '"t0"."id" LIKE ? ESCAPE ?',
+      bindings: ['1%', '\\'],
     });
   });
 
@@ -143,9 +200,12 @@ test('all, any and not nest in groups', () => {
     ],
   };
   const pgSql =
-    '((("t0"."id" = $1) or (not ("t0"."email" LIKE $2))) and not (("t0"."active" = $3 and "t0"."score" is null)))';
-  expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [1, '%x', false] });
-  expect(where('sqlite', condition)).toEqual({ sql: asSqlite(pgSql), bindings: [1, '%x', 0] });
+    '((("t0"."id" = $1) or (not ("t0"."email" LIKE $2 ESCAPE $3))) and not (("t0"."active" = $4 and "t0"."score" is null)))';
+  expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [1, '%x', '\\', false] });
+  expect(where('sqlite', condition)).toEqual({
+    sql: asSqliteFlags(pgSql, '"t0"."active"'),
+    bindings: [1, '%x', '\\', 0],
+  });
 });
 
 test('exists / notExists are correlated subqueries with their own aliases', () => {
@@ -172,7 +232,7 @@ test('exists / notExists are correlated subqueries with their own aliases', () =
     'not exists (select 1 from "session_events" as "t3" where "t3"."session_id" = "t1"."id"))) and ' +
     'not exists (select 1 from "memberships" as "t2" where "t2"."user_id" = "t0"."id"))';
   expect(where('pg', condition)).toEqual({ sql: pgSql, bindings: [false] });
-  expect(where('sqlite', condition)).toEqual({ sql: asSqlite(pgSql), bindings: [0] });
+  expect(where('sqlite', condition)).toEqual({ sql: asSqliteFlags(pgSql, '"t1"."pinned"'), bindings: [0] });
 });
 
 test('subquery aliases never take the outer alias', () => {
@@ -197,7 +257,11 @@ const DATE_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
  * equal, equality unless the text has digits beyond the database's precision (then null).
  * Text that is not ISO-8601 is null.
  */
-function isoText(dialect: 'pg' | 'sqlite', col: string, op: string): { sql: string; bindings: (value: string) => unknown[] } {
+function isoText(
+  dialect: 'pg' | 'sqlite',
+  col: string,
+  op: string,
+): { sql: string; bindings: (value: string) => unknown[] } {
   const eq = op === '<=' || op === '>=' ? 'TRUE' : 'FALSE';
   if (dialect === 'sqlite') {
     const i = `julianday(CASE WHEN typeof(${col}) = 'text' AND ${col} GLOB ? THEN ${col} END)`;
@@ -215,7 +279,8 @@ function isoText(dialect: 'pg' | 'sqlite', col: string, op: string): { sql: stri
     `ELSE CAST(${text} AS timestamp) AT TIME ZONE 'UTC' END) END)`;
   const b = (): string => `CAST(${p()} AS timestamptz)`;
   const sql =
-    `(CASE WHEN ${i()} <> ${b()} THEN ${i()} ${op} ${b()} ` + `WHEN ${i()} = ${b()} AND NOT ${text} ~ ${p()} THEN ${eq} END)`;
+    `(CASE WHEN ${i()} <> ${b()} THEN ${i()} ${op} ${b()} ` +
+    `WHEN ${i()} = ${b()} AND NOT ${text} ~ ${p()} THEN ${eq} END)`;
   return {
     sql,
     bindings: (v) => [...[1, 2, 3].flatMap(() => [PG_ISO_TEXT, PG_ISO_OFFSET, v]), '\\.\\d{6}0*[1-9]'],
@@ -317,12 +382,25 @@ describe('relative time per storage', () => {
     const exact = `(CASE WHEN typeof(${col}) in ('integer', 'real') and (${col} >= 100000000000 or ${col} <= -100000000000) THEN ${col} END) < ?`;
     const older: Condition = { field: 'created_at', olderThan: '30d' };
     const cutoff = where('sqlite', older, 'session_events', ctx).bindings[0];
-    expect(where('sqlite', older, 'session_events', ctx)).toEqual({ sql: `${col} < ? AND ${exact}`, bindings: [cutoff, cutoff] });
+    expect(where('sqlite', older, 'session_events', ctx)).toEqual({
+      sql: `${col} < ? AND ${exact}`,
+      bindings: [cutoff, cutoff],
+    });
     // Under a not, a row of the other magnitude must stay null (neither the condition nor its not takes it).
-    expect(where('sqlite', { not: older }, 'session_events', ctx)).toEqual({ sql: `not (${exact})`, bindings: [cutoff] });
-    expect(where('sqlite', { not: { not: older } }, 'session_events', ctx).sql).toBe(`not (not (${col} < ? AND ${exact}))`);
+    expect(where('sqlite', { not: older }, 'session_events', ctx)).toEqual({
+      sql: `not (${exact})`,
+      bindings: [cutoff],
+    });
+    expect(where('sqlite', { not: { not: older } }, 'session_events', ctx).sql).toBe(
+      `not (not (${col} < ? AND ${exact}))`,
+    );
     // A related entity's condition is a WHERE clause of its own: its rows are taken where it is true.
-    const related = where('sqlite', { not: { exists: { entity: 'session_events', on: { id: 'id' }, where: older } } }, 'session_events', ctx);
+    const related = where(
+      'sqlite',
+      { not: { exists: { entity: 'session_events', on: { id: 'id' }, where: older } } },
+      'session_events',
+      ctx,
+    );
     expect(related.sql).toContain('"t1"."created_at" < ? AND (CASE');
   });
 
@@ -338,7 +416,9 @@ describe('relative time per storage', () => {
       bindings: ['2026-01-01T00:00:00.000Z', '2026-01-31T23:00:00.000Z'],
     });
     // On a text column too: ISO-8601 text compares as instants (detection refuses text that is not).
-    expect(where('pg', { field: 'email', op: 'lt', value: '2026-01-01' }, 'users', withFormat('iso-text'))).toEqual({
+    expect(
+      where('pg', { field: 'email', op: 'lt', value: '2026-01-01' }, 'users', withFormat('iso-text')),
+    ).toEqual({
       sql: isoText('pg', '"t0"."email"', '<').sql,
       bindings: isoText('pg', '"t0"."email"', '<').bindings('2025-12-31T23:00:00.000Z'),
     });
@@ -347,7 +427,10 @@ describe('relative time per storage', () => {
       bindings: isoText('sqlite', '"t0"."email"', '>=').bindings('2026-06-01T08:47:11.000Z'),
     });
     // A value that is not a date compares as text, as written.
-    expect(where('pg', { field: 'email', op: 'lt', value: 'm' })).toEqual({ sql: '"t0"."email" < $1', bindings: ['m'] });
+    expect(where('pg', { field: 'email', op: 'lt', value: 'm' })).toEqual({
+      sql: '"t0"."email" < $1',
+      bindings: ['m'],
+    });
   });
 });
 
@@ -405,7 +488,10 @@ describe('checkQuery refuses what would compile to a wrong or failing statement'
   test('between one date and one other value, format on a column that holds no epoch time, too many conditions', () => {
     const pg = fixtureSchema('pg');
     expect(
-      checkQuery({ entity: 'users', where: { field: 'email', op: 'between', value: ['2026-01-01', 'zzz'] } }, pg),
+      checkQuery(
+        { entity: 'users', where: { field: 'email', op: 'between', value: ['2026-01-01', 'zzz'] } },
+        pg,
+      ),
     ).toEqual([
       {
         path: 'where.value',
@@ -418,7 +504,8 @@ describe('checkQuery refuses what would compile to a wrong or failing statement'
     ).toEqual([
       {
         path: 'where.format',
-        message: '"epoch-ms" is for numeric columns holding epoch time, but "email" of "users" is a text column (text): remove `format`',
+        message:
+          '"epoch-ms" is for numeric columns holding epoch time, but "email" of "users" is a text column (text): remove `format`',
       },
     ]);
     const many: QueryDefinition = {
