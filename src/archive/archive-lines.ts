@@ -125,11 +125,18 @@ function lineKey(keyAt: number[], values: readonly unknown[]): string {
   return keyJson(keyAt.map((c) => values[c]));
 }
 
-/** The line key of a row as a JSON string (JSON.stringify of lineKey); a one-column integer key's written directly. */
+/** Decimal digits, nothing JSON escapes: how Postgres' int8 and numeric keys arrive (exact text). */
+const DIGITS = /^-?\d+$/;
+
+/**
+ * The line key of a row as a JSON string (JSON.stringify of lineKey); a one-column key that is an
+ * integer, or the digits of one as text (pg's int8), is written directly.
+ */
 function lineKeyJson(keyAt: number[], values: readonly unknown[]): string {
   if (keyAt.length === 1) {
     const v = values[keyAt[0]!];
     if ((typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'bigint' && v <= MAX_SAFE && v >= -MAX_SAFE)) return `"[${v}]"`;
+    if (typeof v === 'string' && DIGITS.test(v)) return `"[\\"${v}\\"]"`;
   }
   return JSON.stringify(lineKey(keyAt, values));
 }

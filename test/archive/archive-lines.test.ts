@@ -87,3 +87,15 @@ describe.each(['jsonl', 'csv'] as const)('archive lines gzipped as they are made
     expect((await encodeLinesOverlapped(spec, batch, arrayRows(rows), columns)).equals(encodeLines(spec, batch, arrayRows(rows), columns))).toBe(true);
   });
 });
+
+/** A key that is text (pg's int8 and numeric arrive as their digits) is written as keyJson of it, quoted: the line key reads back as that text. */
+describe.each(['jsonl', 'csv'] as const)('archive lines keyed by text, as %s', (format) => {
+  it('are keyed by the JSON of the text, digits or not', () => {
+    const batch = { runId: 1, job: 'purge', entity: 'events', queryIndex: 0, depth: 0, archivedAt: 1_700_000_000_000, keyColumns: ['id'] };
+    const keys = ['123', '-9007199254740993', '0', '12a', '1"2', 'a\\b', '', ' 1', '1\n'];
+    const spec = { format, gzip: false };
+    const bytes = encodeLines(spec, batch, arrayRows(keys.map((k) => [k, 'x'])), ['id', 'note']);
+    expect(decodeLines(spec, bytes).map((l) => l.key)).toEqual(keys.map((k) => JSON.stringify([k])));
+    if (format === 'jsonl') expect(bytes.toString('utf8').split('\n')[0]).toContain(`"sweeper_key":${JSON.stringify('["123"]')},`);
+  });
+});
