@@ -1,4 +1,6 @@
-import { constants, gunzipSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { setImmediate } from 'node:timers/promises';
+import { constants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import type { ArchiveFilesSpec } from '../config/archive-schema';
 import { MAX_SAFE, narrowSafeInteger } from '../dialects/safe-integer';
 import { keyJson } from '../store/key-json';
@@ -78,27 +80,8 @@ function jsonValue(value: unknown): string {
   }
 }
 
-/**
- * Lines gathered into UTF-8 bytes: a string of up to CHUNK_CHARS is encoded each time one fills, so
- * no batch-long string is built, flattened and encoded at the end; the caller appends to the string
- * `take` gives back.
- */
-class Utf8Chunks {
-  static readonly CHUNK_CHARS = 64 * 1024;
-  private readonly chunks: Buffer[] = [];
-
-  /** Encodes `text` when it has reached CHUNK_CHARS (or `last`); returns what is left to append to. */
-  take(text: string, last = false): string {
-    if (text.length < Utf8Chunks.CHUNK_CHARS && !(last && text !== '')) return text;
-    this.chunks.push(Buffer.from(text, 'utf8'));
-    return '';
-  }
-
-  bytes(text: string): Buffer {
-    this.take(text, true);
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-  }
-}
+/** How many characters of lines are encoded to UTF-8 at once: no batch-long string is built, flattened and encoded at the end. */
+const CHUNK_CHARS = 64 * 1024;
 
 /**
  * The rows one batch appends: `row(r)` is row r's values in the order `columns` names them
@@ -142,11 +125,18 @@ function lineKey(keyAt: number[], values: readonly unknown[]): string {
   return keyJson(keyAt.map((c) => values[c]));
 }
 
-/** The line key of a row as a JSON string (JSON.stringify of lineKey); a one-column integer key's written directly. */
+/** Decimal digits, nothing JSON escapes: how Postgres' int8 and numeric keys arrive (exact text). */
+const DIGITS = /^-?\d+$/;
+
+/**
+ * The line key of a row as a JSON string (JSON.stringify of lineKey); a one-column key that is an
+ * integer, or the digits of one as text (pg's int8), is written directly.
+ */
 function lineKeyJson(keyAt: number[], values: readonly unknown[]): string {
   if (keyAt.length === 1) {
     const v = values[keyAt[0]!];
     if ((typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'bigint' && v <= MAX_SAFE && v >= -MAX_SAFE)) return `"[${v}]"`;
+    if (typeof v === 'string' && DIGITS.test(v)) return `"[\\"${v}\\"]"`;
   }
   return JSON.stringify(lineKey(keyAt, values));
 }
@@ -158,14 +148,41 @@ function lineKeyJson(keyAt: number[], values: readonly unknown[]): string {
  * millisecond holds the target's lock.
  */
 export function encodeLines(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: string[]): Buffer {
-  const out = new Utf8Chunks();
-  const bytes = out.bytes(linesOf(spec, batch, rows, columns, out));
+  const chunks = [...lineChunks(spec, batch, rows, columns)];
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   // Fastest level: the archive is written inside the batch's transaction, and size matters less than time.
   return spec.gzip ? gzipSync(bytes, { level: constants.Z_BEST_SPEED }) : bytes;
 }
 
-/** The lines of encodeLines, handed to `out` as they fill chunks; returns the last chunk's text. */
-function linesOf(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: string[], out: Utf8Chunks): string {
+/**
+ * The bytes of encodeLines, gzipped on libuv's thread pool chunk by chunk as the lines are made: the
+ * event loop turns between chunks, so one chunk is compressed while the next is encoded (and the
+ * daemon's timers and requests are served in between), where encodeLines does one after the other.
+ * The same lines, one gzip member, as encodeLines makes.
+ */
+export async function encodeLinesOverlapped(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: string[]): Promise<Buffer> {
+  if (!spec.gzip) return encodeLines(spec, batch, rows, columns);
+  const gzip = createGzip({ level: constants.Z_BEST_SPEED, chunkSize: CHUNK_CHARS });
+  const out: Buffer[] = [];
+  gzip.on('data', (b: Buffer) => out.push(b));
+  // Listening from the start: an error of the stream rejects this, whenever it comes.
+  const ended = once(gzip, 'end');
+  try {
+    for (const chunk of lineChunks(spec, batch, rows, columns)) {
+      gzip.write(chunk);
+      await setImmediate();
+    }
+    gzip.end();
+    await ended;
+  } catch (error) {
+    gzip.destroy();
+    throw error;
+  }
+  return out.length === 1 ? out[0]! : Buffer.concat(out);
+}
+
+/** The lines of encodeLines as UTF-8 chunks of about CHUNK_CHARS characters, each given as it fills. */
+function* lineChunks(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: string[]): Generator<Buffer> {
   let text = '';
   // A key column the columns lack reads as undefined, as a row object without it did.
   const keyAt = batch.keyColumns.map((c) => columns.indexOf(c));
@@ -186,17 +203,25 @@ function linesOf(spec: LineFormat, batch: LineBatch, rows: LineRows, columns: st
         line += names[i]! + jsonValue(v);
         names = after;
       }
-      text = out.take(text + line + '}}\n');
+      text += line + '}}\n';
+      if (text.length >= CHUNK_CHARS) {
+        yield Buffer.from(text, 'utf8');
+        text = '';
+      }
     }
   } else {
     text = `${[...META, ...columns].map(csvField).join(',')}\n`;
     for (let r = 0; r < rows.count; r++) {
       const values = rows.row(r);
       const fields = [batch.runId, batch.job, batch.entity, lineKey(keyAt, values), batch.queryIndex, batch.depth, batch.archivedAt, ...columns.map((_, c) => narrowSafeInteger(values[c]))];
-      text = out.take(`${text}${fields.map(csvField).join(',')}\n`);
+      text += `${fields.map(csvField).join(',')}\n`;
+      if (text.length >= CHUNK_CHARS) {
+        yield Buffer.from(text, 'utf8');
+        text = '';
+      }
     }
   }
-  return text;
+  if (text !== '') yield Buffer.from(text, 'utf8');
 }
 
 function csvField(value: unknown): string {

@@ -13,7 +13,7 @@ import { keyJson, parseKeyJson } from '../store/key-json';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archiveKeyRange, archivedColumns, type ArchiveWrite, type CopySink } from './archive-copy';
-import { arrayRows, decodeLines, encodeLines, objectRows, type ArchivedLine, type LineBatch, type LineRows } from './archive-lines';
+import { arrayRows, decodeLines, encodeLinesOverlapped, objectRows, type ArchivedLine, type LineBatch, type LineRows } from './archive-lines';
 import { sameValue } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
@@ -166,7 +166,8 @@ export class FileArchive {
 
   private async append(entity: Entity, file: string, rows: LineRows, write: ArchiveWrite, queryIndex: number, depth: number): Promise<void> {
     if (rows.count === 0) return;
-    await appendDurably(file, encodeLines(this.spec, this.batchOf(entity, write, queryIndex, depth), rows, [...entity.columns.keys()]));
+    // On this thread the gzip runs on the thread pool as the lines are made (encodeLinesOverlapped).
+    await appendDurably(file, await encodeLinesOverlapped(this.spec, this.batchOf(entity, write, queryIndex, depth), rows, [...entity.columns.keys()]));
     this.pending += rows.count;
   }
 

@@ -1,4 +1,5 @@
-import { arrayRows, decodeLines, encodeLines, objectRows } from '../../src/archive/archive-lines';
+import { gunzipSync } from 'node:zlib';
+import { arrayRows, decodeLines, encodeLines, encodeLinesOverlapped, objectRows } from '../../src/archive/archive-lines';
 
 /**
  * encodeLines writes a batch in UTF-8 chunks of about 64K characters: a batch of many chunks, with
@@ -51,5 +52,50 @@ describe.each(['jsonl', 'csv'] as const)('archive lines of arrays as %s', (forma
       expect(lines[0]!.row.id).toBe(1);
       expect(lines[3]!.row).not.toHaveProperty('note');
     }
+  });
+});
+
+/**
+ * encodeLinesOverlapped (the daemon's thread) gzips on the thread pool chunk by chunk: the same lines
+ * as encodeLines, one gzip member, and the event loop turns while a batch of many chunks is encoded
+ * (encodeLines holds it until the last byte is compressed).
+ */
+describe.each(['jsonl', 'csv'] as const)('archive lines gzipped as they are made, as %s', (format) => {
+  const batch = { runId: 9, job: 'purge', entity: 'events', queryIndex: 0, depth: 1, archivedAt: 1_700_000_000_000, keyColumns: ['id'] };
+  const columns = ['id', 'note'];
+  const rows = Array.from({ length: 20_000 }, (_, i) => [i === 7 ? 9_007_199_254_740_993n : i, `é 😀 "q" ${'y'.repeat(i % 40)} ${i}`]);
+
+  it('are the lines of encodeLines, and the event loop turns while they are made', async () => {
+    const spec = { format, gzip: true };
+    let turns = 0;
+    let turning = true;
+    const turn = () => {
+      turns += 1;
+      if (turning) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const before = turns;
+    const bytes = await encodeLinesOverlapped(spec, batch, arrayRows(rows), columns);
+    turning = false;
+    expect(turns - before).toBeGreaterThan(5);
+    expect(gunzipSync(bytes).toString('utf8')).toEqual(gunzipSync(encodeLines(spec, batch, arrayRows(rows), columns)).toString('utf8'));
+    expect(decodeLines(spec, bytes).map((l) => l.key)).toEqual(rows.map((r) => `[${String(r[0])}]`));
+  });
+
+  it('without gzip are the bytes of encodeLines', async () => {
+    const spec = { format, gzip: false };
+    expect((await encodeLinesOverlapped(spec, batch, arrayRows(rows), columns)).equals(encodeLines(spec, batch, arrayRows(rows), columns))).toBe(true);
+  });
+});
+
+/** A key that is text (pg's int8 and numeric arrive as their digits) is written as keyJson of it, quoted: the line key reads back as that text. */
+describe.each(['jsonl', 'csv'] as const)('archive lines keyed by text, as %s', (format) => {
+  it('are keyed by the JSON of the text, digits or not', () => {
+    const batch = { runId: 1, job: 'purge', entity: 'events', queryIndex: 0, depth: 0, archivedAt: 1_700_000_000_000, keyColumns: ['id'] };
+    const keys = ['123', '-9007199254740993', '0', '12a', '1"2', 'a\\b', '', ' 1', '1\n'];
+    const spec = { format, gzip: false };
+    const bytes = encodeLines(spec, batch, arrayRows(keys.map((k) => [k, 'x'])), ['id', 'note']);
+    expect(decodeLines(spec, bytes).map((l) => l.key)).toEqual(keys.map((k) => JSON.stringify([k])));
+    if (format === 'jsonl') expect(bytes.toString('utf8').split('\n')[0]).toContain(`"sweeper_key":${JSON.stringify('["123"]')},`);
   });
 });
