@@ -6,8 +6,10 @@
  * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default). A sixth argument
  * `table`, `files` or `cold` gives the job that archive (bench/archive.ts), `cold` with the archive
  * target's BenchConnection JSON as the seventh; the archived count must equal the deleted.
- * BENCH_PROFILE=1 prints to stderr the time spent in each kind of statement, on the target and the state store;
- * with BENCH_TRACE=1 also each statement in order, with its start and duration (bench/statement-profile.ts).
+ * BENCH_PROFILE=1 prints to stderr the time spent in each kind of statement, on the target and the state store,
+ * on SQLite also what the worker threads tell (BEGIN and COMMIT, the WAL checkpoints after each COMMIT,
+ * the round trips beyond the worker's time) and the run's time outside every request to either; with
+ * BENCH_TRACE=1 also each statement in order, with its start and duration (bench/statement-profile.ts).
  */
 import pino from 'pino';
 import { openApp } from '../src/app';
@@ -60,9 +62,10 @@ async function main(): Promise<void> {
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const run = await executeRun(runId, deps, new AbortController().signal);
-    const seconds = (performance.now() - started) / 1000;
+    const ended = performance.now();
+    const seconds = (ended - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    if (profile) process.stderr.write(`statements of the run (${seconds.toFixed(2)} s):\n${profile.lines().join('\n')}\n`);
+    if (profile) process.stderr.write(`statements of the run (${seconds.toFixed(2)} s):\n${profile.lines(started, ended).join('\n')}\n`);
     const wantStatus = expectedFailed > 0 ? 'completed_with_failures' : 'succeeded';
     if (run.status !== wantStatus) throw new Error(`run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected ${wantStatus}`);
     if (run.deleted !== expectedDeleted || run.failed !== expectedFailed) {

@@ -211,6 +211,11 @@ export type EpochClass = 'epoch-s' | 'epoch-ms';
 export interface TimeSql {
   /** The condition that a row holds a number of this magnitude class (epoch seconds or milliseconds). */
   epochOfClass(ref: Knex.Raw, format: EpochClass): RawFragment;
+  /**
+   * The same for a row whose value is known to be a number (where a dynamically typed column may hold
+   * anything, epochOfClass also tests its type): its magnitude alone.
+   */
+  epochMagnitude(ref: Knex.Raw, format: EpochClass): RawFragment;
   /** The column as epoch seconds, per row: milliseconds from 1e11 up divided, ISO text read where the database can. */
   mixedEpochSeconds(ref: Knex.Raw): RawFragment;
   /** The column's ISO-8601 text as an instant; null where it is not ISO-8601 text. */

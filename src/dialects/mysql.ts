@@ -184,6 +184,10 @@ const ISO_INSTANT = `(CASE WHEN ${TEXT} REGEXP {v} THEN TIMESTAMPADD(SECOND, -${
 
 const time: TimeSql = {
   epochOfClass(ref, format) {
+    // A numeric column holds numbers only: its magnitude decides.
+    return time.epochMagnitude(ref, format);
+  },
+  epochMagnitude(ref, format) {
     if (format === 'epoch-s') return fragment(`{ref} > -${MS} and {ref} < ${MS}`, ref);
     return fragment(`({ref} >= ${MS} or {ref} <= -${MS})`, ref);
   },

@@ -102,6 +102,10 @@ const MS = String(EPOCH_MS_THRESHOLD);
 
 const time: TimeSql = {
   epochOfClass(ref, format) {
+    // A numeric column holds numbers only: its magnitude decides.
+    return time.epochMagnitude(ref, format);
+  },
+  epochMagnitude(ref, format) {
     if (format === 'epoch-s') return { sql: `?? > -${MS} and ?? < ${MS}`, bindings: [ref, ref] };
     return { sql: `(?? >= ${MS} or ?? <= -${MS})`, bindings: [ref, ref] };
   },

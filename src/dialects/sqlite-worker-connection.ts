@@ -1,8 +1,30 @@
+import { channel } from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { startWorkerScript } from '../worker-script';
 import type { EncodedLines, LineEncoding } from '../archive/archive-lines';
-import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
+import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerReply, WorkerRequest, WorkerResult, WorkerTiming } from './sqlite-worker-protocol';
+
+/**
+ * The diagnostics channel on which every SQLite worker connection tells, while someone subscribes
+ * (the bench's BENCH_PROFILE), each request it had answered: SqliteWorkerRequestTiming.
+ */
+export const SQLITE_WORKER_CHANNEL = 'sweeper:sqlite-worker';
+
+/** One request to a worker and its answer, as SQLITE_WORKER_CHANNEL tells it. */
+export interface SqliteWorkerRequestTiming extends WorkerTiming {
+  /** The database file, as the connection was opened with it. */
+  filename: string;
+  kind: WorkerRequest['kind'];
+  /** The statement of a `query`, `prepare` or `exec` (BEGIN and COMMIT are `query`s too). */
+  sql?: string;
+  /** When it was sent, performance.now() of this thread. */
+  sentAt: number;
+  /** From sending to the answer: the worker's time, the checkpoint it came in behind, and the messages. */
+  roundTripMs: number;
+}
+
+const timings = channel(SQLITE_WORKER_CHANNEL);
 
 /** Distributes Omit over a union: a request without its id. */
 type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -37,7 +59,7 @@ export function rowsOf(columnar: ColumnarRows): Record<string, unknown>[] {
  */
 export class SqliteWorkerConnection {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve(result: WorkerResult): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { resolve(result: WorkerResult): void; reject(error: Error): void; request: Unsent<WorkerRequest>; sentAt: number }>();
   private nextId = 1;
   private stopped: Error | null = null;
   /** Whether the connection is inside a transaction, as of the last answer (better-sqlite3's `inTransaction`). */
@@ -133,7 +155,7 @@ export class SqliteWorkerConnection {
     const id = this.nextId++;
     return new Promise<WorkerResult>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, request, sentAt: performance.now() });
       this.worker.postMessage({ ...request, id } as WorkerRequest);
     });
   }
@@ -144,8 +166,15 @@ export class SqliteWorkerConnection {
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker.unref();
     this.inTransaction = reply.inTransaction;
+    if (timings.hasSubscribers) this.tell(waiting.request, waiting.sentAt, reply);
     if (reply.ok) waiting.resolve(reply.result);
     else waiting.reject(rebuildError(reply.error));
+  }
+
+  private tell(request: Unsent<WorkerRequest>, sentAt: number, reply: WorkerReply): void {
+    const sql = 'sql' in request ? request.sql : undefined;
+    const timing: SqliteWorkerRequestTiming = { filename: this.filename, kind: request.kind, sql, sentAt, roundTripMs: performance.now() - sentAt, ms: reply.ms, checkpointMs: reply.checkpointMs };
+    timings.publish(timing);
   }
 
   private stop(error: Error): void {

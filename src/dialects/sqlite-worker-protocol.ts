@@ -66,6 +66,16 @@ export interface WorkerError {
   stack?: string;
 }
 
+/**
+ * How long the worker was busy for a reply (milliseconds): `ms` running the request itself;
+ * `checkpointMs` in the passive WAL checkpoint it ran after its previous reply (checkpointAfterCommit),
+ * which the request waited behind when it came in meanwhile (0: none ran).
+ */
+export interface WorkerTiming {
+  ms: number;
+  checkpointMs: number;
+}
+
 export type WorkerReply =
-  | { id: number; ok: true; result: WorkerResult; inTransaction: boolean }
-  | { id: number; ok: false; error: WorkerError; inTransaction: boolean };
+  | ({ id: number; ok: true; result: WorkerResult; inTransaction: boolean } & WorkerTiming)
+  | ({ id: number; ok: false; error: WorkerError; inTransaction: boolean } & WorkerTiming);

@@ -126,21 +126,29 @@ function errorOf(thrown: unknown): WorkerError {
   return { name: 'Error', message: String(thrown) };
 }
 
+/** How long the checkpoint after the last reply took: told with the next reply (WorkerTiming). */
+let checkpointMs = 0;
+
 parentPort!.on('message', (request: WorkerRequest) => {
   const wasInTransaction = db?.inTransaction ?? false;
+  const started = performance.now();
+  const timing = () => ({ ms: performance.now() - started, checkpointMs });
   let reply: WorkerReply;
   try {
     const result = run(request);
-    reply = { id: request.id, ok: true, result, inTransaction: db?.inTransaction ?? false };
+    reply = { id: request.id, ok: true, result, inTransaction: db?.inTransaction ?? false, ...timing() };
   } catch (error) {
-    reply = { id: request.id, ok: false, error: errorOf(error), inTransaction: db?.inTransaction ?? false };
+    reply = { id: request.id, ok: false, error: errorOf(error), inTransaction: db?.inTransaction ?? false, ...timing() };
   }
   parentPort!.postMessage(reply);
+  checkpointMs = 0;
   // A transaction just committed: fold the WAL into the database now, between batches, rather than in
   // the next COMMIT. PASSIVE never waits for readers; what it cannot copy now waits for the next one.
   if (checkpointAfterCommit && wasInTransaction && reply.ok && !reply.inTransaction && db) {
+    const checkpointStarted = performance.now();
     try {
       db.pragma('wal_checkpoint(PASSIVE)');
+      checkpointMs = performance.now() - checkpointStarted;
     } catch {
       // This connection cannot checkpoint (e.g. an I/O error): let SQLite checkpoint inside COMMIT
       // again, as it does by default, rather than let the WAL grow; the next statement reports the error.

@@ -144,8 +144,12 @@ const NUMBER = "typeof(??) in ('integer', 'real')";
 
 const time: TimeSql = {
   epochOfClass(ref, format) {
-    if (format === 'epoch-s') return { sql: `${NUMBER} and ?? > -${MS} and ?? < ${MS}`, bindings: [ref, ref, ref] };
-    return { sql: `${NUMBER} and (?? >= ${MS} or ?? <= -${MS})`, bindings: [ref, ref, ref] };
+    const magnitude = time.epochMagnitude(ref, format);
+    return { sql: `${NUMBER} and ${magnitude.sql}`, bindings: [ref, ...magnitude.bindings] };
+  },
+  epochMagnitude(ref, format) {
+    if (format === 'epoch-s') return { sql: `?? > -${MS} and ?? < ${MS}`, bindings: [ref, ref] };
+    return { sql: `(?? >= ${MS} or ?? <= -${MS})`, bindings: [ref, ref] };
   },
   mixedEpochSeconds(ref) {
     return {

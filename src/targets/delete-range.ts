@@ -45,7 +45,7 @@ export async function deleteRange(target: Knex, range: KeyRange, ops: RangeOpera
     done = await inTransaction(target, [], ops.batch, async (trx) => {
       const cleared = { deleted: await ops.delete(trx, range, held), cascaded: 0, failures: [] };
       const tried = together ? merge(cleared, await isolateEach(trx, held, ops.batch)) : cleared;
-      await recountIfChanged(trx, range, tried.deleted, held, ops);
+      await recountIfChanged(trx, range, tried, together ? [] : held, ops);
       return tried;
     });
   } catch (error) {
@@ -56,14 +56,17 @@ export async function deleteRange(target: Knex, range: KeyRange, ops: RangeOpera
 }
 
 /**
- * The range's records that matched at delete time are those its transaction deleted and the held
- * records that still match (counted in the same transaction, by their keys: the range's other
- * records that match were deleted, and the delete's locks keep the range as it is until COMMIT).
- * When that is not the count the range was recorded with (rows changed since it was counted), the
- * runner is told before COMMIT, so a crash loses no count and counts none twice.
+ * The range's records that matched at delete time are those its transaction deleted or could not
+ * delete (a held record tried alone in it fails only where its DELETE, which checks the condition
+ * again, met it: it matched), and the held records left for later (`untried`) that still match
+ * (counted in the same transaction, by their keys: the range's other records that match were
+ * deleted, and the delete's locks keep the range as it is until COMMIT). When that is not the count
+ * the range was recorded with (rows changed since it was counted), the runner is told before COMMIT,
+ * so a crash loses no count and counts none twice.
  */
-async function recountIfChanged(trx: Knex, range: KeyRange, deleted: number, held: Key[], ops: RangeOperations): Promise<void> {
-  if (!ops.recount || (held.length === 0 && deleted === range.expected)) return;
-  const matched = deleted + (held.length === 0 ? 0 : await ops.matching(trx, held));
+async function recountIfChanged(trx: Knex, range: KeyRange, tried: BatchResult, untried: Key[], ops: RangeOperations): Promise<void> {
+  const met = tried.deleted + tried.failures.length;
+  if (!ops.recount || (untried.length === 0 && met === range.expected)) return;
+  const matched = met + (untried.length === 0 ? 0 : await ops.matching(trx, untried));
   if (matched !== range.expected) await ops.recount({ ...range, expected: matched });
 }

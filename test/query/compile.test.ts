@@ -364,8 +364,8 @@ describe('relative time per storage', () => {
     };
     const older = where('pg', { field: 'created_at', olderThan: '1d' }, 'session_events', ctx);
     const ceil = Math.ceil(Date.parse('2026-03-30T10:00:00.250Z') / 1000);
-    // The same value for the index-usable range and for the exact comparison.
-    expect(older.bindings).toEqual([ceil, ceil]);
+    // One value for the index-usable range, which with the magnitude is the exact comparison.
+    expect(older.bindings).toEqual([ceil]);
     const lte = where(
       'pg',
       { field: 'created_at', op: 'lte', value: '2026-03-30T10:00:00.250Z' },
@@ -373,26 +373,40 @@ describe('relative time per storage', () => {
       ctx,
     );
     const floor = Math.floor(Date.parse('2026-03-30T10:00:00.250Z') / 1000);
-    expect(lte.bindings).toEqual([floor, floor]);
+    expect(lte.bindings).toEqual([floor]);
   });
 
   test('a numeric epoch column is compared through an index-usable range, except under not', () => {
     const ctx = { timeFormats: new Map([['session_events.created_at', 'epoch-ms' as const]]) };
     const col = '"t0"."created_at"';
-    const exact = `(CASE WHEN typeof(${col}) in ('integer', 'real') and (${col} >= 100000000000 or ${col} <= -100000000000) THEN ${col} END) < ?`;
+    const magnitude = `(${col} >= 100000000000 or ${col} <= -100000000000)`;
+    const exact = (op: string) =>
+      `(CASE WHEN typeof(${col}) in ('integer', 'real') and ${magnitude} THEN ${col} END) ${op} ?`;
     const older: Condition = { field: 'created_at', olderThan: '30d' };
     const cutoff = where('sqlite', older, 'session_events', ctx).bindings[0];
+    // `<` takes numbers only (text and blobs sort above them): the range and the magnitude, no CASE.
     expect(where('sqlite', older, 'session_events', ctx)).toEqual({
-      sql: `${col} < ? AND ${exact}`,
+      sql: `${col} < ? AND ${magnitude}`,
+      bindings: [cutoff],
+    });
+    // `>=` would take text too: the exact comparison decides behind the range.
+    const newer: Condition = { field: 'created_at', newerThan: '30d' };
+    expect(where('sqlite', newer, 'session_events', ctx)).toEqual({
+      sql: `${col} >= ? AND ${exact('>=')}`,
       bindings: [cutoff, cutoff],
+    });
+    // Postgres' numeric column holds numbers only, whichever the operator.
+    expect(where('pg', newer, 'session_events', ctx)).toEqual({
+      sql: `${col} >= $1 AND ${magnitude}`,
+      bindings: [cutoff],
     });
     // Under a not, a row of the other magnitude must stay null (neither the condition nor its not takes it).
     expect(where('sqlite', { not: older }, 'session_events', ctx)).toEqual({
-      sql: `not (${exact})`,
+      sql: `not (${exact('<')})`,
       bindings: [cutoff],
     });
     expect(where('sqlite', { not: { not: older } }, 'session_events', ctx).sql).toBe(
-      `not (not (${col} < ? AND ${exact}))`,
+      `not (not (${col} < ? AND ${magnitude}))`,
     );
     // A related entity's condition is a WHERE clause of its own: its rows are taken where it is true.
     const related = where(
@@ -401,7 +415,7 @@ describe('relative time per storage', () => {
       'session_events',
       ctx,
     );
-    expect(related.sql).toContain('"t1"."created_at" < ? AND (CASE');
+    expect(related.sql).toContain('"t1"."created_at" < ? AND ("t1"."created_at" >= 100000000000');
   });
 
   test('date values against time columns compare as instants; offset-less ones in the job zone', () => {

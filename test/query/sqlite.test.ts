@@ -145,6 +145,10 @@ describe('SQLite time storage', () => {
     expect(await matching(target, 'hits', { any: [older, { field: 'id', op: 'eq', value: 4 }] })).toEqual([1, 4, 7]);
     expect(await matching(target, 'hits', { not: { all: [older, { field: 'id', op: 'gt', value: 0 }] } })).toEqual([2]);
     expect(await matching(target, 'hits', { not: { not: older } })).toEqual([1, 7]);
+    // Text and blobs sort above every number: a later cutoff takes numbers only, of their magnitude.
+    expect(await matching(target, 'hits', { field: 'at', op: 'lte', value: '2026-03-01T10:00:00Z', format: 'epoch-ms' })).toEqual([1, 2, 7]);
+    expect(await matching(target, 'hits', { field: 'at', newerThan: '30d', format: 'epoch-ms' })).toEqual([2]);
+    expect(await matching(target, 'hits', { field: 'at', op: 'gt', value: '2026-03-01T09:59:59.999Z', format: 'epoch-ms' })).toEqual([2]);
     const query: QueryDefinition = { entity: 'hits', where: older };
     const ctx = await contextOf(target, query);
     const count = target.knex.from('hits as t0').count({ n: '*' });

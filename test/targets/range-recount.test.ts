@@ -98,6 +98,38 @@ describe.each(RANGE_DIALECTS)('key range batches on $name', (db) => {
     await session.close();
   });
 
+  it('held records tried in the range transaction are counted from what their statements did, with no count of them', async () => {
+    await open('{ field: kind, op: eq, value: old }');
+    const session = await app.targets.openSession(app.jobs[0]!, new Date());
+    if (!db.dialect.capabilities.savepoints) return void (await session.close());
+    await session.count(0);
+    const range = (await session.nextRange(0, null, 10))!;
+    // Changed after the count: 4 no longer matches, 5 now does.
+    await ws.target('items').whereIn('id', [4]).update({ kind: 'new' });
+    await ws.target('items').whereIn('id', [5]).update({ kind: 'old' });
+    const statements: string[] = [];
+    const knex = app.targets.get('app').knex;
+    const listen = (q: { sql?: string }) => statements.push(q.sql ?? '');
+    knex.on('query', listen);
+    const recounted: KeyRange[] = [];
+    try {
+      const result = await session.deleteRange(0, range, { recount: (r) => Promise.resolve(void recounted.push(r)) });
+      expect(result.deleted).toBe(7);
+      expect(result.failures.map((f) => Number(f.key)).sort((a, b) => a - b)).toEqual([6, 12, 18]);
+    } finally {
+      knex.off('query', listen);
+    }
+    // 7 deleted and 3 held matched at delete time: as counted, no statement recounts them.
+    expect(recounted).toHaveLength(0);
+    expect(statements.filter((sql) => /^select count/i.test(sql))).toEqual([]);
+    await ws.target('items').whereIn('id', [14]).update({ kind: 'new' });
+    const second = (await session.nextRange(0, range.last, 10))!;
+    await ws.target('items').whereIn('id', [22]).update({ kind: 'new' });
+    await session.deleteRange(0, second, { recount: (r) => Promise.resolve(void recounted.push(r)) });
+    expect(recounted).toEqual([{ ...second, expected: 9 }]);
+    await session.close();
+  });
+
   it('without held records, a record that stopped matching is left alone and the range is recorded with what was deleted', async () => {
     await open('{ field: kind, op: eq, value: old }');
     await ws.target('holders').del();

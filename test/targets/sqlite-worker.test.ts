@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 import { encodeLines, objectRows, type LineEncoding } from '../../src/archive/archive-lines';
 import { sqlite } from '../../src/dialects/sqlite';
+import { SQLITE_WORKER_CHANNEL, type SqliteWorkerRequestTiming } from '../../src/dialects/sqlite-worker-connection';
 import { openTarget } from '../../src/targets/connect';
 import { transactionThatEnds } from '../../src/targets/delete-batch';
 
@@ -80,6 +82,29 @@ describe('SQLite target connection in a worker thread', () => {
       reader.close();
     }
     expect(await knex.raw('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 0 }]);
+  });
+
+  test('each answered request is told on SQLITE_WORKER_CHANNEL while someone listens: its time in the worker, COMMIT and the checkpoint after it included', async () => {
+    const told: SqliteWorkerRequestTiming[] = [];
+    const listen = (message: unknown) => told.push(message as SqliteWorkerRequestTiming);
+    subscribe(SQLITE_WORKER_CHANNEL, listen);
+    try {
+      await knex.transaction(async (trx) => {
+        for (let id = 1; id <= 200; id++) await trx('parents').insert({ id, blob: Buffer.alloc(1000) });
+      });
+      await knex.raw('select 1');
+    } finally {
+      unsubscribe(SQLITE_WORKER_CHANNEL, listen);
+    }
+    const ours = told.filter((t) => t.filename === file);
+    const commit = ours.find((t) => /^COMMIT/i.test(t.sql ?? ''));
+    expect(commit).toMatchObject({ kind: 'query' });
+    expect(commit!.roundTripMs).toBeGreaterThanOrEqual(commit!.ms);
+    // The passive checkpoint after the COMMIT is told with the next request.
+    const next = ours[ours.indexOf(commit!) + 1]!;
+    expect(next.sql).toBe('select 1');
+    expect(next.checkpointMs).toBeGreaterThan(0);
+    expect(ours.filter((t) => /^insert/i.test(t.sql ?? ''))).toHaveLength(200);
   });
 
   test('statements tried alone in one message: each under a savepoint of its own, its change count or its own error', async () => {
