@@ -16,6 +16,7 @@ import { putBackIsolating } from './put-back';
 import { bindableValue, sameValue, type ValueCarrier } from './bindable-value';
 import type { RestoreGroup } from './restore';
 import { rowsOf } from '../query/raw-rows';
+import { columnMissingFailure, goneColumns, holdsValueSql, type GoneColumn } from './missing-columns';
 
 /**
  * Restore from the other-target (cold) form: the archive is in another database, so each batch of
@@ -38,13 +39,22 @@ export interface ColdRestoreScope {
 
 const q = (scope: ColdRestoreScope, name: string) => scope.cold.schema.dialect.quoteIdentifier(name);
 
+/** The archive's columns the entity no longer has; their type where the archive is of the source's kind. */
+function goneOf(scope: ColdRestoreScope): GoneColumn[] {
+  const archive = scope.cold.schema.entities.get(scope.table);
+  if (!archive) return [];
+  return goneColumns(scope.entity, [...archive.columns.values()].map((c) => ({ name: c.name, type: scope.cold.portable ? null : c.type })));
+}
+
 /** The run's archived rows of one entity in the archive target, by query and depth, with what is still to put back. */
 export async function coldGroupsOf(scope: ColdRestoreScope): Promise<RestoreGroup[]> {
   if (!scope.cold.schema.entities.has(scope.table)) return [];
   const C = ARCHIVE_COLUMNS;
-  const counted = rowsOf<{ i: unknown; d: unknown; n: unknown }>(
+  const gone = goneOf(scope);
+  const missing = gone.length === 0 ? '0' : `count(CASE WHEN ${gone.map((c) => `${q(scope, c.name)} IS NOT NULL`).join(' OR ')} THEN 1 END)`;
+  const counted = rowsOf<{ i: unknown; d: unknown; n: unknown; m: unknown }>(
     await scope.cold.knex.raw(
-      `SELECT ${q(scope, C.queryIndex)} AS i, ${q(scope, C.depth)} AS d, count(*) AS n FROM ${q(scope, scope.table)} WHERE ${q(scope, C.runId)} = ? AND ${q(scope, C.restoredAt)} IS NULL GROUP BY ${q(scope, C.queryIndex)}, ${q(scope, C.depth)}`,
+      `SELECT ${q(scope, C.queryIndex)} AS i, ${q(scope, C.depth)} AS d, count(*) AS n, ${missing} AS m FROM ${q(scope, scope.table)} WHERE ${q(scope, C.runId)} = ? AND ${q(scope, C.restoredAt)} IS NULL GROUP BY ${q(scope, C.queryIndex)}, ${q(scope, C.depth)}`,
       [scope.runId],
     ),
   );
@@ -66,6 +76,7 @@ export async function coldGroupsOf(scope: ColdRestoreScope): Promise<RestoreGrou
         scope.keyColumns,
         keys,
       ),
+      columnMissing: Number(row.m),
       restored: 0,
       failed: 0,
     });
@@ -79,6 +90,8 @@ async function pendingRows(
   group: { queryIndex: number; depth: number },
   columns: string[],
   page?: { after: unknown; limit: number },
+  /** Columns read as whether the row holds a value there (holdsValueSql), not as the value. */
+  held: GoneColumn[] = [],
 ): Promise<Record<string, unknown>[]> {
   const C = ARCHIVE_COLUMNS;
   const bindings: unknown[] = [scope.runId, group.queryIndex, group.depth];
@@ -89,7 +102,7 @@ async function pendingRows(
     const column = archive?.columns.get(c);
     return column && dialect.archive.valueKind(column) === 'json' ? `${dialect.archive.documentText.replace('?', q(scope, c))} AS ${q(scope, c)}` : q(scope, c);
   };
-  let sql = `SELECT ${[C.id, ...columns].map(select).join(', ')} FROM ${q(scope, scope.table)} WHERE ${q(scope, C.runId)} = ? AND ${q(scope, C.queryIndex)} = ? AND ${q(scope, C.depth)} = ? AND ${q(scope, C.restoredAt)} IS NULL`;
+  let sql = `SELECT ${[...[C.id, ...columns].map(select), ...held.map((c) => holdsValueSql(dialect, c.name))].join(', ')} FROM ${q(scope, scope.table)} WHERE ${q(scope, C.runId)} = ? AND ${q(scope, C.queryIndex)} = ? AND ${q(scope, C.depth)} = ? AND ${q(scope, C.restoredAt)} IS NULL`;
   if (page) {
     sql += ` AND ${q(scope, C.id)} > ? ORDER BY ${q(scope, C.id)} LIMIT ?`;
     bindings.push(page.after, page.limit);
@@ -101,8 +114,10 @@ async function pendingRows(
 export class ColdGroupRestore {
   readonly failures: Omit<RestoreFailureInput, 'runId' | 'job'>[] = [];
   readonly restoredKeys: string[] = [];
-  /** The columns the entity and its archive both have (one dropped from the entity since is left out). */
+  /** The columns the entity and its archive both have. */
   private readonly columns: string[];
+  /** The archive's columns dropped from the entity since: a row holding a value in one stays archived. */
+  private readonly gone: GoneColumn[];
   /** Each of those columns with the kind of its values in the entity. */
   private readonly kinds: (readonly [string, RestoredValueKind])[];
   /** How the archive holds bytes and JSON documents. */
@@ -116,16 +131,26 @@ export class ColdGroupRestore {
     this.columns = [...scope.entity.columns.keys()].filter((c) => archive?.columns.has(c) ?? true);
     this.kinds = this.columns.map((c) => [c, scope.schema.dialect.archive.valueKind(scope.entity.columns.get(c)!)] as const);
     this.carrier = scope.cold.portable ? 'text-column' : 'native';
+    this.gone = goneOf(scope);
   }
 
-  async run(_runId: number, group: RestoreGroup, batchSize: number): Promise<void> {
+  /** Puts the group back; with `dryRun`, only lists the rows that stay archived for a missing column. */
+  async run(_runId: number, group: RestoreGroup, batchSize: number, dryRun: boolean): Promise<void> {
     let after: unknown = -1;
     for (;;) {
-      const rows = await pendingRows(this.scope, group, this.columns, { after, limit: batchSize });
+      const rows = await pendingRows(this.scope, group, this.columns, { after, limit: batchSize }, this.gone);
       if (rows.length === 0) return;
       after = rows[rows.length - 1]![ARCHIVE_COLUMNS.id];
       const { dialect } = this.scope.schema;
-      await putBackIsolating(dialect, rows, {
+      const whole = rows.filter((row) => {
+        const missing = this.gone.filter((c) => row[c.name] != null);
+        if (missing.length === 0) return true;
+        group.failed += 1;
+        this.failures.push({ queryIndex: group.queryIndex, entity: this.scope.entity.name, key: this.keyTextOf(row), ...columnMissingFailure(dialect, this.scope.entity, missing) });
+        return false;
+      });
+      if (dryRun || whole.length === 0) continue;
+      await putBackIsolating(dialect, whole, {
         attempt: (some) => transactionThatEnds(this.scope.source, dialect, (trx) => this.insert(trx, some)),
         restored: (some) => this.mark(group, some, 'restored'),
         failed: async (row, error) => {

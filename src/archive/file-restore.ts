@@ -16,6 +16,7 @@ import { appendDurably, archiveFileOf, keysInTable, readArchiveFile } from './fi
 import { putBackIsolating } from './put-back';
 import { bindableValue } from './bindable-value';
 import type { RestoreGroup } from './restore';
+import { columnMissingFailure, goneColumns, type GoneColumn } from './missing-columns';
 
 /**
  * Restore from the files form. The archive file is never rewritten: what was restored is appended,
@@ -50,6 +51,16 @@ async function pendingLines(
   return lines.filter((l) => !there.has(l.key));
 }
 
+/** The columns a line holds a value of that its entity no longer has (a file line carries no column types). */
+function goneHeld(entity: Entity, line: ArchivedLine): GoneColumn[] {
+  return goneColumns(
+    entity,
+    Object.keys(line.row)
+      .filter((c) => line.row[c] != null)
+      .map((name) => ({ name, type: null })),
+  );
+}
+
 export async function fileGroupsOf(
   knex: Knex,
   schema: TargetSchema,
@@ -72,6 +83,7 @@ export async function fileGroupsOf(
       depth: lines[0]!.depth,
       pending: lines.length,
       keyExists: await countExistingKeys(knex, schema.dialect, o.entity, o.keyColumns, keys),
+      columnMissing: lines.filter((l) => goneHeld(o.entity, l).length > 0).length,
       restored: 0,
       failed: 0,
     });
@@ -92,10 +104,19 @@ export class FileGroupRestore {
     private readonly keyColumns: string[],
   ) {}
 
-  async run(_runId: number, group: RestoreGroup, batchSize: number): Promise<void> {
+  /** Puts the group back; with `dryRun`, only lists the lines that stay archived for a missing column. */
+  async run(_runId: number, group: RestoreGroup, batchSize: number, dryRun: boolean): Promise<void> {
     const lines = (
       await pendingLines(this.knex, this.dialect, this.spec, group.table, this.entity, this.keyColumns)
-    ).filter((l) => l.queryIndex === group.queryIndex && l.depth === group.depth);
+    ).filter((l) => {
+      if (l.queryIndex !== group.queryIndex || l.depth !== group.depth) return false;
+      const missing = goneHeld(this.entity, l);
+      if (missing.length === 0) return true;
+      group.failed += 1;
+      this.failures.push({ queryIndex: group.queryIndex, entity: this.entity.name, key: this.keyTextOf(l), ...columnMissingFailure(this.dialect, this.entity, missing) });
+      return false;
+    });
+    if (dryRun) return;
     for (let i = 0; i < lines.length; i += batchSize) {
       await putBackIsolating(this.dialect, lines.slice(i, i + batchSize), {
         attempt: (some) => transactionThatEnds(this.knex, this.dialect, (trx) => this.insert(trx, some)),

@@ -23,6 +23,7 @@ import { putBackIsolating } from './put-back';
 import { isFilesArchive, isTableArchive, isTargetArchive } from '../config/archive-schema';
 import { openColdTarget } from './cold-archive';
 import { ColdGroupRestore, coldGroupsOf, type ColdRestoreScope } from './cold-restore';
+import { columnMissingFailure, goneColumns, holdsValueSql, type GoneColumn } from './missing-columns';
 
 export interface RestoreRequest {
   runId: number;
@@ -46,6 +47,8 @@ export interface RestoreGroup {
   pending: number;
   /** Of those, the rows whose key is in the entity again (they will fail); null without a primary key. */
   keyExists: number | null;
+  /** Of those, the rows holding a value of a column the entity no longer has: they stay in the archive (ARCHIVE_COLUMN_MISSING). */
+  columnMissing: number;
   restored: number;
   failed: number;
 }
@@ -58,6 +61,7 @@ export interface RestoreOutcome {
   groups: RestoreGroup[];
   restored: number;
   failed: number;
+  /** What could not go back; in a dry run, what will not whatever else happens (ARCHIVE_COLUMN_MISSING). */
   failures: RestoreFailureInput[];
 }
 
@@ -75,7 +79,8 @@ const DEFAULT_BATCH = 500;
  * cascades removed, depth by depth; in batches of archived rows, each one transaction that inserts the
  * rows into their entity and marks them restored in the archive, so a second restore puts nothing
  * back twice. A row that cannot go back (its key exists again, a parent is gone, a constraint) is
- * isolated by splitting the batch and becomes a restore failure with the driver's code.
+ * isolated by splitting the batch and becomes a restore failure with the driver's code; a row holding
+ * a value of a column its entity no longer has is not tried (missing-columns.ts), also in a dry run.
  */
 export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreOutcome> {
   const { store } = deps;
@@ -137,8 +142,9 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
       continue;
     }
     const table = archiveTableName(tableSpec!, entity.name);
-    if (!schema.entities.has(table)) continue;
-    groups.push(...(await groupsOf(target.knex, schema, entity, table, run.id)));
+    const archive = schema.entities.get(table);
+    if (!archive) continue;
+    groups.push(...(await groupsOf(target.knex, schema, entity, table, archivedGone(entity, archive), run.id)));
   }
   // Parents before children: the last query first, and within a query the shallowest rows first.
   groups.sort((a, b) => b.queryIndex - a.queryIndex || a.depth - b.depth);
@@ -152,10 +158,11 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
     failed: 0,
     failures: [],
   };
-  if (request.dryRun) return outcome;
   const keyOf = (entity: Entity) =>
     queries.find((q) => q.entity.name === entity.name)?.definition.key ?? entity.primaryKey;
   for (const group of groups) {
+    // A dry run reads only the rows that will not go back whatever else happens.
+    if (request.dryRun && group.columnMissing === 0) continue;
     const entity = schema.entities.get(group.entity)!;
     const putter = cold
       ? new ColdGroupRestore(coldScope(entity), deps.clock)
@@ -169,12 +176,13 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
             keyOf(entity),
             deps.clock,
           );
-    await putter.run(run.id, group, request.batchSize ?? DEFAULT_BATCH);
+    await putter.run(run.id, group, request.batchSize ?? DEFAULT_BATCH, request.dryRun);
     outcome.failures.push(...putter.failures.map((f) => ({ ...f, runId: run.id, job: job.name })));
-    await store.archive.clearRestoreFailures(run.id, entity.name, putter.restoredKeys);
+    if (!request.dryRun) await store.archive.clearRestoreFailures(run.id, entity.name, putter.restoredKeys);
   }
   outcome.restored = groups.reduce((n, g) => n + g.restored, 0);
   outcome.failed = groups.reduce((n, g) => n + g.failed, 0);
+  if (request.dryRun) return outcome;
   await store.archive.addRestoreFailures(outcome.failures, deps.clock.now());
   await store.archive.addRestored(run.id, outcome.restored);
   await store.archive.addRunEvent(
@@ -187,19 +195,26 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
   return outcome;
 }
 
+/** The columns of the entity's archive table (in its own target: the entity's types) that the entity no longer has. */
+function archivedGone(entity: Entity, archive: Entity): GoneColumn[] {
+  return goneColumns(entity, [...archive.columns.values()].map((c) => ({ name: c.name, type: c.type })));
+}
+
 /** The run's archived rows of one entity by query and depth, with what is still to put back. */
 async function groupsOf(
   knex: Knex,
   schema: TargetSchema,
   entity: Entity,
   table: string,
+  gone: GoneColumn[],
   runId: number,
 ): Promise<RestoreGroup[]> {
   const q = (n: string) => schema.dialect.quoteIdentifier(n);
   const C = ARCHIVE_COLUMNS;
-  const rows = rowsOf<{ i: unknown; d: unknown; n: unknown }>(
+  const missing = gone.length === 0 ? '0' : `count(CASE WHEN ${gone.map((c) => `${q(c.name)} IS NOT NULL`).join(' OR ')} THEN 1 END)`;
+  const rows = rowsOf<{ i: unknown; d: unknown; n: unknown; m: unknown }>(
     await knex.raw(
-      `SELECT ${q(C.queryIndex)} AS i, ${q(C.depth)} AS d, count(*) AS n FROM ${q(table)} WHERE ${q(C.runId)} = ? AND ${q(C.restoredAt)} IS NULL GROUP BY ${q(C.queryIndex)}, ${q(C.depth)}`,
+      `SELECT ${q(C.queryIndex)} AS i, ${q(C.depth)} AS d, count(*) AS n, ${missing} AS m FROM ${q(table)} WHERE ${q(C.runId)} = ? AND ${q(C.restoredAt)} IS NULL GROUP BY ${q(C.queryIndex)}, ${q(C.depth)}`,
       [runId],
     ),
   );
@@ -223,6 +238,7 @@ async function groupsOf(
       depth: Number(row.d),
       pending: Number(row.n),
       keyExists,
+      columnMissing: Number(row.m),
       restored: 0,
       failed: 0,
     });
@@ -235,8 +251,10 @@ class GroupRestore {
   readonly failures: Omit<RestoreFailureInput, 'runId' | 'job'>[] = [];
   readonly restoredKeys: string[] = [];
   private readonly dialect: Dialect;
-  /** The columns the entity and its archive both have (a column dropped from the entity since is left out). */
+  /** The columns the entity and its archive both have. */
   private readonly columns: string[];
+  /** The archive's columns dropped from the entity since: a row holding a value in one stays archived. */
+  private readonly gone: GoneColumn[];
 
   constructor(
     private readonly knex: Knex,
@@ -248,22 +266,32 @@ class GroupRestore {
   ) {
     this.dialect = schema.dialect;
     this.columns = [...entity.columns.keys()].filter((c) => archive.columns.has(c));
+    this.gone = archivedGone(entity, archive);
   }
 
-  async run(runId: number, group: RestoreGroup, batchSize: number): Promise<void> {
+  /** Puts the group back; with `dryRun`, only lists the rows that stay archived for a missing column. */
+  async run(runId: number, group: RestoreGroup, batchSize: number, dryRun: boolean): Promise<void> {
     const q = (n: string) => this.dialect.quoteIdentifier(n);
     const C = ARCHIVE_COLUMNS;
+    const held = this.gone.map((c) => holdsValueSql(this.dialect, c.name));
     let after: unknown = -1;
     for (;;) {
       const rows = rowsOf<Record<string, unknown>>(
         await this.knex.raw(
-          `SELECT ${[C.id, ...this.keyColumns].map(q).join(', ')} FROM ${q(group.table)} WHERE ${q(C.runId)} = ? AND ${q(C.queryIndex)} = ? AND ${q(C.depth)} = ? AND ${q(C.restoredAt)} IS NULL AND ${q(C.id)} > ? ORDER BY ${q(C.id)} LIMIT ?`,
+          `SELECT ${[...[C.id, ...this.keyColumns].map(q), ...held].join(', ')} FROM ${q(group.table)} WHERE ${q(C.runId)} = ? AND ${q(C.queryIndex)} = ? AND ${q(C.depth)} = ? AND ${q(C.restoredAt)} IS NULL AND ${q(C.id)} > ? ORDER BY ${q(C.id)} LIMIT ?`,
           [runId, group.queryIndex, group.depth, after as Knex.Value, batchSize],
         ),
       );
       if (rows.length === 0) return;
       after = rows[rows.length - 1]![C.id];
-      await this.putBack(runId, group, rows);
+      const whole = rows.filter((row) => {
+        const missing = this.gone.filter((c) => row[c.name] != null);
+        if (missing.length === 0) return true;
+        group.failed += 1;
+        this.failures.push({ queryIndex: group.queryIndex, entity: this.entity.name, key: this.keyTextOf(row), ...columnMissingFailure(this.dialect, this.entity, missing) });
+        return false;
+      });
+      if (!dryRun && whole.length > 0) await this.putBack(runId, group, whole);
     }
   }
 

@@ -6,6 +6,8 @@ import { formatCount, renderTable } from './table';
 
 /** The plan, or what was put back: per entity, query and depth, parents first. */
 export function renderRestore(o: RestoreOutcome): string {
+  // Shown where some record holds a value of a column its table no longer has (missing-columns.ts).
+  const missing = o.groups.some((g) => g.columnMissing > 0);
   const lines = [
     o.dryRun
       ? `restore of run ${o.runId} of ${o.job} (dry run: nothing written)`
@@ -18,6 +20,7 @@ export function renderRestore(o: RestoreOutcome): string {
         { header: 'DEPTH', kind: 'number' },
         { header: 'TO RESTORE', kind: 'number' },
         { header: 'KEY EXISTS AGAIN', kind: 'number' },
+        ...(missing ? [{ header: 'COLUMN MISSING', kind: 'number' as const }] : []),
         ...(o.dryRun ? [] : [{ header: 'RESTORED', kind: 'number' as const }, { header: 'FAILED', kind: 'number' as const }]),
       ],
       o.groups.map((g) => [
@@ -27,6 +30,7 @@ export function renderRestore(o: RestoreOutcome): string {
         g.depth,
         formatCount(g.pending),
         g.keyExists === null ? '-' : formatCount(g.keyExists),
+        ...(missing ? [formatCount(g.columnMissing)] : []),
         ...(o.dryRun ? [] : [formatCount(g.restored), formatCount(g.failed)]),
       ]),
     ),
@@ -34,7 +38,7 @@ export function renderRestore(o: RestoreOutcome): string {
   if (o.groups.length === 0)
     lines.push('nothing left to restore: the run archived nothing, or all of it was restored already');
   if (o.failures.length > 0) {
-    lines.push('', 'restore failures:');
+    lines.push('', o.dryRun ? 'will not go back (they stay in the archive):' : 'restore failures:');
     lines.push(
       renderTable(
         [{ header: 'ENTITY' }, { header: 'KEY' }, { header: 'CODE' }, { header: 'MESSAGE', kind: 'text' }],

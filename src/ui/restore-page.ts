@@ -23,6 +23,7 @@ export function restorePage(
         <td data-label="Depth" class="num">${g.depth}</td>
         <td data-label="To restore" class="num">${count(g.pending)}</td>
         <td data-label="Key exists again" class="num">${g.keyExists === null ? '-' : count(g.keyExists)}</td>
+        <td data-label="Column missing" class="num">${count(g.columnMissing)}</td>
       </tr>`,
   );
   const confirm =
@@ -63,9 +64,13 @@ export function restorePage(
           { header: 'Depth', class: 'num' },
           { header: 'To restore', class: 'num' },
           { header: 'Key exists again', class: 'num' },
+          { header: 'Column missing', class: 'num' },
         ],
         rows,
       })}
+      ${[...new Set(plan.failures.map((f) => `${f.entity}: ${f.message}`))].map(
+        (m) => html`<p class="problem">Will not go back: ${m}</p>`,
+      )}
       ${confirm}`,
   });
 }
