@@ -16,7 +16,7 @@ import { putBackIsolating } from './put-back';
 import { bindableValue, sameValue, type ValueCarrier } from './bindable-value';
 import type { RestoreGroup } from './restore';
 import { rowsOf } from '../query/raw-rows';
-import { columnMissingFailure, goneColumns, holdsValueSql, type GoneColumn } from './missing-columns';
+import { countHoldingSql, goBackWhole, goneColumns, holdsValueSql, type GoneColumn } from './missing-columns';
 
 /**
  * Restore from the other-target (cold) form: the archive is in another database, so each batch of
@@ -51,7 +51,7 @@ export async function coldGroupsOf(scope: ColdRestoreScope): Promise<RestoreGrou
   if (!scope.cold.schema.entities.has(scope.table)) return [];
   const C = ARCHIVE_COLUMNS;
   const gone = goneOf(scope);
-  const missing = gone.length === 0 ? '0' : `count(CASE WHEN ${gone.map((c) => `${q(scope, c.name)} IS NOT NULL`).join(' OR ')} THEN 1 END)`;
+  const missing = countHoldingSql(scope.cold.schema.dialect, gone);
   const counted = rowsOf<{ i: unknown; d: unknown; n: unknown; m: unknown }>(
     await scope.cold.knex.raw(
       `SELECT ${q(scope, C.queryIndex)} AS i, ${q(scope, C.depth)} AS d, count(*) AS n, ${missing} AS m FROM ${q(scope, scope.table)} WHERE ${q(scope, C.runId)} = ? AND ${q(scope, C.restoredAt)} IS NULL GROUP BY ${q(scope, C.queryIndex)}, ${q(scope, C.depth)}`,
@@ -142,12 +142,13 @@ export class ColdGroupRestore {
       if (rows.length === 0) return;
       after = rows[rows.length - 1]![ARCHIVE_COLUMNS.id];
       const { dialect } = this.scope.schema;
-      const whole = rows.filter((row) => {
-        const missing = this.gone.filter((c) => row[c.name] != null);
-        if (missing.length === 0) return true;
-        group.failed += 1;
-        this.failures.push({ queryIndex: group.queryIndex, entity: this.scope.entity.name, key: this.keyTextOf(row), ...columnMissingFailure(dialect, this.scope.entity, missing) });
-        return false;
+      const whole = goBackWhole(rows, {
+        dialect,
+        entity: this.scope.entity,
+        group,
+        failures: this.failures,
+        held: (row) => this.gone.filter((c) => row[c.name] != null),
+        keyText: (row) => this.keyTextOf(row),
       });
       if (dryRun || whole.length === 0) continue;
       await putBackIsolating(dialect, whole, {

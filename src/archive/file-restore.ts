@@ -16,7 +16,7 @@ import { appendDurably, archiveFileOf, keysInTable, readArchiveFile } from './fi
 import { putBackIsolating } from './put-back';
 import { bindableValue } from './bindable-value';
 import type { RestoreGroup } from './restore';
-import { columnMissingFailure, goneColumns, type GoneColumn } from './missing-columns';
+import { goBackWhole, goneColumns, type GoneColumn } from './missing-columns';
 
 /**
  * Restore from the files form. The archive file is never rewritten: what was restored is appended,
@@ -106,15 +106,16 @@ export class FileGroupRestore {
 
   /** Puts the group back; with `dryRun`, only lists the lines that stay archived for a missing column. */
   async run(_runId: number, group: RestoreGroup, batchSize: number, dryRun: boolean): Promise<void> {
-    const lines = (
+    const ofGroup = (
       await pendingLines(this.knex, this.dialect, this.spec, group.table, this.entity, this.keyColumns)
-    ).filter((l) => {
-      if (l.queryIndex !== group.queryIndex || l.depth !== group.depth) return false;
-      const missing = goneHeld(this.entity, l);
-      if (missing.length === 0) return true;
-      group.failed += 1;
-      this.failures.push({ queryIndex: group.queryIndex, entity: this.entity.name, key: this.keyTextOf(l), ...columnMissingFailure(this.dialect, this.entity, missing) });
-      return false;
+    ).filter((l) => l.queryIndex === group.queryIndex && l.depth === group.depth);
+    const lines = goBackWhole(ofGroup, {
+      dialect: this.dialect,
+      entity: this.entity,
+      group,
+      failures: this.failures,
+      held: (l) => goneHeld(this.entity, l),
+      keyText: (l) => this.keyTextOf(l),
     });
     if (dryRun) return;
     for (let i = 0; i < lines.length; i += batchSize) {

@@ -1,6 +1,8 @@
 import type { Dialect } from '../dialects';
+import type { RestoreFailureInput } from '../store/archive-repository';
 import type { Entity } from '../targets/schema';
 import { ARCHIVE_COLUMNS } from './archive-columns';
+import type { RestoreGroup } from './restore';
 
 /**
  * A record whose archived values include one for a column its entity no longer has (dropped since
@@ -30,8 +32,44 @@ export function holdsValueSql(dialect: Dialect, column: string): string {
   return `CASE WHEN ${q} IS NOT NULL THEN 1 END AS ${q}`;
 }
 
+/** The SQL that counts the rows holding a value in any of `columns` (0 when there are none). */
+export function countHoldingSql(dialect: Dialect, columns: GoneColumn[]): string {
+  if (columns.length === 0) return '0';
+  return `count(CASE WHEN ${columns.map((c) => `${dialect.quoteIdentifier(c.name)} IS NOT NULL`).join(' OR ')} THEN 1 END)`;
+}
+
+/**
+ * Of a group's rows, those that can go back whole; each other one (holding a value of a gone column)
+ * becomes its ARCHIVE_COLUMN_MISSING failure, counted in the group, and is not tried.
+ */
+export function goBackWhole<T>(
+  rows: T[],
+  o: {
+    dialect: Dialect;
+    entity: Entity;
+    group: RestoreGroup;
+    failures: Omit<RestoreFailureInput, 'runId' | 'job'>[];
+    /** The gone columns the row holds a value of. */
+    held(row: T): GoneColumn[];
+    keyText(row: T): string;
+  },
+): T[] {
+  return rows.filter((row) => {
+    const missing = o.held(row);
+    if (missing.length === 0) return true;
+    o.group.failed += 1;
+    o.failures.push({
+      queryIndex: o.group.queryIndex,
+      entity: o.entity.name,
+      key: o.keyText(row),
+      ...columnMissingFailure(o.dialect, o.entity, missing),
+    });
+    return false;
+  });
+}
+
 /** The restore failure of a record holding values of `columns`, gone from its entity: which, and the fix. */
-export function columnMissingFailure(
+function columnMissingFailure(
   dialect: Dialect,
   entity: Entity,
   columns: GoneColumn[],

@@ -23,7 +23,7 @@ import { putBackIsolating } from './put-back';
 import { isFilesArchive, isTableArchive, isTargetArchive } from '../config/archive-schema';
 import { openColdTarget } from './cold-archive';
 import { ColdGroupRestore, coldGroupsOf, type ColdRestoreScope } from './cold-restore';
-import { columnMissingFailure, goneColumns, holdsValueSql, type GoneColumn } from './missing-columns';
+import { countHoldingSql, goBackWhole, goneColumns, holdsValueSql, type GoneColumn } from './missing-columns';
 
 export interface RestoreRequest {
   runId: number;
@@ -211,7 +211,7 @@ async function groupsOf(
 ): Promise<RestoreGroup[]> {
   const q = (n: string) => schema.dialect.quoteIdentifier(n);
   const C = ARCHIVE_COLUMNS;
-  const missing = gone.length === 0 ? '0' : `count(CASE WHEN ${gone.map((c) => `${q(c.name)} IS NOT NULL`).join(' OR ')} THEN 1 END)`;
+  const missing = countHoldingSql(schema.dialect, gone);
   const rows = rowsOf<{ i: unknown; d: unknown; n: unknown; m: unknown }>(
     await knex.raw(
       `SELECT ${q(C.queryIndex)} AS i, ${q(C.depth)} AS d, count(*) AS n, ${missing} AS m FROM ${q(table)} WHERE ${q(C.runId)} = ? AND ${q(C.restoredAt)} IS NULL GROUP BY ${q(C.queryIndex)}, ${q(C.depth)}`,
@@ -284,12 +284,13 @@ class GroupRestore {
       );
       if (rows.length === 0) return;
       after = rows[rows.length - 1]![C.id];
-      const whole = rows.filter((row) => {
-        const missing = this.gone.filter((c) => row[c.name] != null);
-        if (missing.length === 0) return true;
-        group.failed += 1;
-        this.failures.push({ queryIndex: group.queryIndex, entity: this.entity.name, key: this.keyTextOf(row), ...columnMissingFailure(this.dialect, this.entity, missing) });
-        return false;
+      const whole = goBackWhole(rows, {
+        dialect: this.dialect,
+        entity: this.entity,
+        group,
+        failures: this.failures,
+        held: (row) => this.gone.filter((c) => row[c.name] != null),
+        keyText: (row) => this.keyTextOf(row),
       });
       if (!dryRun && whole.length > 0) await this.putBack(runId, group, whole);
     }
