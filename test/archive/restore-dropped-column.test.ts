@@ -15,7 +15,7 @@ import { createArchiveWorkspace, insertRows, type ArchiveWorkspace } from './arc
  * unrestored; a record whose value there is null goes back. The dry run says the same. Once the
  * column is added back, a restore brings the rest back whole. Every archive form on every database.
  */
-const FORMS = TEST_DATABASES.flatMap((db) => (['table', 'target', 'files'] as const).map((form) => [db.name, form, db] as const));
+const FORMS = TEST_DATABASES.flatMap((db) => (['table', 'target', 'jsonl files', 'csv files'] as const).map((form) => [db.name, form, db] as const));
 
 describe.each(FORMS)('restore after a column was dropped, on %s, archive in %s', (dialect, form, db) => {
   let ws: ArchiveWorkspace;
@@ -33,7 +33,7 @@ describe.each(FORMS)('restore after a column was dropped, on %s, archive in %s',
     // Old: 1-6; 2 and 5 hold a nickname. New: 7.
     await insertRows(ws.target, 'notes', [1, 2, 3, 4, 5, 6, 7].map((id) => ({ id, body: `note ${id}`, nickname: id % 3 === 2 ? `nick ${id}` : null, created_at: id === 7 ? 500 : 1 })));
     const archive =
-      form === 'table' ? '{ table: "{entity}_archive" }' : form === 'files' ? '{ dir: archive, format: jsonl }' : '{ target: cold }';
+      form === 'table' ? '{ table: "{entity}_archive" }' : form === 'target' ? '{ target: cold }' : `{ dir: archive, format: ${form.split(' ')[0]!} }`;
     if (form === 'target') {
       const cold = await TEST_DATABASES[0]!.emptyDatabase();
       dropCold = cold.drop;
