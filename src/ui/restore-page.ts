@@ -14,6 +14,8 @@ export function restorePage(
 ): SafeHtml {
   const { run, plan } = o;
   const pending = plan.groups.reduce((n, g) => n + g.pending, 0);
+  // Records holding a value of a column their table no longer has stay in the archive (missing-columns.ts).
+  const stay = plan.groups.reduce((n, g) => n + g.columnMissing, 0);
   const rows = plan.groups.map(
     (g) =>
       html`<tr>
@@ -53,7 +55,7 @@ export function restorePage(
     section: '/ui/runs',
     body: html`<h1>Restore <a href="/ui/runs/${run.id}">run ${run.id}</a> of ${run.job}</h1>
       <p class="lead">
-        ${count(pending)} archived records would go back, parents before children. Nothing has been written.
+        ${count(pending - stay)} archived records would go back, parents before children${stay > 0 ? html`; ${count(stay)} stay in the archive` : ''}. Nothing has been written.
       </p>
       ${dataTable({
         cards: true,

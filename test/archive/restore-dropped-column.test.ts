@@ -72,6 +72,7 @@ describe.each(FORMS)('restore after a column was dropped, on %s, archive in %s',
     const ctx = { principal: null, csrf: 'c', notice: null, signInNeeded: false };
     const page = restorePage(ctx, { run: { id: runId, job: 'old-notes' } as RunJson, plan }).toString();
     expect(page).toContain('<td data-label="Column missing" class="num">2</td>');
+    expect(page).toContain('4 archived records would go back, parents before children; 2 stay in the archive.');
     expect(page).toContain('Will not go back: notes: the archived record holds a value for column &quot;nickname&quot;');
 
     const done = await restore(false);
