@@ -5,8 +5,16 @@ import type { Entity, ForeignKey, TargetSchema } from '../targets/schema';
 import { bindsKeysAsOneValue, identifier, keysPerList, selectAs, tableAs, whereTupleIn } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
-/** How deep ON DELETE CASCADE chains are followed (a self-referencing tree stops here). */
+/** How deep the archive copies ON DELETE CASCADE rows: a batch whose cascade goes further is refused. */
 export const MAX_CASCADE_DEPTH = 5;
+/**
+ * How many levels of ON DELETE CASCADE a count follows. Only a cascade that comes back to a table (a
+ * self-referencing tree) goes this deep; past it the count is a floor (CascadeCount.complete false).
+ * Each level nests one more select: MySQL refuses past 63.
+ */
+export const MAX_COUNTED_CASCADE_DEPTH = 30;
+/** What to do about a cascade deeper than the archive copies (the run's refusal and the preview's warning). */
+export const DEEPER_CASCADE_FIX = "in the job's file, add a query before this one that deletes the deeper rows first, or set archive: none";
 /** Keys per cascade count as separate values: each level's subquery repeats the list of keys. */
 const CASCADE_KEYS_PER_STATEMENT = 1000;
 
@@ -32,7 +40,25 @@ function refsOf(knex: Knex, dialect: Dialect, alias: string, columns: string[]):
   return columns.map((c) => identifier(knex, dialect, alias, c));
 }
 
-/** Counts the rows ON DELETE CASCADE would remove below `rows` of `entity`, level by level. */
+/** The rows ON DELETE CASCADE removes below some records: how many, and how deep it goes. */
+export interface CascadeCount {
+  rows: number;
+  /** The deepest level that has rows (1: the records' own children; 0: none). */
+  depth: number;
+  /** False when rows go on past MAX_COUNTED_CASCADE_DEPTH levels: `rows` is then a floor. */
+  complete: boolean;
+}
+
+export const NO_CASCADE: CascadeCount = { rows: 0, depth: 0, complete: true };
+
+function addCounts(a: CascadeCount, b: CascadeCount): CascadeCount {
+  return { rows: a.rows + b.rows, depth: Math.max(a.depth, b.depth), complete: a.complete && b.complete };
+}
+
+/**
+ * Counts the rows ON DELETE CASCADE would remove below `rows` of `entity`, level by level until a
+ * level has none; rows one level past MAX_COUNTED_CASCADE_DEPTH are counted and the count marked a floor.
+ */
 async function countBelow(
   knex: Knex,
   schema: TargetSchema,
@@ -40,9 +66,8 @@ async function countBelow(
   rows: RowSet,
   depth: number,
   counter: { n: number },
-): Promise<number> {
-  if (depth > MAX_CASCADE_DEPTH) return 0;
-  let total = 0;
+): Promise<CascadeCount> {
+  let total = NO_CASCADE;
   for (const { child, fk } of referencesTo(schema, entity.name)) {
     if (fk.onDelete !== 'CASCADE') continue;
     counter.n += 1;
@@ -52,14 +77,15 @@ async function countBelow(
     whereTupleIn(countQuery, schema.dialect, refs, rows(fk.parentColumns));
     const counted = (await countQuery) as { n: number | string }[];
     const here = Number(counted[0]?.n ?? 0);
-    total += here;
     if (here === 0) continue;
+    total = addCounts(total, { rows: here, depth, complete: depth <= MAX_COUNTED_CASCADE_DEPTH });
+    if (depth > MAX_COUNTED_CASCADE_DEPTH) continue;
     const childRows: RowSet = (columns) => {
       const qb = knex.select(refsOf(knex, schema.dialect, alias, columns)).from(tableAs(knex, schema.dialect, child.name, alias));
       whereTupleIn(qb, schema.dialect, refs, rows(fk.parentColumns));
       return qb;
     };
-    total += await countBelow(knex, schema, child, childRows, depth + 1, counter);
+    total = addCounts(total, await countBelow(knex, schema, child, childRows, depth + 1, counter));
   }
   return total;
 }
@@ -67,7 +93,7 @@ async function countBelow(
 /**
  * How many child rows ON DELETE CASCADE foreign keys would delete with the records `keys` of
  * `entity` (identified by `keyCols`, default its primary key), following cascades through the
- * foreign-key graph to MAX_CASCADE_DEPTH levels. A row reachable by two paths counts twice.
+ * foreign-key graph as deep as it goes (see countBelow). A row reachable by two paths counts twice.
  */
 export async function countCascaded(
   knex: Knex,
@@ -75,10 +101,10 @@ export async function countCascaded(
   entity: Entity,
   keys: unknown[][],
   keyCols: string[] = entity.primaryKey,
-): Promise<number> {
-  if (keys.length === 0 || keyCols.length === 0) return 0;
-  if (!referencesTo(schema, entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
-  let total = 0;
+): Promise<CascadeCount> {
+  if (keys.length === 0 || keyCols.length === 0) return NO_CASCADE;
+  if (!referencesTo(schema, entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return NO_CASCADE;
+  let total = NO_CASCADE;
   const perStatement = bindsKeysAsOneValue(schema.dialect, keyCols.length) ? keys.length : CASCADE_KEYS_PER_STATEMENT;
   for (let i = 0; i < keys.length; i += perStatement) {
     const chunk = keys.slice(i, i + perStatement);
@@ -87,7 +113,7 @@ export async function countCascaded(
       whereTupleIn(qb, schema.dialect, refsOf(knex, schema.dialect, 'r0', keyCols), chunk);
       return qb;
     };
-    total += await countBelow(knex, schema, entity, rows, 1, { n: 0 });
+    total = addCounts(total, await countBelow(knex, schema, entity, rows, 1, { n: 0 }));
   }
   return total;
 }
@@ -97,8 +123,8 @@ export async function countCascadedMatching(
   knex: Knex,
   query: QueryDefinition,
   ctx: CompileContext,
-): Promise<number> {
-  if (!referencesTo(ctx.schema, ctx.entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
+): Promise<CascadeCount> {
+  if (!referencesTo(ctx.schema, ctx.entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return NO_CASCADE;
   const rows: RowSet = (columns) => {
     const qb = knex
       .select(refsOf(knex, ctx.dialect, ctx.alias, columns))

@@ -1,5 +1,6 @@
 import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
+import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH } from '../query/cascade';
 import type { Targets } from '../targets/registry';
 
 /**
@@ -11,19 +12,34 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
   const session = await targets.openSession(job, asOf);
   try {
     const queries: PreviewJson['queries'] = [];
+    const warnings: string[] = [];
     for (const [index, query] of job.queries.entries()) {
       const preview = await session.preview(index, sampleSize);
+      const { rows, depth, complete } = preview.cascaded;
       queries.push({
         index,
         entity: query.entity,
         matched: preview.matched,
         sample: preview.sample.map((key) => keyValueJson(key.length === 1 ? key[0] : key)),
-        cascaded: preview.cascaded,
+        cascaded: rows,
+        cascadeDepth: depth,
+        cascadedComplete: complete,
         predictedFailures: preview.predictedFailures,
       });
+      if (session.archiveWhere && depth > MAX_CASCADE_DEPTH) warnings.push(deeperThanArchived(job.name, index, query.entity, preview.cascaded));
     }
-    return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere };
+    return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere, warnings };
   } finally {
     await session.close();
   }
+}
+
+/** The run archives cascaded rows MAX_CASCADE_DEPTH levels deep and refuses a batch whose cascade goes further (archive-copy). */
+function deeperThanArchived(job: string, index: number, entity: string, cascade: { depth: number; complete: boolean }): string {
+  const levels = cascade.complete ? `${cascade.depth} levels` : `more than ${cascade.depth - 1} levels`;
+  return (
+    `job "${job}": queries[${index}] (${entity}): ON DELETE CASCADE goes ${levels} below records that match now, and Sweeper ` +
+    `archives cascaded rows ${MAX_CASCADE_DEPTH} levels deep, so the run will refuse (and fail at) the first batch whose ` +
+    `cascade goes deeper, deleting nothing of it: ${DEEPER_CASCADE_FIX}`
+  );
 }

@@ -22,7 +22,7 @@ import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
 import { deleteRange } from './delete-range';
-import { directBlockers } from '../query/cascade';
+import { directBlockers, NO_CASCADE } from '../query/cascade';
 import { buildDeleteWithin, selectKeysWithin, selectMatchingKeysUpTo } from '../query/range';
 import { deleteRangeBatch } from './range-batch';
 import type { Target } from './registry';
@@ -316,7 +316,7 @@ export class KnexTargetSession implements TargetSession {
     return {
       matched: await countMatching(this.knex, q.definition, q.context),
       sample: await this.nextKeys(query, null, sampleSize),
-      cascaded: q.cascades ? await countCascadedMatching(this.knex, q.definition, q.context) : 0,
+      cascaded: q.cascades ? await countCascadedMatching(this.knex, q.definition, q.context) : NO_CASCADE,
       // As the run meets the data: what the earlier queries of the job match is gone by then.
       predictedFailures: await countPredictedFailures(
         this.knex,
@@ -340,8 +340,8 @@ export class KnexTargetSession implements TargetSession {
     return q;
   }
 
-  private cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
-    return q.cascades ? countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity)) : Promise.resolve(0);
+  private async cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+    return q.cascades ? (await countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity))).rows : 0;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { CascadeCount } from '../query/cascade';
 import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-repository';
 
 /**
@@ -99,8 +100,8 @@ export interface QueryPreview {
   matched: number;
   /** The first keys in keyset order. */
   sample: Key[];
-  /** Child rows ON DELETE CASCADE would remove with every matching record. */
-  cascaded: number;
+  /** Child rows ON DELETE CASCADE would remove with every matching record, and how deep. */
+  cascaded: CascadeCount;
   /** Matching records other rows still hold through a foreign key that refuses the delete. */
   predictedFailures: number;
 }
