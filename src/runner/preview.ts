@@ -26,7 +26,13 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
         cascadedComplete: complete,
         predictedFailures: preview.predictedFailures,
       });
-      if (session.archiveWhere && depth > MAX_CASCADE_DEPTH) warnings.push(deeperThanArchived(job.name, index, query.entity, preview.cascaded));
+      const where = `job "${job.name}": queries[${index}] (${query.entity}): ON DELETE CASCADE goes ${complete ? '' : 'at least '}${depth} levels below records that match now`;
+      if (depth > session.dialect.maxCascadeDepth)
+        warnings.push(
+          `${where}, and ${session.dialect.label} refuses a DELETE whose cascade goes more than ${session.dialect.maxCascadeDepth} levels, ` +
+            `so the run will fail at the first batch that holds such a record: in the job's file, add a query before this one that deletes the deeper rows first`,
+        );
+      else if (session.archiveWhere && depth > MAX_CASCADE_DEPTH) warnings.push(deeperThanArchived(where));
     }
     return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere, warnings };
   } finally {
@@ -35,11 +41,9 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
 }
 
 /** The run archives cascaded rows MAX_CASCADE_DEPTH levels deep and refuses a batch whose cascade goes further (archive-copy). */
-function deeperThanArchived(job: string, index: number, entity: string, cascade: { depth: number; complete: boolean }): string {
-  const levels = cascade.complete ? `${cascade.depth} levels` : `more than ${cascade.depth - 1} levels`;
+function deeperThanArchived(where: string): string {
   return (
-    `job "${job}": queries[${index}] (${entity}): ON DELETE CASCADE goes ${levels} below records that match now, and Sweeper ` +
-    `archives cascaded rows ${MAX_CASCADE_DEPTH} levels deep, so the run will refuse (and fail at) the first batch whose ` +
-    `cascade goes deeper, deleting nothing of it: ${DEEPER_CASCADE_FIX}`
+    `${where}, and Sweeper archives cascaded rows ${MAX_CASCADE_DEPTH} levels deep, so the run will refuse (and fail at) ` +
+    `the first batch whose cascade goes deeper, deleting nothing of it: ${DEEPER_CASCADE_FIX}`
   );
 }

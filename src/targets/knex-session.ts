@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Dialect } from '../dialects';
 import type { TableStorage } from '../dialects/dialect';
 import type { RunArchive } from '../archive/run-archive';
 import type { ArchiveTargets } from '../archive/cold-archive';
@@ -56,6 +57,7 @@ export class KnexTargetSession implements TargetSession {
     /** The run's archive, when the job has one: each batch copies its records there before its DELETE. */
     private readonly archive: RunArchive | null,
     readonly archiveWhere: string | null,
+    readonly dialect: Dialect,
   ) {}
 
   /**
@@ -67,7 +69,7 @@ export class KnexTargetSession implements TargetSession {
     const archive = job.archive && options.archive ? await runArchives().openRunArchive(target.knex, schema, { ...job, archive: job.archive }, queries, { options: options.archive, targets }) : null;
     // Described from the schema the queries were checked against: no second read of it.
     const archiveWhere = job.archive ? archiveDescriptions().describeArchive(job, schema) : null;
-    return new KnexTargetSession(target.knex, queries, archive, archiveWhere);
+    return new KnexTargetSession(target.knex, queries, archive, archiveWhere, target.dialect);
   }
 
   async count(query: number): Promise<number> {

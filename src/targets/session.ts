@@ -1,3 +1,4 @@
+import type { Dialect } from '../dialects';
 import type { CascadeCount } from '../query/cascade';
 import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-repository';
 
@@ -10,6 +11,8 @@ import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-re
 export interface TargetSession {
   /** Where the job's deleted records are archived, in words (describeArchive): null where it has no archive. */
   readonly archiveWhere: string | null;
+  /** The target's dialect, for what the preview says a run will meet (its limits). */
+  readonly dialect: Pick<Dialect, 'label' | 'maxCascadeDepth'>;
   /** How many records query `query` matches now. */
   count(query: number): Promise<number>;
   /** The next keys query `query` matches after `after` (null: from the start), in keyset order, at most `limit`. */
