@@ -121,7 +121,20 @@ export function keyValueJson(value: unknown): unknown {
 export interface PreviewJson {
   job: string;
   asOf: string;
-  queries: { index: number; entity: string; matched: number; sample: unknown[]; cascaded: number; predictedFailures: number }[];
+  queries: {
+    index: number;
+    entity: string;
+    matched: number;
+    sample: unknown[];
+    cascaded: number;
+    /** The deepest level of ON DELETE CASCADE that has rows below the matching records (0: none). */
+    cascadeDepth: number;
+    /** False when the cascade goes on past the levels counted: `cascaded` is then a floor ("at least"). */
+    cascadedComplete: boolean;
+    predictedFailures: number;
+  }[];
   /** Where the run would archive what it deletes; null: it deletes without an archive. */
   archive: string | null;
+  /** What the run will meet that the counts do not say: a cascade deeper than the archive copies. */
+  warnings: string[];
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
 import { SweeperError } from '../errors';
-import { MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
+import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
 import { keyColumns, keysPerStatement } from '../query/compile';
 import type { PreparedQuery } from '../query/prepare';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
@@ -218,8 +218,7 @@ async function refuseDeeperCascade(db: Knex, rows: RowSet, level: CopyWalk): Pro
     `job "${level.write.job}": queries[${level.queryIndex}] (${level.through[0]!}): ON DELETE CASCADE goes on more than ` +
       `${MAX_CASCADE_DEPTH} levels below records of this batch (${level.through.join(' -> ')}), and Sweeper archives ` +
       `cascaded rows ${MAX_CASCADE_DEPTH} levels deep, so it deleted nothing of this batch rather than delete rows ` +
-      `without their archive copy: in the job's file, add a query before this one that deletes the deeper rows first, ` +
-      `or set archive: none`,
+      `without their archive copy: ${DEEPER_CASCADE_FIX}`,
     { context: { job: level.write.job, queryIndex: level.queryIndex, through: level.through } },
   );
 }

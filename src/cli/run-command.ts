@@ -30,15 +30,21 @@ export function renderPreview(ctx: CommandContext, format: OutputFormat, p: Prev
       ctx,
       format,
       PREVIEW_COLUMNS,
-      p.queries.map((q) => [q.index, q.entity, formatCount(q.matched), formatCount(q.cascaded), formatCount(q.predictedFailures), q.sample.map((s) => JSON.stringify(s)).join(' ')]),
+      p.queries.map((q) => [q.index, q.entity, formatCount(q.matched), cascadedText(q), formatCount(q.predictedFailures), q.sample.map((s) => JSON.stringify(s)).join(' ')]),
     ),
     p.queries.length > 1
       ? 'MATCHED counts the data as it is now (a later query may match more once earlier ones have deleted); PREDICTED FAILURES leaves out the references an earlier query deletes first'
       : '',
+    ...p.warnings.map((w) => `warning: ${w}`),
     p.archive ? `archive: ${p.archive} (each record and cascaded child is copied before it is deleted; sweeper restore puts a run back)` : 'archive: none: the deleted records are gone for good (no archive: in the job or archive.default in the config)',
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** A cascaded count, "at least N" where the cascade goes on past the levels counted. */
+export function cascadedText(q: { cascaded: number; cascadedComplete: boolean }): string {
+  return q.cascadedComplete ? formatCount(q.cascaded) : `at least ${formatCount(q.cascaded)}`;
 }
 
 /** `sweeper preview <job>`. */

@@ -20,6 +20,8 @@ export interface Dialect {
   readonly maxBoundValues: number;
   /** Most rows one multi-row INSERT may carry (besides maxBoundValues); Infinity: no other limit. */
   readonly maxRowsPerInsert: number;
+  /** Most levels of ON DELETE CASCADE one DELETE may go down; a deeper one fails the statement. Infinity: no limit. */
+  readonly maxCascadeDepth: number;
   readonly capabilities: DialectCapabilities;
 
   /**

@@ -264,6 +264,9 @@ export const mysql: Dialect = {
   // bounded only by max_allowed_packet, which this stays well inside.
   maxBoundValues: 65535,
   maxRowsPerInsert: Infinity,
+  // InnoDB refuses the whole DELETE (error 193, "Foreign key cascade delete/update exceeds max depth of
+  // 15": the statement's own rows count as one): MariaDB 10.11 deletes a thread of 14 replies, not of 15.
+  maxCascadeDepth: 14,
   capabilities: {
     embedded: false,
     // MariaDB 10.5 has DELETE ... RETURNING, MySQL 8 does not.

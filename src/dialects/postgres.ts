@@ -217,6 +217,7 @@ export const postgres: Dialect = {
   // The wire protocol's limit: a 16-bit count of parameters.
   maxBoundValues: 65535,
   maxRowsPerInsert: Infinity,
+  maxCascadeDepth: Infinity,
   capabilities: {
     embedded: false,
     returning: true,

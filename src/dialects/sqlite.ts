@@ -207,6 +207,7 @@ export const sqlite: Dialect = {
   maxBoundValues: 32766,
   // knex writes a multi-row INSERT as a compound SELECT: SQLITE_MAX_COMPOUND_SELECT is 500 terms.
   maxRowsPerInsert: 500,
+  maxCascadeDepth: Infinity,
   capabilities: {
     embedded: true,
     returning: true,

@@ -5,8 +5,21 @@ import type { Entity, ForeignKey, TargetSchema } from '../targets/schema';
 import { bindsKeysAsOneValue, identifier, keysPerList, selectAs, tableAs, whereTupleIn } from './sql-dialect';
 import { applyCondition, type CompileContext } from './where';
 
-/** How deep ON DELETE CASCADE chains are followed (a self-referencing tree stops here). */
+/** How deep the archive copies ON DELETE CASCADE rows: a batch whose cascade goes further is refused. */
 export const MAX_CASCADE_DEPTH = 5;
+/**
+ * How many levels of ON DELETE CASCADE a count follows: far past any real tree, it stops a cascade
+ * that cycles through its rows (a reply that is its own ancestor). Past it the count is a floor
+ * (CascadeCount.complete false).
+ */
+export const MAX_COUNTED_CASCADE_DEPTH = 1000;
+/**
+ * Levels a count nests in one statement (each one more select; MySQL refuses past 63): below that many
+ * the count goes on from the keys of the rows reached (countBelowKeys).
+ */
+const NESTED_CASCADE_LEVELS = 30;
+/** What to do about a cascade deeper than the archive copies (the run's refusal and the preview's warning). */
+export const DEEPER_CASCADE_FIX = "in the job's file, add a query before this one that deletes the deeper rows first, or set archive: none";
 /** Keys per cascade count as separate values: each level's subquery repeats the list of keys. */
 const CASCADE_KEYS_PER_STATEMENT = 1000;
 
@@ -32,53 +45,70 @@ function refsOf(knex: Knex, dialect: Dialect, alias: string, columns: string[]):
   return columns.map((c) => identifier(knex, dialect, alias, c));
 }
 
-/** Counts the rows ON DELETE CASCADE would remove below `rows` of `entity`, level by level. */
-async function countBelow(
-  knex: Knex,
-  schema: TargetSchema,
-  entity: Entity,
-  rows: RowSet,
-  depth: number,
-  counter: { n: number },
-): Promise<number> {
-  if (depth > MAX_CASCADE_DEPTH) return 0;
-  let total = 0;
+/** The rows ON DELETE CASCADE removes below some records: how many, and how deep it goes. */
+export interface CascadeCount {
+  rows: number;
+  /** The deepest level that has rows (1: the records' own children; 0: none). */
+  depth: number;
+  /** False when rows go on past MAX_COUNTED_CASCADE_DEPTH levels: `rows` is then a floor. */
+  complete: boolean;
+}
+
+export const NO_CASCADE: CascadeCount = { rows: 0, depth: 0, complete: true };
+
+function addCounts(a: CascadeCount, b: CascadeCount): CascadeCount {
+  return { rows: a.rows + b.rows, depth: Math.max(a.depth, b.depth), complete: a.complete && b.complete };
+}
+
+/** Where a count is: the level it counts (1: the records' own children), and the level its statements nest from. */
+interface CountWalk {
+  depth: number;
+  anchor: number;
+  counter: { n: number };
+}
+
+/**
+ * Counts the rows ON DELETE CASCADE would remove below `rows` of `entity`, level by level until a
+ * level has none. Every NESTED_CASCADE_LEVELS levels it goes on from the keys of the rows reached;
+ * rows at MAX_COUNTED_CASCADE_DEPTH are counted and the count marked a floor.
+ */
+async function countBelow(knex: Knex, schema: TargetSchema, entity: Entity, rows: RowSet, walk: CountWalk): Promise<CascadeCount> {
+  const { depth } = walk;
+  let total = NO_CASCADE;
   for (const { child, fk } of referencesTo(schema, entity.name)) {
     if (fk.onDelete !== 'CASCADE') continue;
-    counter.n += 1;
-    const alias = `c${counter.n}`;
+    walk.counter.n += 1;
+    const alias = `c${walk.counter.n}`;
     const refs = refsOf(knex, schema.dialect, alias, fk.columns);
-    const countQuery = knex.from(tableAs(knex, schema.dialect, child.name, alias)).count({ n: '*' });
-    whereTupleIn(countQuery, schema.dialect, refs, rows(fk.parentColumns));
-    const counted = (await countQuery) as { n: number | string }[];
-    const here = Number(counted[0]?.n ?? 0);
-    total += here;
-    if (here === 0) continue;
     const childRows: RowSet = (columns) => {
       const qb = knex.select(refsOf(knex, schema.dialect, alias, columns)).from(tableAs(knex, schema.dialect, child.name, alias));
       whereTupleIn(qb, schema.dialect, refs, rows(fk.parentColumns));
       return qb;
     };
-    total += await countBelow(knex, schema, child, childRows, depth + 1, counter);
+    const counted = (await childRows([]).clearSelect().count({ n: '*' })) as { n: number | string }[];
+    const here = Number(counted[0]?.n ?? 0);
+    if (here === 0) continue;
+    const last = depth >= MAX_COUNTED_CASCADE_DEPTH || (depth - walk.anchor >= NESTED_CASCADE_LEVELS && child.primaryKey.length === 0);
+    total = addCounts(total, { rows: here, depth, complete: !last });
+    if (last) continue;
+    const below =
+      depth - walk.anchor >= NESTED_CASCADE_LEVELS
+        ? countBelowKeys(knex, schema, child, await keysOf(childRows, child.primaryKey), child.primaryKey, depth)
+        : countBelow(knex, schema, child, childRows, { ...walk, depth: depth + 1 });
+    total = addCounts(total, await below);
   }
   return total;
 }
 
-/**
- * How many child rows ON DELETE CASCADE foreign keys would delete with the records `keys` of
- * `entity` (identified by `keyCols`, default its primary key), following cascades through the
- * foreign-key graph to MAX_CASCADE_DEPTH levels. A row reachable by two paths counts twice.
- */
-export async function countCascaded(
-  knex: Knex,
-  schema: TargetSchema,
-  entity: Entity,
-  keys: unknown[][],
-  keyCols: string[] = entity.primaryKey,
-): Promise<number> {
-  if (keys.length === 0 || keyCols.length === 0) return 0;
-  if (!referencesTo(schema, entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
-  let total = 0;
+/** The values of `columns` of each row of `rows`. */
+async function keysOf(rows: RowSet, columns: string[]): Promise<unknown[][]> {
+  const found = (await rows(columns).clearSelect().select(columns.map((c, i) => ({ [`k${i}`]: c })))) as Record<string, unknown>[];
+  return found.map((row) => columns.map((_, i) => row[`k${i}`]));
+}
+
+/** countBelow for the records `keys` (tuples of `keyCols`) of `entity`, found at level `depth`. */
+async function countBelowKeys(knex: Knex, schema: TargetSchema, entity: Entity, keys: unknown[][], keyCols: string[], depth: number): Promise<CascadeCount> {
+  let total = NO_CASCADE;
   const perStatement = bindsKeysAsOneValue(schema.dialect, keyCols.length) ? keys.length : CASCADE_KEYS_PER_STATEMENT;
   for (let i = 0; i < keys.length; i += perStatement) {
     const chunk = keys.slice(i, i + perStatement);
@@ -87,9 +117,26 @@ export async function countCascaded(
       whereTupleIn(qb, schema.dialect, refsOf(knex, schema.dialect, 'r0', keyCols), chunk);
       return qb;
     };
-    total += await countBelow(knex, schema, entity, rows, 1, { n: 0 });
+    total = addCounts(total, await countBelow(knex, schema, entity, rows, { depth: depth + 1, anchor: depth, counter: { n: 0 } }));
   }
   return total;
+}
+
+/**
+ * How many child rows ON DELETE CASCADE foreign keys would delete with the records `keys` of
+ * `entity` (identified by `keyCols`, default its primary key), following cascades through the
+ * foreign-key graph as deep as it goes (see countBelow). A row reachable by two paths counts twice.
+ */
+export function countCascaded(
+  knex: Knex,
+  schema: TargetSchema,
+  entity: Entity,
+  keys: unknown[][],
+  keyCols: string[] = entity.primaryKey,
+): Promise<CascadeCount> {
+  if (keys.length === 0 || keyCols.length === 0) return Promise.resolve(NO_CASCADE);
+  if (!referencesTo(schema, entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return Promise.resolve(NO_CASCADE);
+  return countBelowKeys(knex, schema, entity, keys, keyCols, 0);
 }
 
 /** Like countCascaded, for every record the query matches now (for previews). */
@@ -97,8 +144,8 @@ export async function countCascadedMatching(
   knex: Knex,
   query: QueryDefinition,
   ctx: CompileContext,
-): Promise<number> {
-  if (!referencesTo(ctx.schema, ctx.entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return 0;
+): Promise<CascadeCount> {
+  if (!referencesTo(ctx.schema, ctx.entity.name).some((r) => r.fk.onDelete === 'CASCADE')) return NO_CASCADE;
   const rows: RowSet = (columns) => {
     const qb = knex
       .select(refsOf(knex, ctx.dialect, ctx.alias, columns))
@@ -106,7 +153,7 @@ export async function countCascadedMatching(
     if (query.where) applyCondition(qb, query.where, { ...ctx, aliasCounter: { n: 0 } });
     return qb;
   };
-  return countBelow(knex, ctx.schema, ctx.entity, rows, 1, { n: 0 });
+  return countBelow(knex, ctx.schema, ctx.entity, rows, { depth: 1, anchor: 0, counter: { n: 0 } });
 }
 
 /** A reason a delete of a row of some entity fails: a referencing child, directly or below a cascade. */

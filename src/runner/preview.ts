@@ -1,5 +1,6 @@
 import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
+import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH } from '../query/cascade';
 import type { Targets } from '../targets/registry';
 
 /**
@@ -11,19 +12,38 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
   const session = await targets.openSession(job, asOf);
   try {
     const queries: PreviewJson['queries'] = [];
+    const warnings: string[] = [];
     for (const [index, query] of job.queries.entries()) {
       const preview = await session.preview(index, sampleSize);
+      const { rows, depth, complete } = preview.cascaded;
       queries.push({
         index,
         entity: query.entity,
         matched: preview.matched,
         sample: preview.sample.map((key) => keyValueJson(key.length === 1 ? key[0] : key)),
-        cascaded: preview.cascaded,
+        cascaded: rows,
+        cascadeDepth: depth,
+        cascadedComplete: complete,
         predictedFailures: preview.predictedFailures,
       });
+      const where = `job "${job.name}": queries[${index}] (${query.entity}): ON DELETE CASCADE goes ${complete ? '' : 'at least '}${depth} levels below records that match now`;
+      if (depth > session.dialect.maxCascadeDepth)
+        warnings.push(
+          `${where}, and ${session.dialect.label} refuses a DELETE whose cascade goes more than ${session.dialect.maxCascadeDepth} levels, ` +
+            `so the run will fail at the first batch that holds such a record: in the job's file, add a query before this one that deletes the deeper rows first`,
+        );
+      else if (session.archiveWhere && depth > MAX_CASCADE_DEPTH) warnings.push(deeperThanArchived(where));
     }
-    return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere };
+    return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere, warnings };
   } finally {
     await session.close();
   }
+}
+
+/** The run archives cascaded rows MAX_CASCADE_DEPTH levels deep and refuses a batch whose cascade goes further (archive-copy). */
+function deeperThanArchived(where: string): string {
+  return (
+    `${where}, and Sweeper archives cascaded rows ${MAX_CASCADE_DEPTH} levels deep, so the run will refuse (and fail at) ` +
+    `the first batch whose cascade goes deeper, deleting nothing of it: ${DEEPER_CASCADE_FIX}`
+  );
 }

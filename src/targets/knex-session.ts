@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Dialect } from '../dialects';
 import type { TableStorage } from '../dialects/dialect';
 import type { RunArchive } from '../archive/run-archive';
 import type { ArchiveTargets } from '../archive/cold-archive';
@@ -22,7 +23,7 @@ import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
 import { deleteRange } from './delete-range';
-import { directBlockers } from '../query/cascade';
+import { directBlockers, NO_CASCADE } from '../query/cascade';
 import { buildDeleteWithin, selectKeysWithin, selectMatchingKeysUpTo } from '../query/range';
 import { deleteRangeBatch } from './range-batch';
 import type { Target } from './registry';
@@ -56,6 +57,7 @@ export class KnexTargetSession implements TargetSession {
     /** The run's archive, when the job has one: each batch copies its records there before its DELETE. */
     private readonly archive: RunArchive | null,
     readonly archiveWhere: string | null,
+    readonly dialect: Dialect,
   ) {}
 
   /**
@@ -67,7 +69,7 @@ export class KnexTargetSession implements TargetSession {
     const archive = job.archive && options.archive ? await runArchives().openRunArchive(target.knex, schema, { ...job, archive: job.archive }, queries, { options: options.archive, targets }) : null;
     // Described from the schema the queries were checked against: no second read of it.
     const archiveWhere = job.archive ? archiveDescriptions().describeArchive(job, schema) : null;
-    return new KnexTargetSession(target.knex, queries, archive, archiveWhere);
+    return new KnexTargetSession(target.knex, queries, archive, archiveWhere, target.dialect);
   }
 
   async count(query: number): Promise<number> {
@@ -316,7 +318,7 @@ export class KnexTargetSession implements TargetSession {
     return {
       matched: await countMatching(this.knex, q.definition, q.context),
       sample: await this.nextKeys(query, null, sampleSize),
-      cascaded: q.cascades ? await countCascadedMatching(this.knex, q.definition, q.context) : 0,
+      cascaded: q.cascades ? await countCascadedMatching(this.knex, q.definition, q.context) : NO_CASCADE,
       // As the run meets the data: what the earlier queries of the job match is gone by then.
       predictedFailures: await countPredictedFailures(
         this.knex,
@@ -340,8 +342,8 @@ export class KnexTargetSession implements TargetSession {
     return q;
   }
 
-  private cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
-    return q.cascades ? countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity)) : Promise.resolve(0);
+  private async cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
+    return q.cascades ? (await countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity))).rows : 0;
   }
 }
 

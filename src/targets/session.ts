@@ -1,3 +1,5 @@
+import type { Dialect } from '../dialects';
+import type { CascadeCount } from '../query/cascade';
 import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-repository';
 
 /**
@@ -9,6 +11,8 @@ import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-re
 export interface TargetSession {
   /** Where the job's deleted records are archived, in words (describeArchive): null where it has no archive. */
   readonly archiveWhere: string | null;
+  /** The target's dialect, for what the preview says a run will meet (its limits). */
+  readonly dialect: Pick<Dialect, 'label' | 'maxCascadeDepth'>;
   /** How many records query `query` matches now. */
   count(query: number): Promise<number>;
   /** The next keys query `query` matches after `after` (null: from the start), in keyset order, at most `limit`. */
@@ -99,8 +103,8 @@ export interface QueryPreview {
   matched: number;
   /** The first keys in keyset order. */
   sample: Key[];
-  /** Child rows ON DELETE CASCADE would remove with every matching record. */
-  cascaded: number;
+  /** Child rows ON DELETE CASCADE would remove with every matching record, and how deep. */
+  cascaded: CascadeCount;
   /** Matching records other rows still hold through a foreign key that refuses the delete. */
   predictedFailures: number;
 }

@@ -142,7 +142,7 @@ export function previewPage(
         <td data-label="#" class="num">${q.index}</td>
         <td data-label="Entity">${q.entity}</td>
         <td data-label="Matched" class="num">${count(q.matched)}</td>
-        <td data-label="Cascaded" class="num">${count(q.cascaded)}</td>
+        <td data-label="Cascaded" class="num">${q.cascadedComplete ? '' : 'at least '}${count(q.cascaded)}</td>
         <td data-label="Predicted failures" class="num">${count(q.predictedFailures)}</td>
         <td data-label="Sample keys" class="key">${q.sample.map((s) => JSON.stringify(s)).join(' ')}</td>
       </tr>`,
@@ -182,6 +182,7 @@ export function previewPage(
         ],
         rows,
       })}
+      ${preview.warnings.map((w) => html`<p class="problem" role="alert">${w}</p>`)}
       ${confirm}`,
   });
 }

@@ -132,6 +132,8 @@ describeMariadb('runner on MySQL (MariaDB target, SQLite state store)', () => {
         matched: want.deleted.length + want.failed.length,
         sample: [2, 4, 6, 8, 10],
         cascaded: want.cascaded + failedCascades,
+        cascadeDepth: 2,
+        cascadedComplete: true,
         predictedFailures: want.failed.length,
       },
     ]);

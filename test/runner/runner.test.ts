@@ -127,7 +127,7 @@ describe.each(TEST_DATABASES)('runner on $name (state store and target)', (db) =
     const preview = await previewJob(app.jobs[0]!, app.targets, new Date());
     // A failing parent's cascading rows are counted too: the preview cannot know it will fail.
     expect(preview.queries).toEqual([
-      { index: 0, entity: 'parents', matched: want.matched, sample: [2, 4, 6, 8, 10], cascaded: want.cascaded + want.failedCascades, predictedFailures: want.failed.length },
+      { index: 0, entity: 'parents', matched: want.matched, sample: [2, 4, 6, 8, 10], cascaded: want.cascaded + want.failedCascades, cascadeDepth: 2, cascadedComplete: true, predictedFailures: want.failed.length },
     ]);
     expect(await countRows(ws.target, 'parents')).toBe(ROWS);
   });

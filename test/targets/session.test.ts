@@ -67,7 +67,7 @@ describe.each(TEST_DATABASES)('target session on $name', (db) => {
     expect(await session.preview(0, 3)).toEqual({
       matched: MATCHING.length,
       sample: [[2], [4], [6]],
-      cascaded: MATCHING.filter((id) => id % 4 === 0).length,
+      cascaded: { rows: MATCHING.filter((id) => id % 4 === 0).length, depth: 1, complete: true },
       predictedFailures: HELD.length,
     });
     const first = await session.nextKeys(0, null, 8);
