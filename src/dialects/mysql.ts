@@ -224,7 +224,9 @@ const time: TimeSql = {
  * What MySQL's errors mean to a run, by the server's error number (mysql2 gives it as `errno`, its
  * name as `code`, which is what failure records keep: `ER_ROW_IS_REFERENCED_2`).
  * - record: SQLSTATE class 23 (a foreign key still pointing at the row: 1451; MariaDB's CHECK: 4025),
- *   MySQL 8's CHECK (3819, SQLSTATE HY000), a trigger's SIGNAL (1644), class 22 data exceptions;
+ *   MySQL 8's CHECK (3819, SQLSTATE HY000), a trigger's SIGNAL (1644), class 22 data exceptions, and an
+ *   ON DELETE CASCADE below the row deeper than InnoDB follows (MariaDB: 1296 "Got error 193 ... from
+ *   InnoDB"; MySQL 8: 3008): InnoDB rolls back that statement alone, so the row is isolated like any other;
  * - lock: lock wait timeout (1205) and deadlock (1213): the transaction is retried;
  * - permission: the user lacks a grant (1142 on a table, 1143 a column, 1044 the database, 1227);
  * - unavailable: the server cannot be reached or refuses us (gone away, shut down, a wrong password,
@@ -237,11 +239,16 @@ const UNAVAILABLE_ERRNOS = new Set([1040, 1045, 1049, 1053, 1290, 1836, 2002, 20
 const UNAVAILABLE_CODES =
   /^(PROTOCOL_CONNECTION_LOST|PROTOCOL_SEQUENCE_TIMEOUT|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|EPIPE)$/;
 
+/** InnoDB's "Foreign key cascade delete/update exceeds max depth": MySQL 8's own errno, MariaDB's engine error 193. */
+function cascadeTooDeep(errno: number, error: unknown): boolean {
+  return errno === 3008 || (errno === 1296 && /\bGot error 193 /.test(error instanceof Error ? error.message : ''));
+}
+
 function classifyError(error: unknown): ErrorClass {
   const e = (error ?? {}) as { errno?: unknown; sqlState?: unknown };
   const errno = typeof e.errno === 'number' ? e.errno : -1;
   const sqlState = typeof e.sqlState === 'string' ? e.sqlState : '';
-  if (sqlState.startsWith('23') || sqlState.startsWith('22') || RECORD_ERRNOS.has(errno)) return 'record';
+  if (sqlState.startsWith('23') || sqlState.startsWith('22') || RECORD_ERRNOS.has(errno) || cascadeTooDeep(errno, error)) return 'record';
   if (LOCK_ERRNOS.has(errno)) return 'lock';
   if (PERMISSION_ERRNOS.has(errno)) return 'permission';
   if (UNAVAILABLE_ERRNOS.has(errno) || UNAVAILABLE_CODES.test(driverErrorCode(error))) return 'unavailable';

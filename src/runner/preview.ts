@@ -30,7 +30,7 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
       if (depth > session.dialect.maxCascadeDepth)
         warnings.push(
           `${where}, and ${session.dialect.label} refuses a DELETE whose cascade goes more than ${session.dialect.maxCascadeDepth} levels, ` +
-            `so the run will fail at the first batch that holds such a record: in the job's file, add a query before this one that deletes the deeper rows first`,
+            `so the run will not delete such a record (it becomes a failure record with the database's error): in the job's file, add a query before this one that deletes the deeper rows first`,
         );
       else if (session.archiveWhere && depth > MAX_CASCADE_DEPTH) warnings.push(deeperThanArchived(where));
     }

@@ -109,19 +109,26 @@ describe.each(TEST_DATABASES.map((db) => [db.name, db.dialect.maxCascadeDepth] a
     expect(p.warnings).toEqual([]);
   });
 
-  (Number.isFinite(limit) ? it : it.skip)('warns of a cascade deeper than the database lets a DELETE go, as the run then fails; not at its limit', async () => {
+  (Number.isFinite(limit) ? it : it.skip)('warns of a cascade deeper than the database lets a DELETE go, whose record the run then logs as a failure; not at its limit', async () => {
     await insertRows(ws.target, 'comments', [...thread(1, limit), ...thread(1000, limit + 1)]);
     ws.writeJob('at-limit', job('at-limit', 'none').replace('value: 100', 'value: 100 }, { field: id, op: lt, value: 1000'));
     app = await ws.open();
     expect((await preview(app, 'at-limit')).warnings).toEqual([]);
     expect((await preview(app, 'old-threads')).warnings).toEqual([
       `job "old-threads": queries[0] (comments): ON DELETE CASCADE goes ${limit + 1} levels below records that match now, and ` +
-        `${TEST_DATABASES.find((db) => db.name === dialect)!.dialect.label} refuses a DELETE whose cascade goes more than ${limit} levels, so the run will fail ` +
-        `at the first batch that holds such a record: in the job's file, add a query before this one that deletes the deeper rows first`,
+        `${TEST_DATABASES.find((db) => db.name === dialect)!.dialect.label} refuses a DELETE whose cascade goes more than ${limit} levels, so the run will not ` +
+        `delete such a record (it becomes a failure record with the database's error): in the job's file, add a query before this one that deletes the deeper rows first`,
     ]);
     expect((await runJob(app, 'at-limit')).status).toBe('succeeded');
     expect(await left()).toBe(limit + 2);
-    expect((await runJob(app, 'old-threads')).status).toBe('failed');
+    // The deeper thread's root is a failure record; the run goes on with the other records.
+    await insertRows(ws.target, 'comments', thread(2000, 2));
+    const run = await runJob(app, 'old-threads');
+    expect(run.status).toBe('completed_with_failures');
+    expect(await app.store.runs.queries(run.id)).toMatchObject([{ deleted: 1, cascaded: 2, failed: 1 }]);
+    const failures = await app.store.failures.list({ run: run.id });
+    expect(failures).toMatchObject([{ entity: 'comments', key: '1000' }]);
+    expect(failures[0]!.message).toMatch(/193|max depth/);
     expect(await left()).toBe(limit + 2);
   });
 });
