@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { durationMs } from '../duration';
 import { isLeaseLost, type InflightPart, type Key } from '../store/runs-repository';
 import type { BatchResult, RangeBatchResult, RangePosition } from '../targets/session';
+import { BATCH_TARGET_MS } from './batch-size';
 import { atBatchBoundary } from './batch-boundary';
 import { InflightJournal } from './inflight';
 import type { QueryBatchesOptions, QueryOutcome } from './query-batches';
@@ -125,7 +126,7 @@ class TriedCount {
  * their transactions: each range's part is in the state store before its COMMIT, so the checkpoint
  * only moves the position on and tells the reporter (a crash redoes at most this much reading, never
  * a delete). 1 s: a quarter of the state-store transactions of 250 ms in the bench's held case,
- * whose ranges take about 120-150 ms each.
+ * whose ranges take about 120-130 ms each.
  */
 export const RANGE_CHECKPOINT_EVERY_MS = 1000;
 
@@ -187,14 +188,6 @@ class PendingCheckpoint {
 /** The longest a range's transaction should take (aim: under 250 ms): longer ones shrink the next range. */
 export const RANGE_LONGEST_MS = 200;
 
-/**
- * The time a range's DELETE is sized to take: above BATCH_TARGET_MS, as a range's transaction is little
- * more than its DELETE (no key list read before it, no second statement), so fewer ranges pay the
- * fixed costs of a transaction (its part in the state store, COMMIT, the held records' block) within the
- * same 250 ms aim: the bench's longest range took 146-175 ms at 120 ms.
- */
-export const RANGE_TARGET_MS = 150;
-
 /** Most blocks one range covers (8 KiB each on Postgres: 128 MiB). */
 export const RANGE_MAX_BLOCKS = 16384;
 /** The first range without limits.batchSize: a few thousand rows of a typical table. */
@@ -203,7 +196,7 @@ export const RANGE_START_BLOCKS = 32;
 /**
  * How many blocks the next range covers. With `limits.batchSize` the range is sized to hold about that
  * many records, from how many the ranges so far held per block; without it, as BatchSizer does: scaled
- * by RANGE_TARGET_MS over the time the last range's DELETE took (at most twice as large or a quarter
+ * by the target time over the time the last range's DELETE took (at most twice as large or a quarter
  * as large at once). The DELETE's own time, not the transaction's: the held records tried alone under savepoints
  * and the fixed costs of a commit do not grow with the range, so they must not shrink it.
  */
@@ -232,7 +225,7 @@ export class RangeSizer {
       // Postgres a range grown 8 times at once, as BatchSizer's first batches are, made the clean bench
       // run slower: 0.26-0.32 s -> 0.33-0.42 s, its ranges' rows costing more each). Shrunk
       // also when the whole transaction (its held records tried alone, its commit) went past RANGE_LONGEST_MS.
-      const wanted = Math.min(RANGE_TARGET_MS / Math.max(1, deleteMs), RANGE_LONGEST_MS / Math.max(1, transactionMs));
+      const wanted = Math.min(BATCH_TARGET_MS / Math.max(1, deleteMs), RANGE_LONGEST_MS / Math.max(1, transactionMs));
       const scale = Math.min(2, Math.max(0.25, wanted));
       this.blocks = clamp(Math.floor(this.blocks * scale));
     }

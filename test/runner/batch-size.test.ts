@@ -1,5 +1,5 @@
 import { ADAPTIVE_MAX, ADAPTIVE_MIN, ADAPTIVE_START, BATCH_TARGET_MS, BatchSizer, nextScale } from '../../src/runner/batch-size';
-import { RANGE_LONGEST_MS, RANGE_MAX_BLOCKS, RANGE_START_BLOCKS, RANGE_TARGET_MS, RangeSizer } from '../../src/runner/range-batches';
+import { RANGE_MAX_BLOCKS, RANGE_START_BLOCKS, RangeSizer } from '../../src/runner/range-batches';
 
 describe('BatchSizer', () => {
   it('a fixed batchSize stays what the job says', () => {
@@ -94,16 +94,6 @@ describe('RangeSizer', () => {
     expect(sizer.next()).toBe(2 * RANGE_START_BLOCKS);
     for (let i = 0; i < 20; i++) sizer.record(sizer.next(), 1000, 1, 1);
     expect(sizer.next()).toBe(RANGE_MAX_BLOCKS);
-  });
-
-  it("sizes a range for its DELETE to take RANGE_TARGET_MS, within the longest a range's transaction should take", () => {
-    expect(RANGE_TARGET_MS).toBeLessThan(RANGE_LONGEST_MS);
-    const sizer = new RangeSizer(undefined);
-    sizer.record(RANGE_START_BLOCKS, 3000, RANGE_TARGET_MS / 1.5, RANGE_TARGET_MS / 1.5 + 5);
-    expect(sizer.next()).toBe(Math.floor(RANGE_START_BLOCKS * 1.5));
-    // A DELETE on target in a transaction twice the longest (held records tried alone, a slow COMMIT): halved.
-    sizer.record(sizer.next(), 4500, RANGE_TARGET_MS, 2 * RANGE_LONGEST_MS);
-    expect(sizer.next()).toBe(Math.floor((RANGE_START_BLOCKS * 1.5) / 2));
   });
 
   it('shrinks a range whose transaction went past the longest a range should take, a quarter at most', () => {
