@@ -75,28 +75,55 @@ interface PgKeyRow {
   confdeltype: string;
 }
 
-/**
- * Reads every table of a Postgres target on the search path: columns with their kind (domains
- * resolved), primary key in key order, unique keys, and the foreign keys each table declares with their ON DELETE
- * action.
- */
-export async function introspectPostgres(knex: Knex): Promise<Map<string, Entity>> {
-  const tables = (await knex.raw(`${TABLES_CTE} select relname as name from tables order by relname`))
-    .rows as { name: string }[];
-  const entities = new Map<string, Entity>();
-  for (const { name } of tables)
-    entities.set(name, { name, columns: new Map(), primaryKey: [], uniqueKeys: [], foreignKeys: [] });
+const TABLES_SQL = `${TABLES_CTE} select relname as name from tables order by relname`;
 
-  const columnRows = (
-    await knex.raw(`${TABLES_CTE}
+const COLUMNS_SQL = `${TABLES_CTE}
       select t.relname as "table", a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
              coalesce(bt.typname, ty.typname) as typname, a.attnotnull as notnull
       from tables t
       join pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
       join pg_type ty on ty.oid = a.atttypid
       left join pg_type bt on ty.typtype = 'd' and bt.oid = ty.typbasetype
-      order by t.relname, a.attnum`)
-  ).rows as PgColumnRow[];
+      order by t.relname, a.attnum`;
+
+const KEYS_SQL = `${TABLES_CTE}
+      select t.relname as "table", c.conname, c.contype, c.confdeltype, k.ord,
+             a.attname as "column", pc.relname as parent, pa.attname as parent_column
+      from tables t
+      -- conparentid <> 0: copies of a foreign key made for each partition of a partitioned parent.
+      join pg_constraint c on c.conrelid = t.oid and c.contype in ('p', 'f') and c.conparentid = 0
+      cross join lateral unnest(c.conkey, coalesce(c.confkey, c.conkey)) with ordinality as k(attnum, fattnum, ord)
+      join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+      left join pg_class pc on pc.oid = c.confrelid
+      left join pg_attribute pa on pa.attrelid = c.confrelid and pa.attnum = k.fattnum
+      order by t.relname, c.contype, c.conname, k.ord`;
+
+// Each valid unique index that is not partial, with its key columns in order (not its INCLUDE
+// columns; an expression's attnum is 0, so its column is null).
+const UNIQUE_SQL = `${TABLES_CTE}
+      select t.relname as "table", ci.relname as "index", a.attname as "column"
+      from tables t
+      join pg_index i on i.indrelid = t.oid and i.indisunique and i.indisvalid and i.indpred is null
+      join pg_class ci on ci.oid = i.indexrelid
+      cross join lateral unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
+      left join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum and k.attnum > 0
+      where k.ord <= i.indnkeyatts
+      order by t.relname, ci.relname, k.ord`;
+
+/**
+ * Reads every table of a Postgres target on the search path: columns with their kind (domains
+ * resolved), primary key in key order, unique keys, and the foreign keys each table declares with their ON DELETE
+ * action.
+ */
+export async function introspectPostgres(knex: Knex): Promise<Map<string, Entity>> {
+  // The four reads in one round trip: no bindings, so one simple query, its statements in one transaction.
+  const [tablesRead, columnsRead, keysRead, uniqueRead] = (await knex.raw([TABLES_SQL, COLUMNS_SQL, KEYS_SQL, UNIQUE_SQL].join(';\n'))) as { rows: unknown[] }[];
+  const tables = tablesRead!.rows as { name: string }[];
+  const entities = new Map<string, Entity>();
+  for (const { name } of tables)
+    entities.set(name, { name, columns: new Map(), primaryKey: [], uniqueKeys: [], foreignKeys: [] });
+
+  const columnRows = columnsRead!.rows as PgColumnRow[];
   for (const row of columnRows) {
     entities
       .get(row.table)
@@ -108,19 +135,7 @@ export async function introspectPostgres(knex: Knex): Promise<Map<string, Entity
       });
   }
 
-  const keyRows = (
-    await knex.raw(`${TABLES_CTE}
-      select t.relname as "table", c.conname, c.contype, c.confdeltype, k.ord,
-             a.attname as "column", pc.relname as parent, pa.attname as parent_column
-      from tables t
-      -- conparentid <> 0: copies of a foreign key made for each partition of a partitioned parent.
-      join pg_constraint c on c.conrelid = t.oid and c.contype in ('p', 'f') and c.conparentid = 0
-      cross join lateral unnest(c.conkey, coalesce(c.confkey, c.conkey)) with ordinality as k(attnum, fattnum, ord)
-      join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
-      left join pg_class pc on pc.oid = c.confrelid
-      left join pg_attribute pa on pa.attrelid = c.confrelid and pa.attnum = k.fattnum
-      order by t.relname, c.contype, c.conname, k.ord`)
-  ).rows as (PgKeyRow & { contype: string })[];
+  const keyRows = keysRead!.rows as (PgKeyRow & { contype: string })[];
   const foreignKeys = new Map<string, ForeignKey>();
   for (const row of keyRows) {
     const entity = entities.get(row.table);
@@ -145,19 +160,7 @@ export async function introspectPostgres(knex: Knex): Promise<Map<string, Entity
     fk.parentColumns.push(row.parent_column);
   }
 
-  // Each valid unique index that is not partial, with its key columns in order (not its INCLUDE
-  // columns; an expression's attnum is 0, so its column is null).
-  const uniqueRows = (
-    await knex.raw(`${TABLES_CTE}
-      select t.relname as "table", ci.relname as "index", a.attname as "column"
-      from tables t
-      join pg_index i on i.indrelid = t.oid and i.indisunique and i.indisvalid and i.indpred is null
-      join pg_class ci on ci.oid = i.indexrelid
-      cross join lateral unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
-      left join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum and k.attnum > 0
-      where k.ord <= i.indnkeyatts
-      order by t.relname, ci.relname, k.ord`)
-  ).rows as UniqueIndexColumn[];
+  const uniqueRows = uniqueRead!.rows as UniqueIndexColumn[];
   setUniqueKeys(entities, uniqueRows);
   return entities;
 }
