@@ -18,6 +18,9 @@ import { sameValue } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
 
+/** Into how many DELETEs the files form splits a batch by physical range where it makes the lines on this thread (RunArchive.rangeParts). */
+const RANGE_PARTS = 4;
+
 /** The archive file of one run and entity: `<dir>/<job>/run-<run>-<entity>.<format>[.gz]`. */
 export function archiveFileOf(spec: ArchiveFilesSpec, job: string, runId: number, entity: string): string {
   const safe = entity.replace(/[^A-Za-z0-9_.-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
@@ -76,8 +79,12 @@ export class FileArchive {
   ) {
     this.archived = queries.map(() => 0);
     this.exact = fresh;
-    if (filesArchiveInDelete(dialect)) this.deleteArchived = (db, q, del, alias) => this.writeDeleted(db, q, del, alias);
+    if (filesArchiveInDelete(dialect)) this.deleteArchived = (db, q, parts, alias) => this.writeDeleted(db, q, parts, alias);
+    // Lines made on this thread: one part's while the database deletes the next (writeDeleted).
+    this.rangeParts = dialect.capabilities.returningLines ? 1 : RANGE_PARTS;
   }
+
+  readonly rangeParts: number;
 
   static async open(
     knex: Knex,
@@ -136,26 +143,49 @@ export class FileArchive {
   };
 
   /**
-   * Where the dialect has `returning`: runs a batch's DELETE with `RETURNING` its archivedColumns and
-   * writes (and fsyncs) the rows it removed, inside its transaction before its COMMIT (RunArchive.deleteArchived).
+   * Where the dialect has `returning`: runs a batch's DELETEs (its parts, in order) with `RETURNING`
+   * their archivedColumns and writes (and fsyncs, once) the rows they removed, inside its transaction
+   * before its COMMIT (RunArchive.deleteArchived). Where the lines are made on this thread, the next
+   * part's DELETE is sent before this part's lines are made, so the database deletes while they are;
+   * the statements still run one after the other on the transaction's connection. Nothing is written
+   * unless every part's DELETE succeeded and every line was made.
    */
-  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, parts: Knex.QueryBuilder[], alias: string) => Promise<number>;
 
-  private async writeDeleted(db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string): Promise<number> {
+  private async writeDeleted(db: Knex, q: PreparedQuery, parts: Knex.QueryBuilder[], alias: string): Promise<number> {
     const write = this.write(q);
     const file = write.tableOf(q.entity.name);
-    const statement = filesDeleteArchivedStatement(db, q, del, alias);
+    const columns = [...q.entity.columns.keys()];
+    const batch = this.batchOf(q.entity, write, q.index, 0);
+    const statements = parts.map((del) => filesDeleteArchivedStatement(db, q, del, alias));
     const lines = this.dialect.capabilities.returningLines ? this.dialect.returningLines : undefined;
+    const encoded: Buffer[] = [];
+    let count = 0;
     if (!lines) {
       // The statement returns the entity's columns in order (archivedColumns): as arrays where the driver gives them so.
       const arrays = this.dialect.capabilities.rowsAsArrays ? this.dialect.rowsAsArrays : undefined;
-      const rows = arrays ? arrayRows(await arrays.read(statement)) : objectRows(rowsOf<Record<string, unknown>>(await statement), [...q.entity.columns.keys()]);
-      await this.append(q.entity, file, rows, write, q.index, 0);
-      return rows.count;
+      const read = async (statement: Knex.Raw): Promise<LineRows> => (arrays ? arrayRows(await arrays.read(statement)) : objectRows(rowsOf<Record<string, unknown>>(await statement), columns));
+      let next = read(statements[0]!);
+      for (let i = 0; i < statements.length; i++) {
+        const rows = await next;
+        if (i + 1 < statements.length) {
+          next = read(statements[i + 1]!);
+          // Awaited in the next turn; should this part's lines fail first, the batch fails with that error.
+          next.catch(() => undefined);
+        }
+        // On this thread the gzip runs on the thread pool as the lines are made (encodeLinesOverlapped).
+        if (rows.count > 0) encoded.push(await encodeLinesOverlapped(this.spec, batch, rows, columns));
+        count += rows.count;
+      }
+    } else {
+      // The lines are made where the DELETE runs: its rows never cross as values to this thread.
+      for (const statement of statements) {
+        const made = await lines.run(statement, { format: this.spec.format, gzip: this.spec.gzip, batch, columns });
+        if (made.count > 0) encoded.push(made.bytes);
+        count += made.count;
+      }
     }
-    // The lines are made where the DELETE runs: its rows never cross as values to this thread.
-    const { bytes, count } = await lines.run(statement, { format: this.spec.format, gzip: this.spec.gzip, batch: this.batchOf(q.entity, write, q.index, 0), columns: [...q.entity.columns.keys()] });
-    if (count > 0) await appendDurably(file, bytes);
+    if (count > 0) await appendDurably(file, encoded.length === 1 ? encoded[0]! : Buffer.concat(encoded));
     this.pending += count;
     return count;
   }

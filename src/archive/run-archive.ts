@@ -18,15 +18,21 @@ export interface RunArchive {
    */
   copyRange?(db: Knex, q: PreparedQuery, column: string, range: KeyRange, except: Key[]): Promise<number>;
   /**
-   * Where the form can archive what one DELETE removes as it removes it: runs `del` (a DELETE of query
-   * `q`'s records, its table named `alias`, without RETURNING) so, in the batch's transaction before
-   * its COMMIT, and returns how many records it deleted. The table form copies them in the same
-   * statement (`WITH d AS (DELETE ... RETURNING ...) INSERT ... SELECT ... FROM d`, where the dialect
-   * has `writableCte`), the files form writes the rows its `DELETE ... RETURNING` gives (where the
-   * dialect has `returning`): a range is then read once, by the statement that deletes it. Absent:
-   * the batch copies its records first (copyRange, copy).
+   * Where the form can archive what one DELETE removes as it removes it: runs each of `parts` (DELETEs
+   * of query `q`'s records, in order, their table named `alias`, without RETURNING) so, in the batch's
+   * transaction before its COMMIT, and returns how many records they deleted. The table form copies
+   * them in the same statement (`WITH d AS (DELETE ... RETURNING ...) INSERT ... SELECT ... FROM d`,
+   * where the dialect has `writableCte`), the files form writes the rows its `DELETE ... RETURNING`
+   * gives (where the dialect has `returning`): a range is then read once, by the statements that
+   * delete it. Absent: the batch copies its records first (copyRange, copy).
    */
-  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, parts: Knex.QueryBuilder[], alias: string) => Promise<number>;
+  /**
+   * Into how many parts a batch by physical range is best split, each its own DELETE in the batch's
+   * transaction (deleteArchived): where the form's own work on one part's rows overlaps the database's
+   * DELETE of the next (the files form, where the lines are made on this thread). Absent: 1.
+   */
+  readonly rangeParts?: number;
   /** After the batch's DELETE removed `deleted` records, still inside its transaction (the cold form commits its copies here). */
   afterDelete?(deleted: number): Promise<void>;
   /** The batch of these keys did not commit (or may not have: a resumed run's batch in flight): drop the copies of what is still in the source. */

@@ -23,7 +23,7 @@ export interface RunArchiveOptions {
  */
 export class TableArchive {
   /** Where the dialect has `writableCte`: a range's DELETE copies what it removes in the same statement (RunArchive.deleteArchived). */
-  readonly deleteArchived?: (db: Knex, q: PreparedQuery, del: Knex.QueryBuilder, alias: string) => Promise<number>;
+  readonly deleteArchived?: (db: Knex, q: PreparedQuery, parts: Knex.QueryBuilder[], alias: string) => Promise<number>;
 
   private constructor(
     private readonly knex: Knex,
@@ -35,10 +35,12 @@ export class TableArchive {
     private readonly tables: Map<string, string>,
   ) {
     if (tableArchivesInDelete(schema.dialect))
-      this.deleteArchived = async (db, q, del, alias) => {
+      this.deleteArchived = async (db, q, parts, alias) => {
         const write = this.write();
         const values = archivedRowValues({ write, queryIndex: q.index, depth: 0 });
-        return changedRows(await tableDeleteArchivedStatement(db, q, { table: write.tableOf(q.entity.name), del, alias, values }));
+        let deleted = 0;
+        for (const del of parts) deleted += changedRows(await tableDeleteArchivedStatement(db, q, { table: write.tableOf(q.entity.name), del, alias, values }));
+        return deleted;
       };
   }
 

@@ -25,7 +25,7 @@ import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-b
 import { deleteRange } from './delete-range';
 import { directBlockers, NO_CASCADE } from '../query/cascade';
 import { buildDeleteWithin, selectKeysWithin, selectMatchingKeysUpTo } from '../query/range';
-import { deleteRangeBatch } from './range-batch';
+import { deleteRangeBatch, rangeParts } from './range-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
 import type { BatchHooks, BatchResult, CommittingPart, QueryPreview, RangeBatchResult, RangePosition, SessionOptions, TargetSession } from './session';
@@ -117,7 +117,7 @@ export class KnexTargetSession implements TargetSession {
         delete: async (db, r, except) => {
           if (archive?.deleteArchived) {
             // The range's DELETE archives what it removes, before the range's COMMIT.
-            const deleted = await archive.deleteArchived(db, q, deleteKeyRangeStatement(db, q.definition, q.context, column, r, except), q.entity.name);
+            const deleted = await archive.deleteArchived(db, q, [deleteKeyRangeStatement(db, q.definition, q.context, column, r, except)], q.entity.name);
             if (archive.afterDelete) await archive.afterDelete(deleted);
             return deleted;
           }
@@ -227,8 +227,10 @@ export class KnexTargetSession implements TargetSession {
         mayBeHeld,
         deleteWithin: async (db, start, to, returning) => {
           if (archivedInDelete) {
-            const del = buildDeleteWithin(db, q.definition, q.context, { from: start, to }, { skipHeld: mayBeHeld, returning: false });
-            const deleted = await archivedInDelete(db, q, del, q.context.alias);
+            // The range in parts where the form's work on one part's rows overlaps the DELETE of the next.
+            const end = to ?? Math.max(start, this.storage.get(query)?.blocks ?? start);
+            const parts = rangeParts(start, to, end, archive?.rangeParts ?? 1).map((part) => buildDeleteWithin(db, q.definition, q.context, part, { skipHeld: mayBeHeld, returning: false }));
+            const deleted = await archivedInDelete(db, q, parts, q.context.alias);
             if (archive?.afterDelete) await archive.afterDelete(deleted);
             return { deleted, keys: [] };
           }

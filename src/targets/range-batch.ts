@@ -77,3 +77,21 @@ export async function deleteRangeBatch(target: Knex, from: RangePosition | null,
   const result = keys.length > 0 ? await deleteBatch(target, keys, ops) : EMPTY;
   return { ...result, tried: keys.length, deleteMs: performance.now() - started, ...range };
 }
+
+/**
+ * The blocks from `from` to `to` (null: to the end of the table, `end` blocks long as last read) in
+ * `parts` consecutive parts of about equal length, at least a block each; the last one reaches `to`,
+ * so the parts together cover exactly what the range does.
+ */
+export function rangeParts(from: number, to: number | null, end: number, parts: number): { from: number; to: number | null }[] {
+  const blocks = (to ?? Math.max(end, from)) - from;
+  const n = Math.max(1, Math.min(Math.floor(parts), blocks));
+  const each = Math.ceil(blocks / n);
+  const out: { from: number; to: number | null }[] = [];
+  for (let start = from; out.length < n; start += each) {
+    const last = out.length === n - 1 || start + each >= from + blocks;
+    out.push({ from: start, to: last ? to : start + each });
+    if (last) break;
+  }
+  return out;
+}
