@@ -293,6 +293,7 @@ export const mysql: Dialect = {
     statementsAlone: false,
     returningLines: false,
     rowsAsArrays: false,
+    concurrentWriters: true,
   },
   openTarget,
   openStore,
