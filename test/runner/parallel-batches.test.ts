@@ -2,7 +2,7 @@ import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
-import type { KeyRange, RunsRepository } from '../../src/store/runs-repository';
+import type { KeyRange, RunRecord, RunsRepository } from '../../src/store/runs-repository';
 import { countRows, TEST_DATABASES, type DialectWorkspace, type TestDatabase } from '../support/dialects';
 
 /**
@@ -132,13 +132,20 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     await expectExact(runId);
   });
 
-  it.each([2, 3])('a crash while spans are in flight (at the write that would record span %i of a batch): nothing lost, nothing counted twice', async (nth) => {
-    await open('parallelBatches: 3');
+  const WRITES = ['setInflight', 'setInflightParts', 'checkpoint', 'renewLease'] as const;
+  type Write = (typeof WRITES)[number];
+
+  /**
+   * Runs the job in a process that dies at the first of its state-store writes `dies` picks: that
+   * write and every later one of that process never return (the resumed run's, by another owner, go
+   * through). Then, as under SIGKILL, its target connections close (the target rolls back what it had
+   * not committed), and another process resumes the run. Resolves to the run as the dead process left it.
+   */
+  async function dieAndResume(dies: (method: Write, args: unknown[]) => boolean): Promise<RunRecord> {
     // The dead process' connections, closed under it, make knex warn.
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const runs = app.store.runs as RunsRepository;
-    const methods = ['setInflight', 'setInflightParts', 'checkpoint', 'renewLease'] as const;
-    const originals = new Map(methods.map((m) => [m, (runs[m] as (...a: unknown[]) => Promise<unknown>).bind(runs)]));
+    const originals = new Map(WRITES.map((m) => [m, (runs[m] as (...a: unknown[]) => Promise<unknown>).bind(runs)]));
     const owner = app.owner;
     let dead = false;
     let crashed!: () => void;
@@ -147,36 +154,43 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     let gone!: (e: Error) => void;
     const afterlife = new Promise<never>((_, reject) => (gone = reject));
     afterlife.catch(() => undefined);
-    let writes = 0;
-    for (const m of methods) {
+    for (const m of WRITES) {
       (runs as unknown as Record<string, unknown>)[m] = async (...args: unknown[]) => {
-        const first = args[0] as { owner?: string; ranges?: unknown[] };
-        // Only the dead process' own calls: the resumed run's go through.
+        const first = args[0] as { owner?: string };
         const mine = { setInflight: first.owner, checkpoint: first.owner, setInflightParts: args[2], renewLease: args[1] }[m] === owner;
-        // The process dies at the write that would record span `nth` of a batch (where spans do not go
-        // together, at the nth write of a batch in flight): from then on it writes nothing more.
-        if (mine && m === 'setInflight' && !dead) {
-          writes++;
-          if (lanes ? first.ranges?.length === nth : writes === nth) {
-            dead = true;
-            crashed();
-          }
+        if (mine && !dead && dies(m, args)) {
+          dead = true;
+          crashed();
         }
         if (dead && mine) return afterlife;
         return originals.get(m)!(...args);
       };
     }
     const runId = await createManualRun(app, 'purge-items', 'test');
-    void executeRun(runId, { ...runnerDeps(app), checkpointEveryMs: 0 }, new AbortController().signal).catch(() => undefined);
-    await crash;
-    // Under SIGKILL the dead process' connections close: the target rolls back what it had not committed.
-    await killTargetConnections(db, ws);
-    const stored = (await app.store.runs.get(runId))!;
-    if (lanes) expect(stored.inflightRanges).toHaveLength(nth - 1);
-    await resumeElsewhere(runId);
+    const finished = executeRun(runId, { ...runnerDeps(app), checkpointEveryMs: 0 }, new AbortController().signal).catch(() => undefined);
+    // A kill point past the run's last write: the run ends, and is checked all the same.
+    await Promise.race([crash, finished]);
+    if (dead) await killTargetConnections(db, ws);
+    const left = (await app.store.runs.get(runId))!;
+    if (dead) await resumeElsewhere(runId);
     await expectExact(runId);
     gone(new Error('the process is gone'));
     jest.restoreAllMocks();
+    return left;
+  }
+
+  it.each([2, 3])('a crash while spans are in flight (at the write that would record span %i of a batch): nothing lost, nothing counted twice', async (nth) => {
+    await open('parallelBatches: 3');
+    // Where spans do not go together: at the nth write of a batch in flight.
+    let writes = 0;
+    const left = await dieAndResume((m, args) => m === 'setInflight' && (lanes ? (args[0] as { ranges?: unknown[] }).ranges?.length === nth : ++writes === nth));
+    if (lanes) expect(left.inflightRanges).toHaveLength(nth - 1);
+  });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9])('a crash at state-store write %i of the run (a run here makes 6 to 9): nothing lost, nothing counted twice', async (nth) => {
+    await open('parallelBatches: 3');
+    let writes = 0;
+    await dieAndResume((m) => m !== 'renewLease' && ++writes === nth);
   });
 
   it('maxDeletes holds across spans side by side when records come to match during the run', async () => {
