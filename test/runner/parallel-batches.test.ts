@@ -69,23 +69,23 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     return writes;
   }
 
-  async function expectExact(runId: number): Promise<void> {
-    const run = (await app.store.runs.get(runId))!;
+  async function expectExact(runId: number, by: App = app): Promise<void> {
+    const run = (await by.store.runs.get(runId))!;
     expect(run).toMatchObject({ status: 'completed_with_failures', deleted: old.length - 1, failed: 1, inflight: null, inflightRanges: null });
     expect(await oldLeft()).toEqual([1001]);
     expect(await countRows(ws.target, 'items')).toBe(ITEMS - old.length + 1);
-    const [query] = await app.store.runs.queries(runId);
+    const [query] = await by.store.runs.queries(runId);
     expect(query).toMatchObject({ matched: old.length, deleted: old.length - 1, failed: 1, done: true });
-    expect(await app.store.failures.keysOf(runId, 0)).toEqual(['1001']);
+    expect(await by.store.failures.keysOf(runId, 0)).toEqual(['1001']);
   }
 
   /** What another daemon's recovery does once the dead owner's lease has run out, then its resume. */
-  async function resumeElsewhere(runId: number): Promise<void> {
-    const dead = (await app.store.runs.get(runId))!;
-    const [orphan] = await app.store.runs.orphaned(new Date(dead.leaseUntil!.getTime() + 1), () => false);
+  async function resumeElsewhere(runId: number, by: App = app): Promise<void> {
+    const dead = (await by.store.runs.get(runId))!;
+    const [orphan] = await by.store.runs.orphaned(new Date(dead.leaseUntil!.getTime() + 1), () => false);
     expect(orphan!.id).toBe(runId);
-    expect(await app.store.runs.markInterrupted({ run: orphan!, reason: 'lease ran out', actor: 'host:2:other', now: new Date() })).toBe(true);
-    await executeRun(runId, { ...runnerDeps(app), owner: 'host:2:other' }, new AbortController().signal);
+    expect(await by.store.runs.markInterrupted({ run: orphan!, reason: 'lease ran out', actor: 'host:2:other', now: new Date() })).toBe(true);
+    await executeRun(runId, { ...runnerDeps(by), owner: 'host:2:other' }, new AbortController().signal);
   }
 
   it('deletes exactly what matches, with spans side by side where the query batches by key range', async () => {
@@ -139,7 +139,7 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
    * Runs the job in a process that dies at the first of its state-store writes `dies` picks: that
    * write and every later one of that process never return (the resumed run's, by another owner, go
    * through). Then, as under SIGKILL, its target connections close (the target rolls back what it had
-   * not committed), and another process resumes the run. Resolves to the run as the dead process left it.
+   * not committed), and another process (an App of its own) resumes the run. Resolves to the run as the dead process left it.
    */
   async function dieAndResume(dies: (method: Write, args: unknown[]) => boolean): Promise<RunRecord> {
     // The dead process' connections, closed under it, make knex warn.
@@ -172,8 +172,14 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     await Promise.race([crash, finished]);
     if (dead) await killTargetConnections(db, ws);
     const left = (await app.store.runs.get(runId))!;
-    if (dead) await resumeElsewhere(runId);
-    await expectExact(runId);
+    // Another process, with pools of its own (the dead one's connections are gone).
+    const other = await ws.open();
+    try {
+      if (dead) await resumeElsewhere(runId, other);
+      await expectExact(runId, other);
+    } finally {
+      await other.close();
+    }
     gone(new Error('the process is gone'));
     jest.restoreAllMocks();
     return left;
