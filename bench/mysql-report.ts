@@ -300,7 +300,7 @@ export async function runMysqlBench(rows: number, dir: string): Promise<MysqlBen
           ]);
           sweeper = s;
           return {
-            how: `job olderThan: 30d, ${s.batchSize === null ? 'adaptive batch size' : `batchSize ${s.batchSize}`}; manual run ${s.status}; wall time of executeRun (SQLite state store)`,
+            how: `job olderThan: 30d, ${s.batchSize === null ? 'adaptive batch size' : `batchSize ${s.batchSize}`}, parallelBatches ${process.env.BENCH_PARALLEL_BATCHES || 'default'}; manual run ${s.status}; wall time of executeRun (SQLite state store)`,
             seconds: s.seconds,
             extra: [
               `${count(s.batches)} batches (keys per batch min ${s.batchKeys.min}, median ${s.batchKeys.p50}, max ${s.batchKeys.max}): ${s.inTransactionsSeconds.toFixed(2)} s in batch transactions, ${(s.seconds - s.inTransactionsSeconds).toFixed(2)} s outside`,

@@ -3,7 +3,8 @@
  * (manual run, executeRun with the real state store), timing every batch transaction.
  * Usage: bench/sweeper-phase.ts <work-dir> <state-json> <target-json> <expected-deleted> <expected-failed>,
  * the two databases as BenchConnection JSON. Prints one JSON line (SweeperResult).
- * BENCH_BATCH_SIZE sets the job's batchSize (default: the job schema's default). A sixth argument
+ * BENCH_BATCH_SIZE sets the job's batchSize, BENCH_PARALLEL_BATCHES its parallelBatches (default: the job
+ * schema's defaults). A sixth argument
  * `table`, `files` or `cold` gives the job that archive (bench/archive.ts), `cold` with the archive
  * target's BenchConnection JSON as the seventh; the archived count must equal the deleted.
  * BENCH_PROFILE=1 prints to stderr the time spent in each kind of statement, on the target and the state store,
@@ -23,7 +24,7 @@ import { runnerDeps } from '../src/runner/runner-deps';
 import '../src/targets/knex-session';
 import { maxRssKiB, quantile, report } from './phase-io';
 import { StatementProfile } from './statement-profile';
-import { batchSizeFromEnv, isBenchArchive, JOB, writeWorkspace, type BenchConnection } from './workspace';
+import { batchSizeFromEnv, isBenchArchive, parallelBatchesFromEnv, JOB, writeWorkspace, type BenchConnection } from './workspace';
 
 async function main(): Promise<void> {
   const [dir, stateJson, targetJson, deletedText, failedText, archiveText, coldJson] = process.argv.slice(2);
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     state: JSON.parse(stateJson) as BenchConnection,
     target: JSON.parse(targetJson) as BenchConnection,
     batchSize: batchSizeFromEnv(process.env),
+    parallelBatches: parallelBatchesFromEnv(process.env),
     archive,
     cold: coldJson ? (JSON.parse(coldJson) as BenchConnection) : undefined,
   });

@@ -23,6 +23,8 @@ export interface WorkspacePlan {
   http?: boolean;
   /** The job's `limits.batchSize` (BENCH_BATCH_SIZE); absent: the schema's default. */
   batchSize?: number;
+  /** The job's `limits.parallelBatches` (BENCH_PARALLEL_BATCHES); absent: the schema's default. */
+  parallelBatches?: number;
   /** The job's archive (bench/archive.ts): a table in the target, gzip'd JSON lines, or a table in the target `cold`; absent: none. */
   archive?: BenchArchive;
   /** The target `cold` (an empty database of the target's kind), for the archive `cold`. */
@@ -71,7 +73,7 @@ export function writeWorkspace(plan: WorkspacePlan): string {
       '  - entity: events',
       `    where: { field: created_at, olderThan: ${OLDER_THAN_DAYS}d }`,
       'notify: { on: never }',
-      ...(plan.batchSize !== undefined ? [`limits: { batchSize: ${plan.batchSize} }`] : []),
+      ...limitsLine(plan),
       ...(plan.archive ? [ARCHIVES[plan.archive]] : []),
       '',
     ].join('\n'),
@@ -79,11 +81,28 @@ export function writeWorkspace(plan: WorkspacePlan): string {
   return configFile;
 }
 
+function limitsLine(plan: WorkspacePlan): string[] {
+  const limits = [
+    ...(plan.batchSize !== undefined ? [`batchSize: ${plan.batchSize}`] : []),
+    ...(plan.parallelBatches !== undefined ? [`parallelBatches: ${plan.parallelBatches}`] : []),
+  ];
+  return limits.length > 0 ? [`limits: { ${limits.join(', ')} }`] : [];
+}
+
 /** BENCH_BATCH_SIZE, when set. */
 export function batchSizeFromEnv(env: Record<string, string | undefined>): number | undefined {
-  const text = env.BENCH_BATCH_SIZE;
+  return wholeFromEnv(env, 'BENCH_BATCH_SIZE');
+}
+
+/** BENCH_PARALLEL_BATCHES, when set. */
+export function parallelBatchesFromEnv(env: Record<string, string | undefined>): number | undefined {
+  return wholeFromEnv(env, 'BENCH_PARALLEL_BATCHES');
+}
+
+function wholeFromEnv(env: Record<string, string | undefined>, name: string): number | undefined {
+  const text = env[name];
   if (text === undefined || text === '') return undefined;
   const size = Number(text);
-  if (!Number.isInteger(size) || size < 1) throw new Error(`BENCH_BATCH_SIZE="${text}" is not a whole number of at least 1`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`${name}="${text}" is not a whole number of at least 1`);
   return size;
 }

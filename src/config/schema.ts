@@ -102,6 +102,11 @@ export const jobSchema = z
         /** Records per batch; when absent the size adapts to keep each batch transaction near 120 ms (runner/batch-size.ts). */
         batchSize: z.number().int().min(1).max(100000).optional(),
         maxDeletes: z.number().int().min(0).optional(),
+        /**
+         * Batches in flight at once, on disjoint key spans, each in its own transaction and connection
+         * (a target whose dialect has concurrentWriters; runner/parallel-spans.ts). Absent: one.
+         */
+        parallelBatches: z.number().int().min(1).max(8).optional(),
         pauseBetweenBatches: durationSchema('pauseBetweenBatches').default('0ms'),
         maxRuntime: durationSchema('maxRuntime').optional(),
         /** Batches wait while a replica of the target (targets.NAME.replicas) lags more than this. */

@@ -152,7 +152,10 @@ export interface Dialect {
  *   (`returningLines`);
  * - `rowsAsArrays`: the driver gives a statement's rows as arrays of its columns' values, in the
  *   order the statement names them, when asked (pg's `rowMode: 'array'`): the files archive reads the
- *   rows a `DELETE ... RETURNING` removes so, with no object per row (`rowsAsArrays`).
+ *   rows a `DELETE ... RETURNING` removes so, with no object per row (`rowsAsArrays`);
+ * - `concurrentWriters`: several connections may write the same table at once, each in its own
+ *   transaction, locking only the rows (and key gaps) they touch: batches on disjoint key ranges run
+ *   side by side (`limits.parallelBatches`, runner/parallel-spans.ts); SQLite has one writer at a time.
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;
@@ -177,6 +180,7 @@ export interface DialectCapabilities {
   readonly statementsAlone: boolean;
   readonly returningLines: boolean;
   readonly rowsAsArrays: boolean;
+  readonly concurrentWriters: boolean;
 }
 
 /**

@@ -300,6 +300,7 @@ export const mysql: Dialect = {
     statementsAlone: false,
     returningLines: false,
     rowsAsArrays: false,
+    concurrentWriters: true,
   },
   openTarget,
   openStore,

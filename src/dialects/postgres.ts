@@ -241,6 +241,7 @@ export const postgres: Dialect = {
     statementsAlone: true,
     returningLines: false,
     rowsAsArrays: true,
+    concurrentWriters: true,
   },
   openTarget,
   openStore,

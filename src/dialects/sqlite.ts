@@ -231,6 +231,7 @@ export const sqlite: Dialect = {
     statementsAlone: true,
     returningLines: true,
     rowsAsArrays: false,
+    concurrentWriters: false,
   },
   openTarget,
   openStore,

@@ -11,6 +11,7 @@ import { BatchSizer } from './batch-size';
 import { atBatchBoundary } from './batch-boundary';
 import { InflightJournal } from './inflight';
 import { KeySpans } from './key-spans';
+import { parallelSpans } from './parallel-spans';
 import type { ProgressReporter } from './progress';
 import { deleteInRanges, rangeCheckpointOf } from './range-batches';
 import type { ReplicaLagGuard } from './replica-wait';
@@ -59,14 +60,16 @@ export interface QueryBatchesOptions {
   checkpointEveryMs?: number;
 }
 
-/** The batch in flight as the state store holds it: its keys (and parts), or its key range. */
-type Inflight = { keys: Key[]; parts: InflightPart[] | null } | { range: KeyRange };
+/** The batch in flight as the state store holds it: its keys (and parts), or its key ranges (several: parallel-spans.ts). */
+type Inflight = { keys: Key[]; parts: InflightPart[] | null } | { ranges: KeyRange[] };
 
 /** One batch, read and ready: how many records, its last key, how it is recorded, deleted and settled. */
-interface Batch {
+export interface Batch {
   /** How many records it has: counted before it is deleted; a key span's is known only once deleted (`spanned`). */
   size: number;
   spanned: boolean;
+  /** Key spans deleted side by side (parallel-spans.ts): each its own transaction of about a batch's records. */
+  lanes?: number;
   /** The key range that names it, where it has one. */
   range: KeyRange | null;
   last: Key;
@@ -86,13 +89,13 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
   const checkpoint = (c: { lastKey: Key | null; done: boolean } & BatchResult) =>
     store.runs.checkpoint({ runId: o.runId, job: o.job.name, index: query.index, ...c, owner: o.owner }, clock.now());
   const settle = async (inflight: Inflight) => {
-    const done = 'range' in inflight ? await session.settleRange(query.index, inflight.range) : await session.settleInflight(query.index, inflight.keys, inflight.parts);
+    const done = 'ranges' in inflight ? await settleRanges(session, query.index, inflight.ranges) : await session.settleInflight(query.index, inflight.keys, inflight.parts);
     await checkpoint({ lastKey: null, done: false, ...done, failures: [] });
     o.reporter.add(query.index, done.deleted, 0);
   };
   // The process died in a batch, before its checkpoint: count what of it committed. Its other records
   // come after the last key reached and are tried again.
-  if (o.inflight && ('range' in o.inflight || o.inflight.keys.length > 0 || (o.inflight.parts?.length ?? 0) > 0)) await settle(o.inflight);
+  if (o.inflight && ('ranges' in o.inflight ? o.inflight.ranges.length > 0 : o.inflight.keys.length > 0 || (o.inflight.parts?.length ?? 0) > 0)) await settle(o.inflight);
   // Where the dialect reads a table in physical ranges, those come first (range-batches.ts).
   const ranges = await deleteInRanges(o, { checkpoint, settle: (keys, parts) => settle({ keys, parts }), settleAfterFailure });
   if (ranges !== 'by key' && ranges !== 'by key after ranges') return ranges;
@@ -114,7 +117,10 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
     if (stop) return stop;
     // A batch counted before its delete takes no more than maxDeletes leaves, and none once it is reached.
     const allowance = o.maxDeletes - o.reporter.deletedSoFar;
-    const batch = await nextBatch(o, lastKey, Math.max(1, Math.min(sizer.next(), allowance)), failed, spans);
+    const size = Math.max(1, Math.min(sizer.next(), allowance));
+    const one = await nextBatch(o, lastKey, size, failed, spans);
+    // limits.parallelBatches: more key spans after this one, deleted side by side with it.
+    const batch = one?.spanned && spans ? (parallelSpans(o, one.range!, spans, size, allowance) ?? one) : one;
     if (!batch) {
       await checkpoint({ lastKey, done: true, deleted: 0, cascaded: 0, failures: [] });
       return 'done';
@@ -131,8 +137,8 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
     // none in flight, so a crash until then resumes after the last key and takes the span again), and
     // it is recorded with what it deleted just before its COMMIT (recount): one state-store write less.
     const recorded = { runId: o.runId, query: query.index, now: clock.now(), owner: o.owner };
-    if ('range' in batch.inflight) {
-      if (!batch.spanned) await store.runs.setInflight({ ...recorded, range: batch.inflight.range });
+    if ('ranges' in batch.inflight) {
+      if (!batch.spanned) await store.runs.setInflight({ ...recorded, ranges: batch.inflight.ranges });
     } else await store.runs.setInflight({ ...recorded, keys: batch.inflight.keys });
     const started = performance.now();
     let result: BatchResult;
@@ -146,7 +152,8 @@ export async function deleteInBatches(o: QueryBatchesOptions): Promise<QueryOutc
     const transactionMs = performance.now() - started;
     const tried = result.deleted + result.failures.length;
     if (batch.range) spans?.record(batch.range, tried);
-    if (batch.spanned) sizer.recordMet(tried, transactionMs);
+    // Spans side by side: each lane's transaction took about the whole batch's time for its share.
+    if (batch.spanned) sizer.recordMet(tried / (batch.lanes ?? 1), transactionMs);
     else sizer.record(batch.size, transactionMs);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: batch.spanned ? tried : batch.size, deleted: result.deleted, failed: result.failures.length, transactionMs });
     lastKey = batch.last;
@@ -168,11 +175,11 @@ async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: numb
     if (span === null) return null;
     const range = span ?? (await session.nextRange(query.index, lastKey, size));
     if (!range) return null;
-    const inflight = { range };
+    const inflight = { ranges: [range] };
     // Rows changed since the range was counted: it is recorded again with what matched at delete time.
     const recount = async (matched: KeyRange) => {
-      await o.store.runs.setInflight({ runId: o.runId, query: query.index, now: o.clock.now(), owner: o.owner, range: matched });
-      inflight.range = matched;
+      await o.store.runs.setInflight({ runId: o.runId, query: query.index, now: o.clock.now(), owner: o.owner, ranges: [matched] });
+      inflight.ranges = [matched];
     };
     return {
       size: range.expected,
@@ -206,6 +213,13 @@ async function nextBatch(o: QueryBatchesOptions, lastKey: Key | null, size: numb
 async function onlyFailedLeft(o: QueryBatchesOptions, failed: Set<string>): Promise<boolean> {
   const left = await o.session.matchingKeysUpTo(o.query.index, failed.size);
   return left !== null && left.every((k) => failed.has(keyText(k)));
+}
+
+/** What of the key ranges in flight was deleted: each counted by what of it still matches. */
+async function settleRanges(session: TargetSession, query: number, ranges: KeyRange[]): Promise<{ deleted: number; cascaded: number }> {
+  let deleted = 0;
+  for (const range of ranges) deleted += (await session.settleRange(query, range)).deleted;
+  return { deleted, cascaded: 0 };
 }
 
 /** Settles a failed batch; when that fails too, the error says both. */

@@ -16,7 +16,7 @@ type FinalStatus = FinishOptions['status'];
 
 /** The batch the run had in flight when its process stopped, as the state store holds it. */
 function inflightOf(run: RunRecord): QueryBatchesOptions['inflight'] {
-  if (run.inflightRange) return { range: run.inflightRange };
+  if (run.inflightRanges) return { ranges: run.inflightRanges };
   return run.inflight ? { keys: run.inflight, parts: run.inflightParts } : null;
 }
 

@@ -36,8 +36,8 @@ export interface RunRecord {
   queryIndex: number;
   /** Keys of the batch being deleted when the last checkpoint was written. */
   inflight: Key[] | null;
-  /** Or, for a batch named by its key range (KeyRange), that range. */
-  inflightRange: KeyRange | null;
+  /** Or, for batches named by their key ranges (KeyRange), those ranges: several with limits.parallelBatches. */
+  inflightRanges: KeyRange[] | null;
   owner: string | null;
   leaseUntil: Date | null;
   requestedBy: string;
@@ -70,16 +70,22 @@ export interface KeyRange {
   expected: number;
 }
 
-/** The `inflight` column holds the batch's keys (a JSON array) or its range (`{"range": [after, last, expected]}`). */
-export function inflightRangeJson(range: KeyRange): string {
-  return `{"range":${keyJson([range.after, range.last, range.expected])}}`;
+/**
+ * The `inflight` column holds the batch's keys (a JSON array) or its range (`{"range": [after, last,
+ * expected]}`), or the ranges of batches in flight at once (`{"ranges": [[after, last, expected], ...]}`,
+ * limits.parallelBatches). One range keeps the first form, which a daemon of an earlier version reads.
+ */
+export function inflightRangesJson(ranges: KeyRange[]): string {
+  const triple = (r: KeyRange) => [r.after, r.last, r.expected];
+  return ranges.length === 1 ? `{"range":${keyJson(triple(ranges[0]!))}}` : `{"ranges":${keyJson(ranges.map(triple))}}`;
 }
 
-function parseInflight(v: unknown): { keys: Key[] | null; range: KeyRange | null } {
+function parseInflight(v: unknown): { keys: Key[] | null; ranges: KeyRange[] | null } {
   const parsed = parseKeys<unknown>(v);
-  if (parsed === null || Array.isArray(parsed)) return { keys: parsed as Key[] | null, range: null };
-  const [after, last, expected] = (parsed as { range: [Key | null, Key, number] }).range;
-  return { keys: null, range: { after, last, expected } };
+  if (parsed === null || Array.isArray(parsed)) return { keys: parsed as Key[] | null, ranges: null };
+  const { range, ranges } = parsed as { range?: [Key | null, Key, number]; ranges?: [Key | null, Key, number][] };
+  const triples = ranges ?? (range ? [range] : []);
+  return { keys: null, ranges: triples.map(([after, last, expected]) => ({ after, last, expected })) };
 }
 
 export type StopKind = 'cancel' | 'pause';
@@ -125,7 +131,7 @@ export function runFromRow(r: Record<string, unknown>): RunRecord {
     failed: toNumber(r.failed),
     queryIndex: toNumber(r.query_index),
     inflight: parseInflight(r.inflight).keys,
-    inflightRange: parseInflight(r.inflight).range,
+    inflightRanges: parseInflight(r.inflight).ranges,
     owner: (r.owner as string | null) ?? null,
     leaseUntil: toDate(r.lease_until),
     requestedBy: String(r.requested_by),

@@ -4,7 +4,7 @@ import { keyJson } from './key-json';
 import { parseJson, toDate, toMs, toNumber } from './values';
 import {
   ACTIVE_STATUSES,
-  inflightRangeJson,
+  inflightRangesJson,
   FINISHED_STATUSES,
   NOT_RUN_STATUSES,
   leaseLost,
@@ -340,11 +340,11 @@ export class RunsRepository {
    * `owner`, only while that process still holds the run (else `leaseLost` is thrown): called just
    * before each delete, it keeps a process that lost its run from deleting on.
    */
-  async setInflight(b: { runId: number; query: number; keys: Key[]; now: Date; owner?: string; parts?: InflightPart[] } | { runId: number; query: number; range: KeyRange; now: Date; owner?: string }): Promise<void> {
+  async setInflight(b: { runId: number; query: number; keys: Key[]; now: Date; owner?: string; parts?: InflightPart[] } | { runId: number; query: number; ranges: KeyRange[]; now: Date; owner?: string }): Promise<void> {
     const q = this.db('runs').where({ id: b.runId });
     if (b.owner !== undefined) q.where({ owner: b.owner });
     // A range's batch is settled by counting what of it still matches: it has no parts.
-    const inflight = 'range' in b ? { inflight: inflightRangeJson(b.range), inflight_parts: null } : { inflight: keyJson(b.keys), inflight_parts: JSON.stringify(b.parts ?? []) };
+    const inflight = 'ranges' in b ? { inflight: inflightRangesJson(b.ranges), inflight_parts: null } : { inflight: keyJson(b.keys), inflight_parts: JSON.stringify(b.parts ?? []) };
     const n = await q.update({ ...inflight, query_index: b.query, updated_at: toMs(b.now) });
     if (b.owner !== undefined && n !== 1) throw leaseLost(b.runId, b.owner);
   }

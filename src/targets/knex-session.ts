@@ -90,6 +90,10 @@ export class KnexTargetSession implements TargetSession {
     return Number.isSafeInteger(first) && Number.isSafeInteger(last) ? { first: first as number, last: last as number } : null;
   }
 
+  concurrentRanges(query: number): boolean {
+    return this.dialect.capabilities.concurrentWriters && this.archive === null && this.batchesByRange(query);
+  }
+
   batchesByRange(query: number): boolean {
     // An archive that copies a whole range in its transaction (the table form) keeps the ranges.
     return batchesByKeyRange(this.query(query), this.archive !== null && !this.archive.copyRange);

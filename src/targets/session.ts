@@ -44,6 +44,13 @@ export interface TargetSession {
    * Null otherwise.
    */
   integerKeyBounds(query: number): { first: number; last: number } | null;
+  /**
+   * Whether several range batches of query `query` on disjoint key ranges may be deleted at once, each
+   * in its own transaction (`limits.parallelBatches`): where it batches by range, on a dialect with
+   * `concurrentWriters`, and where the run copies nothing to an archive (an archive is written one
+   * batch at a time).
+   */
+  concurrentRanges(query: number): boolean;
   /** deleteBatch for the records of a range that still match. */
   deleteRange(query: number, range: KeyRange, hooks?: BatchHooks): Promise<BatchResult>;
   /**

@@ -68,7 +68,7 @@ describe.each(RANGE_DIALECTS)('key spans on $name', (db) => {
     const events: (KeyRange | 'delete')[] = [];
     const setInflight = app.store.runs.setInflight.bind(app.store.runs);
     app.store.runs.setInflight = (b) => {
-      if ('range' in b) events.push(b.range);
+      if ('ranges' in b) events.push(...b.ranges);
       return setInflight(b);
     };
     app.targets.get('app').knex.on('query', (q: { sql?: string }) => {

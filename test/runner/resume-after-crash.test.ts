@@ -138,7 +138,7 @@ describe('a run resumed after its process died', () => {
     died.restore();
     const dead = (await app.store.runs.get(runId))!;
     // The second range (the 51st to 100th old events, ids 76 to 149) committed; the state store still holds it in flight.
-    expect(dead).toMatchObject({ inflight: null, inflightRange: { after: [74], last: [149], expected: 50 } });
+    expect(dead).toMatchObject({ inflight: null, inflightRanges: [{ after: [74], last: [149], expected: 50 }] });
     expect(countRows('events')).toBe(300 - 100);
     expect(await app.store.runs.markInterrupted({ run: dead, reason: 'owner died', actor: 'test', now: new Date() })).toBe(true);
     const run = await executeRun(runId, { ...runnerDeps(app), owner: 'another-process' }, new AbortController().signal);

@@ -364,6 +364,24 @@ describe.each(STORE_BACKENDS)('state store on $name', (backend: TestDatabase) =>
         expect(await store.runs.stopRequest(id)).toEqual({ kind: 'pause', by: 'cli:ann' });
       });
 
+      it('holds the key ranges of batches in flight at once (limits.parallelBatches) and reads the one-range form of earlier versions', async () => {
+        const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
+        const big = 9_007_199_254_740_993n;
+        const ranges = [
+          { after: null, last: [1000], expected: 750 },
+          { after: [1000], last: [big], expected: 2 },
+        ];
+        await store.runs.setInflight({ runId: id, query: 0, ranges, now: at(3) });
+        expect(await store.runs.get(id)).toMatchObject({ inflight: null, inflightRanges: ranges });
+        await store.runs.setInflight({ runId: id, query: 0, ranges: [ranges[0]!], now: at(3) });
+        expect((await store.runs.get(id))!.inflightRanges).toEqual([ranges[0]]);
+        // A daemon before parallelBatches wrote one range so; a run it left in flight resumes from it.
+        await store.db('runs').where({ id }).update({ inflight: '{"range":[[7],[9],2]}' });
+        expect((await store.runs.get(id))!.inflightRanges).toEqual([{ after: [7], last: [9], expected: 2 }]);
+        await store.runs.checkpoint({ runId: id, job: 'purge', index: 0, lastKey: [9], done: false, deleted: 2, cascaded: 0, failures: [] }, at(4));
+        expect(await store.runs.get(id)).toMatchObject({ inflight: null, inflightRanges: null });
+      });
+
       it('a checkpoint adds counts, keeps the last key, clears the batch in flight and moves to the next query when done', async () => {
         const id = await store.transaction((trx) => store.runs.create(trx, scheduledRun('purge', at(2)), at(2)));
         await store.runs.setMatched(id, 0, 1200);

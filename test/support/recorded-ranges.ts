@@ -8,7 +8,7 @@ export function recordRanges(app: App): unknown[] {
   const ranges: unknown[] = [];
   const setInflight = app.store.runs.setInflight.bind(app.store.runs);
   app.store.runs.setInflight = (b) => {
-    if ('range' in b) ranges.push(b.range);
+    if ('ranges' in b) ranges.push(...b.ranges);
     return setInflight(b);
   };
   return ranges;
