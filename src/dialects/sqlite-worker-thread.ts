@@ -8,11 +8,13 @@ import Database from 'better-sqlite3';
 import { arrayRows, encodeLines, type LineEncoding } from '../archive/archive-lines';
 import { Checkpointer } from './sqlite-checkpointer';
 import { narrowSafeInteger } from './safe-integer';
-import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerOutcome, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
+import type { CheckpointerSettings, ColumnarRows, WorkerError, WorkerOpenSettings, WorkerOutcome, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
 let db: Database.Database | null = null;
 let checkpointAfterCommit = false;
-/** Checkpoints beside this thread (checkpointBeside), where the file has a name another connection can open. */
+/** What the checkpoint thread opens (checkpointBeside, on a file another connection can open); null: none. */
+let beside: { settings: CheckpointerSettings; walFramesLimit?: number } | null = null;
+/** Checkpoints beside this thread: started at the first COMMIT (a connection that only reads starts none). */
 let checkpointer: Checkpointer | null = null;
 
 function open(settings: WorkerOpenSettings): null {
@@ -26,7 +28,7 @@ function open(settings: WorkerOpenSettings): null {
   checkpointAfterCommit = settings.checkpointAfterCommit && !settings.readonly && String(db.pragma('journal_mode', { simple: true })) === 'wal';
   if (checkpointAfterCommit) db.pragma('wal_autocheckpoint = 0');
   if (checkpointAfterCommit && settings.checkpointBeside && settings.filename !== ':memory:' && settings.filename !== '') {
-    checkpointer = new Checkpointer({ filename: settings.filename, ...(settings.nativeBinding ? { nativeBinding: settings.nativeBinding } : {}) }, settings.walFramesLimit);
+    beside = { settings: { filename: settings.filename, ...(settings.nativeBinding ? { nativeBinding: settings.nativeBinding } : {}) }, walFramesLimit: settings.walFramesLimit };
   }
   return null;
 }
@@ -140,6 +142,7 @@ parentPort!.on('message', (request: WorkerRequest) => {
   if (request.kind === 'close' && checkpointer) {
     const closing = checkpointer;
     checkpointer = null;
+    beside = null;
     void closing.close().then(() => answer(request));
     return;
   }
@@ -165,6 +168,7 @@ function answer(request: WorkerRequest): void {
   // failed, or when the WAL grew past its limit (the WAL starts over only after a checkpoint that
   // copied it all, which one running beside the next batch's writes rarely is).
   if (!checkpointAfterCommit || !wasInTransaction || !reply.ok || reply.inTransaction || !db) return;
+  if (beside) checkpointer ??= new Checkpointer(beside.settings, beside.walFramesLimit);
   if (checkpointer?.take()) return;
   const checkpointStarted = performance.now();
   try {
