@@ -24,6 +24,8 @@ export class Checkpointer {
   /** The WAL's frames at the last checkpoint done beside (what it held then, copied or not). */
   private walFrames = 0;
   private exited = false;
+  /** The time of the checkpoints done since `tookMs` was last read. */
+  private doneMs = 0;
   private closed: Promise<void> | null = null;
 
   constructor(
@@ -57,6 +59,13 @@ export class Checkpointer {
     return true;
   }
 
+  /** The time of the checkpoints done beside since the last call (for WorkerTiming.besideCheckpointMs). */
+  tookMs(): number {
+    const ms = this.doneMs;
+    this.doneMs = 0;
+    return ms;
+  }
+
   /** Ends the thread after the checkpoint it may be running, its connection closed. */
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
@@ -75,6 +84,7 @@ export class Checkpointer {
 
   private done(done: CheckpointDone): void {
     this.running = false;
+    this.doneMs += done.ms;
     if (!done.ok) {
       this.failed = true;
       return;

@@ -76,11 +76,13 @@ export interface WorkerError {
 /**
  * How long the worker was busy for a reply (milliseconds): `ms` running the request itself;
  * `checkpointMs` in the passive WAL checkpoint it ran after its previous reply (checkpointAfterCommit),
- * which the request waited behind when it came in meanwhile (0: none ran).
+ * which the request waited behind when it came in meanwhile (0: none ran); `besideCheckpointMs`.
  */
 export interface WorkerTiming {
   ms: number;
   checkpointMs: number;
+  /** The checkpoints the checkpoint thread finished since the last reply (checkpointBeside): their time, which no request waited for. */
+  besideCheckpointMs: number;
 }
 
 export type WorkerReply =

@@ -152,7 +152,7 @@ parentPort!.on('message', (request: WorkerRequest) => {
 function answer(request: WorkerRequest): void {
   const wasInTransaction = db?.inTransaction ?? false;
   const started = performance.now();
-  const timing = () => ({ ms: performance.now() - started, checkpointMs });
+  const timing = () => ({ ms: performance.now() - started, checkpointMs, besideCheckpointMs: checkpointer?.tookMs() ?? 0 });
   let reply: WorkerReply;
   try {
     const result = run(request);
