@@ -57,6 +57,8 @@ export interface HealthzResult {
   phase: 'healthz';
   /** /healthz answers timed during the run. */
   probes: number;
+  /** The probe's first answer, before the run (its client's start-up; not among `probes`). */
+  firstMs: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;

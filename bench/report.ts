@@ -79,6 +79,7 @@ export function reportLines(plan: { rows: number; host: string; settings: string
       '',
       `/healthz during a SQLite run (the daemon runs the job on a scattered copy; a worker thread asks /healthz back to back):`,
       `  ${count(healthz.probes)} answers in ${healthz.seconds.toFixed(1)} s: p50 ${healthz.p50Ms.toFixed(1)} ms, p99 ${healthz.p99Ms.toFixed(1)} ms${mark(healthz.p99Ms < AIMS.healthzP99Ms)}, longest ${healthz.maxMs.toFixed(1)} ms   (aim p99 < ${AIMS.healthzP99Ms} ms)`,
+      `  the probe's first answer, before the run and not counted: ${healthz.firstMs.toFixed(1)} ms (its own fetch starting up in a fresh thread)`,
       `  event-loop delay p99 ${healthz.loopDelayP99Ms.toFixed(1)} ms${mark(healthz.loopDelayP99Ms < AIMS.loopDelayP99Ms)}, longest ${healthz.loopDelayMaxMs.toFixed(1)} ms   (aim p99 < ${AIMS.loopDelayP99Ms} ms)`,
       `  daemon peak RSS ${mib(healthz.maxRssKiB).toFixed(0)} MiB${mark(mib(healthz.maxRssKiB) < AIMS.rssMiB)}   (aim < ${AIMS.rssMiB} MiB)`,
     );

@@ -8,7 +8,8 @@ import { SQLITE_WORKER_CHANNEL, type SqliteWorkerRequestTiming } from '../src/di
  * statement's first words (`delete from`, `select count`, `commit`), and prints the sums to stderr
  * when the phase ends, largest first. On SQLite it also sums what the worker threads tell
  * (SQLITE_WORKER_CHANNEL): every request's own time in the worker, BEGIN, COMMIT and savepoints
- * included (knex tells no response for those), the passive WAL checkpoints after each COMMIT, and the
+ * included (knex tells no response for those), the passive WAL checkpoints after each COMMIT (those
+ * the writer ran, which the next request waited behind, and those the checkpoint thread ran beside), and the
  * round trips' time beyond the worker's (messages, and a request waiting behind a checkpoint); and the
  * time of the run outside every request to either database (the daemon's own work). BENCH_TRACE=1
  * prints before them every statement in the order it was sent: its start (ms since the profile
@@ -65,6 +66,7 @@ export class StatementProfile {
     const what = t.sql === undefined ? t.kind : firstWords(t.sql);
     add(this.workerTotals, `${name} worker: ${what}`, t.ms);
     if (t.checkpointMs > 0) add(this.workerTotals, `${name} worker: wal_checkpoint(PASSIVE) after COMMIT`, t.checkpointMs);
+    if (t.besideCheckpointMs > 0) add(this.workerTotals, `${name} checkpoint thread: wal_checkpoint, beside`, t.besideCheckpointMs);
     add(this.workerTotals, `${name} worker: round trips beyond the worker's time`, t.roundTripMs - t.ms);
     this.busy.push([t.sentAt, t.sentAt + t.roundTripMs]);
     // BEGIN, COMMIT and savepoints, which knex tells no response for, and the checkpoints.

@@ -36,6 +36,8 @@ export interface SqliteWorkerSettings {
   fileMustExist: boolean;
   pragmas: string[];
   checkpointAfterCommit: boolean;
+  /** See WorkerOpenSettings.checkpointBeside. */
+  checkpointBeside?: boolean;
 }
 
 /**
@@ -82,6 +84,7 @@ export function sqliteWorkerClient(settings: SqliteWorkerSettings): typeof Knex.
         ...(typeof options.nativeBinding === 'string' ? { nativeBinding: options.nativeBinding } : {}),
         pragmas: settings.pragmas,
         checkpointAfterCommit: settings.checkpointAfterCommit,
+        ...(settings.checkpointBeside ? { checkpointBeside: true } : {}),
       };
       return SqliteWorkerConnection.open(open);
     }

@@ -173,7 +173,7 @@ export class SqliteWorkerConnection {
 
   private tell(request: Unsent<WorkerRequest>, sentAt: number, reply: WorkerReply): void {
     const sql = 'sql' in request ? request.sql : undefined;
-    const timing: SqliteWorkerRequestTiming = { filename: this.filename, kind: request.kind, sql, sentAt, roundTripMs: performance.now() - sentAt, ms: reply.ms, checkpointMs: reply.checkpointMs };
+    const timing: SqliteWorkerRequestTiming = { filename: this.filename, kind: request.kind, sql, sentAt, roundTripMs: performance.now() - sentAt, ms: reply.ms, checkpointMs: reply.checkpointMs, besideCheckpointMs: reply.besideCheckpointMs };
     timings.publish(timing);
   }
 

@@ -20,6 +20,13 @@ export interface WorkerOpenSettings {
    * instead, once the COMMIT has been answered, so it is outside the transaction's time.
    */
   checkpointAfterCommit: boolean;
+  /**
+   * With checkpointAfterCommit, on a file: the checkpoint after each COMMIT runs on a connection of
+   * its own in a thread of its own (sqlite-checkpoint-thread.ts), beside the next statements.
+   */
+  checkpointBeside?: boolean;
+  /** The WAL frames past which the writer checkpoints itself again (sqlite-checkpointer.ts, WAL_FRAMES_LIMIT). */
+  walFramesLimit?: number;
 }
 
 export type WorkerRequest =
@@ -69,13 +76,26 @@ export interface WorkerError {
 /**
  * How long the worker was busy for a reply (milliseconds): `ms` running the request itself;
  * `checkpointMs` in the passive WAL checkpoint it ran after its previous reply (checkpointAfterCommit),
- * which the request waited behind when it came in meanwhile (0: none ran).
+ * which the request waited behind when it came in meanwhile (0: none ran); `besideCheckpointMs`.
  */
 export interface WorkerTiming {
   ms: number;
   checkpointMs: number;
+  /** The checkpoints the checkpoint thread finished since the last reply (checkpointBeside): their time, which no request waited for. */
+  besideCheckpointMs: number;
 }
 
 export type WorkerReply =
   | ({ id: number; ok: true; result: WorkerResult; inTransaction: boolean } & WorkerTiming)
   | ({ id: number; ok: false; error: WorkerError; inTransaction: boolean } & WorkerTiming);
+
+/** What the checkpoint thread (sqlite-checkpoint-thread.ts) opens: the writer's database file. */
+export interface CheckpointerSettings {
+  filename: string;
+  nativeBinding?: string;
+}
+
+export type CheckpointerMessage = { kind: 'open'; settings: CheckpointerSettings } | { kind: 'checkpoint' } | { kind: 'close' };
+
+/** A checkpoint the checkpoint thread ran: its time, and the WAL's frames then and how many it copied (-1: not in WAL mode). */
+export type CheckpointDone = { ok: true; ms: number; log: number; checkpointed: number } | { ok: false; ms: number; message: string };

@@ -6,11 +6,16 @@
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { arrayRows, encodeLines, type LineEncoding } from '../archive/archive-lines';
+import { Checkpointer } from './sqlite-checkpointer';
 import { narrowSafeInteger } from './safe-integer';
-import type { ColumnarRows, WorkerError, WorkerOpenSettings, WorkerOutcome, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
+import type { CheckpointerSettings, ColumnarRows, WorkerError, WorkerOpenSettings, WorkerOutcome, WorkerReply, WorkerRequest, WorkerResult } from './sqlite-worker-protocol';
 
 let db: Database.Database | null = null;
 let checkpointAfterCommit = false;
+/** What the checkpoint thread opens (checkpointBeside, on a file another connection can open); null: none. */
+let beside: { settings: CheckpointerSettings; walFramesLimit?: number } | null = null;
+/** Checkpoints beside this thread: started at the first COMMIT (a connection that only reads starts none). */
+let checkpointer: Checkpointer | null = null;
 
 function open(settings: WorkerOpenSettings): null {
   db = new Database(settings.filename, {
@@ -22,6 +27,9 @@ function open(settings: WorkerOpenSettings): null {
   for (const pragma of settings.pragmas) db.pragma(pragma);
   checkpointAfterCommit = settings.checkpointAfterCommit && !settings.readonly && String(db.pragma('journal_mode', { simple: true })) === 'wal';
   if (checkpointAfterCommit) db.pragma('wal_autocheckpoint = 0');
+  if (checkpointAfterCommit && settings.checkpointBeside && settings.filename !== ':memory:' && settings.filename !== '') {
+    beside = { settings: { filename: settings.filename, ...(settings.nativeBinding ? { nativeBinding: settings.nativeBinding } : {}) }, walFramesLimit: settings.walFramesLimit };
+  }
   return null;
 }
 
@@ -130,9 +138,21 @@ function errorOf(thrown: unknown): WorkerError {
 let checkpointMs = 0;
 
 parentPort!.on('message', (request: WorkerRequest) => {
+  // The checkpoint thread is closed first (after the checkpoint it may be running), then the database.
+  if (request.kind === 'close' && checkpointer) {
+    const closing = checkpointer;
+    checkpointer = null;
+    beside = null;
+    void closing.close().then(() => answer(request));
+    return;
+  }
+  answer(request);
+});
+
+function answer(request: WorkerRequest): void {
   const wasInTransaction = db?.inTransaction ?? false;
   const started = performance.now();
-  const timing = () => ({ ms: performance.now() - started, checkpointMs });
+  const timing = () => ({ ms: performance.now() - started, checkpointMs, besideCheckpointMs: checkpointer?.tookMs() ?? 0 });
   let reply: WorkerReply;
   try {
     const result = run(request);
@@ -144,16 +164,20 @@ parentPort!.on('message', (request: WorkerRequest) => {
   checkpointMs = 0;
   // A transaction just committed: fold the WAL into the database now, between batches, rather than in
   // the next COMMIT. PASSIVE never waits for readers; what it cannot copy now waits for the next one.
-  if (checkpointAfterCommit && wasInTransaction && reply.ok && !reply.inTransaction && db) {
-    const checkpointStarted = performance.now();
-    try {
-      db.pragma('wal_checkpoint(PASSIVE)');
-      checkpointMs = performance.now() - checkpointStarted;
-    } catch {
-      // This connection cannot checkpoint (e.g. an I/O error): let SQLite checkpoint inside COMMIT
-      // again, as it does by default, rather than let the WAL grow; the next statement reports the error.
-      checkpointAfterCommit = false;
-      db.pragma('wal_autocheckpoint = 1000');
-    }
+  // The checkpoint thread does it beside this one while it can; this thread itself when that thread
+  // failed, or when the WAL grew past its limit (the WAL starts over only after a checkpoint that
+  // copied it all, which one running beside the next batch's writes rarely is).
+  if (!checkpointAfterCommit || !wasInTransaction || !reply.ok || reply.inTransaction || !db) return;
+  if (beside) checkpointer ??= new Checkpointer(beside.settings, beside.walFramesLimit);
+  if (checkpointer?.take()) return;
+  const checkpointStarted = performance.now();
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+    checkpointMs = performance.now() - checkpointStarted;
+  } catch {
+    // This connection cannot checkpoint (e.g. an I/O error): let SQLite checkpoint inside COMMIT
+    // again, as it does by default, rather than let the WAL grow; the next statement reports the error.
+    checkpointAfterCommit = false;
+    db.pragma('wal_autocheckpoint = 1000');
   }
-});
+}

@@ -52,14 +52,15 @@ function targetConnection(name: string, connection: unknown): Knex.BetterSqlite3
 /**
  * Always better-sqlite3, with foreign keys enforced, a busy timeout and safe integers, each connection
  * in a worker thread of its own (sqlite-worker-client.ts), so no statement blocks the event loop. In
- * WAL mode the connection checkpoints passively after each COMMIT instead of inside it.
+ * WAL mode the connection checkpoints passively after each COMMIT instead of inside it, on a second
+ * connection in a thread of its own beside the next statements (sqlite-checkpoint-thread.ts).
  */
 function openTarget(name: string, config: KnexConnectionConfig): Knex {
   const { client: _client, connection, ...rest } = config;
   return knex({
     log: knexLog,
     ...rest,
-    client: sqliteWorkerClient({ fileMustExist: true, pragmas: ['foreign_keys = ON', 'busy_timeout = 5000'], checkpointAfterCommit: true }),
+    client: sqliteWorkerClient({ fileMustExist: true, pragmas: ['foreign_keys = ON', 'busy_timeout = 5000'], checkpointAfterCommit: true, checkpointBeside: true }),
     connection: targetConnection(name, connection),
     useNullAsDefault: true,
     // On a failed statement knex inlines the bound values into the message, and cannot inline a
