@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { App } from '../../src/app';
 import { decodeLines } from '../../src/archive/archive-lines';
@@ -8,10 +7,10 @@ import { restoreRun } from '../../src/archive/restore';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
-import { collect } from '../support/cli';
 import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
+import { killAt, resumeElsewhere } from './kill-and-resume';
 import { recordRanges } from '../support/recorded-ranges';
 
 /**
@@ -149,33 +148,8 @@ describe.each(FORMS)('files archive on %s as %s', (dialect, format) => {
     const before = await snapshot(ws);
     app = await ws.open();
     const runId = await createManualRun(app, 'purge', 'test');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(__dirname, 'kill-at-commit.ts'),
-        ws.configFile,
-        String(runId),
-        'commit',
-        String(killedAt),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    expect((await collect(child).result).signal).toBe('SIGKILL');
-    expect(
-      await app.store.runs.markInterrupted({
-        run: (await app.store.runs.get(runId))!,
-        reason: 'owner died',
-        actor: 'test',
-        now: new Date(),
-      }),
-    ).toBe(true);
-    const run = await executeRun(
-      runId,
-      { ...runnerDeps(app), owner: 'another-process' },
-      new AbortController().signal,
-    );
+    expect((await killAt(ws.configFile, runId, 'commit', killedAt)).signal).toBe('SIGKILL');
+    const run = await resumeElsewhere(app, runId);
     expect(run).toMatchObject({
       deleted: truth.orders.length + truth.users.length,
       failed: truth.failedUsers.length,

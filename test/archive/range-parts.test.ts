@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { App } from '../../src/app';
 import { decodeLines } from '../../src/archive/archive-lines';
@@ -7,9 +6,9 @@ import { restoreRun } from '../../src/archive/restore';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
-import { collect } from '../support/cli';
 import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, insertRows, type ArchiveWorkspace } from './archive-workspace';
+import { killAt, resumeElsewhere } from './kill-and-resume';
 
 /**
  * The files form where a batch by physical range is deleted in parts (RunArchive.rangeParts: the
@@ -104,20 +103,7 @@ describe.each(TEST_DATABASES.map((d) => d.name))('files archive by range parts o
         const before = await ws.rows('SELECT * FROM logs ORDER BY id');
         app = await ws.open();
         const runId = await createManualRun(app, 'purge', 'test');
-        const child = spawn(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            path.join(__dirname, 'kill-at-commit.ts'),
-            ws.configFile,
-            String(runId),
-            'commit',
-            String(nth),
-          ],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        const killed = await collect(child).result;
+        const killed = await killAt(ws.configFile, runId, 'commit', nth);
         expect({ signal: killed.signal, stdout: killed.stdout }).toEqual({
           signal: 'SIGKILL',
           stdout: `killing at commit ${nth}\n`,
@@ -126,19 +112,7 @@ describe.each(TEST_DATABASES.map((d) => d.name))('files archive by range parts o
         const written = new Set(linesOf(runId).map((l) => Number(l.row.id)));
         const left = new Set(await ids());
         expect([...written].filter((id) => left.has(id)).length).toBeGreaterThan(0);
-        expect(
-          await app.store.runs.markInterrupted({
-            run: (await app.store.runs.get(runId))!,
-            reason: 'owner died',
-            actor: 'test',
-            now: new Date(),
-          }),
-        ).toBe(true);
-        const run = await executeRun(
-          runId,
-          { ...runnerDeps(app), owner: 'another-process' },
-          new AbortController().signal,
-        );
+        const run = await resumeElsewhere(app, runId);
         expect(run).toMatchObject({ status: 'succeeded', deleted: MATCHED.length, failed: 0 });
         expect(await ids()).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1).filter((id) => !old(id)));
         // Lines twice for the killed batch, each record once by key, and the count the records gone.

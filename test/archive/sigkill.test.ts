@@ -1,13 +1,9 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type { App } from '../../src/app';
-import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
-import { runnerDeps } from '../../src/runner/runner-deps';
-import { collect } from '../support/cli';
 import { TEST_DATABASES } from '../support/dialects';
 import { createArchiveWorkspace, type ArchiveWorkspace } from './archive-workspace';
 import { JOB, SCHEMA, seed, snapshot, truth } from './fixture';
+import { killAt, resumeElsewhere } from './kill-and-resume';
 
 /**
  * SIGKILL between the archive write and the delete's commit, and between the commit and the
@@ -27,30 +23,6 @@ describe.each(TEST_DATABASES.map((d) => d.name))('SIGKILL around the archived ba
     await app.close();
     await ws.close();
   });
-
-  async function killAt(hook: 'commit' | 'checkpoint', nth: number, runId: number): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(__dirname, 'kill-at-commit.ts'),
-        ws.configFile,
-        String(runId),
-        hook,
-        String(nth),
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const result = await collect(child).result;
-    expect({ signal: result.signal, stdout: result.stdout, stderr: result.stderr }).toEqual({
-      signal: 'SIGKILL',
-      stdout: `killing at ${hook} ${nth}\n`,
-      stderr: '',
-    });
-  }
 
   // Batches by physical range cover this small table in a few batches (a range holds the rows of
   // whole blocks), so there the kills come earlier; by key a batch holds 7 records.
@@ -73,21 +45,8 @@ describe.each(TEST_DATABASES.map((d) => d.name))('SIGKILL around the archived ba
     const before = await snapshot(ws);
     app = await ws.open();
     const runId = await createManualRun(app, 'purge', 'test');
-    await killAt(hook, nth, runId);
-    // What a daemon does for a dead owner, then another process resumes the run.
-    expect(
-      await app.store.runs.markInterrupted({
-        run: (await app.store.runs.get(runId))!,
-        reason: 'owner died',
-        actor: 'test',
-        now: new Date(),
-      }),
-    ).toBe(true);
-    const run = await executeRun(
-      runId,
-      { ...runnerDeps(app), owner: 'another-process' },
-      new AbortController().signal,
-    );
+    expect(await killAt(ws.configFile, runId, hook, nth)).toEqual({ signal: 'SIGKILL', stdout: `killing at ${hook} ${nth}\n`, stderr: '' });
+    const run = await resumeElsewhere(app, runId);
     expect(run).toMatchObject({
       status: 'completed_with_failures',
       deleted: truth.orders.length + truth.users.length,
