@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import Database from 'better-sqlite3';
 import { mulberry32 } from '../../bench/prng';
+import type { App } from '../../src/app';
 import { collect, spawnCli } from '../support/cli';
-import { createWorkspace, eventually, type Workspace } from '../support/workspace';
+import { TEST_DATABASES, type DialectWorkspace, type TestDatabase } from '../support/dialects';
+import { eventually } from '../support/workspace';
 
 /**
  * SIGKILL at many random points of one run: `sweeper run` starts it, then `sweeper start` resumes it
@@ -14,18 +15,24 @@ const DAY = 86_400_000;
 const SEED = Number(process.env.KILL_TEST_SEED ?? 20261201);
 const KILLS = Number(process.env.KILL_TEST_KILLS ?? 10);
 
-const SCHEMA = `
-CREATE TABLE authors (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL);
-CREATE TABLE pins (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES authors(id));
-CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES authors(id) ON DELETE CASCADE, created_at INTEGER NOT NULL);
-CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE);
-CREATE TABLE flags (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts(id));
-CREATE TABLE events (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL);
+/**
+ * The schema on each database: the shared column types, foreign keys as table constraints (MySQL
+ * ignores them inline). The deleted tables' rows carry a body of BODY, so that a block of a table
+ * read by physical range (Postgres) holds a few of them (a batch of the job holds 10), not hundreds: the count moves on in small steps there too.
+ */
+const schema = ({ types: t }: TestDatabase) => `
+CREATE TABLE authors (id ${t.integer} PRIMARY KEY, created_at ${t.timestamp} NOT NULL, body varchar(1000) NOT NULL);
+CREATE TABLE pins (id ${t.integer} PRIMARY KEY, author_id ${t.integer} NOT NULL, FOREIGN KEY (author_id) REFERENCES authors(id));
+CREATE TABLE posts (id ${t.integer} PRIMARY KEY, author_id ${t.integer} NOT NULL, created_at ${t.timestamp} NOT NULL, body varchar(1000) NOT NULL, FOREIGN KEY (author_id) REFERENCES authors(id) ON DELETE CASCADE);
+CREATE TABLE comments (id ${t.integer} PRIMARY KEY, post_id ${t.integer} NOT NULL, FOREIGN KEY (post_id) REFERENCES posts(id) ON DELETE CASCADE);
+CREATE TABLE flags (id ${t.integer} PRIMARY KEY, post_id ${t.integer} NOT NULL, FOREIGN KEY (post_id) REFERENCES posts(id));
+CREATE TABLE events (id ${t.integer} PRIMARY KEY, created_at ${t.timestamp} NOT NULL, body varchar(1000) NOT NULL);
 CREATE INDEX posts_author ON posts(author_id);
 CREATE INDEX comments_post ON comments(post_id);
 CREATE INDEX flags_post ON flags(post_id);
 CREATE INDEX pins_author ON pins(author_id);
 `;
+const BODY = 'x'.repeat(800);
 const TABLES = ['authors', 'pins', 'posts', 'comments', 'flags', 'events'] as const;
 type Table = (typeof TABLES)[number];
 
@@ -57,7 +64,7 @@ interface Truth {
 }
 
 /** Seeds the target and works out, independently of Sweeper, what the job must do. */
-function seedAndOracle(ws: Workspace, random: () => number): Truth {
+async function seedAndOracle(db: TestDatabase, ws: DialectWorkspace, random: () => number): Promise<Truth> {
   const now = Date.now();
   const age = (old: boolean) => now - (old ? 40 + random() * 300 : random() * 20) * DAY;
   const authors: { id: number; old: boolean; pinned: boolean }[] = [];
@@ -74,22 +81,17 @@ function seedAndOracle(ws: Workspace, random: () => number): Truth {
   }
   for (let id = 1; id <= 600; id++) events.push({ id, old: random() < 0.6 });
 
-  const db = ws.target();
-  db.transaction(() => {
-    authors.forEach((a) => {
-      db.prepare('INSERT INTO authors (id, created_at) VALUES (?, ?)').run(a.id, age(a.old));
-      if (a.pinned) db.prepare('INSERT INTO pins (author_id) VALUES (?)').run(a.id);
-    });
-    posts.forEach((p) => {
-      db.prepare('INSERT INTO posts (id, author_id, created_at) VALUES (?, ?, ?)').run(p.id, p.author, age(p.old));
-      if (p.flagged) db.prepare('INSERT INTO flags (post_id) VALUES (?)').run(p.id);
-      p.comments.forEach((c) => db.prepare('INSERT INTO comments (id, post_id) VALUES (?, ?)').run(c, p.id));
-    });
-    events.forEach((e) => db.prepare('INSERT INTO events (id, created_at) VALUES (?, ?)').run(e.id, age(e.old)));
-  })();
-  const pins = (db.prepare('SELECT id FROM pins').all() as { id: number }[]).map((r) => r.id);
-  const flags = (db.prepare('SELECT id FROM flags').all() as { id: number }[]).map((r) => r.id);
-  db.close();
+  const pins = authors.filter((a) => a.pinned).map((a, i) => ({ id: i + 1, author_id: a.id }));
+  const flags = posts.filter((p) => p.flagged).map((p, i) => ({ id: i + 1, post_id: p.id }));
+  await ws.target.transaction(async (trx) => {
+    const insert = (table: Table, rows: Record<string, unknown>[]) => trx.batchInsert(table, rows, 200).transacting(trx);
+    await insert('authors', authors.map((a) => ({ id: a.id, created_at: db.time(age(a.old)), body: BODY })));
+    await insert('pins', pins);
+    await insert('posts', posts.map((p) => ({ id: p.id, author_id: p.author, created_at: db.time(age(p.old)), body: BODY })));
+    await insert('flags', flags);
+    await insert('comments', posts.flatMap((p) => p.comments.map((c) => ({ id: c, post_id: p.id }))));
+    await insert('events', events.map((e) => ({ id: e.id, created_at: db.time(age(e.old)), body: BODY })));
+  });
 
   // Query 0, posts: an old post goes with its comments unless a flag holds it.
   const postGone = new Set(posts.filter((p) => p.old && !p.flagged).map((p) => p.id));
@@ -113,24 +115,19 @@ function seedAndOracle(ws: Workspace, random: () => number): Truth {
   return {
     left: {
       authors: authors.filter((a) => !authorGone.has(a.id)).map((a) => a.id),
-      pins,
+      pins: pins.map((p) => p.id),
       posts: posts.filter((p) => !postGone.has(p.id)).map((p) => p.id),
       comments: posts.filter((p) => !postGone.has(p.id)).flatMap((p) => p.comments),
-      flags,
+      flags: flags.map((f) => f.id),
       events: events.filter((e) => !e.old).map((e) => e.id),
     },
     queries: [q0, q1, q2],
   };
 }
 
-function rowsLeft(ws: Workspace): Record<Table, number[]> {
-  const db = new Database(ws.targetFile, { readonly: true });
-  try {
-    const ids = (t: Table) => (db.prepare(`SELECT id FROM ${t} ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
-    return Object.fromEntries(TABLES.map((t) => [t, ids(t)])) as Record<Table, number[]>;
-  } finally {
-    db.close();
-  }
+async function rowsLeft(ws: DialectWorkspace): Promise<Record<Table, number[]>> {
+  const ids = async (t: Table) => ((await ws.target(t).select('id').orderBy('id')) as { id: number }[]).map((r) => Number(r.id));
+  return Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await ids(t)]))) as Record<Table, number[]>;
 }
 
 interface StoredRun {
@@ -139,30 +136,27 @@ interface StoredRun {
   failures: { query_index: number; key: string }[];
 }
 
-function stored(ws: Workspace): StoredRun | undefined {
-  let db: Database.Database;
-  try {
-    db = new Database(ws.stateFile, { readonly: true, fileMustExist: true });
-  } catch {
-    return undefined; // not created yet by the first process
-  }
-  try {
-    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'failures'").get()) return undefined;
-    return {
-      runs: db.prepare('SELECT id, status, owner, deleted, failed FROM runs').all() as StoredRun['runs'],
-      queries: db.prepare('SELECT deleted, failed, cascaded FROM run_queries WHERE run_id = 1 ORDER BY query_index').all() as StoredRun['queries'],
-      failures: db.prepare('SELECT query_index, key FROM failures WHERE run_id = 1').all() as StoredRun['failures'],
-    };
-  } finally {
-    db.close();
-  }
+/** The state store as the test's own App reads it (the CLI's processes write it). */
+async function stored(app: App): Promise<StoredRun | undefined> {
+  const runs = await app.store.runs.list({});
+  const run = runs[0];
+  if (!run) return undefined;
+  const queries = await app.store.runs.queries(run.id);
+  const failures = await Promise.all(queries.map(async (q) => (await app.store.failures.keysOf(run.id, q.index)).map((key) => ({ query_index: q.index, key }))));
+  return {
+    runs: runs.map((r) => ({ id: r.id, status: r.status, owner: r.owner, deleted: r.deleted, failed: r.failed })),
+    queries: queries.map((q) => ({ deleted: q.deleted, failed: q.failed, cascaded: q.cascaded })),
+    failures: failures.flat(),
+  };
 }
 
 const FINISHED = ['succeeded', 'completed_with_failures', 'failed', 'canceled'];
 
-describe('SIGKILL at random points of a run', () => {
+describe.each(TEST_DATABASES)('SIGKILL at random points of a run on $name', (db) => {
   const children: ChildProcess[] = [];
-  const sweeper = (ws: Workspace, args: string[]) => {
+  let ws: DialectWorkspace | undefined;
+  let app: App | undefined;
+  const sweeper = (ws: DialectWorkspace, args: string[]) => {
     const child = spawnCli(['--config', ws.configFile, ...args]);
     children.push(child);
     return child;
@@ -171,13 +165,19 @@ describe('SIGKILL at random points of a run', () => {
     // A failed expectation must not leave a daemon running.
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
+  afterEach(async () => {
+    await app?.close();
+    await ws?.close();
+  });
 
   it(`after each of ${KILLS} kills (seed ${SEED}) nothing is lost or counted twice; the run ends exactly as the oracle says`, async () => {
     const random = mulberry32(SEED);
-    const ws = createWorkspace(SCHEMA);
+    ws = await db.workspace(schema(db));
     ws.writeJob('purge', JOB);
-    const truth = seedAndOracle(ws, random);
-    const before = rowsLeft(ws);
+    const truth = await seedAndOracle(db, ws, random);
+    const before = await rowsLeft(ws);
+    // The test's own reader of the state store (it creates the store's tables before the first process).
+    app = await ws.open();
     const kept = (left: Record<Table, number[]>) => TABLES.filter((t) => truth.left[t].some((id) => !left[t].includes(id)));
 
     // Kill points spread over the whole run: when this many records are done (deleted or failed), plus
@@ -190,8 +190,8 @@ describe('SIGKILL at random points of a run', () => {
       const child = sweeper(ws, kill === 0 ? ['run', 'purge', '--yes'] : ['start']);
       const out = collect(child);
       // Kill only once this process executes the run and has reached the kill point.
-      const seen = await eventually(() => {
-        const s = stored(ws);
+      const seen = await eventually(async () => {
+        const s = await stored(app!);
         const run = s?.runs[0];
         if (!s || !run) return undefined;
         if (FINISHED.includes(run.status)) return 'finished';
@@ -207,12 +207,12 @@ describe('SIGKILL at random points of a run', () => {
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       const killed = await out.result;
-      const s = stored(ws)!;
+      const s = (await stored(app))!;
       // The run ended before the kill (`sweeper run` exits then): that was no kill inside the run.
       if (killed.signal !== 'SIGKILL' || FINISHED.includes(s.runs[0]!.status)) break;
       kills.push({ at: points[kill]!, delay });
 
-      const left = rowsLeft(ws);
+      const left = await rowsLeft(ws);
       expect({ kill, deletedThatMustStay: kept(left) }).toEqual({ kill, deletedThatMustStay: [] });
       expect(s.runs).toHaveLength(1);
       s.queries.forEach((q, i) => {
@@ -227,15 +227,15 @@ describe('SIGKILL at random points of a run', () => {
 
     const last = sweeper(ws, ['start']);
     const out = collect(last);
-    const done = await eventually(() => {
-      const run = stored(ws)?.runs[0];
+    const done = await eventually(async () => {
+      const run = (await stored(app!))?.runs[0];
       return run && FINISHED.includes(run.status) ? run : undefined;
     }, 40_000, 'the resumed run to finish');
     last.kill('SIGTERM');
     expect((await out.result).code).toBe(0);
 
-    expect(rowsLeft(ws)).toEqual(truth.left);
-    const s = stored(ws)!;
+    expect(await rowsLeft(ws)).toEqual(truth.left);
+    const s = (await stored(app))!;
     const failed = truth.queries.flatMap((q) => q.failed);
     expect(done).toMatchObject({
       status: failed.length > 0 ? 'completed_with_failures' : 'succeeded',
