@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { mulberry32 } from '../../bench/prng';
+import { decodeLines } from '../../src/archive/archive-lines';
 import type { App } from '../../src/app';
 import { collect, spawnCli } from '../support/cli';
 import { TEST_DATABASES, type DialectWorkspace, type TestDatabase } from '../support/dialects';
@@ -36,7 +39,17 @@ const BODY = 'x'.repeat(800);
 const TABLES = ['authors', 'pins', 'posts', 'comments', 'flags', 'events'] as const;
 type Table = (typeof TABLES)[number];
 
-const JOB = `
+/** The archive forms the run is killed with: none, a table in the target, or files (test/archive covers each at chosen hooks). */
+const ARCHIVES = {
+  none: '',
+  table: 'archive: { table: "{entity}_archive" }',
+  files: 'archive: { dir: archive, format: jsonl }',
+} as const;
+type ArchiveForm = keyof typeof ARCHIVES;
+/** The tables whose rows the job deletes, by query or by cascade: each has its archive. */
+const DELETED = ['posts', 'authors', 'events', 'comments'] as const;
+
+const job = (archive: ArchiveForm) => `
 name: purge
 target: app
 start: 2099-01-01T00:00:00
@@ -48,6 +61,7 @@ queries:
   - entity: events
     where: { field: created_at, olderThan: 30d }
 limits: { batchSize: 10, pauseBetweenBatches: 5ms }
+${ARCHIVES[archive]}
 `;
 
 interface Post {
@@ -61,6 +75,8 @@ interface Post {
 interface Truth {
   left: Record<Table, number[]>;
   queries: { deleted: number; failed: number[]; cascaded: number }[];
+  /** The rows a query matches or would cascade to (deleted or held): the only ones a files archive may name. */
+  tried: Record<(typeof DELETED)[number], Set<number>>;
 }
 
 /** Seeds the target and works out, independently of Sweeper, what the job must do. */
@@ -112,6 +128,14 @@ async function seedAndOracle(db: TestDatabase, ws: DialectWorkspace, random: () 
   };
   for (const p of posts) if (authorGone.has(p.author)) postGone.add(p.id);
   const q2 = { deleted: events.filter((e) => e.old).length, failed: [] as number[], cascaded: 0 };
+  const oldAuthors = new Set(authors.filter((a) => a.old).map((a) => a.id));
+  const triedPosts = posts.filter((p) => p.old || oldAuthors.has(p.author));
+  const tried = {
+    posts: new Set(triedPosts.map((p) => p.id)),
+    authors: oldAuthors,
+    events: new Set(events.filter((e) => e.old).map((e) => e.id)),
+    comments: new Set(triedPosts.flatMap((p) => p.comments)),
+  };
   return {
     left: {
       authors: authors.filter((a) => !authorGone.has(a.id)).map((a) => a.id),
@@ -122,6 +146,7 @@ async function seedAndOracle(db: TestDatabase, ws: DialectWorkspace, random: () 
       events: events.filter((e) => !e.old).map((e) => e.id),
     },
     queries: [q0, q1, q2],
+    tried,
   };
 }
 
@@ -152,7 +177,22 @@ async function stored(app: App): Promise<StoredRun | undefined> {
 
 const FINISHED = ['succeeded', 'completed_with_failures', 'failed', 'canceled'];
 
-describe.each(TEST_DATABASES)('SIGKILL at random points of a run on $name', (db) => {
+/**
+ * The ids in each deleted table's archive, as often as archived: the table form's rows, or the lines
+ * of the run's files (a batch whose delete never committed leaves lines of records still in place).
+ */
+async function archivedIds(ws: DialectWorkspace, archive: ArchiveForm): Promise<Record<(typeof DELETED)[number], number[]>> {
+  const ids = async (t: (typeof DELETED)[number]): Promise<number[]> => {
+    if (archive === 'table') return ((await ws.target(`${t}_archive`).select('id')) as { id: number }[]).map((r) => Number(r.id));
+    const file = path.join(ws.dir, 'archive', 'purge', `run-1-${t}.jsonl.gz`);
+    return existsSync(file) ? decodeLines({ format: 'jsonl', gzip: true }, readFileSync(file)).map((l) => Number(l.row.id)) : [];
+  };
+  return Object.fromEntries(await Promise.all(DELETED.map(async (t) => [t, await ids(t)]))) as Record<(typeof DELETED)[number], number[]>;
+}
+
+const CASES = TEST_DATABASES.flatMap((db) => (Object.keys(ARCHIVES) as ArchiveForm[]).map((archive) => [db.name, archive, db] as const));
+
+describe.each(CASES)('SIGKILL at random points of a run on %s, archive: %s', (_name, archive, db) => {
   const children: ChildProcess[] = [];
   let ws: DialectWorkspace | undefined;
   let app: App | undefined;
@@ -173,11 +213,23 @@ describe.each(TEST_DATABASES)('SIGKILL at random points of a run on $name', (db)
   it(`after each of ${KILLS} kills (seed ${SEED}) nothing is lost or counted twice; the run ends exactly as the oracle says`, async () => {
     const random = mulberry32(SEED);
     ws = await db.workspace(schema(db));
-    ws.writeJob('purge', JOB);
+    ws.writeJob('purge', job(archive));
     const truth = await seedAndOracle(db, ws, random);
     const before = await rowsLeft(ws);
     // The test's own reader of the state store (it creates the store's tables before the first process).
     app = await ws.open();
+    // Every row gone is in its archive; the table form holds each once and nothing still in place (its
+    // copy commits with the delete); files may hold lines of a batch that never committed (records
+    // held, or a kill before the commit), and at the end name no row the job does not match or cascade to.
+    const expectArchived = (was: Record<Table, number[]>, left: Record<Table, number[]>, archived: Record<(typeof DELETED)[number], number[]>, end: boolean) => {
+      for (const t of DELETED) {
+        const gone = was[t].filter((id) => !left[t].includes(id));
+        const held = new Set(archived[t]);
+        expect({ t, notArchived: gone.filter((id) => !held.has(id)) }).toEqual({ t, notArchived: [] });
+        if (archive === 'table') expect({ t, archived: [...archived[t]].sort((a, b) => a - b) }).toEqual({ t, archived: gone });
+        else if (end) expect({ t, untried: [...held].filter((id) => !truth.tried[t].has(id)) }).toEqual({ t, untried: [] });
+      }
+    };
     const kept = (left: Record<Table, number[]>) => TABLES.filter((t) => truth.left[t].some((id) => !left[t].includes(id)));
 
     // Kill points spread over the whole run: when this many records are done (deleted or failed), plus
@@ -214,6 +266,7 @@ describe.each(TEST_DATABASES)('SIGKILL at random points of a run on $name', (db)
 
       const left = await rowsLeft(ws);
       expect({ kill, deletedThatMustStay: kept(left) }).toEqual({ kill, deletedThatMustStay: [] });
+      if (archive !== 'none') expectArchived(before, left, await archivedIds(ws, archive), false);
       expect(s.runs).toHaveLength(1);
       s.queries.forEach((q, i) => {
         expect(q.deleted).toBeLessThanOrEqual(truth.queries[i]!.deleted);
@@ -235,6 +288,7 @@ describe.each(TEST_DATABASES)('SIGKILL at random points of a run on $name', (db)
     expect((await out.result).code).toBe(0);
 
     expect(await rowsLeft(ws)).toEqual(truth.left);
+    if (archive !== 'none') expectArchived(before, truth.left, await archivedIds(ws, archive), true);
     const s = (await stored(app))!;
     const failed = truth.queries.flatMap((q) => q.failed);
     expect(done).toMatchObject({
