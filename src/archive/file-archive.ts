@@ -287,16 +287,24 @@ export async function readArchiveFile(spec: ArchiveFilesSpec, file: string): Pro
  * Appends and fsyncs; a new file's folder is fsynced too, so the file itself survives a crash. Every
  * byte or an error: a write may take fewer bytes than it was given (a disk nearly full, a file size
  * limit), and the rest is written again until the system refuses it (ENOSPC, EFBIG), which fails the
- * batch before its delete commits.
+ * batch before its delete commits, with the file cut back to its length before.
  */
 export async function appendDurably(file: string, bytes: Buffer): Promise<void> {
   const created = !existsSync(file);
   const handle = await open(file, 'a');
   try {
-    for (let at = 0; at < bytes.length; ) {
-      const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
-      if (bytesWritten <= 0) throw new Error(`could not append to the archive file ${file}: the system took no bytes`);
-      at += bytesWritten;
+    const size = (await handle.stat()).size;
+    try {
+      for (let at = 0; at < bytes.length; ) {
+        const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
+        if (bytesWritten <= 0) throw new Error(`could not append to the archive file ${file}: the system took no bytes`);
+        at += bytesWritten;
+      }
+    } catch (error) {
+      // The part written is cut off again: a gzip member cut short in the middle of the file would make
+      // every line after it unreadable once later batches append theirs.
+      await handle.truncate(size).catch(() => undefined);
+      throw error;
     }
     // The data, and the size a read needs (fdatasync): the file's other metadata can wait.
     await handle.datasync();
