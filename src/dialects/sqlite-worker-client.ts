@@ -49,6 +49,8 @@ export interface SqliteWorkerSettings {
 export function sqliteWorkerClient(settings: SqliteWorkerSettings): typeof Knex.Client {
   const client = class SqliteWorkerClient extends BetterSqlite3Client {
     private closing = false;
+    /** Connections the pool let go whose worker has not closed yet; destroy waits for them. */
+    private readonly closes = new Set<Promise<void>>();
 
     constructor(config: Knex.Config) {
       // The config names the client as knex's own does, for whoever asks which client this is.
@@ -64,9 +66,15 @@ export function sqliteWorkerClient(settings: SqliteWorkerSettings): typeof Knex.
       return super.acquireConnection();
     }
 
+    /**
+     * Resolves once every connection's worker has closed its database, so the files are settled (the
+     * WAL folded in and removed) when `knex.destroy()` resolves: a command that closes the store and
+     * then reads or removes its files finds them as the last close left them.
+     */
     override async destroy(callback?: unknown): Promise<void> {
       this.closing = true;
-      return super.destroy(callback);
+      await super.destroy(callback);
+      while (this.closes.size > 0) await Promise.all([...this.closes]);
     }
 
     override initializePool(config?: unknown): void {
@@ -89,8 +97,10 @@ export function sqliteWorkerClient(settings: SqliteWorkerSettings): typeof Knex.
       return SqliteWorkerConnection.open(open);
     }
 
+    /** Answers at once (the pool waits for no worker); `destroy` waits for the close itself. */
     destroyRawConnection(connection: SqliteWorkerConnection): Promise<void> {
-      connection.closeSoon();
+      const closed = connection.closeSoon().finally(() => this.closes.delete(closed));
+      this.closes.add(closed);
       return Promise.resolve();
     }
 

@@ -143,9 +143,10 @@ export class SqliteWorkerConnection {
    * Closes the database in the worker after the statements already sent, without waiting: a pool
    * being destroyed answers at once, as with the driver on this thread (a query asked for meanwhile
    * would wait for the pool's acquire timeout). The process stays alive until the worker has closed.
+   * The promise resolves then, and never rejects: a close that fails is told as a warning.
    */
-  closeSoon(): void {
-    this.close().catch((error: unknown) => {
+  closeSoon(): Promise<void> {
+    return this.close().catch((error: unknown) => {
       process.emitWarning(`the SQLite connection to ${this.filename} did not close cleanly: ${error instanceof Error ? error.message : String(error)}`);
     });
   }

@@ -66,13 +66,19 @@ describe('SQLite target connection in a worker thread', () => {
     expect(await knex('parents').pluck('id')).toEqual([1]);
   });
 
-  /** How many parents the main file alone holds (a copy without its -wal): what checkpoints copied there. */
+  /**
+   * How many parents the main file alone holds (a copy without its -wal): what checkpoints copied there.
+   * A copy taken while a checkpoint writes pages into the file may be torn (SQLITE_CORRUPT): -1, ask again.
+   */
   const inMainFile = (): number => {
     const copy = path.join(dir, 'main-file-only.db');
     fs.copyFileSync(file, copy);
     const reader = new Database(copy, { readonly: true });
     try {
       return reader.prepare('select count(*) from parents').pluck().get() as number;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CORRUPT') return -1;
+      throw error;
     } finally {
       reader.close();
       fs.rmSync(copy);
@@ -99,8 +105,8 @@ describe('SQLite target connection in a worker thread', () => {
     await knex.raw('select 1');
     expect(fs.existsSync(`${file}-wal`)).toBe(true);
     await knex.destroy();
-    // The pool closes its connection without waiting (closeSoon); the WAL goes once it has closed.
-    expect(await eventually(() => !fs.existsSync(`${file}-wal`))).toBe(true);
+    // destroy resolves once the worker has closed the database: the WAL is gone already.
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
     expect(inMainFile()).toBe(1);
     knex = openTarget('app', { client: 'better-sqlite3', connection: { filename: file } });
   });
