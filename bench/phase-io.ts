@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type BaselineMode = 'plain' | 'not-exists';
@@ -88,16 +89,40 @@ export function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+const ROOT = path.resolve(__dirname, '..');
+/** Where tsconfig.bench.json compiles src/ and bench/ to (beside node_modules, so packages resolve). */
+const COMPILED = path.join(ROOT, 'node_modules', '.cache', 'sweeper-bench');
+let compiled: boolean | undefined;
+
 /**
- * Runs `bench/<script>` in a child Node process (so its peak RSS is its own) and returns the JSON
- * its last stdout line holds. Its stderr goes straight to ours; a non-zero exit rejects.
+ * A phase runs compiled JavaScript, as the daemon does (`npm start` runs dist/), not under tsx: tsx's
+ * loader and the compiler it starts in the process and in each worker thread held about 30 MiB of the
+ * peak RSS a phase measured (a process that loads the CLI's modules: 99-103 MiB under tsx, 72-74 MiB
+ * compiled) and compiled each module, a worker thread's too, on its first use. src/ and bench/ are
+ * compiled once per bench process (incremental: a few seconds when nothing changed). BENCH_TSX=1 runs
+ * the phases under tsx as before.
+ */
+function phaseCommand(script: string): string[] {
+  if (process.env.BENCH_TSX === '1') return ['--import', 'tsx', path.join('bench', script)];
+  if (compiled === undefined) {
+    const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT, stdio: 'inherit' });
+    if (tsc.status !== 0) throw new Error(`compiling the bench phases (tsc -p tsconfig.bench.json) failed with ${tsc.signal ?? `code ${String(tsc.status)}`}`);
+    // The CLI and the metrics read the version from the package.json two folders above their module.
+    copyFileSync(path.join(ROOT, 'package.json'), path.join(COMPILED, 'package.json'));
+    compiled = true;
+  }
+  return [path.join(COMPILED, 'bench', script.replace(/\.ts$/, '.js'))];
+}
+
+/**
+ * Runs `bench/<script>` in a child Node process (so its peak RSS is its own), compiled (phaseCommand),
+ * and returns the JSON its last stdout line holds. Its stderr goes straight to ours; a non-zero exit rejects.
  * BENCH_CPU_PROF=<dir> has each phase write V8 CPU profiles there (its main thread and its workers).
  */
 export function runPhase<T>(script: string, args: string[]): Promise<T> {
-  const root = path.resolve(__dirname, '..');
   return new Promise((resolve, reject) => {
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join('bench', script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...profile, ...phaseCommand(script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (out += chunk));
