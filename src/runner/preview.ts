@@ -34,6 +34,12 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
         );
       else if (session.archiveWhere && depth > MAX_CASCADE_DEPTH) warnings.push(deeperThanArchived(where));
     }
+    const lanes = job.limits.parallelBatches;
+    if (lanes !== undefined && lanes > 1 && !session.dialect.capabilities.concurrentWriters)
+      warnings.push(
+        `job "${job.name}": limits.parallelBatches is ${lanes}, but ${session.dialect.label} lets one connection write at a time, ` +
+          `so its batches run one after another: remove limits.parallelBatches from the job's file (it changes nothing here)`,
+      );
     return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere, warnings };
   } finally {
     await session.close();

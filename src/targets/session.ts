@@ -12,7 +12,7 @@ export interface TargetSession {
   /** Where the job's deleted records are archived, in words (describeArchive): null where it has no archive. */
   readonly archiveWhere: string | null;
   /** The target's dialect, for what the preview says a run will meet (its limits). */
-  readonly dialect: Pick<Dialect, 'label' | 'maxCascadeDepth'>;
+  readonly dialect: Pick<Dialect, 'label' | 'maxCascadeDepth' | 'capabilities'>;
   /** How many records query `query` matches now. */
   count(query: number): Promise<number>;
   /** The next keys query `query` matches after `after` (null: from the start), in keyset order, at most `limit`. */
