@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
 import { SweeperError } from '../errors';
-import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
+import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH, referencesTo, setsLinksNull } from '../query/cascade';
 import { keyColumns, keysPerStatement } from '../query/compile';
 import type { PreparedQuery } from '../query/prepare';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
@@ -9,7 +9,7 @@ import { applyCondition } from '../query/where';
 import { keyFloor, whereInKeyRange } from '../query/key-range';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { ARCHIVE_COLUMNS } from './archive-columns';
+import { ARCHIVE_COLUMNS, LINK_DEPTH } from './archive-columns';
 
 /** What every archived row of one run carries, and where each entity's rows go. */
 export interface ArchiveWrite {
@@ -126,7 +126,7 @@ async function copyMatching(
     return qb;
   };
   if (dialect.capabilities.rowLocks) await matching(db, keyColumns(q.definition, q.entity)).forUpdate();
-  if (q.cascades)
+  if (q.cascades || q.setsLinksNull)
     await copyBelow(db, q.context.schema, q.entity, matching, {
       write: w,
       queryIndex: q.index,
@@ -172,7 +172,7 @@ async function copyBelow(
 ): Promise<void> {
   const { dialect } = schema;
   for (const { child, fk } of referencesTo(schema, entity.name)) {
-    if (fk.onDelete !== 'CASCADE') continue;
+    if (fk.onDelete !== 'CASCADE' && !setsLinksNull(fk)) continue;
     level.counter.n += 1;
     const alias = `c${level.counter.n}`;
     const childRows: RowSet = (handle, columns) => {
@@ -187,6 +187,12 @@ async function copyBelow(
       );
       return qb;
     };
+    if (setsLinksNull(fk)) {
+      // The children whose link the DELETE sets to null, as they are before it: their link records
+      // (LINK_DEPTH), in the same write as the batch's records, so they share its crash rules.
+      await (level.write.sink ?? insertCopy)(db, dialect, child, level.write.tableOf(child.name), childRows(db, []).clearSelect(), alias, { ...level, depth: LINK_DEPTH });
+      continue;
+    }
     const through = [...level.through, child.name];
     if (level.depth > MAX_CASCADE_DEPTH) {
       await refuseDeeperCascade(db, childRows, { ...level, through });
