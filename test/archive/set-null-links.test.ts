@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { decodeLines } from '../../src/archive/archive-lines';
 import type { App } from '../../src/app';
 import { restoreRun } from '../../src/archive/restore';
 import { executeRun } from '../../src/runner/execute-run';
@@ -18,7 +20,7 @@ import { killAt, resumeElsewhere } from './kill-and-resume';
  * are still null, and neither a second restore nor a SIGKILL and resume makes anything happen twice.
  */
 const SCHEMA = `
-CREATE TABLE teams (id integer PRIMARY KEY, name text NOT NULL, created_at bigint NOT NULL);
+CREATE TABLE teams (id integer PRIMARY KEY, name text NOT NULL, created_at bigint NOT NULL, note text);
 CREATE TABLE members (id integer PRIMARY KEY, team_id integer NULL REFERENCES teams(id) ON DELETE SET NULL, name text);
 CREATE TABLE projects (id integer PRIMARY KEY, team_id integer NOT NULL REFERENCES teams(id) ON DELETE CASCADE, title text);
 CREATE TABLE tasks (id integer PRIMARY KEY, project_id integer NULL REFERENCES projects(id) ON DELETE SET NULL, body text);
@@ -49,7 +51,8 @@ async function seed(ws: ArchiveWorkspace): Promise<void> {
   const projects = [];
   const tasks = [];
   for (let id = 1; id <= TEAMS; id++) {
-    teams.push({ id, name: `team ${id}`, created_at: old(id) ? 1 : 500 });
+    // A long note: a Postgres block holds a few teams, so batches by physical range are several.
+    teams.push({ id, name: `team ${id}`, created_at: old(id) ? 1 : 500, note: 'n'.repeat(1500) });
     for (let m = 0; m < 3; m++) members.push({ id: id * 10 + m, team_id: id, name: `member ${id}.${m}` });
     projects.push({ id, team_id: id, title: `project ${id}` });
     for (let t = 0; t < 2; t++) tasks.push({ id: id * 10 + t, project_id: id, body: `task ${id}.${t}` });
@@ -153,6 +156,12 @@ describe.each(FORMS)('links set to null on %s, %s form', (dialect, form, spec) =
       const rows = await ws.rows<{ id: number }>('SELECT id FROM members_archive WHERE sweeper_depth = -1 ORDER BY id');
       expect(rows.length).toBe(oldTeams.length * 3);
       expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+    } else {
+      // After its fsync: the killed batch's link lines are in the file twice (written again on resume), read once.
+      const file = path.join(ws.dir, 'archive', 'purge', `run-${runId}-members.jsonl.gz`);
+      const links = decodeLines({ format: 'jsonl', gzip: true }, readFileSync(file)).filter((l) => l.depth === -1);
+      expect(links.length).toBeGreaterThan(oldTeams.length * 3);
+      expect(new Set(links.map((l) => l.key)).size).toBe(oldTeams.length * 3);
     }
     const done = await restore(runId);
     expect({ restored: done.restored, relinked: done.relinked, failed: done.failed }).toEqual({ restored: oldTeams.length * 2, relinked: LINKS, failed: 0 });
