@@ -190,6 +190,22 @@ async function copyBelow(
     if (setsLinksNull(fk)) {
       // The children whose link the DELETE sets to null, as they are before it: their link records
       // (LINK_DEPTH), in the same write as the batch's records, so they share its crash rules.
+      // The crash story, SIGKILL at any point:
+      // - table form: the link records are INSERTed in the batch's transaction before its DELETE; a
+      //   kill before COMMIT rolls back both (no record, no link changed) and the resumed run does the
+      //   batch again, recording them once; after COMMIT both are there and the batch is counted once
+      //   (link records are never counted as archived records).
+      // - files form: their lines are appended and fsynced with the batch's before its DELETE. A kill
+      //   before the fsync leaves no line and nothing deleted; after the fsync and before COMMIT, lines
+      //   of links that were not changed: the batch, tried again, writes the same lines again (its rows
+      //   are as they were: nothing committed), and every reader keeps one line per (entity, key,
+      //   values) (readArchiveFile); a line whose child is still in its table as archived is skipped
+      //   by restore (pendingLines), so a batch that never committed sets nothing.
+      // - cold form: refused before the run starts (link-notes.ts), nothing recorded or deleted.
+      // Restore (relink.ts) sets a link only where it is still null, so a kill between its commit and
+      // its marks (files: `.restored` after the commit) makes the next restore find the link set and
+      // mark it, setting nothing twice. The deletes themselves are unchanged: nothing here decides
+      // what is deleted.
       await (level.write.sink ?? insertCopy)(db, dialect, child, level.write.tableOf(child.name), childRows(db, []).clearSelect(), alias, { ...level, depth: LINK_DEPTH });
       continue;
     }
