@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeLines } from '../../src/archive/archive-lines';
 import type { App } from '../../src/app';
+import { pruneArchives } from '../../src/archive/prune';
 import { restoreRun } from '../../src/archive/restore';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
@@ -167,6 +168,17 @@ describe.each(FORMS)('links set to null on %s, %s form', (dialect, form, spec) =
     expect({ restored: done.restored, relinked: done.relinked, failed: done.failed }).toEqual({ restored: oldTeams.length * 2, relinked: LINKS, failed: 0 });
     expect(await snapshot(ws)).toEqual(before);
     expect((await restore(runId)).relinked).toBe(0);
+  });
+
+  (form === 'table' ? it : it.skip)('archive.keep prunes the link records with the archived records', async () => {
+    app = await ws.open();
+    const runId = await createManualRun(app, 'purge', 'test');
+    await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    const pruned = await pruneArchives({ targets: app.targets, jobs: app.jobs, keep: '1d', now: later });
+    expect(pruned.tables).toEqual({ 'app.teams_archive': oldTeams.length, 'app.projects_archive': oldTeams.length, 'app.members_archive': oldTeams.length * 3, 'app.tasks_archive': oldTeams.length * 2 });
+    const done = await restore(runId);
+    expect({ restored: done.restored, relinked: done.relinked }).toEqual({ restored: 0, relinked: 0 });
   });
 
   (form === 'table' ? it : it.skip)('the cold form is refused before anything is deleted, naming the job file, the field and the fix', async () => {
