@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialects';
 import { SweeperError } from '../errors';
-import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
+import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH, referencesTo, setsLinksNull } from '../query/cascade';
 import { keyColumns, keysPerStatement } from '../query/compile';
 import type { PreparedQuery } from '../query/prepare';
 import { identifier, tableAs, whereTupleIn } from '../query/sql-dialect';
@@ -9,7 +9,7 @@ import { applyCondition } from '../query/where';
 import { keyFloor, whereInKeyRange } from '../query/key-range';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Entity, TargetSchema } from '../targets/schema';
-import { ARCHIVE_COLUMNS } from './archive-columns';
+import { ARCHIVE_COLUMNS, LINK_DEPTH } from './archive-columns';
 
 /** What every archived row of one run carries, and where each entity's rows go. */
 export interface ArchiveWrite {
@@ -126,7 +126,7 @@ async function copyMatching(
     return qb;
   };
   if (dialect.capabilities.rowLocks) await matching(db, keyColumns(q.definition, q.entity)).forUpdate();
-  if (q.cascades)
+  if (q.cascades || q.setsLinksNull)
     await copyBelow(db, q.context.schema, q.entity, matching, {
       write: w,
       queryIndex: q.index,
@@ -172,7 +172,7 @@ async function copyBelow(
 ): Promise<void> {
   const { dialect } = schema;
   for (const { child, fk } of referencesTo(schema, entity.name)) {
-    if (fk.onDelete !== 'CASCADE') continue;
+    if (fk.onDelete !== 'CASCADE' && !setsLinksNull(fk)) continue;
     level.counter.n += 1;
     const alias = `c${level.counter.n}`;
     const childRows: RowSet = (handle, columns) => {
@@ -187,6 +187,28 @@ async function copyBelow(
       );
       return qb;
     };
+    if (setsLinksNull(fk)) {
+      // The children whose link the DELETE sets to null, as they are before it: their link records
+      // (LINK_DEPTH), in the same write as the batch's records, so they share its crash rules.
+      // The crash story, SIGKILL at any point:
+      // - table form: the link records are INSERTed in the batch's transaction before its DELETE; a
+      //   kill before COMMIT rolls back both (no record, no link changed) and the resumed run does the
+      //   batch again, recording them once; after COMMIT both are there and the batch is counted once
+      //   (link records are never counted as archived records).
+      // - files form: their lines are appended and fsynced with the batch's before its DELETE. A kill
+      //   before the fsync leaves no line and nothing deleted; after the fsync and before COMMIT, lines
+      //   of links that were not changed: the batch, tried again, writes the same lines again (its rows
+      //   are as they were: nothing committed), and every reader keeps one line per (entity, key,
+      //   values) (readArchiveFile); a line whose child is still in its table as archived is skipped
+      //   by restore (pendingLines), so a batch that never committed sets nothing.
+      // - cold form: refused before the run starts (link-notes.ts), nothing recorded or deleted.
+      // Restore (relink.ts) sets a link only where it is still null, so a kill between its commit and
+      // its marks (files: `.restored` after the commit) makes the next restore find the link set and
+      // mark it, setting nothing twice. The deletes themselves are unchanged: nothing here decides
+      // what is deleted.
+      await (level.write.sink ?? insertCopy)(db, dialect, child, level.write.tableOf(child.name), childRows(db, []).clearSelect(), alias, { ...level, depth: LINK_DEPTH });
+      continue;
+    }
     const through = [...level.through, child.name];
     if (level.depth > MAX_CASCADE_DEPTH) {
       await refuseDeeperCascade(db, childRows, { ...level, through });

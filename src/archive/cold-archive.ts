@@ -14,6 +14,7 @@ import { bindableValue } from './bindable-value';
 import { ARCHIVE_COLUMNS } from './archive-columns';
 import { archiveTableName, ensureArchiveTable } from './archive-table';
 import { lineKeyColumns } from './file-archive';
+import { coldLinksProblem } from './link-notes';
 import { archivedEntities, countArchived, type RunArchiveOptions } from './table-archive';
 
 /** Where a cold archive finds its target: the config's targets (Targets). */
@@ -100,6 +101,9 @@ export class ColdArchive {
     queries: PreparedQuery[],
     o: { options: RunArchiveOptions; targets: ArchiveTargets },
   ): Promise<ColdArchive> {
+    // A run never deletes what its archive could not undo: links set to null are not recorded here (link-notes.ts).
+    const links = coldLinksProblem({ ...job, queries: queries.map((q) => q.definition) }, schema);
+    if (links) throw new SweeperError('INVALID_CONFIG', `${job.file}: ${links.path}: ${links.message}`);
     const cold = await openColdTarget(o.targets, job.archive, schema.dialect);
     const tables = new Map<string, string>();
     const textType = cold.schema.dialect.archive.textType;

@@ -17,6 +17,7 @@ import { arrayRows, decodeLines, encodeLinesOverlapped, objectRows, type Archive
 import { sameValue } from './bindable-value';
 import type { RunArchiveOptions } from './table-archive';
 import { archivedEntities } from './table-archive';
+import { LINK_DEPTH } from './archive-columns';
 
 /** Into how many DELETEs the files form splits a batch by physical range where it makes the lines on this thread (RunArchive.rangeParts). */
 const RANGE_PARTS = 4;
@@ -198,7 +199,8 @@ export class FileArchive {
     if (rows.count === 0) return;
     // On this thread the gzip runs on the thread pool as the lines are made (encodeLinesOverlapped).
     await appendDurably(file, await encodeLinesOverlapped(this.spec, this.batchOf(entity, write, queryIndex, depth), rows, [...entity.columns.keys()]));
-    this.pending += rows.count;
+    // A link record (a child whose link the DELETE sets to null) is no archived record.
+    if (depth !== LINK_DEPTH) this.pending += rows.count;
   }
 
   /**
@@ -222,7 +224,7 @@ export class FileArchive {
         lines,
         false,
       );
-      for (const line of lines) if (!present.has(line.key)) counts[line.queryIndex]! += 1;
+      for (const line of lines) if (line.depth !== LINK_DEPTH && !present.has(line.key)) counts[line.queryIndex]! += 1;
     }
     return counts;
   }
@@ -271,12 +273,16 @@ export async function keysInTable(
   return found;
 }
 
-/** The lines of an archive file, each (entity, key) once (the last written); none when there is no file. */
+/**
+ * The lines of an archive file, each (entity, key) once (the last written); none when there is no file.
+ * A link record (LINK_DEPTH) is once per (entity, key, values): a batch written again after a crash
+ * writes the same one again, while two batches may each set another link of the same row to null.
+ */
 export async function readArchiveFile(spec: ArchiveFilesSpec, file: string): Promise<ArchivedLine[]> {
   if (!existsSync(file)) return [];
   const byKey = new Map<string, ArchivedLine>();
   for (const line of decodeLines(spec, await readFile(file))) {
-    const id = `${line.entity}\u0000${line.key}`;
+    const id = line.depth === LINK_DEPTH ? `${line.entity}\u0000${line.key}\u0000links\u0000${JSON.stringify(line.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}` : `${line.entity}\u0000${line.key}`;
     byKey.delete(id);
     byKey.set(id, line);
   }

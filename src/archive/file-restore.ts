@@ -14,7 +14,9 @@ import type { Entity, TargetSchema } from '../targets/schema';
 import type { ArchivedLine } from './archive-lines';
 import { appendDurably, archiveFileOf, keysInTable, readArchiveFile } from './file-archive';
 import { putBackIsolating } from './put-back';
-import { bindableValue } from './bindable-value';
+import { bindableValue, sameValue } from './bindable-value';
+import { LINK_DEPTH } from './archive-columns';
+import { restoreLinks } from './relink';
 import type { RestoreGroup } from './restore';
 import { goBackWhole, goneColumns, type GoneColumn } from './missing-columns';
 
@@ -26,6 +28,14 @@ import { goBackWhole, goneColumns, type GoneColumn } from './missing-columns';
  * unchanged: restore counts it as already there, neither restored again nor a failure.
  */
 const restoredFileOf = (file: string) => `${file}.restored`;
+
+/**
+ * What `<file>.restored` holds for a line once it is done: its key; for a link record (LINK_DEPTH),
+ * `links <key> <row>`, since a row may have several (readArchiveFile) and its deleted record a line too.
+ */
+function doneMark(line: ArchivedLine): string {
+  return line.depth === LINK_DEPTH ? `links ${line.key} ${JSON.stringify(line.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}` : line.key;
+}
 
 async function restoredKeys(file: string): Promise<Set<string>> {
   const marker = restoredFileOf(file);
@@ -46,7 +56,7 @@ async function pendingLines(
   keyColumns: string[],
 ): Promise<ArchivedLine[]> {
   const done = await restoredKeys(file);
-  const lines = (await readArchiveFile(spec, file)).filter((l) => !done.has(l.key));
+  const lines = (await readArchiveFile(spec, file)).filter((l) => !done.has(doneMark(l)));
   const there = await keysInTable(knex, dialect, entity, keyColumns, lines, true);
   return lines.filter((l) => !there.has(l.key));
 }
@@ -83,7 +93,8 @@ export async function fileGroupsOf(
       depth: lines[0]!.depth,
       pending: lines.length,
       keyExists: await countExistingKeys(knex, schema.dialect, o.entity, o.keyColumns, keys),
-      columnMissing: lines.filter((l) => goneHeld(o.entity, l).length > 0).length,
+      // A link record sets back only its links: a column gone elsewhere does not hold it.
+      columnMissing: lines[0]!.depth === LINK_DEPTH ? 0 : lines.filter((l) => goneHeld(o.entity, l).length > 0).length,
       restored: 0,
       failed: 0,
     });
@@ -109,6 +120,7 @@ export class FileGroupRestore {
     const ofGroup = (
       await pendingLines(this.knex, this.dialect, this.spec, group.table, this.entity, this.keyColumns)
     ).filter((l) => l.queryIndex === group.queryIndex && l.depth === group.depth);
+    if (group.depth === LINK_DEPTH) return dryRun ? undefined : this.relink(group, ofGroup, batchSize);
     const lines = goBackWhole(ofGroup, {
       dialect: this.dialect,
       entity: this.entity,
@@ -136,6 +148,19 @@ export class FileGroupRestore {
             message: errorMessage(error),
           });
         },
+      });
+    }
+  }
+
+  /** Sets back the links of the group's link records (relink.ts); each batch's marks appended once it committed. */
+  private async relink(group: RestoreGroup, lines: ArchivedLine[], batchSize: number): Promise<void> {
+    const kinds = new Map([...this.entity.columns.values()].map((c) => [c.name, this.dialect.archive.valueKind(c)]));
+    const scope = { dialect: this.dialect, entity: this.entity, keyColumns: this.keyColumns, group, failures: this.failures, restoredKeys: this.restoredKeys };
+    for (let i = 0; i < lines.length; i += batchSize) {
+      await restoreLinks(this.knex, scope, lines.slice(i, i + batchSize), {
+        valuesOf: (l) => Object.fromEntries([...kinds].filter(([c]) => c in l.row).map(([c, kind]) => [c, bindableValue(kind, l.row[c], l.carrier)])),
+        same: (c, current, archived) => sameValue(kinds.get(c) ?? 'plain', current, archived, 'native'),
+        markAfter: (done) => appendDurably(restoredFileOf(group.table), Buffer.from(done.map((l) => `${doneMark(l)}\n`).join(''), 'utf8')),
       });
     }
   }

@@ -13,7 +13,8 @@ import type { Targets } from '../targets/registry';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { transactionThatEnds } from '../targets/delete-batch';
 import { changedRows } from './archive-copy';
-import { ARCHIVE_COLUMNS } from './archive-columns';
+import { ARCHIVE_COLUMNS, LINK_DEPTH } from './archive-columns';
+import { TableLinkRestore } from './table-link-restore';
 import { archiveTableName } from './archive-table';
 import { rowsOf } from '../query/raw-rows';
 import { archivedEntities } from './table-archive';
@@ -60,6 +61,8 @@ export interface RestoreOutcome {
   dryRun: boolean;
   groups: RestoreGroup[];
   restored: number;
+  /** Rows whose links ON DELETE SET NULL the run set to null and this restore set back (relink.ts); not in `restored`. */
+  relinked: number;
   failed: number;
   /** What could not go back; in a dry run, what will not whatever else happens (ARCHIVE_COLUMN_MISSING). */
   failures: RestoreFailureInput[];
@@ -146,8 +149,10 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
     if (!archive) continue;
     groups.push(...(await groupsOf(target.knex, schema, entity, table, archivedGone(entity, archive), run.id)));
   }
-  // Parents before children: the last query first, and within a query the shallowest rows first.
-  groups.sort((a, b) => b.queryIndex - a.queryIndex || a.depth - b.depth);
+  // Parents before children: the last query first, and within a query the shallowest rows first;
+  // the links a delete set to null last, once every record they point at is back (relink.ts).
+  const isLinks = (g: RestoreGroup) => (g.depth === LINK_DEPTH ? 1 : 0);
+  groups.sort((a, b) => isLinks(a) - isLinks(b) || b.queryIndex - a.queryIndex || a.depth - b.depth);
   const outcome: RestoreOutcome = {
     runId: run.id,
     job: job.name,
@@ -155,6 +160,7 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
     dryRun: request.dryRun,
     groups,
     restored: 0,
+    relinked: 0,
     failed: 0,
     failures: [],
   };
@@ -164,7 +170,9 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
     // A dry run reads only the rows that will not go back whatever else happens.
     if (request.dryRun && group.columnMissing === 0) continue;
     const entity = schema.entities.get(group.entity)!;
-    const putter = cold
+    const putter = group.depth === LINK_DEPTH && !cold && !files
+      ? new TableLinkRestore(target.knex, schema.dialect, entity, keyOf(entity), deps.clock)
+      : cold
       ? new ColdGroupRestore(coldScope(entity), deps.clock)
       : files
         ? new FileGroupRestore(target.knex, schema.dialect, entity, files, lineKeyColumns(entity, queries))
@@ -180,7 +188,8 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
     outcome.failures.push(...putter.failures.map((f) => ({ ...f, runId: run.id, job: job.name })));
     if (!request.dryRun) await store.archive.clearRestoreFailures(run.id, entity.name, putter.restoredKeys);
   }
-  outcome.restored = groups.reduce((n, g) => n + g.restored, 0);
+  outcome.restored = groups.reduce((n, g) => n + (g.depth === LINK_DEPTH ? 0 : g.restored), 0);
+  outcome.relinked = groups.reduce((n, g) => n + (g.depth === LINK_DEPTH ? g.restored : 0), 0);
   outcome.failed = groups.reduce((n, g) => n + g.failed, 0);
   if (request.dryRun) return outcome;
   await store.archive.addRestoreFailures(outcome.failures, deps.clock.now());
@@ -188,7 +197,7 @@ export async function restoreRun(deps: RestoreDeps, request: RestoreRequest): Pr
   await store.archive.addRunEvent(
     run.id,
     'restored',
-    `${outcome.restored} archived record(s) put back${request.entity ? ` (entity ${request.entity})` : ''}, ${outcome.failed} could not go back`,
+    `${outcome.restored} archived record(s) put back${outcome.relinked > 0 ? `, ${outcome.relinked} link(s) set back` : ''}${request.entity ? ` (entity ${request.entity})` : ''}, ${outcome.failed} could not go back`,
     request.actor,
     deps.clock.now(),
   );
@@ -221,7 +230,8 @@ async function groupsOf(
   const groups: RestoreGroup[] = [];
   for (const row of rows) {
     let keyExists: number | null = null;
-    if (entity.primaryKey.length > 0) {
+    const links = Number(row.d) === LINK_DEPTH;
+    if (entity.primaryKey.length > 0 && !links) {
       const on = entity.primaryKey.map((c) => `e.${q(c)} = a.${q(c)}`).join(' AND ');
       const counted = rowsOf<{ n: unknown }>(
         await knex.raw(
@@ -238,7 +248,8 @@ async function groupsOf(
       depth: Number(row.d),
       pending: Number(row.n),
       keyExists,
-      columnMissing: Number(row.m),
+      // A link record sets back only its links: a column gone elsewhere does not hold it.
+      columnMissing: links ? 0 : Number(row.m),
       restored: 0,
       failed: 0,
     });

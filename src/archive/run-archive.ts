@@ -62,6 +62,8 @@ export function openRunArchive(
  */
 export function deleteArchivedStatement(db: Knex, archive: ArchiveSpec, q: PreparedQuery, o: { del: Knex.QueryBuilder; alias: string; values: ArchivedRowValues }): Knex.Raw | null {
   const { dialect } = q.context;
+  // Where the DELETE sets links to null, their link records are copied before it, by key (archive-copy.ts).
+  if (q.setsLinksNull) return null;
   if (isFilesArchive(archive)) return filesArchiveInDelete(dialect) ? filesDeleteArchivedStatement(db, q, o.del, o.alias) : null;
   if (isTargetArchive(archive)) return null;
   return tableArchivesInDelete(dialect) ? tableDeleteArchivedStatement(db, q, { table: archiveTableName(archive, q.entity.name), ...o }) : null;

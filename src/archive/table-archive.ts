@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import type { ArchiveTableSpec } from '../config/archive-schema';
-import { MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
+import { linkReferencesBelow, MAX_CASCADE_DEPTH, referencesTo } from '../query/cascade';
 import type { PreparedQuery } from '../query/prepare';
 import type { Key, KeyRange } from '../store/runs-repository';
 import type { Dialect } from '../dialects';
 import type { Entity, TargetSchema } from '../targets/schema';
 import { archiveBatch, archiveKeyRange, archivedRowValues, changedRows, deleteIntoArchiveStatement, type ArchivedRowValues, type ArchiveWrite } from './archive-copy';
 import { rowsOf } from '../query/raw-rows';
-import { ARCHIVE_COLUMNS } from './archive-columns';
+import { ARCHIVE_COLUMNS, LINK_DEPTH } from './archive-columns';
 import { archiveTableName, ensureArchiveTable } from './archive-table';
 
 /** What a run gives its session to archive: which run, and its clock. */
@@ -105,7 +105,7 @@ export function tableDeleteArchivedStatement(db: Knex, q: PreparedQuery, o: { ta
   return deleteIntoArchiveStatement(db, q.context.dialect, { entity: q.entity, ...o });
 }
 
-/** How many rows run `runId` has in these archive tables, per query. */
+/** How many rows run `runId` has in these archive tables, per query (its link records not counted). */
 export async function countArchived(
   knex: Knex,
   dialect: Dialect,
@@ -117,8 +117,8 @@ export async function countArchived(
   const q = (name: string) => dialect.quoteIdentifier(name);
   for (const table of tables) {
     const result: unknown = await knex.raw(
-      `SELECT ${q(ARCHIVE_COLUMNS.queryIndex)} AS i, count(*) AS n FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.runId)} = ? GROUP BY ${q(ARCHIVE_COLUMNS.queryIndex)}`,
-      [runId],
+      `SELECT ${q(ARCHIVE_COLUMNS.queryIndex)} AS i, count(*) AS n FROM ${q(table)} WHERE ${q(ARCHIVE_COLUMNS.runId)} = ? AND ${q(ARCHIVE_COLUMNS.depth)} <> ? GROUP BY ${q(ARCHIVE_COLUMNS.queryIndex)}`,
+      [runId, LINK_DEPTH],
     );
     for (const row of rowsOf<{ i: unknown; n: unknown }>(result))
       counts[Number(row.i)] = (counts[Number(row.i)] ?? 0) + Number(row.n);
@@ -126,7 +126,10 @@ export async function countArchived(
   return counts;
 }
 
-/** The entities of the queries and every child ON DELETE CASCADE reaches below them. */
+/**
+ * The entities of the queries, every child ON DELETE CASCADE reaches below them, and every child
+ * whose links ON DELETE SET NULL a delete of those sets to null (its archive holds their link records, LINK_DEPTH).
+ */
 export function archivedEntities(schema: TargetSchema, queries: { entity: Entity }[]): Entity[] {
   const found = new Map<string, Entity>();
   const visit = (entity: Entity, depth: number) => {
@@ -136,5 +139,7 @@ export function archivedEntities(schema: TargetSchema, queries: { entity: Entity
       if (fk.onDelete === 'CASCADE') visit(child, depth + 1);
   };
   for (const q of queries) visit(q.entity, 0);
+  for (const entity of [...found.values()])
+    for (const { child } of linkReferencesBelow(schema, entity)) if (!found.has(child.name)) found.set(child.name, child);
   return [...found.values()];
 }

@@ -1,3 +1,4 @@
+import { LINK_DEPTH } from '../archive/archive-columns';
 import { restoreRun, type RestoreOutcome } from '../archive/restore';
 import { EXIT, UsageError } from '../errors';
 import { cliActor, printJson, withApp, type CommandContext } from './context';
@@ -11,7 +12,7 @@ export function renderRestore(o: RestoreOutcome): string {
   const lines = [
     o.dryRun
       ? `restore of run ${o.runId} of ${o.job} (dry run: nothing written)`
-      : `run ${o.runId} of ${o.job}: ${formatCount(o.restored)} record(s) put back, ${formatCount(o.failed)} could not go back`,
+      : `run ${o.runId} of ${o.job}: ${formatCount(o.restored)} record(s) put back${o.relinked > 0 ? `, ${formatCount(o.relinked)} link(s) set back` : ''}, ${formatCount(o.failed)} could not go back`,
     renderTable(
       [
         { header: 'ENTITY' },
@@ -27,7 +28,8 @@ export function renderRestore(o: RestoreOutcome): string {
         g.entity,
         g.table,
         g.queryIndex,
-        g.depth,
+        // Rows whose links ON DELETE SET NULL the run set to null: restore sets them back (relink.ts).
+        g.depth === LINK_DEPTH ? 'links' : g.depth,
         formatCount(g.pending),
         g.keyExists === null ? '-' : formatCount(g.keyExists),
         ...(missing ? [formatCount(g.columnMissing)] : []),

@@ -1,4 +1,5 @@
 import { SweeperError, type Problem } from '../errors';
+import { coldLinksProblem } from '../archive/link-notes';
 import { checkQuery } from '../query/check';
 import { checkTimeValues, type TimeValueCache } from '../query/time-format';
 import type { Targets } from '../targets/registry';
@@ -39,6 +40,8 @@ export async function checkJobsAgainstTargets(jobs: JobDefinition[], targets: Ta
       verdicts.set(key, verdict);
     }
     problems.push(...(await verdict).map((p) => ({ file: job.file, ...p })));
+    const links = coldLinksProblem(job, schema);
+    if (links) problems.push({ file: job.file, ...links });
   }
   return problems;
 }

@@ -37,6 +37,26 @@ export function referencesTo(schema: TargetSchema, parent: string): Reference[] 
   return refs;
 }
 
+/**
+ * Whether a foreign key's ON DELETE rule sets the child's columns rather than delete or refuse:
+ * `SET NULL` (restore sets the values back, relink.ts). `SET DEFAULT` has the same shape but is not
+ * recorded: restore could not tell a column set to its default from one set so since.
+ */
+export function setsLinksNull(fk: ForeignKey): boolean {
+  return fk.onDelete === 'SET NULL';
+}
+
+/**
+ * The ON DELETE SET NULL (or SET DEFAULT, `rule`) references a delete of `entity` changes: its own
+ * and those below the children ON DELETE CASCADE removes with it, as deep as the archive copies.
+ */
+export function linkReferencesBelow(schema: TargetSchema, entity: Entity, rule: 'SET NULL' | 'SET DEFAULT' = 'SET NULL', depth = 0): Reference[] {
+  if (depth > MAX_CASCADE_DEPTH) return [];
+  return referencesTo(schema, entity.name).flatMap((ref) =>
+    ref.fk.onDelete === rule ? [ref] : ref.fk.onDelete === 'CASCADE' ? linkReferencesBelow(schema, ref.child, rule, depth + 1) : [],
+  );
+}
+
 /** A set of rows of one entity, as a subquery selecting some of its columns. */
 type RowSet = (columns: string[]) => Knex.QueryBuilder;
 
@@ -154,6 +174,25 @@ export async function countCascadedMatching(
     return qb;
   };
   return countBelow(knex, ctx.schema, ctx.entity, rows, { depth: 1, anchor: 0, counter: { n: 0 } });
+}
+
+/**
+ * How many rows of other entities reference, through a foreign key ON DELETE SET NULL, a record the
+ * query matches now: the links its delete would set to null (for previews). Only the query's own
+ * records' references are counted, not those below its cascades (linkReferencesBelow names them).
+ */
+export async function countLinksSetNullMatching(knex: Knex, query: QueryDefinition, ctx: CompileContext): Promise<number> {
+  let total = 0;
+  for (const [n, { child, fk }] of referencesTo(ctx.schema, ctx.entity.name).filter((r) => setsLinksNull(r.fk)).entries()) {
+    const alias = `l${n + 1}`;
+    const matching = knex.select(refsOf(knex, ctx.dialect, ctx.alias, fk.parentColumns)).from(tableAs(knex, ctx.dialect, ctx.entity.name, ctx.alias));
+    if (query.where) applyCondition(matching, query.where, { ...ctx, aliasCounter: { n: 0 } });
+    const qb = knex.from(tableAs(knex, ctx.dialect, child.name, alias)).count({ n: '*' });
+    whereTupleIn(qb, ctx.dialect, refsOf(knex, ctx.dialect, alias, fk.columns), matching);
+    const rows = (await qb) as { n: number | string }[];
+    total += Number(rows[0]?.n ?? 0);
+  }
+  return total;
 }
 
 /** A reason a delete of a row of some entity fails: a referencing child, directly or below a cascade. */

@@ -1,5 +1,6 @@
 import type { JobDefinition, QueryDefinition } from '../config/schema';
 import { SweeperError } from '../errors';
+import { linkReferencesBelow } from './cascade';
 import { checkQuery } from './check';
 import type { CompileContext } from './compile';
 import { detectQueryTimeFormats, type TimeValueCache } from './time-format';
@@ -13,6 +14,12 @@ export interface PreparedQuery {
   context: CompileContext;
   /** Whether deleting from this entity cascades to children (then each batch counts them). */
   cascades: boolean;
+  /**
+   * Whether deleting its records sets links of other rows to null (ON DELETE SET NULL, here or below a
+   * cascade): an archive then records those rows before the DELETE (archive-copy.ts), so each batch
+   * copies by its keys or range, never inside the DELETE statement.
+   */
+  setsLinksNull: boolean;
 }
 
 /**
@@ -35,6 +42,7 @@ export async function prepareQueries(job: JobDefinition, target: Target, schema:
       cascades: [...schema.entities.values()].some((e) =>
         e.foreignKeys.some((fk) => fk.parent === entity.name && fk.onDelete === 'CASCADE'),
       ),
+      setsLinksNull: linkReferencesBelow(schema, entity).length > 0,
       context: { dialect: target.dialect, schema, entity, alias: 't0', asOf, timezone: job.timezone, timeFormats },
     };
   });

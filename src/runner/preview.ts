@@ -2,19 +2,22 @@ import { keyValueJson, type PreviewJson } from '../api/json';
 import type { JobDefinition } from '../config/schema';
 import { DEEPER_CASCADE_FIX, MAX_CASCADE_DEPTH } from '../query/cascade';
 import type { Targets } from '../targets/registry';
+import { linkNotes } from '../archive/link-notes';
 
 /**
  * What each query would delete now: counts, sample keys, cascaded children and predicted failures.
  * Deletes nothing. Each query's matches are counted as the data is now; its predicted failures leave
  * out the referencing rows an earlier query deletes first, as the run will meet them.
  */
-export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'openSession'>, asOf: Date, sampleSize = 5): Promise<PreviewJson> {
+export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'openSession' | 'schema'>, asOf: Date, sampleSize = 5): Promise<PreviewJson> {
   const session = await targets.openSession(job, asOf);
   try {
     const queries: PreviewJson['queries'] = [];
     const warnings: string[] = [];
+    const links: { index: number; linksSetNull: number }[] = [];
     for (const [index, query] of job.queries.entries()) {
       const preview = await session.preview(index, sampleSize);
+      links.push({ index, linksSetNull: preview.linksSetNull ?? 0 });
       const { rows, depth, complete } = preview.cascaded;
       queries.push({
         index,
@@ -40,6 +43,8 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
         `job "${job.name}": limits.parallelBatches is ${lanes}, but ${session.dialect.label} lets one connection write at a time, ` +
           `so its batches run one after another: remove limits.parallelBatches from the job's file (it changes nothing here)`,
       );
+    // Read once already by the session (the registry keeps each target's schema).
+    warnings.push(...linkNotes(job, await targets.schema(job.target), links));
     return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere, warnings };
   } finally {
     await session.close();

@@ -23,7 +23,7 @@ import { prepareQueries, type PreparedQuery } from '../query/prepare';
 import type { InflightPart, Key, KeyRange } from '../store/runs-repository';
 import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-batch';
 import { deleteRange } from './delete-range';
-import { directBlockers, NO_CASCADE } from '../query/cascade';
+import { countLinksSetNullMatching, directBlockers, NO_CASCADE } from '../query/cascade';
 import { buildDeleteWithin, selectKeysWithin, selectMatchingKeysUpTo } from '../query/range';
 import { deleteRangeBatch, rangeParts } from './range-batch';
 import type { Target } from './registry';
@@ -119,7 +119,8 @@ export class KnexTargetSession implements TargetSession {
       deleteRange(this.knex, range, {
         held: (db, r) => heldKeysInRange(db, q.definition, q.context, column, r),
         delete: async (db, r, except) => {
-          if (archive?.deleteArchived) {
+          // Not where the DELETE sets links to null: their link records are copied before it (archive-copy.ts).
+          if (archive?.deleteArchived && !q.setsLinksNull) {
             // The range's DELETE archives what it removes, before the range's COMMIT.
             const deleted = await archive.deleteArchived(db, q, [deleteKeyRangeStatement(db, q.definition, q.context, column, r, except)], q.entity.name);
             if (archive.afterDelete) await archive.afterDelete(deleted);
@@ -219,7 +220,8 @@ export class KnexTargetSession implements TargetSession {
     const transactions = dialect.capabilities.transactionStatus ? dialect.transactionStatus : undefined;
     // An archive keeps the one statement where its form archives what the DELETE removes and the
     // part about to commit is named by its transaction (the DELETE returns no keys then).
-    const archivedInDelete = archive?.deleteArchived && transactions ? archive.deleteArchived : undefined;
+    // Not where the DELETE sets links to null: their link records are copied before it (archive-copy.ts).
+    const archivedInDelete = archive?.deleteArchived && transactions && !q.setsLinksNull ? archive.deleteArchived : undefined;
     return this.forgettingOnFailure(q, this.batchOperations(q, hooks), (ops) =>
       deleteRangeBatch(this.knex, from, blocks, {
         ...ops,
@@ -325,6 +327,7 @@ export class KnexTargetSession implements TargetSession {
       matched: await countMatching(this.knex, q.definition, q.context),
       sample: await this.nextKeys(query, null, sampleSize),
       cascaded: q.cascades ? await countCascadedMatching(this.knex, q.definition, q.context) : NO_CASCADE,
+      ...(q.setsLinksNull ? { linksSetNull: await countLinksSetNullMatching(this.knex, q.definition, q.context) } : {}),
       // As the run meets the data: what the earlier queries of the job match is gone by then.
       predictedFailures: await countPredictedFailures(
         this.knex,

@@ -114,6 +114,8 @@ export interface QueryPreview {
   cascaded: CascadeCount;
   /** Matching records other rows still hold through a foreign key that refuses the delete. */
   predictedFailures: number;
+  /** Rows that reference a matching record through ON DELETE SET NULL (set only where such references exist). */
+  linksSetNull?: number;
 }
 
 export interface BatchResult {
