@@ -87,7 +87,9 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
     await pending.add(last ? { ...result, next: null } : result);
     if (last) {
       await pending.write();
-      return 'by key after ranges';
+      // The last ranges may pass maxDeletes (records that came to match since the count) and leave
+      // nothing for the pass by key, whose boundary would then never see it: the run ends here.
+      return o.reporter.deletedSoFar > o.maxDeletes ? 'over-max-deletes' : 'by key after ranges';
     }
     from = result.next;
     await yieldToEventLoop();

@@ -76,6 +76,29 @@ describe.each(TEST_DATABASES)('maxDeletes during a run on $name', (db) => {
     expect(deleted).toBeLessThanOrEqual(25);
   });
 
+  it('the last batch passing maxDeletes ends the run over it, even when nothing is left after it', async () => {
+    // Five more records come to match between the count (20) and the first batch: on a dialect that
+    // batches by physical range the one range of this small table deletes all 25 at once and is the
+    // last, and the run must still end over maxDeletes rather than succeed (found in a run of 40,000
+    // items: 34,999 deleted under maxDeletes 30,000 and the run completed).
+    await ws.target('tokens').insert([1, 3, 5, 7, 9].map((id) => ({ id, state: 'live' })));
+    const setMatched = app.store.runs.setMatched.bind(app.store.runs);
+    app.store.runs.setMatched = async (...args) => {
+      await setMatched(...args);
+      await ws.target('tokens').where({ state: 'live' }).update({ state: 'expired' });
+    };
+    try {
+      const run = await executeRun(await createManualRun(app, 'purge-tokens', 'test'), runnerDeps(app), new AbortController().signal);
+      expect(run.status).toBe('failed');
+      expect(run.reason).toContain('maxDeletes 20 reached during the run');
+      const deleted = 25 - (await countRows(ws.target, 'tokens'));
+      expect(run.deleted).toBe(deleted);
+      expect(deleted).toBeGreaterThanOrEqual(20);
+    } finally {
+      app.store.runs.setMatched = setMatched;
+    }
+  });
+
   it('a run that deletes exactly maxDeletes succeeds', async () => {
     const run = await runWith(() => Promise.resolve());
     expect(run).toMatchObject({ status: 'succeeded', deleted: 20 });
