@@ -23,6 +23,8 @@ export class StatementProfile {
   private readonly busy: [number, number][] = [];
   private readonly files = new Map<string, string>();
   private readonly trace: { at: number; line: string }[] | null = process.env.BENCH_TRACE === '1' ? [] : null;
+  /** Every statement answered on a watched knex instance: its kind (as in the totals), start and duration (bench/run-breakdown.ts). */
+  readonly statements: { kind: string; at: number; ms: number }[] = [];
   private readonly origin = performance.now();
 
   constructor() {
@@ -41,6 +43,7 @@ export class StatementProfile {
       if (!s) return;
       this.started.delete(q.__knexQueryUid!);
       add(this.totals, s.kind, performance.now() - s.at);
+      this.statements.push({ kind: s.kind, at: s.at, ms: performance.now() - s.at });
       this.trace?.push({ at: s.at, line: `${this.ms(s.at)} +${(performance.now() - s.at).toFixed(1).padStart(6)} ms  ${s.kind.split(':')[0]}: ${oneLine(s.sql)}` });
     };
     db.on('query-response', end);

@@ -10,6 +10,7 @@
  * BENCH_PROFILE=1 prints to stderr the time spent in each kind of statement, on the target and the state store,
  * on SQLite also what the worker threads tell (BEGIN and COMMIT, the WAL checkpoints after each COMMIT,
  * the round trips beyond the worker's time) and the run's time outside every request to either; with
+ * (the lines "run breakdown": the run in its stretches, bench/run-breakdown.ts); with
  * BENCH_TRACE=1 also each statement in order, with its start and duration (bench/statement-profile.ts).
  */
 import pino from 'pino';
@@ -23,6 +24,7 @@ import { runnerDeps } from '../src/runner/runner-deps';
 // baselines' timings hold no module loading either.
 import '../src/targets/knex-session';
 import { maxRssKiB, quantile, report } from './phase-io';
+import { breakdownLines, type BatchMark } from './run-breakdown';
 import { StatementProfile } from './statement-profile';
 import { batchSizeFromEnv, isBenchArchive, parallelBatchesFromEnv, JOB, writeWorkspace, type BenchConnection } from './workspace';
 
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     const batchSize = app.jobs.find((j) => j.name === JOB)!.limits.batchSize ?? null;
     const batchMs: number[] = [];
     const batchKeys: number[] = [];
+    const marks: BatchMark[] = [];
     let batchesWithFailures = 0;
     const profile = process.env.BENCH_PROFILE === '1' ? new StatementProfile() : null;
     if (profile) {
@@ -58,16 +61,22 @@ async function main(): Promise<void> {
     const runId = await createManualRun(app, JOB, 'bench');
     const deps = runnerDeps(app, undefined, (b) => {
       batchMs.push(b.transactionMs);
+      marks.push({ end: performance.now(), transactionMs: b.transactionMs });
       batchKeys.push(b.keys);
       if (b.failed > 0) batchesWithFailures++;
     });
     const started = performance.now();
+    const eluBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
     const run = await executeRun(runId, deps, new AbortController().signal);
     const ended = performance.now();
     const seconds = (ended - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    if (profile) process.stderr.write(`statements of the run (${seconds.toFixed(2)} s):\n${profile.lines(started, ended).join('\n')}\n`);
+    if (profile) {
+      process.stderr.write(`statements of the run (${seconds.toFixed(2)} s):\n${profile.lines(started, ended).join('\n')}\n`);
+      const elu = performance.eventLoopUtilization(eluBefore);
+      process.stderr.write(`${breakdownLines({ start: started, end: ended, elu }, marks, profile.statements).join('\n')}\n`);
+    }
     const wantStatus = expectedFailed > 0 ? 'completed_with_failures' : 'succeeded';
     if (run.status !== wantStatus) throw new Error(`run ${runId} ended ${run.status} (${run.reason ?? 'no reason'}); expected ${wantStatus}`);
     if (run.deleted !== expectedDeleted || run.failed !== expectedFailed) {
