@@ -22,7 +22,7 @@ CREATE TABLE holders (id ${t.integer} PRIMARY KEY, item_id ${t.integer} NOT NULL
 `;
 }
 
-const JOB = (limits: string) => `
+const JOB = (limits: string, extra = '') => `
 name: purge-items
 target: app
 queries:
@@ -30,6 +30,7 @@ queries:
     where: { field: kind, op: eq, value: old }
 notify: { on: never }
 limits: { ${limits} }
+${extra}
 `;
 
 const old = Array.from({ length: ITEMS }, (_, i) => i + 1).filter((id) => id % 4 !== 0);
@@ -46,12 +47,12 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
   /** What a write of the batch in flight names: its key spans, or its ranges' parts (one per transaction). */
   const named = (b: { ranges?: unknown[]; parts?: unknown[] }) => (spans ? b.ranges : b.parts)?.length ?? 0;
 
-  async function open(limits: string): Promise<void> {
+  async function open(limits: string, extra = ''): Promise<void> {
     ws = await db.workspace(schema(db));
     const rows = Array.from({ length: ITEMS }, (_, i) => ({ id: i + 1, kind: (i + 1) % 4 === 0 ? 'new' : 'old' }));
     for (let i = 0; i < rows.length; i += 1000) await ws.target('items').insert(rows.slice(i, i + 1000));
     await ws.target('holders').insert({ id: 1, item_id: 1001 });
-    ws.writeJob('purge-items', JOB(limits));
+    ws.writeJob('purge-items', JOB(limits, extra));
     app = await ws.open();
   }
   afterEach(async () => {
@@ -121,6 +122,22 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
       for (let i = 1; i < sorted.length; i++) expect(Number(sorted[i]!.after![0])).toBeGreaterThanOrEqual(Number(sorted[i - 1]!.last[0]));
       expect(w.length).toBeLessThanOrEqual(3);
     }
+  });
+
+  it.each([
+    ['the table form', 'archive: { table: "{entity}_archive" }'],
+    ['the files form', 'archive: { dir: archive, format: jsonl }'],
+  ])('with an archive in %s: side by side only where its copies commit in each batch\'s own transaction (physical ranges)', async (form, archive) => {
+    await open('parallelBatches: 3', archive);
+    const writes = recordWrites();
+    const runId = await createManualRun(app, 'purge-items', 'test');
+    await executeRun(runId, { ...runnerDeps(app), checkpointEveryMs: 0 }, new AbortController().signal);
+    await expectExact(runId);
+    const together = writes.filter((w) => w.length > 1);
+    // Key spans go side by side with no archive at all; physical ranges with the table form.
+    if (!spans && lanes && form === 'the table form') expect(together.length).toBeGreaterThan(0);
+    else expect(together).toEqual([]);
+    expect(await app.store.archive.ofRun(runId)).toMatchObject({ archived: old.length - 1 });
   });
 
   it('a crash after the spans committed but before their checkpoint: the resumed run counts each span once', async () => {
