@@ -28,7 +28,7 @@ describe('InflightJournal', () => {
     await Promise.all(['11', '12', '13', '14'].map((transaction, i) => journal.committing({ keys: [], deleted: i + 1, cascaded: 0, transaction })));
     expect(most).toBe(1);
     expect(stored.at(-1)!.map((p) => p.transaction)).toEqual(['11', '12', '13', '14']);
-    // Each write names every part the one before it named.
-    for (let i = 1; i < stored.length; i++) expect(stored[i]!.slice(0, stored[i - 1]!.length)).toEqual(stored[i - 1]);
+    // In the order told, each write naming the parts told before it and its own.
+    expect(stored.map((parts) => parts.map((p) => p.transaction))).toEqual([['11'], ['11', '12'], ['11', '12', '13'], ['11', '12', '13', '14']]);
   });
 });
