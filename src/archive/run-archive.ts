@@ -33,6 +33,13 @@ export interface RunArchive {
    * DELETE of the next (the files form, where the lines are made on this thread). Absent: 1.
    */
   readonly rangeParts?: number;
+  /**
+   * Whether the form writes every copy inside the batch's own target transaction (the table form):
+   * then batches in transactions side by side each commit their copies with their DELETE, and a crash
+   * leaves none without the other (TargetSession.physicalRangeLanes). Absent: copies are written apart
+   * from the transaction (files, another target), one batch at a time.
+   */
+  readonly withinBatch?: boolean;
   /** After the batch's DELETE removed `deleted` records, still inside its transaction (the cold form commits its copies here). */
   afterDelete?(deleted: number): Promise<void>;
   /** The batch of these keys did not commit (or may not have: a resumed run's batch in flight): drop the copies of what is still in the source. */

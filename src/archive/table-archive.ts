@@ -24,6 +24,8 @@ export interface RunArchiveOptions {
 export class TableArchive {
   /** Where the dialect has `writableCte`: a range's DELETE copies what it removes in the same statement (RunArchive.deleteArchived). */
   readonly deleteArchived?: (db: Knex, q: PreparedQuery, parts: Knex.QueryBuilder[], alias: string) => Promise<number>;
+  /** Every copy is written in the batch's own transaction, before its DELETE or by it (RunArchive.withinBatch). */
+  readonly withinBatch = true;
 
   private constructor(
     private readonly knex: Knex,

@@ -85,7 +85,7 @@ const JOB_DOCS: Record<string, string> = {
   'limits.batchSize': 'Records per delete transaction; absent: adapts to keep each batch transaction near 120 ms',
   'limits.maxDeletes': 'Refuse the whole run, deleting nothing, when the queries match more than this',
   'limits.parallelBatches':
-    'Batches in flight at once (1 to 8, default 1), on disjoint key spans, each in its own transaction and connection (MySQL, MariaDB; one at a time on SQLite)',
+    'Batches in flight at once (1 to 8, default 1), on disjoint key spans (MySQL, MariaDB) or physical block ranges (Postgres), each in its own transaction and connection; one at a time on SQLite',
   'limits.pauseBetweenBatches': 'A pause between batches (0ms to 1h), e.g. 200ms',
   'limits.maxRuntime':
     'Stop at a batch boundary after this long (at most 30d); the run fails with the reason',

@@ -103,8 +103,9 @@ export const jobSchema = z
         batchSize: z.number().int().min(1).max(100000).optional(),
         maxDeletes: z.number().int().min(0).optional(),
         /**
-         * Batches in flight at once, on disjoint key spans, each in its own transaction and connection
-         * (a target whose dialect has concurrentWriters; runner/parallel-spans.ts). Absent: one.
+         * Batches in flight at once, on disjoint key spans or physical block ranges, each in its own
+         * transaction and connection (a target whose dialect has concurrentWriters;
+         * runner/parallel-spans.ts, runner/range-batches.ts). Absent: one.
          */
         parallelBatches: z.number().int().min(1).max(8).optional(),
         pauseBetweenBatches: durationSchema('pauseBetweenBatches').default('0ms'),

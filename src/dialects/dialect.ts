@@ -155,7 +155,8 @@ export interface Dialect {
  *   rows a `DELETE ... RETURNING` removes so, with no object per row (`rowsAsArrays`);
  * - `concurrentWriters`: several connections may write the same table at once, each in its own
  *   transaction, locking only the rows (and key gaps) they touch: batches on disjoint key ranges run
- *   side by side (`limits.parallelBatches`, runner/parallel-spans.ts); SQLite has one writer at a time.
+ *   side by side (`limits.parallelBatches`, runner/parallel-spans.ts), and so do ranges of physical
+ *   blocks where each is named by its transaction (runner/range-batches.ts); SQLite has one writer at a time.
  */
 export interface DialectCapabilities {
   readonly embedded: boolean;

@@ -10,6 +10,8 @@ import type { CommittingPart } from '../targets/session';
 export class InflightJournal {
   private readonly indexOf = new Map<Key, number>();
   private parts: InflightPart[] = [];
+  /** The journal's writes, one after another (see committing). */
+  private writes: Promise<void> = Promise.resolve();
 
   private readonly keys: Key[];
 
@@ -59,9 +61,21 @@ export class InflightJournal {
     } else {
       this.parts = [...this.parts, { keys: indexes, deleted: part.deleted, cascaded: part.cascaded, ...named }];
     }
-    // A part named by its transaction, in a batch that stored no keys before: the batch is stored with it.
-    if ((grew || part.transaction !== undefined) && this.growing) {
-      await this.runs.setInflight({ runId: this.runId, query: this.growing.query, keys: this.keys, parts: this.parts, now: this.growing.now(), owner: this.owner });
-    } else await this.runs.setInflightParts(this.runId, this.parts, this.owner);
+    // One write after another, each naming every part recorded when it was asked for (this one's
+    // too): parts told at once by transactions side by side (limits.parallelBatches) reach the store
+    // in the order they were told, a part's COMMIT follows a write that names it, and no later write
+    // forgets it (two writes sent together could land in either order, the one that names fewer
+    // parts last).
+    const [keys, parts] = [[...this.keys], [...this.parts]];
+    const store = () => {
+      // A part named by its transaction, in a batch that stored no keys before: the batch is stored with it.
+      if ((grew || part.transaction !== undefined) && this.growing) {
+        return this.runs.setInflight({ runId: this.runId, query: this.growing.query, keys, parts, now: this.growing.now(), owner: this.owner });
+      }
+      return this.runs.setInflightParts(this.runId, parts, this.owner);
+    };
+    const write = this.writes.catch(() => undefined).then(store);
+    this.writes = write;
+    await write;
   };
 }

@@ -8,7 +8,7 @@ import { InflightJournal } from './inflight';
 import type { QueryBatchesOptions, QueryOutcome } from './query-batches';
 
 /**
- * Batches by physical range (a dialect with physicalRangeBatches, see TargetSession.deletePhysicalRange): each
+ * Batches by physical range (a dialect with physicalRangeBatches, see TargetSession.deletePhysicalRanges): each
  * batch deletes what matches in the next blocks of the table, with a checkpoint after every batch
  * (or every RANGE_CHECKPOINT_EVERY_MS where the batches in flight are named by their transactions),
  * until the last range, or until the ranges have tried as many records as the query matched when it
@@ -58,6 +58,7 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
   let from: RangePosition | null = at;
   const tried = new TriedCount(o.state);
   const sizer = new RangeSizer(o.job.limits.batchSize);
+  const lanes = rangeLanes(o);
   const pause = durationMs(o.job.limits.pauseBetweenBatches);
   const pending = new PendingCheckpoint(o, steps);
   for (;;) {
@@ -67,19 +68,21 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
       return stop;
     }
     const started = performance.now();
-    let result: RangeBatchResult | null;
+    const sizes = Array.from({ length: lanes }, () => sizer.next());
+    let ranges: RangeBatchResult[] | null;
     try {
-      result = await session.deletePhysicalRange(query.index, from, sizer.next(), { committing: pending.journal.committing, signal: o.signal });
+      ranges = await session.deletePhysicalRanges(query.index, from, sizes, { committing: pending.journal.committing, signal: o.signal });
     } catch (error) {
       if (!isLeaseLost(error)) await steps.settleAfterFailure(() => steps.settle(pending.journal.inflightKeys(), pending.journal.recorded()), error);
       throw error;
     }
-    if (result === null) {
+    if (ranges === null) {
       await pending.write();
       return from === null ? 'by key' : 'by key after ranges';
     }
     const transactionMs = performance.now() - started;
-    sizer.record(result.blocks, result.tried, result.deleteMs, transactionMs);
+    sizer.record(ranges, transactionMs);
+    const result = together(ranges);
     o.onBatch?.({ job: o.job.name, entity: query.entity, queryIndex: query.index, keys: result.tried, deleted: result.deleted, failed: result.failures.length, transactionMs });
     tried.add(result.deleted + result.failures.length);
     // The last range: it reached the end of the table, or the ranges have met every record counted.
@@ -95,6 +98,45 @@ export async function deleteInRanges(o: QueryBatchesOptions, steps: RangeSteps):
     await yieldToEventLoop();
     if (pause > 0) await clock.sleep(pause, o.signal);
   }
+}
+
+/**
+ * `limits.parallelBatches` over physical ranges: how many ranges go side by side in each batch of the
+ * loop (TargetSession.physicalRangeLanes: where each range's part is named by its transaction and its
+ * archive copy, if any, commits with it). One where the job sets maxDeletes: ranges are not counted
+ * before they delete, so ranges side by side could pass it by as many ranges.
+ *
+ * The ranges of one batch follow each other from the position reached, cut from one read of the
+ * table's length: disjoint, so no two transactions meet the same row (a row an UPDATE moves between
+ * them is met by one or none, and the pass by key after the ranges takes what none met). Together
+ * they are one batch of the loop: one checkpoint after all of them (the position moves to the end of
+ * the last), their counts summed.
+ *
+ * The crash story is the single range's, once per range: each range's part (its transaction's id and
+ * what it deleted) is stored before its COMMIT (InflightJournal.committing), the writes one after
+ * another, each naming every part recorded so far, so no part whose transaction may have committed is
+ * missing from the state store, whatever the order the ranges reach their COMMITs. A crash before the
+ * checkpoint resumes from the position before the batch and settles each part by its transaction's
+ * status (pg_xact_status): a range that committed counts what it deleted (its rows are gone, and with
+ * the table archive their copies committed with them, so the ranges read again find nothing of it to
+ * copy twice), one that did not counts nothing and its rows are deleted (and copied) again. A range
+ * that fails waits for the others to end, then the batch fails and the parts recorded are settled.
+ */
+function rangeLanes(o: QueryBatchesOptions): number {
+  const wanted = o.job.limits.parallelBatches ?? 1;
+  if (wanted < 2 || Number.isFinite(o.maxDeletes)) return 1;
+  return Math.max(1, Math.min(wanted, o.session.physicalRangeLanes(o.query.index)));
+}
+
+/** The ranges of one batch as one: counts summed, failures together, the position after the last. */
+function together(ranges: RangeBatchResult[]): BatchResult & { next: RangePosition | null; tried: number } {
+  return {
+    deleted: ranges.reduce((sum, r) => sum + r.deleted, 0),
+    cascaded: ranges.reduce((sum, r) => sum + r.cascaded, 0),
+    failures: ranges.flatMap((r) => r.failures),
+    tried: ranges.reduce((sum, r) => sum + r.tried, 0),
+    next: ranges.length === 0 ? null : ranges[ranges.length - 1]!.next,
+  };
 }
 
 /**
@@ -166,7 +208,7 @@ class PendingCheckpoint {
     return this.result.deleted;
   }
 
-  async add(range: RangeBatchResult): Promise<void> {
+  async add(range: BatchResult & { next: RangePosition | null }): Promise<void> {
     const r = this.result;
     this.result = { deleted: r.deleted + range.deleted, cascaded: r.cascaded + range.cascaded, failures: [...r.failures, ...range.failures], next: range.next };
     this.ranges++;
@@ -216,11 +258,21 @@ export class RangeSizer {
     return this.blocks;
   }
 
-  record(blocks: number, records: number, deleteMs: number, transactionMs: number): void {
-    if (blocks < this.blocks) return;
+  /**
+   * Feeds back one batch of the loop: its ranges (several side by side: limits.parallelBatches) and how
+   * long the batch took, all of them together (the longest of their transactions). Only the ranges of
+   * the full size count (the last one, cut short at the table's end, says nothing of the rate); side by
+   * side, the slowest one's DELETE sizes the next ranges, each aimed at BATCH_TARGET_MS, and the whole
+   * batch is kept under RANGE_LONGEST_MS (ranges side by side run slower each, sharing the host).
+   */
+  record(ranges: { blocks: number; tried: number; deleteMs: number }[], transactionMs: number): void {
+    const full = ranges.filter((r) => r.blocks >= this.blocks);
+    if (full.length === 0) return;
     if (this.batchSize !== undefined) {
-      this.covered += blocks;
-      this.records += records;
+      for (const r of full) {
+        this.covered += r.blocks;
+        this.records += r.tried;
+      }
       const perBlock = this.records / this.covered;
       this.blocks = clamp(perBlock > 0 ? Math.floor(this.batchSize / perBlock) : this.blocks * 2);
     } else {
@@ -228,6 +280,7 @@ export class RangeSizer {
       // Postgres a range grown 8 times at once, as BatchSizer's first batches are, made the clean bench
       // run slower: 0.26-0.32 s -> 0.33-0.42 s, its ranges' rows costing more each). Shrunk
       // also when the whole transaction (its held records tried alone, its commit) went past RANGE_LONGEST_MS.
+      const deleteMs = Math.max(...full.map((r) => r.deleteMs));
       const wanted = Math.min(BATCH_TARGET_MS / Math.max(1, deleteMs), RANGE_LONGEST_MS / Math.max(1, transactionMs));
       const scale = Math.min(2, Math.max(0.25, wanted));
       this.blocks = clamp(Math.floor(this.blocks * scale));

@@ -25,7 +25,7 @@ import { deleteBatch, refuseUnequalCopy, type BatchOperations } from './delete-b
 import { deleteRange } from './delete-range';
 import { countLinksSetNullMatching, directBlockers, NO_CASCADE } from '../query/cascade';
 import { buildDeleteWithin, selectKeysWithin, selectMatchingKeysUpTo } from '../query/range';
-import { deleteRangeBatch, rangeParts } from './range-batch';
+import { deleteRangeBatches, rangeParts } from './range-batch';
 import type { Target } from './registry';
 import type { TargetSchema } from './schema';
 import type { BatchHooks, BatchResult, CommittingPart, QueryPreview, RangeBatchResult, RangePosition, SessionOptions, TargetSession } from './session';
@@ -207,7 +207,17 @@ export class KnexTargetSession implements TargetSession {
     return keyColumns(q.definition, q.entity)[0]!;
   }
 
-  async deletePhysicalRange(query: number, from: RangePosition | null, blocks: number, hooks: BatchHooks = {}): Promise<RangeBatchResult | null> {
+  physicalRangeLanes(query: number): number {
+    const q = this.query(query);
+    const { capabilities, physicalRanges, transactionStatus } = q.context.dialect;
+    const able = capabilities.concurrentWriters && capabilities.physicalRangeBatches && capabilities.transactionStatus && physicalRanges && transactionStatus;
+    // The archive's copy is made by the range's own DELETE, in its transaction (not by key first: a DELETE that sets links to null).
+    const archived = this.archive === null || (this.archive.withinBatch === true && this.archive.deleteArchived !== undefined && !q.setsLinksNull);
+    if (!able || q.cascades || !archived) return 1;
+    return Math.max(1, poolMax(this.knex));
+  }
+
+  async deletePhysicalRanges(query: number, from: RangePosition | null, sizes: number[], hooks: BatchHooks = {}): Promise<RangeBatchResult[] | null> {
     const q = this.query(query);
     const { dialect } = q.context;
     const ranges = dialect.physicalRanges;
@@ -223,7 +233,7 @@ export class KnexTargetSession implements TargetSession {
     // Not where the DELETE sets links to null: their link records are copied before it (archive-copy.ts).
     const archivedInDelete = archive?.deleteArchived && transactions && !q.setsLinksNull ? archive.deleteArchived : undefined;
     return this.forgettingOnFailure(q, this.batchOperations(q, hooks), (ops) =>
-      deleteRangeBatch(this.knex, from, blocks, {
+      deleteRangeBatches(this.knex, from, sizes, {
         ...ops,
         storage: async (fresh) => {
           if (fresh || !this.storage.has(query)) this.storage.set(query, await ranges.storage(this.knex, q.entity.name));
@@ -354,6 +364,12 @@ export class KnexTargetSession implements TargetSession {
   private async cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
     return q.cascades ? (await countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity))).rows : 0;
   }
+}
+
+/** The most connections the target's pool opens (knex's default where the config sets none). */
+function poolMax(knex: Knex): number {
+  const max = (knex.client as { config?: { pool?: { max?: unknown } } }).config?.pool?.max;
+  return typeof max === 'number' && Number.isFinite(max) ? max : 10;
 }
 
 /** How long settling waits for the transaction of a batch in flight to end (its process was killed). */

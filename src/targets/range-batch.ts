@@ -30,30 +30,67 @@ export interface RangeOperations extends BatchOperations {
 }
 
 /**
- * Deletes what matches in the next `blocks` blocks of the table from `from`, or null when the table
- * has no physical order to range over. The common case is one statement in one short transaction
- * (no index probe per row, no second SELECT): `DELETE ... WHERE <in the range> AND <condition> AND NOT
- * EXISTS (<a row holding it>)`, `RETURNING key` only where the part about to commit must name its
- * records (a dialect without transactionStatus names it by its transaction's id); then the rows of
- * the range that still match (the held ones) are each tried under a savepoint, for the database's
- * own error as their failure record. When
- * that transaction fails on a record error (a trigger, a deferred constraint) or the batch must go by
- * key (an archive, cascades), the range's keys are read and deleted as deleteBatch does.
+ * Deletes what matches in consecutive ranges from `from`, the first `sizes[0]` blocks long, the next
+ * `sizes[1]`, ..., each in its own transaction (so each on a connection of its own: side by side where
+ * there are several, `limits.parallelBatches`), or null when the table has no physical order to range
+ * over. The ranges are cut from ONE read of the table's length, so they are disjoint and follow each
+ * other; the last one that reaches the table's end reaches to the end (whatever was appended since the
+ * length was read), and no range follows it, so fewer ranges than sizes may come back. Every range
+ * ends (commits or rolls back) before this settles; the first failure is thrown after all have ended,
+ * so the runner settles what the others committed (their parts are recorded before their COMMITs).
  *
  * A position in another storage of the table (rewritten by VACUUM FULL, CLUSTER) means nothing: the
  * ranges start again from the first block (what was deleted is gone; failures are recorded once). The
  * storage is read once per session and again near its end, so a rewrite during a run is met there or
  * by the pass by key after the ranges, which deletes what the ranges did not reach.
  */
-export async function deleteRangeBatch(target: Knex, from: RangePosition | null, blocks: number, ops: RangeOperations): Promise<RangeBatchResult | null> {
+export async function deleteRangeBatches(target: Knex, from: RangePosition | null, sizes: number[], ops: RangeOperations): Promise<RangeBatchResult[] | null> {
+  const wanted = sizes.reduce((sum, blocks) => sum + blocks, 0);
   let storage = await ops.storage(false);
   // The length known from before may be stale only near the end: read it again there.
-  if (storage && (from?.block ?? 0) + blocks >= storage.blocks) storage = await ops.storage(true);
+  if (storage && (from?.block ?? 0) + wanted >= storage.blocks) storage = await ops.storage(true);
   if (!storage) return null;
-  const start = from && from.relation === storage.relation ? from.block : 0;
-  // The last range reaches to the end, whatever was appended since the table's length was read.
-  const to = start + blocks >= storage.blocks ? null : start + blocks;
-  const range = { next: to === null ? null : { relation: storage.relation, block: to }, blocks: (to ?? Math.max(storage.blocks, start)) - start };
+  const ranges = consecutiveRanges(storage, from, sizes);
+  const done = await Promise.allSettled(ranges.map((range) => deleteBlocks(target, range, ops)));
+  const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
+  if (failed) throw failed.reason;
+  return done.map((d) => (d as PromiseFulfilledResult<RangeBatchResult>).value);
+}
+
+/** One range of blocks: `start` to `to` (null: to the end of the table), where the next one starts, how many blocks it covers. */
+interface BlockRange {
+  start: number;
+  to: number | null;
+  next: RangePosition | null;
+  blocks: number;
+}
+
+/** The ranges of `sizes` blocks each from `from`, one after another, until one reaches the table's end. */
+export function consecutiveRanges(storage: TableStorage, from: RangePosition | null, sizes: number[]): BlockRange[] {
+  let start = from && from.relation === storage.relation ? from.block : 0;
+  const ranges: BlockRange[] = [];
+  for (const size of sizes) {
+    const to = start + size >= storage.blocks ? null : start + size;
+    ranges.push({ start, to, next: to === null ? null : { relation: storage.relation, block: to }, blocks: (to ?? Math.max(storage.blocks, start)) - start });
+    if (to === null) break;
+    start = to;
+  }
+  return ranges;
+}
+
+/**
+ * Deletes what matches in one range of blocks. The common case is one statement in one short
+ * transaction (no index probe per row, no second SELECT): `DELETE ... WHERE <in the range> AND
+ * <condition> AND NOT EXISTS (<a row holding it>)`, `RETURNING key` only where the part about to commit
+ * must name its records (a dialect without transactionStatus names it by its transaction's id); then
+ * the rows of the range that still match (the held ones) are each tried under a savepoint, for the
+ * database's own error as their failure record. When that transaction fails on a record error (a
+ * trigger, a deferred constraint) or the batch must go by key (an archive, cascades), the range's keys
+ * are read and deleted as deleteBatch does.
+ */
+async function deleteBlocks(target: Knex, block: BlockRange, ops: RangeOperations): Promise<RangeBatchResult> {
+  const { start, to } = block;
+  const range = { next: block.next, blocks: block.blocks };
   if (ops.oneStatement) {
     try {
       let deleteMs = 0;

@@ -60,15 +60,27 @@ export interface TargetSession {
    */
   settleRange(query: number, range: KeyRange): Promise<{ deleted: number; cascaded: number }>;
   /**
-   * Where the dialect has physicalRangeBatches: deletes what query `query` matches in the next
-   * `blocks` blocks of the table's storage from `from` (null: from the start), in one short transaction
-   * (the condition is checked inside the delete; records the database refuses are isolated and come
-   * back as failure records, as deleteBatch does). Resolves to null when the entity cannot be read in
-   * ranges (another dialect, a partitioned table): then the run pages by key. A range is not stable
-   * (an UPDATE or VACUUM FULL moves rows), so after the last range the run pages once by key over what
-   * still matches (see src/runner/range-batches.ts).
+   * How many physical ranges of query `query` may be deleted at once, each in its own transaction and
+   * connection (`limits.parallelBatches`, deletePhysicalRanges): the target pool's size, where the
+   * dialect has concurrentWriters, physicalRangeBatches and transactionStatus (each range in flight is
+   * named by its transaction, so settling it needs no keys), nothing cascades, and the run has no
+   * archive or one written inside each batch's own transaction (the table form: RunArchive.withinBatch);
+   * else 1.
    */
-  deletePhysicalRange(query: number, from: RangePosition | null, blocks: number, hooks?: BatchHooks): Promise<RangeBatchResult | null>;
+  physicalRangeLanes(query: number): number;
+  /**
+   * Where the dialect has physicalRangeBatches: deletes what query `query` matches in consecutive
+   * ranges of the table's storage from `from` (null: from the start), the first `sizes[0]` blocks long,
+   * the next `sizes[1]`, ..., cut from one read of the table's length; each range in one short
+   * transaction of its own, side by side where there are several (the condition is checked inside the
+   * delete; records the database refuses are isolated and come back as failure records, as deleteBatch
+   * does). Resolves, once every range has ended, to their results in order (fewer than `sizes` where
+   * one reaches the table's end), or rejects with the first failure; null when the entity cannot be
+   * read in ranges (another dialect, a partitioned table): then the run pages by key. A range is not
+   * stable (an UPDATE or VACUUM FULL moves rows), so after the last range the run pages once by key
+   * over what still matches (see src/runner/range-batches.ts).
+   */
+  deletePhysicalRanges(query: number, from: RangePosition | null, sizes: number[], hooks?: BatchHooks): Promise<RangeBatchResult[] | null>;
   /**
    * Where the dialect has physicalRangeBatches, after the last range: the keys of every record query
    * `query` matches now when at most `limit` do, else null (more than `limit` match). Read by the

@@ -90,15 +90,32 @@ describe('RangeSizer', () => {
   it('grows a range whose DELETE took far below the target twice at once (not as BatchSizer does), up to its maximum', () => {
     const sizer = new RangeSizer(undefined);
     expect(sizer.next()).toBe(RANGE_START_BLOCKS);
-    sizer.record(RANGE_START_BLOCKS, 3000, 1, 2);
+    sizer.record([{ blocks: RANGE_START_BLOCKS, tried: 3000, deleteMs: 1 }], 2);
     expect(sizer.next()).toBe(2 * RANGE_START_BLOCKS);
-    for (let i = 0; i < 20; i++) sizer.record(sizer.next(), 1000, 1, 1);
+    for (let i = 0; i < 20; i++) sizer.record([{ blocks: sizer.next(), tried: 1000, deleteMs: 1 }], 1);
     expect(sizer.next()).toBe(RANGE_MAX_BLOCKS);
   });
 
   it('shrinks a range whose transaction went past the longest a range should take, a quarter at most', () => {
     const sizer = new RangeSizer(undefined);
-    sizer.record(RANGE_START_BLOCKS, 3000, 10, 10_000);
+    sizer.record([{ blocks: RANGE_START_BLOCKS, tried: 3000, deleteMs: 10 }], 10_000);
     expect(sizer.next()).toBe(RANGE_START_BLOCKS / 4);
+  });
+
+  it('sizes ranges side by side by the slowest full one, the last one cut short at the end left out', () => {
+    const sizer = new RangeSizer(undefined);
+    // The slowest full range's DELETE took the target: the ranges stay as they are.
+    sizer.record(
+      [
+        { blocks: RANGE_START_BLOCKS, tried: 3000, deleteMs: 20 },
+        { blocks: RANGE_START_BLOCKS, tried: 3000, deleteMs: 120 },
+        { blocks: 3, tried: 30, deleteMs: 1000 },
+      ],
+      130,
+    );
+    expect(sizer.next()).toBe(RANGE_START_BLOCKS);
+    // Only a short range: nothing learned.
+    sizer.record([{ blocks: 1, tried: 10, deleteMs: 1 }], 1);
+    expect(sizer.next()).toBe(RANGE_START_BLOCKS);
   });
 });

@@ -2,15 +2,16 @@ import type { App } from '../../src/app';
 import { executeRun } from '../../src/runner/execute-run';
 import { createManualRun } from '../../src/runner/manual-run';
 import { runnerDeps } from '../../src/runner/runner-deps';
-import type { KeyRange, RunRecord, RunsRepository } from '../../src/store/runs-repository';
+import type { InflightPart, KeyRange, RunRecord, RunsRepository } from '../../src/store/runs-repository';
 import { countRows, TEST_DATABASES, type DialectWorkspace, type TestDatabase } from '../support/dialects';
 
 /**
- * limits.parallelBatches (runner/parallel-spans.ts): key spans deleted side by side, each in its own
- * transaction, on a dialect with concurrentWriters. Where the query batches by key range (MariaDB) the
- * spans go together; elsewhere (Postgres batches by physical range) the setting changes nothing, and
- * the same crash story must hold. Items 1 to 40,000: every 4th is new, the others old (30,000 match);
- * item 1,001 is held by a row of holders.
+ * limits.parallelBatches, on a dialect with concurrentWriters: where the query batches by key range
+ * (MariaDB) key spans go side by side (runner/parallel-spans.ts), each recorded in flight as a key
+ * range; where it batches by physical range (Postgres) block ranges do (runner/range-batches.ts,
+ * TargetSession.physicalRangeLanes), each recorded as its transaction's part. The same crash story
+ * holds on both. Items 1 to 40,000: every 4th is new, the others old (30,000 match); item 1,001 is
+ * held by a row of holders.
  */
 const ITEMS = 40_000;
 
@@ -21,7 +22,7 @@ CREATE TABLE holders (id ${t.integer} PRIMARY KEY, item_id ${t.integer} NOT NULL
 `;
 }
 
-const JOB = (limits: string) => `
+const JOB = (limits: string, extra = '') => `
 name: purge-items
 target: app
 queries:
@@ -29,6 +30,7 @@ queries:
     where: { field: kind, op: eq, value: old }
 notify: { on: never }
 limits: { ${limits} }
+${extra}
 `;
 
 const old = Array.from({ length: ITEMS }, (_, i) => i + 1).filter((id) => id % 4 !== 0);
@@ -38,15 +40,19 @@ const WRITERS = TEST_DATABASES.filter((db) => db.dialect.capabilities.concurrent
 describe.each(WRITERS)('parallel batches on $name', (db) => {
   let ws: DialectWorkspace;
   let app: App;
-  /** Whether the spans go side by side here: the query batches by key range. */
-  const lanes = db.dialect.capabilities.keyRangeBatches;
+  /** Whether batches go side by side here: key spans (the query batches by key range), or physical ranges. */
+  const spans = db.dialect.capabilities.keyRangeBatches;
+  const { physicalRangeBatches, transactionStatus } = db.dialect.capabilities;
+  const lanes = spans || (physicalRangeBatches && transactionStatus);
+  /** What a write of the batch in flight names: its key spans, or its ranges' parts (one per transaction). */
+  const named = (b: { ranges?: unknown[]; parts?: unknown[] }) => (spans ? b.ranges : b.parts)?.length ?? 0;
 
-  async function open(limits: string): Promise<void> {
+  async function open(limits: string, extra = ''): Promise<void> {
     ws = await db.workspace(schema(db));
     const rows = Array.from({ length: ITEMS }, (_, i) => ({ id: i + 1, kind: (i + 1) % 4 === 0 ? 'new' : 'old' }));
     for (let i = 0; i < rows.length; i += 1000) await ws.target('items').insert(rows.slice(i, i + 1000));
     await ws.target('holders').insert({ id: 1, item_id: 1001 });
-    ws.writeJob('purge-items', JOB(limits));
+    ws.writeJob('purge-items', JOB(limits, extra));
     app = await ws.open();
   }
   afterEach(async () => {
@@ -58,12 +64,13 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     return ((await ws.target('items').where({ kind: 'old' }).orderBy('id').select('id')) as { id: unknown }[]).map((r) => Number(r.id));
   }
 
-  /** The ranges each write of the batches in flight named, in order. */
-  function recordWrites(): KeyRange[][] {
-    const writes: KeyRange[][] = [];
+  /** The key spans (or the ranges' parts) each write of the batches in flight named, in order. */
+  function recordWrites(): (KeyRange | InflightPart)[][] {
+    const writes: (KeyRange | InflightPart)[][] = [];
     const setInflight = app.store.runs.setInflight.bind(app.store.runs);
     app.store.runs.setInflight = (b) => {
       if ('ranges' in b) writes.push([...b.ranges]);
+      else if (!spans && b.parts) writes.push([...b.parts]);
       return setInflight(b);
     };
     return writes;
@@ -88,21 +95,49 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     await executeRun(runId, { ...runnerDeps(by), owner: 'host:2:other' }, new AbortController().signal);
   }
 
-  it('deletes exactly what matches, with spans side by side where the query batches by key range', async () => {
+  it('deletes exactly what matches, with spans or physical ranges side by side', async () => {
     await open('parallelBatches: 3');
     const writes = recordWrites();
     const runId = await createManualRun(app, 'purge-items', 'test');
-    await executeRun(runId, runnerDeps(app), new AbortController().signal);
+    // A checkpoint after every batch: what a write names together went side by side.
+    await executeRun(runId, { ...runnerDeps(app), checkpointEveryMs: 0 }, new AbortController().signal);
     await expectExact(runId);
     const together = writes.filter((w) => w.length > 1);
     if (!lanes) return expect(together).toEqual([]);
     expect(together.length).toBeGreaterThan(0);
+    for (const w of together) expect(w.length).toBeLessThanOrEqual(3);
+    if (!spans) {
+      // Each range's part is named by its own transaction; each write names all recorded so far.
+      for (const w of together) expect(new Set(w.map((p) => (p as InflightPart).transaction)).size).toBe(w.length);
+      for (let i = 1; i < writes.length; i++) {
+        const [now, before] = [writes[i] as InflightPart[], writes[i - 1] as InflightPart[]];
+        // A later write of the same batch names every part the one before it named, in the same order.
+        if (now[0]!.transaction === before[0]!.transaction) expect(now.slice(0, before.length)).toEqual(before);
+      }
+      return;
+    }
     // The spans of one batch are disjoint and follow each other; each write names all recorded so far.
-    for (const w of together) {
+    for (const w of together as KeyRange[][]) {
       const sorted = [...w].sort((a, b) => Number(a.last[0]) - Number(b.last[0]));
       for (let i = 1; i < sorted.length; i++) expect(Number(sorted[i]!.after![0])).toBeGreaterThanOrEqual(Number(sorted[i - 1]!.last[0]));
       expect(w.length).toBeLessThanOrEqual(3);
     }
+  });
+
+  it.each([
+    ['the table form', 'archive: { table: "{entity}_archive" }'],
+    ['the files form', 'archive: { dir: archive, format: jsonl }'],
+  ])('with an archive in %s: side by side only where its copies commit in each batch\'s own transaction (physical ranges)', async (form, archive) => {
+    await open('parallelBatches: 3', archive);
+    const writes = recordWrites();
+    const runId = await createManualRun(app, 'purge-items', 'test');
+    await executeRun(runId, { ...runnerDeps(app), checkpointEveryMs: 0 }, new AbortController().signal);
+    await expectExact(runId);
+    const together = writes.filter((w) => w.length > 1);
+    // Key spans go side by side with no archive at all; physical ranges with the table form.
+    if (!spans && lanes && form === 'the table form') expect(together.length).toBeGreaterThan(0);
+    else expect(together).toEqual([]);
+    expect(await app.store.archive.ofRun(runId)).toMatchObject({ archived: old.length - 1 });
   });
 
   it('a crash after the spans committed but before their checkpoint: the resumed run counts each span once', async () => {
@@ -126,7 +161,7 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     await crash;
     app.store.runs.checkpoint = checkpoint;
     const dead = (await app.store.runs.get(runId))!;
-    if (lanes) expect(dead.inflightRanges!.length).toBeGreaterThan(1);
+    if (lanes) expect((spans ? dead.inflightRanges : dead.inflightParts)!.length).toBeGreaterThan(1);
     expect(dead.deleted).toBeLessThan(old.length - 1);
     await resumeElsewhere(runId);
     await expectExact(runId);
@@ -189,8 +224,8 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     await open('parallelBatches: 3');
     // Where spans do not go together: at the nth write of a batch in flight.
     let writes = 0;
-    const left = await dieAndResume((m, args) => m === 'setInflight' && (lanes ? (args[0] as { ranges?: unknown[] }).ranges?.length === nth : ++writes === nth));
-    if (lanes) expect(left.inflightRanges).toHaveLength(nth - 1);
+    const left = await dieAndResume((m, args) => m === 'setInflight' && (lanes ? named(args[0] as { ranges?: unknown[]; parts?: unknown[] }) === nth : ++writes === nth));
+    if (lanes) expect(spans ? left.inflightRanges : left.inflightParts).toHaveLength(nth - 1);
   });
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8, 9])('a crash at state-store write %i of the run (a run here makes 6 to 9): nothing lost, nothing counted twice', async (nth) => {
@@ -239,7 +274,8 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     expect(run.deleted).toBe(gone);
     expect(gone).toBeGreaterThanOrEqual(30_000);
     expect(gone).toBeLessThan(35_000 - 1);
-    if (lanes) expect(writes.some((w) => w.length > 1)).toBe(true);
+    // Physical ranges are not counted before they delete: with maxDeletes they go one at a time.
+    if (spans) expect(writes.some((w) => w.length > 1)).toBe(true);
   });
 });
 
