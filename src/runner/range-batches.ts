@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { durationMs } from '../duration';
 import { isLeaseLost, type InflightPart, type Key } from '../store/runs-repository';
+import { merge } from '../targets/delete-batch';
 import type { BatchResult, RangeBatchResult, RangePosition } from '../targets/session';
 import { BATCH_TARGET_MS } from './batch-size';
 import { atBatchBoundary } from './batch-boundary';
@@ -131,9 +132,7 @@ function rangeLanes(o: QueryBatchesOptions): number {
 /** The ranges of one batch as one: counts summed, failures together, the position after the last. */
 function together(ranges: RangeBatchResult[]): BatchResult & { next: RangePosition | null; tried: number } {
   return {
-    deleted: ranges.reduce((sum, r) => sum + r.deleted, 0),
-    cascaded: ranges.reduce((sum, r) => sum + r.cascaded, 0),
-    failures: ranges.flatMap((r) => r.failures),
+    ...ranges.reduce<BatchResult>(merge, { deleted: 0, cascaded: 0, failures: [] }),
     tried: ranges.reduce((sum, r) => sum + r.tried, 0),
     next: ranges.length === 0 ? null : ranges[ranges.length - 1]!.next,
   };
