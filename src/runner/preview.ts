@@ -43,6 +43,11 @@ export async function previewJob(job: JobDefinition, targets: Pick<Targets, 'ope
         `job "${job.name}": limits.parallelBatches is ${lanes}, but ${session.dialect.label} lets one connection write at a time, ` +
           `so its batches run one after another: remove limits.parallelBatches from the job's file (it changes nothing here)`,
       );
+    else if (lanes !== undefined && lanes > 1)
+      for (const [index, query] of job.queries.entries()) {
+        const why = session.whyOneBatchAtATime(index, job);
+        if (why) warnings.push(`job "${job.name}": limits.parallelBatches is ${lanes}, but queries[${index}] (${query.entity}) deletes one batch at a time: ${why}`);
+      }
     // Read once already by the session (the registry keeps each target's schema).
     warnings.push(...linkNotes(job, await targets.schema(job.target), links));
     return { job: job.name, asOf: asOf.toISOString(), queries, archive: session.archiveWhere, warnings };

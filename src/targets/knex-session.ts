@@ -4,6 +4,7 @@ import type { TableStorage } from '../dialects/dialect';
 import type { RunArchive } from '../archive/run-archive';
 import type { ArchiveTargets } from '../archive/cold-archive';
 import type { JobDefinition } from '../config/schema';
+import { isTableArchive, isTargetArchive } from '../config/archive-schema';
 import { narrowSafeInteger } from '../dialects/safe-integer';
 import { SweeperError, toError } from '../errors';
 import {
@@ -215,6 +216,28 @@ export class KnexTargetSession implements TargetSession {
     const archived = this.archive === null || (this.archive.withinBatch === true && this.archive.deleteArchived !== undefined && !q.setsLinksNull);
     if (!able || q.cascades || !archived) return 1;
     return Math.max(1, poolMax(this.knex));
+  }
+
+  whyOneBatchAtATime(query: number, job: Pick<JobDefinition, 'archive' | 'limits'>): string | null {
+    const q = this.query(query);
+    const { capabilities, physicalRanges, transactionStatus } = q.context.dialect;
+    if (!capabilities.concurrentWriters) return null;
+    const archive = job.archive;
+    if (capabilities.physicalRangeBatches && physicalRanges && capabilities.transactionStatus && transactionStatus) {
+      // As physicalRangeLanes and the runner's rangeLanes decide.
+      if (q.cascades) return 'ON DELETE CASCADE removes rows of other tables with its records, and each batch counts them';
+      if (archive && !isTableArchive(archive)) return `the job archives ${isTargetArchive(archive) ? 'in another target' : 'in files'}, written one batch at a time: the table form (archive: { table: ... }) goes side by side`;
+      if (archive && q.setsLinksNull) return 'its DELETE sets links to null, whose link records the archive copies before it';
+      if (job.limits.maxDeletes !== undefined) return 'the job sets limits.maxDeletes, and ranges side by side could pass it before they are counted';
+      if (poolMax(this.knex) < 2) return "the target's pool holds one connection (pool.max in the config's target)";
+      return null;
+    }
+    // As concurrentRanges and the key spans of runner/query-batches.ts decide.
+    if (archive) return 'the job archives, and its copies are written one batch at a time: set archive: none to delete side by side';
+    if (!batchesByKeyRange(q, false)) return 'it does not batch by key range (a composite key, a cascade, or a condition that reads its own table)';
+    if (!spansKeyValues(q, this.keyColumn(q))) return 'its key is not a one-column integer primary key';
+    if (job.limits.batchSize !== undefined) return 'the job sets limits.batchSize, a count of records, and counted batches go one at a time: remove it to let batches be sized by time';
+    return null;
   }
 
   async deletePhysicalRanges(query: number, from: RangePosition | null, sizes: number[], hooks: BatchHooks = {}): Promise<RangeBatchResult[] | null> {

@@ -1,3 +1,4 @@
+import type { JobDefinition } from '../config/schema';
 import type { Dialect } from '../dialects';
 import type { CascadeCount } from '../query/cascade';
 import type { FailureInput, InflightPart, Key, KeyRange } from '../store/runs-repository';
@@ -68,6 +69,13 @@ export interface TargetSession {
    * else 1.
    */
   physicalRangeLanes(query: number): number;
+  /**
+   * Why the batches of query `query` go one at a time although the job's `limits.parallelBatches`
+   * asks for more, on a dialect with concurrentWriters, as the run will find it (physicalRangeLanes
+   * and the range lanes' own limits, or concurrentRanges and the key spans' ones), with what to change;
+   * null where they may go side by side. Told by `preview`.
+   */
+  whyOneBatchAtATime(query: number, job: Pick<JobDefinition, 'archive' | 'limits'>): string | null;
   /**
    * Where the dialect has physicalRangeBatches: deletes what query `query` matches in consecutive
    * ranges of the table's storage from `from` (null: from the start), the first `sizes[0]` blocks long,
