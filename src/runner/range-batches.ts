@@ -208,8 +208,7 @@ class PendingCheckpoint {
   }
 
   async add(range: BatchResult & { next: RangePosition | null }): Promise<void> {
-    const r = this.result;
-    this.result = { deleted: r.deleted + range.deleted, cascaded: r.cascaded + range.cascaded, failures: [...r.failures, ...range.failures], next: range.next };
+    this.result = { ...merge(this.result, range), next: range.next };
     this.ranges++;
     const named = this.journal.inflightKeys().length === 0 && this.journal.recorded().every((p) => p.transaction !== undefined);
     const every = this.o.checkpointEveryMs ?? RANGE_CHECKPOINT_EVERY_MS;
