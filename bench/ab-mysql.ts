@@ -4,7 +4,10 @@
  * 25% matching, scattered) for all of them, then in each round the single `DELETE ... WHERE` and each
  * checkout's Sweeper phase, each on a fresh copy of the seed, the checkouts' order reversed every other
  * round. Prints a line per round and, per checkout, the range of its run times, of its ratios to the
- * round's DELETE, and its longest batch. Each checkout's phases run from its own tree.
+ * round's DELETE, and its longest batch; and, where the checkout's phase reports every batch, how much
+ * a batch's cost per record differs from the one before (`cost ratio`, full batches of 5,000 records or
+ * more after the first three): what makes a batch sized for 120 ms take twice that.
+ * Each checkout's phases run from its own tree.
  * Usage: flock /work/bench.lock npx tsx bench/ab-mysql.ts <rounds> <name>=<checkout dir> ...
  * (BENCH_ROWS; BENCH_PARALLEL_BATCHES as for the phase).
  */
@@ -29,6 +32,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-ab-mysql-'));
   const db = await startBenchMariadb();
   const results = new Map<string, { seconds: number; ratio: number; longestMs: number }[]>();
+  const costRatios = new Map<string, number[]>();
   try {
     await db.withConnection((c) => c.query('CREATE DATABASE bench_seed'));
     const seed = await db.withConnection((c) => seedEvents(c, { rows, now: Date.now(), oldPercent: 25, olderThanDays: 30 }), 'bench_seed');
@@ -36,6 +40,8 @@ async function main(): Promise<void> {
     const fresh = async () => {
       const database = `ab_${phase++}`;
       await db.copyTable('bench_seed', database, 'events');
+      // Each phase starts with no page flushing of the copy (or of earlier phases) under way beside it.
+      await db.flushDirtyPages();
       return database;
     };
     const drop = (database: string) => db.withConnection((c) => c.query(`DROP DATABASE \`${database}\``));
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
         const ratio = deleteSeconds / s.seconds;
         const key = sides[i]!.name;
         results.set(key, [...(results.get(key) ?? []), { seconds: s.seconds, ratio, longestMs: s.longestBatchMs }]);
+        costRatios.set(key, [...(costRatios.get(key) ?? []), ...consecutiveCostRatios(s.batchTimes ?? [])]);
         line.push(`${key} ${s.seconds.toFixed(3)} s (${s.batches} batches, p50 ${s.p50BatchMs.toFixed(0)} ms, longest ${s.longestBatchMs.toFixed(0)} ms, ratio ${ratio.toFixed(2)})`);
       }
       process.stdout.write(`${line.join('; ')}\n`);
@@ -73,8 +80,22 @@ async function main(): Promise<void> {
   }
   const range = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}`;
   for (const [key, r] of results) {
-    process.stdout.write(`${key}: ${range(r.map((x) => x.seconds), 3)} s, ratio to DELETE ${range(r.map((x) => x.ratio), 2)}, longest batch ${range(r.map((x) => x.longestMs), 0)} ms\n`);
+    const costs = [...(costRatios.get(key) ?? [])].sort((a, b) => a - b);
+    const at = (q: number) => costs[Math.min(costs.length - 1, Math.floor(q * costs.length))]!.toFixed(2);
+    const spread = costs.length > 0 ? `; cost ratio to the batch before (${costs.length} pairs) p50 ${at(0.5)}, p95 ${at(0.95)}, p99 ${at(0.99)}, max ${at(1)}` : '';
+    process.stdout.write(`${key}: ${range(r.map((x) => x.seconds), 3)} s, ratio to DELETE ${range(r.map((x) => x.ratio), 2)}, longest batch ${range(r.map((x) => x.longestMs), 0)} ms${spread}\n`);
   }
+}
+
+/** Each full batch's milliseconds per record over the one before's (after the first three, which ramp up). */
+function consecutiveCostRatios(batches: [number, number][]): number[] {
+  const ratios: number[] = [];
+  for (let i = 4; i < batches.length; i++) {
+    const [k0, ms0] = batches[i - 1]!;
+    const [k1, ms1] = batches[i]!;
+    if (k0 >= 5000 && k1 >= 5000) ratios.push(ms1 / k1 / (ms0 / k0));
+  }
+  return ratios;
 }
 
 main().catch((error: unknown) => {

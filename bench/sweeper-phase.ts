@@ -108,6 +108,7 @@ async function main(): Promise<void> {
       p50BatchMs: quantile(batchMs, 0.5),
       p99BatchMs: quantile(batchMs, 0.99),
       inTransactionsSeconds: batchMs.reduce((a, b) => a + b, 0) / 1000,
+      batchTimes: batchKeys.map((k, i) => [k, Math.round(batchMs[i]! * 10) / 10]),
       maxRssKiB: maxRssKiB(),
     });
   } finally {
