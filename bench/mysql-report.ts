@@ -3,7 +3,9 @@
  * one 1,000,000-row InnoDB table (indexed DATETIME column, 25% matching, scattered) in one run:
  * one `DELETE ... WHERE`; pt-archiver `--purge` at its defaults and at its best settings
  * (`--bulk-delete --commit-each` with `--limit 1000` and a larger limit); Sweeper. Each contender gets
- * its own copy, made just before it runs, so each starts with the same warm buffer pool.
+ * its own copy, made just before it runs, so each starts with the same warm buffer pool, and with no
+ * dirty page left in it (BenchMariadb.flushDirtyPages: the flushing of earlier copies no longer runs
+ * beside the later contenders, Sweeper last).
  * Skipped with one line where mariadbd or pt-archiver is not installed.
  */
 import { spawn } from 'node:child_process';
@@ -152,7 +154,8 @@ async function contend(
   const database = `bench_${name.replace(/[^a-z0-9]+/g, '_')}`;
   process.stderr.write(`copying the seed for ${name} ...\n`);
   await db.copyTable('bench_seed', database, 'events');
-  process.stderr.write(`running ${name} (load average ${loadavg()[0]!.toFixed(2)}) ...\n`);
+  const flushed = await db.flushDirtyPages();
+  process.stderr.write(`running ${name} (load average ${loadavg()[0]!.toFixed(2)}; ${count(flushed.pages)} dirty pages written back first, in ${flushed.seconds.toFixed(1)} s) ...\n`);
   try {
     const cpu = await serverCpu(db);
     const purgedBefore = await purgedRecords(db);

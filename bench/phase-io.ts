@@ -50,6 +50,8 @@ export interface SweeperResult {
   p99BatchMs: number;
   /** Sum of the batch transactions: the rest of `seconds` is counting, selecting keys and checkpoints. */
   inTransactionsSeconds: number;
+  /** Every batch in order: its records and its transaction's milliseconds (absent from older checkouts). */
+  batchTimes?: [number, number][];
   maxRssKiB: number;
 }
 

@@ -12,6 +12,7 @@
  * the round trips beyond the worker's time) and the run's time outside every request to either; with
  * (the lines "run breakdown": the run in its stretches, bench/run-breakdown.ts); with
  * BENCH_TRACE=1 also each statement in order, with its start and duration (bench/statement-profile.ts).
+ * BENCH_BATCHES=1 prints to stderr every batch in order: its records and its transaction's milliseconds.
  */
 import pino from 'pino';
 import { openApp } from '../src/app';
@@ -72,6 +73,9 @@ async function main(): Promise<void> {
     const ended = performance.now();
     const seconds = (ended - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    if (process.env.BENCH_BATCHES === '1') {
+      process.stderr.write(`batches (records:ms): ${batchKeys.map((k, i) => `${k}:${batchMs[i]!.toFixed(0)}`).join(' ')}\n`);
+    }
     if (profile) {
       process.stderr.write(`statements of the run (${seconds.toFixed(2)} s):\n${profile.lines(started, ended).join('\n')}\n`);
       const elu = performance.eventLoopUtilization(eluBefore);
@@ -104,6 +108,7 @@ async function main(): Promise<void> {
       p50BatchMs: quantile(batchMs, 0.5),
       p99BatchMs: quantile(batchMs, 0.99),
       inTransactionsSeconds: batchMs.reduce((a, b) => a + b, 0) / 1000,
+      batchTimes: batchKeys.map((k, i) => [k, Math.round(batchMs[i]! * 10) / 10]),
       maxRssKiB: maxRssKiB(),
     });
   } finally {
