@@ -92,7 +92,7 @@ export class KnexTargetSession implements TargetSession {
   }
 
   concurrentRanges(query: number): boolean {
-    return this.dialect.capabilities.concurrentWriters && this.archive === null && this.batchesByRange(query);
+    return this.dialect.capabilities.concurrentWriters && spanLanesRefusal(this.query(query), this.archive !== null) === null;
   }
 
   batchesByRange(query: number): boolean {
@@ -210,31 +210,34 @@ export class KnexTargetSession implements TargetSession {
 
   physicalRangeLanes(query: number): number {
     const q = this.query(query);
-    const { capabilities, physicalRanges, transactionStatus } = q.context.dialect;
-    const able = capabilities.concurrentWriters && capabilities.physicalRangeBatches && capabilities.transactionStatus && physicalRanges && transactionStatus;
-    // The archive's copy is made by the range's own DELETE, in its transaction (not by key first: a DELETE that sets links to null).
-    const archived = this.archive === null || (this.archive.withinBatch === true && this.archive.deleteArchived !== undefined && !q.setsLinksNull);
-    if (!able || q.cascades || !archived) return 1;
-    return Math.max(1, poolMax(this.knex));
+    const archive = this.archive;
+    const form: RangeArchive = archive === null ? 'none' : archive.withinBatch === true && archive.deleteArchived !== undefined ? 'in its DELETE' : { apart: 'apart from its DELETE' };
+    return rangeLanesAble(q) && this.rangeLanesRefusal(q, form) === null ? poolMax(this.knex) : 1;
+  }
+
+  /** What keeps query `q`'s physical ranges one at a time, the job's limits aside; null: nothing. */
+  private rangeLanesRefusal(q: PreparedQuery, archive: RangeArchive): string | null {
+    if (q.cascades) return 'ON DELETE CASCADE removes rows of other tables with its records, and each batch counts them';
+    if (typeof archive === 'object') return `the job archives ${archive.apart}, written one batch at a time: the table form (archive: { table: ... }) goes side by side`;
+    // Not by key first: the link records of a DELETE that sets links to null are copied before it.
+    if (archive === 'in its DELETE' && q.setsLinksNull) return 'its DELETE sets links to null, whose link records the archive copies before it';
+    if (poolMax(this.knex) < 2) return "the target's pool holds one connection (pool.max in the config's target)";
+    return null;
   }
 
   whyOneBatchAtATime(query: number, job: Pick<JobDefinition, 'archive' | 'limits'>): string | null {
     const q = this.query(query);
-    const { capabilities, physicalRanges, transactionStatus } = q.context.dialect;
-    if (!capabilities.concurrentWriters) return null;
+    if (!q.context.dialect.capabilities.concurrentWriters) return null;
     const archive = job.archive;
-    if (capabilities.physicalRangeBatches && physicalRanges && capabilities.transactionStatus && transactionStatus) {
-      // As physicalRangeLanes and the runner's rangeLanes decide.
-      if (q.cascades) return 'ON DELETE CASCADE removes rows of other tables with its records, and each batch counts them';
-      if (archive && !isTableArchive(archive)) return `the job archives ${isTargetArchive(archive) ? 'in another target' : 'in files'}, written one batch at a time: the table form (archive: { table: ... }) goes side by side`;
-      if (archive && q.setsLinksNull) return 'its DELETE sets links to null, whose link records the archive copies before it';
-      if (job.limits.maxDeletes !== undefined) return 'the job sets limits.maxDeletes, and ranges side by side could pass it before they are counted';
-      if (poolMax(this.knex) < 2) return "the target's pool holds one connection (pool.max in the config's target)";
-      return null;
+    if (rangeLanesAble(q)) {
+      // The table form copies in the range's DELETE where the dialect can (TableArchive.deleteArchived).
+      const form: RangeArchive = !archive ? 'none' : isTableArchive(archive) && q.context.dialect.capabilities.writableCte ? 'in its DELETE' : { apart: isTargetArchive(archive) ? 'in another target' : isTableArchive(archive) ? 'by key before its DELETE' : 'in files' };
+      // And as the runner's rangeLanes decides.
+      return this.rangeLanesRefusal(q, form) ?? (job.limits.maxDeletes !== undefined ? 'the job sets limits.maxDeletes, and ranges side by side could pass it before they are counted' : null);
     }
-    // As concurrentRanges and the key spans of runner/query-batches.ts decide.
-    if (archive) return 'the job archives, and its copies are written one batch at a time: set archive: none to delete side by side';
-    if (!batchesByKeyRange(q, false)) return 'it does not batch by key range (a composite key, a cascade, or a condition that reads its own table)';
+    // And as the key spans of runner/query-batches.ts decide.
+    const refused = spanLanesRefusal(q, archive !== undefined);
+    if (refused) return refused;
     if (!spansKeyValues(q, this.keyColumn(q))) return 'its key is not a one-column integer primary key';
     if (job.limits.batchSize !== undefined) return 'the job sets limits.batchSize, a count of records, and counted batches go one at a time: remove it to let batches be sized by time';
     return null;
@@ -387,6 +390,22 @@ export class KnexTargetSession implements TargetSession {
   private async cascadedOn(db: Knex, q: PreparedQuery, keys: Key[]): Promise<number> {
     return q.cascades ? (await countCascaded(db, q.context.schema, q.entity, keys, keyColumns(q.definition, q.entity))).rows : 0;
   }
+}
+
+/** Where a range's archive copy is written, as far as lanes go: none, by the range's own DELETE, or apart from it (where). */
+type RangeArchive = 'none' | 'in its DELETE' | { apart: string };
+
+/** Whether the dialect deletes query `q` by physical ranges whose parts are named by their transactions, on writers side by side. */
+function rangeLanesAble(q: PreparedQuery): boolean {
+  const { capabilities, physicalRanges, transactionStatus } = q.context.dialect;
+  return capabilities.concurrentWriters && capabilities.physicalRangeBatches && capabilities.transactionStatus && physicalRanges !== undefined && transactionStatus !== undefined;
+}
+
+/** What keeps query `q`'s key ranges one at a time (TargetSession.concurrentRanges); null: nothing. */
+function spanLanesRefusal(q: PreparedQuery, archived: boolean): string | null {
+  if (archived) return 'the job archives, and its copies are written one batch at a time: set archive: none to delete side by side';
+  if (!batchesByKeyRange(q, false)) return 'it does not batch by key range (a composite key, a cascade, or a condition that reads its own table)';
+  return null;
 }
 
 /** The most connections the target's pool opens (knex's default where the config sets none). */
