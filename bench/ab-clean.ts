@@ -8,6 +8,7 @@
  * Usage: flock /work/bench.lock npx tsx bench/ab-clean.ts <rounds> <name>=<checkout dir> ...
  * (BENCH_ROWS, BENCH_LAYOUTS as for bench/run.ts).
  */
+import { abSides } from './ab-sides';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,16 +16,9 @@ import { layoutsFromEnv, rowsFromEnv, type Layout } from './layout';
 import { pgBench } from './pg-bench';
 import type { BaselineResult, SweeperResult } from './phase-io';
 
-type RunPhase = <T>(script: string, args: string[]) => Promise<T>;
-
 async function main(): Promise<void> {
-  const [roundsText, ...sideArgs] = process.argv.slice(2);
-  const rounds = Number(roundsText);
-  const sides = sideArgs.map((a) => ({ name: a.split('=')[0]!, dir: path.resolve(a.split('=').slice(1).join('=')) }));
-  if (!Number.isInteger(rounds) || rounds < 1 || sides.length === 0 || sides.some((s) => !s.name || !s.dir)) {
-    throw new Error('usage: ab-clean.ts <rounds> <name>=<checkout dir> ...');
-  }
-  const phases = await Promise.all(sides.map(async (s) => ((await import(path.join(s.dir, 'bench', 'phase-io.ts'))) as { runPhase: RunPhase }).runPhase));
+  const { rounds, sides, order } = await abSides(process.argv.slice(2), 'ab-clean.ts');
+  const phases = sides.map((s) => s.runPhase);
   const rows = rowsFromEnv(process.env);
   const layouts = layoutsFromEnv(process.env);
   const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-ab-'));
@@ -41,8 +35,8 @@ async function main(): Promise<void> {
         await db.beforePhase();
         const baseline = await phases[0]!<BaselineResult>('baseline-phase.ts', [JSON.stringify(target), String(seed.cutoffMs), 'plain']);
         const line = [`round ${round} ${layout}: baseline ${baseline.seconds.toFixed(3)} s`];
-        const order = sides.map((_, i) => (round % 2 === 1 ? i : sides.length - 1 - i));
-        for (const i of order) {
+        const ordered = order(round);
+        for (const i of ordered) {
           const copy = await db.copy(layout, false, `ab_${phase}`);
           const state = await db.stateStore(`ab_${phase++}`);
           const work = path.join(dir, String(phase));

@@ -11,6 +11,7 @@
  * Usage: flock /work/bench.lock npx tsx bench/ab-mysql.ts <rounds> <name>=<checkout dir> ...
  * (BENCH_ROWS; BENCH_PARALLEL_BATCHES as for the phase).
  */
+import { abSides } from './ab-sides';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,16 +19,9 @@ import { seedEvents } from './mysql-seed';
 import { startBenchMariadb } from './mysql-server';
 import type { SweeperResult } from './phase-io';
 
-type RunPhase = <T>(script: string, args: string[]) => Promise<T>;
-
 async function main(): Promise<void> {
-  const [roundsText, ...sideArgs] = process.argv.slice(2);
-  const rounds = Number(roundsText);
-  const sides = sideArgs.map((a) => ({ name: a.split('=')[0]!, dir: path.resolve(a.split('=').slice(1).join('=')) }));
-  if (!Number.isInteger(rounds) || rounds < 1 || sides.length === 0 || sides.some((s) => !s.name || !s.dir)) {
-    throw new Error('usage: ab-mysql.ts <rounds> <name>=<checkout dir> ...');
-  }
-  const phases = await Promise.all(sides.map(async (s) => ((await import(path.join(s.dir, 'bench', 'phase-io.ts'))) as { runPhase: RunPhase }).runPhase));
+  const { rounds, sides, order } = await abSides(process.argv.slice(2), 'ab-mysql.ts');
+  const phases = sides.map((s) => s.runPhase);
   const rows = Number(process.env.BENCH_ROWS ?? '1000000');
   const dir = mkdtempSync(path.join(tmpdir(), 'sweeper-ab-mysql-'));
   const db = await startBenchMariadb();
@@ -54,8 +48,8 @@ async function main(): Promise<void> {
       }, base);
       await drop(base);
       const line = [`round ${round} (load ${loadavg()[0]!.toFixed(2)}): DELETE ${deleteSeconds.toFixed(3)} s`];
-      const order = sides.map((_, i) => (round % 2 === 1 ? i : sides.length - 1 - i));
-      for (const i of order) {
+      const ordered = order(round);
+      for (const i of ordered) {
         const database = await fresh();
         const work = path.join(dir, String(phase));
         const s = await phases[i]!<SweeperResult>('sweeper-phase.ts', [
