@@ -273,7 +273,10 @@ describe.each(WRITERS)('parallel batches on $name', (db) => {
     const gone = ITEMS - (await countRows(ws.target, 'items'));
     expect(run.deleted).toBe(gone);
     expect(gone).toBeGreaterThanOrEqual(30_000);
-    expect(gone).toBeLessThan(35_000 - 1);
+    // Spans are sized for what maxDeletes leaves. A range by physical blocks (Postgres) knows its
+    // records only once deleted, and may pass maxDeletes by that one range (README, "How a run
+    // works"): as far as all that matched, never a record that did not.
+    expect(gone).toBeLessThanOrEqual(spans ? 35_000 - 2 : 35_000);
     // Physical ranges are not counted before they delete: with maxDeletes they go one at a time.
     if (spans) expect(writes.some((w) => w.length > 1)).toBe(true);
   });
